@@ -1,0 +1,363 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// benchOpts are one benchmark run's settings.
+type benchOpts struct {
+	N, C, E, Size, Batch int
+	Rate                 float64
+	Target, Token, DB    string
+	Profile              string
+	Timeout              time.Duration
+	Quiet                bool
+}
+
+func runBench(ctx context.Context, args []string) error {
+	var o benchOpts
+	var suite bool
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.IntVar(&o.N, "n", 20000, "events to publish")
+	fs.IntVar(&o.C, "c", 32, "concurrent publishers")
+	fs.IntVar(&o.E, "e", 1, "endpoints (each gets every event)")
+	fs.IntVar(&o.Size, "size", 1024, "payload size in bytes")
+	fs.IntVar(&o.Batch, "batch", 1, "events per publish request (1: single publish)")
+	fs.Float64Var(&o.Rate, "rate", 0, "steady publish rate in events/s (0: as fast as possible)")
+	fs.StringVar(&o.Target, "target", "", "URL of a running hookd (default: start one in-process)")
+	fs.StringVar(&o.Token, "token", os.Getenv("HOOKD_ADMIN_TOKEN"), "admin token of --target")
+	fs.StringVar(&o.DB, "db", "", "database of the in-process hookd (default: a temporary SQLite file)")
+	fs.StringVar(&o.Profile, "profile", "standard", "endpoint profile")
+	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up waiting for deliveries after this long")
+	fs.BoolVar(&suite, "suite", false, "run the reference scenarios: 20,000 events to 1 endpoint, 2,000 to 10, and 100 events/s for latency")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !suite {
+		r, err := bench(ctx, o)
+		if err != nil {
+			return err
+		}
+		r.print(os.Stdout, o)
+		return nil
+	}
+	scenarios := []benchOpts{
+		{N: 20000, C: 32, E: 1, Batch: 1},
+		{N: 2000, C: 32, E: 10, Batch: 1},
+		{N: 20000, C: 4, E: 1, Batch: 100},
+		{N: 1000, C: 4, E: 1, Batch: 1, Rate: 100},
+	}
+	for _, s := range scenarios {
+		s.Size, s.Target, s.Token, s.DB, s.Profile, s.Timeout = o.Size, o.Target, o.Token, o.DB, o.Profile, o.Timeout
+		r, err := bench(ctx, s)
+		if err != nil {
+			return err
+		}
+		r.print(os.Stdout, s)
+	}
+	return nil
+}
+
+type benchResult struct {
+	published              int
+	publishDur             time.Duration
+	deliveries, expected   int
+	deliverDur             time.Duration
+	p50, p99, max          time.Duration
+	duplicates, publishErr int
+	peakRSS                int64
+}
+
+func (r *benchResult) print(w io.Writer, o benchOpts) {
+	mode := "single"
+	if o.Batch > 1 {
+		mode = fmt.Sprintf("batch %d", o.Batch)
+	}
+	rate := "max"
+	if o.Rate > 0 {
+		rate = fmt.Sprintf("%.0f/s", o.Rate)
+	}
+	fmt.Fprintf(w, "events=%d endpoints=%d publishers=%d publish=%s rate=%s size=%dB\n", o.N, o.E, o.C, mode, rate, o.Size)
+	fmt.Fprintf(w, "  publish rate      %10.0f events/s (%d published, %d errors, %.2fs)\n",
+		float64(r.published)/r.publishDur.Seconds(), r.published, r.publishErr, r.publishDur.Seconds())
+	fmt.Fprintf(w, "  deliveries/s      %10.0f (%d of %d, first to last arrival %.2fs)\n",
+		float64(r.deliveries)/r.deliverDur.Seconds(), r.deliveries, r.expected, r.deliverDur.Seconds())
+	fmt.Fprintf(w, "  publish->arrival  p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", ms(r.p50), ms(r.p99), ms(r.max))
+	fmt.Fprintf(w, "  duplicates        %10d\n", r.duplicates)
+	if r.peakRSS > 0 {
+		fmt.Fprintf(w, "  peak RSS          %10.1f MiB (whole bench process: hookd, publishers and sink)\n", float64(r.peakRSS)/(1<<20))
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// sink is the loopback receiver: it records when each event reached each
+// endpoint.
+type sink struct {
+	mu       sync.Mutex
+	arrivals map[string]time.Time // endpoint index + "/" + event id
+	first    time.Time
+	last     time.Time
+	dups     int
+	count    atomic.Int64
+}
+
+func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	now := time.Now()
+	id := r.Header.Get("Webhook-Id")
+	if id == "" {
+		id = r.Header.Get("Call-Ref")
+	}
+	key := r.URL.Path + "/" + id
+	s.mu.Lock()
+	if _, ok := s.arrivals[key]; ok {
+		s.dups++
+	} else {
+		s.arrivals[key] = now
+		s.count.Add(1)
+		if s.first.IsZero() {
+			s.first = now
+		}
+		s.last = now
+	}
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func bench(ctx context.Context, o benchOpts) (*benchResult, error) {
+	if o.Batch < 1 {
+		o.Batch = 1
+	}
+	sk := &sink{arrivals: make(map[string]time.Time, o.N*o.E)}
+	sln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	ssrv := &http.Server{Handler: sk}
+	go ssrv.Serve(sln)
+	defer ssrv.Close()
+
+	target, token := o.Target, o.Token
+	if target == "" {
+		dir, err := os.MkdirTemp("", "hookd-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		token = randomToken()
+		c := &Config{DB: o.DB, Addr: "127.0.0.1:0", EgressAllow: "127.0.0.0/8", AdminToken: token,
+			MaxBody: 16 << 20, MaxBatch: 1000, AllowUnknownTypes: true, Retention: 24 * time.Hour,
+			DisableAfter: 24 * time.Hour, DrainTimeout: 5 * time.Second, PollInterval: time.Second}
+		if c.DB == "" {
+			c.DB = "sqlite:" + filepath.Join(dir, "bench.db")
+		}
+		a, err := start(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			return nil, err
+		}
+		defer a.stop()
+		target = "http://" + a.ln.Addr().String()
+	}
+	api := &apiClient{base: strings.TrimRight(target, "/"), token: token, hc: &http.Client{Transport: &http.Transport{
+		MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024}}}
+	tenant := "bench-" + randomToken()[:8]
+	if err := api.do(ctx, "POST", "/v1/tenants", map[string]any{"id": tenant, "name": "bench"}, nil); err != nil {
+		return nil, err
+	}
+	var tok struct{ Token string }
+	if err := api.do(ctx, "POST", "/v1/tenants/"+tenant+"/tokens", nil, &tok); err != nil {
+		return nil, err
+	}
+	api.token = tok.Token
+	for i := range o.E {
+		ep := map[string]any{"url": fmt.Sprintf("http://%s/e/%d", sln.Addr(), i), "event_types": []string{"*"}, "profile": o.Profile}
+		if err := api.do(ctx, "POST", "/v1/tenants/"+tenant+"/endpoints", ep, nil); err != nil {
+			return nil, err
+		}
+	}
+
+	payload := makePayload(o.Size)
+	sent := make([]time.Time, o.N) // when each event's publish began
+	reqs := make(chan int, o.C)
+	var perr atomic.Int64
+	var wg sync.WaitGroup
+	pubStart := time.Now()
+	for range o.C {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for first := range reqs {
+				n := min(o.Batch, o.N-first)
+				now := time.Now()
+				for i := first; i < first+n; i++ {
+					sent[i] = now
+				}
+				var err error
+				if o.Batch == 1 {
+					err = api.do(ctx, "POST", "/v1/tenants/"+tenant+"/events",
+						map[string]any{"type": "bench.event", "id": fmt.Sprintf("ev-%d", first), "payload": payload}, nil)
+				} else {
+					evs := make([]map[string]any, n)
+					for k := range n {
+						evs[k] = map[string]any{"type": "bench.event", "id": fmt.Sprintf("ev-%d", first+k), "payload": payload}
+					}
+					err = api.do(ctx, "POST", "/v1/tenants/"+tenant+"/events/batch", map[string]any{"events": evs}, nil)
+				}
+				if err != nil {
+					perr.Add(int64(n))
+				}
+			}
+		}()
+	}
+	expected := o.N * o.E
+	stopProgress := progress(sk, expected, o.Quiet)
+	var tick *time.Ticker
+	if o.Rate > 0 {
+		tick = time.NewTicker(time.Duration(float64(time.Second) * float64(o.Batch) / o.Rate))
+	}
+	for i := 0; i < o.N; i += o.Batch {
+		if tick != nil {
+			<-tick.C
+		}
+		reqs <- i
+	}
+	close(reqs)
+	wg.Wait()
+	pubDur := time.Since(pubStart)
+	if tick != nil {
+		tick.Stop()
+	}
+	deadline := time.Now().Add(o.Timeout)
+	for int(sk.count.Load()) < expected-int(perr.Load())*o.E && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	stopProgress()
+
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	var lat []time.Duration
+	for key, at := range sk.arrivals {
+		i := strings.LastIndex(key, "ev-")
+		n, err := strconv.Atoi(key[i+3:])
+		if err != nil || n >= o.N {
+			continue
+		}
+		lat = append(lat, at.Sub(sent[n]))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	r := &benchResult{published: o.N - int(perr.Load()), publishDur: pubDur, deliveries: len(sk.arrivals), expected: expected,
+		deliverDur: sk.last.Sub(sk.first), duplicates: sk.dups, publishErr: int(perr.Load()), peakRSS: peakRSS()}
+	if len(lat) > 0 {
+		r.p50, r.p99, r.max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
+	}
+	return r, nil
+}
+
+// progress prints a line a second while the bench runs.
+func progress(sk *sink, expected int, quiet bool) func() {
+	done := make(chan struct{})
+	if quiet {
+		return func() {}
+	}
+	start := time.Now()
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprintln(os.Stderr)
+				return
+			case <-t.C:
+				fmt.Fprintf(os.Stderr, "\r  %5.0fs  delivered %d of %d", time.Since(start).Seconds(), sk.count.Load(), expected)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+func makePayload(size int) map[string]any {
+	pad := max(size-60, 0)
+	return map[string]any{"id": "pay_123", "amount": 1017, "currency": "AED", "note": strings.Repeat("x", pad)}
+}
+
+func randomToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// peakRSS reads the process's peak resident set (VmHWM) on Linux.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(v)
+			if n, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+				return n << 10
+			}
+		}
+	}
+	return 0
+}
+
+// apiClient calls hookd's API.
+type apiClient struct {
+	base, token string
+	hc          *http.Client
+}
+
+func (c *apiClient) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/seal"
+	"github.com/hookd/hookd/sqlite"
+)
+
+// Config is hookd's configuration: flags, then environment, then defaults.
+type Config struct {
+	DB                string
+	Addr              string
+	EgressAllow       string
+	DataKey           string
+	AdminToken        string // from HOOKD_ADMIN_TOKEN only
+	MaxBody           int64
+	MaxBatch          int
+	PublishRate       int
+	AllowUnknownTypes bool
+	Retention         time.Duration
+	DisableAfter      time.Duration
+	DrainTimeout      time.Duration
+	PollInterval      time.Duration
+	LogLevel          string
+}
+
+// env returns the environment variable or the default.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int64) int64 {
+	if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// flags registers the configuration flags on fs; environment values are
+// the flags' defaults, so a flag given on the command line wins.
+func (c *Config) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DB, "db", env("HOOKD_DB", "sqlite:hookd.db"), "database: sqlite:PATH or a postgres:// URL (HOOKD_DB)")
+	fs.StringVar(&c.Addr, "addr", env("HOOKD_ADDR", ":8080"), "API address (HOOKD_ADDR)")
+	fs.StringVar(&c.EgressAllow, "egress-allow", env("HOOKD_EGRESS_ALLOW", ""), "comma-separated CIDRs exempt from the private-address guard, e.g. 127.0.0.0/8 (HOOKD_EGRESS_ALLOW)")
+	fs.StringVar(&c.DataKey, "data-key", env("HOOKD_DATA_KEY", ""), "32-byte base64 key that encrypts endpoint secrets (HOOKD_DATA_KEY; SQLite default: a 0600 file beside the database)")
+	fs.Int64Var(&c.MaxBody, "max-body", envInt("HOOKD_MAX_BODY", 256<<10), "request body limit in bytes (HOOKD_MAX_BODY)")
+	fs.IntVar(&c.MaxBatch, "max-batch", int(envInt("HOOKD_MAX_BATCH", 1000)), "events per batch publish (HOOKD_MAX_BATCH)")
+	fs.IntVar(&c.PublishRate, "publish-rate", int(envInt("HOOKD_PUBLISH_RATE", 0)), "events per second a tenant may publish; 0 = no limit (HOOKD_PUBLISH_RATE)")
+	fs.BoolVar(&c.AllowUnknownTypes, "allow-unknown-types", env("HOOKD_ALLOW_UNKNOWN_TYPES", "") == "true", "accept event types that are not in the catalog (HOOKD_ALLOW_UNKNOWN_TYPES=true)")
+	fs.DurationVar(&c.Retention, "retention", envDuration("HOOKD_RETENTION", 30*24*time.Hour), "how long attempts and payloads are kept (HOOKD_RETENTION)")
+	fs.DurationVar(&c.DisableAfter, "disable-after", envDuration("HOOKD_DISABLE_AFTER", 5*24*time.Hour), "continuous failure that disables an endpoint (HOOKD_DISABLE_AFTER)")
+	fs.DurationVar(&c.DrainTimeout, "drain-timeout", envDuration("HOOKD_DRAIN_TIMEOUT", 10*time.Second), "how long shutdown waits for attempts in flight (HOOKD_DRAIN_TIMEOUT)")
+	fs.DurationVar(&c.PollInterval, "poll-interval", envDuration("HOOKD_POLL_INTERVAL", time.Second), "how often due retries are looked for (HOOKD_POLL_INTERVAL)")
+	fs.StringVar(&c.LogLevel, "log-level", env("HOOKD_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKD_LOG_LEVEL)")
+	c.AdminToken = os.Getenv("HOOKD_ADMIN_TOKEN")
+}
+
+// openStore opens the configured database and its data key.
+func (c *Config) openStore(ctx context.Context) (hookd.Store, error) {
+	switch {
+	case strings.HasPrefix(c.DB, "sqlite:"):
+		path := strings.TrimPrefix(c.DB, "sqlite:")
+		if path == "" {
+			return nil, errors.New("--db sqlite: needs a file path, e.g. sqlite:hookd.db")
+		}
+		var key *seal.Key
+		var err error
+		if c.DataKey != "" {
+			key, err = seal.ParseKey(c.DataKey)
+		} else {
+			key, err = seal.LoadOrCreate(path + ".key")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return sqlite.Open(ctx, path, key)
+	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
+		return openPostgres(ctx, c)
+	}
+	return nil, fmt.Errorf("--db %q: want sqlite:PATH or a postgres:// URL", c.DB)
+}
+
+func (c *Config) exclusive() bool { return strings.HasPrefix(c.DB, "sqlite:") }

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/egress"
+	"github.com/hookd/hookd/httpapi"
+	"github.com/hookd/hookd/profile"
+)
+
+func runMigrate(ctx context.Context, args []string) error {
+	var c Config
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	st, err := c.openStore(ctx) // opening applies the migrations
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "hookd: migrations applied to", c.DB)
+	return st.Close()
+}
+
+func runServe(ctx context.Context, args []string) error {
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := newLogger(c.LogLevel)
+	app, err := start(ctx, &c, log)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	return app.stop()
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// app is a running hookd: the store, the engine and the API server.
+type app struct {
+	cfg    *Config
+	log    *slog.Logger
+	store  hookd.Store
+	engine *delivery.Engine
+	srv    *http.Server
+	ln     net.Listener
+	served chan error
+}
+
+// start opens everything and serves; stop undoes it in reverse order.
+func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
+	guard, err := egress.New(c.EgressAllow)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	adminHash, err := adminToken(ctx, st, c.AdminToken)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	cat, err := newCatalog(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	profiles := profile.New(catalogMessages(cat))
+	client := newClient(guard)
+	eng := delivery.New(st, delivery.Config{
+		Exclusive:    c.exclusive(),
+		Client:       client,
+		Profiles:     profiles.Get,
+		Logger:       log,
+		Writers:      writers(c),
+		PollInterval: c.PollInterval,
+		DisableAfter: c.DisableAfter,
+		Retention:    c.Retention,
+	})
+	if err := eng.Start(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	api := &httpapi.Server{Store: st, Engine: eng, Profiles: profiles, Guard: guard, Log: log,
+		AdminTokenHash: adminHash, AllowUnknownTypes: c.AllowUnknownTypes, MaxBody: c.MaxBody,
+		MaxBatch: c.MaxBatch, PublishRate: c.PublishRate}
+	setCatalog(api, cat)
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		eng.Stop(ctx)
+		st.Close()
+		return nil, err
+	}
+	srv := &http.Server{
+		Handler: api.Handler(),
+		// A slow client must not hold a connection: headers within
+		// 10 s, the whole request within 30 s.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	a := &app{cfg: c, log: log, store: st, engine: eng, srv: srv, ln: ln, served: make(chan error, 1)}
+	go func() { a.served <- srv.Serve(ln) }()
+	log.Info("hookd listening", "addr", ln.Addr().String(), "db", c.DB, "node", eng.Node())
+	return a, nil
+}
+
+// stop shuts down gracefully: stop accepting requests, drain attempts in
+// flight for a bounded time, close the database last.
+func (a *app) stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.DrainTimeout)
+	defer cancel()
+	err := a.srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		a.srv.Close()
+	}
+	if err := a.engine.Stop(ctx); err != nil {
+		a.log.Warn("engine stop", "err", err)
+	}
+	if err := a.store.Close(); err != nil {
+		return err
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// newClient is the outgoing HTTP client: the egress guard checks every
+// resolved address before connecting, redirects are not followed, and
+// connections are kept alive per endpoint host.
+func newClient(guard *egress.Guard) *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: guard.Control}
+	tr := &http.Transport{
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          4096,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: 0, // the attempt's own timeout bounds it
+	}
+	return &http.Client{Transport: tr, CheckRedirect: delivery.NoRedirect}
+}
+
+// adminToken returns the hash of the admin token: HOOKD_ADMIN_TOKEN, or one
+// generated at first start, stored hashed and printed once.
+func adminToken(ctx context.Context, st hookd.Store, fromEnv string) (string, error) {
+	if fromEnv != "" {
+		return httpapi.HashToken(fromEnv), nil
+	}
+	h, err := st.Setting(ctx, "admin_token_hash")
+	if err == nil {
+		return h, nil
+	}
+	if err != hookd.ErrNotFound {
+		return "", err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	tok := "hka_" + base64.RawURLEncoding.EncodeToString(b)
+	h = httpapi.HashToken(tok)
+	if err := st.PutSetting(ctx, "admin_token_hash", h); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(os.Stderr, "\nhookd: generated the admin token (shown only this once, stored hashed):\n\n    %s\n\n", tok)
+	return h, nil
+}

@@ -1,0 +1,504 @@
+// Package delivery is hookd's engine: it commits published events with their
+// deliveries in group commits, sends each delivery to its endpoint in the
+// endpoint's wire format, retries on the profile's schedule and records
+// every attempt. The store is the truth; memory is the fast path: a delivery
+// just committed is handed to its endpoint's queue directly, and the store is
+// read back only for retries, overflow and work other nodes left behind.
+package delivery
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hookd/hookd"
+)
+
+// Config tunes the engine. The zero value of each field means its default.
+type Config struct {
+	// Node names this process in the store's ownership records.
+	Node string
+	// Exclusive says this node is the only one on its store (SQLite): at
+	// start it takes back everything any earlier process held.
+	Exclusive bool
+	Clock     hookd.Clock
+	// Rand returns a number in [0,1) for retry jitter.
+	Rand   func() float64
+	Client *http.Client
+	// Profiles returns the profile of a name ("" = default).
+	Profiles func(name string) (hookd.Profile, error)
+	Logger   *slog.Logger
+
+	QueueSize    int           // deliveries held in memory per endpoint (2048)
+	MaxHeld      int           // deliveries held in memory in all (200,000)
+	MaxInFlight  int           // concurrent requests per endpoint (64)
+	MaxBatch     int           // rows per group commit (2000)
+	Writers      int           // concurrent group-commit writers (1)
+	PollInterval time.Duration // how often the store is asked for due work (1 s)
+	// RefreshInterval is how often the endpoints version is checked to
+	// reload the endpoint cache (1 s).
+	RefreshInterval time.Duration
+	DisableAfter    time.Duration // continuous failure that disables an endpoint (5 days)
+	Retention       time.Duration // attempts and payloads kept (30 days)
+	RetryAfterMax   time.Duration // longest Retry-After honoured (1 h)
+	HeartbeatTTL    time.Duration // a node silent this long is dead (30 s)
+	// ResponseDrain is how much of a response body is read past the
+	// recorded excerpt so the connection can be reused (64 KiB).
+	ResponseDrain int64
+}
+
+func (c *Config) defaults() {
+	if c.Node == "" {
+		c.Node = "node-" + uuid.NewString()[:8]
+	}
+	if c.Clock == nil {
+		c.Clock = hookd.SystemClock{}
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Float64
+	}
+	if c.Client == nil {
+		c.Client = &http.Client{CheckRedirect: NoRedirect}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	setDefault(&c.QueueSize, 2048)
+	setDefault(&c.MaxHeld, 200_000)
+	setDefault(&c.MaxInFlight, 64)
+	setDefault(&c.MaxBatch, 2000)
+	setDefault(&c.Writers, 1)
+	setDefault(&c.PollInterval, time.Second)
+	setDefault(&c.RefreshInterval, time.Second)
+	setDefault(&c.DisableAfter, 5*24*time.Hour)
+	setDefault(&c.Retention, 30*24*time.Hour)
+	setDefault(&c.RetryAfterMax, time.Hour)
+	setDefault(&c.HeartbeatTTL, 30*time.Second)
+	setDefault(&c.ResponseDrain, 64<<10)
+}
+
+func setDefault[T int | int64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
+// NoRedirect is an http.Client CheckRedirect that never follows redirects:
+// a 3xx is the endpoint's answer, and a failure.
+func NoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Engine delivers events. Start it, publish through it, Stop it.
+type Engine struct {
+	store hookd.Store
+	cfg   Config
+	log   *slog.Logger
+
+	writes chan *writeOp
+	kick   chan struct{}
+
+	mu        sync.Mutex
+	tenants   map[string][]*hookd.Endpoint // enabled and disabled endpoints per tenant
+	queues    map[string]*queue            // per endpoint id
+	version   int64
+	held      atomic.Int64 // deliveries held in memory (queued, reserved or in flight)
+	accepting atomic.Bool
+
+	ctx      context.Context // cancelled by Stop after the drain
+	cancel   context.CancelFunc
+	sending  sync.WaitGroup // attempts in flight
+	bg       sync.WaitGroup // poller, refresher, housekeeping
+	writerWG sync.WaitGroup
+	stats    Stats
+}
+
+// Stats are the engine's counters, for /metrics.
+type Stats struct {
+	Published, Delivered, Failed, Retried, Attempts atomic.Int64
+	Commits, CommittedRows                        atomic.Int64
+}
+
+// New returns an engine on store.
+func New(store hookd.Store, cfg Config) *Engine {
+	cfg.defaults()
+	return &Engine{
+		store:   store,
+		cfg:     cfg,
+		log:     cfg.Logger,
+		writes:  make(chan *writeOp, 4096),
+		kick:    make(chan struct{}, 1),
+		tenants: map[string][]*hookd.Endpoint{},
+		queues:  map[string]*queue{},
+	}
+}
+
+// Node is this engine's node name.
+func (e *Engine) Node() string { return e.cfg.Node }
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() *Stats { return &e.stats }
+
+// Held returns how many deliveries the engine holds in memory.
+func (e *Engine) Held() int64 { return e.held.Load() }
+
+// Start loads the endpoints, takes back work left by dead nodes and starts
+// the writers, the poller and the housekeeping loops.
+func (e *Engine) Start(ctx context.Context) error {
+	now := e.cfg.Clock.Now()
+	if err := e.store.Heartbeat(ctx, e.cfg.Node, now); err != nil {
+		return err
+	}
+	deadline := now.Add(-e.cfg.HeartbeatTTL)
+	if e.cfg.Exclusive {
+		deadline = now.Add(time.Hour) // every other owner is a dead process
+	}
+	if n, err := e.store.Rescue(ctx, e.cfg.Node, deadline); err != nil {
+		return err
+	} else if n > 0 {
+		e.log.Info("took back deliveries of stopped nodes", "count", n)
+	}
+	if err := e.Reload(ctx); err != nil {
+		return err
+	}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	for range e.cfg.Writers {
+		e.writerWG.Add(1)
+		go e.writer()
+	}
+	e.accepting.Store(true)
+	e.bg.Add(3)
+	go e.poller()
+	go e.refresher()
+	go e.housekeeping()
+	e.Kick()
+	return nil
+}
+
+// Stop stops accepting publishes, lets attempts in flight finish until ctx
+// ends, hands queued work back to the store and flushes the writers.
+func (e *Engine) Stop(ctx context.Context) error {
+	if !e.accepting.Swap(false) {
+		return nil
+	}
+	// Stop the loops and the queues from starting new attempts.
+	e.mu.Lock()
+	for _, q := range e.queues {
+		q.close()
+	}
+	e.mu.Unlock()
+	done := make(chan struct{})
+	go func() { e.sending.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		e.log.Warn("shutdown: attempts still in flight are cut off; they will be sent again")
+	}
+	e.cancel() // aborts what is still in flight
+	<-done
+	e.bg.Wait()
+	// Hand back what was queued but not sent, so another node (or the next
+	// start) takes it at once.
+	var back []*hookd.Result
+	now := e.cfg.Clock.Now()
+	e.mu.Lock()
+	for _, q := range e.queues {
+		for _, j := range q.drain() {
+			back = append(back, &hookd.Result{DeliveryID: j.d.ID, At: now, State: hookd.StatePending, NextAttemptAt: *j.d.NextAttemptAt})
+		}
+	}
+	e.mu.Unlock()
+	if len(back) > 0 {
+		e.writes <- &writeOp{results: back}
+	}
+	close(e.writes)
+	e.writerWG.Wait()
+	return nil
+}
+
+// Kick asks the poller to look for due work now.
+func (e *Engine) Kick() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Reload reads every endpoint into the cache and points the queues at the
+// new versions. The API calls it after it changes an endpoint.
+func (e *Engine) Reload(ctx context.Context) error {
+	v, err := e.store.EndpointsVersion(ctx)
+	if err != nil {
+		return err
+	}
+	eps, err := e.store.AllEndpoints(ctx)
+	if err != nil {
+		return err
+	}
+	tenants := map[string][]*hookd.Endpoint{}
+	byID := map[string]*hookd.Endpoint{}
+	for _, ep := range eps {
+		tenants[ep.TenantID] = append(tenants[ep.TenantID], ep)
+		byID[ep.ID] = ep
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.tenants = tenants
+	e.version = v
+	for id, q := range e.queues {
+		q.setEndpoint(byID[id]) // nil when deleted: its jobs are dropped
+		if byID[id] == nil && q.idle() {
+			delete(e.queues, id)
+		}
+	}
+	return nil
+}
+
+// queueFor returns the endpoint's queue, creating it; e.mu must be held.
+func (e *Engine) queueFor(ep *hookd.Endpoint) *queue {
+	q := e.queues[ep.ID]
+	if q == nil {
+		q = newQueue(e, ep)
+		e.queues[ep.ID] = q
+	}
+	return q
+}
+
+func (e *Engine) refresher() {
+	defer e.bg.Done()
+	t := time.NewTicker(e.cfg.RefreshInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-t.C:
+		}
+		v, err := e.store.EndpointsVersion(e.ctx)
+		if err != nil {
+			continue
+		}
+		e.mu.Lock()
+		stale := v != e.version
+		e.mu.Unlock()
+		if stale {
+			if err := e.Reload(e.ctx); err != nil && e.ctx.Err() == nil {
+				e.log.Warn("endpoint reload failed", "err", err)
+			}
+		}
+	}
+}
+
+// housekeeping beats the node's heart, takes back the work of dead nodes and
+// purges what is older than the retention.
+func (e *Engine) housekeeping() {
+	defer e.bg.Done()
+	beat := time.NewTicker(e.cfg.HeartbeatTTL / 3)
+	defer beat.Stop()
+	purge := time.NewTicker(10 * time.Minute)
+	defer purge.Stop()
+	e.purge()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-beat.C:
+			now := e.cfg.Clock.Now()
+			if err := e.store.Heartbeat(e.ctx, e.cfg.Node, now); err != nil {
+				e.log.Warn("heartbeat failed", "err", err)
+				continue
+			}
+			if !e.cfg.Exclusive {
+				if n, err := e.store.Rescue(e.ctx, e.cfg.Node, now.Add(-e.cfg.HeartbeatTTL)); err == nil && n > 0 {
+					e.log.Info("took back deliveries of a dead node", "count", n)
+					e.Kick()
+				}
+			}
+		case <-purge.C:
+			e.purge()
+		}
+	}
+}
+
+func (e *Engine) purge() {
+	n, err := e.store.Purge(e.ctx, e.cfg.Clock.Now().Add(-e.cfg.Retention))
+	if err != nil && e.ctx.Err() == nil {
+		e.log.Warn("purge failed", "err", err)
+	} else if n > 0 {
+		e.log.Info("purged rows past retention", "rows", n)
+	}
+}
+
+// poller claims due work from the store: retries, overflow, and work that
+// other nodes left behind.
+func (e *Engine) poller() {
+	defer e.bg.Done()
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-t.C:
+		case <-e.kick:
+		}
+		for e.claimOnce() {
+		}
+		t.Reset(e.cfg.PollInterval)
+	}
+}
+
+// claimOnce claims one batch; it reports whether there may be more.
+func (e *Engine) claimOnce() bool {
+	const batch = 1000
+	if e.held.Load() >= int64(e.cfg.MaxHeld-batch) || !e.accepting.Load() {
+		return false
+	}
+	var skip []string
+	e.mu.Lock()
+	for id, q := range e.queues {
+		if q.full() {
+			skip = append(skip, id)
+		}
+	}
+	e.mu.Unlock()
+	jobs, err := e.store.Claim(e.ctx, e.cfg.Node, e.cfg.Clock.Now(), batch, skip)
+	if err != nil {
+		if e.ctx.Err() == nil {
+			e.log.Warn("claim failed", "err", err)
+		}
+		return false
+	}
+	if len(jobs) == 0 {
+		return false
+	}
+	e.mu.Lock()
+	byID := map[string]*hookd.Endpoint{}
+	for _, eps := range e.tenants {
+		for _, ep := range eps {
+			byID[ep.ID] = ep
+		}
+	}
+	var orphans []*hookd.Result
+	for _, j := range jobs {
+		ep := byID[j.Delivery.EndpointID]
+		if ep == nil {
+			// Not in the cache yet (created on another node a moment
+			// ago): hand it back for the next round.
+			orphans = append(orphans, &hookd.Result{DeliveryID: j.Delivery.ID, At: e.cfg.Clock.Now(),
+				State: hookd.StatePending, NextAttemptAt: *j.Delivery.NextAttemptAt})
+			continue
+		}
+		e.held.Add(1)
+		e.queueFor(ep).push(&job{d: j.Delivery, ev: j.Event})
+	}
+	e.mu.Unlock()
+	if len(orphans) > 0 {
+		e.writes <- &writeOp{results: orphans}
+		go e.Reload(e.ctx)
+	}
+	return len(jobs) == batch
+}
+
+// ErrStopped is returned by Publish once Stop has begun.
+var ErrStopped = &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "hookd is shutting down"}
+
+// Publish stores events and their deliveries to every matching endpoint, and
+// returns once they are committed to durable storage. Each event's
+// CreatedAt and ID must be set. The returned Publish values carry the
+// deliveries, or Existing for an id or idempotency key seen before. When
+// only is set, the events go to that endpoint alone (an endpoint test).
+func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string) ([]*hookd.Publish, error) {
+	if !e.accepting.Load() {
+		return nil, ErrStopped
+	}
+	now := e.cfg.Clock.Now()
+	op := &writeOp{pubs: make([]*hookd.Publish, len(events)), handoffs: make([][]handoff, len(events)), done: make(chan error, 1)}
+	e.mu.Lock()
+	for i, ev := range events {
+		p := &hookd.Publish{Event: ev}
+		for _, ep := range e.tenants[ev.TenantID] {
+			if only != "" {
+				if ep.ID != only {
+					continue
+				}
+			} else if !ep.Wants(hookd.WireType(ev.Type)) && !ep.Wants(ev.Type) {
+				continue
+			}
+			id, err := uuid.NewV7()
+			if err != nil {
+				e.mu.Unlock()
+				e.release(op)
+				return nil, err
+			}
+			due := now
+			d := &hookd.Delivery{ID: "dlv_" + id.String(), TenantID: ev.TenantID, EventID: ev.ID, EndpointID: ep.ID,
+				EventType: ev.Type, State: hookd.StatePending, NextAttemptAt: &due, CreatedAt: now, UpdatedAt: now}
+			switch q := e.queueFor(ep); {
+			case ep.Disabled:
+				d.Owner = hookd.Parked
+			case q.reserve():
+				d.Owner = e.cfg.Node
+				op.handoffs[i] = append(op.handoffs[i], handoff{q: q, d: d})
+			}
+			p.Deliveries = append(p.Deliveries, d)
+		}
+		op.pubs[i] = p
+	}
+	e.mu.Unlock()
+	select {
+	case e.writes <- op:
+	case <-ctx.Done():
+		e.release(op)
+		return nil, ctx.Err()
+	}
+	var err error
+	select {
+	case err = <-op.done:
+	case <-ctx.Done():
+		// The write goes on and its deliveries are sent; the caller
+		// only stops waiting.
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return op.pubs, nil
+}
+
+// handoff is a delivery reserved a place in its endpoint's queue, to be
+// pushed there once its publish is committed.
+type handoff struct {
+	q *queue
+	d *hookd.Delivery
+}
+
+// handOver pushes the deliveries of a committed publish op to their queues
+// (called by the writer after the commit).
+func (e *Engine) handOver(op *writeOp) {
+	for i, p := range op.pubs {
+		if p.Existing != nil {
+			for _, h := range op.handoffs[i] {
+				h.q.unreserve()
+			}
+			continue
+		}
+		e.stats.Published.Add(1)
+		for _, h := range op.handoffs[i] {
+			e.held.Add(1)
+			h.q.pushReserved(&job{d: h.d, ev: p.Event})
+		}
+	}
+}
+
+// release gives back the queue places of an op that was not committed.
+func (e *Engine) release(op *writeOp) {
+	for _, hs := range op.handoffs {
+		for _, h := range hs {
+			h.q.unreserve()
+		}
+	}
+}

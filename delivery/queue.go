@@ -1,0 +1,235 @@
+package delivery
+
+import (
+	"sync"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// job is one delivery held in memory to be tried.
+type job struct {
+	d  *hookd.Delivery
+	ev *hookd.Event
+}
+
+// queue holds one endpoint's deliveries in memory and runs its attempts
+// with bounded concurrency. A hanging endpoint fills only its own queue and
+// its own workers; the others go on.
+type queue struct {
+	e *Engine
+
+	mu         sync.Mutex
+	ep         *hookd.Endpoint // nil once deleted
+	jobs       []*job
+	head       int
+	reserved   int
+	workers    int
+	closed     bool
+	overflowed bool // a delivery was left in the store for lack of room
+	// Health: when the current run of failures began (nil: healthy).
+	failingSince *time.Time
+	// Rate limit: the earliest time the next request may start.
+	nextSlot time.Time
+}
+
+func newQueue(e *Engine, ep *hookd.Endpoint) *queue {
+	q := &queue{e: e, ep: ep}
+	q.failingSince = ep.FailingSince
+	return q
+}
+
+func (q *queue) queued() int { return len(q.jobs) - q.head }
+
+// reserve takes a place for a delivery about to be committed; false when
+// the queue is full, and the delivery then waits in the store.
+func (q *queue) reserve() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed || q.queued()+q.reserved >= q.e.cfg.QueueSize || q.e.held.Load()+int64(q.reserved) >= int64(q.e.cfg.MaxHeld) {
+		q.overflowed = true
+		return false
+	}
+	q.reserved++
+	return true
+}
+
+func (q *queue) unreserve() {
+	q.mu.Lock()
+	q.reserved--
+	q.mu.Unlock()
+}
+
+func (q *queue) full() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.queued()+q.reserved >= q.e.cfg.QueueSize
+}
+
+func (q *queue) idle() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.queued() == 0 && q.reserved == 0 && q.workers == 0
+}
+
+// pushReserved adds a delivery that reserved its place.
+func (q *queue) pushReserved(j *job) {
+	q.mu.Lock()
+	q.reserved--
+	q.add(j)
+	q.mu.Unlock()
+}
+
+// push adds a claimed delivery (the claim already respected the room).
+func (q *queue) push(j *job) {
+	q.mu.Lock()
+	q.add(j)
+	q.mu.Unlock()
+}
+
+func (q *queue) add(j *job) {
+	q.jobs = append(q.jobs, j)
+	if q.closed {
+		return
+	}
+	for q.workers < q.e.cfg.MaxInFlight && q.workers < q.queued() {
+		q.workers++
+		q.e.sending.Add(1)
+		go q.work()
+	}
+}
+
+// next pops the next job, or returns nil when the worker should exit.
+func (q *queue) next() (*job, *hookd.Endpoint) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed || q.queued() == 0 {
+		q.workers--
+		return nil, nil
+	}
+	j := q.jobs[q.head]
+	q.jobs[q.head] = nil
+	q.head++
+	if q.head == len(q.jobs) {
+		q.jobs, q.head = q.jobs[:0], 0
+	} else if q.head > 1024 && q.head > len(q.jobs)/2 {
+		q.jobs = append(q.jobs[:0], q.jobs[q.head:]...)
+		q.head = 0
+	}
+	if q.overflowed && q.queued()+q.reserved < q.e.cfg.QueueSize/2 {
+		// Room again: deliveries that waited in the store can come.
+		q.overflowed = false
+		q.e.Kick()
+	}
+	return j, q.ep
+}
+
+func (q *queue) work() {
+	defer q.e.sending.Done()
+	for {
+		j, ep := q.next()
+		if j == nil {
+			return
+		}
+		q.e.attempt(q, ep, j)
+		q.e.held.Add(-1)
+	}
+}
+
+// setEndpoint points the queue at a new version of its endpoint, or nil
+// when it was deleted (its deliveries were canceled in the store).
+func (q *queue) setEndpoint(ep *hookd.Endpoint) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if ep != nil && q.ep != nil && q.ep.Disabled && !ep.Disabled {
+		q.failingSince = nil // enabled again: a fresh start
+	}
+	q.ep = ep
+	if ep == nil {
+		for i := q.head; i < len(q.jobs); i++ {
+			q.e.held.Add(-1)
+		}
+		q.jobs, q.head = nil, 0
+	}
+}
+
+// disable marks the in-memory endpoint disabled so its queued deliveries
+// are parked instead of sent; the store is updated by the caller.
+func (q *queue) disable(reason string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.ep == nil || q.ep.Disabled {
+		return
+	}
+	c := *q.ep
+	c.Disabled, c.DisabledReason = true, reason
+	q.ep = &c
+}
+
+func (q *queue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+}
+
+// drain removes and returns the jobs not yet started.
+func (q *queue) drain() []*job {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := append([]*job(nil), q.jobs[q.head:]...)
+	q.jobs, q.head = nil, 0
+	q.e.held.Add(-int64(len(out)))
+	return out
+}
+
+// slot returns how long to wait before the next request to respect the
+// endpoint's rate limit. Slots are handed out in order, so the rate holds
+// however many workers ask.
+func (q *queue) slot(now time.Time, perSecond int) time.Duration {
+	if perSecond <= 0 {
+		return 0
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	at := q.nextSlot
+	if at.Before(now) {
+		at = now
+	}
+	q.nextSlot = at.Add(time.Second / time.Duration(perSecond))
+	return at.Sub(now)
+}
+
+// health records the outcome of an attempt and returns the change to store,
+// if any: the endpoint started failing, recovered, or must be disabled.
+func (q *queue) health(ok, gone bool, now time.Time, after time.Duration) *hookd.EndpointHealth {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.ep == nil {
+		return nil
+	}
+	if ok {
+		if q.failingSince == nil {
+			return nil
+		}
+		q.failingSince = nil
+		return &hookd.EndpointHealth{EndpointID: q.ep.ID, At: now}
+	}
+	var h *hookd.EndpointHealth
+	if q.failingSince == nil {
+		t := now
+		q.failingSince = &t
+		h = &hookd.EndpointHealth{EndpointID: q.ep.ID, FailingSince: &t, At: now}
+	}
+	if q.ep.Disabled {
+		return h
+	}
+	switch {
+	case gone:
+		return &hookd.EndpointHealth{EndpointID: q.ep.ID, FailingSince: q.failingSince, At: now,
+			Disable: true, DisabledReason: "the endpoint answered 410 Gone"}
+	case now.Sub(*q.failingSince) >= after:
+		return &hookd.EndpointHealth{EndpointID: q.ep.ID, FailingSince: q.failingSince, At: now, Disable: true,
+			DisabledReason: "failing continuously since " + q.failingSince.UTC().Format(time.RFC3339)}
+	}
+	return h
+}

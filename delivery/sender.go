@@ -1,0 +1,218 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookd/hookd"
+)
+
+// UserAgent is sent with every webhook.
+const UserAgent = "hookd/1"
+
+// policy returns the endpoint's delivery policy: the profile's, with the
+// endpoint's own timeout and retry schedule where it sets them.
+func policy(p hookd.Profile, ep *hookd.Endpoint) hookd.Policy {
+	pol := p.Policy()
+	if ep.TimeoutMS > 0 {
+		pol.Timeout = time.Duration(ep.TimeoutMS) * time.Millisecond
+	}
+	if len(ep.RetrySchedule) > 0 {
+		pol.Schedule = make([]time.Duration, len(ep.RetrySchedule))
+		for i, d := range ep.RetrySchedule {
+			pol.Schedule[i] = time.Duration(d)
+		}
+		pol.FromFirst = false
+	}
+	return pol
+}
+
+// attempt makes one try of a delivery and queues its result for the writer.
+func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
+	if ep == nil {
+		return // endpoint deleted: the store canceled the delivery
+	}
+	now := e.cfg.Clock.Now()
+	if ep.Disabled {
+		// Park it: it waits in the store until the endpoint is enabled.
+		e.writes <- &writeOp{results: []*hookd.Result{{DeliveryID: j.d.ID, At: now, State: hookd.StatePending,
+			NextAttemptAt: now, Owner: hookd.Parked}}}
+		return
+	}
+	prof, err := e.cfg.Profiles(ep.Profile)
+	if err != nil {
+		e.log.Error("endpoint has an unknown profile", "endpoint", ep.ID, "err", err)
+		return
+	}
+	pol := policy(prof, ep)
+	if wait := q.slot(now, ep.RateLimit); wait > 0 {
+		time.Sleep(wait)
+		now = e.cfg.Clock.Now()
+	}
+	n := j.d.Attempts + 1
+	first := now
+	if j.d.FirstSentAt != nil {
+		first = *j.d.FirstSentAt
+	}
+	a := &hookd.Attempt{DeliveryID: j.d.ID, N: n, At: now}
+	status, retryAfter, err := e.send(prof, ep, j, n, now, pol.Timeout, a)
+	end := e.cfg.Clock.Now()
+	if err != nil && e.ctx.Err() != nil {
+		// Cut off by shutdown: no verdict on the endpoint; hand the
+		// delivery back to be sent again.
+		e.writes <- &writeOp{results: []*hookd.Result{{DeliveryID: j.d.ID, At: end, State: hookd.StatePending, NextAttemptAt: end}}}
+		return
+	}
+	a.DurationMS = end.Sub(now).Milliseconds()
+	e.stats.Attempts.Add(1)
+
+	r := &hookd.Result{Attempt: a, DeliveryID: j.d.ID, TenantID: j.d.TenantID, At: end, FirstSentAt: first}
+	ok := err == nil && hookd.Success(status)
+	gone := err == nil && status == http.StatusGone
+	switch {
+	case ok:
+		r.State = hookd.StateSucceeded
+		e.stats.Delivered.Add(1)
+	case gone:
+		r.State = hookd.StateFailed
+		e.stats.Failed.Add(1)
+	default:
+		retry := err != nil || pol.Retryable == nil || pol.Retryable(status)
+		delay, more := pol.NextDelay(n, first, end, e.cfg.Rand())
+		if retryAfter > 0 {
+			delay = min(retryAfter, e.cfg.RetryAfterMax)
+		}
+		if retry && more {
+			r.State = hookd.StatePending
+			r.NextAttemptAt = end.Add(delay)
+			e.stats.Retried.Add(1)
+		} else {
+			r.State = hookd.StateFailed
+			e.stats.Failed.Add(1)
+		}
+	}
+	// Keep the in-memory copy in step for a later try from memory.
+	j.d.Attempts = n
+	j.d.FirstSentAt = &first
+	op := &writeOp{results: []*hookd.Result{r}}
+	if h := q.health(ok, gone, end, e.cfg.DisableAfter); h != nil {
+		op.health = []*hookd.EndpointHealth{h}
+		if h.Disable {
+			q.disable(h.DisabledReason)
+			e.log.Warn("endpoint disabled", "tenant", ep.TenantID, "endpoint", ep.ID, "reason", h.DisabledReason)
+		}
+	}
+	e.writes <- op
+}
+
+// send makes the HTTP request of one attempt and fills in a's status,
+// response excerpt and error. It returns the status and, for 429 and 503,
+// the delay the endpoint asked for with Retry-After.
+func (e *Engine) send(prof hookd.Profile, ep *hookd.Endpoint, j *job, n int, now time.Time, timeout time.Duration, a *hookd.Attempt) (int, time.Duration, error) {
+	body, err := prof.Body(j.ev)
+	if err != nil {
+		a.ErrorClass, a.Error = hookd.ClassConnect, "cannot build body: "+err.Error()
+		return 0, 0, err
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
+	if err != nil {
+		a.ErrorClass, a.Error = hookd.ClassConnect, err.Error()
+		return 0, 0, err
+	}
+	h := req.Header
+	for k, v := range ep.Headers {
+		h.Set(k, v)
+	}
+	h["Content-Type"] = []string{"application/json"}
+	h["User-Agent"] = []string{UserAgent}
+	prof.Sign(h, &hookd.Message{Event: j.ev, DeliveryID: j.d.ID, Attempt: n, At: now}, body, ep.ActiveSecrets(now))
+	resp, err := e.cfg.Client.Do(req)
+	if err != nil {
+		a.ErrorClass, a.Error = classify(err), err.Error()
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	a.Status = resp.StatusCode
+	excerpt, rerr := io.ReadAll(io.LimitReader(resp.Body, hookd.ResponseExcerptLimit))
+	a.Response = validUTF8(excerpt)
+	if rerr == nil {
+		// Read a bounded rest so the connection can be reused.
+		_, rerr = io.CopyN(io.Discard, resp.Body, e.cfg.ResponseDrain)
+		if rerr == io.EOF {
+			rerr = nil
+		}
+	}
+	if !hookd.Success(resp.StatusCode) {
+		a.ErrorClass = hookd.ClassStatus
+		a.Error = "HTTP " + strconv.Itoa(resp.StatusCode)
+	}
+	var retryAfter time.Duration
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	}
+	if rerr != nil && hookd.Success(resp.StatusCode) && errors.Is(rerr, context.DeadlineExceeded) {
+		// The answer was a success; a body that never ends does not
+		// change that, but it is noted.
+		a.Error = "response body not read to the end before the timeout"
+	}
+	return resp.StatusCode, retryAfter, nil
+}
+
+func validUTF8(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// classify names the error class of a request that got no answer.
+func classify(err error) string {
+	if errors.Is(err, hookd.ErrBlocked) {
+		return hookd.ClassBlocked
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return hookd.ClassTimeout
+	}
+	var (
+		rh  tls.RecordHeaderError
+		cv  *tls.CertificateVerificationError
+		ua  x509.UnknownAuthorityError
+		hn  x509.HostnameError
+		ci  x509.CertificateInvalidError
+		ale tls.AlertError
+	)
+	if errors.As(err, &rh) || errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) || errors.As(err, &ale) {
+		return hookd.ClassTLS
+	}
+	return hookd.ClassConnect
+}

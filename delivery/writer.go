@@ -1,0 +1,107 @@
+package delivery
+
+import (
+	"context"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// writeOp is one unit of work for the group-commit writer: publishes that
+// wait for their commit, or attempt results and health changes that do not.
+type writeOp struct {
+	pubs     []*hookd.Publish
+	handoffs [][]handoff
+	results  []*hookd.Result
+	health   []*hookd.EndpointHealth
+	done     chan error // nil: nobody waits
+}
+
+func (op *writeOp) rows() int {
+	n := len(op.results) + len(op.health)
+	for _, p := range op.pubs {
+		n += 1 + len(p.Deliveries)
+	}
+	return n
+}
+
+// writer commits whatever has gathered in one transaction: under load many
+// publishes and results share one fsync. Results that fail to commit are
+// kept and tried again with the next batch; publishes that fail are
+// answered with the error (nothing was acknowledged).
+func (e *Engine) writer() {
+	defer e.writerWG.Done()
+	var carry []*hookd.Result
+	var carryHealth []*hookd.EndpointHealth
+	backoff := time.Duration(0)
+	for {
+		op, ok := <-e.writes
+		if !ok {
+			if len(carry) > 0 || len(carryHealth) > 0 {
+				e.commit(nil, carry, carryHealth)
+			}
+			return
+		}
+		ops := []*writeOp{op}
+		rows := op.rows()
+	gather:
+		for rows < e.cfg.MaxBatch {
+			select {
+			case o, ok := <-e.writes:
+				if !ok {
+					break gather
+				}
+				ops = append(ops, o)
+				rows += o.rows()
+			default:
+				break gather
+			}
+		}
+		results, health := carry, carryHealth
+		for _, o := range ops {
+			results = append(results, o.results...)
+			health = append(health, o.health...)
+		}
+		err := e.commit(ops, results, health)
+		carry, carryHealth = nil, nil
+		if err != nil {
+			carry, carryHealth = results, health
+			if backoff = min(max(2*backoff, 10*time.Millisecond), time.Second); true {
+				time.Sleep(backoff)
+			}
+			continue
+		}
+		backoff = 0
+	}
+}
+
+func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd.EndpointHealth) error {
+	b := &hookd.Batch{Results: results, Health: health}
+	for _, o := range ops {
+		b.Publishes = append(b.Publishes, o.pubs...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err := e.store.Apply(ctx, b)
+	cancel()
+	if err != nil {
+		e.log.Error("group commit failed", "err", err, "publishes", len(b.Publishes), "results", len(results))
+		for _, o := range ops {
+			if o.done != nil {
+				e.release(o)
+				o.done <- err
+			}
+		}
+		return err
+	}
+	e.stats.Commits.Add(1)
+	e.stats.CommittedRows.Add(int64(len(b.Publishes) + len(results)))
+	for _, o := range ops {
+		if len(o.pubs) > 0 {
+			e.handOver(o)
+		}
+		if o.done != nil {
+			o.done <- nil
+		}
+	}
+	return nil
+}

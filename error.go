@@ -1,0 +1,79 @@
+package hookd
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each maps to one HTTP status in the API adapter.
+const (
+	EINVALID       = "invalid"           // 400: malformed request
+	EUNAUTHORIZED  = "unauthorized"      // 401: missing or wrong token
+	EFORBIDDEN     = "forbidden"         // 403: token lacks the right
+	ENOTFOUND      = "not_found"         // 404
+	ECONFLICT      = "conflict"          // 409: already exists
+	ETOOLARGE      = "payload_too_large" // 413
+	EUNPROCESSABLE = "validation_failed" // 422: well-formed but refused (schema)
+	ERATELIMIT     = "rate_limited"      // 429
+	EUNAVAILABLE   = "unavailable"       // 503: storage fault, shutting down
+	EINTERNAL      = "internal"          // 500
+)
+
+// Error is hookd's error: a code the API maps to a status, a message the
+// client may see, and optional details (for example schema violations).
+type Error struct {
+	Code    string
+	Message string
+	Details []Detail
+	Err     error // the cause, logged but never shown to clients
+}
+
+// Detail names one problem of a request, e.g. the JSON path that failed.
+type Detail struct {
+	Path    string `json:"path,omitempty"`
+	Rule    string `json:"rule,omitempty"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
+// for any other error and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the client-visible message of err.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
+
+// ErrNotFound is returned by stores for a missing row.
+var ErrNotFound = &Error{Code: ENOTFOUND, Message: "not found"}
+
+// ErrBlocked is wrapped by errors for a delivery target that the egress
+// guard refuses (a private, loopback or link-local address).
+var ErrBlocked = errors.New("target address is not allowed")

@@ -1,0 +1,395 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hookd/hookd"
+)
+
+// endpointOut is an endpoint as the API shows it: the secret only on
+// creation and rotation.
+type endpointOut struct {
+	*hookd.Endpoint
+	Secret string `json:"secret,omitempty"`
+}
+
+// typePattern is an event-type subscription: "*", a name, or a prefix and "*".
+var typePattern = regexp.MustCompile(`^(\*|[A-Za-z0-9_.:-]{1,128}\*?)$`)
+
+// reservedHeaders may not be set by an endpoint: they carry the body's
+// framing, identity and signatures.
+var reservedHeaders = map[string]bool{
+	"Content-Type": true, "Content-Length": true, "Host": true, "User-Agent": true, "Transfer-Encoding": true,
+	"Connection": true, "Webhook-Id": true, "Webhook-Timestamp": true, "Webhook-Signature": true,
+	"Lean-Signature": true, "Call-Ref": true, "Published-Timestamp": true, "Signature": true, "Signature-V2": true,
+}
+
+// checkEndpoint validates an endpoint's fields (after create or update).
+func (s *Server) checkEndpoint(r *http.Request, e *hookd.Endpoint) error {
+	if e.URL == "" {
+		return hookd.Errorf(hookd.EINVALID, "url is required")
+	}
+	if err := s.Guard.CheckURL(r.Context(), e.URL); err != nil {
+		return hookd.Errorf(hookd.EINVALID, "url: %v", err)
+	}
+	if _, err := s.Profiles.Get(e.Profile); err != nil {
+		return err
+	}
+	if len(e.EventTypes) == 0 {
+		e.EventTypes = []string{"*"}
+	}
+	for _, t := range e.EventTypes {
+		if !typePattern.MatchString(t) {
+			return hookd.Errorf(hookd.EINVALID, "event_types: %q is not a type, a prefix ending in * or *", t)
+		}
+	}
+	if e.RateLimit < 0 || e.RateLimit > 100_000 {
+		return hookd.Errorf(hookd.EINVALID, "rate_limit_per_s must be from 0 (no limit) to 100000")
+	}
+	switch e.Ordering {
+	case "":
+		e.Ordering = hookd.OrderingNone
+	case hookd.OrderingNone, hookd.OrderingKey:
+	default:
+		return hookd.Errorf(hookd.EINVALID, `ordering must be "none" or "key"`)
+	}
+	if e.TimeoutMS != 0 && (e.TimeoutMS < 100 || e.TimeoutMS > 60_000) {
+		return hookd.Errorf(hookd.EINVALID, "timeout_ms must be from 100 to 60000")
+	}
+	if len(e.RetrySchedule) > 20 {
+		return hookd.Errorf(hookd.EINVALID, "retry_schedule has at most 20 delays")
+	}
+	for _, d := range e.RetrySchedule {
+		if d < 0 || time.Duration(d) > 7*24*time.Hour {
+			return hookd.Errorf(hookd.EINVALID, "retry_schedule delays must be from 0 to 7 days")
+		}
+	}
+	if len(e.Headers) > 20 {
+		return hookd.Errorf(hookd.EINVALID, "at most 20 headers")
+	}
+	for k, v := range e.Headers {
+		ck := http.CanonicalHeaderKey(k)
+		if reservedHeaders[ck] || strings.HasPrefix(ck, "Webhook-") || !validHeader(k, v) {
+			return hookd.Errorf(hookd.EINVALID, "header %q may not be set", k)
+		}
+	}
+	if len(e.Description) > 1024 {
+		return hookd.Errorf(hookd.EINVALID, "description is longer than 1024 characters")
+	}
+	return nil
+}
+
+func validHeader(k, v string) bool {
+	if k == "" || len(k) > 256 || len(v) > 4096 {
+		return false
+	}
+	for _, c := range k {
+		if c <= ' ' || c >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", c) {
+			return false
+		}
+	}
+	return !strings.ContainsAny(v, "\r\n\x00")
+}
+
+func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		URL           string            `json:"url"`
+		Profile       string            `json:"profile"`
+		EventTypes    []string          `json:"event_types"`
+		Description   string            `json:"description"`
+		Secret        string            `json:"secret"`
+		RateLimit     int               `json:"rate_limit_per_s"`
+		Ordering      string            `json:"ordering"`
+		Headers       map[string]string `json:"headers"`
+		TimeoutMS     int               `json:"timeout_ms"`
+		RetrySchedule []hookd.Duration  `json:"retry_schedule"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	now := s.Clock.Now().UTC()
+	e := &hookd.Endpoint{ID: "ep_" + uuid.NewString(), TenantID: r.PathValue("tenant"), URL: in.URL, Profile: in.Profile,
+		EventTypes: in.EventTypes, Description: in.Description, RateLimit: in.RateLimit, Ordering: in.Ordering,
+		Headers: in.Headers, TimeoutMS: in.TimeoutMS, RetrySchedule: in.RetrySchedule, CreatedAt: now, UpdatedAt: now}
+	if e.Profile == "" {
+		e.Profile = "standard"
+	}
+	if err := s.checkEndpoint(r, e); err != nil {
+		return err
+	}
+	secret, err := s.secret(e.Profile, in.Secret)
+	if err != nil {
+		return err
+	}
+	e.Secrets = []hookd.Secret{{Value: secret}}
+	if err := s.Store.CreateEndpoint(r.Context(), e); err != nil {
+		return err
+	}
+	if err := s.Engine.Reload(r.Context()); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, endpointOut{Endpoint: e, Secret: secret})
+	return nil
+}
+
+// secret checks a given secret against the profile's format, or makes one.
+func (s *Server) secret(profileName, given string) (string, error) {
+	p, err := s.Profiles.Get(profileName)
+	if err != nil {
+		return "", err
+	}
+	if given == "" {
+		return p.NewSecret()
+	}
+	if err := p.CheckSecret(given); err != nil {
+		return "", hookd.Errorf(hookd.EINVALID, "secret: %s", hookd.ErrorMessage(err))
+	}
+	return given, nil
+}
+
+func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	if err := s.tenantExists(r); err != nil {
+		return err
+	}
+	eps, err := s.Store.Endpoints(r.Context(), r.PathValue("tenant"), p)
+	if err != nil {
+		return err
+	}
+	return list(w, eps, p, func(e *hookd.Endpoint) string { return e.ID })
+}
+
+// tenantExists answers 404 for a tenant that does not exist (admin
+// requests; a tenant token proves its tenant exists).
+func (s *Server) tenantExists(r *http.Request) error {
+	_, err := s.Store.Tenant(r.Context(), r.PathValue("tenant"))
+	return err
+}
+
+func (s *Server) endpoint(r *http.Request) (*hookd.Endpoint, error) {
+	return s.Store.Endpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
+}
+
+func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.endpoint(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+// save stores a changed endpoint and reloads the engine's cache.
+func (s *Server) save(r *http.Request, e *hookd.Endpoint) error {
+	e.UpdatedAt = s.Clock.Now().UTC()
+	if err := s.Store.SaveEndpoint(r.Context(), e); err != nil {
+		return err
+	}
+	err := s.Engine.Reload(r.Context())
+	s.Engine.Kick()
+	return err
+}
+
+func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
+	var u hookd.EndpointUpdate
+	if err := decode(r, &u); err != nil {
+		return err
+	}
+	e, err := s.endpoint(r)
+	if err != nil {
+		return err
+	}
+	oldProfile := e.Profile
+	u.Apply(e)
+	if err := s.checkEndpoint(r, e); err != nil {
+		return err
+	}
+	if e.Profile != oldProfile {
+		// The secret's format may differ: check the current one fits.
+		p, _ := s.Profiles.Get(e.Profile)
+		for _, sec := range e.Secrets {
+			if p.CheckSecret(sec.Value) != nil {
+				return hookd.Errorf(hookd.EINVALID, "the endpoint's secret does not fit profile %q: rotate it with a new secret after changing the profile", e.Profile)
+			}
+		}
+	}
+	if err := s.save(r, e); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Store.DeleteEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), s.Clock.Now()); err != nil {
+		return err
+	}
+	if err := s.Engine.Reload(r.Context()); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// rotateSecret makes a new current secret; the old one keeps signing (beside
+// the new) for grace_seconds (default 24 h), so receivers can switch over.
+func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		GraceSeconds *int64 `json:"grace_seconds"`
+		Secret       string `json:"secret"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+	}
+	grace := int64(24 * 3600)
+	if in.GraceSeconds != nil {
+		grace = *in.GraceSeconds
+	}
+	if grace < 0 || grace > 30*24*3600 {
+		return hookd.Errorf(hookd.EINVALID, "grace_seconds must be from 0 to 2592000 (30 days)")
+	}
+	e, err := s.endpoint(r)
+	if err != nil {
+		return err
+	}
+	secret, err := s.secret(e.Profile, in.Secret)
+	if err != nil {
+		return err
+	}
+	now := s.Clock.Now().UTC()
+	next := []hookd.Secret{{Value: secret}}
+	expires := now.Add(time.Duration(grace) * time.Second)
+	for _, old := range e.Secrets {
+		if grace == 0 || (!old.ExpiresAt.IsZero() && !now.Before(old.ExpiresAt)) {
+			continue
+		}
+		if old.ExpiresAt.IsZero() || old.ExpiresAt.After(expires) {
+			old.ExpiresAt = expires
+		}
+		next = append(next, old)
+	}
+	e.Secrets = next
+	if err := s.save(r, e); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"secret": secret, "previous_expires_at": expires})
+	return nil
+}
+
+func (s *Server) enableEndpoint(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.endpoint(r)
+	if err != nil {
+		return err
+	}
+	e.Disabled, e.DisabledReason, e.FailingSince = false, "", nil
+	if err := s.save(r, e); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Since *time.Time `json:"since"`
+		Until *time.Time `json:"until"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Since == nil {
+		return hookd.Errorf(hookd.EINVALID, "since is required (RFC 3339 time)")
+	}
+	now := s.Clock.Now()
+	until := now.Add(time.Second)
+	if in.Until != nil {
+		until = *in.Until
+	}
+	if !in.Since.Before(until) {
+		return hookd.Errorf(hookd.EINVALID, "since must be before until")
+	}
+	n, err := s.Store.Recover(r.Context(), r.PathValue("tenant"), r.PathValue("id"), *in.Since, until, now)
+	if err != nil {
+		return err
+	}
+	s.Engine.Kick()
+	writeJSON(w, http.StatusAccepted, map[string]int{"requeued": n})
+	return nil
+}
+
+// testEndpoint publishes the catalog example of a type to this endpoint only.
+func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Type string `json:"type"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+	}
+	e, err := s.endpoint(r)
+	if err != nil {
+		return err
+	}
+	typ, payload, err := s.example(e, in.Type)
+	if err != nil {
+		return err
+	}
+	ev, err := s.newEvent(r, typ, payload, "", "", "")
+	if err != nil {
+		return err
+	}
+	pubs, err := s.Engine.Publish(r.Context(), []*hookd.Event{ev}, e.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, publishOut(pubs[0]))
+	return nil
+}
+
+// example picks the type and payload of an endpoint test: the type asked
+// for, or the first catalog type the endpoint subscribes to.
+func (s *Server) example(e *hookd.Endpoint, typ string) (string, json.RawMessage, error) {
+	generic := json.RawMessage(`{"message":"hookd test event"}`)
+	if s.Catalog == nil {
+		if typ == "" {
+			typ = "hookd.test"
+		}
+		return typ, generic, nil
+	}
+	if typ != "" {
+		t, err := s.Catalog.Resolve(typ, providerOf(e.Profile))
+		if err != nil {
+			return "", nil, err
+		}
+		if len(t.Example) == 0 {
+			return t.Name, generic, nil
+		}
+		return t.Name, t.Example, nil
+	}
+	for _, t := range s.Catalog.Types() {
+		if len(t.Example) > 0 && (providerOf(e.Profile) == "" || t.Provider == providerOf(e.Profile)) && (e.Wants(hookd.WireType(t.Name)) || e.Wants(t.Name)) {
+			return t.Name, t.Example, nil
+		}
+	}
+	return "hookd.test", generic, nil
+}
+
+// providerOf is the catalog provider whose types a profile carries.
+func providerOf(profile string) string {
+	switch profile {
+	case "lean", "weavr", "linkmoney":
+		return profile
+	}
+	return ""
+}

@@ -1,0 +1,265 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/hookd/hookd"
+)
+
+// eventIn is one event of a publish request.
+type eventIn struct {
+	Type           string          `json:"type"`
+	Payload        json.RawMessage `json:"payload"`
+	ID             string          `json:"id"`
+	OrderingKey    string          `json:"ordering_key"`
+	IdempotencyKey string          `json:"idempotency_key"`
+}
+
+// newEvent validates one event and returns it ready to publish: the type
+// resolved in the catalog, the payload checked against its schema.
+func (s *Server) newEvent(r *http.Request, typ string, payload json.RawMessage, id, orderingKey, idemKey string) (*hookd.Event, error) {
+	if typ == "" {
+		return nil, hookd.Errorf(hookd.EINVALID, "type is required")
+	}
+	if len(typ) > 128 || !typePattern.MatchString(typ) || typ[len(typ)-1] == '*' {
+		return nil, hookd.Errorf(hookd.EINVALID, "type %q is not a valid event type name", typ)
+	}
+	if len(payload) == 0 || payload[0] != '{' {
+		return nil, hookd.Errorf(hookd.EINVALID, "payload is required and must be a JSON object")
+	}
+	if s.Catalog != nil {
+		t, err := s.Catalog.Resolve(typ, "")
+		switch {
+		case err == nil:
+			typ = t.Name
+			if err := s.Catalog.Validate(t, payload); err != nil {
+				return nil, err
+			}
+		case !s.AllowUnknownTypes:
+			return nil, err
+		}
+	}
+	if id == "" {
+		u, err := uuid.NewV7()
+		if err != nil {
+			return nil, err
+		}
+		id = u.String()
+	} else if !idPattern.MatchString(id) {
+		return nil, hookd.Errorf(hookd.EINVALID, "id must be 1-128 characters of letters, digits and _.:-")
+	}
+	if len(orderingKey) > 256 || len(idemKey) > 256 {
+		return nil, hookd.Errorf(hookd.EINVALID, "ordering_key and the idempotency key are at most 256 characters")
+	}
+	return &hookd.Event{ID: id, TenantID: r.PathValue("tenant"), Type: typ, Payload: payload,
+		OrderingKey: orderingKey, IdempotencyKey: idemKey, CreatedAt: s.Clock.Now().UTC()}, nil
+}
+
+type deliveryRef struct {
+	ID         string `json:"id"`
+	EndpointID string `json:"endpoint_id"`
+}
+
+type publishResult struct {
+	ID         string        `json:"id"`
+	Deliveries []deliveryRef `json:"deliveries"`
+	// Duplicate is true when the id or idempotency key was published
+	// before: nothing new was created and this is the first result.
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+func publishOut(p *hookd.Publish) publishResult {
+	out := publishResult{ID: p.Event.ID, Deliveries: make([]deliveryRef, 0, len(p.Deliveries))}
+	if p.Existing != nil {
+		out.ID, out.Duplicate = p.Existing.ID, true
+	}
+	for _, d := range p.Deliveries {
+		out.Deliveries = append(out.Deliveries, deliveryRef{ID: d.ID, EndpointID: d.EndpointID})
+	}
+	return out
+}
+
+func (s *Server) publish(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Type        string          `json:"type"`
+		Payload     json.RawMessage `json:"payload"`
+		ID          string          `json:"id"`
+		OrderingKey string          `json:"ordering_key"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := s.tenantReady(r); err != nil {
+		return err
+	}
+	ev, err := s.newEvent(r, in.Type, in.Payload, in.ID, in.OrderingKey, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		return err
+	}
+	if err := s.allow(ev.TenantID, 1); err != nil {
+		return err
+	}
+	pubs, err := s.Engine.Publish(r.Context(), []*hookd.Event{ev}, "")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, publishOut(pubs[0]))
+	return nil
+}
+
+// tenantReady checks the tenant of an admin request exists; a tenant token
+// proves it.
+func (s *Server) tenantReady(r *http.Request) error {
+	if p, _ := r.Context().Value(principalKey).(principal); !p.admin {
+		return nil
+	}
+	return s.tenantExists(r)
+}
+
+// batchResult is one event's outcome in a batch publish.
+type batchResult struct {
+	*publishResult
+	Error map[string]any `json:"error,omitempty"`
+}
+
+// publishBatch publishes up to MaxBatch events in one commit. Each event is
+// validated alone: the invalid ones get an error, the others are published.
+func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Events []eventIn `json:"events"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if len(in.Events) == 0 {
+		return hookd.Errorf(hookd.EINVALID, "events is required and must not be empty")
+	}
+	if len(in.Events) > s.MaxBatch {
+		return hookd.Errorf(hookd.EINVALID, "a batch holds at most %d events, not %d", s.MaxBatch, len(in.Events))
+	}
+	if err := s.tenantReady(r); err != nil {
+		return err
+	}
+	out := make([]batchResult, len(in.Events))
+	var events []*hookd.Event
+	var index []int
+	for i, e := range in.Events {
+		ev, err := s.newEvent(r, e.Type, e.Payload, e.ID, e.OrderingKey, e.IdempotencyKey)
+		if err != nil {
+			out[i].Error = errorBody(err)
+			continue
+		}
+		events = append(events, ev)
+		index = append(index, i)
+	}
+	if len(events) > 0 {
+		if err := s.allow(r.PathValue("tenant"), len(events)); err != nil {
+			return err
+		}
+		pubs, err := s.Engine.Publish(r.Context(), events, "")
+		if err != nil {
+			return err
+		}
+		for k, p := range pubs {
+			res := publishOut(p)
+			out[index[k]].publishResult = &res
+		}
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"data": out})
+	return nil
+}
+
+func errorBody(err error) map[string]any {
+	body := map[string]any{"code": hookd.ErrorCode(err), "message": hookd.ErrorMessage(err)}
+	if he, ok := err.(*hookd.Error); ok && len(he.Details) > 0 {
+		body["details"] = he.Details
+	}
+	return body
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	if err := s.tenantReady(r); err != nil {
+		return err
+	}
+	evs, err := s.Store.Events(r.Context(), r.PathValue("tenant"), hookd.EventFilter{Type: r.URL.Query().Get("type"), Page: p})
+	if err != nil {
+		return err
+	}
+	return list(w, evs, p, func(e *hookd.Event) string { return e.ID })
+}
+
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
+	ev, err := s.Store.Event(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	ds, err := s.Store.Deliveries(r.Context(), ev.TenantID, hookd.DeliveryFilter{EventID: ev.ID, Page: hookd.Page{Limit: 1000}})
+	if err != nil {
+		return err
+	}
+	if ds == nil {
+		ds = []*hookd.Delivery{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		*hookd.Event
+		Deliveries []*hookd.Delivery `json:"deliveries"`
+	}{ev, ds})
+	return nil
+}
+
+var states = map[string]bool{hookd.StatePending: true, hookd.StateSucceeded: true, hookd.StateFailed: true, hookd.StateCanceled: true}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := hookd.DeliveryFilter{EndpointID: q.Get("endpoint"), EventID: q.Get("event"), State: q.Get("state"), Page: p}
+	if f.State != "" && !states[f.State] {
+		return hookd.Errorf(hookd.EINVALID, "state must be pending, succeeded, failed or canceled")
+	}
+	if err := s.tenantReady(r); err != nil {
+		return err
+	}
+	ds, err := s.Store.Deliveries(r.Context(), r.PathValue("tenant"), f)
+	if err != nil {
+		return err
+	}
+	return list(w, ds, p, func(d *hookd.Delivery) string { return d.ID })
+}
+
+func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.Store.Delivery(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	as, err := s.Store.Attempts(r.Context(), d.ID)
+	if err != nil {
+		return err
+	}
+	if as == nil {
+		as = []*hookd.Attempt{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		*hookd.Delivery
+		Attempts []*hookd.Attempt `json:"attempts"`
+	}{d, as})
+	return nil
+}
+
+func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.Store.Requeue(r.Context(), r.PathValue("tenant"), r.PathValue("id"), s.Clock.Now())
+	if err != nil {
+		return err
+	}
+	s.Engine.Kick()
+	writeJSON(w, http.StatusAccepted, d)
+	return nil
+}

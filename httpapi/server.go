@@ -1,0 +1,303 @@
+// Package httpapi serves hookd's JSON API: tenants, tokens, event types,
+// endpoints, events and deliveries, with admin and tenant-scoped tokens.
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/egress"
+	"github.com/hookd/hookd/profile"
+)
+
+// Catalog is the event-type catalog the API validates publishes against.
+type Catalog interface {
+	Types() []*hookd.EventType
+	Lookup(name string) (*hookd.EventType, bool)
+	Resolve(name, prefer string) (*hookd.EventType, error)
+	Validate(t *hookd.EventType, payload []byte) error
+	Add(t *hookd.EventType) error
+}
+
+// Server is the API.
+type Server struct {
+	Store    hookd.Store
+	Engine   *delivery.Engine
+	Catalog  Catalog // nil: no validation, every type accepted
+	Profiles profile.Registry
+	Guard    *egress.Guard
+	Clock    hookd.Clock
+	Log      *slog.Logger
+	// AdminTokenHash is the hex SHA-256 of the admin token.
+	AdminTokenHash string
+	// AllowUnknownTypes accepts publishes of types not in the catalog.
+	AllowUnknownTypes bool
+	MaxBody           int64 // request body limit (256 KiB)
+	MaxBatch          int   // events per batch publish (1000)
+	// PublishRate limits publishes per tenant per second (0: no limit).
+	PublishRate int
+
+	tokens  sync.Map // token hash -> cachedTenant
+	limitMu sync.Mutex
+	limits  map[string]*rateWindow
+}
+
+type cachedTenant struct {
+	id    string
+	until time.Time
+}
+
+// Handler returns the API's routes behind authentication.
+func (s *Server) Handler() http.Handler {
+	if s.MaxBody <= 0 {
+		s.MaxBody = 256 << 10
+	}
+	if s.MaxBatch <= 0 {
+		s.MaxBatch = 1000
+	}
+	if s.Clock == nil {
+		s.Clock = hookd.SystemClock{}
+	}
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	mux := http.NewServeMux()
+	admin := func(pattern string, h handler) { mux.Handle(pattern, s.auth(h, true)) }
+	tenant := func(pattern string, h handler) { mux.Handle(pattern, s.auth(h, false)) }
+
+	admin("POST /v1/tenants", s.createTenant)
+	admin("GET /v1/tenants", s.listTenants)
+	tenant("GET /v1/tenants/{tenant}", s.getTenant)
+	admin("PATCH /v1/tenants/{tenant}", s.updateTenant)
+	admin("DELETE /v1/tenants/{tenant}", s.deleteTenant)
+	admin("POST /v1/tenants/{tenant}/tokens", s.createToken)
+
+	tenant("GET /v1/event-types", s.listEventTypes)
+	tenant("GET /v1/event-types/{type}", s.getEventType)
+	admin("POST /v1/event-types", s.createEventType)
+
+	tenant("POST /v1/tenants/{tenant}/endpoints", s.createEndpoint)
+	tenant("GET /v1/tenants/{tenant}/endpoints", s.listEndpoints)
+	tenant("GET /v1/tenants/{tenant}/endpoints/{id}", s.getEndpoint)
+	tenant("PATCH /v1/tenants/{tenant}/endpoints/{id}", s.updateEndpoint)
+	tenant("DELETE /v1/tenants/{tenant}/endpoints/{id}", s.deleteEndpoint)
+	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", s.rotateSecret)
+	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/enable", s.enableEndpoint)
+	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/recover", s.recoverEndpoint)
+	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/test", s.testEndpoint)
+
+	tenant("POST /v1/tenants/{tenant}/events", s.publish)
+	tenant("POST /v1/tenants/{tenant}/events/batch", s.publishBatch)
+	tenant("GET /v1/tenants/{tenant}/events", s.listEvents)
+	tenant("GET /v1/tenants/{tenant}/events/{id}", s.getEvent)
+
+	tenant("GET /v1/tenants/{tenant}/deliveries", s.listDeliveries)
+	tenant("GET /v1/tenants/{tenant}/deliveries/{id}", s.getDelivery)
+	tenant("POST /v1/tenants/{tenant}/deliveries/{id}/retry", s.retryDelivery)
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.HandleFunc("GET /metrics", s.metrics)
+	mux.Handle("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		return hookd.Errorf(hookd.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path)
+	}))
+	return mux
+}
+
+// handler is an API handler: it returns an error instead of writing one.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// status maps error codes to HTTP statuses: the one table.
+var status = map[string]int{
+	hookd.EINVALID:       http.StatusBadRequest,
+	hookd.EUNAUTHORIZED:  http.StatusUnauthorized,
+	hookd.EFORBIDDEN:     http.StatusForbidden,
+	hookd.ENOTFOUND:      http.StatusNotFound,
+	hookd.ECONFLICT:      http.StatusConflict,
+	hookd.ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	hookd.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	hookd.ERATELIMIT:     http.StatusTooManyRequests,
+	hookd.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	hookd.EINTERNAL:      http.StatusInternalServerError,
+}
+
+func (s *Server) wrap(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = hookd.Errorf(hookd.ETOOLARGE, "request body is larger than %d bytes", mbe.Limit)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		err = &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "request canceled or timed out", Err: err}
+	}
+	code := hookd.ErrorCode(err)
+	st := status[code]
+	if st >= 500 {
+		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	body := map[string]any{"code": code, "message": hookd.ErrorMessage(err)}
+	var he *hookd.Error
+	if errors.As(err, &he) && len(he.Details) > 0 {
+		body["details"] = he.Details
+	}
+	if st == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, st, map[string]any{"error": body})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":{"code":"internal","message":"cannot encode response"}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+type ctxKey int
+
+const principalKey ctxKey = 0
+
+// principal is who a request acts as: the admin, or one tenant.
+type principal struct {
+	admin  bool
+	tenant string
+}
+
+// HashToken returns the stored form of a token: hex SHA-256. Tokens are
+// random and long, so a plain hash is enough; no salt or KDF is needed.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// auth authenticates the bearer token. Admin-only routes refuse tenant
+// tokens; a tenant token naming another tenant's path gets 404, so ids of
+// other tenants do not leak.
+func (s *Server) auth(h handler, adminOnly bool) http.Handler {
+	return s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || tok == "" {
+			return hookd.Errorf(hookd.EUNAUTHORIZED, "missing bearer token")
+		}
+		hash := HashToken(strings.TrimSpace(tok))
+		var p principal
+		if subtle.ConstantTimeCompare([]byte(hash), []byte(s.AdminTokenHash)) == 1 {
+			p.admin = true
+		} else {
+			id, err := s.tokenTenant(r.Context(), hash)
+			if err != nil {
+				return err
+			}
+			p.tenant = id
+		}
+		if adminOnly && !p.admin {
+			return hookd.Errorf(hookd.EFORBIDDEN, "this route needs the admin token")
+		}
+		if t := r.PathValue("tenant"); t != "" && !p.admin && t != p.tenant {
+			return hookd.ErrNotFound
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.MaxBody)
+		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+	})
+}
+
+func (s *Server) tokenTenant(ctx context.Context, hash string) (string, error) {
+	now := s.Clock.Now()
+	if v, ok := s.tokens.Load(hash); ok && now.Before(v.(cachedTenant).until) {
+		return v.(cachedTenant).id, nil
+	}
+	id, err := s.Store.TokenTenant(ctx, hash)
+	if err == hookd.ErrNotFound {
+		return "", hookd.Errorf(hookd.EUNAUTHORIZED, "unknown token")
+	}
+	if err != nil {
+		return "", err
+	}
+	s.tokens.Store(hash, cachedTenant{id: id, until: now.Add(10 * time.Second)})
+	return id, nil
+}
+
+// decode reads a JSON body strictly: unknown fields and trailing data are
+// refused, so a typo is an error rather than a silently ignored field.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		var he *hookd.Error
+		if errors.As(err, &he) {
+			return he
+		}
+		return hookd.Errorf(hookd.EINVALID, "malformed JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if dec.More() {
+		return hookd.Errorf(hookd.EINVALID, "malformed JSON body: data after the JSON value")
+	}
+	return nil
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "storage unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// rateWindow counts one tenant's publishes in the current second.
+type rateWindow struct {
+	second int64
+	n      int
+}
+
+// allow applies the per-tenant publish rate limit to n events.
+func (s *Server) allow(tenant string, n int) error {
+	if s.PublishRate <= 0 {
+		return nil
+	}
+	sec := s.Clock.Now().Unix()
+	s.limitMu.Lock()
+	defer s.limitMu.Unlock()
+	if s.limits == nil {
+		s.limits = map[string]*rateWindow{}
+	}
+	w := s.limits[tenant]
+	if w == nil || w.second != sec {
+		w = &rateWindow{second: sec}
+		s.limits[tenant] = w
+	}
+	if w.n+n > s.PublishRate {
+		return hookd.Errorf(hookd.ERATELIMIT, "publish rate limit of %d events per second reached", s.PublishRate)
+	}
+	w.n += n
+	return nil
+}

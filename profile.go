@@ -1,0 +1,74 @@
+package hookd
+
+import (
+	"net/http"
+	"time"
+)
+
+// Profile is a wire format: how an event becomes the body of a request, how
+// the request is signed and what the sender's delivery policy is. The
+// profiles are standard (Standard Webhooks v1), lean, weavr and linkmoney.
+type Profile interface {
+	// Name is the profile's name as endpoints select it.
+	Name() string
+	// Body builds the request body of an event. It depends on the event
+	// only, so it is built once per event and profile and is the same on
+	// every attempt; the body sent is exactly these bytes.
+	Body(ev *Event) ([]byte, error)
+	// Sign sets the identity and signature headers of one attempt, signing
+	// with every secret given (current first).
+	Sign(h http.Header, m *Message, body []byte, secrets []string)
+	// Policy is the profile's default delivery policy.
+	Policy() Policy
+	// NewSecret makes a fresh secret in the profile's format.
+	NewSecret() (string, error)
+	// CheckSecret validates a secret given by a user.
+	CheckSecret(secret string) error
+}
+
+// Message identifies one attempt of a delivery to its profile.
+type Message struct {
+	Event      *Event
+	DeliveryID string    // unique per delivery, the same on every retry
+	Attempt    int       // 1 for the first try
+	At         time.Time // when this attempt is made
+}
+
+// Policy is how a delivery is tried: how long to wait for an answer, which
+// answers succeed, which failures are retried and when.
+type Policy struct {
+	Timeout time.Duration
+	// Schedule holds the delays of the retries after the first try. With
+	// FromFirst they count from the first try, otherwise from the
+	// previous one.
+	Schedule  []time.Duration
+	FromFirst bool
+	// Jitter spreads each delay by ± this fraction (0.2 = ±20 %).
+	Jitter float64
+	// Retryable says whether an answered status that is not a success is
+	// retried; nil retries every failure. No answer is always retried.
+	Retryable func(status int) bool
+}
+
+// Success reports whether an HTTP status counts as delivered: any 2xx.
+func Success(status int) bool { return status >= 200 && status < 300 }
+
+// NextDelay returns how long after now the next try of a delivery is due,
+// given the number of tries made so far, when the first was made and a
+// random number in [0,1) for jitter; ok is false when no try is left.
+func (p *Policy) NextDelay(tries int, first, now time.Time, rnd float64) (d time.Duration, ok bool) {
+	if tries < 1 || tries > len(p.Schedule) {
+		return 0, false
+	}
+	d = p.Schedule[tries-1]
+	if p.FromFirst {
+		d = first.Add(d).Sub(now)
+	}
+	if p.Jitter > 0 {
+		d += time.Duration(float64(d) * p.Jitter * (2*rnd - 1))
+	}
+	if d < 0 {
+		d = 0
+	}
+	return d, true
+}

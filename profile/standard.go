@@ -1,0 +1,101 @@
+package profile
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// Standard is Standard Webhooks v1: body {"type","timestamp","data"},
+// headers webhook-id, webhook-timestamp and webhook-signature, where each
+// secret adds "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>".
+type Standard struct{}
+
+// Name implements hookd.Profile.
+func (Standard) Name() string { return "standard" }
+
+// Body implements hookd.Profile.
+func (Standard) Body(ev *hookd.Event) ([]byte, error) {
+	b := make([]byte, 0, len(ev.Payload)+len(ev.Type)+64)
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, hookd.WireType(ev.Type))
+	b = append(b, `,"timestamp":"`...)
+	b = ev.CreatedAt.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
+	b = append(b, `","data":`...)
+	b = append(b, ev.Payload...)
+	return append(b, '}'), nil
+}
+
+// Sign implements hookd.Profile.
+func (Standard) Sign(h http.Header, m *hookd.Message, body []byte, secrets []string) {
+	signStandard(h, m.Event.ID, m.At, body, secrets)
+}
+
+// signStandard sets the Standard Webhooks headers; linkmoney uses it too.
+func signStandard(h http.Header, id string, at time.Time, body []byte, secrets []string) {
+	ts := unixSeconds(at)
+	var sig strings.Builder
+	for i, s := range secrets {
+		key, err := standardKey(s)
+		if err != nil {
+			continue // stored secrets were checked on the way in
+		}
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(id))
+		mac.Write([]byte{'.'})
+		mac.Write([]byte(ts))
+		mac.Write([]byte{'.'})
+		mac.Write(body)
+		if i > 0 {
+			sig.WriteByte(' ')
+		}
+		sig.WriteString("v1,")
+		sig.WriteString(b64.EncodeToString(mac.Sum(nil)))
+	}
+	h["Webhook-Id"] = []string{id}
+	h["Webhook-Timestamp"] = []string{ts}
+	h["Webhook-Signature"] = []string{sig.String()}
+}
+
+// standardKey returns the HMAC key of a whsec_ secret.
+func standardKey(secret string) ([]byte, error) {
+	raw, ok := strings.CutPrefix(secret, "whsec_")
+	if !ok {
+		return nil, hookd.Errorf(hookd.EINVALID, "a standard secret starts with whsec_")
+	}
+	key, err := b64.DecodeString(raw)
+	if err != nil || len(key) < 24 || len(key) > 64 {
+		return nil, hookd.Errorf(hookd.EINVALID, "a standard secret is whsec_ and 24 to 64 bytes in base64")
+	}
+	return key, nil
+}
+
+// Policy implements hookd.Profile: 15 s, retries after 5 s, 5 min, 30 min,
+// 2 h, 5 h, 10 h and 10 h, ±20 %.
+func (Standard) Policy() hookd.Policy { return standardPolicy }
+
+var standardPolicy = hookd.Policy{
+	Timeout: 15 * time.Second,
+	Schedule: []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute,
+		2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour},
+	Jitter: 0.2,
+}
+
+// NewSecret implements hookd.Profile: whsec_ and 24 random bytes.
+func (Standard) NewSecret() (string, error) {
+	b, err := randomBytes(24)
+	if err != nil {
+		return "", err
+	}
+	return "whsec_" + b64.EncodeToString(b), nil
+}
+
+// CheckSecret implements hookd.Profile.
+func (Standard) CheckSecret(s string) error {
+	_, err := standardKey(s)
+	return err
+}

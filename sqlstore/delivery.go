@@ -1,0 +1,455 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// Apply implements hookd.Store: publishes, attempt results and endpoint
+// health changes in one transaction.
+func (s *Store) Apply(ctx context.Context, b *hookd.Batch) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, p := range b.Publishes {
+			p.Existing = nil
+		}
+		if err := s.applyPublishes(ctx, tx, b.Publishes); err != nil {
+			return err
+		}
+		if err := s.applyResults(ctx, tx, b.Results); err != nil {
+			return err
+		}
+		return s.applyHealth(ctx, tx, b.Health)
+	})
+}
+
+func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, ps []*hookd.Publish) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	insEvent := tx.StmtContext(ctx, s.insEvent)
+	insDelivery := tx.StmtContext(ctx, s.insDelivery)
+	for _, p := range ps {
+		ev := p.Event
+		res, err := insEvent.ExecContext(ctx, ev.TenantID, ev.ID, ev.Type, []byte(ev.Payload),
+			nullStr(ev.OrderingKey), nullStr(ev.IdempotencyKey), ms(ev.CreatedAt))
+		if err != nil {
+			return unavailable(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			// The id or the idempotency key was used before: answer with
+			// what the first publish created, store nothing.
+			existing, err := s.existingEvent(ctx, tx, ev)
+			if err != nil {
+				return err
+			}
+			p.Existing = existing
+			if p.Deliveries, err = s.deliveriesOf(ctx, tx, ev.TenantID, existing.ID); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, d := range p.Deliveries {
+			if _, err := insDelivery.ExecContext(ctx, d.ID, d.TenantID, d.EventID, d.EndpointID, d.EventType,
+				ms(*d.NextAttemptAt), nullStr(d.Owner), ms(d.CreatedAt), ms(d.UpdatedAt)); err != nil {
+				return unavailable(err)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) existingEvent(ctx context.Context, tx *sql.Tx, ev *hookd.Event) (*hookd.Event, error) {
+	if ev.IdempotencyKey != "" {
+		e, err := scanEvent(tx.QueryRowContext(ctx, s.q(`SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND idempotency_key = ?`),
+			ev.TenantID, ev.IdempotencyKey))
+		if err == nil {
+			return e, nil
+		}
+		if err != sql.ErrNoRows {
+			return nil, unavailable(err)
+		}
+	}
+	e, err := scanEvent(tx.QueryRowContext(ctx, s.q(`SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND id = ?`), ev.TenantID, ev.ID))
+	return e, notFound(err)
+}
+
+func (s *Store) deliveriesOf(ctx context.Context, q querier, tenantID, eventID string) ([]*hookd.Delivery, error) {
+	return s.queryDeliveries(ctx, q, `SELECT `+deliveryCols+` FROM deliveries WHERE event_id = ? AND tenant_id = ? ORDER BY id`, eventID, tenantID)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	insAttempt := tx.StmtContext(ctx, s.insAttempt)
+	updDelivery := tx.StmtContext(ctx, s.updDelivery)
+	for _, r := range rs {
+		a := r.Attempt
+		if a != nil {
+			if _, err := insAttempt.ExecContext(ctx, a.DeliveryID, a.N, ms(a.At), a.DurationMS, a.Status,
+				a.Response, a.ErrorClass, a.Error); err != nil {
+				return unavailable(err)
+			}
+		}
+		var status, n int
+		var errText string
+		var first any
+		if a != nil {
+			status, n, errText = a.Status, a.N, a.Error
+			if errText == "" && a.ErrorClass != "" {
+				errText = a.ErrorClass
+			}
+			first = nullMS(&r.FirstSentAt)
+		}
+		next := r.NextAttemptAt
+		if next.IsZero() {
+			next = time.UnixMilli(0)
+		}
+		if a == nil {
+			// No attempt was made (the endpoint is disabled): only
+			// hand the delivery back.
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = ?, next_attempt_at = ?, updated_at = ?
+				WHERE id = ? AND state = 'pending'`), nullStr(r.Owner), ms(next), ms(r.At), r.DeliveryID); err != nil {
+				return unavailable(err)
+			}
+			continue
+		}
+		if _, err := updDelivery.ExecContext(ctx, r.State, n, ms(next), nullStr(r.Owner), first, status,
+			errText, ms(r.At), r.DeliveryID); err != nil {
+			return unavailable(err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) applyHealth(ctx context.Context, tx *sql.Tx, hs []*hookd.EndpointHealth) error {
+	for _, h := range hs {
+		if h.Disable {
+			res, err := tx.ExecContext(ctx, s.q(`UPDATE endpoints SET disabled = 1, disabled_reason = ?, failing_since = ?, updated_at = ?
+				WHERE id = ? AND disabled = 0`), h.DisabledReason, nullMS(h.FailingSince), ms(h.At), h.EndpointID)
+			if err != nil {
+				return unavailable(err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				if err := s.park(ctx, tx, h.EndpointID, false, true, h.At); err != nil {
+					return err
+				}
+				if err := s.bumpEndpoints(ctx, tx); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE endpoints SET failing_since = ? WHERE id = ?`), nullMS(h.FailingSince), h.EndpointID); err != nil {
+			return unavailable(err)
+		}
+	}
+	return nil
+}
+
+const eventCols = `seq, tenant_id, id, type, payload, ordering_key, idempotency_key, created_at`
+
+func scanEvent(row interface{ Scan(...any) error }) (*hookd.Event, error) {
+	var e hookd.Event
+	var ok, ik sql.NullString
+	var payload []byte
+	var c int64
+	if err := row.Scan(&e.Seq, &e.TenantID, &e.ID, &e.Type, &payload, &ok, &ik, &c); err != nil {
+		return nil, err
+	}
+	e.Payload = payload
+	e.OrderingKey, e.IdempotencyKey = ok.String, ik.String
+	e.CreatedAt = fromMS(c)
+	return &e, nil
+}
+
+// Event implements hookd.Store.
+func (s *Store) Event(ctx context.Context, tenantID, id string) (*hookd.Event, error) {
+	e, err := scanEvent(s.r.QueryRowContext(ctx, s.q(`SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND id = ?`), tenantID, id))
+	return e, notFound(err)
+}
+
+// Events implements hookd.Store: newest first; After is the id of the last
+// event of the previous page.
+func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter) ([]*hookd.Event, error) {
+	q := `SELECT ` + eventCols + ` FROM events WHERE tenant_id = ?`
+	args := []any{tenantID}
+	if f.Type != "" {
+		q += ` AND type = ?`
+		args = append(args, f.Type)
+	}
+	if f.After != "" {
+		var seq int64
+		err := s.r.QueryRowContext(ctx, s.q(`SELECT seq FROM events WHERE tenant_id = ? AND id = ?`), tenantID, f.After).Scan(&seq)
+		if err != nil {
+			if err == sql.ErrNoRows {
+				return nil, hookd.Errorf(hookd.EINVALID, "after: no event %q", f.After)
+			}
+			return nil, unavailable(err)
+		}
+		q += ` AND seq < ?`
+		args = append(args, seq)
+	}
+	q += ` ORDER BY seq DESC LIMIT ?`
+	rows, err := s.r.QueryContext(ctx, s.q(q), append(args, limit(f.Page))...)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	var out []*hookd.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		out = append(out, e)
+	}
+	return out, unavailable(rows.Err())
+}
+
+const deliveryCols = `id, tenant_id, event_id, endpoint_id, event_type, state, attempts, next_attempt_at,
+	first_sent_at, last_status, last_error, created_at, updated_at`
+
+func scanDelivery(row interface{ Scan(...any) error }) (*hookd.Delivery, error) {
+	var d hookd.Delivery
+	var next, c, u int64
+	var first sql.NullInt64
+	if err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.EndpointID, &d.EventType, &d.State, &d.Attempts,
+		&next, &first, &d.LastStatus, &d.LastError, &c, &u); err != nil {
+		return nil, err
+	}
+	if d.State == hookd.StatePending {
+		t := fromMS(next)
+		d.NextAttemptAt = &t
+	}
+	d.FirstSentAt = ptrMS(first)
+	d.CreatedAt, d.UpdatedAt = fromMS(c), fromMS(u)
+	return &d, nil
+}
+
+func (s *Store) queryDeliveries(ctx context.Context, q querier, query string, args ...any) ([]*hookd.Delivery, error) {
+	rows, err := q.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	var out []*hookd.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		out = append(out, d)
+	}
+	return out, unavailable(rows.Err())
+}
+
+// Delivery implements hookd.Store.
+func (s *Store) Delivery(ctx context.Context, tenantID, id string) (*hookd.Delivery, error) {
+	d, err := scanDelivery(s.r.QueryRowContext(ctx, s.q(`SELECT `+deliveryCols+` FROM deliveries WHERE id = ? AND tenant_id = ?`), id, tenantID))
+	return d, notFound(err)
+}
+
+// Deliveries implements hookd.Store: newest first.
+func (s *Store) Deliveries(ctx context.Context, tenantID string, f hookd.DeliveryFilter) ([]*hookd.Delivery, error) {
+	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE tenant_id = ?`
+	args := []any{tenantID}
+	if f.EndpointID != "" {
+		q += ` AND endpoint_id = ?`
+		args = append(args, f.EndpointID)
+	}
+	if f.EventID != "" {
+		q += ` AND event_id = ?`
+		args = append(args, f.EventID)
+	}
+	if f.State != "" {
+		q += ` AND state = ?`
+		args = append(args, f.State)
+	}
+	if f.After != "" {
+		q += ` AND id < ?`
+		args = append(args, f.After)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	return s.queryDeliveries(ctx, s.r, q, append(args, limit(f.Page))...)
+}
+
+// Attempts implements hookd.Store.
+func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]*hookd.Attempt, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, delivery_id, n, at, duration_ms, status, response, error_class, error
+		FROM attempts WHERE delivery_id = ? ORDER BY id`), deliveryID)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	var out []*hookd.Attempt
+	for rows.Next() {
+		var a hookd.Attempt
+		var at int64
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.N, &at, &a.DurationMS, &a.Status, &a.Response, &a.ErrorClass, &a.Error); err != nil {
+			return nil, unavailable(err)
+		}
+		a.At = fromMS(at)
+		out = append(out, &a)
+	}
+	return out, unavailable(rows.Err())
+}
+
+// Requeue implements hookd.Store. A pending delivery held by a node is left
+// to it; a finished one becomes pending again, due now.
+func (s *Store) Requeue(ctx context.Context, tenantID, id string, now time.Time) (*hookd.Delivery, error) {
+	var out *hookd.Delivery
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var owner sql.NullString
+		var state string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT state, owner FROM deliveries WHERE id = ? AND tenant_id = ?`), id, tenantID).Scan(&state, &owner)
+		if err != nil {
+			return notFound(err)
+		}
+		if state != hookd.StatePending || !owner.Valid {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?,
+				owner = (SELECT CASE WHEN e.disabled = 1 THEN ? ELSE NULL END FROM endpoints e WHERE e.id = deliveries.endpoint_id)
+				WHERE id = ?`), ms(now), ms(now), hookd.Parked, id); err != nil {
+				return unavailable(err)
+			}
+		}
+		out, err = scanDelivery(tx.QueryRowContext(ctx, s.q(`SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`), id))
+		return unavailable(err)
+	})
+	return out, err
+}
+
+// Recover implements hookd.Store.
+func (s *Store) Recover(ctx context.Context, tenantID, endpointID string, since, until, now time.Time) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var disabled int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT disabled FROM endpoints WHERE tenant_id = ? AND id = ?`), tenantID, endpointID).Scan(&disabled); err != nil {
+			return notFound(err)
+		}
+		var owner any
+		if disabled != 0 {
+			owner = hookd.Parked
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET state = 'pending', next_attempt_at = ?, owner = ?, updated_at = ?
+			WHERE endpoint_id = ? AND tenant_id = ? AND state = 'failed' AND created_at >= ? AND created_at < ?`),
+			ms(now), owner, ms(now), endpointID, tenantID, ms(since), ms(until))
+		if err != nil {
+			return unavailable(err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
+}
+
+// Claim implements hookd.Store.
+func (s *Store) Claim(ctx context.Context, node string, now time.Time, max int, skip []string) ([]*hookd.Job, error) {
+	var jobs []*hookd.Job
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		inner := `SELECT id FROM deliveries WHERE state = 'pending' AND owner IS NULL AND next_attempt_at <= ?`
+		args := []any{node, ms(now), ms(now)}
+		if len(skip) > 0 {
+			inner += ` AND endpoint_id NOT IN (?` + strings.Repeat(`, ?`, len(skip)-1) + `)`
+			for _, id := range skip {
+				args = append(args, id)
+			}
+		}
+		inner += ` ORDER BY next_attempt_at LIMIT ?` + s.d.Lock
+		args = append(args, max)
+		ds, err := s.queryDeliveries(ctx, tx, `UPDATE deliveries SET owner = ?, updated_at = ? WHERE id IN (`+inner+`)
+			RETURNING `+deliveryCols, args...)
+		if err != nil {
+			return err
+		}
+		events := map[string]*hookd.Event{}
+		for _, d := range ds {
+			ev := events[d.EventID]
+			if ev == nil {
+				ev, err = scanEvent(tx.QueryRowContext(ctx, s.q(`SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND id = ?`), d.TenantID, d.EventID))
+				if err != nil {
+					return unavailable(err)
+				}
+				events[d.EventID] = ev
+			}
+			jobs = append(jobs, &hookd.Job{Delivery: d, Event: ev})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return jobs, nil
+}
+
+// Rescue implements hookd.Store.
+func (s *Store) Rescue(ctx context.Context, self string, deadline time.Time) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = NULL WHERE state = 'pending' AND owner IS NOT NULL
+			AND owner <> ? AND owner <> ? AND owner NOT IN (SELECT id FROM nodes WHERE heartbeat_at >= ?)`),
+			self, hookd.Parked, ms(deadline))
+		if err != nil {
+			return unavailable(err)
+		}
+		n, _ = res.RowsAffected()
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM nodes WHERE heartbeat_at < ? AND id <> ?`), ms(deadline), self)
+		return unavailable(err)
+	})
+	return int(n), err
+}
+
+// Heartbeat implements hookd.Store.
+func (s *Store) Heartbeat(ctx context.Context, node string, now time.Time) error {
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO nodes (id, heartbeat_at) VALUES (?, ?)
+		ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`), node, ms(now))
+	return unavailable(err)
+}
+
+// NextDue implements hookd.Store.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var v sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending' AND owner IS NULL`).Scan(&v)
+	if err != nil {
+		return time.Time{}, false, unavailable(err)
+	}
+	if !v.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromMS(v.Int64), true, nil
+}
+
+// Purge implements hookd.Store. It deletes in small transactions so the
+// writer is never held for long.
+func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	cut := ms(before)
+	steps := []string{
+		`DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE at < ? LIMIT 1000)`,
+		`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < ? AND state <> 'pending' LIMIT 1000)`,
+		`DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE created_at < ?
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.tenant_id = e.tenant_id) LIMIT 1000)`,
+	}
+	for _, q := range steps {
+		for {
+			res, err := s.w.ExecContext(ctx, s.q(q), cut)
+			if err != nil {
+				return total, unavailable(err)
+			}
+			n, _ := res.RowsAffected()
+			total += int(n)
+			if n < 1000 {
+				break
+			}
+		}
+	}
+	return total, nil
+}

@@ -1,0 +1,265 @@
+// Package sqlstore implements hookd.Store over database/sql for both SQL
+// dialects hookd speaks. The sqlite and postgres packages open the database,
+// hold each dialect's migrations and pass a Dialect; the logic is written
+// once here so both stores behave the same.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/seal"
+)
+
+// Dialect is what differs between SQL databases.
+type Dialect struct {
+	Name string
+	// Numbered placeholders ($1) instead of "?".
+	Numbered bool
+	// Lock is appended to the claim's inner SELECT ("FOR UPDATE SKIP LOCKED").
+	Lock string
+	// Migrations holds NNN_name.sql files applied in order.
+	Migrations fs.FS
+	// Retryable reports whether an error is a transient conflict (busy,
+	// serialization) worth retrying the transaction for.
+	Retryable func(error) bool
+}
+
+// Store is a hookd.Store on a SQL database.
+type Store struct {
+	w, r *sql.DB // writer and reader pools; the same pool on PostgreSQL
+	d    Dialect
+	key  *seal.Key
+
+	insEvent, insDelivery, insAttempt, updDelivery *sql.Stmt
+}
+
+var _ hookd.Store = (*Store)(nil)
+
+// New returns a Store. w takes the writes and r the reads (they may be the
+// same pool). Migrations are applied.
+func New(ctx context.Context, w, r *sql.DB, d Dialect, key *seal.Key) (*Store, error) {
+	if key == nil {
+		return nil, errors.New("sqlstore: a data key is required")
+	}
+	s := &Store{w: w, r: r, d: d, key: key}
+	if err := s.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = w.PrepareContext(ctx, s.q(q))
+		return st
+	}
+	s.insEvent = prep(`INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	s.insDelivery = prep(`INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, state, attempts,
+		next_attempt_at, owner, first_sent_at, last_status, last_error, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, NULL, 0, '', ?, ?)`)
+	s.insAttempt = prep(`INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	s.updDelivery = prep(`UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, owner = ?,
+		first_sent_at = COALESCE(first_sent_at, ?), last_status = ?, last_error = ?, updated_at = ?
+		WHERE id = ? AND state = 'pending'`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: prepare: %w", err)
+	}
+	return s, nil
+}
+
+// q rewrites "?" placeholders for the dialect.
+func (s *Store) q(query string) string {
+	if !s.d.Numbered {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// Migrate applies the dialect's migrations that have not run yet.
+func (s *Store) Migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names, err := fs.Glob(s.d.Migrations, "*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migrate: %s: name must start with a number", name)
+		}
+		body, err := fs.ReadFile(s.d.Migrations, name)
+		if err != nil {
+			return err
+		}
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), v).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, name) VALUES (?, ?)`), v, name)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return nil
+}
+
+// tx runs fn in a write transaction, retrying transient conflicts.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	for try := 0; ; try++ {
+		err := s.tx1(ctx, fn)
+		if err == nil || try >= 5 || s.d.Retryable == nil || !s.d.Retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(try+1) * 5 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return unavailable(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// unavailable marks a storage failure so the API answers 503.
+func unavailable(err error) error {
+	if err == nil || hookd.ErrorCode(err) != hookd.EINTERNAL {
+		return err
+	}
+	return &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "storage unavailable", Err: err}
+}
+
+// ms converts a time to the stored Unix milliseconds.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func nullMS(t *time.Time) any {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+func ptrMS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func jsonText(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return hookd.ErrNotFound
+	}
+	return unavailable(err)
+}
+
+func limit(p hookd.Page) int {
+	if p.Limit <= 0 || p.Limit > 1000 {
+		return 100
+	}
+	return p.Limit
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return unavailable(s.w.PingContext(ctx)) }
+
+// Close closes the pools.
+func (s *Store) Close() error {
+	for _, st := range []*sql.Stmt{s.insEvent, s.insDelivery, s.insAttempt, s.updDelivery} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	err := s.w.Close()
+	if s.r != s.w {
+		if err2 := s.r.Close(); err == nil {
+			err = err2
+		}
+	}
+	return err
+}
+
+// Setting implements hookd.Store.
+func (s *Store) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT value FROM settings WHERE name = ?`), name).Scan(&v)
+	return v, notFound(err)
+}
+
+// PutSetting implements hookd.Store.
+func (s *Store) PutSetting(ctx context.Context, name, value string) error {
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO settings (name, value) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`), name, value)
+	return unavailable(err)
+}

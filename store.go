@@ -1,0 +1,149 @@
+package hookd
+
+import (
+	"context"
+	"time"
+)
+
+// Store is hookd's durable state. The SQLite and PostgreSQL adapters both
+// implement it and pass one conformance suite.
+type Store interface {
+	// Apply commits a batch of writes in one transaction (one fsync). It
+	// fills in the outcome of each Publish.
+	Apply(ctx context.Context, b *Batch) error
+
+	CreateTenant(ctx context.Context, t *Tenant) error
+	Tenant(ctx context.Context, id string) (*Tenant, error)
+	Tenants(ctx context.Context, p Page) ([]*Tenant, error)
+	UpdateTenant(ctx context.Context, id string, u *TenantUpdate, now time.Time) (*Tenant, error)
+	DeleteTenant(ctx context.Context, id string) error
+
+	// CreateToken stores the hash of a tenant token.
+	CreateToken(ctx context.Context, tenantID, hash string, now time.Time) error
+	// TokenTenant returns the tenant a token hash belongs to.
+	TokenTenant(ctx context.Context, hash string) (string, error)
+
+	CreateEndpoint(ctx context.Context, e *Endpoint) error
+	Endpoint(ctx context.Context, tenantID, id string) (*Endpoint, error)
+	Endpoints(ctx context.Context, tenantID string, p Page) ([]*Endpoint, error)
+	// AllEndpoints returns every endpoint, with secrets, for the engine's cache.
+	AllEndpoints(ctx context.Context) ([]*Endpoint, error)
+	// SaveEndpoint writes every field of an existing endpoint (secrets,
+	// disabled state included) and bumps its UpdatedAt.
+	SaveEndpoint(ctx context.Context, e *Endpoint) error
+	// DeleteEndpoint removes an endpoint and cancels its pending deliveries.
+	DeleteEndpoint(ctx context.Context, tenantID, id string, now time.Time) error
+	// EndpointsVersion is a number that changes whenever any endpoint is
+	// created, changed or deleted; nodes reload their cache when it moves.
+	EndpointsVersion(ctx context.Context) (int64, error)
+
+	// CreateEventType stores an operator's custom event type.
+	CreateEventType(ctx context.Context, t *EventType) error
+	// EventTypes returns the custom event types.
+	EventTypes(ctx context.Context) ([]*EventType, error)
+
+	Event(ctx context.Context, tenantID, id string) (*Event, error)
+	Events(ctx context.Context, tenantID string, f EventFilter) ([]*Event, error)
+
+	Delivery(ctx context.Context, tenantID, id string) (*Delivery, error)
+	Deliveries(ctx context.Context, tenantID string, f DeliveryFilter) ([]*Delivery, error)
+	Attempts(ctx context.Context, deliveryID string) ([]*Attempt, error)
+	// Requeue makes a delivery pending and due at now (manual retry).
+	Requeue(ctx context.Context, tenantID, id string, now time.Time) (*Delivery, error)
+	// Recover requeues an endpoint's failed deliveries created in [since, until).
+	Recover(ctx context.Context, tenantID, endpointID string, since, until, now time.Time) (int, error)
+
+	// Claim takes up to limit due, unowned, pending deliveries of enabled
+	// endpoints for node and returns them with their events, oldest due first.
+	// Endpoints in skip are left alone (their queues are full).
+	Claim(ctx context.Context, node string, now time.Time, limit int, skip []string) ([]*Job, error)
+	// Rescue releases pending deliveries owned by nodes whose heartbeat is
+	// older than deadline (for SQLite: every node but self).
+	Rescue(ctx context.Context, self string, deadline time.Time) (int, error)
+	// Heartbeat records that node is alive.
+	Heartbeat(ctx context.Context, node string, now time.Time) error
+	// NextDue returns when the earliest unowned pending delivery is due.
+	NextDue(ctx context.Context) (time.Time, bool, error)
+	// Purge deletes attempts, finished deliveries and events older than before.
+	Purge(ctx context.Context, before time.Time) (int, error)
+
+	// Setting reads and PutSetting writes a small named value (e.g. the
+	// admin token's hash). Setting returns ErrNotFound when unset.
+	Setting(ctx context.Context, name string) (string, error)
+	PutSetting(ctx context.Context, name, value string) error
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Page selects one page of a list: items after the cursor, at most Limit.
+type Page struct {
+	After string
+	Limit int
+}
+
+// EventFilter selects events.
+type EventFilter struct {
+	Type string
+	Page
+}
+
+// DeliveryFilter selects deliveries.
+type DeliveryFilter struct {
+	EndpointID string
+	EventID    string
+	State      string
+	Page
+}
+
+// Batch is a set of writes committed in one transaction.
+type Batch struct {
+	Publishes []*Publish
+	Results   []*Result
+	Health    []*EndpointHealth
+}
+
+// Publish is one event with its deliveries. If an event with the same id or
+// idempotency key exists for the tenant, Apply stores nothing and sets
+// Existing and Deliveries to what the first publish created.
+type Publish struct {
+	Event      *Event
+	Deliveries []*Delivery
+
+	Existing *Event // out: the event first published with that id or key
+}
+
+// Result is the outcome of one attempt: the attempt's record and the
+// delivery's new state.
+type Result struct {
+	Attempt       *Attempt
+	TenantID      string
+	State         string    // new state of the delivery
+	NextAttemptAt time.Time // when State is pending
+	FirstSentAt   time.Time // set on the first attempt
+	Owner         string    // who owns it after the attempt ("" releases it)
+	// DeliveryID and At identify the delivery when Attempt is nil: no
+	// try was made (its endpoint is disabled) and it is only handed back.
+	DeliveryID string
+	At         time.Time
+}
+
+// EndpointHealth is a change of an endpoint's health: it started or stopped
+// failing, or is disabled.
+type EndpointHealth struct {
+	EndpointID     string
+	FailingSince   *time.Time // nil: healthy again
+	Disable        bool
+	DisabledReason string
+	At             time.Time
+}
+
+// Job is a delivery claimed for sending, with what the sender needs.
+type Job struct {
+	Delivery *Delivery
+	Event    *Event
+}
+
+// Parked is the owner of the pending deliveries of a disabled endpoint:
+// they wait, claimed by nobody, until the endpoint is enabled again.
+const Parked = "parked"
