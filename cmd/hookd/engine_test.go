@@ -1,0 +1,333 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	svix "github.com/svix/svix-webhooks/go"
+)
+
+// TestPublishDeliverVerify publishes one event and checks, with the Standard
+// Webhooks and Svix libraries (not hookd's code), that what arrives is
+// signed correctly, that the body is the envelope around the payload's exact
+// bytes, and that the API shows the delivery and its attempt.
+func TestPublishDeliverVerify(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "acme")
+	rc := newReceiver(t, nil)
+	ep := a.endpoint(t, "acme", tok, map[string]any{"url": rc.URL + "/hook", "event_types": []string{"payment.*"}})
+	if !strings.HasPrefix(ep.Secret, "whsec_") {
+		t.Fatalf("secret %q is not whsec_", ep.Secret)
+	}
+	payload := `{ "id":"pay_1",  "amount": 10.17, "currency":"AED" }`
+	var pub struct {
+		ID         string
+		Deliveries []struct{ ID, EndpointID string }
+	}
+	a.must(t, 202, "POST", "/v1/tenants/acme/events", tok, `{"type":"payment.created","payload":`+payload+`}`, &pub)
+	if len(pub.Deliveries) != 1 {
+		t.Fatalf("deliveries %+v, want 1", pub.Deliveries)
+	}
+	got := rc.wait(t, 5*time.Second)
+
+	wh, err := standardwebhooks.NewWebhook(ep.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.Verify(got.body, got.header); err != nil {
+		t.Fatalf("standard webhooks verify: %v", err)
+	}
+	sv, err := svix.NewWebhook(ep.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sv.Verify(got.body, got.header); err != nil {
+		t.Fatalf("svix verify: %v", err)
+	}
+	if got.header.Get("webhook-id") != pub.ID {
+		t.Fatalf("webhook-id %q, want the event id %q", got.header.Get("webhook-id"), pub.ID)
+	}
+	var env struct {
+		Type      string          `json:"type"`
+		Timestamp string          `json:"timestamp"`
+		Data      json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(got.body, &env); err != nil {
+		t.Fatal(err)
+	}
+	if env.Type != "payment.created" || string(env.Data) != payload {
+		t.Fatalf("envelope %s", got.body)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, env.Timestamp); err != nil {
+		t.Fatalf("timestamp %q: %v", env.Timestamp, err)
+	}
+	if !strings.HasPrefix(string(got.body), `{"type":"payment.created","timestamp":"`) {
+		t.Fatalf("field order: %s", got.body)
+	}
+
+	// A tampered body fails both verifiers.
+	bad := append([]byte{}, got.body...)
+	bad[len(bad)-2] = ' '
+	if wh.Verify(bad, got.header) == nil || sv.Verify(bad, got.header) == nil {
+		t.Fatal("a tampered body verified")
+	}
+
+	var dl struct {
+		State        string
+		AttemptCount int `json:"attempt_count"`
+		Attempts     []struct {
+			N          int
+			Status     int
+			DurationMS int64 `json:"duration_ms"`
+		}
+	}
+	eventually(t, 5*time.Second, "delivery succeeded", func() bool {
+		call(t, "GET", a.url+"/v1/tenants/acme/deliveries/"+pub.Deliveries[0].ID, tok, nil, &dl)
+		return dl.State == "succeeded"
+	})
+	if dl.AttemptCount != 1 || len(dl.Attempts) != 1 || dl.Attempts[0].Status != 204 {
+		t.Fatalf("delivery %+v", dl)
+	}
+	var ev struct {
+		ID         string
+		Payload    json.RawMessage
+		Deliveries []struct{ State string }
+	}
+	a.must(t, 200, "GET", "/v1/tenants/acme/events/"+pub.ID, tok, nil, &ev)
+	var compact bytes.Buffer
+	json.Compact(&compact, []byte(payload))
+	if string(ev.Payload) != compact.String() || len(ev.Deliveries) != 1 {
+		t.Fatalf("event %+v", ev)
+	}
+
+	// A type the endpoint does not subscribe to creates no delivery.
+	a.must(t, 202, "POST", "/v1/tenants/acme/events", tok, map[string]any{"type": "customer.created", "payload": map[string]any{}}, &pub)
+	if len(pub.Deliveries) != 0 {
+		t.Fatalf("unsubscribed type got deliveries: %+v", pub)
+	}
+}
+
+// TestIdempotency: an Idempotency-Key or an event id given twice returns the
+// first result and creates nothing new.
+func TestIdempotency(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "t1")
+	rc := newReceiver(t, nil)
+	a.endpoint(t, "t1", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
+	type res struct {
+		ID         string
+		Duplicate  bool
+		Deliveries []struct{ ID string }
+	}
+	var r1, r2, r3, r4 res
+	a.must(t, 202, "POST", "/v1/tenants/t1/events", tok, map[string]any{"type": "x.y", "payload": map[string]any{"n": 1}}, &r1, "Idempotency-Key", "k1")
+	a.must(t, 202, "POST", "/v1/tenants/t1/events", tok, map[string]any{"type": "x.y", "payload": map[string]any{"n": 2}}, &r2, "Idempotency-Key", "k1")
+	if r2.ID != r1.ID || !r2.Duplicate || len(r2.Deliveries) != 1 || r2.Deliveries[0].ID != r1.Deliveries[0].ID {
+		t.Fatalf("second publish with the key: %+v, first %+v", r2, r1)
+	}
+	a.must(t, 202, "POST", "/v1/tenants/t1/events", tok, map[string]any{"id": "evt-1", "type": "x.y", "payload": map[string]any{}}, &r3)
+	a.must(t, 202, "POST", "/v1/tenants/t1/events", tok, map[string]any{"id": "evt-1", "type": "x.y", "payload": map[string]any{}}, &r4)
+	if r4.ID != "evt-1" || !r4.Duplicate || r4.Deliveries[0].ID != r3.Deliveries[0].ID {
+		t.Fatalf("event id twice: %+v %+v", r3, r4)
+	}
+	var evs struct{ Data []any }
+	a.must(t, 200, "GET", "/v1/tenants/t1/events", tok, nil, &evs)
+	if len(evs.Data) != 2 {
+		t.Fatalf("%d events stored, want 2", len(evs.Data))
+	}
+	eventually(t, 5*time.Second, "two deliveries", func() bool { return rc.count() == 2 })
+	time.Sleep(200 * time.Millisecond)
+	if rc.count() != 2 {
+		t.Fatalf("%d webhooks arrived, want 2", rc.count())
+	}
+}
+
+// TestBatchPublish: up to 1000 events in one request, each judged alone.
+func TestBatchPublish(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "b")
+	rc := newReceiver(t, nil)
+	a.endpoint(t, "b", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
+	evs := make([]map[string]any, 1000)
+	for i := range evs {
+		evs[i] = map[string]any{"type": "order.paid", "id": fmt.Sprintf("o-%d", i), "payload": map[string]any{"i": i}}
+	}
+	evs[7]["payload"] = "not an object"
+	var out struct {
+		Data []struct {
+			ID    string
+			Error *struct{ Code, Message string }
+		}
+	}
+	a.must(t, 202, "POST", "/v1/tenants/b/events/batch", tok, map[string]any{"events": evs}, &out)
+	if len(out.Data) != 1000 || out.Data[7].Error == nil || out.Data[8].ID != "o-8" || out.Data[8].Error != nil {
+		t.Fatalf("batch results: %d, [7]=%+v [8]=%+v", len(out.Data), out.Data[7], out.Data[8])
+	}
+	eventually(t, 10*time.Second, "999 deliveries", func() bool { return rc.count() == 999 })
+
+	evs = append(evs, map[string]any{"type": "order.paid", "payload": map[string]any{}})
+	a.must(t, 400, "POST", "/v1/tenants/b/events/batch", tok, map[string]any{"events": evs}, nil)
+}
+
+// TestRotateSecret: during the grace period both secrets sign.
+func TestRotateSecret(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "r")
+	rc := newReceiver(t, nil)
+	ep := a.endpoint(t, "r", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
+	var rot struct{ Secret string }
+	a.must(t, 200, "POST", "/v1/tenants/r/endpoints/"+ep.ID+"/rotate-secret", tok, map[string]any{"grace_seconds": 3600}, &rot)
+	if rot.Secret == "" || rot.Secret == ep.Secret {
+		t.Fatalf("rotation gave %q", rot.Secret)
+	}
+	a.must(t, 202, "POST", "/v1/tenants/r/events", tok, map[string]any{"type": "a.b", "payload": map[string]any{}}, nil)
+	got := rc.wait(t, 5*time.Second)
+	if n := len(strings.Fields(got.header.Get("webhook-signature"))); n != 2 {
+		t.Fatalf("%d signatures, want 2 during the grace period", n)
+	}
+	for _, s := range []string{ep.Secret, rot.Secret} {
+		wh, _ := standardwebhooks.NewWebhook(s)
+		if err := wh.Verify(got.body, got.header); err != nil {
+			t.Fatalf("secret %s: %v", s[:10], err)
+		}
+	}
+	// Without grace the old secret stops at once.
+	a.must(t, 200, "POST", "/v1/tenants/r/endpoints/"+ep.ID+"/rotate-secret", tok, map[string]any{"grace_seconds": 0}, &rot)
+	a.must(t, 202, "POST", "/v1/tenants/r/events", tok, map[string]any{"type": "a.b", "payload": map[string]any{}}, nil)
+	got = rc.wait(t, 5*time.Second)
+	if n := len(strings.Fields(got.header.Get("webhook-signature"))); n != 1 {
+		t.Fatalf("%d signatures after a rotation without grace", n)
+	}
+	wh, _ := standardwebhooks.NewWebhook(rot.Secret)
+	if err := wh.Verify(got.body, got.header); err != nil {
+		t.Fatal(err)
+	}
+	// The secret is never in a read.
+	var raw json.RawMessage
+	a.must(t, 200, "GET", "/v1/tenants/r/endpoints/"+ep.ID, tok, nil, &raw)
+	a.must(t, 200, "GET", "/v1/tenants/r/endpoints", tok, nil, &raw)
+	if strings.Contains(string(raw), "whsec_") {
+		t.Fatal("a list response shows a secret")
+	}
+}
+
+// TestIsolation: a hanging endpoint does not delay a healthy one.
+func TestIsolation(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "iso")
+	release := make(chan struct{})
+	defer close(release)
+	hang := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	ok := newReceiver(t, nil)
+	a.endpoint(t, "iso", tok, map[string]any{"url": hang.URL, "event_types": []string{"*"}, "timeout_ms": 60000})
+	a.endpoint(t, "iso", tok, map[string]any{"url": ok.URL, "event_types": []string{"*"}})
+	const n = 300
+	start := time.Now()
+	for i := range n {
+		a.must(t, 202, "POST", "/v1/tenants/iso/events", tok, map[string]any{"type": "a.b", "payload": map[string]any{"i": i}}, nil)
+	}
+	eventually(t, 10*time.Second, "healthy endpoint got every event", func() bool { return ok.count() == n })
+	t.Logf("healthy endpoint: %d events in %v while the other hangs (%d requests held)", n, time.Since(start), hang.count())
+	if hang.count() == 0 || hang.count() > 64 {
+		t.Fatalf("hanging endpoint holds %d requests, want between 1 and its in-flight bound 64", hang.count())
+	}
+}
+
+// TestGoneDisablesEndpoint: 410 disables the endpoint with its reason; later
+// events wait, and are delivered after enable.
+func TestGoneDisablesEndpoint(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "g")
+	var gone sync.Map
+	gone.Store("on", true)
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if v, _ := gone.Load("on"); v == true {
+			w.WriteHeader(http.StatusGone)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	ep := a.endpoint(t, "g", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
+	a.must(t, 202, "POST", "/v1/tenants/g/events", tok, map[string]any{"type": "a.b", "payload": map[string]any{}}, nil)
+	rc.wait(t, 5*time.Second)
+	var got endpointResp
+	eventually(t, 5*time.Second, "endpoint disabled", func() bool {
+		call(t, "GET", a.url+"/v1/tenants/g/endpoints/"+ep.ID, tok, nil, &got)
+		return got.Disabled
+	})
+	if !strings.Contains(got.DisabledReason, "410") {
+		t.Fatalf("reason %q", got.DisabledReason)
+	}
+	a.must(t, 202, "POST", "/v1/tenants/g/events", tok, map[string]any{"type": "a.b", "id": "later", "payload": map[string]any{}}, nil)
+	time.Sleep(300 * time.Millisecond)
+	if rc.count() != 1 {
+		t.Fatalf("a disabled endpoint got %d requests", rc.count())
+	}
+	gone.Store("on", false)
+	a.must(t, 200, "POST", "/v1/tenants/g/endpoints/"+ep.ID+"/enable", tok, nil, nil)
+	r := rc.wait(t, 5*time.Second)
+	if r.header.Get("webhook-id") != "later" {
+		t.Fatalf("after enable got %q", r.header.Get("webhook-id"))
+	}
+}
+
+// TestRetryAfterAndRedirect: 429 with Retry-After is retried after the asked
+// delay; a redirect is an answer, not followed.
+func TestRetryAfterAndRedirect(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "ra")
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	target := newReceiver(t, nil)
+	redir := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		http.Redirect(w, r, target.URL, http.StatusFound)
+	})
+	a.endpoint(t, "ra", tok, map[string]any{"url": rc.URL, "event_types": []string{"a.*"}})
+	ep2 := a.endpoint(t, "ra", tok, map[string]any{"url": redir.URL, "event_types": []string{"r.*"}})
+	a.must(t, 202, "POST", "/v1/tenants/ra/events", tok, map[string]any{"type": "a.b", "payload": map[string]any{}}, nil)
+	first := rc.wait(t, 5*time.Second)
+	second := rc.wait(t, 5*time.Second)
+	if d := second.at.Sub(first.at); d < 900*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("retry came %v after a Retry-After of 1 s", d)
+	}
+	a.must(t, 202, "POST", "/v1/tenants/ra/events", tok, map[string]any{"type": "r.b", "payload": map[string]any{}}, nil)
+	redir.wait(t, 5*time.Second)
+	var ds struct {
+		Data []struct {
+			ID, State  string
+			LastStatus int `json:"last_status"`
+		}
+	}
+	eventually(t, 5*time.Second, "redirect recorded", func() bool {
+		call(t, "GET", a.url+"/v1/tenants/ra/deliveries?endpoint="+ep2.ID, tok, nil, &ds)
+		return len(ds.Data) == 1 && ds.Data[0].LastStatus == 302
+	})
+	if target.count() != 0 {
+		t.Fatal("the redirect was followed")
+	}
+}
