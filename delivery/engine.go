@@ -119,7 +119,7 @@ type Engine struct {
 // Stats are the engine's counters, for /metrics.
 type Stats struct {
 	Published, Delivered, Failed, Retried, Attempts atomic.Int64
-	Commits, CommittedRows                        atomic.Int64
+	Commits, CommittedRows                          atomic.Int64
 }
 
 // New returns an engine on store.

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBadInput: each invalid request gets a clear 4xx with an error body and
+// changes nothing.
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, func(c *Config) { c.MaxBody = 4 << 10 })
+	tok := a.tenant(t, "t")
+	rc := newReceiver(t, nil)
+	ep := a.endpoint(t, "t", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
+	big := `{"type":"a.b","payload":{"x":"` + strings.Repeat("x", 5<<10) + `"}}`
+
+	cases := []struct {
+		name, method, path, token string
+		body                      any
+		want                      int
+		code                      string
+	}{
+		{"malformed JSON", "POST", "/v1/tenants/t/events", tok, `{"type":"a.b","payload":`, 400, "invalid"},
+		{"trailing data", "POST", "/v1/tenants/t/events", tok, `{"type":"a.b","payload":{}} {}`, 400, "invalid"},
+		{"unknown field", "POST", "/v1/tenants/t/events", tok, `{"type":"a.b","payload":{},"colour":1}`, 400, "invalid"},
+		{"payload not an object", "POST", "/v1/tenants/t/events", tok, `{"type":"a.b","payload":[1]}`, 400, "invalid"},
+		{"missing type", "POST", "/v1/tenants/t/events", tok, `{"payload":{}}`, 400, "invalid"},
+		{"bad event id", "POST", "/v1/tenants/t/events", tok, `{"type":"a.b","id":"has space","payload":{}}`, 400, "invalid"},
+		{"oversize body", "POST", "/v1/tenants/t/events", tok, big, 413, "payload_too_large"},
+		{"no token", "POST", "/v1/tenants/t/events", "", `{"type":"a.b","payload":{}}`, 401, "unauthorized"},
+		{"wrong token", "POST", "/v1/tenants/t/events", "hkt_nope", `{"type":"a.b","payload":{}}`, 401, "unauthorized"},
+		{"tenant token on admin route", "POST", "/v1/tenants", tok, `{"name":"x"}`, 403, "forbidden"},
+		{"tenant token lists tenants", "GET", "/v1/tenants", tok, nil, 403, "forbidden"},
+		{"another tenant's path", "POST", "/v1/tenants/other/events", tok, `{"type":"a.b","payload":{}}`, 404, "not_found"},
+		{"unknown tenant (admin)", "POST", "/v1/tenants/nobody/events", testAdmin, `{"type":"a.b","payload":{}}`, 404, "not_found"},
+		{"non-http URL", "POST", "/v1/tenants/t/endpoints", tok, `{"url":"ftp://127.0.0.1/x"}`, 400, "invalid"},
+		{"private target", "POST", "/v1/tenants/t/endpoints", tok, `{"url":"http://10.1.2.3/hook"}`, 400, "invalid"},
+		{"metadata address", "POST", "/v1/tenants/t/endpoints", tok, `{"url":"http://169.254.169.254/latest"}`, 400, "invalid"},
+		{"v4-mapped loopback outside allow", "POST", "/v1/tenants/t/endpoints", tok, `{"url":"http://[::ffff:192.168.0.1]/"}`, 400, "invalid"},
+		{"unknown profile", "POST", "/v1/tenants/t/endpoints", tok, `{"url":"` + rc.URL + `","profile":"nope"}`, 400, "invalid"},
+		{"bad secret", "POST", "/v1/tenants/t/endpoints", tok, `{"url":"` + rc.URL + `","secret":"short"}`, 400, "invalid"},
+		{"reserved header", "POST", "/v1/tenants/t/endpoints", tok, `{"url":"` + rc.URL + `","headers":{"webhook-signature":"x"}}`, 400, "invalid"},
+		{"bad ordering", "POST", "/v1/tenants/t/endpoints", tok, `{"url":"` + rc.URL + `","ordering":"fifo"}`, 400, "invalid"},
+		{"bad timeout", "POST", "/v1/tenants/t/endpoints", tok, `{"url":"` + rc.URL + `","timeout_ms":5}`, 400, "invalid"},
+		{"bad limit", "GET", "/v1/tenants/t/events?limit=0", tok, nil, 400, "invalid"},
+		{"bad state filter", "GET", "/v1/tenants/t/deliveries?state=lost", tok, nil, 400, "invalid"},
+		{"patch with bad URL", "PATCH", "/v1/tenants/t/endpoints/" + ep.ID, tok, `{"url":"gopher://x"}`, 400, "invalid"},
+		{"unknown endpoint", "GET", "/v1/tenants/t/endpoints/ep_nope", tok, nil, 404, "not_found"},
+		{"recover without since", "POST", "/v1/tenants/t/endpoints/" + ep.ID + "/recover", tok, `{}`, 400, "invalid"},
+		{"batch too large", "POST", "/v1/tenants/t/events/batch", tok, `{"events":[]}`, 400, "invalid"},
+		{"unknown route", "GET", "/v1/nothing", tok, nil, 404, "not_found"},
+	}
+	for _, c := range cases {
+		var out struct {
+			Error struct{ Code, Message string }
+		}
+		got := call(t, c.method, a.url+c.path, c.token, c.body, &out)
+		if got != c.want || out.Error.Code != c.code || out.Error.Message == "" {
+			t.Errorf("%s: %d %+v, want %d %s", c.name, got, out.Error, c.want, c.code)
+		}
+	}
+	// Nothing changed: one endpoint (unchanged), no events, no tenant added.
+	var eps struct{ Data []endpointResp }
+	a.must(t, 200, "GET", "/v1/tenants/t/endpoints", tok, nil, &eps)
+	if len(eps.Data) != 1 || eps.Data[0].URL != rc.URL {
+		t.Fatalf("endpoints changed: %+v", eps.Data)
+	}
+	var evs struct{ Data []json.RawMessage }
+	a.must(t, 200, "GET", "/v1/tenants/t/events", tok, nil, &evs)
+	if len(evs.Data) != 0 {
+		t.Fatalf("%d events stored by bad requests", len(evs.Data))
+	}
+	var ts struct{ Data []json.RawMessage }
+	a.must(t, 200, "GET", "/v1/tenants", testAdmin, nil, &ts)
+	if len(ts.Data) != 1 {
+		t.Fatalf("%d tenants", len(ts.Data))
+	}
+	if rc.count() != 0 {
+		t.Fatalf("bad requests caused %d webhooks", rc.count())
+	}
+}
+
+// TestTenantIsolation: every tenant route with another tenant's token and
+// ids answers 404 and reads or changes nothing.
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tokA := a.tenant(t, "alpha")
+	tokB := a.tenant(t, "beta")
+	rc := newReceiver(t, nil)
+	ep := a.endpoint(t, "alpha", tokA, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
+	var pub struct {
+		ID         string
+		Deliveries []struct{ ID string }
+	}
+	a.must(t, 202, "POST", "/v1/tenants/alpha/events", tokA, map[string]any{"type": "a.b", "payload": map[string]any{}}, &pub)
+	rc.wait(t, 5*time.Second)
+	d := pub.Deliveries[0].ID
+
+	routes := []struct{ method, path, body string }{
+		{"GET", "/v1/tenants/alpha", ""},
+		{"GET", "/v1/tenants/alpha/endpoints", ""},
+		{"POST", "/v1/tenants/alpha/endpoints", `{"url":"` + rc.URL + `"}`},
+		{"GET", "/v1/tenants/alpha/endpoints/" + ep.ID, ""},
+		{"PATCH", "/v1/tenants/alpha/endpoints/" + ep.ID, `{"description":"x"}`},
+		{"DELETE", "/v1/tenants/alpha/endpoints/" + ep.ID, ""},
+		{"POST", "/v1/tenants/alpha/endpoints/" + ep.ID + "/rotate-secret", `{}`},
+		{"POST", "/v1/tenants/alpha/endpoints/" + ep.ID + "/enable", ""},
+		{"POST", "/v1/tenants/alpha/endpoints/" + ep.ID + "/recover", `{"since":"2020-01-01T00:00:00Z"}`},
+		{"POST", "/v1/tenants/alpha/endpoints/" + ep.ID + "/test", `{}`},
+		{"POST", "/v1/tenants/alpha/events", `{"type":"a.b","payload":{}}`},
+		{"POST", "/v1/tenants/alpha/events/batch", `{"events":[{"type":"a.b","payload":{}}]}`},
+		{"GET", "/v1/tenants/alpha/events", ""},
+		{"GET", "/v1/tenants/alpha/events/" + pub.ID, ""},
+		{"GET", "/v1/tenants/alpha/deliveries", ""},
+		{"GET", "/v1/tenants/alpha/deliveries/" + d, ""},
+		{"POST", "/v1/tenants/alpha/deliveries/" + d + "/retry", ""},
+		// beta's own paths with alpha's ids.
+		{"GET", "/v1/tenants/beta/endpoints/" + ep.ID, ""},
+		{"PATCH", "/v1/tenants/beta/endpoints/" + ep.ID, `{"description":"x"}`},
+		{"DELETE", "/v1/tenants/beta/endpoints/" + ep.ID, ""},
+		{"POST", "/v1/tenants/beta/endpoints/" + ep.ID + "/rotate-secret", `{}`},
+		{"POST", "/v1/tenants/beta/endpoints/" + ep.ID + "/enable", ""},
+		{"POST", "/v1/tenants/beta/endpoints/" + ep.ID + "/recover", `{"since":"2020-01-01T00:00:00Z"}`},
+		{"POST", "/v1/tenants/beta/endpoints/" + ep.ID + "/test", `{}`},
+		{"GET", "/v1/tenants/beta/events/" + pub.ID, ""},
+		{"GET", "/v1/tenants/beta/deliveries/" + d, ""},
+		{"POST", "/v1/tenants/beta/deliveries/" + d + "/retry", ""},
+	}
+	for _, r := range routes {
+		var body any
+		if r.body != "" {
+			body = r.body
+		}
+		var out struct{ Error struct{ Code string } }
+		if got := call(t, r.method, a.url+r.path, tokB, body, &out); got != 404 || out.Error.Code != "not_found" {
+			t.Errorf("%s %s with beta's token: %d %s, want 404", r.method, r.path, got, out.Error.Code)
+		}
+	}
+	for _, r := range []struct{ method, path string }{
+		{"PATCH", "/v1/tenants/alpha"}, {"DELETE", "/v1/tenants/alpha"}, {"POST", "/v1/tenants/alpha/tokens"},
+		{"POST", "/v1/event-types"},
+	} {
+		if got := call(t, r.method, a.url+r.path, tokB, `{}`, nil); got != 403 {
+			t.Errorf("admin route %s %s with a tenant token: %d, want 403", r.method, r.path, got)
+		}
+	}
+	// Nothing of alpha changed.
+	var got endpointResp
+	a.must(t, 200, "GET", "/v1/tenants/alpha/endpoints/"+ep.ID, tokA, nil, &got)
+	if got.Disabled || got.URL != rc.URL {
+		t.Fatalf("alpha's endpoint changed: %+v", got)
+	}
+	var evs struct{ Data []json.RawMessage }
+	a.must(t, 200, "GET", "/v1/tenants/alpha/events", tokA, nil, &evs)
+	if len(evs.Data) != 1 {
+		t.Fatalf("alpha has %d events", len(evs.Data))
+	}
+	var eps struct{ Data []json.RawMessage }
+	a.must(t, 200, "GET", "/v1/tenants/beta/endpoints", tokB, nil, &eps)
+	if len(eps.Data) != 0 {
+		t.Fatal("beta got an endpoint")
+	}
+	if rc.count() != 1 {
+		t.Fatalf("alpha's endpoint got %d requests, want 1", rc.count())
+	}
+}
