@@ -24,6 +24,9 @@ func New(messages func(wireType string) string) Registry {
 	r := Registry{}
 	for _, p := range []hookd.Profile{
 		Standard{},
+		Lean{Messages: messages},
+		Weavr{},
+		LinkMoney{},
 	} {
 		r[p.Name()] = p
 	}

@@ -199,3 +199,5 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
+
+func stringsReader(s string) io.Reader { return bytes.NewReader([]byte(s)) }

@@ -1,0 +1,121 @@
+package profile
+
+import (
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/hex"
+	"net/http"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// Lean is Lean Technologies' format: body
+// {"type","message","payload","timestamp","event_id"} and the header
+// lean-signature: sha512=<lowercase hex HMAC-SHA512(secret, body)>.
+//
+// Lean's header holds a single signature, so during a secret rotation the
+// header is repeated, one value per secret, current first: a receiver that
+// reads the first value (r.Header.Get) and holds the current secret passes,
+// and one that checks every value also accepts the old secret.
+type Lean struct {
+	// Messages returns Lean's sentence for a wire type ("An entity object
+	// has been created."). Nil, or an empty sentence, gives the generic
+	// "A <type> event occurred.": Lean's envelope always has a message.
+	Messages func(wireType string) string
+}
+
+// Name implements hookd.Profile.
+func (Lean) Name() string { return "lean" }
+
+// Body implements hookd.Profile. The timestamp is the event's creation time
+// with exactly six fraction digits, as in every sample of the seed; Lean
+// stamps the first send, but the body must be the same on every attempt.
+func (p Lean) Body(ev *hookd.Event) ([]byte, error) {
+	typ := hookd.WireType(ev.Type)
+	var msg string
+	if p.Messages != nil {
+		msg = p.Messages(typ)
+	}
+	if msg == "" {
+		// Custom types only: one small allocation per body is fine.
+		msg = "A " + typ + " event occurred."
+	}
+	b := make([]byte, 0, len(ev.Payload)+len(typ)+len(msg)+len(ev.ID)+96)
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, typ)
+	b = append(b, `,"message":`...)
+	b = appendJSONString(b, msg)
+	b = append(b, `,"payload":`...)
+	b = append(b, ev.Payload...)
+	b = append(b, `,"timestamp":"`...)
+	b = ev.CreatedAt.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
+	b = append(b, `","event_id":`...)
+	b = appendJSONString(b, ev.ID)
+	return append(b, '}'), nil
+}
+
+// leanPrefix starts every lean-signature value.
+const leanPrefix = "sha512="
+
+// Sign implements hookd.Profile: one lean-signature value per secret. The
+// key is the secret's bytes as given; Lean does not decode it.
+func (Lean) Sign(h http.Header, _ *hookd.Message, body []byte, secrets []string) {
+	if len(secrets) == 0 {
+		delete(h, "Lean-Signature")
+		return
+	}
+	vals := make([]string, 0, len(secrets))
+	var buf [len(leanPrefix) + 2*sha512.Size]byte
+	var sum [sha512.Size]byte
+	for _, s := range secrets {
+		mac := hmac.New(sha512.New, []byte(s))
+		mac.Write(body)
+		b := append(buf[:0], leanPrefix...)
+		b = hex.AppendEncode(b, mac.Sum(sum[:0]))
+		vals = append(vals, string(b))
+	}
+	h["Lean-Signature"] = vals
+}
+
+// Policy implements hookd.Profile: 10 s, retries 1, 2, 5, 10, 60 and 180
+// minutes after the first send. No jitter: Lean documents these exact
+// times, and receivers may rely on them (e.g. to expect the last retry).
+func (Lean) Policy() hookd.Policy { return leanPolicy }
+
+var leanPolicy = hookd.Policy{
+	Timeout: 10 * time.Second,
+	Schedule: []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute,
+		10 * time.Minute, 60 * time.Minute, 180 * time.Minute},
+	FromFirst: true,
+}
+
+// NewSecret implements hookd.Profile: 32 random bytes in lowercase hex.
+func (Lean) NewSecret() (string, error) {
+	b, err := randomBytes(32)
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// CheckSecret implements hookd.Profile: Lean's webhookSecret is an opaque
+// string, used as given.
+func (Lean) CheckSecret(s string) error { return checkASCIISecret("lean", s) }
+
+// checkASCIISecret accepts 16 to 256 printable ASCII characters (space
+// included), the opaque keys of Lean and Weavr: their bytes are the HMAC
+// key, so anything a user can type and paste into a header or a form works,
+// and control or non-ASCII characters, which would differ between
+// encodings on the two sides, are refused.
+func checkASCIISecret(profile, s string) error {
+	if len(s) < 16 || len(s) > 256 {
+		return hookd.Errorf(hookd.EINVALID, "a %s secret is 16 to 256 printable ASCII characters", profile)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return hookd.Errorf(hookd.EINVALID, "a %s secret is 16 to 256 printable ASCII characters", profile)
+		}
+	}
+	return nil
+}

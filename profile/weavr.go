@@ -1,0 +1,128 @@
+package profile
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// Weavr is Weavr's payment-run format: body {"type","payload"} and the
+// headers
+//
+//	call-ref:            the delivery id, the same on every retry
+//	published-timestamp: epoch milliseconds of the attempt
+//	signature:           base64 HMAC-SHA256(key, published-timestamp)
+//	signature-v2:        base64 HMAC-SHA256(key, call-ref + body + published-timestamp)
+//
+// where the key is the secret's bytes as given (Weavr's API key) and the
+// base64 is standard and padded.
+//
+// Each signature header holds one value, so during a secret rotation both
+// are repeated, one value per secret, current first, in the same order: a
+// receiver that reads the first value and holds the current secret passes,
+// and one that checks every value also accepts the old secret.
+type Weavr struct{}
+
+// Name implements hookd.Profile.
+func (Weavr) Name() string { return "weavr" }
+
+// Body implements hookd.Profile.
+func (Weavr) Body(ev *hookd.Event) ([]byte, error) {
+	typ := hookd.WireType(ev.Type)
+	b := make([]byte, 0, len(ev.Payload)+len(typ)+32)
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, typ)
+	b = append(b, `,"payload":`...)
+	b = append(b, ev.Payload...)
+	return append(b, '}'), nil
+}
+
+// weavrSigLen is the length of a base64 HMAC-SHA256: 44 characters.
+var weavrSigLen = b64.EncodedLen(sha256.Size)
+
+// Sign implements hookd.Profile. The delivery id is the call-ref because
+// Weavr's receivers use it for idempotency: it must not change on a retry.
+func (Weavr) Sign(h http.Header, m *hookd.Message, body []byte, secrets []string) {
+	// The timestamp and every signature go into one buffer turned into one
+	// string, sliced below: one allocation instead of 1+2n on the hot path.
+	buf := make([]byte, 0, 20+2*len(secrets)*weavrSigLen)
+	buf = strconv.AppendInt(buf, m.At.UnixMilli(), 10)
+	tsLen := len(buf)
+	var sum [sha256.Size]byte
+	for _, s := range secrets {
+		mac := hmac.New(sha256.New, []byte(s))
+		mac.Write(buf[:tsLen])
+		buf = b64.AppendEncode(buf, mac.Sum(sum[:0]))
+		mac.Reset()
+		mac.Write([]byte(m.DeliveryID))
+		mac.Write(body)
+		mac.Write(buf[:tsLen])
+		buf = b64.AppendEncode(buf, mac.Sum(sum[:0]))
+	}
+	all := string(buf)
+
+	// Likewise one backing array for every header value. The full slice
+	// expressions cap each value list so that an h.Add by someone else
+	// reallocates instead of writing into the next header's values.
+	n := len(secrets)
+	vals := make([]string, 2+2*n)
+	vals[0] = m.DeliveryID
+	vals[1] = all[:tsLen]
+	for i := range n {
+		off := tsLen + 2*i*weavrSigLen
+		vals[2+i] = all[off : off+weavrSigLen]
+		vals[2+n+i] = all[off+weavrSigLen : off+2*weavrSigLen]
+	}
+	h["Call-Ref"] = vals[0:1:1]
+	h["Published-Timestamp"] = vals[1:2:2]
+	if n == 0 {
+		delete(h, "Signature")
+		delete(h, "Signature-V2")
+		return
+	}
+	h["Signature"] = vals[2 : 2+n : 2+n]
+	h["Signature-V2"] = vals[2+n:]
+}
+
+// Policy implements hookd.Profile: 10 s; retries only on 408, 409, 425 and
+// 5xx (and when no answer came), 10 s, 60 s, 6 min, 36 min and 3.6 h after
+// the previous try, ±10 %. Weavr's own times are an exponential series
+// rather than promises, so a little jitter costs receivers nothing and keeps
+// the retries of a burst of failures from arriving all at once.
+func (Weavr) Policy() hookd.Policy { return weavrPolicy }
+
+var weavrPolicy = hookd.Policy{
+	Timeout: 10 * time.Second,
+	Schedule: []time.Duration{10 * time.Second, 60 * time.Second, 6 * time.Minute,
+		36 * time.Minute, 216 * time.Minute},
+	Jitter:    0.1,
+	Retryable: weavrRetryable,
+}
+
+// weavrRetryable is Weavr's rule: a timeout, a conflict, "too early" or a
+// server error may pass later; any other 4xx (429 included) will not.
+func weavrRetryable(status int) bool {
+	switch status {
+	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooEarly:
+		return true
+	}
+	return status >= 500 && status <= 599
+}
+
+// NewSecret implements hookd.Profile: 32 random bytes in standard base64,
+// 44 printable characters. The HMAC key is that string itself, not the
+// decoded bytes, as with any API key a user brings.
+func (Weavr) NewSecret() (string, error) {
+	b, err := randomBytes(32)
+	if err != nil {
+		return "", err
+	}
+	return b64.EncodeToString(b), nil
+}
+
+// CheckSecret implements hookd.Profile: Weavr's API key is an opaque string.
+func (Weavr) CheckSecret(s string) error { return checkASCIISecret("weavr", s) }

@@ -1,0 +1,272 @@
+package receiver
+
+import "encoding/json"
+
+// Lean Technologies event types. The first thirteen are those of Lean's
+// webhook library; the rest are types Lean's documentation lists without
+// a payload example, whose structs are therefore partly inferred.
+const (
+	LeanEntityCreated                        = "entity.created"
+	LeanEntityUpdated                        = "entity.updated"
+	LeanResultsReady                         = "results.ready"
+	LeanBankAvailabilityUpdated              = "bank.availability.updated"
+	LeanIBANBankAvailabilityUpdated          = "iban_account_verification.bank.availability.updated"
+	LeanReportGenerated                      = "report.generated"
+	LeanReportFailed                         = "report.failed"
+	LeanUnsupportedBankRequestCreated        = "hyperlink.unsupported_bank_request.created"
+	LeanPaymentSourceCreated                 = "payment_source.created"
+	LeanPaymentSourceBeneficiaryCreated      = "payment_source.beneficiary.created"
+	LeanPaymentSourceBeneficiaryUpdated      = "payment_source.beneficiary.updated"
+	LeanPaymentCreated                       = "payment.created"
+	LeanPaymentUpdated                       = "payment.updated"
+	LeanEntityReconnected                    = "entity.reconnected"
+	LeanPaymentIntentCreated                 = "payment_intent.created"
+	LeanPaymentIntentExpired                 = "payment_intent.expired"
+	LeanPaymentSourceUpdated                 = "payment_source.updated"
+	LeanPaymentReconciliationUpdated         = "payment.reconciliation.updated"
+	LeanBulkPaymentIntentCreated             = "bulk_payment_intent.created"
+	LeanBulkPaymentIntentUpdated             = "bulk_payment_intent.updated"
+	LeanEntityDataRefreshUpdated             = "entity.data.refresh.updated"
+	LeanTransactionAccount                   = "transaction.account"
+	LeanTransactionAccountPostProcess        = "transaction.account.post_process"
+	LeanPaymentTransaction                   = "payment.transaction"
+)
+
+// Documented values of Lean's enumerations. Status fields are plain
+// strings: Lean may add values, and a receiver must not fail on them.
+const (
+	// LeanPayment.Status
+	LeanPaymentAwaitingLoginMFA   = "AWAITING_LOGIN_MFA"
+	LeanPaymentAwaitingPaymentMFA = "AWAITING_PAYMENT_MFA"
+	LeanPaymentAwaitingAppAuth    = "AWAITING_APP_AUTH"
+	LeanPaymentFailed             = "FAILED"
+	LeanPaymentPendingWithBank    = "PENDING_WITH_BANK"
+	LeanPaymentAcceptedByBank     = "ACCEPTED_BY_BANK"
+
+	// LeanPaymentSource.Status and LeanBeneficiary.Status
+	LeanAwaitingBeneficiaryCoolOff = "AWAITING_BENEFICIARY_COOL_OFF"
+	LeanPendingBeneficiaryCoolOff  = "PENDING_BENEFICIARY_COOL_OFF"
+	LeanActive                     = "ACTIVE"
+
+	// LeanBankDetails.AccountType
+	LeanAccountBusiness = "BUSINESS"
+	LeanAccountPersonal = "PERSONAL"
+
+	// LeanReconciliation.Status
+	LeanReconciled  = "RECONCILED"
+	LeanOutstanding = "OUTSTANDING"
+	LeanUnreceived  = "UNRECEIVED"
+)
+
+// Lean entity permissions, the values of LeanEntity.Permissions.
+const (
+	LeanPermissionIdentity          = "identity"
+	LeanPermissionAccounts          = "accounts"
+	LeanPermissionBalance           = "balance"
+	LeanPermissionTransactions      = "transactions"
+	LeanPermissionIdentities        = "identities"
+	LeanPermissionScheduledPayments = "scheduled_payments"
+	LeanPermissionStandingOrders    = "standing_orders"
+	LeanPermissionDirectDebits      = "direct_debits"
+	LeanPermissionBeneficiaries     = "beneficiaries"
+	LeanPermissionPayments          = "payments"
+)
+
+// LeanEnvelope is the body of a lean-profile webhook. Timestamp is RFC 3339
+// in UTC with 6 to 9 fraction digits, the time of the first attempt;
+// EventID is the deduplication key.
+type LeanEnvelope struct {
+	Type      string          `json:"type"`
+	Message   string          `json:"message"`
+	Payload   json.RawMessage `json:"payload"`
+	Timestamp string          `json:"timestamp"`
+	EventID   string          `json:"event_id"`
+}
+
+// LeanEntity is the payload of entity.created, entity.updated and
+// entity.reconnected: a connected bank account's consent.
+type LeanEntity struct {
+	ID          string          `json:"id"`
+	AppUserID   string          `json:"app_user_id"`
+	CustomerID  string          `json:"customer_id"`
+	Permissions []string        `json:"permissions"`
+	BankDetails LeanBankDetails `json:"bank_details"`
+}
+
+// LeanBankDetails describes the bank of an entity. SwiftCode and BankType
+// appear in real payloads, not in the webhook library.
+type LeanBankDetails struct {
+	Logo            string `json:"logo"`
+	Name            string `json:"name"`
+	AccountType     string `json:"account_type"`
+	Identifier      string `json:"identifier"`
+	MainColor       string `json:"main_color"`
+	BackgroundColor string `json:"background_color"`
+	SwiftCode       string `json:"swift_code,omitempty"`
+	BankType        string `json:"bank_type,omitempty"`
+}
+
+// LeanResults is the payload of results.ready: the id of the
+// asynchronous data request whose results can now be fetched.
+type LeanResults struct {
+	ID string `json:"id"`
+}
+
+// LeanBankAvailability is the payload of bank.availability.updated.
+type LeanBankAvailability struct {
+	Identifier   string `json:"identifier"`
+	Availability struct {
+		Active  LeanProductFlags `json:"active"`
+		Enabled LeanProductFlags `json:"enabled"`
+	} `json:"availability"`
+}
+
+// LeanProductFlags says per product whether a bank is on.
+type LeanProductFlags struct {
+	Payments bool `json:"payments"`
+	Data     bool `json:"data"`
+}
+
+// LeanIBANBankAvailability is the payload of
+// iban_account_verification.bank.availability.updated. Global and the
+// match values are "enabled" or "disabled". AccountType is keyed by
+// account kind ("personal", "freelancer", "business"), a map so that a
+// new kind needs no change here.
+type LeanIBANBankAvailability struct {
+	CountryCode  string `json:"country_code"`
+	BankCode     string `json:"bank_code"`
+	Availability struct {
+		Global      string                          `json:"global"`
+		AccountType map[string]LeanIBANAvailability `json:"account_type"`
+	} `json:"availability"`
+}
+
+// LeanIBANAvailability says whether IBAN verification can answer "match"
+// and "no match" for one kind of account.
+type LeanIBANAvailability struct {
+	Match   string `json:"match"`
+	NoMatch string `json:"no_match"`
+}
+
+// LeanReport is the payload of report.generated and report.failed (which
+// has no ReportID).
+type LeanReport struct {
+	CustomerID string `json:"customer_id"`
+	ReportID   string `json:"report_id,omitempty"`
+}
+
+// LeanUnsupportedBankRequest is the payload of
+// hyperlink.unsupported_bank_request.created.
+type LeanUnsupportedBankRequest struct {
+	CustomerID     string `json:"customer_id"`
+	BankIdentifier string `json:"bank_identifier"`
+}
+
+// LeanPaymentSource is the payload of payment_source.created and
+// payment_source.updated.
+type LeanPaymentSource struct {
+	ID             string `json:"id"`
+	CustomerID     string `json:"customer_id"`
+	Status         string `json:"status"`
+	BankIdentifier string `json:"bank_identifier"`
+	BankName       string `json:"bank_name"`
+}
+
+// LeanBeneficiary is the payload of payment_source.beneficiary.created and
+// .updated: the pathway from a payment source to a payment destination.
+type LeanBeneficiary struct {
+	ID                          string `json:"id"`
+	CustomerID                  string `json:"customer_id"`
+	PaymentSourceID             string `json:"payment_source_id"`
+	PaymentDestinationID        string `json:"payment_destination_id"`
+	Status                      string `json:"status"`
+	PaymentSourceBankIdentifier string `json:"payment_source_bank_identifier,omitempty"`
+}
+
+// LeanPayment is the payload of payment.created, payment.updated and
+// payment.reconciliation.updated. Amount is in major units (10.17 AED).
+// Reconciliation is inferred from Lean's reconciliation guide, which puts
+// a reconciliation object with its own status on the payment.
+type LeanPayment struct {
+	ID                       string              `json:"id"`
+	CustomerID               string              `json:"customer_id"`
+	IntentID                 string              `json:"intent_id"`
+	Status                   string              `json:"status"`
+	Amount                   float64             `json:"amount"`
+	Currency                 string              `json:"currency"`
+	BankTransactionReference string              `json:"bank_transaction_reference,omitempty"`
+	EndUserID                string              `json:"end_user_id,omitempty"`
+	PaymentDestinationID     string              `json:"payment_destination_id,omitempty"`
+	Metadata                 map[string]any      `json:"metadata,omitempty"`
+	Reason                   string              `json:"reason,omitempty"`
+	Reconciliation           *LeanReconciliation `json:"reconciliation,omitempty"`
+}
+
+// LeanReconciliation is the reconciliation state of a payment (inferred).
+type LeanReconciliation struct {
+	Status    string  `json:"status"`
+	Reference string  `json:"reference,omitempty"`
+	Amount    float64 `json:"amount,omitempty"`
+	Currency  string  `json:"currency,omitempty"`
+}
+
+// LeanPaymentIntent is the payload of payment_intent.created and
+// payment_intent.expired, with the fields of Lean's Payment Intent object
+// (inferred: no example is published). The API names the id
+// payment_intent_id; webhook payloads use id elsewhere, so both are read.
+type LeanPaymentIntent struct {
+	ID                   string         `json:"id,omitempty"`
+	PaymentIntentID      string         `json:"payment_intent_id,omitempty"`
+	CustomerID           string         `json:"customer_id"`
+	Amount               float64        `json:"amount"`
+	Currency             string         `json:"currency"`
+	Description          string         `json:"description,omitempty"`
+	Status               string         `json:"status,omitempty"`
+	PaymentDestinationID string         `json:"payment_destination_id,omitempty"`
+	Metadata             map[string]any `json:"metadata,omitempty"`
+}
+
+// LeanResource is the payload of the Lean types whose payload is not
+// published (bulk_payment_intent.*, entity.data.refresh.updated,
+// transaction.account, transaction.account.post_process,
+// payment.transaction): the identifiers and status Lean's objects carry.
+// Webhook.Payload keeps every field.
+type LeanResource struct {
+	ID         string `json:"id,omitempty"`
+	CustomerID string `json:"customer_id,omitempty"`
+	EntityID   string `json:"entity_id,omitempty"`
+	AccountID  string `json:"account_id,omitempty"`
+	PaymentID  string `json:"payment_id,omitempty"`
+	IntentID   string `json:"intent_id,omitempty"`
+	Status     string `json:"status,omitempty"`
+}
+
+// newLeanPayload returns the payload struct of a Lean event type.
+func newLeanPayload(typ string) any {
+	switch typ {
+	case LeanEntityCreated, LeanEntityUpdated, LeanEntityReconnected:
+		return new(LeanEntity)
+	case LeanResultsReady:
+		return new(LeanResults)
+	case LeanBankAvailabilityUpdated:
+		return new(LeanBankAvailability)
+	case LeanIBANBankAvailabilityUpdated:
+		return new(LeanIBANBankAvailability)
+	case LeanReportGenerated, LeanReportFailed:
+		return new(LeanReport)
+	case LeanUnsupportedBankRequestCreated:
+		return new(LeanUnsupportedBankRequest)
+	case LeanPaymentSourceCreated, LeanPaymentSourceUpdated:
+		return new(LeanPaymentSource)
+	case LeanPaymentSourceBeneficiaryCreated, LeanPaymentSourceBeneficiaryUpdated:
+		return new(LeanBeneficiary)
+	case LeanPaymentCreated, LeanPaymentUpdated, LeanPaymentReconciliationUpdated:
+		return new(LeanPayment)
+	case LeanPaymentIntentCreated, LeanPaymentIntentExpired:
+		return new(LeanPaymentIntent)
+	case LeanBulkPaymentIntentCreated, LeanBulkPaymentIntentUpdated, LeanEntityDataRefreshUpdated,
+		LeanTransactionAccount, LeanTransactionAccountPostProcess, LeanPaymentTransaction:
+		return new(LeanResource)
+	}
+	return nil
+}

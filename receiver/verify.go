@@ -1,0 +1,454 @@
+package receiver
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Header names, as the profiles send them.
+const (
+	hdrWebhookID          = "webhook-id"
+	hdrWebhookTimestamp   = "webhook-timestamp"
+	hdrWebhookSignature   = "webhook-signature"
+	hdrLeanSignature      = "lean-signature"
+	hdrCallRef            = "call-ref"
+	hdrPublishedTimestamp = "published-timestamp"
+	hdrSignature          = "signature"
+	hdrSignatureV2        = "signature-v2"
+)
+
+// Defaults of the Verifier's zero fields.
+const (
+	// DefaultTolerance is how far a signed timestamp may be from now, as
+	// in the Standard Webhooks libraries.
+	DefaultTolerance = 5 * time.Minute
+	// DefaultMaxBodyBytes bounds the body VerifyRequest and Handler read.
+	DefaultMaxBodyBytes = 1 << 20
+)
+
+// Verifier checks the signatures of one profile's webhooks. The zero
+// values of its optional fields are usable defaults. A Verifier is safe
+// for concurrent use as long as its fields are not changed.
+type Verifier struct {
+	// Profile is the wire format expected.
+	Profile Profile
+	// Secrets are the endpoint's signing secrets; a request verifies if
+	// any of them signed it, so that a rotation can list the new secret
+	// and the old one until the old one's grace period ends. standard and
+	// linkmoney: "whsec_<base64 key>" (a secret without the prefix is read
+	// as the base64 key, as the Standard Webhooks libraries do). lean and
+	// weavr: the secret or API key as given, its bytes being the key.
+	Secrets []string
+	// Tolerance is how far the signed timestamp may be from Now, either
+	// way: webhook-timestamp (standard, linkmoney) or published-timestamp
+	// (weavr). Zero means DefaultTolerance; negative disables the check,
+	// which lets a captured request be replayed forever.
+	Tolerance time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// AllowLegacy (weavr) accepts a request that carries only the
+	// deprecated signature header. That signature covers the timestamp
+	// alone, not the body: anyone who saw one request can forge any body
+	// with the same timestamp, so leave it off unless a sender cannot
+	// send signature-v2.
+	AllowLegacy bool
+	// LeanMaxAge (lean), when positive, also rejects a webhook whose body
+	// timestamp is older than this, or further than Tolerance in the
+	// future. Lean signs no timestamp header and its body timestamp is
+	// the time of the first attempt, the same on every retry, and Lean
+	// retries for up to 3 hours: a value below ~3h15m rejects genuine
+	// retries. The check runs after the signature, on the signed body.
+	LeanMaxAge time.Duration
+	// MaxBodyBytes bounds the body that VerifyRequest and Handler read;
+	// zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+// Verify checks that body was signed, with one of the secrets, in the
+// headers of the profile. It does not look inside the body, except for
+// lean with LeanMaxAge set. The error wraps ErrMissingHeader,
+// ErrBadSignature, ErrTimestamp, ErrMalformed or ErrConfig.
+func (v *Verifier) Verify(h http.Header, body []byte) error {
+	if len(v.Secrets) == 0 {
+		return fmt.Errorf("%w: no secret", ErrConfig)
+	}
+	switch v.Profile {
+	case Standard, LinkMoney:
+		return v.verifyStandard(h, body)
+	case Lean:
+		return v.verifyLean(h, body)
+	case Weavr:
+		return v.verifyWeavr(h, body)
+	}
+	return fmt.Errorf("%w: unknown profile %q", ErrConfig, v.Profile)
+}
+
+// VerifyRequest reads the request body (at most MaxBodyBytes), verifies it
+// and parses it. The body is consumed.
+func (v *Verifier) VerifyRequest(r *http.Request) (*Webhook, error) {
+	body, err := readBody(r.Body, v.maxBody())
+	if err != nil {
+		return nil, err
+	}
+	if err := v.Verify(r.Header, body); err != nil {
+		return nil, err
+	}
+	return Parse(v.Profile, r.Header, body)
+}
+
+func (v *Verifier) maxBody() int64 {
+	if v.MaxBodyBytes > 0 {
+		return v.MaxBodyBytes
+	}
+	return DefaultMaxBodyBytes
+}
+
+// readBody reads at most limit bytes, and fails rather than truncating:
+// a truncated body would only fail its signature with a misleading error.
+func readBody(rc io.ReadCloser, limit int64) ([]byte, error) {
+	if rc == nil {
+		return nil, nil
+	}
+	defer rc.Close()
+	body, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, mbe.Limit)
+		}
+		return nil, fmt.Errorf("receiver: reading body: %w", err)
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, limit)
+	}
+	return body, nil
+}
+
+func (v *Verifier) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+// checkTime applies the tolerance to a signed timestamp.
+func (v *Verifier) checkTime(name string, t time.Time) error {
+	tol := v.Tolerance
+	if tol == 0 {
+		tol = DefaultTolerance
+	}
+	if tol < 0 {
+		return nil
+	}
+	now := v.now()
+	if now.Sub(t) > tol {
+		return fmt.Errorf("%w: %s %s is more than %s old", ErrTimestamp, name, t.UTC().Format(time.RFC3339), tol)
+	}
+	if t.Sub(now) > tol {
+		return fmt.Errorf("%w: %s %s is more than %s in the future", ErrTimestamp, name, t.UTC().Format(time.RFC3339), tol)
+	}
+	return nil
+}
+
+// verifyStandard checks Standard Webhooks v1: webhook-signature holds
+// space-separated "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>".
+//
+// The timestamp is parsed as the Standard Webhooks libraries parse it and
+// signed in canonical form, as they sign it, so that a request verifies
+// here exactly when it verifies there (apart from this verifier also
+// reading repeated header lines). It is checked before the MAC: a stale
+// request is refused without HMAC work.
+func (v *Verifier) verifyStandard(h http.Header, body []byte) error {
+	id := header(h, hdrWebhookID)
+	ts := header(h, hdrWebhookTimestamp)
+	sigs := headerValues(h, hdrWebhookSignature)
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: %s", ErrMissingHeader, hdrWebhookID)
+	case ts == "":
+		return fmt.Errorf("%w: %s", ErrMissingHeader, hdrWebhookTimestamp)
+	case len(sigs) == 0:
+		return fmt.Errorf("%w: %s", ErrMissingHeader, hdrWebhookSignature)
+	}
+	n, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: %s %q is not unix seconds", ErrMalformed, hdrWebhookTimestamp, ts)
+	}
+	if err := v.checkTime(hdrWebhookTimestamp, time.Unix(n, 0)); err != nil {
+		return err
+	}
+	ts = strconv.FormatInt(n, 10)
+
+	var given [][]byte
+	for _, line := range sigs {
+		for _, s := range strings.Fields(line) {
+			if b64, ok := strings.CutPrefix(s, "v1,"); ok {
+				given = append(given, []byte(b64))
+			}
+		}
+	}
+	if len(given) == 0 {
+		return fmt.Errorf("%w: no v1 signature in %s", ErrBadSignature, hdrWebhookSignature)
+	}
+	want := make([]byte, base64.StdEncoding.EncodedLen(sha256.Size))
+	for _, secret := range v.Secrets {
+		key, err := standardKey(secret)
+		if err != nil {
+			return err
+		}
+		mac := hmac.New(sha256.New, key)
+		io.WriteString(mac, id)
+		io.WriteString(mac, ".")
+		io.WriteString(mac, ts)
+		io.WriteString(mac, ".")
+		mac.Write(body)
+		// Compare the base64 text, not decoded bytes: decoding is lenient
+		// about the unused bits of the last character, the text is not.
+		base64.StdEncoding.Encode(want, mac.Sum(nil))
+		for _, g := range given {
+			if hmac.Equal(g, want) {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%w: no %s entry matches", ErrBadSignature, hdrWebhookSignature)
+}
+
+// standardKey returns the HMAC key of a standard or linkmoney secret:
+// "whsec_" followed by standard base64, or the base64 alone.
+func standardKey(secret string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: a standard secret is whsec_ and base64: %v", ErrConfig, err)
+	}
+	if len(key) == 0 {
+		return nil, fmt.Errorf("%w: empty standard secret", ErrConfig)
+	}
+	return key, nil
+}
+
+// rawKeys returns the keys of lean and weavr secrets, which are used as
+// given. An empty secret is refused: it would make every MAC public.
+func (v *Verifier) rawKeys() ([][]byte, error) {
+	keys := make([][]byte, len(v.Secrets))
+	for i, s := range v.Secrets {
+		if s == "" {
+			return nil, fmt.Errorf("%w: empty secret", ErrConfig)
+		}
+		keys[i] = []byte(s)
+	}
+	return keys, nil
+}
+
+// verifyLean checks lean-signature: "sha512=" and the hex of
+// HMAC-SHA512(secret, body). Lean sends lowercase hex; any case is
+// accepted, since both spell the same MAC. Several signatures (repeated
+// header lines, or a comma- or space-separated list, as a sender signing
+// with old and new secret during a rotation may send) are each tried.
+func (v *Verifier) verifyLean(h http.Header, body []byte) error {
+	lines := headerValues(h, hdrLeanSignature)
+	if len(lines) == 0 {
+		return fmt.Errorf("%w: %s", ErrMissingHeader, hdrLeanSignature)
+	}
+	keys, err := v.rawKeys()
+	if err != nil {
+		return err
+	}
+	var given [][]byte
+	for _, s := range splitList(lines) {
+		if len(s) < 7 || !strings.EqualFold(s[:7], "sha512=") {
+			continue
+		}
+		if mac, err := hex.DecodeString(s[7:]); err == nil && len(mac) == sha512.Size {
+			given = append(given, mac)
+		}
+	}
+	if len(given) == 0 {
+		return fmt.Errorf("%w: no sha512=<hex> value in %s", ErrBadSignature, hdrLeanSignature)
+	}
+	ok := false
+	for _, key := range keys {
+		want := sum(sha512.New, key, body)
+		for _, g := range given {
+			if hmac.Equal(g, want) {
+				ok = true
+			}
+		}
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s does not match", ErrBadSignature, hdrLeanSignature)
+	}
+	if v.LeanMaxAge > 0 {
+		return v.checkLeanAge(body)
+	}
+	return nil
+}
+
+// checkLeanAge applies LeanMaxAge to the timestamp of a verified body.
+func (v *Verifier) checkLeanAge(body []byte) error {
+	var env struct {
+		Timestamp string `json:"timestamp"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return fmt.Errorf("%w: lean body: %v", ErrMalformed, err)
+	}
+	if env.Timestamp == "" {
+		return fmt.Errorf("%w: lean body has no timestamp to check", ErrMalformed)
+	}
+	t, err := parseRFC3339(env.Timestamp)
+	if err != nil {
+		return err
+	}
+	now := v.now()
+	if now.Sub(t) > v.LeanMaxAge {
+		return fmt.Errorf("%w: lean timestamp %s is more than %s old", ErrTimestamp, env.Timestamp, v.LeanMaxAge)
+	}
+	tol := v.Tolerance
+	if tol == 0 {
+		tol = DefaultTolerance
+	}
+	if tol > 0 && t.Sub(now) > tol {
+		return fmt.Errorf("%w: lean timestamp %s is more than %s in the future", ErrTimestamp, env.Timestamp, tol)
+	}
+	return nil
+}
+
+// verifyWeavr checks Weavr's headers: signature-v2 is base64
+// HMAC-SHA256(key, call-ref + body + published-timestamp) and the legacy
+// signature is base64 HMAC-SHA256(key, published-timestamp). Both are
+// checked when both are present, and must match under the same secret;
+// signature alone is accepted only with AllowLegacy. call-ref is optional
+// and then signs as the empty string.
+//
+// signature-v2 has no separators, so a byte could move between call-ref
+// and body without changing the MAC; the body would then no longer be the
+// JSON object Parse requires, which is one reason to verify through
+// VerifyRequest or Handler, which parse after verifying.
+func (v *Verifier) verifyWeavr(h http.Header, body []byte) error {
+	ts := header(h, hdrPublishedTimestamp)
+	if ts == "" {
+		return fmt.Errorf("%w: %s", ErrMissingHeader, hdrPublishedTimestamp)
+	}
+	v2 := splitList(headerValues(h, hdrSignatureV2))
+	v1 := splitList(headerValues(h, hdrSignature))
+	if len(v2) == 0 {
+		if !v.AllowLegacy {
+			return fmt.Errorf("%w: %s", ErrMissingHeader, hdrSignatureV2)
+		}
+		if len(v1) == 0 {
+			return fmt.Errorf("%w: %s or %s", ErrMissingHeader, hdrSignatureV2, hdrSignature)
+		}
+	}
+	ms, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: %s %q is not epoch milliseconds", ErrMalformed, hdrPublishedTimestamp, ts)
+	}
+	if err := v.checkTime(hdrPublishedTimestamp, time.UnixMilli(ms)); err != nil {
+		return err
+	}
+	keys, err := v.rawKeys()
+	if err != nil {
+		return err
+	}
+	callRef := header(h, hdrCallRef)
+	want := make([]byte, base64.StdEncoding.EncodedLen(sha256.Size))
+	for _, key := range keys {
+		if len(v2) > 0 {
+			mac := hmac.New(sha256.New, key)
+			io.WriteString(mac, callRef)
+			mac.Write(body)
+			io.WriteString(mac, ts)
+			base64.StdEncoding.Encode(want, mac.Sum(nil))
+			if !anyEqual(v2, want) {
+				continue
+			}
+		}
+		if len(v1) > 0 {
+			base64.StdEncoding.Encode(want, sum(sha256.New, key, []byte(ts)))
+			if !anyEqual(v1, want) {
+				continue
+			}
+		}
+		return nil
+	}
+	if len(v2) > 0 && len(v1) > 0 {
+		return fmt.Errorf("%w: %s and %s do not both match one secret", ErrBadSignature, hdrSignatureV2, hdrSignature)
+	}
+	if len(v2) > 0 {
+		return fmt.Errorf("%w: %s does not match", ErrBadSignature, hdrSignatureV2)
+	}
+	return fmt.Errorf("%w: %s does not match", ErrBadSignature, hdrSignature)
+}
+
+// sum returns HMAC(key, msg).
+func sum(h func() hash.Hash, key, msg []byte) []byte {
+	mac := hmac.New(h, key)
+	mac.Write(msg)
+	return mac.Sum(nil)
+}
+
+// anyEqual reports in constant time per candidate whether one of the
+// given strings equals want.
+func anyEqual(given []string, want []byte) bool {
+	ok := false
+	for _, g := range given {
+		if hmac.Equal([]byte(g), want) {
+			ok = true
+		}
+	}
+	return ok
+}
+
+// splitList splits header lines into their comma- or space-separated
+// items. Neither hex nor standard base64 uses those characters.
+func splitList(lines []string) []string {
+	var out []string
+	for _, line := range lines {
+		out = append(out, strings.FieldsFunc(line, func(r rune) bool {
+			return r == ',' || r == ' ' || r == '\t'
+		})...)
+	}
+	return out
+}
+
+// header returns the first value of a header. Besides the canonical key
+// that net/http uses, it finds keys stored in any other case, as happens
+// when a header map is built by hand (serverless events, tests).
+func header(h http.Header, name string) string {
+	if v := headerValues(h, name); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// headerValues returns every non-empty value of a header; see header.
+func headerValues(h http.Header, name string) []string {
+	vs := h[http.CanonicalHeaderKey(name)]
+	if vs == nil {
+		for k, v := range h {
+			if strings.EqualFold(k, name) {
+				vs = v
+				break
+			}
+		}
+	}
+	var out []string
+	for _, s := range vs {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
