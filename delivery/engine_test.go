@@ -1,0 +1,233 @@
+package delivery_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/profile"
+	"github.com/hookd/hookd/seal"
+	"github.com/hookd/hookd/sqlite"
+)
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+type bundle struct {
+	store  *sqlite.Store
+	engine *delivery.Engine
+	clock  *fakeClock
+	hits   chan time.Time // the fake time of each request
+}
+
+// setup starts an engine on a real SQLite file with a fake clock, and a
+// loopback endpoint that answers status for every request.
+func setup(t *testing.T, status int, ep func(*hookd.Endpoint)) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "h.db"), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	b := &bundle{store: st, clock: clock, hits: make(chan time.Time, 100)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.hits <- clock.Now()
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "t", Name: "t", CreatedAt: clock.Now(), UpdatedAt: clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := profile.Standard{}.NewSecret()
+	e := &hookd.Endpoint{ID: "ep", TenantID: "t", URL: srv.URL, Profile: "standard", EventTypes: []string{"*"},
+		Ordering: "none", Secrets: []hookd.Secret{{Value: secret}}, CreatedAt: clock.Now(), UpdatedAt: clock.Now()}
+	if ep != nil {
+		ep(e)
+	}
+	if err := st.CreateEndpoint(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	reg := profile.New(nil)
+	b.engine = delivery.New(st, delivery.Config{Exclusive: true, Clock: clock, Rand: func() float64 { return 0.5 },
+		Profiles: reg.Get, PollInterval: 10 * time.Millisecond, DisableAfter: 5 * 24 * time.Hour})
+	if err := b.engine.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		b.engine.Stop(ctx)
+		st.Close()
+	})
+	return b
+}
+
+func (b *bundle) publish(t *testing.T, id string) *hookd.Delivery {
+	t.Helper()
+	ev := &hookd.Event{ID: id, TenantID: "t", Type: "a.b", Payload: []byte(`{}`), CreatedAt: b.clock.Now()}
+	pubs, err := b.engine.Publish(context.Background(), []*hookd.Event{ev}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pubs[0].Deliveries[0]
+}
+
+// next waits for the next request and returns its fake time.
+func (b *bundle) next(t *testing.T) time.Time {
+	t.Helper()
+	select {
+	case at := <-b.hits:
+		return at
+	case <-time.After(5 * time.Second):
+		t.Fatal("no attempt arrived")
+		return time.Time{}
+	}
+}
+
+// waitDelivery waits until the stored delivery satisfies cond.
+func (b *bundle) waitDelivery(t *testing.T, id string, cond func(*hookd.Delivery) bool) *hookd.Delivery {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		d, err := b.store.Delivery(context.Background(), "t", id)
+		if err == nil && cond(d) {
+			return d
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery %s never reached the state wanted: %+v", id, d)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestRetrySchedule walks the standard schedule with a fake clock: each
+// retry comes exactly its delay after the previous try (jitter is centred
+// by the injected randomness), and after the last one the delivery fails.
+func TestRetrySchedule(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 500, nil)
+	d := b.publish(t, "e1")
+	start := b.clock.Now()
+	if at := b.next(t); !at.Equal(start) {
+		t.Fatalf("first try at %v, want %v", at, start)
+	}
+	schedule := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+	for i, delay := range schedule {
+		got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.Attempts == i+1 && d.NextAttemptAt != nil })
+		want := b.clock.Now().Add(delay)
+		if !got.NextAttemptAt.Equal(want) {
+			t.Fatalf("retry %d due %v, want %v", i+1, got.NextAttemptAt, want)
+		}
+		b.clock.Add(delay - time.Millisecond)
+		select {
+		case <-b.hits:
+			t.Fatalf("retry %d came before its time", i+1)
+		case <-time.After(50 * time.Millisecond):
+		}
+		b.clock.Add(time.Millisecond)
+		if at := b.next(t); !at.Equal(want) {
+			t.Fatalf("retry %d at %v, want %v", i+1, at, want)
+		}
+	}
+	got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.State == hookd.StateFailed })
+	if got.Attempts != 8 || got.LastStatus != 500 {
+		t.Fatalf("final delivery %+v", got)
+	}
+	as, err := b.store.Attempts(context.Background(), d.ID)
+	if err != nil || len(as) != 8 || as[7].ErrorClass != hookd.ClassStatus {
+		t.Fatalf("attempts %d %v", len(as), err)
+	}
+}
+
+// TestDisableAfterContinuousFailure: an endpoint failing for 5 days is
+// disabled with its reason; a success in between resets the clock.
+func TestDisableAfterContinuousFailure(t *testing.T) {
+	t.Parallel()
+	day := 24 * time.Hour
+	b := setup(t, 503, func(e *hookd.Endpoint) {
+		e.RetrySchedule = []hookd.Duration{hookd.Duration(day), hookd.Duration(day), hookd.Duration(day),
+			hookd.Duration(day), hookd.Duration(day), hookd.Duration(day), hookd.Duration(day)}
+	})
+	d := b.publish(t, "e1")
+	b.next(t)
+	for i := 1; i <= 5; i++ {
+		b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.Attempts == i })
+		ep, _ := b.store.Endpoint(context.Background(), "t", "ep")
+		if ep.Disabled {
+			t.Fatalf("disabled after %d days of failure", i-1)
+		}
+		b.clock.Add(day)
+		b.next(t)
+	}
+	var ep *hookd.Endpoint
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ep, _ = b.store.Endpoint(context.Background(), "t", "ep")
+		if ep.Disabled || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !ep.Disabled || ep.DisabledReason == "" || ep.FailingSince == nil {
+		t.Fatalf("endpoint after 5 days of failure: %+v", ep)
+	}
+	// The delivery waits (parked), it is not lost.
+	got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.Attempts == 6 })
+	if got.State != hookd.StatePending {
+		t.Fatalf("delivery of the disabled endpoint is %s", got.State)
+	}
+	b.clock.Add(2 * day)
+	select {
+	case <-b.hits:
+		t.Fatal("a disabled endpoint was tried")
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+func TestPolicyJitter(t *testing.T) {
+	p := hookd.Policy{Schedule: []time.Duration{100 * time.Second}, Jitter: 0.2}
+	now := time.Now()
+	for _, c := range []struct {
+		rnd  float64
+		want time.Duration
+	}{{0, 80 * time.Second}, {0.5, 100 * time.Second}, {0.999999, 120 * time.Second}} {
+		d, ok := p.NextDelay(1, now, now, c.rnd)
+		if !ok || d < c.want-time.Second || d > c.want+time.Second {
+			t.Errorf("rnd %v: %v, want about %v", c.rnd, d, c.want)
+		}
+	}
+	if _, ok := p.NextDelay(2, now, now, 0.5); ok {
+		t.Error("a try past the schedule")
+	}
+	lean := hookd.Policy{Schedule: []time.Duration{time.Minute, 2 * time.Minute}, FromFirst: true}
+	if d, _ := lean.NextDelay(2, now, now.Add(70*time.Second), 0); d != 50*time.Second {
+		t.Errorf("from-first delay %v, want 50s", d)
+	}
+}
