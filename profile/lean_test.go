@@ -1,0 +1,239 @@
+package profile_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/profile"
+)
+
+// leanMessages stands in for the catalog: Lean's sentences by wire type.
+func leanMessages(wireType string) string {
+	switch wireType {
+	case "results.ready":
+		return "Your results are ready."
+	case "payment.created":
+		return "A payment object has been created."
+	}
+	return ""
+}
+
+// verifyLean checks lean-signature the way Lean's docs tell receivers to:
+// "sha512=" + lowercase hex HMAC-SHA512(webhookSecret, raw body). Value i
+// must verify with secrets[i].
+func verifyLean(t *testing.T, h http.Header, body []byte, secrets ...string) {
+	t.Helper()
+	vals := h.Values("lean-signature")
+	if len(vals) != len(secrets) {
+		t.Fatalf("lean-signature has %d values, want %d: %q", len(vals), len(secrets), vals)
+	}
+	for i, s := range secrets {
+		mac := hmac.New(sha512.New, []byte(s))
+		mac.Write(body)
+		want := "sha512=" + hex.EncodeToString(mac.Sum(nil))
+		if !hmac.Equal([]byte(vals[i]), []byte(want)) {
+			t.Errorf("lean-signature[%d] = %q, want %q", i, vals[i], want)
+		}
+	}
+}
+
+func TestLeanGolden(t *testing.T) {
+	t.Parallel()
+	p := profile.Lean{Messages: leanMessages}
+	ev := &hookd.Event{
+		ID:        "f8752072-cef2-4056-9ff0-d5d2aa1e4558",
+		Type:      "results.ready",
+		Payload:   []byte(`{"id":"dbd310a2-ebd9-4a0f-ae10-0f82f25f1bff"}`),
+		CreatedAt: time.Date(2021, 9, 2, 15, 38, 54, 573741000, time.UTC),
+	}
+	body, err := p.Body(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const wantBody = `{"type":"results.ready","message":"Your results are ready.",` +
+		`"payload":{"id":"dbd310a2-ebd9-4a0f-ae10-0f82f25f1bff"},` +
+		`"timestamp":"2021-09-02T15:38:54.573741Z","event_id":"f8752072-cef2-4056-9ff0-d5d2aa1e4558"}`
+	if string(body) != wantBody {
+		t.Fatalf("body\n got %s\nwant %s", body, wantBody)
+	}
+
+	const secret = "lean-test-secret-0123456789abcdef"
+	h := http.Header{}
+	p.Sign(h, &hookd.Message{Event: ev, DeliveryID: "dlv_1", Attempt: 1, At: time.Now()}, body, []string{secret})
+	verifyLean(t, h, body, secret)
+	// Computed outside Go (Python hmac) from the body above.
+	const want = "sha512=b55da409ff5cf74297097c66a2e703563fa309ffee542b16c21a995f00ba1a1f" +
+		"af2dd3692e5164895703d566fd742ad59adc867b2c9808fea0ce4120e2ef940d"
+	if got := h.Get("lean-signature"); got != want {
+		t.Errorf("lean-signature = %q, want %q", got, want)
+	}
+	if len(h) != 1 {
+		t.Errorf("Sign set %d headers, want only lean-signature: %v", len(h), h)
+	}
+}
+
+func TestLeanQualifiedType(t *testing.T) {
+	t.Parallel()
+	ev := &hookd.Event{
+		ID:        "f4096636-85f3-42f1-8148-3cf9b5377db2",
+		Type:      "lean:payment.created",
+		Payload:   []byte(`{"id":"66214bdb-5f1a-4127-9ddc-cc44c0446c82","status":"ACCEPTED_BY_BANK","amount":10.17,"currency":"AED"}`),
+		CreatedAt: time.Date(2020, 6, 22, 13, 15, 28, 565512000, time.UTC),
+	}
+	const tail = `"payload":{"id":"66214bdb-5f1a-4127-9ddc-cc44c0446c82","status":"ACCEPTED_BY_BANK","amount":10.17,"currency":"AED"},` +
+		`"timestamp":"2020-06-22T13:15:28.565512Z","event_id":"f4096636-85f3-42f1-8148-3cf9b5377db2"}`
+	for _, tc := range []struct {
+		name string
+		p    profile.Lean
+		want string
+	}{
+		{"catalog", profile.Lean{Messages: leanMessages},
+			`{"type":"payment.created","message":"A payment object has been created.",` + tail},
+		{"nil messages", profile.Lean{},
+			`{"type":"payment.created","message":"A payment.created event occurred.",` + tail},
+		{"unknown to the catalog", profile.Lean{Messages: func(string) string { return "" }},
+			`{"type":"payment.created","message":"A payment.created event occurred.",` + tail},
+	} {
+		body, err := tc.p.Body(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(body) != tc.want {
+			t.Errorf("%s: body\n got %s\nwant %s", tc.name, body, tc.want)
+		}
+	}
+}
+
+func TestLeanTimestamp(t *testing.T) {
+	t.Parallel()
+	dubai := time.FixedZone("GST", 4*60*60)
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2021, 9, 2, 15, 38, 54, 500000000, time.UTC), "2021-09-02T15:38:54.500000Z"},
+		{time.Date(2021, 9, 2, 15, 38, 54, 0, time.UTC), "2021-09-02T15:38:54.000000Z"},
+		// Nanoseconds are cut, not rounded: .9999999 stays in its second.
+		{time.Date(2021, 9, 2, 15, 38, 54, 999999999, time.UTC), "2021-09-02T15:38:54.999999Z"},
+		{time.Date(2022, 10, 7, 10, 43, 45, 128593273, time.UTC), "2022-10-07T10:43:45.128593Z"},
+		{time.Date(2021, 9, 2, 19, 38, 54, 573741000, dubai), "2021-09-02T15:38:54.573741Z"},
+	} {
+		ev := &hookd.Event{ID: "e", Type: "results.ready", Payload: []byte(`{}`), CreatedAt: tc.at}
+		body, err := profile.Lean{}.Body(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `"timestamp":"` + tc.want + `"`; !strings.Contains(string(body), want) {
+			t.Errorf("%v: body %s lacks %s", tc.at, body, want)
+		}
+	}
+}
+
+func TestLeanRotation(t *testing.T) {
+	t.Parallel()
+	p := profile.Lean{Messages: leanMessages}
+	ev := &hookd.Event{ID: "f8752072-cef2-4056-9ff0-d5d2aa1e4558", Type: "results.ready",
+		Payload: []byte(`{"id":"dbd310a2-ebd9-4a0f-ae10-0f82f25f1bff"}`), CreatedAt: time.Now()}
+	body, _ := p.Body(ev)
+	current, old := "lean-test-secret-0123456789abcdef", "an-older-lean-secret-kept-in-grace"
+	h := http.Header{}
+	p.Sign(h, &hookd.Message{Event: ev, DeliveryID: "dlv_1", Attempt: 2, At: time.Now()}, body, []string{current, old})
+	verifyLean(t, h, body, current, old)
+	// A receiver that reads one value gets the current secret's signature.
+	mac := hmac.New(sha512.New, []byte(current))
+	mac.Write(body)
+	if got, want := h.Get("lean-signature"), "sha512="+hex.EncodeToString(mac.Sum(nil)); got != want {
+		t.Errorf("first lean-signature = %q, want the current secret's %q", got, want)
+	}
+
+	// Signing again with the old secret gone leaves one value, not three.
+	p.Sign(h, &hookd.Message{Event: ev, DeliveryID: "dlv_1", Attempt: 3, At: time.Now()}, body, []string{current})
+	verifyLean(t, h, body, current)
+}
+
+func TestLeanPolicy(t *testing.T) {
+	t.Parallel()
+	pol := profile.Lean{}.Policy()
+	if pol.Timeout != 10*time.Second || !pol.FromFirst || pol.Retryable != nil {
+		t.Fatalf("policy = %+v, want 10 s, from the first send, every failure retried", pol)
+	}
+	first := time.Date(2024, 1, 9, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		tries int
+		now   time.Duration // after first
+		next  time.Duration // after first
+	}{
+		{1, 3 * time.Second, time.Minute},
+		{2, 61 * time.Second, 2 * time.Minute},
+		{3, 2*time.Minute + 10*time.Second, 5 * time.Minute},
+		{4, 5*time.Minute + 10*time.Second, 10 * time.Minute},
+		{5, 10*time.Minute + 10*time.Second, 60 * time.Minute},
+		{6, 60*time.Minute + 10*time.Second, 180 * time.Minute},
+		// A try that ran late is followed at once, never skipped.
+		{2, 3 * time.Minute, 3 * time.Minute},
+	} {
+		// No jitter: the extremes of the random number change nothing.
+		for _, rnd := range []float64{0, 0.5, 0.999} {
+			d, ok := pol.NextDelay(tc.tries, first, first.Add(tc.now), rnd)
+			if !ok || first.Add(tc.now).Add(d) != first.Add(tc.next) {
+				t.Errorf("after try %d at first+%v (rnd %v): next at first+%v (ok %v), want first+%v",
+					tc.tries, tc.now, rnd, tc.now+d, ok, tc.next)
+			}
+		}
+	}
+	if d, ok := pol.NextDelay(1, first, first.Add(3*time.Second), 0.5); d != 57*time.Second || !ok {
+		t.Errorf("NextDelay(1, first, first+3s) = %v, %v; want 57s", d, ok)
+	}
+	if _, ok := pol.NextDelay(7, first, first.Add(4*time.Hour), 0.5); ok {
+		t.Error("a seventh retry is scheduled; Lean stops after six")
+	}
+}
+
+func TestLeanSecret(t *testing.T) {
+	t.Parallel()
+	p := profile.Lean{}
+	s, err := p.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := hex.DecodeString(s); err != nil || len(b) != 32 || s != strings.ToLower(s) {
+		t.Errorf("NewSecret = %q, want 32 bytes of lowercase hex", s)
+	}
+	if err := p.CheckSecret(s); err != nil {
+		t.Errorf("CheckSecret(NewSecret()) = %v", err)
+	}
+	checkASCIISecrets(t, p)
+}
+
+// checkASCIISecrets tests the secret rule of lean and weavr.
+func checkASCIISecrets(t *testing.T, p hookd.Profile) {
+	t.Helper()
+	for _, tc := range []struct {
+		s  string
+		ok bool
+	}{
+		{strings.Repeat("a", 16), true},
+		{strings.Repeat("~", 256), true},
+		{"with spaces and !@#$%^&*()_+{}|:<>?", true},
+		{strings.Repeat("a", 15), false},
+		{strings.Repeat("a", 257), false},
+		{"", false},
+		{"tab\tin-the-middle-of-it", false},
+		{"newline-at-the-end-of-it\n", false},
+		{"non-ascii-é-in-the-secret", false},
+	} {
+		err := p.CheckSecret(tc.s)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: CheckSecret(%q) = %v, want ok %v", p.Name(), tc.s, err, tc.ok)
+		}
+		if err != nil && hookd.ErrorCode(err) != hookd.EINVALID {
+			t.Errorf("%s: CheckSecret(%q) code %q, want %q", p.Name(), tc.s, hookd.ErrorCode(err), hookd.EINVALID)
+		}
+	}
+}
