@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -44,6 +45,10 @@ type bundle struct {
 // setup starts an engine on a real SQLite file with a fake clock, and a
 // loopback endpoint that answers status for every request.
 func setup(t *testing.T, status int, ep func(*hookd.Endpoint)) *bundle {
+	return setupWith(t, status, ep, nil)
+}
+
+func setupWith(t *testing.T, status int, ep func(*hookd.Endpoint), cfg func(*delivery.Config)) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -75,8 +80,12 @@ func setup(t *testing.T, status int, ep func(*hookd.Endpoint)) *bundle {
 		t.Fatal(err)
 	}
 	reg := profile.New(nil)
-	b.engine = delivery.New(st, delivery.Config{Exclusive: true, Clock: clock, Rand: func() float64 { return 0.5 },
-		Profiles: reg.Get, PollInterval: 10 * time.Millisecond, DisableAfter: 5 * 24 * time.Hour})
+	c := delivery.Config{Exclusive: true, Clock: clock, Rand: func() float64 { return 0.5 },
+		Profiles: reg.Get, PollInterval: 10 * time.Millisecond, DisableAfter: 5 * 24 * time.Hour}
+	if cfg != nil {
+		cfg(&c)
+	}
+	b.engine = delivery.New(st, c)
 	if err := b.engine.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -230,4 +239,45 @@ func TestPolicyJitter(t *testing.T) {
 	if d, _ := lean.NextDelay(2, now, now.Add(70*time.Second), 0); d != 50*time.Second {
 		t.Errorf("from-first delay %v, want 50s", d)
 	}
+}
+
+// TestBoundedMemory: with room for 4 deliveries in memory, a backlog of 300
+// waits in the store and is delivered in full; memory never holds more than
+// the queue's room plus one claim batch.
+func TestBoundedMemory(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, 200, nil, func(c *delivery.Config) { c.QueueSize, c.MaxInFlight = 4, 1 })
+	const n = 300
+	evs := make([]*hookd.Event, n)
+	for i := range evs {
+		evs[i] = &hookd.Event{ID: fmt.Sprintf("e%d", i), TenantID: "t", Type: "a.b", Payload: []byte(`{}`), CreatedAt: b.clock.Now()}
+	}
+	if _, err := b.engine.Publish(context.Background(), evs, ""); err != nil {
+		t.Fatal(err)
+	}
+	maxHeld := int64(0)
+	for i := range n {
+		select {
+		case <-b.hits:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %d of %d delivered", i, n)
+		}
+		maxHeld = max(maxHeld, b.engine.Held())
+	}
+	if maxHeld > 4+1000 {
+		t.Fatalf("held %d deliveries in memory", maxHeld)
+	}
+	ds, err := b.store.Deliveries(context.Background(), "t", hookd.DeliveryFilter{State: hookd.StatePending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(ds) > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		ds, _ = b.store.Deliveries(context.Background(), "t", hookd.DeliveryFilter{State: hookd.StatePending})
+	}
+	if len(ds) != 0 {
+		t.Fatalf("%d deliveries still pending", len(ds))
+	}
+	t.Logf("300 deliveries through a queue of 4: at most %d held in memory", maxHeld)
 }

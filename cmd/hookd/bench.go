@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,9 +48,21 @@ func runBench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.DB, "db", "", "database of the in-process hookd (default: a temporary SQLite file)")
 	fs.StringVar(&o.Profile, "profile", "standard", "endpoint profile")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up waiting for deliveries after this long")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.BoolVar(&suite, "suite", false, "run the reference scenarios: 20,000 events to 1 endpoint, 2,000 to 10, and 100 events/s for latency")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if !suite {
 		r, err := bench(ctx, o)
