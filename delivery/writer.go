@@ -66,7 +66,10 @@ func (e *Engine) writer() {
 		carry, carryHealth = nil, nil
 		if err != nil {
 			carry, carryHealth = results, health
-			if backoff = min(max(2*backoff, 10*time.Millisecond), time.Second); true {
+			if len(carry)+len(carryHealth) > 0 {
+				// Give the fault time to clear before trying the
+				// results again; failed publishes were answered.
+				backoff = min(max(2*backoff, 10*time.Millisecond), time.Second)
 				time.Sleep(backoff)
 			}
 			continue

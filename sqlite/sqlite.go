@@ -90,3 +90,19 @@ func (s *Store) Close() error {
 	s.lock.Close()
 	return err
 }
+
+// SetMaxSize caps the database file at about bytes (0: no cap). When the cap
+// is reached, writes fail as on a full disk: publishes are answered 503 and
+// nothing is acknowledged that is not stored. Raising the cap recovers.
+func (s *Store) SetMaxSize(ctx context.Context, bytes int64) error {
+	pages := int64(1 << 31) // SQLite's own ceiling
+	if bytes > 0 {
+		var pageSize int64
+		if err := s.Writer().QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+			return err
+		}
+		pages = max(bytes/pageSize, 1)
+	}
+	_, err := s.Writer().ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages))
+	return err
+}

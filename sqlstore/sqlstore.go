@@ -263,3 +263,7 @@ func (s *Store) PutSetting(ctx context.Context, name, value string) error {
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`), name, value)
 	return unavailable(err)
 }
+
+// Writer returns the pool that takes the writes (for adapter-specific
+// settings such as SQLite's size cap).
+func (s *Store) Writer() *sql.DB { return s.w }

@@ -31,6 +31,7 @@ type Config struct {
 	DrainTimeout      time.Duration
 	PollInterval      time.Duration
 	LogLevel          string
+	DBMaxSize         int64
 }
 
 // env returns the environment variable or the default.
@@ -70,6 +71,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DisableAfter, "disable-after", envDuration("HOOKD_DISABLE_AFTER", 5*24*time.Hour), "continuous failure that disables an endpoint (HOOKD_DISABLE_AFTER)")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", envDuration("HOOKD_DRAIN_TIMEOUT", 10*time.Second), "how long shutdown waits for attempts in flight (HOOKD_DRAIN_TIMEOUT)")
 	fs.DurationVar(&c.PollInterval, "poll-interval", envDuration("HOOKD_POLL_INTERVAL", time.Second), "how often due retries are looked for (HOOKD_POLL_INTERVAL)")
+	fs.Int64Var(&c.DBMaxSize, "db-max-size", envInt("HOOKD_DB_MAX_SIZE", 0), "SQLite only: cap the database file at this many bytes; 0 = no cap (HOOKD_DB_MAX_SIZE)")
 	fs.StringVar(&c.LogLevel, "log-level", env("HOOKD_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKD_LOG_LEVEL)")
 	c.AdminToken = os.Getenv("HOOKD_ADMIN_TOKEN")
 }
@@ -92,7 +94,17 @@ func (c *Config) openStore(ctx context.Context) (hookd.Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		return sqlite.Open(ctx, path, key)
+		st, err := sqlite.Open(ctx, path, key)
+		if err != nil {
+			return nil, err
+		}
+		if c.DBMaxSize > 0 {
+			if err := st.SetMaxSize(ctx, c.DBMaxSize); err != nil {
+				st.Close()
+				return nil, err
+			}
+		}
+		return st, nil
 	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
 		return openPostgres(ctx, c)
 	}
