@@ -87,7 +87,9 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 		r.State = hookd.StateFailed
 		e.stats.Failed.Add(1)
 	default:
-		retry := err != nil || pol.Retryable == nil || pol.Retryable(status)
+		// Retry-After on 429/503 is honoured in every profile, even
+		// where the profile would not otherwise retry that status.
+		retry := err != nil || pol.Retryable == nil || pol.Retryable(status) || retryAfter > 0
 		delay, more := pol.NextDelay(n, first, end, e.cfg.Rand())
 		if retryAfter > 0 {
 			delay = min(retryAfter, e.cfg.RetryAfterMax)
