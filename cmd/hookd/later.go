@@ -20,10 +20,3 @@ func newCatalog(ctx context.Context, st hookd.Store) (*nilCatalog, error) { retu
 type nilCatalog struct{}
 
 func catalogMessages(c *nilCatalog) func(string) string { return nil }
-
-func runListen(ctx context.Context, args []string) error {
-	return errors.New("listen: not in this build")
-}
-func runTrigger(ctx context.Context, args []string) error {
-	return errors.New("trigger: not in this build")
-}

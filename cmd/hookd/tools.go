@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookd/hookd/receiver"
+)
+
+// runListen is a local receiver: it verifies webhooks of any profile with
+// the given secrets and prints each one readably.
+func runListen(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:9000", "address to listen on (loopback by default)")
+	secrets := fs.String("secret", os.Getenv("HOOKD_SECRET"), "endpoint secret(s), comma-separated (HOOKD_SECRET)")
+	prof := fs.String("profile", "auto", "auto, standard, lean, weavr or linkmoney")
+	status := fs.Int("status", 0, "answer this status to every request (default: 200 when verified, 401 when not)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	l := &listener{out: os.Stdout, profile: *prof, status: *status}
+	for _, s := range strings.Split(*secrets, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			l.secrets = append(l.secrets, s)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "hookd listen: receiving on http://%s (profile %s)\n", ln.Addr(), *prof)
+	srv := &http.Server{Handler: l, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+type listener struct {
+	mu      sync.Mutex
+	out     io.Writer
+	profile string
+	secrets []string
+	status  int
+}
+
+// detect names the profile of a request from its headers and body.
+func detect(h http.Header, body []byte) receiver.Profile {
+	switch {
+	case h.Get("Lean-Signature") != "":
+		return receiver.Lean
+	case h.Get("Signature-V2") != "" || h.Get("Call-Ref") != "" || h.Get("Published-Timestamp") != "":
+		return receiver.Weavr
+	case bytes.Contains(body, []byte(`"eventType"`)) && bytes.Contains(body, []byte(`"creationTime"`)):
+		return receiver.LinkMoney
+	}
+	return receiver.Standard
+}
+
+func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, receiver.DefaultMaxBodyBytes))
+	if err != nil {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	p := receiver.Profile(l.profile)
+	if l.profile == "auto" || l.profile == "" {
+		p = detect(r.Header, body)
+	}
+	verdict := "not checked (no --secret)"
+	code := http.StatusOK
+	if len(l.secrets) > 0 {
+		v := &receiver.Verifier{Profile: p, Secrets: l.secrets}
+		if err := v.Verify(r.Header, body); err != nil {
+			verdict, code = "BAD ("+err.Error()+")", http.StatusUnauthorized
+		} else {
+			verdict = "ok"
+		}
+	}
+	var typ, id, payload string
+	if wh, err := receiver.Parse(p, r.Header, body); err == nil {
+		typ, id = wh.Type, wh.ID
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, wh.Payload, "  ", "  ") == nil {
+			payload = pretty.String()
+		}
+	} else {
+		typ = "(unreadable: " + err.Error() + ")"
+		payload = string(body)
+	}
+	l.mu.Lock()
+	fmt.Fprintf(l.out, "--- %s %s %s  profile=%s\n  type:      %s\n  id:        %s\n  signature: %s\n  payload:   %s\n",
+		time.Now().UTC().Format(time.RFC3339Nano), r.Method, r.URL.Path, p, typ, id, verdict, payload)
+	l.mu.Unlock()
+	if l.status != 0 {
+		code = l.status
+	}
+	w.WriteHeader(code)
+}
+
+// runTrigger publishes the catalog example of an event type to a tenant.
+func runTrigger(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
+	base := fs.String("url", env("HOOKD_URL", "http://localhost:8080"), "hookd API URL (HOOKD_URL)")
+	token := fs.String("token", env("HOOKD_TOKEN", os.Getenv("HOOKD_ADMIN_TOKEN")), "tenant or admin token (HOOKD_TOKEN, else HOOKD_ADMIN_TOKEN)")
+	tenant := fs.String("tenant", os.Getenv("HOOKD_TENANT"), "tenant id (HOOKD_TENANT)")
+	id := fs.String("id", "", "event id (default: generated)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: hookd trigger [flags] TYPE")
+		fs.PrintDefaults()
+	}
+	// Flags may come before or after TYPE.
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fs.Usage()
+		return errors.New("trigger: an event type is required")
+	}
+	typ := rest[0]
+	if err := fs.Parse(rest[1:]); err != nil {
+		return err
+	}
+	if *tenant == "" || *token == "" {
+		return errors.New("trigger: --tenant and --token are required")
+	}
+	api := &apiClient{base: strings.TrimRight(*base, "/"), token: *token, hc: &http.Client{Timeout: 30 * time.Second}}
+	var et struct {
+		Name    string          `json:"name"`
+		Example json.RawMessage `json:"example"`
+	}
+	if err := api.do(ctx, "GET", "/v1/event-types/"+url.PathEscape(typ), nil, &et); err != nil {
+		return err
+	}
+	if len(et.Example) == 0 {
+		return fmt.Errorf("trigger: %s has no example payload", et.Name)
+	}
+	ev := map[string]any{"type": et.Name, "payload": et.Example}
+	if *id != "" {
+		ev["id"] = *id
+	}
+	var out json.RawMessage
+	if err := api.do(ctx, "POST", "/v1/tenants/"+url.PathEscape(*tenant)+"/events", ev, &out); err != nil {
+		return err
+	}
+	fmt.Printf("published %s: %s\n", et.Name, out)
+	return nil
+}
