@@ -331,3 +331,27 @@ func TestRetryAfterAndRedirect(t *testing.T) {
 		t.Fatal("the redirect was followed")
 	}
 }
+
+// TestRateLimit: an endpoint's rate_limit_per_s spaces its requests.
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "rl")
+	rc := newReceiver(t, nil)
+	a.endpoint(t, "rl", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}, "rate_limit_per_s": 50})
+	evs := make([]map[string]any, 101)
+	for i := range evs {
+		evs[i] = map[string]any{"type": "a.b", "payload": map[string]any{"i": i}}
+	}
+	a.must(t, 202, "POST", "/v1/tenants/rl/events/batch", tok, map[string]any{"events": evs}, nil)
+	first := rc.wait(t, 5*time.Second)
+	var last received
+	for range 100 {
+		last = rc.wait(t, 10*time.Second)
+	}
+	rate := 100 / last.at.Sub(first.at).Seconds()
+	t.Logf("101 requests at %.1f/s with a limit of 50/s", rate)
+	if rate > 55 || rate < 40 {
+		t.Fatalf("rate %.1f/s, want about 50/s", rate)
+	}
+}

@@ -48,7 +48,7 @@ var faults = map[string]func(w http.ResponseWriter, r *http.Request, n int){
 
 // latencies publishes n events 5 ms apart and returns the sorted
 // publish-to-arrival latencies at the healthy receiver.
-func latencies(t *testing.T, a *testApp, tenant, tok string, healthy *receiver, n int) []time.Duration {
+func latencies(t *testing.T, a *testApp, tenant, tok string, healthy *recv, n int) []time.Duration {
 	t.Helper()
 	sent := make(map[string]time.Time, n)
 	var mu sync.Mutex
@@ -86,7 +86,7 @@ func TestFaultSuite(t *testing.T) {
 	base := latencies(t, a, "f", tok, healthy, 200)
 
 	type faulty struct {
-		rc *receiver
+		rc *recv
 		ep endpointResp
 	}
 	eps := map[string]faulty{}

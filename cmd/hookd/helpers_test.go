@@ -130,8 +130,8 @@ func (a *testApp) endpoint(t *testing.T, tenant, token string, body map[string]a
 	return ep
 }
 
-// receiver is a loopback webhook receiver that records what arrives.
-type receiver struct {
+// recv is a loopback webhook receiver that records what arrives.
+type recv struct {
 	*httptest.Server
 	mu      sync.Mutex
 	got     []received
@@ -146,8 +146,8 @@ type received struct {
 	path   string
 }
 
-func newReceiver(t *testing.T, answer func(w http.ResponseWriter, r *http.Request, n int)) *receiver {
-	rc := &receiver{arrived: make(chan received, 100000), answer: answer}
+func newReceiver(t *testing.T, answer func(w http.ResponseWriter, r *http.Request, n int)) *recv {
+	rc := &recv{arrived: make(chan received, 100000), answer: answer}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		got := received{header: r.Header.Clone(), body: b, at: time.Now(), path: r.URL.Path}
@@ -167,7 +167,7 @@ func newReceiver(t *testing.T, answer func(w http.ResponseWriter, r *http.Reques
 }
 
 // wait returns the next request or fails after d.
-func (rc *receiver) wait(t *testing.T, d time.Duration) received {
+func (rc *recv) wait(t *testing.T, d time.Duration) received {
 	t.Helper()
 	select {
 	case r := <-rc.arrived:
@@ -178,7 +178,7 @@ func (rc *receiver) wait(t *testing.T, d time.Duration) received {
 	}
 }
 
-func (rc *receiver) count() int {
+func (rc *recv) count() int {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return len(rc.got)
