@@ -19,6 +19,15 @@
 // body, [Parse] reads the envelope of a body without verifying it, and
 // [Webhook.Decode] turns a payload into the typed struct of its event type.
 //
+// What each profile signs:
+//
+//	standard, linkmoney  webhook-id, webhook-timestamp (unix s), webhook-signature
+//	                     "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>"; secret "whsec_<base64 key>"
+//	lean                 lean-signature "sha512=<hex HMAC-SHA512(secret, body)>"; no signed time
+//	weavr                call-ref, published-timestamp (unix ms), signature-v2
+//	                     <base64 HMAC-SHA256(key, call-ref+body+published-timestamp)>,
+//	                     legacy signature <base64 HMAC-SHA256(key, published-timestamp)>
+//
 // Verification must run over the body exactly as received: re-encoding JSON
 // changes bytes and breaks every signature.
 package receiver

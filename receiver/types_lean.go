@@ -6,56 +6,56 @@ import "encoding/json"
 // webhook library; the rest are types Lean's documentation lists without
 // a payload example, whose structs are therefore partly inferred.
 const (
-	LeanEntityCreated                        = "entity.created"
-	LeanEntityUpdated                        = "entity.updated"
-	LeanResultsReady                         = "results.ready"
-	LeanBankAvailabilityUpdated              = "bank.availability.updated"
-	LeanIBANBankAvailabilityUpdated          = "iban_account_verification.bank.availability.updated"
-	LeanReportGenerated                      = "report.generated"
-	LeanReportFailed                         = "report.failed"
-	LeanUnsupportedBankRequestCreated        = "hyperlink.unsupported_bank_request.created"
-	LeanPaymentSourceCreated                 = "payment_source.created"
-	LeanPaymentSourceBeneficiaryCreated      = "payment_source.beneficiary.created"
-	LeanPaymentSourceBeneficiaryUpdated      = "payment_source.beneficiary.updated"
-	LeanPaymentCreated                       = "payment.created"
-	LeanPaymentUpdated                       = "payment.updated"
-	LeanEntityReconnected                    = "entity.reconnected"
-	LeanPaymentIntentCreated                 = "payment_intent.created"
-	LeanPaymentIntentExpired                 = "payment_intent.expired"
-	LeanPaymentSourceUpdated                 = "payment_source.updated"
-	LeanPaymentReconciliationUpdated         = "payment.reconciliation.updated"
-	LeanBulkPaymentIntentCreated             = "bulk_payment_intent.created"
-	LeanBulkPaymentIntentUpdated             = "bulk_payment_intent.updated"
-	LeanEntityDataRefreshUpdated             = "entity.data.refresh.updated"
-	LeanTransactionAccount                   = "transaction.account"
-	LeanTransactionAccountPostProcess        = "transaction.account.post_process"
-	LeanPaymentTransaction                   = "payment.transaction"
+	LeanEntityCreated                   = "entity.created"
+	LeanEntityUpdated                   = "entity.updated"
+	LeanResultsReady                    = "results.ready"
+	LeanBankAvailabilityUpdated         = "bank.availability.updated"
+	LeanIBANBankAvailabilityUpdated     = "iban_account_verification.bank.availability.updated"
+	LeanReportGenerated                 = "report.generated"
+	LeanReportFailed                    = "report.failed"
+	LeanUnsupportedBankRequestCreated   = "hyperlink.unsupported_bank_request.created"
+	LeanPaymentSourceCreated            = "payment_source.created"
+	LeanPaymentSourceBeneficiaryCreated = "payment_source.beneficiary.created"
+	LeanPaymentSourceBeneficiaryUpdated = "payment_source.beneficiary.updated"
+	LeanPaymentCreated                  = "payment.created"
+	LeanPaymentUpdated                  = "payment.updated"
+	LeanEntityReconnected               = "entity.reconnected"
+	LeanPaymentIntentCreated            = "payment_intent.created"
+	LeanPaymentIntentExpired            = "payment_intent.expired"
+	LeanPaymentSourceUpdated            = "payment_source.updated"
+	LeanPaymentReconciliationUpdated    = "payment.reconciliation.updated"
+	LeanBulkPaymentIntentCreated        = "bulk_payment_intent.created"
+	LeanBulkPaymentIntentUpdated        = "bulk_payment_intent.updated"
+	LeanEntityDataRefreshUpdated        = "entity.data.refresh.updated"
+	LeanTransactionAccount              = "transaction.account"
+	LeanTransactionAccountPostProcess   = "transaction.account.post_process"
+	LeanPaymentTransaction              = "payment.transaction"
 )
 
 // Documented values of Lean's enumerations. Status fields are plain
 // strings: Lean may add values, and a receiver must not fail on them.
 const (
 	// LeanPayment.Status
-	LeanPaymentAwaitingLoginMFA   = "AWAITING_LOGIN_MFA"
-	LeanPaymentAwaitingPaymentMFA = "AWAITING_PAYMENT_MFA"
-	LeanPaymentAwaitingAppAuth    = "AWAITING_APP_AUTH"
-	LeanPaymentFailed             = "FAILED"
-	LeanPaymentPendingWithBank    = "PENDING_WITH_BANK"
-	LeanPaymentAcceptedByBank     = "ACCEPTED_BY_BANK"
+	LeanPaymentStatusAwaitingLoginMFA   = "AWAITING_LOGIN_MFA"
+	LeanPaymentStatusAwaitingPaymentMFA = "AWAITING_PAYMENT_MFA"
+	LeanPaymentStatusAwaitingAppAuth    = "AWAITING_APP_AUTH"
+	LeanPaymentStatusFailed             = "FAILED"
+	LeanPaymentStatusPendingWithBank    = "PENDING_WITH_BANK"
+	LeanPaymentStatusAcceptedByBank     = "ACCEPTED_BY_BANK"
 
 	// LeanPaymentSource.Status and LeanBeneficiary.Status
-	LeanAwaitingBeneficiaryCoolOff = "AWAITING_BENEFICIARY_COOL_OFF"
-	LeanPendingBeneficiaryCoolOff  = "PENDING_BENEFICIARY_COOL_OFF"
-	LeanActive                     = "ACTIVE"
+	LeanSourceStatusAwaitingBeneficiaryCoolOff = "AWAITING_BENEFICIARY_COOL_OFF"
+	LeanSourceStatusPendingBeneficiaryCoolOff  = "PENDING_BENEFICIARY_COOL_OFF"
+	LeanSourceStatusActive                     = "ACTIVE"
 
 	// LeanBankDetails.AccountType
 	LeanAccountBusiness = "BUSINESS"
 	LeanAccountPersonal = "PERSONAL"
 
 	// LeanReconciliation.Status
-	LeanReconciled  = "RECONCILED"
-	LeanOutstanding = "OUTSTANDING"
-	LeanUnreceived  = "UNRECEIVED"
+	LeanReconciliationReconciled  = "RECONCILED"
+	LeanReconciliationOutstanding = "OUTSTANDING"
+	LeanReconciliationUnreceived  = "UNRECEIVED"
 )
 
 // Lean entity permissions, the values of LeanEntity.Permissions.
@@ -185,8 +185,9 @@ type LeanBeneficiary struct {
 
 // LeanPayment is the payload of payment.created, payment.updated and
 // payment.reconciliation.updated. Amount is in major units (10.17 AED).
-// Reconciliation is inferred from Lean's reconciliation guide, which puts
-// a reconciliation object with its own status on the payment.
+// Reconciliation, set by payment.reconciliation.updated, is inferred from
+// Lean's reconciliation guide, which gives the payment a reconciliation
+// object with its own status.
 type LeanPayment struct {
 	ID                       string              `json:"id"`
 	CustomerID               string              `json:"customer_id"`
@@ -202,43 +203,83 @@ type LeanPayment struct {
 	Reconciliation           *LeanReconciliation `json:"reconciliation,omitempty"`
 }
 
-// LeanReconciliation is the reconciliation state of a payment (inferred).
+// LeanReconciliation is the reconciliation state of a payment.
 type LeanReconciliation struct {
 	Status    string  `json:"status"`
 	Reference string  `json:"reference,omitempty"`
 	Amount    float64 `json:"amount,omitempty"`
 	Currency  string  `json:"currency,omitempty"`
+	UpdatedAt string  `json:"updated_at,omitempty"`
 }
 
+// The payloads below are those of the types Lean lists without an
+// example; their shapes are inferred from Lean's API objects and match
+// hookd's catalog examples. Webhook.Payload keeps every field sent.
+
 // LeanPaymentIntent is the payload of payment_intent.created and
-// payment_intent.expired, with the fields of Lean's Payment Intent object
-// (inferred: no example is published). The API names the id
-// payment_intent_id; webhook payloads use id elsewhere, so both are read.
+// payment_intent.expired. Lean's API names the id payment_intent_id
+// where webhook payloads say id; both are read. Times are RFC 3339
+// strings.
 type LeanPaymentIntent struct {
 	ID                   string         `json:"id,omitempty"`
 	PaymentIntentID      string         `json:"payment_intent_id,omitempty"`
 	CustomerID           string         `json:"customer_id"`
 	Amount               float64        `json:"amount"`
 	Currency             string         `json:"currency"`
+	PaymentDestinationID string         `json:"payment_destination_id,omitempty"`
 	Description          string         `json:"description,omitempty"`
 	Status               string         `json:"status,omitempty"`
-	PaymentDestinationID string         `json:"payment_destination_id,omitempty"`
+	EndUserID            string         `json:"end_user_id,omitempty"`
 	Metadata             map[string]any `json:"metadata,omitempty"`
+	CreatedAt            string         `json:"created_at,omitempty"`
+	ExpiresAt            string         `json:"expires_at,omitempty"`
+	ExpiredAt            string         `json:"expired_at,omitempty"`
 }
 
-// LeanResource is the payload of the Lean types whose payload is not
-// published (bulk_payment_intent.*, entity.data.refresh.updated,
-// transaction.account, transaction.account.post_process,
-// payment.transaction): the identifiers and status Lean's objects carry.
-// Webhook.Payload keeps every field.
-type LeanResource struct {
-	ID         string `json:"id,omitempty"`
-	CustomerID string `json:"customer_id,omitempty"`
-	EntityID   string `json:"entity_id,omitempty"`
-	AccountID  string `json:"account_id,omitempty"`
-	PaymentID  string `json:"payment_id,omitempty"`
-	IntentID   string `json:"intent_id,omitempty"`
-	Status     string `json:"status,omitempty"`
+// LeanBulkPaymentIntent is the payload of bulk_payment_intent.created and
+// .updated: several payment intents authorised together.
+type LeanBulkPaymentIntent struct {
+	ID             string              `json:"id"`
+	CustomerID     string              `json:"customer_id"`
+	Status         string              `json:"status"`
+	TotalAmount    float64             `json:"total_amount"`
+	Currency       string              `json:"currency"`
+	PaymentIntents []LeanPaymentIntent `json:"payment_intents,omitempty"`
+}
+
+// LeanDataRefresh is the payload of entity.data.refresh.updated: a
+// refresh of an entity's data finished (Status) or failed (Reason).
+type LeanDataRefresh struct {
+	EntityID    string `json:"entity_id"`
+	CustomerID  string `json:"customer_id"`
+	Status      string `json:"status"`
+	RefreshedAt string `json:"refreshed_at,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+// LeanAccountTransactions is the payload of transaction.account (an
+// account's transactions were fetched, FromDate to ToDate) and
+// transaction.account.post_process (their enrichment finished, Status).
+type LeanAccountTransactions struct {
+	EntityID          string `json:"entity_id"`
+	CustomerID        string `json:"customer_id"`
+	AccountID         string `json:"account_id"`
+	Status            string `json:"status,omitempty"`
+	TransactionsCount int    `json:"transactions_count"`
+	FromDate          string `json:"from_date,omitempty"`
+	ToDate            string `json:"to_date,omitempty"`
+}
+
+// LeanTransaction is the payload of payment.transaction: the bank
+// transaction that carried a payment.
+type LeanTransaction struct {
+	PaymentID     string  `json:"payment_id"`
+	IntentID      string  `json:"intent_id,omitempty"`
+	CustomerID    string  `json:"customer_id"`
+	TransactionID string  `json:"transaction_id"`
+	Amount        float64 `json:"amount"`
+	Currency      string  `json:"currency"`
+	BookedAt      string  `json:"booked_at,omitempty"`
 }
 
 // newLeanPayload returns the payload struct of a Lean event type.
@@ -264,9 +305,14 @@ func newLeanPayload(typ string) any {
 		return new(LeanPayment)
 	case LeanPaymentIntentCreated, LeanPaymentIntentExpired:
 		return new(LeanPaymentIntent)
-	case LeanBulkPaymentIntentCreated, LeanBulkPaymentIntentUpdated, LeanEntityDataRefreshUpdated,
-		LeanTransactionAccount, LeanTransactionAccountPostProcess, LeanPaymentTransaction:
-		return new(LeanResource)
+	case LeanBulkPaymentIntentCreated, LeanBulkPaymentIntentUpdated:
+		return new(LeanBulkPaymentIntent)
+	case LeanEntityDataRefreshUpdated:
+		return new(LeanDataRefresh)
+	case LeanTransactionAccount, LeanTransactionAccountPostProcess:
+		return new(LeanAccountTransactions)
+	case LeanPaymentTransaction:
+		return new(LeanTransaction)
 	}
 	return nil
 }

@@ -25,60 +25,60 @@ const (
 // list (CONNECTED, DISCONNECTED), and a receiver must not fail on them.
 const (
 	// WeavrLinkedAccount.Status; the last two are the error variants.
-	WeavrLinkedAccountLinked                     = "LINKED"
-	WeavrLinkedAccountUnlinked                   = "UNLINKED"
-	WeavrLinkedAccountPendingChallenge           = "PENDING_CHALLENGE"
-	WeavrLinkedAccountPendingFunding             = "PENDING_FUNDING"
-	WeavrLinkedAccountPendingVerification        = "PENDING_VERIFICATION"
-	WeavrLinkedAccountRejected                   = "REJECTED"
-	WeavrLinkedAccountErrorDuplicatedAccount     = "ERROR_DUPLICATED_ACCOUNT"
-	WeavrLinkedAccountCannotLinkMultipleAccounts = "CANNOT_LINK_MULTIPLE_ACCOUNTS"
+	WeavrLinkedAccountStatusLinked                     = "LINKED"
+	WeavrLinkedAccountStatusUnlinked                   = "UNLINKED"
+	WeavrLinkedAccountStatusPendingChallenge           = "PENDING_CHALLENGE"
+	WeavrLinkedAccountStatusPendingFunding             = "PENDING_FUNDING"
+	WeavrLinkedAccountStatusPendingVerification        = "PENDING_VERIFICATION"
+	WeavrLinkedAccountStatusRejected                   = "REJECTED"
+	WeavrLinkedAccountStatusErrorDuplicatedAccount     = "ERROR_DUPLICATED_ACCOUNT"
+	WeavrLinkedAccountStatusCannotLinkMultipleAccounts = "CANNOT_LINK_MULTIPLE_ACCOUNTS"
 
 	// WeavrConsent.Status
-	WeavrConsentActive   = "ACTIVE"
-	WeavrConsentExpired  = "EXPIRED"
-	WeavrConsentRevoked  = "REVOKED"
-	WeavrConsentRejected = "REJECTED"
+	WeavrConsentStatusActive   = "ACTIVE"
+	WeavrConsentStatusExpired  = "EXPIRED"
+	WeavrConsentStatusRevoked  = "REVOKED"
+	WeavrConsentStatusRejected = "REJECTED"
 
 	// WeavrPaymentRun.Status
-	WeavrRunQueued              = "QUEUED"
-	WeavrRunCancelled           = "CANCELLED"
-	WeavrRunCompleted           = "COMPLETED"
-	WeavrRunCompletedWithErrors = "COMPLETED_WITH_ERRORS"
-	WeavrRunExecuting           = "EXECUTING"
-	WeavrRunInvalid             = "INVALID"
-	WeavrRunPendingChallenge    = "PENDING_CHALLENGE"
-	WeavrRunPendingConfirmation = "PENDING_CONFIRMATION"
-	WeavrRunPendingFunding      = "PENDING_FUNDING"
-	WeavrRunSCAFailed           = "SCA_FAILED"
+	WeavrRunStatusQueued              = "QUEUED"
+	WeavrRunStatusCancelled           = "CANCELLED"
+	WeavrRunStatusCompleted           = "COMPLETED"
+	WeavrRunStatusCompletedWithErrors = "COMPLETED_WITH_ERRORS"
+	WeavrRunStatusExecuting           = "EXECUTING"
+	WeavrRunStatusInvalid             = "INVALID"
+	WeavrRunStatusPendingChallenge    = "PENDING_CHALLENGE"
+	WeavrRunStatusPendingConfirmation = "PENDING_CONFIRMATION"
+	WeavrRunStatusPendingFunding      = "PENDING_FUNDING"
+	WeavrRunStatusSCAFailed           = "SCA_FAILED"
 
 	// WeavrPayment.Status
-	WeavrPaymentQueued              = "QUEUED"
-	WeavrPaymentCancelled           = "CANCELLED"
-	WeavrPaymentCompleted           = "COMPLETED"
-	WeavrPaymentFailed              = "FAILED"
-	WeavrPaymentPendingChallenge    = "PENDING_CHALLENGE"
-	WeavrPaymentPendingConfirmation = "PENDING_CONFIRMATION"
-	WeavrPaymentPendingFunding      = "PENDING_FUNDING"
-	WeavrPaymentReturned            = "RETURNED"
-	WeavrPaymentAwaitingFunds       = "AWAITING_FUNDS"
-	WeavrPaymentExecuting           = "EXECUTING"
-	WeavrPaymentSCAFailed           = "SCA_FAILED"
+	WeavrPaymentStatusQueued              = "QUEUED"
+	WeavrPaymentStatusCancelled           = "CANCELLED"
+	WeavrPaymentStatusCompleted           = "COMPLETED"
+	WeavrPaymentStatusFailed              = "FAILED"
+	WeavrPaymentStatusPendingChallenge    = "PENDING_CHALLENGE"
+	WeavrPaymentStatusPendingConfirmation = "PENDING_CONFIRMATION"
+	WeavrPaymentStatusPendingFunding      = "PENDING_FUNDING"
+	WeavrPaymentStatusReturned            = "RETURNED"
+	WeavrPaymentStatusAwaitingFunds       = "AWAITING_FUNDS"
+	WeavrPaymentStatusExecuting           = "EXECUTING"
+	WeavrPaymentStatusSCAFailed           = "SCA_FAILED"
 
 	// WeavrBuyerKYB.Status and .OngoingStatus
-	WeavrKYBNotStarted    = "NOT_STARTED"
-	WeavrKYBInitiated     = "INITIATED"
-	WeavrKYBPendingReview = "PENDING_REVIEW"
-	WeavrKYBApproved      = "APPROVED"
-	WeavrKYBRejected      = "REJECTED"
+	WeavrKYBStatusNotStarted    = "NOT_STARTED"
+	WeavrKYBStatusInitiated     = "INITIATED"
+	WeavrKYBStatusPendingReview = "PENDING_REVIEW"
+	WeavrKYBStatusApproved      = "APPROVED"
+	WeavrKYBStatusRejected      = "REJECTED"
 
 	// WeavrSweeping.Status
-	WeavrSweepingSubmitted = "SUBMITTED"
-	WeavrSweepingRejected  = "REJECTED"
-	WeavrSweepingApproved  = "APPROVED"
-	WeavrSweepingFailed    = "FAILED"
-	WeavrSweepingCompleted = "COMPLETED"
-	WeavrSweepingReturned  = "RETURNED"
+	WeavrSweepingStatusSubmitted = "SUBMITTED"
+	WeavrSweepingStatusRejected  = "REJECTED"
+	WeavrSweepingStatusApproved  = "APPROVED"
+	WeavrSweepingStatusFailed    = "FAILED"
+	WeavrSweepingStatusCompleted = "COMPLETED"
+	WeavrSweepingStatusReturned  = "RETURNED"
 
 	// WeavrChallenge.Status (loginWatch, stepupWatch)
 	WeavrChallengeVerified = "VERIFIED"
@@ -208,7 +208,9 @@ type WeavrValidationOutcome struct {
 
 // WeavrGroupNotFunded is the payload of paymentRunGroupNotFunded: a group
 // of a run's payments whose funding has not arrived. Reference starts the
-// payment-initiation UI component.
+// payment-initiation UI component. Status is the funding instruction's:
+// PENDING_FUNDING, AWAITING_FUNDS, CANCELLED, EXECUTING, COMPLETED or
+// COMPLETED_WITH_ERRORS.
 type WeavrGroupNotFunded struct {
 	PaymentRunID string         `json:"paymentRunId"`
 	Reference    string         `json:"reference"`

@@ -81,18 +81,48 @@ type Verifier struct {
 // lean with LeanMaxAge set. The error wraps ErrMissingHeader,
 // ErrBadSignature, ErrTimestamp, ErrMalformed or ErrConfig.
 func (v *Verifier) Verify(h http.Header, body []byte) error {
-	if len(v.Secrets) == 0 {
-		return fmt.Errorf("%w: no secret", ErrConfig)
+	// The keys come first so that a misconfiguration is reported as such
+	// whatever the request looks like.
+	keys, err := v.keys()
+	if err != nil {
+		return err
 	}
 	switch v.Profile {
 	case Standard, LinkMoney:
-		return v.verifyStandard(h, body)
+		return v.verifyStandard(h, body, keys)
 	case Lean:
-		return v.verifyLean(h, body)
-	case Weavr:
-		return v.verifyWeavr(h, body)
+		return v.verifyLean(h, body, keys)
 	}
-	return fmt.Errorf("%w: unknown profile %q", ErrConfig, v.Profile)
+	return v.verifyWeavr(h, body, keys)
+}
+
+// keys returns the HMAC keys of the secrets. standard and linkmoney
+// secrets are "whsec_" and standard base64, or the base64 alone; lean and
+// weavr secrets are used as given. An empty key is refused: it would make
+// every MAC computable by anyone.
+func (v *Verifier) keys() ([][]byte, error) {
+	if len(v.Secrets) == 0 {
+		return nil, fmt.Errorf("%w: no secret", ErrConfig)
+	}
+	keys := make([][]byte, len(v.Secrets))
+	for i, s := range v.Secrets {
+		switch v.Profile {
+		case Standard, LinkMoney:
+			key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "whsec_"))
+			if err != nil {
+				return nil, fmt.Errorf("%w: secret %d: a %s secret is whsec_ and base64: %v", ErrConfig, i+1, v.Profile, err)
+			}
+			keys[i] = key
+		case Lean, Weavr:
+			keys[i] = []byte(s)
+		default:
+			return nil, fmt.Errorf("%w: unknown profile %q", ErrConfig, v.Profile)
+		}
+		if len(keys[i]) == 0 {
+			return nil, fmt.Errorf("%w: secret %d is empty", ErrConfig, i+1)
+		}
+	}
+	return keys, nil
 }
 
 // VerifyRequest reads the request body (at most MaxBodyBytes), verifies it
@@ -166,11 +196,14 @@ func (v *Verifier) checkTime(name string, t time.Time) error {
 // space-separated "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>".
 //
 // The timestamp is parsed as the Standard Webhooks libraries parse it and
-// signed in canonical form, as they sign it, so that a request verifies
-// here exactly when it verifies there (apart from this verifier also
-// reading repeated header lines). It is checked before the MAC: a stale
-// request is refused without HMAC work.
-func (v *Verifier) verifyStandard(h http.Header, body []byte) error {
+// signed in canonical form, as they sign it, so whatever they sign
+// verifies here. The entry list is read a little differently at the
+// edges, never letting through a request without a valid MAC: here
+// repeated header lines and any whitespace separate entries (they read
+// the first line and split on single spaces), and "v1,<sig>,<more>" does
+// not match (they ignore the tail). The timestamp is checked before the
+// MAC, so a stale request costs no HMAC work.
+func (v *Verifier) verifyStandard(h http.Header, body []byte, keys [][]byte) error {
 	id := header(h, hdrWebhookID)
 	ts := header(h, hdrWebhookTimestamp)
 	sigs := headerValues(h, hdrWebhookSignature)
@@ -203,11 +236,7 @@ func (v *Verifier) verifyStandard(h http.Header, body []byte) error {
 		return fmt.Errorf("%w: no v1 signature in %s", ErrBadSignature, hdrWebhookSignature)
 	}
 	want := make([]byte, base64.StdEncoding.EncodedLen(sha256.Size))
-	for _, secret := range v.Secrets {
-		key, err := standardKey(secret)
-		if err != nil {
-			return err
-		}
+	for _, key := range keys {
 		mac := hmac.New(sha256.New, key)
 		io.WriteString(mac, id)
 		io.WriteString(mac, ".")
@@ -226,45 +255,15 @@ func (v *Verifier) verifyStandard(h http.Header, body []byte) error {
 	return fmt.Errorf("%w: no %s entry matches", ErrBadSignature, hdrWebhookSignature)
 }
 
-// standardKey returns the HMAC key of a standard or linkmoney secret:
-// "whsec_" followed by standard base64, or the base64 alone.
-func standardKey(secret string) ([]byte, error) {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	if err != nil {
-		return nil, fmt.Errorf("%w: a standard secret is whsec_ and base64: %v", ErrConfig, err)
-	}
-	if len(key) == 0 {
-		return nil, fmt.Errorf("%w: empty standard secret", ErrConfig)
-	}
-	return key, nil
-}
-
-// rawKeys returns the keys of lean and weavr secrets, which are used as
-// given. An empty secret is refused: it would make every MAC public.
-func (v *Verifier) rawKeys() ([][]byte, error) {
-	keys := make([][]byte, len(v.Secrets))
-	for i, s := range v.Secrets {
-		if s == "" {
-			return nil, fmt.Errorf("%w: empty secret", ErrConfig)
-		}
-		keys[i] = []byte(s)
-	}
-	return keys, nil
-}
-
 // verifyLean checks lean-signature: "sha512=" and the hex of
 // HMAC-SHA512(secret, body). Lean sends lowercase hex; any case is
 // accepted, since both spell the same MAC. Several signatures (repeated
 // header lines, or a comma- or space-separated list, as a sender signing
 // with old and new secret during a rotation may send) are each tried.
-func (v *Verifier) verifyLean(h http.Header, body []byte) error {
+func (v *Verifier) verifyLean(h http.Header, body []byte, keys [][]byte) error {
 	lines := headerValues(h, hdrLeanSignature)
 	if len(lines) == 0 {
 		return fmt.Errorf("%w: %s", ErrMissingHeader, hdrLeanSignature)
-	}
-	keys, err := v.rawKeys()
-	if err != nil {
-		return err
 	}
 	var given [][]byte
 	for _, s := range splitList(lines) {
@@ -336,7 +335,7 @@ func (v *Verifier) checkLeanAge(body []byte) error {
 // and body without changing the MAC; the body would then no longer be the
 // JSON object Parse requires, which is one reason to verify through
 // VerifyRequest or Handler, which parse after verifying.
-func (v *Verifier) verifyWeavr(h http.Header, body []byte) error {
+func (v *Verifier) verifyWeavr(h http.Header, body []byte, keys [][]byte) error {
 	ts := header(h, hdrPublishedTimestamp)
 	if ts == "" {
 		return fmt.Errorf("%w: %s", ErrMissingHeader, hdrPublishedTimestamp)
@@ -356,10 +355,6 @@ func (v *Verifier) verifyWeavr(h http.Header, body []byte) error {
 		return fmt.Errorf("%w: %s %q is not epoch milliseconds", ErrMalformed, hdrPublishedTimestamp, ts)
 	}
 	if err := v.checkTime(hdrPublishedTimestamp, time.UnixMilli(ms)); err != nil {
-		return err
-	}
-	keys, err := v.rawKeys()
-	if err != nil {
 		return err
 	}
 	callRef := header(h, hdrCallRef)
@@ -434,6 +429,9 @@ func header(h http.Header, name string) string {
 }
 
 // headerValues returns every non-empty value of a header; see header.
+// Values are not trimmed: net/http already trims what it parses, and the
+// MAC must cover a hand-built value exactly as given, as the Standard
+// Webhooks libraries sign it.
 func headerValues(h http.Header, name string) []string {
 	vs := h[http.CanonicalHeaderKey(name)]
 	if vs == nil {
@@ -446,7 +444,7 @@ func headerValues(h http.Header, name string) []string {
 	}
 	var out []string
 	for _, s := range vs {
-		if s = strings.TrimSpace(s); s != "" {
+		if s != "" {
 			out = append(out, s)
 		}
 	}
