@@ -37,7 +37,9 @@ func (s *Server) newEvent(r *http.Request, typ string, payload json.RawMessage, 
 			if err := s.Catalog.Validate(t, payload); err != nil {
 				return nil, err
 			}
-		case !s.AllowUnknownTypes:
+		case !s.AllowUnknownTypes || s.inCatalog(typ):
+			// Unknown types may be allowed; a catalog type named
+			// ambiguously may not.
 			return nil, err
 		}
 	}
@@ -262,4 +264,14 @@ func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
 	s.Engine.Kick()
 	writeJSON(w, http.StatusAccepted, d)
 	return nil
+}
+
+// inCatalog reports whether any catalog type has this wire type.
+func (s *Server) inCatalog(wireType string) bool {
+	for _, t := range s.Catalog.Types() {
+		if hookd.WireType(t.Name) == wireType {
+			return true
+		}
+	}
+	return false
 }

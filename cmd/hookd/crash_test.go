@@ -55,7 +55,7 @@ type proc struct {
 func serve(t *testing.T, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--egress-allow", "127.0.0.0/8",
-		"--poll-interval", "100ms", "--drain-timeout", "2s"}, args...)...)
+		"--poll-interval", "100ms", "--drain-timeout", "2s", "--allow-unknown-types"}, args...)...)
 	cmd.Env = append(os.Environ(), "HOOKD_ADMIN_TOKEN="+testAdmin)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

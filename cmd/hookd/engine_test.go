@@ -32,7 +32,7 @@ func TestPublishDeliverVerify(t *testing.T) {
 		ID         string
 		Deliveries []struct{ ID, EndpointID string }
 	}
-	a.must(t, 202, "POST", "/v1/tenants/acme/events", tok, `{"type":"payment.created","payload":`+payload+`}`, &pub)
+	a.must(t, 202, "POST", "/v1/tenants/acme/events", tok, `{"type":"payment.settled","payload":`+payload+`}`, &pub)
 	if len(pub.Deliveries) != 1 {
 		t.Fatalf("deliveries %+v, want 1", pub.Deliveries)
 	}
@@ -63,13 +63,13 @@ func TestPublishDeliverVerify(t *testing.T) {
 	if err := json.Unmarshal(got.body, &env); err != nil {
 		t.Fatal(err)
 	}
-	if env.Type != "payment.created" || string(env.Data) != payload {
+	if env.Type != "payment.settled" || string(env.Data) != payload {
 		t.Fatalf("envelope %s", got.body)
 	}
 	if _, err := time.Parse(time.RFC3339Nano, env.Timestamp); err != nil {
 		t.Fatalf("timestamp %q: %v", env.Timestamp, err)
 	}
-	if !strings.HasPrefix(string(got.body), `{"type":"payment.created","timestamp":"`) {
+	if !strings.HasPrefix(string(got.body), `{"type":"payment.settled","timestamp":"`) {
 		t.Fatalf("field order: %s", got.body)
 	}
 
@@ -109,7 +109,7 @@ func TestPublishDeliverVerify(t *testing.T) {
 	}
 
 	// A type the endpoint does not subscribe to creates no delivery.
-	a.must(t, 202, "POST", "/v1/tenants/acme/events", tok, map[string]any{"type": "customer.created", "payload": map[string]any{}}, &pub)
+	a.must(t, 202, "POST", "/v1/tenants/acme/events", tok, map[string]any{"type": "customer.joined", "payload": map[string]any{}}, &pub)
 	if len(pub.Deliveries) != 0 {
 		t.Fatalf("unsubscribed type got deliveries: %+v", pub)
 	}

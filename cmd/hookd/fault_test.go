@@ -83,7 +83,18 @@ func TestFaultSuite(t *testing.T) {
 	tok := a.tenant(t, "f")
 	healthy := newReceiver(t, nil)
 	a.endpoint(t, "f", tok, map[string]any{"url": healthy.URL, "event_types": []string{"f.*"}})
-	base := latencies(t, a, "f", tok, healthy, 200)
+	// p99 of each of three rounds, and their median: one round's p99 on a
+	// shared machine is noise.
+	p99 := func(l []time.Duration) time.Duration { return l[len(l)*99/100] }
+	rounds := func() time.Duration {
+		var ps []time.Duration
+		for range 3 {
+			ps = append(ps, p99(latencies(t, a, "f", tok, healthy, 100)))
+		}
+		sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+		return ps[1]
+	}
+	base := rounds()
 
 	type faulty struct {
 		rc *recv
@@ -96,14 +107,13 @@ func TestFaultSuite(t *testing.T) {
 			"timeout_ms": 500, "retry_schedule": []int{1}})
 		eps[name] = faulty{rc, ep}
 	}
-	with := latencies(t, a, "f", tok, healthy, 200)
-	p99 := func(l []time.Duration) time.Duration { return l[len(l)*99/100] }
-	t.Logf("healthy endpoint p50/p99: %v/%v without faults, %v/%v beside 5 faulty endpoints",
-		base[len(base)/2], p99(base), with[len(with)/2], p99(with))
-	// Within 2x of the no-fault value; 5 ms of slack absorbs scheduler
-	// noise on a shared 2-core machine at sub-millisecond baselines.
-	if p99(with) > 2*p99(base)+5*time.Millisecond {
-		t.Errorf("healthy p99 %v beside faults, %v without: more than 2x", p99(with), p99(base))
+	with := rounds()
+	t.Logf("healthy endpoint p99 (median of 3 rounds): %v without faults, %v beside 5 faulty endpoints", base, with)
+	// Within 2x of the no-fault value; 10 ms of slack absorbs scheduler
+	// noise on a shared 2-core machine at millisecond baselines (head-of-
+	// line blocking would show as the 500 ms timeout of the faulty ones).
+	if with > 2*base+10*time.Millisecond {
+		t.Errorf("healthy p99 %v beside faults, %v without: more than 2x", with, base)
 	}
 
 	// One event to each faulty endpoint alone: check retries and classes.

@@ -1,0 +1,432 @@
+// Package catalog is hookd's catalog of event types: the built-in types of
+// the three seed providers (Lean, Link Money, Weavr), embedded as data files,
+// plus the custom types an operator registers, each with a JSON Schema that
+// published payloads are validated against.
+//
+// Schemas use JSON Schema draft 2020-12 unless they declare another draft
+// with "$schema". Unlike the draft's default, "format" is asserted: a
+// "date-time" that is not a date-time is refused, because that is what a
+// schema author writing "format" means in practice. Schemas may only $ref
+// into themselves: nothing is loaded from files or the network.
+//
+// Built-in names are the providers' wire types ("entity.created",
+// "linkedAccountWatch"). A wire type that two providers define is qualified
+// with the provider ("lean:payment.created", "linkmoney:payment.created");
+// see Resolve for how publishers may still write the short form.
+package catalog
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hookd/hookd"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// data holds one JSON file per provider, named after the provider.
+//
+//go:embed lean.json linkmoney.json weavr.json
+var data embed.FS
+
+// Provider names as used in EventType.Provider and in qualified names.
+const (
+	ProviderLean      = "lean"
+	ProviderLinkMoney = "linkmoney"
+	ProviderWeavr     = "weavr"
+)
+
+// providers lists the embedded files in a fixed order, so that errors and
+// "did you mean" lists read the same on every run.
+var providers = []string{ProviderLean, ProviderLinkMoney, ProviderWeavr}
+
+// MaxNameLen bounds a custom type's name.
+const MaxNameLen = 128
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// Catalog holds the built-in event types plus the custom ones. Make one with
+// New; the zero value is not usable. It is safe for concurrent use. Reads (Lookup, Resolve, Validate: the publish hot path) are
+// lock-free: they load an immutable snapshot, and Add publishes a new one.
+type Catalog struct {
+	mu    sync.Mutex // serialises writers; readers never take it
+	state atomic.Pointer[snapshot]
+}
+
+// snapshot is one immutable version of the catalog. Add copies it; nothing
+// mutates a snapshot once it is published.
+type snapshot struct {
+	byName map[string]*entry
+	// byWire maps a wire type to every type that has it: one for most, two
+	// for "payment.created" (Lean and Link Money).
+	byWire map[string][]*entry
+	sorted []*entry // by Name
+}
+
+// entry is a type with its compiled schema. t is never handed out: callers
+// get copies so they cannot change the catalog behind its back.
+type entry struct {
+	t      hookd.EventType
+	schema *jsonschema.Schema // nil: no schema, any JSON value is accepted
+}
+
+// builtin is the shape of one element of an embedded data file.
+type builtin struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Message     string          `json:"message,omitempty"`
+	Schema      json.RawMessage `json:"schema"`
+	Example     json.RawMessage `json:"example"`
+}
+
+// New loads the embedded catalog and compiles every schema, so that Validate
+// never compiles on the publish path. An error means the embedded data is
+// broken (a schema that does not compile, an example that does not validate,
+// a duplicate): a bug of this package, reported rather than hidden.
+func New() (*Catalog, error) {
+	type loaded struct {
+		provider string
+		b        builtin
+	}
+	var all []loaded
+	for _, p := range providers {
+		raw, err := data.ReadFile(p + ".json")
+		if err != nil {
+			return nil, fmt.Errorf("catalog: %w", err)
+		}
+		var list []builtin
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields() // a misspelt key in a data file is a bug
+		if err := dec.Decode(&list); err != nil {
+			return nil, fmt.Errorf("catalog: %s.json: %w", p, err)
+		}
+		for _, b := range list {
+			all = append(all, loaded{p, b})
+		}
+	}
+
+	// Qualify every wire type that more than one provider defines. Found by
+	// counting rather than listed by hand, so a future collision is handled
+	// the same way as payment.created.
+	providersOf := map[string]map[string]bool{}
+	for _, l := range all {
+		if providersOf[l.b.Name] == nil {
+			providersOf[l.b.Name] = map[string]bool{}
+		}
+		if providersOf[l.b.Name][l.provider] {
+			return nil, fmt.Errorf("catalog: %s.json defines %q twice", l.provider, l.b.Name)
+		}
+		providersOf[l.b.Name][l.provider] = true
+	}
+
+	c := &Catalog{}
+	s := &snapshot{byName: map[string]*entry{}, byWire: map[string][]*entry{}}
+	comp := newCompiler()
+	for _, l := range all {
+		if strings.ContainsRune(l.b.Name, ':') || l.b.Name == "" {
+			return nil, fmt.Errorf("catalog: %s.json: bad name %q", l.provider, l.b.Name)
+		}
+		name := l.b.Name
+		if len(providersOf[name]) > 1 {
+			name = l.provider + ":" + name
+		}
+		e := &entry{t: hookd.EventType{
+			Name:        name,
+			Provider:    l.provider,
+			Description: l.b.Description,
+			Schema:      l.b.Schema,
+			Example:     l.b.Example,
+			Message:     l.b.Message,
+		}}
+		sch, err := compile(comp, name, l.b.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: %w", describe(err))
+		}
+		e.schema = sch
+		if len(l.b.Example) > 0 {
+			if err := e.validate(l.b.Example); err != nil {
+				return nil, fmt.Errorf("catalog: example of %s: %w", name, describe(err))
+			}
+		}
+		s.add(e)
+	}
+	s.sort()
+	c.state.Store(s)
+	return c, nil
+}
+
+func (s *snapshot) add(e *entry) {
+	s.byName[e.t.Name] = e
+	w := hookd.WireType(e.t.Name)
+	s.byWire[w] = append(s.byWire[w], e)
+	s.sorted = append(s.sorted, e)
+}
+
+func (s *snapshot) sort() {
+	slices.SortFunc(s.sorted, func(a, b *entry) int { return strings.Compare(a.t.Name, b.t.Name) })
+}
+
+// clone returns a copy that Add may change before publishing it. Entries are
+// shared: they are immutable.
+func (s *snapshot) clone() *snapshot {
+	n := &snapshot{
+		byName: maps.Clone(s.byName),
+		byWire: make(map[string][]*entry, len(s.byWire)+1),
+		sorted: slices.Clone(s.sorted),
+	}
+	for k, v := range s.byWire {
+		n.byWire[k] = slices.Clone(v)
+	}
+	return n
+}
+
+// Types returns every type, built-in and custom, sorted by Name. The
+// returned values are copies; their Schema and Example bytes must not be
+// modified.
+func (c *Catalog) Types() []*hookd.EventType {
+	s := c.state.Load()
+	out := make([]*hookd.EventType, len(s.sorted))
+	for i, e := range s.sorted {
+		t := e.t
+		out[i] = &t
+	}
+	return out
+}
+
+// Lookup returns the type with exactly this Name (qualified for the types
+// two providers share), as a copy.
+func (c *Catalog) Lookup(name string) (*hookd.EventType, bool) {
+	e, ok := c.state.Load().byName[name]
+	if !ok {
+		return nil, false
+	}
+	t := e.t
+	return &t, true
+}
+
+// Resolve maps what a publisher wrote to a catalog type:
+//
+//   - an exact Name ("entity.created", "lean:payment.created", a custom name);
+//   - a qualified "provider:type", also for a type that needs no qualifier
+//     ("lean:entity.created");
+//   - an unqualified wire type. When two providers define it
+//     ("payment.created"), prefer (a provider name, may be "") picks one;
+//     without it the name is ambiguous and the error lists the qualified
+//     names to use instead.
+//
+// An unknown or ambiguous name is an EUNPROCESSABLE error: the request is
+// well-formed, the name is not usable.
+func (c *Catalog) Resolve(name, prefer string) (*hookd.EventType, error) {
+	s := c.state.Load()
+	if e, ok := s.byName[name]; ok {
+		t := e.t
+		return &t, nil
+	}
+	if provider, wire, ok := strings.Cut(name, ":"); ok {
+		for _, e := range s.byWire[wire] {
+			if e.t.Provider == provider && provider != "" {
+				t := e.t
+				return &t, nil
+			}
+		}
+		if !slices.Contains(providers, provider) {
+			return nil, hookd.Errorf(hookd.EUNPROCESSABLE,
+				"unknown event type %q: %q is not a provider (use %s)", name, provider, strings.Join(providers, ", "))
+		}
+		return nil, hookd.Errorf(hookd.EUNPROCESSABLE, "unknown event type %q: %s defines no type %q", name, provider, wire)
+	}
+	cands := s.byWire[name]
+	switch len(cands) {
+	case 0:
+		return nil, hookd.Errorf(hookd.EUNPROCESSABLE, "unknown event type %q", name)
+	case 1:
+		t := cands[0].t
+		return &t, nil
+	}
+	for _, e := range cands {
+		if prefer != "" && e.t.Provider == prefer {
+			t := e.t
+			return &t, nil
+		}
+	}
+	names := make([]string, len(cands))
+	for i, e := range cands {
+		names[i] = e.t.Name
+	}
+	slices.Sort(names)
+	return nil, hookd.Errorf(hookd.EUNPROCESSABLE,
+		"event type %q is ambiguous: qualify it with its provider, as one of %s", name, strings.Join(names, ", "))
+}
+
+// Add registers a custom type. It is stored as a copy with Custom set and
+// Provider cleared. The name must be 1-128 characters of [A-Za-z0-9._-] (no
+// ':', which qualifies provider types) and must be neither an existing name
+// nor a built-in wire type (a custom "payment.created" would make the
+// provider types unreachable by their short name): ECONFLICT. The schema,
+// if any, must compile (else EINVALID with the compiler's message), and the
+// example, if any, must validate against it (else EINVALID with the
+// violations as details).
+func (c *Catalog) Add(t *hookd.EventType) error {
+	if t == nil {
+		return hookd.Errorf(hookd.EINVALID, "event type is missing")
+	}
+	if len(t.Name) > MaxNameLen || !validName.MatchString(t.Name) {
+		return hookd.Errorf(hookd.EINVALID,
+			"event type name %q is invalid: use 1 to %d characters of A-Z, a-z, 0-9, '.', '_' and '-'", t.Name, MaxNameLen)
+	}
+	e := &entry{t: *t}
+	e.t.Custom = true
+	e.t.Provider = ""
+	// Own copies: the caller may reuse its buffers.
+	e.t.Schema = bytes.Clone(t.Schema)
+	e.t.Example = bytes.Clone(t.Example)
+	if len(bytes.TrimSpace(e.t.Schema)) > 0 {
+		// A fresh compiler per type: compilers are not safe for concurrent
+		// use, and one type's resources must not leak into another's.
+		sch, err := compile(newCompiler(), e.t.Name, e.t.Schema)
+		if err != nil {
+			return err
+		}
+		e.schema = sch
+	} else {
+		e.t.Schema = nil
+	}
+	if len(bytes.TrimSpace(e.t.Example)) > 0 {
+		if err := e.validate(e.t.Example); err != nil {
+			var he *hookd.Error
+			switch {
+			case !errors.As(err, &he):
+				return err
+			case he.Code == hookd.EUNPROCESSABLE:
+				// The example is part of the request: a bad one makes a bad
+				// request (EINVALID), not a refused payload.
+				return &hookd.Error{Code: hookd.EINVALID,
+					Message: "example of " + e.t.Name + " does not match its schema", Details: he.Details}
+			default:
+				return hookd.Errorf(hookd.EINVALID, "example of %s: %s", e.t.Name, he.Message)
+			}
+		}
+	} else {
+		e.t.Example = nil
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.state.Load()
+	if _, ok := s.byName[e.t.Name]; ok {
+		return hookd.Errorf(hookd.ECONFLICT, "event type %q exists already", e.t.Name)
+	}
+	if cands := s.byWire[e.t.Name]; len(cands) > 0 {
+		return hookd.Errorf(hookd.ECONFLICT, "event type %q is a built-in type of %s", e.t.Name, cands[0].t.Provider)
+	}
+	n := s.clone()
+	n.add(e)
+	n.sort()
+	c.state.Store(n)
+	return nil
+}
+
+// Message returns the sentence of Lean's envelope "message" field for a
+// wire type ("entity.created" -> "An entity object has been created."). A
+// qualified name is accepted too. Types without a sentence of their own get
+// a generic one: "A <type> event occurred."
+func (c *Catalog) Message(wireType string) string {
+	s := c.state.Load()
+	w := hookd.WireType(wireType)
+	if e, ok := s.byName[wireType]; ok && e.t.Message != "" {
+		return e.t.Message
+	}
+	// Lean's sentence wins for a shared wire type: "message" is a field of
+	// Lean's envelope, so it is Lean's wording that receivers expect.
+	for _, e := range s.byWire[w] {
+		if e.t.Provider == ProviderLean && e.t.Message != "" {
+			return e.t.Message
+		}
+	}
+	for _, e := range s.byWire[w] {
+		if e.t.Message != "" {
+			return e.t.Message
+		}
+	}
+	return "A " + w + " event occurred."
+}
+
+// newCompiler returns a compiler set up the same way for built-in and custom
+// schemas.
+func newCompiler() *jsonschema.Compiler {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	// The default loader reads file:// URLs: a custom schema could otherwise
+	// $ref a file of the server. Only the schema itself and the embedded
+	// meta-schemas may be referenced.
+	c.UseLoader(noLoader{})
+	return c
+}
+
+type noLoader struct{}
+
+func (noLoader) Load(u string) (any, error) {
+	return nil, fmt.Errorf("$ref to %s: schemas may only reference themselves", u)
+}
+
+// schemaURL names a type's schema resource inside a compiler. The URL is
+// never fetched.
+func schemaURL(name string) string {
+	return "hookd:///event-types/" + url.PathEscape(name) + ".json"
+}
+
+// compile compiles the schema of the type called name. Its errors are
+// EINVALID *hookd.Errors written for the client who sent the schema.
+func compile(c *jsonschema.Compiler, name string, raw json.RawMessage) (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return nil, hookd.Errorf(hookd.EINVALID, "schema of %s is not valid JSON: %v", name, err)
+	}
+	loc := schemaURL(name)
+	if err := c.AddResource(loc, doc); err != nil {
+		return nil, &hookd.Error{Code: hookd.EINVALID, Message: "schema of " + name + " cannot be used", Err: err}
+	}
+	sch, err := c.Compile(loc)
+	if err == nil {
+		return sch, nil
+	}
+	// Not a valid JSON Schema: say where, as Validate does for payloads,
+	// with paths into the schema ("$.schema.properties.id.type").
+	var se *jsonschema.SchemaValidationError
+	var ve *jsonschema.ValidationError
+	if errors.As(err, &se) && errors.As(se.Err, &ve) {
+		f := flattener{root: doc, prefix: "$.schema", printer: message.NewPrinter(language.English)}
+		return nil, &hookd.Error{Code: hookd.EINVALID,
+			Message: "schema of " + name + " is not a valid JSON Schema", Details: finish(f.walk(ve))}
+	}
+	// Other compile errors (a $ref that does not resolve, ...) carry the
+	// internal resource URL, which means nothing to the client.
+	msg := strings.ReplaceAll(err.Error(), loc, "")
+	return nil, hookd.Errorf(hookd.EINVALID, "schema of %s does not compile: %s", name, msg)
+}
+
+// describe renders a validation error of an embedded example with its
+// details, for New's error.
+func describe(err error) error {
+	var he *hookd.Error
+	if !errors.As(err, &he) || len(he.Details) == 0 {
+		return err
+	}
+	parts := make([]string, len(he.Details))
+	for i, d := range he.Details {
+		parts[i] = d.Path + " (" + d.Rule + "): " + d.Message
+	}
+	return fmt.Errorf("%s: %s", he.Message, strings.Join(parts, "; "))
+}
