@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,6 +94,15 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 	updDelivery := tx.StmtContext(ctx, s.updDelivery)
 	for _, r := range rs {
 		a := r.Attempt
+		// With an attempt, the attempt names the delivery and the time;
+		// DeliveryID and At are documented for results without one.
+		id, at := r.DeliveryID, r.At
+		if a != nil && id == "" {
+			id = a.DeliveryID
+		}
+		if a != nil && at.IsZero() {
+			at = a.At
+		}
 		if a != nil {
 			if _, err := insAttempt.ExecContext(ctx, a.DeliveryID, a.N, ms(a.At), a.DurationMS, a.Status,
 				a.Response, a.ErrorClass, a.Error); err != nil {
@@ -117,13 +127,13 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 			// No attempt was made (the endpoint is disabled): only
 			// hand the delivery back.
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = ?, next_attempt_at = ?, updated_at = ?
-				WHERE id = ? AND state = 'pending'`), nullStr(r.Owner), ms(next), ms(r.At), r.DeliveryID); err != nil {
+				WHERE id = ? AND state = 'pending'`), nullStr(r.Owner), ms(next), ms(at), id); err != nil {
 				return unavailable(err)
 			}
 			continue
 		}
 		if _, err := updDelivery.ExecContext(ctx, r.State, n, ms(next), nullStr(r.Owner), first, status,
-			errText, ms(r.At), r.DeliveryID); err != nil {
+			errText, ms(at), id); err != nil {
 			return unavailable(err)
 		}
 	}
@@ -310,14 +320,21 @@ func (s *Store) Requeue(ctx context.Context, tenantID, id string, now time.Time)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var owner sql.NullString
 		var state string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT state, owner FROM deliveries WHERE id = ? AND tenant_id = ?`), id, tenantID).Scan(&state, &owner)
+		var disabled sql.NullInt64
+		err := tx.QueryRowContext(ctx, s.q(`SELECT d.state, d.owner, e.disabled FROM deliveries d
+			LEFT JOIN endpoints e ON e.id = d.endpoint_id WHERE d.id = ? AND d.tenant_id = ?`), id, tenantID).Scan(&state, &owner, &disabled)
 		if err != nil {
 			return notFound(err)
+		}
+		if !disabled.Valid {
+			// Its endpoint was deleted: pending again, it would be
+			// claimed by nodes that have no endpoint to send it to.
+			return hookd.Errorf(hookd.ECONFLICT, "delivery %q: its endpoint was deleted", id)
 		}
 		if state != hookd.StatePending || !owner.Valid {
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?,
 				owner = (SELECT CASE WHEN e.disabled = 1 THEN ? ELSE NULL END FROM endpoints e WHERE e.id = deliveries.endpoint_id)
-				WHERE id = ?`), ms(now), ms(now), hookd.Parked, id); err != nil {
+				WHERE id = ? AND (state <> 'pending' OR owner IS NULL)`), ms(now), ms(now), hookd.Parked, id); err != nil {
 				return unavailable(err)
 			}
 		}
@@ -387,6 +404,14 @@ func (s *Store) Claim(ctx context.Context, node string, now time.Time, max int, 
 	if err != nil {
 		return nil, err
 	}
+	// RETURNING gives rows in no particular order; oldest due first is
+	// the contract.
+	slices.SortStableFunc(jobs, func(a, b *hookd.Job) int {
+		if c := a.Delivery.NextAttemptAt.Compare(*b.Delivery.NextAttemptAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Delivery.ID, b.Delivery.ID)
+	})
 	return jobs, nil
 }
 

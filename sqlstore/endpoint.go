@@ -146,10 +146,13 @@ func (s *Store) Endpoints(ctx context.Context, tenantID string, p hookd.Page) ([
 	q := `SELECT ` + endpointCols + ` FROM endpoints WHERE tenant_id = ?`
 	args := []any{tenantID}
 	if p.After != "" {
-		q += ` AND seq > COALESCE((SELECT seq FROM endpoints WHERE tenant_id = ? AND id = ?), 0)`
-		args = append(args, tenantID, p.After)
+		// As for tenants: concurrent creates can share a seq, the id
+		// breaks the tie.
+		q += ` AND (seq > COALESCE((SELECT seq FROM endpoints WHERE tenant_id = ? AND id = ?), 0)
+			OR (seq = (SELECT seq FROM endpoints WHERE tenant_id = ? AND id = ?) AND id > ?))`
+		args = append(args, tenantID, p.After, tenantID, p.After, p.After)
 	}
-	q += ` ORDER BY seq LIMIT ?`
+	q += ` ORDER BY seq, id LIMIT ?`
 	return s.queryEndpoints(ctx, q, append(args, limit(p))...)
 }
 

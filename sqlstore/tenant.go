@@ -59,10 +59,13 @@ func (s *Store) Tenants(ctx context.Context, p hookd.Page) ([]*hookd.Tenant, err
 	q := `SELECT ` + tenantCols + ` FROM tenants`
 	args := []any{}
 	if p.After != "" {
-		q += ` WHERE seq > COALESCE((SELECT seq FROM tenants WHERE id = ?), 0)`
-		args = append(args, p.After)
+		// Tenants created at once on several nodes (PostgreSQL) can share
+		// a seq: the id breaks the tie, so no page skips one of them.
+		q += ` WHERE seq > COALESCE((SELECT seq FROM tenants WHERE id = ?), 0)
+			OR (seq = (SELECT seq FROM tenants WHERE id = ?) AND id > ?)`
+		args = append(args, p.After, p.After, p.After)
 	}
-	q += ` ORDER BY seq LIMIT ?`
+	q += ` ORDER BY seq, id LIMIT ?`
 	args = append(args, limit(p))
 	rows, err := s.r.QueryContext(ctx, s.q(q), args...)
 	if err != nil {

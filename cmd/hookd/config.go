@@ -32,6 +32,9 @@ type Config struct {
 	PollInterval      time.Duration
 	LogLevel          string
 	DBMaxSize         int64
+
+	// clock replaces the system clock in tests that need exact times.
+	clock hookd.Clock
 }
 
 // env returns the environment variable or the default.

@@ -94,6 +94,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 	profiles := profile.New(catalogMessages(cat))
 	client := newClient(guard)
 	eng := delivery.New(st, delivery.Config{
+		Clock:        c.clock,
 		Exclusive:    c.exclusive(),
 		Client:       client,
 		Profiles:     profiles.Get,
@@ -107,7 +108,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		st.Close()
 		return nil, err
 	}
-	api := &httpapi.Server{Store: st, Engine: eng, Profiles: profiles, Guard: guard, Log: log,
+	api := &httpapi.Server{Store: st, Engine: eng, Profiles: profiles, Guard: guard, Log: log, Clock: c.clock,
 		AdminTokenHash: adminHash, AllowUnknownTypes: c.AllowUnknownTypes, MaxBody: c.MaxBody,
 		MaxBatch: c.MaxBatch, PublishRate: c.PublishRate}
 	setCatalog(api, cat)

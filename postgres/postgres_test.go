@@ -1,0 +1,275 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/postgres"
+	"github.com/hookd/hookd/seal"
+	"github.com/hookd/hookd/storetest"
+	"github.com/jackc/pgx/v5"
+)
+
+// baseURL is the test database. Each test works in a schema of its own.
+func baseURL() string {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// admin connects to the test database. When it cannot, the test is skipped,
+// except in CI (CI=true), where a missing database must fail the run
+// instead of passing it silently.
+func admin(t *testing.T) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, baseURL())
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is not reachable (set TEST_DATABASE_URL): %v", err)
+		}
+		t.Skipf("PostgreSQL is not reachable, skipping (set TEST_DATABASE_URL): %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// freshSchema creates an empty schema, dropped when the test ends, and
+// returns the URL of a connection that works in it and its name. The
+// schema's name is also the connections' application_name, so a test can
+// find them in pg_stat_activity.
+func freshSchema(t *testing.T) (string, string) {
+	t.Helper()
+	conn := admin(t)
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "hookd_test_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(t.Context(), `CREATE SCHEMA `+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(baseURL())
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL must be a postgres:// URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	q.Set("application_name", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), schema
+}
+
+func testKey(t *testing.T) *seal.Key {
+	raw := make([]byte, seal.KeySize)
+	rand.Read(raw)
+	key, err := seal.NewKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+func open(t *testing.T, u string, key *seal.Key) *postgres.Store {
+	t.Helper()
+	st, err := postgres.Open(t.Context(), u, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return st
+}
+
+// TestStore runs the conformance suite, each subtest in a fresh schema.
+func TestStore(t *testing.T) {
+	admin(t)
+	storetest.Run(t, func(t *testing.T) hookd.Store {
+		u, _ := freshSchema(t)
+		return open(t, u, testKey(t))
+	})
+}
+
+// TestConcurrentMigrations starts several nodes on one empty schema at
+// once: the migration lock lets each of them open it, and the schema is
+// migrated exactly once.
+func TestConcurrentMigrations(t *testing.T) {
+	u, schema := freshSchema(t)
+	key := testKey(t)
+	const nodes = 6
+	var wg sync.WaitGroup
+	stores := make([]*postgres.Store, nodes)
+	errs := make([]error, nodes)
+	for i := range nodes {
+		wg.Go(func() { stores[i], errs[i] = postgres.Open(t.Context(), u, key) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("node %d: %v", i, err)
+			continue
+		}
+		if err := stores[i].Migrate(t.Context()); err != nil {
+			t.Errorf("node %d: Migrate again: %v", i, err)
+		}
+		stores[i].Close()
+	}
+	var n int
+	if err := admin(t).QueryRow(t.Context(), `SELECT COUNT(*) FROM `+schema+`.schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("schema_migrations has %d rows, want 1", n)
+	}
+}
+
+// TestSharedStore: two nodes on one database see each other's work, and a
+// node's secrets are readable by another with the same data key.
+func TestSharedStore(t *testing.T) {
+	u, _ := freshSchema(t)
+	key := testKey(t)
+	a, b := open(t, u, key), open(t, u, key)
+	ctx := t.Context()
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	if err := a.CreateTenant(ctx, &hookd.Tenant{ID: "ten_a", Name: "A", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	ep := &hookd.Endpoint{ID: "ep_1", TenantID: "ten_a", URL: "https://example.com", Profile: "standard",
+		EventTypes: []string{"*"}, Ordering: hookd.OrderingNone, Secrets: []hookd.Secret{{Value: "whsec_abc"}},
+		CreatedAt: now, UpdatedAt: now}
+	if err := a.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Endpoint(ctx, "ten_a", "ep_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got.ActiveSecrets(now); len(s) != 1 || s[0] != "whsec_abc" {
+		t.Errorf("secrets read by another node: %q", s)
+	}
+}
+
+// recv waits for a wake-up on ch.
+func recv(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case _, ok := <-ch:
+		if !ok {
+			t.Fatalf("%s: the listen channel was closed", what)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: no wake-up within 10s", what)
+	}
+}
+
+// drain takes a wake-up that may already be waiting.
+func drain(ch <-chan struct{}) {
+	select {
+	case <-ch:
+	default:
+	}
+}
+
+// TestListenNotify: a Notify on one node wakes a Listen on another, also
+// after a burst of notifications, and the channel closes with its context.
+func TestListenNotify(t *testing.T) {
+	u, _ := freshSchema(t)
+	key := testKey(t)
+	a, b := open(t, u, key), open(t, u, key)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ch, err := a.Listen(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Notify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, ch, "Notify from another node")
+	for range 20 {
+		if err := b.Notify(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recv(t, ch, "after 20 notifications")
+
+	cancel()
+	select {
+	case _, ok := <-ch:
+		for ok {
+			_, ok = <-ch
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listen channel was not closed when its context ended")
+	}
+}
+
+// TestListenReconnects kills the listening connection: the listener
+// reconnects, says so with a wake-up (announcements in between are lost),
+// and receives notifications again.
+func TestListenReconnects(t *testing.T) {
+	u, schema := freshSchema(t)
+	st := open(t, u, testKey(t))
+	ctx := t.Context()
+	ch, err := st.Listen(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adm := admin(t)
+	kill := func() {
+		t.Helper()
+		var n int
+		err := adm.QueryRow(ctx, `SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE application_name = $1 AND query = 'LISTEN `+postgres.Channel+`'`, schema).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Fatal("found no listening connection")
+		}
+	}
+	for range 2 {
+		kill()
+		recv(t, ch, "reconnect")
+		drain(ch)
+		if err := st.Notify(ctx); err != nil {
+			t.Fatal(err)
+		}
+		recv(t, ch, "Notify after reconnect")
+	}
+}
+
+// TestCloseStopsListeners: closing the store ends its listeners.
+func TestCloseStopsListeners(t *testing.T) {
+	u, _ := freshSchema(t)
+	st, err := postgres.Open(t.Context(), u, testKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := st.Listen(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range ch { // returns once the channel is closed
+	}
+}

@@ -1,0 +1,273 @@
+package storetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+func testClaimDueOnly(f *fixture) {
+	f.tenant("ten_a")
+	e, full, off := f.endpoint("ten_a"), f.endpoint("ten_a"), f.endpoint("ten_a")
+	_, late := f.send("ten_a", t0.Add(2*time.Second), "", e.ID)
+	_, onTime := f.send("ten_a", t0.Add(time.Second), "", e.ID)
+	_, early := f.send("ten_a", t0, "", e.ID)
+	f.send("ten_a", t0, "node-9", e.ID)
+	f.send("ten_a", t0, hookd.Parked, e.ID)
+	_, done := f.send("ten_a", t0, "", e.ID)
+	f.finish(done[0], hookd.StateSucceeded, t0)
+	_, failed := f.send("ten_a", t0, "", e.ID)
+	f.finish(failed[0], hookd.StateFailed, t0)
+	_, skipped := f.send("ten_a", t0, "", full.ID)
+	f.send("ten_a", t0, "", off.ID)
+	off.Disabled, off.DisabledReason = true, "paused"
+	f.ok(f.s.SaveEndpoint(f.ctx, off), "SaveEndpoint")
+
+	now := t0.Add(time.Second)
+	f.wantIDs("Claim", f.claim("node-1", now, 10, full.ID), early[0].ID, onTime[0].ID)
+	f.wantIDs("Claim without skip", f.claim("node-1", now, 10), skipped[0].ID)
+	f.wantIDs("Claim when the last is due", f.claim("node-1", now.Add(time.Second), 10), late[0].ID)
+	f.wantIDs("Claim of what is left", f.claim("node-1", now.Add(time.Hour), 10))
+}
+
+func testClaimLimitAndOrder(f *fixture) {
+	f.tenant("ten_a")
+	e := f.endpoint("ten_a")
+	byDue := map[int]string{}
+	for _, s := range []int{5, 1, 4, 2, 3} { // ids in another order than due times
+		_, ds := f.send("ten_a", t0.Add(time.Duration(s)*time.Second), "", e.ID)
+		byDue[s] = ds[0].ID
+	}
+	now := t0.Add(time.Minute)
+	f.wantIDs("first claim", f.claim("node-1", now, 2), byDue[1], byDue[2])
+	f.wantIDs("second claim", f.claim("node-1", now, 2), byDue[3], byDue[4])
+	f.wantIDs("third claim", f.claim("node-1", now, 2), byDue[5])
+	f.wantIDs("fourth claim", f.claim("node-1", now, 2))
+}
+
+func testClaimReturnsEvent(f *fixture) {
+	f.tenant("ten_a")
+	e1, e2 := f.endpoint("ten_a"), f.endpoint("ten_a")
+	ev := &hookd.Event{ID: "evt_claimed", TenantID: "ten_a", Type: "weavr:payment_run.completed",
+		Payload:     json.RawMessage("{\"run\" :  \"pr_1\", \"amount\":1e2,\"memo\":\"\\u00e9t\\u00e9\\n\"}"),
+		OrderingKey: "pr_1", IdempotencyKey: "k-1", CreatedAt: t0}
+	ds := []*hookd.Delivery{f.delivery(ev, e1.ID, t0, ""), f.delivery(ev, e2.ID, t0, "")}
+	f.apply(&hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: ds}}})
+
+	jobs, err := f.s.Claim(f.ctx, "node-1", t0, 10, nil)
+	f.ok(err, "Claim")
+	f.wantSameIDs("Claim", ids(jobs, func(j *hookd.Job) string { return j.Delivery.ID }), ds[0].ID, ds[1].ID)
+	for _, j := range jobs {
+		f.wantEvent("the claimed job's event", j.Event, ev)
+		want := ds[0]
+		if j.Delivery.ID == ds[1].ID {
+			want = ds[1]
+		}
+		f.wantDelivery("the claimed job's delivery", j.Delivery, want)
+	}
+}
+
+func testClaimOnce(f *fixture) {
+	f.tenant("ten_a")
+	e := f.endpoint("ten_a")
+	var want []string
+	for range 3 {
+		_, ds := f.send("ten_a", t0, "", e.ID)
+		want = append(want, ds[0].ID)
+	}
+	f.wantSameIDs("Claim by node-1", f.claim("node-1", t0, 10), want...)
+	f.wantIDs("Claim by node-2", f.claim("node-2", t0.Add(time.Hour), 10))
+	if _, ok, err := f.s.NextDue(f.ctx); err != nil || ok {
+		f.Errorf("NextDue with everything claimed: ok=%v err=%v", ok, err)
+	}
+	// Handed back, it can be claimed again.
+	f.apply(&hookd.Batch{Results: []*hookd.Result{{DeliveryID: want[1], At: t0, State: hookd.StatePending, NextAttemptAt: t0}}})
+	f.wantIDs("Claim after a hand-back", f.claim("node-2", t0, 10), want[1])
+}
+
+// testClaimConcurrent claims from several nodes at once: every delivery is
+// claimed by exactly one of them.
+func testClaimConcurrent(f *fixture) {
+	const deliveries, nodes, limit = 40, 4, 3
+	f.tenant("ten_a")
+	e := f.endpoint("ten_a")
+	var b hookd.Batch
+	for i := range deliveries {
+		ev := f.event("ten_a", "payment.created", t0.Add(time.Duration(i)*time.Millisecond))
+		b.Publishes = append(b.Publishes, &hookd.Publish{Event: ev, Deliveries: []*hookd.Delivery{f.delivery(ev, e.ID, ev.CreatedAt, "")}})
+	}
+	f.apply(&b)
+
+	var mu sync.Mutex
+	claimedBy := map[string][]string{}
+	var wg sync.WaitGroup
+	errs := make(chan error, nodes)
+	for n := range nodes {
+		node := fmt.Sprintf("node-%d", n)
+		wg.Go(func() {
+			for {
+				jobs, err := f.s.Claim(f.ctx, node, t0.Add(time.Hour), limit, nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(jobs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, j := range jobs {
+					claimedBy[j.Delivery.ID] = append(claimedBy[j.Delivery.ID], node)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		f.ok(err, "concurrent Claim")
+	}
+	if len(claimedBy) != deliveries {
+		f.Errorf("%d of %d deliveries claimed", len(claimedBy), deliveries)
+	}
+	for id, by := range claimedBy {
+		if len(by) != 1 {
+			f.Errorf("delivery %s claimed by %v", id, by)
+		}
+	}
+}
+
+func testRescue(f *fixture) {
+	f.tenant("ten_a")
+	e := f.endpoint("ten_a")
+	f.ok(f.s.Heartbeat(f.ctx, "node-live", t0), "Heartbeat")
+	f.ok(f.s.Heartbeat(f.ctx, "node-dead", t0.Add(-time.Minute)), "Heartbeat")
+	f.ok(f.s.Heartbeat(f.ctx, "self", t0.Add(-time.Hour)), "Heartbeat")
+	_, live := f.send("ten_a", t0, "node-live", e.ID)
+	_, dead := f.send("ten_a", t0, "node-dead", e.ID)
+	_, ghost := f.send("ten_a", t0, "node-ghost", e.ID) // never beat
+	f.send("ten_a", t0, hookd.Parked, e.ID)
+	_, mine := f.send("ten_a", t0, "self", e.ID)
+
+	deadline := t0.Add(-30 * time.Second)
+	n, err := f.s.Rescue(f.ctx, "self", deadline)
+	f.ok(err, "Rescue")
+	if n != 2 {
+		f.Errorf("Rescue = %d, want 2 (the dead node's and the ghost's)", n)
+	}
+	// self claims what it rescued; as a node with a heartbeat it keeps it.
+	f.wantSameIDs("Claim after Rescue", f.claim("self", t0, 10), dead[0].ID, ghost[0].ID)
+	if n, err := f.s.Rescue(f.ctx, "self", deadline); err != nil || n != 0 {
+		f.Errorf("a second Rescue = %d, %v; want 0", n, err)
+	}
+
+	// A node that beats again keeps what it holds.
+	f.ok(f.s.Heartbeat(f.ctx, "node-dead", t0), "Heartbeat")
+	_, back := f.send("ten_a", t0, "node-dead", e.ID)
+	if n, err := f.s.Rescue(f.ctx, "self", deadline); err != nil || n != 0 {
+		f.Errorf("Rescue with every owner alive = %d, %v; want 0", n, err)
+	}
+
+	// A store with one node (SQLite) rescues with a deadline in the future:
+	// every other owner is a process that has stopped.
+	n, err = f.s.Rescue(f.ctx, "self", t0.Add(time.Hour))
+	f.ok(err, "Rescue")
+	if n != 2 {
+		f.Errorf("Rescue of every other node = %d, want 2", n)
+	}
+	f.wantSameIDs("Claim after rescuing every other node", f.claim("self", t0, 10), live[0].ID, back[0].ID)
+	if d := f.deliveryOf("ten_a", mine[0].ID); d.State != hookd.StatePending {
+		f.Errorf("own delivery: %s", describe(d))
+	}
+}
+
+func testNextDue(f *fixture) {
+	next := func() (time.Time, bool) {
+		f.Helper()
+		t, ok, err := f.s.NextDue(f.ctx)
+		f.ok(err, "NextDue")
+		return t, ok
+	}
+	if _, ok := next(); ok {
+		f.Errorf("NextDue of an empty store: something is due")
+	}
+	f.tenant("ten_a")
+	e := f.endpoint("ten_a")
+	f.send("ten_a", t0.Add(-time.Hour), "node-1", e.ID)
+	f.send("ten_a", t0.Add(-time.Hour), hookd.Parked, e.ID)
+	_, done := f.send("ten_a", t0.Add(-time.Hour), "", e.ID)
+	f.finish(done[0], hookd.StateSucceeded, t0)
+	if due, ok := next(); ok {
+		f.Errorf("NextDue counts held, parked or finished work: %s", due)
+	}
+	f.send("ten_a", t0.Add(time.Hour), "", e.ID)
+	f.send("ten_a", t0.Add(30*time.Minute), "", e.ID)
+	if due, ok := next(); !ok || !due.Equal(t0.Add(30*time.Minute)) {
+		f.Errorf("NextDue = %s %v, want %s", due, ok, t0.Add(30*time.Minute))
+	}
+	f.send("ten_a", t0.Add(-5*time.Minute), "", e.ID)
+	if due, ok := next(); !ok || !due.Equal(t0.Add(-5*time.Minute)) {
+		f.Errorf("NextDue = %s %v, want the overdue %s", due, ok, t0.Add(-5*time.Minute))
+	}
+}
+
+func testPurge(f *fixture) {
+	cut := t0.Add(-30 * 24 * time.Hour)
+	old, recent := cut.Add(-10*24*time.Hour), t0.Add(-24*time.Hour)
+	f.tenant("ten_a")
+	e, e2, gone := f.endpoint("ten_a"), f.endpoint("ten_a"), f.endpoint("ten_a")
+
+	evDone, dDone := f.send("ten_a", old, "", e.ID)
+	f.finish(dDone[0], hookd.StateSucceeded, old)
+	// An old event with a failed and a still pending delivery (which has an
+	// old attempt): the event stays for the pending one.
+	evMixed, dMixed := f.send("ten_a", old, "", e.ID, e2.ID)
+	f.finish(dMixed[0], hookd.StateFailed, old)
+	f.apply(&hookd.Batch{Results: []*hookd.Result{{
+		Attempt:    &hookd.Attempt{DeliveryID: dMixed[1].ID, N: 1, At: old, Status: 503},
+		DeliveryID: dMixed[1].ID, TenantID: "ten_a", State: hookd.StatePending, NextAttemptAt: t0, FirstSentAt: old, At: old,
+	}}})
+	evCanceled, dCanceled := f.send("ten_a", old, "", gone.ID)
+	f.ok(f.s.DeleteEndpoint(f.ctx, "ten_a", gone.ID, old), "DeleteEndpoint")
+	evBare, _ := f.send("ten_a", old, "")
+	evAtCut, _ := f.send("ten_a", cut, "") // not older than the cut
+	evRecent, dRecent := f.send("ten_a", recent, "", e.ID)
+	f.finish(dRecent[0], hookd.StateSucceeded, recent)
+
+	n, err := f.s.Purge(f.ctx, cut)
+	f.ok(err, "Purge")
+	// 3 old attempts, 3 finished old deliveries, 3 old events without deliveries left.
+	if n != 9 {
+		f.Errorf("Purge = %d rows, want 9", n)
+	}
+	for _, d := range []*hookd.Delivery{dDone[0], dMixed[0], dCanceled[0]} {
+		_, err := f.s.Delivery(f.ctx, "ten_a", d.ID)
+		f.wantCode(err, hookd.ENOTFOUND, "an old finished delivery after Purge")
+	}
+	for _, ev := range []*hookd.Event{evDone, evCanceled, evBare} {
+		_, err := f.s.Event(f.ctx, "ten_a", ev.ID)
+		f.wantCode(err, hookd.ENOTFOUND, "an old event after Purge")
+	}
+	for _, ev := range []*hookd.Event{evMixed, evAtCut, evRecent} {
+		_, err := f.s.Event(f.ctx, "ten_a", ev.ID)
+		f.ok(err, "an event that Purge must keep")
+	}
+	if d := f.deliveryOf("ten_a", dMixed[1].ID); d.State != hookd.StatePending || d.Attempts != 1 {
+		f.Errorf("the old pending delivery after Purge: %s", describe(d))
+	}
+	for _, id := range []string{dDone[0].ID, dMixed[0].ID, dMixed[1].ID} {
+		if as := f.attempts(id); len(as) != 0 {
+			f.Errorf("delivery %s keeps %d attempts older than the cut", id, len(as))
+		}
+	}
+	f.deliveryOf("ten_a", dRecent[0].ID)
+	if as := f.attempts(dRecent[0].ID); len(as) != 1 {
+		f.Errorf("a recent delivery has %d attempts after Purge, want 1", len(as))
+	}
+	if n, err := f.s.Purge(f.ctx, cut); err != nil || n != 0 {
+		f.Errorf("a second Purge = %d, %v; want 0", n, err)
+	}
+}
