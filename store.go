@@ -62,6 +62,10 @@ type Store interface {
 	Rescue(ctx context.Context, self string, deadline time.Time) (int, error)
 	// Heartbeat records that node is alive.
 	Heartbeat(ctx context.Context, node string, now time.Time) error
+	// ReserveSlots reserves n consecutive request slots, interval apart, of
+	// a rate-limited endpoint, shared by every node, and returns the first:
+	// the later of now and the end of the slots reserved before.
+	ReserveSlots(ctx context.Context, endpointID string, n int, interval time.Duration, now time.Time) (time.Time, error)
 	// NextDue returns when the earliest unowned pending delivery is due.
 	NextDue(ctx context.Context) (time.Time, bool, error)
 	// Purge deletes attempts, finished deliveries and events older than before.

@@ -88,6 +88,14 @@ func setDefault[T int | int64 | time.Duration](v *T, d T) {
 	}
 }
 
+// Waker is a store that can wake the other nodes on it at once
+// (PostgreSQL's LISTEN/NOTIFY), so that work one node leaves in the store
+// does not wait for another's poll.
+type Waker interface {
+	Notify(ctx context.Context) error
+	Listen(ctx context.Context) (<-chan struct{}, error)
+}
+
 // NoRedirect is an http.Client CheckRedirect that never follows redirects:
 // a 3xx is the endpoint's answer, and a failure.
 func NoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -100,6 +108,8 @@ type Engine struct {
 
 	writes chan *writeOp
 	kick   chan struct{}
+	wake   <-chan struct{} // other nodes announced work or changes
+	notify chan struct{}   // announce to the other nodes
 
 	mu        sync.Mutex
 	tenants   map[string][]*hookd.Endpoint // enabled and disabled endpoints per tenant
@@ -131,6 +141,7 @@ func New(store hookd.Store, cfg Config) *Engine {
 		log:     cfg.Logger,
 		writes:  make(chan *writeOp, 4096),
 		kick:    make(chan struct{}, 1),
+		notify:  make(chan struct{}, 1),
 		tenants: map[string][]*hookd.Endpoint{},
 		queues:  map[string]*queue{},
 	}
@@ -168,6 +179,16 @@ func (e *Engine) Start(ctx context.Context) error {
 	for range e.cfg.Writers {
 		e.writerWG.Add(1)
 		go e.writer()
+	}
+	if w, ok := e.store.(Waker); ok {
+		ch, err := w.Listen(e.ctx)
+		if err != nil {
+			e.cancel()
+			return err
+		}
+		e.wake = ch
+		e.bg.Add(1)
+		go e.notifier(w)
 	}
 	e.accepting.Store(true)
 	e.bg.Add(3)
@@ -217,6 +238,38 @@ func (e *Engine) Stop(ctx context.Context) error {
 	close(e.writes)
 	e.writerWG.Wait()
 	return nil
+}
+
+// announce tells the other nodes (if the store can) that there is work in
+// the store or a change to see; announcements coalesce.
+func (e *Engine) announce() {
+	select {
+	case e.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) notifier(w Waker) {
+	defer e.bg.Done()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-e.notify:
+			if err := w.Notify(e.ctx); err != nil && e.ctx.Err() == nil {
+				e.log.Warn("notify failed", "err", err)
+			}
+		}
+	}
+}
+
+// Changed reloads the endpoint cache after a change made through this node
+// and tells the other nodes to reload theirs.
+func (e *Engine) Changed(ctx context.Context) error {
+	err := e.Reload(ctx)
+	e.announce()
+	e.Kick()
+	return err
 }
 
 // Kick asks the poller to look for due work now.
@@ -277,17 +330,22 @@ func (e *Engine) refresher() {
 			return
 		case <-t.C:
 		}
-		v, err := e.store.EndpointsVersion(e.ctx)
-		if err != nil {
-			continue
-		}
-		e.mu.Lock()
-		stale := v != e.version
-		e.mu.Unlock()
-		if stale {
-			if err := e.Reload(e.ctx); err != nil && e.ctx.Err() == nil {
-				e.log.Warn("endpoint reload failed", "err", err)
-			}
+		e.refresh()
+	}
+}
+
+// refresh reloads the endpoint cache if the store's version moved.
+func (e *Engine) refresh() {
+	v, err := e.store.EndpointsVersion(e.ctx)
+	if err != nil {
+		return
+	}
+	e.mu.Lock()
+	stale := v != e.version
+	e.mu.Unlock()
+	if stale {
+		if err := e.Reload(e.ctx); err != nil && e.ctx.Err() == nil {
+			e.log.Warn("endpoint reload failed", "err", err)
 		}
 	}
 }
@@ -344,6 +402,10 @@ func (e *Engine) poller() {
 			return
 		case <-t.C:
 		case <-e.kick:
+		case <-e.wake:
+			// Another node changed something or left work: look at
+			// the endpoints first, then claim.
+			e.refresh()
 		}
 		for e.claimOnce() {
 		}

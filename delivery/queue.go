@@ -29,8 +29,11 @@ type queue struct {
 	overflowed bool // a delivery was left in the store for lack of room
 	// Health: when the current run of failures began (nil: healthy).
 	failingSince *time.Time
-	// Rate limit: the earliest time the next request may start.
-	nextSlot time.Time
+	// Rate limit: the next request slot, and how many of the slots
+	// reserved in the store are left (several nodes).
+	slotMu    sync.Mutex
+	nextSlot  time.Time
+	slotsLeft int
 }
 
 func newQueue(e *Engine, ep *hookd.Endpoint) *queue {
@@ -184,19 +187,45 @@ func (q *queue) drain() []*job {
 
 // slot returns how long to wait before the next request to respect the
 // endpoint's rate limit. Slots are handed out in order, so the rate holds
-// however many workers ask.
-func (q *queue) slot(now time.Time, perSecond int) time.Duration {
-	if perSecond <= 0 {
-		return 0
+// however many workers ask. When several nodes share the store, slots are
+// reserved there, a tenth of a second's worth at a time, so the limit is
+// the endpoint's and not each node's.
+func (q *queue) slot(ep *hookd.Endpoint, now time.Time) (time.Duration, error) {
+	if ep.RateLimit <= 0 {
+		return 0, nil
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
+	q.slotMu.Lock()
+	defer q.slotMu.Unlock()
+	interval := time.Second / time.Duration(ep.RateLimit)
+	if q.e.cfg.Exclusive {
+		at := q.nextSlot
+		if at.Before(now) {
+			at = now
+		}
+		q.nextSlot = at.Add(interval)
+		return at.Sub(now), nil
+	}
+	// Reserved slots that have passed unused are lost: the limit is never
+	// exceeded, at worst briefly undershot.
+	for q.slotsLeft > 0 && q.nextSlot.Add(interval).Before(now) {
+		q.nextSlot = q.nextSlot.Add(interval)
+		q.slotsLeft--
+	}
+	if q.slotsLeft == 0 {
+		n := max(1, ep.RateLimit/10)
+		first, err := q.e.store.ReserveSlots(q.e.ctx, ep.ID, n, interval, now)
+		if err != nil {
+			return 0, err
+		}
+		q.nextSlot, q.slotsLeft = first, n
+	}
 	at := q.nextSlot
+	q.nextSlot = at.Add(interval)
+	q.slotsLeft--
 	if at.Before(now) {
-		at = now
+		return 0, nil
 	}
-	q.nextSlot = at.Add(time.Second / time.Duration(perSecond))
-	return at.Sub(now)
+	return at.Sub(now), nil
 }
 
 // health records the outcome of an attempt and returns the change to store,

@@ -55,8 +55,18 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 		return
 	}
 	pol := policy(prof, ep)
-	if wait := q.slot(now, ep.RateLimit); wait > 0 {
-		time.Sleep(wait)
+	wait, err := q.slot(ep, now)
+	if err != nil {
+		// No slot could be reserved (storage fault): hand it back
+		// rather than risk exceeding the limit.
+		e.writes <- &writeOp{results: []*hookd.Result{{DeliveryID: j.d.ID, At: now, State: hookd.StatePending, NextAttemptAt: now.Add(time.Second)}}}
+		return
+	}
+	if wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-e.ctx.Done():
+		}
 		now = e.cfg.Clock.Now()
 	}
 	n := j.d.Attempts + 1

@@ -96,6 +96,9 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 		}
 		return err
 	}
+	if leftInStore(b) {
+		e.announce()
+	}
 	e.stats.Commits.Add(1)
 	e.stats.CommittedRows.Add(int64(len(b.Publishes) + len(results)))
 	for _, o := range ops {
@@ -107,4 +110,22 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 		}
 	}
 	return nil
+}
+
+// leftInStore reports whether a batch leaves work in the store for any node
+// to claim now: deliveries that did not fit in memory, or handed back.
+func leftInStore(b *hookd.Batch) bool {
+	for _, p := range b.Publishes {
+		for _, d := range p.Deliveries {
+			if d.Owner == "" {
+				return true
+			}
+		}
+	}
+	for _, r := range b.Results {
+		if r.Attempt == nil && r.Owner == "" {
+			return true
+		}
+	}
+	return false
 }

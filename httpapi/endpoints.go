@@ -130,7 +130,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Store.CreateEndpoint(r.Context(), e); err != nil {
 		return err
 	}
-	if err := s.Engine.Reload(r.Context()); err != nil {
+	if err := s.Engine.Changed(r.Context()); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, endpointOut{Endpoint: e, Secret: secret})
@@ -193,9 +193,7 @@ func (s *Server) save(r *http.Request, e *hookd.Endpoint) error {
 	if err := s.Store.SaveEndpoint(r.Context(), e); err != nil {
 		return err
 	}
-	err := s.Engine.Reload(r.Context())
-	s.Engine.Kick()
-	return err
+	return s.Engine.Changed(r.Context())
 }
 
 func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
@@ -232,7 +230,7 @@ func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Store.DeleteEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), s.Clock.Now()); err != nil {
 		return err
 	}
-	if err := s.Engine.Reload(r.Context()); err != nil {
+	if err := s.Engine.Changed(r.Context()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -127,7 +127,7 @@ func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.tokens.Clear()
-	if err := s.Engine.Reload(r.Context()); err != nil {
+	if err := s.Engine.Changed(r.Context()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

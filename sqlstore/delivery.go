@@ -387,17 +387,51 @@ func (s *Store) Claim(ctx context.Context, node string, now time.Time, max int, 
 		if err != nil {
 			return err
 		}
-		events := map[string]*hookd.Event{}
-		for _, d := range ds {
-			ev := events[d.EventID]
-			if ev == nil {
-				ev, err = scanEvent(tx.QueryRowContext(ctx, s.q(`SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND id = ?`), d.TenantID, d.EventID))
-				if err != nil {
-					return unavailable(err)
-				}
-				events[d.EventID] = ev
+		if len(ds) == 0 {
+			return nil
+		}
+		// One query for the events of the whole batch (a round trip per
+		// event would dominate on PostgreSQL).
+		ids := make([]any, len(ds))
+		for i, d := range ds {
+			ids[i] = d.ID
+		}
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT d.id, e.seq, e.tenant_id, e.id, e.type, e.payload, e.ordering_key,
+			e.idempotency_key, e.created_at FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+			WHERE d.id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`), ids...)
+		if err != nil {
+			return unavailable(err)
+		}
+		defer rows.Close()
+		byDelivery := make(map[string]*hookd.Event, len(ds))
+		shared := map[[2]string]*hookd.Event{} // one Event per tenant and id
+		for rows.Next() {
+			var did string
+			var e hookd.Event
+			var ok, ik sql.NullString
+			var payload []byte
+			var c int64
+			if err := rows.Scan(&did, &e.Seq, &e.TenantID, &e.ID, &e.Type, &payload, &ok, &ik, &c); err != nil {
+				return unavailable(err)
 			}
-			jobs = append(jobs, &hookd.Job{Delivery: d, Event: ev})
+			key := [2]string{e.TenantID, e.ID}
+			if prev := shared[key]; prev != nil {
+				byDelivery[did] = prev
+				continue
+			}
+			e.Payload = payload
+			e.OrderingKey, e.IdempotencyKey = ok.String, ik.String
+			e.CreatedAt = fromMS(c)
+			shared[key] = &e
+			byDelivery[did] = &e
+		}
+		if err := rows.Err(); err != nil {
+			return unavailable(err)
+		}
+		for _, d := range ds {
+			if ev := byDelivery[d.ID]; ev != nil {
+				jobs = append(jobs, &hookd.Job{Delivery: d, Event: ev})
+			}
 		}
 		return nil
 	})
@@ -477,4 +511,21 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// ReserveSlots implements hookd.Store.
+func (s *Store) ReserveSlots(ctx context.Context, endpointID string, n int, interval time.Duration, now time.Time) (time.Time, error) {
+	span := int64(n) * interval.Microseconds()
+	at := now.UnixMicro()
+	var next int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		return unavailable(tx.QueryRowContext(ctx, s.q(`INSERT INTO endpoint_slots (endpoint_id, next_slot) VALUES (?, ?)
+			ON CONFLICT (endpoint_id) DO UPDATE SET next_slot =
+				CASE WHEN endpoint_slots.next_slot > ? THEN endpoint_slots.next_slot ELSE ? END + ?
+			RETURNING next_slot`), endpointID, at+span, at, at, span).Scan(&next))
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.UnixMicro(next - span).UTC(), nil
 }

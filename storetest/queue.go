@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -269,5 +270,56 @@ func testPurge(f *fixture) {
 	}
 	if n, err := f.s.Purge(f.ctx, cut); err != nil || n != 0 {
 		f.Errorf("a second Purge = %d, %v; want 0", n, err)
+	}
+}
+
+// testClaimSameEventIDInTwoTenants: event ids are unique per tenant only, so
+// a claim must give each delivery its own tenant's event.
+func testClaimSameEventIDInTwoTenants(f *fixture) {
+	f.tenant("ten_a")
+	f.tenant("ten_b")
+	ea, eb := f.endpoint("ten_a"), f.endpoint("ten_b")
+	for _, c := range []struct{ tenant, ep, payload string }{{"ten_a", ea.ID, `{"who":"a"}`}, {"ten_b", eb.ID, `{"who":"b"}`}} {
+		ev := &hookd.Event{ID: "evt_same", TenantID: c.tenant, Type: "a.b", Payload: json.RawMessage(c.payload), CreatedAt: t0}
+		f.apply(&hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{f.delivery(ev, c.ep, t0, "")}}}})
+	}
+	jobs, err := f.s.Claim(f.ctx, "node-1", t0, 10, nil)
+	f.ok(err, "Claim")
+	if len(jobs) != 2 {
+		f.Fatalf("claimed %d jobs, want 2", len(jobs))
+	}
+	for _, j := range jobs {
+		if j.Event.TenantID != j.Delivery.TenantID || !strings.Contains(string(j.Event.Payload), strings.TrimPrefix(j.Delivery.TenantID, "ten_")) {
+			f.Errorf("delivery of %s got the event of %s: %s", j.Delivery.TenantID, j.Event.TenantID, j.Event.Payload)
+		}
+	}
+}
+
+// testReserveSlots: slots of a rate-limited endpoint are handed out in
+// order across callers, never before now, and never twice.
+func testReserveSlots(f *fixture) {
+	iv := 10 * time.Millisecond
+	first, err := f.s.ReserveSlots(f.ctx, "ep_1", 5, iv, t0)
+	f.ok(err, "ReserveSlots")
+	if !first.Equal(t0) {
+		f.Errorf("first reservation starts %v, want now %v", first, t0)
+	}
+	// Another node, a moment later: it gets the slots after the first five.
+	next, err := f.s.ReserveSlots(f.ctx, "ep_1", 5, iv, t0.Add(time.Millisecond))
+	f.ok(err, "ReserveSlots")
+	if want := t0.Add(5 * iv); !next.Equal(want) {
+		f.Errorf("second reservation starts %v, want %v", next, want)
+	}
+	// Long after, the slots start at now again (no credit for idle time).
+	later := t0.Add(time.Hour)
+	again, err := f.s.ReserveSlots(f.ctx, "ep_1", 1, iv, later)
+	f.ok(err, "ReserveSlots")
+	if !again.Equal(later) {
+		f.Errorf("reservation after idling starts %v, want %v", again, later)
+	}
+	other, err := f.s.ReserveSlots(f.ctx, "ep_2", 1, iv, t0)
+	f.ok(err, "ReserveSlots")
+	if !other.Equal(t0) {
+		f.Errorf("another endpoint's slots start %v, want %v", other, t0)
 	}
 }

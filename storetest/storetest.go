@@ -61,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"ClaimOnce", testClaimOnce},
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"Rescue", testRescue},
+		{"ClaimSameEventIDInTwoTenants", testClaimSameEventIDInTwoTenants},
+		{"ReserveSlots", testReserveSlots},
 		{"NextDue", testNextDue},
 		{"Purge", testPurge},
 		{"Settings", testSettings},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -21,6 +23,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // benchOpts are one benchmark run's settings.
@@ -29,6 +33,7 @@ type benchOpts struct {
 	Rate                 float64
 	Target, Token, DB    string
 	Profile              string
+	Nodes                int
 	Timeout              time.Duration
 	Quiet                bool
 }
@@ -47,6 +52,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Token, "token", os.Getenv("HOOKD_ADMIN_TOKEN"), "admin token of --target")
 	fs.StringVar(&o.DB, "db", "", "database of the in-process hookd (default: a temporary SQLite file)")
 	fs.StringVar(&o.Profile, "profile", "standard", "endpoint profile")
+	fs.IntVar(&o.Nodes, "nodes", 1, "hookd nodes to run in-process on the --db (PostgreSQL for more than one)")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up waiting for deliveries after this long")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.BoolVar(&suite, "suite", false, "run the reference scenarios: 20,000 events to 1 endpoint, 2,000 to 10, and 100 events/s for latency")
@@ -79,7 +85,7 @@ func runBench(ctx context.Context, args []string) error {
 		{N: 1000, C: 4, E: 1, Batch: 1, Rate: 100},
 	}
 	for _, s := range scenarios {
-		s.Size, s.Target, s.Token, s.DB, s.Profile, s.Timeout = o.Size, o.Target, o.Token, o.DB, o.Profile, o.Timeout
+		s.Size, s.Target, s.Token, s.DB, s.Profile, s.Timeout, s.Nodes = o.Size, o.Target, o.Token, o.DB, o.Profile, o.Timeout, o.Nodes
 		r, err := bench(ctx, s)
 		if err != nil {
 			return err
@@ -108,7 +114,11 @@ func (r *benchResult) print(w io.Writer, o benchOpts) {
 	if o.Rate > 0 {
 		rate = fmt.Sprintf("%.0f/s", o.Rate)
 	}
-	fmt.Fprintf(w, "events=%d endpoints=%d publishers=%d publish=%s rate=%s size=%dB\n", o.N, o.E, o.C, mode, rate, o.Size)
+	db := "sqlite"
+	if isPostgres(o.DB) {
+		db = "postgres"
+	}
+	fmt.Fprintf(w, "events=%d endpoints=%d publishers=%d publish=%s rate=%s size=%dB db=%s nodes=%d\n", o.N, o.E, o.C, mode, rate, o.Size, db, max(o.Nodes, 1))
 	fmt.Fprintf(w, "  publish rate      %10.0f events/s (%d published, %d errors, %.2fs)\n",
 		float64(r.published)/r.publishDur.Seconds(), r.published, r.publishErr, r.publishDur.Seconds())
 	fmt.Fprintf(w, "  deliveries/s      %10.0f (%d of %d, first to last arrival %.2fs)\n",
@@ -169,27 +179,48 @@ func bench(ctx context.Context, o benchOpts) (*benchResult, error) {
 	go ssrv.Serve(sln)
 	defer ssrv.Close()
 
-	target, token := o.Target, o.Token
-	if target == "" {
+	targets, token := []string{o.Target}, o.Token
+	if o.Target == "" {
 		dir, err := os.MkdirTemp("", "hookd-bench-")
 		if err != nil {
 			return nil, err
 		}
 		defer os.RemoveAll(dir)
 		token = randomToken()
-		c := &Config{DB: o.DB, Addr: "127.0.0.1:0", EgressAllow: "127.0.0.0/8", AdminToken: token,
-			MaxBody: 16 << 20, MaxBatch: 1000, AllowUnknownTypes: true, Retention: 24 * time.Hour,
-			DisableAfter: 24 * time.Hour, DrainTimeout: 5 * time.Second, PollInterval: time.Second}
-		if c.DB == "" {
-			c.DB = "sqlite:" + filepath.Join(dir, "bench.db")
+		db := o.DB
+		if db == "" {
+			db = "sqlite:" + filepath.Join(dir, "bench.db")
 		}
-		a, err := start(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			return nil, err
+		dataKey := ""
+		if isPostgres(db) {
+			// A schema of its own, dropped afterwards, so runs do not
+			// see each other's rows.
+			scoped, drop, err := benchSchema(ctx, db)
+			if err != nil {
+				return nil, err
+			}
+			defer drop()
+			db = scoped
+			dataKey = randomKey()
 		}
-		defer a.stop()
-		target = "http://" + a.ln.Addr().String()
+		nodes := max(o.Nodes, 1)
+		if !isPostgres(db) && nodes > 1 {
+			return nil, fmt.Errorf("--nodes needs a PostgreSQL --db: a SQLite file has one node")
+		}
+		targets = nil
+		for range nodes {
+			c := &Config{DB: db, Addr: "127.0.0.1:0", EgressAllow: "127.0.0.0/8", AdminToken: token, DataKey: dataKey,
+				MaxBody: 16 << 20, MaxBatch: 1000, AllowUnknownTypes: true, Retention: 24 * time.Hour,
+				DisableAfter: 24 * time.Hour, DrainTimeout: 5 * time.Second, PollInterval: time.Second, NodeTTL: 30 * time.Second}
+			a, err := start(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				return nil, err
+			}
+			defer a.stop()
+			targets = append(targets, "http://"+a.ln.Addr().String())
+		}
 	}
+	target := targets[0]
 	api := &apiClient{base: strings.TrimRight(target, "/"), token: token, hc: &http.Client{Transport: &http.Transport{
 		MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024}}}
 	tenant := "bench-" + randomToken()[:8]
@@ -214,8 +245,10 @@ func bench(ctx context.Context, o benchOpts) (*benchResult, error) {
 	var perr atomic.Int64
 	var wg sync.WaitGroup
 	pubStart := time.Now()
-	for range o.C {
+	for w := range o.C {
 		wg.Add(1)
+		// Publishers are spread over the nodes.
+		api := &apiClient{base: strings.TrimRight(targets[w%len(targets)], "/"), token: api.token, hc: api.hc}
 		go func() {
 			defer wg.Done()
 			for first := range reqs {
@@ -373,4 +406,40 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 		return json.Unmarshal(b, out)
 	}
 	return nil
+}
+
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+func randomKey() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// benchSchema creates a fresh schema in the PostgreSQL database and returns
+// the URL that uses it, and a function that drops it.
+func benchSchema(ctx context.Context, db string) (string, func(), error) {
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		return "", nil, err
+	}
+	schema := "hookd_bench_" + randomToken()[:8]
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		conn.Close(ctx)
+		return "", nil, err
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		conn.Close(ctx)
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() {
+		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(context.Background())
+	}, nil
 }

@@ -32,6 +32,7 @@ type Config struct {
 	PollInterval      time.Duration
 	LogLevel          string
 	DBMaxSize         int64
+	NodeTTL           time.Duration
 
 	// clock replaces the system clock in tests that need exact times.
 	clock hookd.Clock
@@ -75,6 +76,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", envDuration("HOOKD_DRAIN_TIMEOUT", 10*time.Second), "how long shutdown waits for attempts in flight (HOOKD_DRAIN_TIMEOUT)")
 	fs.DurationVar(&c.PollInterval, "poll-interval", envDuration("HOOKD_POLL_INTERVAL", time.Second), "how often due retries are looked for (HOOKD_POLL_INTERVAL)")
 	fs.Int64Var(&c.DBMaxSize, "db-max-size", envInt("HOOKD_DB_MAX_SIZE", 0), "SQLite only: cap the database file at this many bytes; 0 = no cap (HOOKD_DB_MAX_SIZE)")
+	fs.DurationVar(&c.NodeTTL, "node-ttl", envDuration("HOOKD_NODE_TTL", 30*time.Second), "PostgreSQL: a node silent this long is dead and its work is taken over (HOOKD_NODE_TTL)")
 	fs.StringVar(&c.LogLevel, "log-level", env("HOOKD_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKD_LOG_LEVEL)")
 	c.AdminToken = os.Getenv("HOOKD_ADMIN_TOKEN")
 }

@@ -103,6 +103,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		PollInterval: c.PollInterval,
 		DisableAfter: c.DisableAfter,
 		Retention:    c.Retention,
+		HeartbeatTTL: c.NodeTTL,
 	})
 	if err := eng.Start(ctx); err != nil {
 		st.Close()

@@ -7,12 +7,30 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/catalog"
 	"github.com/hookd/hookd/httpapi"
+	"github.com/hookd/hookd/postgres"
+	"github.com/hookd/hookd/seal"
 )
 
-func writers(c *Config) int { return 1 }
+// writers is the number of concurrent group-commit writers: SQLite has one
+// writer; PostgreSQL commits faster with several.
+func writers(c *Config) int {
+	if c.exclusive() {
+		return 1
+	}
+	return 4
+}
 
+// openPostgres opens the shared store of a scale-out installation. Every
+// node must use the same data key, so it cannot be generated here.
 func openPostgres(ctx context.Context, c *Config) (hookd.Store, error) {
-	return nil, errors.New("PostgreSQL support is not in this build")
+	if c.DataKey == "" {
+		return nil, errors.New("PostgreSQL needs --data-key (HOOKD_DATA_KEY): 32 random bytes in base64, the same on every node")
+	}
+	key, err := seal.ParseKey(c.DataKey)
+	if err != nil {
+		return nil, err
+	}
+	return postgres.Open(ctx, c.DB, key)
 }
 
 // newCatalog loads the built-in catalog and the operator's custom types.
