@@ -14,6 +14,14 @@ import (
 // health changes in one transaction.
 func (s *Store) Apply(ctx context.Context, b *hookd.Batch) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		if len(b.Publishes) == 0 && s.d.AsyncCommit != "" {
+			// Attempt results are acknowledged to nobody: if one is
+			// lost in a crash, the delivery is sent again, which
+			// at-least-once allows. So they need not wait for the disk.
+			if _, err := tx.ExecContext(ctx, s.d.AsyncCommit); err != nil {
+				return unavailable(err)
+			}
+		}
 		for _, p := range b.Publishes {
 			p.Existing = nil
 		}
@@ -27,37 +35,154 @@ func (s *Store) Apply(ctx context.Context, b *hookd.Batch) error {
 	})
 }
 
+// rowsSQL returns n rows of placeholders for a multi-row VALUES list. With
+// types, each placeholder is cast, so PostgreSQL knows the column types of
+// a VALUES list that is not an INSERT's.
+func rowsSQL(n int, types ...string) string {
+	var one strings.Builder
+	one.WriteByte('(')
+	for i, t := range types {
+		if i > 0 {
+			one.WriteString(", ")
+		}
+		if t == "" {
+			one.WriteByte('?')
+		} else {
+			one.WriteString("CAST(? AS " + t + ")")
+		}
+	}
+	one.WriteByte(')')
+	row := one.String()
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+// The batch statements, for n rows each.
+
+func insertEventsSQL(n int) string {
+	return `INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at)
+		VALUES ` + rowsSQL(n, "", "", "", "", "", "", "") + ` ON CONFLICT DO NOTHING RETURNING tenant_id, id`
+}
+
+func insertDeliveriesSQL(n int) string {
+	return `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type,
+		next_attempt_at, owner, created_at, updated_at, state, attempts, first_sent_at, last_status, last_error)
+		SELECT v.*, 'pending', 0, NULL, 0, '' FROM (VALUES ` + rowsSQL(n, "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
+		"BIGINT", "TEXT", "BIGINT", "BIGINT") + `) AS v`
+}
+
+func insertAttemptsSQL(n int) string {
+	return `INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error)
+		VALUES ` + rowsSQL(n, "", "", "", "", "", "", "", "")
+}
+
+func updateDeliveriesSQL(n int) string {
+	return `UPDATE deliveries SET state = v.column2, attempts = v.column3,
+		next_attempt_at = v.column4, owner = v.column5, first_sent_at = COALESCE(deliveries.first_sent_at, v.column6),
+		last_status = v.column7, last_error = v.column8, updated_at = v.column9
+		FROM (VALUES ` + rowsSQL(n, "TEXT", "TEXT", "INTEGER", "BIGINT", "TEXT", "BIGINT", "INTEGER", "TEXT", "BIGINT") + `) AS v
+		WHERE deliveries.id = v.column1 AND deliveries.state = 'pending'`
+}
+
+// applyPublishes stores events and their deliveries with multi-row
+// statements: a round trip per row would dominate on PostgreSQL.
 func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, ps []*hookd.Publish) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	insEvent := tx.StmtContext(ctx, s.insEvent)
-	insDelivery := tx.StmtContext(ctx, s.insDelivery)
+	// An id or idempotency key repeated within the batch answers with the
+	// first publish that carries it.
+	first := map[string]*hookd.Publish{}
+	dupOf := map[*hookd.Publish]*hookd.Publish{}
+	var fresh []*hookd.Publish
 	for _, p := range ps {
-		ev := p.Event
-		res, err := insEvent.ExecContext(ctx, ev.TenantID, ev.ID, ev.Type, []byte(ev.Payload),
-			nullStr(ev.OrderingKey), nullStr(ev.IdempotencyKey), ms(ev.CreatedAt))
+		keys := []string{"i\x00" + p.Event.TenantID + "\x00" + p.Event.ID}
+		if p.Event.IdempotencyKey != "" {
+			keys = append(keys, "k\x00"+p.Event.TenantID+"\x00"+p.Event.IdempotencyKey)
+		}
+		var prev *hookd.Publish
+		for _, k := range keys {
+			if q := first[k]; q != nil && prev == nil {
+				prev = q
+			}
+		}
+		if prev != nil {
+			dupOf[p] = prev
+			continue
+		}
+		for _, k := range keys {
+			first[k] = p
+		}
+		fresh = append(fresh, p)
+	}
+
+	chunk := s.d.RowsPerStatement
+	inserted := map[[2]string]bool{}
+	for start := 0; start < len(fresh); start += chunk {
+		part := fresh[start:min(start+chunk, len(fresh))]
+		args := make([]any, 0, 7*len(part))
+		for _, p := range part {
+			ev := p.Event
+			args = append(args, ev.TenantID, ev.ID, ev.Type, []byte(ev.Payload),
+				nullStr(ev.OrderingKey), nullStr(ev.IdempotencyKey), ms(ev.CreatedAt))
+		}
+		rows, err := s.query(ctx, tx, insertEventsSQL(len(part)), args...)
 		if err != nil {
 			return unavailable(err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			// The id or the idempotency key was used before: answer with
-			// what the first publish created, store nothing.
-			existing, err := s.existingEvent(ctx, tx, ev)
-			if err != nil {
-				return err
-			}
-			p.Existing = existing
-			if p.Deliveries, err = s.deliveriesOf(ctx, tx, ev.TenantID, existing.ID); err != nil {
-				return err
-			}
-			continue
-		}
-		for _, d := range p.Deliveries {
-			if _, err := insDelivery.ExecContext(ctx, d.ID, d.TenantID, d.EventID, d.EndpointID, d.EventType,
-				ms(*d.NextAttemptAt), nullStr(d.Owner), ms(d.CreatedAt), ms(d.UpdatedAt)); err != nil {
+		for rows.Next() {
+			var k [2]string
+			if err := rows.Scan(&k[0], &k[1]); err != nil {
+				rows.Close()
 				return unavailable(err)
 			}
+			inserted[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return unavailable(err)
+		}
+	}
+
+	var ds []*hookd.Delivery
+	for _, p := range fresh {
+		if inserted[[2]string{p.Event.TenantID, p.Event.ID}] {
+			ds = append(ds, p.Deliveries...)
+			continue
+		}
+		// The id or the idempotency key was used before: answer with
+		// what the first publish created, store nothing.
+		existing, err := s.existingEvent(ctx, tx, p.Event)
+		if err != nil {
+			return err
+		}
+		p.Existing = existing
+		if p.Deliveries, err = s.deliveriesOf(ctx, tx, existing.TenantID, existing.ID); err != nil {
+			return err
+		}
+	}
+	for p, prev := range dupOf {
+		p.Existing, p.Deliveries = prev.Existing, prev.Deliveries
+		if p.Existing == nil {
+			p.Existing = prev.Event
+		}
+	}
+
+	for start := 0; start < len(ds); start += chunk {
+		part := ds[start:min(start+chunk, len(ds))]
+		args := make([]any, 0, 9*len(part))
+		for _, d := range part {
+			args = append(args, d.ID, d.TenantID, d.EventID, d.EndpointID, d.EventType,
+				ms(*d.NextAttemptAt), nullStr(d.Owner), ms(d.CreatedAt), ms(d.UpdatedAt))
+		}
+		if err := s.exec(ctx, tx, insertDeliveriesSQL(len(part)), args...); err != nil {
+			return unavailable(err)
 		}
 	}
 	return nil
@@ -86,54 +211,82 @@ type querier interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 }
 
+// applyResults records attempts and updates their deliveries, each with
+// multi-row statements.
 func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	insAttempt := tx.StmtContext(ctx, s.insAttempt)
-	updDelivery := tx.StmtContext(ctx, s.updDelivery)
+	var tried []*hookd.Result
 	for _, r := range rs {
-		a := r.Attempt
 		// With an attempt, the attempt names the delivery and the time;
 		// DeliveryID and At are documented for results without one.
 		id, at := r.DeliveryID, r.At
-		if a != nil && id == "" {
-			id = a.DeliveryID
-		}
-		if a != nil && at.IsZero() {
-			at = a.At
-		}
-		if a != nil {
-			if _, err := insAttempt.ExecContext(ctx, a.DeliveryID, a.N, ms(a.At), a.DurationMS, a.Status,
-				a.Response, a.ErrorClass, a.Error); err != nil {
-				return unavailable(err)
+		if a := r.Attempt; a != nil {
+			if id == "" {
+				id = a.DeliveryID
 			}
-		}
-		var status, n int
-		var errText string
-		var first any
-		if a != nil {
-			status, n, errText = a.Status, a.N, a.Error
-			if errText == "" && a.ErrorClass != "" {
-				errText = a.ErrorClass
+			if at.IsZero() {
+				at = a.At
 			}
-			first = nullMS(&r.FirstSentAt)
+			tried = append(tried, r)
+			continue
 		}
+		// No attempt was made (the endpoint is disabled, or shutdown):
+		// only hand the delivery back.
 		next := r.NextAttemptAt
 		if next.IsZero() {
 			next = time.UnixMilli(0)
 		}
-		if a == nil {
-			// No attempt was made (the endpoint is disabled): only
-			// hand the delivery back.
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = ?, next_attempt_at = ?, updated_at = ?
-				WHERE id = ? AND state = 'pending'`), nullStr(r.Owner), ms(next), ms(at), id); err != nil {
-				return unavailable(err)
-			}
-			continue
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = ?, next_attempt_at = ?, updated_at = ?
+			WHERE id = ? AND state = 'pending'`), nullStr(r.Owner), ms(next), ms(at), id); err != nil {
+			return unavailable(err)
 		}
-		if _, err := updDelivery.ExecContext(ctx, r.State, n, ms(next), nullStr(r.Owner), first, status,
-			errText, ms(at), id); err != nil {
+	}
+	chunk := s.d.RowsPerStatement
+	for start := 0; start < len(tried); start += chunk {
+		part := tried[start:min(start+chunk, len(tried))]
+		args := make([]any, 0, 8*len(part))
+		for _, r := range part {
+			a := r.Attempt
+			args = append(args, a.DeliveryID, a.N, ms(a.At), a.DurationMS, a.Status, a.Response, a.ErrorClass, a.Error)
+		}
+		if err := s.exec(ctx, tx, insertAttemptsSQL(len(part)), args...); err != nil {
+			return unavailable(err)
+		}
+		// One update row per delivery, its last result: an UPDATE that
+		// meets a row twice applies one of them, and which is not defined.
+		last := map[string]int{}
+		for i, r := range part {
+			id := r.DeliveryID
+			if id == "" {
+				id = r.Attempt.DeliveryID
+			}
+			last[id] = i
+		}
+		args = args[:0]
+		rows := 0
+		for i, r := range part {
+			a := r.Attempt
+			id, at := r.DeliveryID, r.At
+			if id == "" {
+				id = a.DeliveryID
+			}
+			if last[id] != i {
+				continue
+			}
+			rows++
+			if at.IsZero() {
+				at = a.At
+			}
+			errText := a.Error
+			if errText == "" {
+				errText = a.ErrorClass
+			}
+			next := r.NextAttemptAt
+			if next.IsZero() {
+				next = time.UnixMilli(0)
+			}
+			args = append(args, id, r.State, a.N, ms(next), nullStr(r.Owner), nullMS(&r.FirstSentAt), a.Status, errText, ms(at))
+		}
+		if err := s.exec(ctx, tx, updateDeliveriesSQL(rows), args...); err != nil {
 			return unavailable(err)
 		}
 	}

@@ -29,6 +29,13 @@ type Dialect struct {
 	Lock string
 	// Migrations holds NNN_name.sql files applied in order.
 	Migrations fs.FS
+	// RowsPerStatement is how many rows one INSERT or UPDATE of a batch
+	// carries: many where a statement costs a round trip (PostgreSQL),
+	// one where statements are cheap and a prepared one is reused (SQLite).
+	RowsPerStatement int
+	// AsyncCommit, when set, is run first in a transaction that holds no
+	// publish, so it commits without waiting for the disk.
+	AsyncCommit string
 	// Retryable reports whether an error is a transient conflict (busy,
 	// serialization) worth retrying the transaction for.
 	Retryable func(error) bool
@@ -40,7 +47,7 @@ type Store struct {
 	d    Dialect
 	key  *seal.Key
 
-	insEvent, insDelivery, insAttempt, updDelivery *sql.Stmt
+	stmts map[string]*sql.Stmt // prepared batch statements, by text; read-only after New
 }
 
 var _ hookd.Store = (*Store)(nil)
@@ -51,31 +58,15 @@ func New(ctx context.Context, w, r *sql.DB, d Dialect, key *seal.Key) (*Store, e
 	if key == nil {
 		return nil, errors.New("sqlstore: a data key is required")
 	}
-	s := &Store{w: w, r: r, d: d, key: key}
+	if d.RowsPerStatement <= 0 {
+		d.RowsPerStatement = 1
+	}
+	s := &Store{w: w, r: r, d: d, key: key, stmts: map[string]*sql.Stmt{}}
 	if err := s.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	var err error
-	prep := func(q string) *sql.Stmt {
-		if err != nil {
-			return nil
-		}
-		var st *sql.Stmt
-		st, err = w.PrepareContext(ctx, s.q(q))
-		return st
-	}
-	s.insEvent = prep(`INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-	s.insDelivery = prep(`INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, state, attempts,
-		next_attempt_at, owner, first_sent_at, last_status, last_error, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, NULL, 0, '', ?, ?)`)
-	s.insAttempt = prep(`INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	s.updDelivery = prep(`UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, owner = ?,
-		first_sent_at = COALESCE(first_sent_at, ?), last_status = ?, last_error = ?, updated_at = ?
-		WHERE id = ? AND state = 'pending'`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: prepare: %w", err)
+	if err := s.prepare(ctx); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -231,15 +222,47 @@ func limit(p hookd.Page) int {
 	return p.Limit
 }
 
+// prepare readies the one-row batch statements where a dialect sends one
+// row per statement (SQLite): they are then parsed once, not per row.
+// Multi-row texts vary with the row count; pgx caches those by text.
+func (s *Store) prepare(ctx context.Context) error {
+	if s.d.RowsPerStatement != 1 {
+		return nil
+	}
+	for _, q := range []string{insertEventsSQL(1), insertDeliveriesSQL(1), insertAttemptsSQL(1), updateDeliveriesSQL(1)} {
+		st, err := s.w.PrepareContext(ctx, s.q(q))
+		if err != nil {
+			return fmt.Errorf("sqlstore: prepare: %w", err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+// exec runs a batch statement in tx, prepared if it was prepared ahead.
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	if st := s.stmts[query]; st != nil {
+		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, s.q(query), args...)
+	return err
+}
+
+func (s *Store) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := s.stmts[query]; st != nil {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, s.q(query), args...)
+}
+
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error { return unavailable(s.w.PingContext(ctx)) }
 
 // Close closes the pools.
 func (s *Store) Close() error {
-	for _, st := range []*sql.Stmt{s.insEvent, s.insDelivery, s.insAttempt, s.updDelivery} {
-		if st != nil {
-			st.Close()
-		}
+	for _, st := range s.stmts {
+		st.Close()
 	}
 	err := s.w.Close()
 	if s.r != s.w {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -73,6 +74,12 @@ type app struct {
 
 // start opens everything and serves; stop undoes it in reverse order.
 func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
+	if os.Getenv("GOGC") == "" {
+		// The hot path allocates short-lived request and row values; a
+		// larger heap target trades a little memory (bounded: deliveries
+		// held in memory are capped) for ~5-10 % more throughput.
+		debug.SetGCPercent(400)
+	}
 	guard, err := egress.New(c.EgressAllow)
 	if err != nil {
 		return nil, err
