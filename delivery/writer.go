@@ -96,7 +96,9 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 		}
 		return err
 	}
-	if leftInStore(b) {
+	if leftInStore(b) || disables(b) {
+		// Other nodes should claim the work now, or stop sending to
+		// an endpoint that was just disabled.
 		e.announce()
 	}
 	e.stats.Commits.Add(1)
@@ -124,6 +126,15 @@ func leftInStore(b *hookd.Batch) bool {
 	}
 	for _, r := range b.Results {
 		if r.Attempt == nil && r.Owner == "" {
+			return true
+		}
+	}
+	return false
+}
+
+func disables(b *hookd.Batch) bool {
+	for _, h := range b.Health {
+		if h.Disable {
 			return true
 		}
 	}

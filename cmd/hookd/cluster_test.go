@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// testPostgres returns the URL of a fresh schema in the test PostgreSQL,
+// dropped when the test ends. Without PostgreSQL the test is skipped, or
+// fails when CI=true.
+func testPostgres(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL unreachable at %s: %v", base, err)
+		}
+		t.Skipf("PostgreSQL unreachable at %s: %v", base, err)
+	}
+	schema := "hookd_cluster_" + randomToken()[:8]
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(context.Background())
+	})
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// cluster starts n real hookd processes on one PostgreSQL schema.
+func cluster(t *testing.T, n int) []*proc {
+	db := testPostgres(t)
+	key := randomKey()
+	var nodes []*proc
+	for range n {
+		nodes = append(nodes, serve(t, "--db", db, "--data-key", key, "--node-ttl", "3s"))
+	}
+	return nodes
+}
+
+// TestClusterNodeDeath runs three nodes on one PostgreSQL database,
+// publishes through all three, SIGKILLs one in the middle, and checks that
+// every accepted event reached both matching endpoints.
+func TestClusterNodeDeath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three hookd processes")
+	}
+	t.Parallel()
+	nodes := cluster(t, 3)
+	var mu sync.Mutex
+	arrived := map[string]int{} // endpoint path + event id
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		mu.Lock()
+		arrived[r.URL.Path+" "+r.Header.Get("webhook-id")]++
+		mu.Unlock()
+		time.Sleep(time.Millisecond) // work in flight when the node dies
+		w.WriteHeader(200)
+	})
+	a := &testApp{url: nodes[0].url}
+	tok := a.tenant(t, "c")
+	a.endpoint(t, "c", tok, map[string]any{"url": rc.URL + "/one", "event_types": []string{"order.*"}})
+	a.endpoint(t, "c", tok, map[string]any{"url": rc.URL + "/two", "event_types": []string{"*"}})
+	time.Sleep(1500 * time.Millisecond) // the other nodes see the endpoints (refresh or notify)
+
+	var acked sync.Map
+	var ackedN, seq atomic.Int64
+	var dead atomic.Int32
+	dead.Store(-1)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 5 * time.Second}
+	for w := range 9 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			node := w % 3
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if int(dead.Load()) == node {
+					node = (node + 1) % 3
+				}
+				id := fmt.Sprintf("o-%d", seq.Add(1))
+				req, _ := http.NewRequest("POST", nodes[node].url+"/v1/tenants/c/events",
+					stringsReader(`{"type":"order.paid","id":"`+id+`","payload":{}}`))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				resp.Body.Close()
+				if resp.StatusCode == 202 {
+					acked.Store(id, true)
+					ackedN.Add(1)
+				}
+			}
+		}()
+	}
+	time.Sleep(time.Second)
+	nodes[1].cmd.Process.Signal(syscall.SIGKILL)
+	nodes[1].cmd.Wait()
+	dead.Store(1)
+	killedAt := ackedN.Load()
+	time.Sleep(time.Second)
+	close(stop)
+	wg.Wait()
+
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		missing, example := 0, ""
+		mu.Lock()
+		acked.Range(func(k, _ any) bool {
+			for _, ep := range []string{"/one ", "/two "} {
+				if arrived[ep+k.(string)] == 0 {
+					missing++
+					example = ep + k.(string)
+				}
+			}
+			return true
+		})
+		mu.Unlock()
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d accepted deliveries never arrived (e.g. %s)", missing, example)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	mu.Lock()
+	dups := 0
+	for _, c := range arrived {
+		dups += c - 1
+	}
+	mu.Unlock()
+	t.Logf("3 nodes, one SIGKILLed after %d acks: %d events accepted, all delivered to both endpoints; %d duplicates",
+		killedAt, ackedN.Load(), dups)
+	if ackedN.Load() == 0 {
+		t.Fatal("nothing was accepted")
+	}
+}
+
+
+// TestClusterSharedSettings: an endpoint's rate limit holds across nodes
+// (within 10 %), and an endpoint disabled on one node stops on all.
+func TestClusterSharedSettings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three hookd processes")
+	}
+	t.Parallel()
+	nodes := cluster(t, 3)
+	a := &testApp{url: nodes[0].url}
+	tok := a.tenant(t, "s")
+	limited := newReceiver(t, nil)
+	var goneOn atomic.Bool
+	var afterGone atomic.Int64
+	gone := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if goneOn.Swap(true) {
+			afterGone.Add(1)
+		}
+		w.WriteHeader(http.StatusGone)
+	})
+	a.endpoint(t, "s", tok, map[string]any{"url": limited.URL, "event_types": []string{"limited.*"}, "rate_limit_per_s": 100})
+	ep := a.endpoint(t, "s", tok, map[string]any{"url": gone.URL, "event_types": []string{"gone.*"}, "retry_schedule": []int{1, 1, 1}})
+	time.Sleep(1500 * time.Millisecond)
+
+	// 3 x 150 events at once, one batch through each node.
+	for i, n := range nodes {
+		evs := make([]map[string]any, 150)
+		for k := range evs {
+			evs[k] = map[string]any{"type": "limited.x", "id": fmt.Sprintf("l-%d-%d", i, k), "payload": map[string]any{}}
+		}
+		(&testApp{url: n.url}).must(t, 202, "POST", "/v1/tenants/s/events/batch", tok, map[string]any{"events": evs}, nil)
+	}
+	first := limited.wait(t, 10*time.Second)
+	var last received
+	for range 449 {
+		last = limited.wait(t, 30*time.Second)
+	}
+	rate := 449 / last.at.Sub(first.at).Seconds()
+	t.Logf("rate limit 100/s across 3 nodes: %.1f requests/s measured over %d requests", rate, 450)
+	if rate > 110 || rate < 90 {
+		t.Errorf("rate %.1f/s with a limit of 100/s: not within 10 %%", rate)
+	}
+
+	// Events for the 410 endpoint through every node: after the first 410
+	// disables it, no node sends it more than what was already in flight.
+	for i, n := range nodes {
+		evs := make([]map[string]any, 50)
+		for k := range evs {
+			evs[k] = map[string]any{"type": "gone.x", "id": fmt.Sprintf("g-%d-%d", i, k), "payload": map[string]any{}}
+		}
+		(&testApp{url: n.url}).must(t, 202, "POST", "/v1/tenants/s/events/batch", tok, map[string]any{"events": evs}, nil)
+	}
+	var got endpointResp
+	eventually(t, 10*time.Second, "endpoint disabled", func() bool {
+		call(t, "GET", nodes[2].url+"/v1/tenants/s/endpoints/"+ep.ID, tok, nil, &got)
+		return got.Disabled
+	})
+	time.Sleep(2500 * time.Millisecond) // more than a refresh and a retry delay
+	settled := gone.count()
+	time.Sleep(2 * time.Second)
+	if gone.count() != settled {
+		t.Fatalf("the disabled endpoint got %d more requests", gone.count()-settled)
+	}
+	t.Logf("410 endpoint: %d requests in all for 150 events before every node stopped (in flight when it was disabled)", settled)
+	if settled > 3*64+10 {
+		t.Fatalf("%d requests reached a disabled endpoint", settled)
+	}
+}
