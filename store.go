@@ -105,7 +105,19 @@ type Batch struct {
 	Publishes []*Publish
 	Results   []*Result
 	Health    []*EndpointHealth
+
+	// When CheckVersion is set and the batch has publishes, Apply first
+	// compares the store's EndpointsVersion with EndpointsVersion, the
+	// version the publishes' deliveries were computed from; if the
+	// endpoints have changed since (on another node), it stores nothing
+	// and returns ErrStale, and the caller computes them again.
+	CheckVersion     bool
+	EndpointsVersion int64
 }
+
+// ErrStale is returned by Apply for a batch whose deliveries were computed
+// from an endpoints version that is no longer the store's.
+var ErrStale = &Error{Code: ECONFLICT, Message: "endpoints changed; compute the deliveries again"}
 
 // Publish is one event with its deliveries. If an event with the same id or
 // idempotency key exists for the tenant, Apply stores nothing and sets

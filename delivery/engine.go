@@ -477,14 +477,51 @@ func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string
 	if !e.accepting.Load() {
 		return nil, ErrStopped
 	}
-	now := e.cfg.Clock.Now()
-	op := &writeOp{pubs: make([]*hookd.Publish, len(events)), handoffs: make([][]handoff, len(events)), done: make(chan error, 1)}
-	e.mu.Lock()
+	op := &writeOp{pubs: make([]*hookd.Publish, len(events)), handoffs: make([][]handoff, len(events)),
+		only: only, done: make(chan error, 1)}
 	for i, ev := range events {
-		p := &hookd.Publish{Event: ev}
+		op.pubs[i] = &hookd.Publish{Event: ev}
+	}
+	e.mu.Lock()
+	err := e.fanOut(op)
+	e.mu.Unlock()
+	if err != nil {
+		e.release(op)
+		return nil, err
+	}
+	select {
+	case e.writes <- op:
+	case <-ctx.Done():
+		e.release(op)
+		return nil, ctx.Err()
+	}
+	select {
+	case err = <-op.done:
+	case <-ctx.Done():
+		// The write goes on and its deliveries are sent; the caller
+		// only stops waiting.
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return op.pubs, nil
+}
+
+// fanOut gives each event of op a delivery to every endpoint that wants it
+// (or to op.only), from the endpoint cache, and reserves their places in
+// the endpoints' queues; e.mu must be held. It may run again for the same
+// op, after the release of its reservations, when the store says the cache
+// was stale.
+func (e *Engine) fanOut(op *writeOp) error {
+	now := e.cfg.Clock.Now()
+	op.version = e.version
+	for i, p := range op.pubs {
+		ev := p.Event
+		p.Deliveries, op.handoffs[i] = nil, nil
 		for _, ep := range e.tenants[ev.TenantID] {
-			if only != "" {
-				if ep.ID != only {
+			if op.only != "" {
+				if ep.ID != op.only {
 					continue
 				}
 			} else if !ep.Wants(hookd.WireType(ev.Type)) && !ep.Wants(ev.Type) {
@@ -492,9 +529,7 @@ func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string
 			}
 			id, err := uuid.NewV7()
 			if err != nil {
-				e.mu.Unlock()
-				e.release(op)
-				return nil, err
+				return err
 			}
 			due := now
 			d := &hookd.Delivery{ID: "dlv_" + id.String(), TenantID: ev.TenantID, EventID: ev.ID, EndpointID: ep.ID,
@@ -508,27 +543,8 @@ func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string
 			}
 			p.Deliveries = append(p.Deliveries, d)
 		}
-		op.pubs[i] = p
 	}
-	e.mu.Unlock()
-	select {
-	case e.writes <- op:
-	case <-ctx.Done():
-		e.release(op)
-		return nil, ctx.Err()
-	}
-	var err error
-	select {
-	case err = <-op.done:
-	case <-ctx.Done():
-		// The write goes on and its deliveries are sent; the caller
-		// only stops waiting.
-		return nil, ctx.Err()
-	}
-	if err != nil {
-		return nil, err
-	}
-	return op.pubs, nil
+	return nil
 }
 
 // handoff is a delivery reserved a place in its endpoint's queue, to be
@@ -558,9 +574,10 @@ func (e *Engine) handOver(op *writeOp) {
 
 // release gives back the queue places of an op that was not committed.
 func (e *Engine) release(op *writeOp) {
-	for _, hs := range op.handoffs {
+	for i, hs := range op.handoffs {
 		for _, h := range hs {
 			h.q.unreserve()
 		}
+		op.handoffs[i] = nil
 	}
 }

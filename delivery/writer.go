@@ -15,6 +15,9 @@ type writeOp struct {
 	results  []*hookd.Result
 	health   []*hookd.EndpointHealth
 	done     chan error // nil: nobody waits
+
+	only    string // publishes: the one endpoint they go to (a test)
+	version int64  // publishes: the endpoints version their deliveries come from
 }
 
 func (op *writeOp) rows() int {
@@ -84,7 +87,7 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 		b.Publishes = append(b.Publishes, o.pubs...)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	err := e.store.Apply(ctx, b)
+	err := e.apply(ctx, ops, b)
 	cancel()
 	if err != nil {
 		e.log.Error("group commit failed", "err", err, "publishes", len(b.Publishes), "results", len(results))
@@ -112,6 +115,41 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 		}
 	}
 	return nil
+}
+
+// apply commits b. On several nodes an endpoint may have been created or
+// changed elsewhere since the cache this node fanned out from was loaded;
+// the store then refuses the batch as stale, and its publishes are fanned
+// out again from a fresh cache. So an event published anywhere after an
+// endpoint change was answered goes to the endpoints as changed.
+func (e *Engine) apply(ctx context.Context, ops []*writeOp, b *hookd.Batch) error {
+	b.CheckVersion = !e.cfg.Exclusive
+	for try := 0; ; try++ {
+		if b.CheckVersion {
+			e.mu.Lock()
+			for _, o := range ops {
+				if len(o.pubs) > 0 && o.version != e.version {
+					e.release(o)
+					if err := e.fanOut(o); err != nil {
+						e.mu.Unlock()
+						return err
+					}
+				}
+			}
+			b.EndpointsVersion = e.version
+			e.mu.Unlock()
+		}
+		err := e.store.Apply(ctx, b)
+		if err != hookd.ErrStale {
+			return err
+		}
+		if try == 4 {
+			return &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "endpoints keep changing; try again", Err: err}
+		}
+		if err := e.Reload(ctx); err != nil {
+			return err
+		}
+	}
 }
 
 // leftInStore reports whether a batch leaves work in the store for any node

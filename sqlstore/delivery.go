@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,18 @@ func (s *Store) Apply(ctx context.Context, b *hookd.Batch) error {
 			// at-least-once allows. So they need not wait for the disk.
 			if _, err := tx.ExecContext(ctx, s.d.AsyncCommit); err != nil {
 				return unavailable(err)
+			}
+		}
+		if b.CheckVersion && len(b.Publishes) > 0 {
+			// Read within the transaction: an endpoint change
+			// answered before this publish began is seen here.
+			var v string
+			err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'endpoints_version'`).Scan(&v)
+			if err != nil && err != sql.ErrNoRows {
+				return unavailable(err)
+			}
+			if n, _ := strconv.ParseInt(v, 10, 64); n != b.EndpointsVersion {
+				return hookd.ErrStale
 			}
 		}
 		for _, p := range b.Publishes {

@@ -277,3 +277,31 @@ func testDeliveriesList(f *fixture) {
 	f.wantIDs("after the last", list(hookd.DeliveryFilter{Page: hookd.Page{After: d[0].ID}}))
 	f.wantIDs("by an unknown endpoint", list(hookd.DeliveryFilter{EndpointID: epB.ID}))
 }
+
+// testPublishStaleEndpoints: a batch whose deliveries were computed from an
+// endpoints version that is no longer the store's stores nothing, results
+// included, and says so with ErrStale; with the current version it commits.
+func testPublishStaleEndpoints(f *fixture) {
+	f.tenant("ten_a")
+	e1 := f.endpoint("ten_a")
+	v, err := f.s.EndpointsVersion(f.ctx)
+	f.ok(err, "EndpointsVersion")
+	f.endpoint("ten_a") // created elsewhere: the version moves on
+
+	ev := &hookd.Event{ID: "evt_stale", TenantID: "ten_a", Type: "payment.created", Payload: json.RawMessage(`{}`), CreatedAt: t0}
+	p := &hookd.Publish{Event: ev, Deliveries: []*hookd.Delivery{f.delivery(ev, e1.ID, t0, "")}}
+	err = f.s.Apply(f.ctx, &hookd.Batch{Publishes: []*hookd.Publish{p}, CheckVersion: true, EndpointsVersion: v})
+	if err != hookd.ErrStale {
+		f.Fatalf("Apply with a stale endpoints version: err = %v, want ErrStale", err)
+	}
+	if _, err := f.s.Event(f.ctx, "ten_a", ev.ID); err != hookd.ErrNotFound {
+		f.Fatalf("the refused batch stored its event (err = %v)", err)
+	}
+
+	v, err = f.s.EndpointsVersion(f.ctx)
+	f.ok(err, "EndpointsVersion")
+	f.ok(f.s.Apply(f.ctx, &hookd.Batch{Publishes: []*hookd.Publish{p}, CheckVersion: true, EndpointsVersion: v}), "Apply with the current version")
+	got, err := f.s.Event(f.ctx, "ten_a", ev.ID)
+	f.ok(err, "Event")
+	f.wantEvent("Event", got, ev)
+}

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"PublishSameIdempotencyKey", testPublishSameIdempotencyKey},
 		{"PublishDuplicatesInOneBatch", testPublishDuplicatesInOneBatch},
 		{"PublishConcurrent", testPublishConcurrent},
+		{"PublishStaleEndpoints", testPublishStaleEndpoints},
 		{"ResultsUpdateDelivery", testResultsUpdateDelivery},
 		{"ResultIdentifiedByAttempt", testResultIdentifiedByAttempt},
 		{"ResultDoesNotResurrect", testResultDoesNotResurrect},

@@ -32,7 +32,6 @@ func wire(name string) string {
 	return name
 }
 
-
 func macSHA256(key []byte, parts ...string) []byte {
 	m := hmac.New(sha256.New, key)
 	for _, p := range parts {
