@@ -111,6 +111,8 @@ type Engine struct {
 	wake   <-chan struct{} // other nodes announced work or changes
 	notify chan struct{}   // announce to the other nodes
 
+	reloadMu  sync.Mutex // one reload at a time, so an older snapshot never replaces a newer one
+	stopped   bool       // under reloadMu: Stop has closed the writer
 	mu        sync.Mutex
 	tenants   map[string][]*hookd.Endpoint // enabled and disabled endpoints per tenant
 	queues    map[string]*queue            // per endpoint id
@@ -223,17 +225,17 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.bg.Wait()
 	// Hand back what was queued but not sent, so another node (or the next
 	// start) takes it at once.
-	var back []*hookd.Result
-	now := e.cfg.Clock.Now()
+	var back []*job
 	e.mu.Lock()
 	for _, q := range e.queues {
-		for _, j := range q.drain() {
-			back = append(back, &hookd.Result{DeliveryID: j.d.ID, At: now, State: hookd.StatePending, NextAttemptAt: *j.d.NextAttemptAt})
-		}
+		back = append(back, q.drain()...)
 	}
 	e.mu.Unlock()
-	if len(back) > 0 {
-		e.writes <- &writeOp{results: back}
+	e.reloadMu.Lock()
+	e.stopped = true // no reload sends to the writer from now on
+	e.reloadMu.Unlock()
+	if rs := e.handBack(back); len(rs) > 0 {
+		e.writes <- &writeOp{results: rs}
 	}
 	close(e.writes)
 	e.writerWG.Wait()
@@ -283,13 +285,34 @@ func (e *Engine) Kick() {
 // Reload reads every endpoint into the cache and points the queues at the
 // new versions. The API calls it after it changes an endpoint.
 func (e *Engine) Reload(ctx context.Context) error {
+	dropped, err := e.reload(ctx)
+	if len(dropped) > 0 {
+		e.writes <- &writeOp{results: dropped}
+	}
+	return err
+}
+
+// reload does Reload's work; it returns, as results that hand them back
+// to the store, the jobs of the queues of deleted endpoints. A deleted
+// endpoint's deliveries were canceled in the store, and handing them back
+// changes nothing there; should one still be pending, it is claimed again
+// rather than stranded in a queue that is gone.
+func (e *Engine) reload(ctx context.Context) ([]*hookd.Result, error) {
+	// Reloads run one at a time: two interleaved, the one that read
+	// first could apply its snapshot last, and a queue would be pointed
+	// back at a version without its endpoint.
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	if e.stopped {
+		return nil, ErrStopped // the writer is gone
+	}
 	v, err := e.store.EndpointsVersion(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	eps, err := e.store.AllEndpoints(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tenants := map[string][]*hookd.Endpoint{}
 	byID := map[string]*hookd.Endpoint{}
@@ -297,17 +320,35 @@ func (e *Engine) Reload(ctx context.Context) error {
 		tenants[ep.TenantID] = append(tenants[ep.TenantID], ep)
 		byID[ep.ID] = ep
 	}
+	var dropped []*job
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.tenants = tenants
 	e.version = v
 	for id, q := range e.queues {
-		q.setEndpoint(byID[id]) // nil when deleted: its jobs are dropped
-		if byID[id] == nil && q.idle() {
-			delete(e.queues, id)
+		q.setEndpoint(byID[id])
+		if byID[id] == nil {
+			dropped = append(dropped, q.drain()...)
+			if q.idle() {
+				delete(e.queues, id)
+			}
 		}
 	}
-	return nil
+	e.mu.Unlock()
+	return e.handBack(dropped), nil
+}
+
+// handBack returns results that give jobs held in memory back to the
+// store, due as they were, for any node to claim.
+func (e *Engine) handBack(jobs []*job) []*hookd.Result {
+	if len(jobs) == 0 {
+		return nil
+	}
+	now := e.cfg.Clock.Now()
+	rs := make([]*hookd.Result, len(jobs))
+	for i, j := range jobs {
+		rs[i] = &hookd.Result{DeliveryID: j.d.ID, At: now, State: hookd.StatePending, NextAttemptAt: *j.d.NextAttemptAt}
+	}
+	return rs
 }
 
 // queueFor returns the endpoint's queue, creating it; e.mu must be held.

@@ -140,7 +140,7 @@ func (q *queue) work() {
 }
 
 // setEndpoint points the queue at a new version of its endpoint, or nil
-// when it was deleted (its deliveries were canceled in the store).
+// when it was deleted.
 func (q *queue) setEndpoint(ep *hookd.Endpoint) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -148,12 +148,6 @@ func (q *queue) setEndpoint(ep *hookd.Endpoint) {
 		q.failingSince = nil // enabled again: a fresh start
 	}
 	q.ep = ep
-	if ep == nil {
-		for i := q.head; i < len(q.jobs); i++ {
-			q.e.held.Add(-1)
-		}
-		q.jobs, q.head = nil, 0
-	}
 }
 
 // disable marks the in-memory endpoint disabled so its queued deliveries

@@ -65,7 +65,7 @@ func (e *Engine) writer() {
 			results = append(results, o.results...)
 			health = append(health, o.health...)
 		}
-		err := e.commit(ops, results, health)
+		results, err := e.commit(ops, results, health)
 		carry, carryHealth = nil, nil
 		if err != nil {
 			carry, carryHealth = results, health
@@ -81,7 +81,9 @@ func (e *Engine) writer() {
 	}
 }
 
-func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd.EndpointHealth) error {
+// commit applies one batch; it returns the results it tried to commit
+// (those given, and any a reload added), to be carried on failure.
+func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd.EndpointHealth) ([]*hookd.Result, error) {
 	b := &hookd.Batch{Results: results, Health: health}
 	for _, o := range ops {
 		b.Publishes = append(b.Publishes, o.pubs...)
@@ -97,7 +99,7 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 				o.done <- err
 			}
 		}
-		return err
+		return b.Results, err
 	}
 	if leftInStore(b) || disables(b) {
 		// Other nodes should claim the work now, or stop sending to
@@ -114,7 +116,7 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 			o.done <- nil
 		}
 	}
-	return nil
+	return b.Results, nil
 }
 
 // apply commits b. On several nodes an endpoint may have been created or
@@ -146,9 +148,11 @@ func (e *Engine) apply(ctx context.Context, ops []*writeOp, b *hookd.Batch) erro
 		if try == 4 {
 			return &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "endpoints keep changing; try again", Err: err}
 		}
-		if err := e.Reload(ctx); err != nil {
+		dropped, err := e.reload(ctx)
+		if err != nil {
 			return err
 		}
+		b.Results = append(b.Results, dropped...)
 	}
 }
 
