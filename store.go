@@ -106,11 +106,12 @@ type Batch struct {
 	Results   []*Result
 	Health    []*EndpointHealth
 
-	// When CheckVersion is set and the batch has publishes, Apply first
-	// compares the store's EndpointsVersion with EndpointsVersion, the
-	// version the publishes' deliveries were computed from; if the
-	// endpoints have changed since (on another node), it stores nothing
-	// and returns ErrStale, and the caller computes them again.
+	// When CheckVersion is set and the batch publishes a new event, Apply
+	// compares the store's EndpointsVersion, read within the transaction,
+	// with EndpointsVersion, the version the publishes' deliveries were
+	// computed from; if the endpoints have changed since (on another
+	// node), it stores nothing and returns ErrStale, and the caller
+	// computes them again.
 	CheckVersion     bool
 	EndpointsVersion int64
 }

@@ -23,22 +23,10 @@ func (s *Store) Apply(ctx context.Context, b *hookd.Batch) error {
 				return unavailable(err)
 			}
 		}
-		if b.CheckVersion && len(b.Publishes) > 0 {
-			// Read within the transaction: an endpoint change
-			// answered before this publish began is seen here.
-			var v string
-			err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'endpoints_version'`).Scan(&v)
-			if err != nil && err != sql.ErrNoRows {
-				return unavailable(err)
-			}
-			if n, _ := strconv.ParseInt(v, 10, 64); n != b.EndpointsVersion {
-				return hookd.ErrStale
-			}
-		}
 		for _, p := range b.Publishes {
 			p.Existing = nil
 		}
-		if err := s.applyPublishes(ctx, tx, b.Publishes); err != nil {
+		if err := s.applyPublishes(ctx, tx, b); err != nil {
 			return err
 		}
 		if err := s.applyResults(ctx, tx, b.Results); err != nil {
@@ -78,9 +66,17 @@ func rowsSQL(n int, types ...string) string {
 
 // The batch statements, for n rows each.
 
-func insertEventsSQL(n int) string {
-	return `INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at)
+// insertEventsSQL returns the statement that inserts n events and returns
+// the keys of those that were new; with version, each returned row also
+// carries the endpoints version, read in the same statement (so checking
+// it costs no round trip).
+func insertEventsSQL(n int, version bool) string {
+	q := `INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at)
 		VALUES ` + rowsSQL(n, "", "", "", "", "", "", "") + ` ON CONFLICT DO NOTHING RETURNING tenant_id, id`
+	if version {
+		q += `, (SELECT value FROM settings WHERE name = 'endpoints_version')`
+	}
+	return q
 }
 
 func insertDeliveriesSQL(n int) string {
@@ -105,7 +101,12 @@ func updateDeliveriesSQL(n int) string {
 
 // applyPublishes stores events and their deliveries with multi-row
 // statements: a round trip per row would dominate on PostgreSQL.
-func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, ps []*hookd.Publish) error {
+// applyPublishes stores the events and their deliveries. With
+// b.CheckVersion, a batch that inserts any event while the store's
+// endpoints version is not b.EndpointsVersion is refused with ErrStale (a
+// batch of repeats only inserts nothing, whatever the version).
+func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) error {
+	ps := b.Publishes
 	if len(ps) == 0 {
 		return nil
 	}
@@ -145,15 +146,26 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, ps []*hookd.Publ
 			args = append(args, ev.TenantID, ev.ID, ev.Type, []byte(ev.Payload),
 				nullStr(ev.OrderingKey), nullStr(ev.IdempotencyKey), ms(ev.CreatedAt))
 		}
-		rows, err := s.query(ctx, tx, insertEventsSQL(len(part)), args...)
+		rows, err := s.query(ctx, tx, insertEventsSQL(len(part), b.CheckVersion), args...)
 		if err != nil {
 			return unavailable(err)
 		}
 		for rows.Next() {
 			var k [2]string
-			if err := rows.Scan(&k[0], &k[1]); err != nil {
+			dest := []any{&k[0], &k[1]}
+			var version sql.NullString
+			if b.CheckVersion {
+				dest = append(dest, &version)
+			}
+			if err := rows.Scan(dest...); err != nil {
 				rows.Close()
 				return unavailable(err)
+			}
+			if b.CheckVersion {
+				if v, _ := strconv.ParseInt(version.String, 10, 64); v != b.EndpointsVersion {
+					rows.Close()
+					return hookd.ErrStale
+				}
 			}
 			inserted[k] = true
 		}
