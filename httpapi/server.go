@@ -160,8 +160,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &he) && len(he.Details) > 0 {
 		body["details"] = he.Details
 	}
-	if st == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
+	if st == http.StatusServiceUnavailable || st == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1") // storage faults clear, rate windows are one second
 	}
 	writeJSON(w, st, map[string]any{"error": body})
 }
