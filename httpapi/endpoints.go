@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -339,7 +340,7 @@ func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	typ, payload, err := s.example(e, in.Type)
+	typ, payload, err := s.example(r.Context(), e, in.Type)
 	if err != nil {
 		return err
 	}
@@ -357,7 +358,7 @@ func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) error {
 
 // example picks the type and payload of an endpoint test: the type asked
 // for, or the first catalog type the endpoint subscribes to.
-func (s *Server) example(e *hookd.Endpoint, typ string) (string, json.RawMessage, error) {
+func (s *Server) example(ctx context.Context, e *hookd.Endpoint, typ string) (string, json.RawMessage, error) {
 	generic := json.RawMessage(`{"message":"hookd test event"}`)
 	if s.Catalog == nil {
 		if typ == "" {
@@ -366,7 +367,7 @@ func (s *Server) example(e *hookd.Endpoint, typ string) (string, json.RawMessage
 		return typ, generic, nil
 	}
 	if typ != "" {
-		t, err := s.Catalog.Resolve(typ, providerOf(e.Profile))
+		t, err := s.resolve(ctx, typ, providerOf(e.Profile))
 		if err != nil {
 			return "", nil, err
 		}

@@ -30,7 +30,7 @@ func (s *Server) newEvent(r *http.Request, typ string, payload json.RawMessage, 
 		return nil, hookd.Errorf(hookd.EINVALID, "payload is required and must be a JSON object")
 	}
 	if s.Catalog != nil {
-		t, err := s.Catalog.Resolve(typ, "")
+		t, err := s.resolve(r.Context(), typ, "")
 		switch {
 		case err == nil:
 			typ = t.Name

@@ -51,6 +51,9 @@ type Server struct {
 	tokens  sync.Map // token hash -> cachedTenant
 	limitMu sync.Mutex
 	limits  map[string]*rateWindow
+
+	typesMu     sync.Mutex
+	typesSynced time.Time // when custom types were last read from the store
 }
 
 type cachedTenant struct {
@@ -271,6 +274,41 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// resolve finds an event type in the catalog. A name it does not know may
+// be a custom type registered through another node since this one loaded
+// its catalog: the custom types are then read again from the store (at
+// most once a second) before the name is refused.
+func (s *Server) resolve(ctx context.Context, name, prefer string) (*hookd.EventType, error) {
+	t, err := s.Catalog.Resolve(name, prefer)
+	if err == nil || !s.syncCustomTypes(ctx) {
+		return t, err
+	}
+	return s.Catalog.Resolve(name, prefer)
+}
+
+// syncCustomTypes adds the store's custom types the catalog lacks; it
+// reports whether it added any.
+func (s *Server) syncCustomTypes(ctx context.Context) bool {
+	s.typesMu.Lock()
+	defer s.typesMu.Unlock()
+	if now := time.Now(); now.Sub(s.typesSynced) >= time.Second {
+		s.typesSynced = now
+	} else {
+		return false
+	}
+	ts, err := s.Store.EventTypes(ctx)
+	if err != nil {
+		return false
+	}
+	added := false
+	for _, t := range ts {
+		if _, ok := s.Catalog.Lookup(t.Name); !ok && s.Catalog.Add(t) == nil {
+			added = true
+		}
+	}
+	return added
 }
 
 // rateWindow counts one tenant's publishes in the current second.

@@ -166,7 +166,7 @@ func (s *Server) getEventType(w http.ResponseWriter, r *http.Request) error {
 	t, ok := s.Catalog.Lookup(r.PathValue("type"))
 	if !ok {
 		var err error
-		if t, err = s.Catalog.Resolve(r.PathValue("type"), ""); err != nil {
+		if t, err = s.resolve(r.Context(), r.PathValue("type"), ""); err != nil {
 			return hookd.Errorf(hookd.ENOTFOUND, "%s", hookd.ErrorMessage(err))
 		}
 	}

@@ -268,3 +268,24 @@ func TestClusterEndpointChangeSeenAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterCustomTypeSeen: a custom event type registered through one
+// node is known to the others within a second: they show it and enforce
+// its schema.
+func TestClusterCustomTypeSeen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two hookd processes")
+	}
+	t.Parallel()
+	nodes := cluster(t, 2)
+	a, b := &testApp{url: nodes[0].url}, &testApp{url: nodes[1].url}
+	tok := a.tenant(t, "c")
+	// Node b loads its catalog (the type is not there yet).
+	b.must(t, 404, "GET", "/v1/event-types/invoice.paid", testAdmin, nil, nil)
+	a.must(t, 201, "POST", "/v1/event-types", testAdmin, map[string]any{"name": "invoice.paid", "description": "an invoice was paid",
+		"schema": map[string]any{"type": "object", "required": []string{"amount"}, "properties": map[string]any{"amount": map[string]any{"type": "integer"}}}}, nil)
+	time.Sleep(1100 * time.Millisecond) // past the once-a-second limit on re-reading custom types
+	b.must(t, 200, "GET", "/v1/event-types/invoice.paid", testAdmin, nil, nil)
+	b.must(t, 422, "POST", "/v1/tenants/c/events", tok, map[string]any{"type": "invoice.paid", "payload": map[string]any{"amount": "ten"}}, nil)
+	b.must(t, 202, "POST", "/v1/tenants/c/events", tok, map[string]any{"type": "invoice.paid", "payload": map[string]any{"amount": 10}}, nil)
+}

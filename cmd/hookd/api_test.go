@@ -1,0 +1,172 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestAPIWalkThrough takes the API's routes through their ordinary use,
+// as an operator and a tenant would: tenants with metadata, endpoint
+// updates and custom headers, event lists filtered and paged, a delivery
+// that fails, is listed by state and retried by hand, an endpoint's failed
+// deliveries recovered, metrics, and deletion.
+func TestAPIWalkThrough(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+
+	// Tenants: create with metadata, read, rename, list.
+	var ten struct {
+		ID       string            `json:"id"`
+		Name     string            `json:"name"`
+		Metadata map[string]string `json:"metadata"`
+	}
+	a.must(t, 201, "POST", "/v1/tenants", testAdmin, map[string]any{"id": "acme", "name": "Acme", "metadata": map[string]string{"plan": "gold"}}, &ten)
+	if ten.ID != "acme" || ten.Metadata["plan"] != "gold" {
+		t.Fatalf("created tenant %+v", ten)
+	}
+	a.must(t, 200, "PATCH", "/v1/tenants/acme", testAdmin, map[string]any{"name": "Acme Ltd"}, &ten)
+	a.must(t, 200, "GET", "/v1/tenants/acme", testAdmin, nil, &ten)
+	if ten.Name != "Acme Ltd" || ten.Metadata["plan"] != "gold" {
+		t.Fatalf("tenant after PATCH %+v", ten)
+	}
+	var tenants struct {
+		Data []struct{ ID string } `json:"data"`
+	}
+	a.must(t, 200, "GET", "/v1/tenants", testAdmin, nil, &tenants)
+	if len(tenants.Data) != 1 || tenants.Data[0].ID != "acme" {
+		t.Fatalf("tenants %+v", tenants)
+	}
+	var tk struct{ Token string }
+	a.must(t, 201, "POST", "/v1/tenants/acme/tokens", testAdmin, map[string]any{}, &tk)
+	tok := tk.Token
+
+	// An endpoint whose answer the test switches; updated by PATCH.
+	var status atomic.Int32
+	status.Store(500)
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) { w.WriteHeader(int(status.Load())) })
+	ep := a.endpoint(t, "acme", tok, map[string]any{"url": rc.URL, "event_types": []string{"order.created"}, "retry_schedule": []int{1}})
+	var epGot struct {
+		EventTypes  []string          `json:"event_types"`
+		Description string            `json:"description"`
+		Headers     map[string]string `json:"headers"`
+		Secret      string            `json:"secret"`
+	}
+	a.must(t, 200, "PATCH", "/v1/tenants/acme/endpoints/"+ep.ID, tok, map[string]any{"event_types": []string{"order.*"},
+		"description": "orders", "headers": map[string]string{"X-Team": "payments"}}, &epGot)
+	a.must(t, 200, "GET", "/v1/tenants/acme/endpoints/"+ep.ID, tok, nil, &epGot)
+	if strings.Join(epGot.EventTypes, ",") != "order.*" || epGot.Description != "orders" || epGot.Headers["X-Team"] != "payments" || epGot.Secret != "" {
+		t.Fatalf("endpoint after PATCH %+v (the secret must not be shown)", epGot)
+	}
+
+	// Events of two types; a list filtered by type, and paged.
+	for _, typ := range []string{"order.created", "order.paid", "order.created", "invoice.sent"} {
+		a.must(t, 202, "POST", "/v1/tenants/acme/events", tok, map[string]any{"type": typ, "payload": map[string]any{"t": typ}}, nil)
+	}
+	type eventList struct {
+		Data []struct {
+			ID   string `json:"id"`
+			Type string `json:"type"`
+		} `json:"data"`
+		HasMore bool   `json:"has_more"`
+		Next    string `json:"next"`
+	}
+	var el eventList
+	a.must(t, 200, "GET", "/v1/tenants/acme/events?type=order.created", tok, nil, &el)
+	if len(el.Data) != 2 || el.Data[0].Type != "order.created" || el.Data[1].Type != "order.created" {
+		t.Fatalf("events of type order.created: %+v", el)
+	}
+	seen := map[string]bool{}
+	for page, after := 0, ""; ; page++ {
+		var p eventList
+		a.must(t, 200, "GET", "/v1/tenants/acme/events?limit=1&after="+after, tok, nil, &p)
+		for _, e := range p.Data {
+			seen[e.ID] = true
+		}
+		if !p.HasMore {
+			break
+		}
+		if page > 10 || p.Next == "" {
+			t.Fatalf("paging does not end: %+v", p)
+		}
+		after = p.Next
+	}
+	if len(seen) != 4 {
+		t.Fatalf("paging one by one saw %d events, want 4", len(seen))
+	}
+
+	// Three order events fail twice (first try and one retry after 1 s).
+	type deliveryList struct {
+		Data []struct {
+			ID    string `json:"id"`
+			State string `json:"state"`
+		} `json:"data"`
+	}
+	var failed deliveryList
+	eventually(t, 10*time.Second, "three failed deliveries", func() bool {
+		a.must(t, 200, "GET", "/v1/tenants/acme/deliveries?state=failed&endpoint="+ep.ID, tok, nil, &failed)
+		return len(failed.Data) == 3
+	})
+	if got := rc.count(); got != 6 {
+		t.Fatalf("%d requests for 3 deliveries with one retry each, want 6", got)
+	}
+	h := rc.wait(t, time.Second).header
+	if h.Get("X-Team") != "payments" {
+		t.Fatalf("custom header not sent: %v", h)
+	}
+
+	// The endpoint recovers: one delivery retried by hand, the rest by recover.
+	status.Store(200)
+	var d struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	}
+	a.must(t, 202, "POST", "/v1/tenants/acme/deliveries/"+failed.Data[0].ID+"/retry", tok, nil, &d)
+	if d.State != "pending" {
+		t.Fatalf("retried delivery is %q, want pending", d.State)
+	}
+	var one struct {
+		State    string `json:"state"`
+		Attempts []struct {
+			Status int `json:"status"`
+		} `json:"attempts"`
+	}
+	eventually(t, 5*time.Second, "the retried delivery succeeded", func() bool {
+		a.must(t, 200, "GET", "/v1/tenants/acme/deliveries/"+failed.Data[0].ID, tok, nil, &one)
+		return one.State == "succeeded"
+	})
+	if len(one.Attempts) != 3 || one.Attempts[2].Status != 200 {
+		t.Fatalf("attempts of the retried delivery: %+v", one.Attempts)
+	}
+	var rec struct{ Requeued int }
+	a.must(t, 202, "POST", "/v1/tenants/acme/endpoints/"+ep.ID+"/recover", tok,
+		map[string]any{"since": time.Now().Add(-time.Hour).Format(time.RFC3339)}, &rec)
+	if rec.Requeued != 2 {
+		t.Fatalf("recover requeued %d, want 2", rec.Requeued)
+	}
+	eventually(t, 5*time.Second, "every delivery succeeded", func() bool {
+		var ok deliveryList
+		a.must(t, 200, "GET", "/v1/tenants/acme/deliveries?state=succeeded", tok, nil, &ok)
+		return len(ok.Data) == 3
+	})
+
+	// Metrics in the Prometheus text format.
+	res, err := http.Get(a.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "# TYPE") {
+		t.Fatalf("/metrics answered %d:\n%s", res.StatusCode, body)
+	}
+
+	// Deletion: the endpoint, then the tenant.
+	a.must(t, 204, "DELETE", "/v1/tenants/acme/endpoints/"+ep.ID, tok, nil, nil)
+	a.must(t, 404, "GET", "/v1/tenants/acme/endpoints/"+ep.ID, tok, nil, nil)
+	a.must(t, 204, "DELETE", "/v1/tenants/acme", testAdmin, nil, nil)
+	a.must(t, 404, "GET", "/v1/tenants/acme", testAdmin, nil, nil)
+}
