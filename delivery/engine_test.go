@@ -42,6 +42,23 @@ type bundle struct {
 	hits   chan time.Time // the fake time of each request
 }
 
+// openStore opens a store on a fresh SQLite file, closed when the test
+// ends (after the engine's cleanup, registered later, has stopped it).
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	dir := t.TempDir()
+	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "h.db"), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 // setup starts an engine on a real SQLite file with a fake clock, and a
 // loopback endpoint that answers status for every request.
 func setup(t *testing.T, status int, ep func(*hookd.Endpoint)) *bundle {
@@ -51,15 +68,7 @@ func setup(t *testing.T, status int, ep func(*hookd.Endpoint)) *bundle {
 func setupWith(t *testing.T, status int, ep func(*hookd.Endpoint), cfg func(*delivery.Config)) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "h.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	b := &bundle{store: st, clock: clock, hits: make(chan time.Time, 100)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +102,6 @@ func setupWith(t *testing.T, status int, ep func(*hookd.Endpoint), cfg func(*del
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		b.engine.Stop(ctx)
-		st.Close()
 	})
 	return b
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,8 +11,6 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/profile"
-	"github.com/hookd/hookd/seal"
-	"github.com/hookd/hookd/sqlite"
 )
 
 // slowStore holds one AllEndpoints call, after it has read its snapshot,
@@ -48,16 +45,7 @@ func (s *slowStore) AllEndpoints(ctx context.Context) ([]*hookd.Endpoint, error)
 // drop the queued deliveries.
 func TestReloadOvertaken(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "h.db"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	slow := &slowStore{Store: st, armed: make(chan struct{}), read: make(chan struct{}), release: make(chan struct{})}
 
 	unblock := make(chan struct{})

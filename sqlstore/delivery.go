@@ -241,19 +241,13 @@ type querier interface {
 func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result) error {
 	var tried []*hookd.Result
 	for _, r := range rs {
-		// With an attempt, the attempt names the delivery and the time;
-		// DeliveryID and At are documented for results without one.
-		id, at := r.DeliveryID, r.At
-		if a := r.Attempt; a != nil {
-			if id == "" {
-				id = a.DeliveryID
-			}
-			if at.IsZero() {
-				at = a.At
-			}
+		if r.Attempt != nil {
+			// Written below, in multi-row statements; the attempt
+			// names the delivery and the time where the result does not.
 			tried = append(tried, r)
 			continue
 		}
+		id, at := r.DeliveryID, r.At
 		// No attempt was made (the endpoint is disabled, or shutdown):
 		// only hand the delivery back.
 		next := r.NextAttemptAt

@@ -48,8 +48,13 @@ func testPostgres(t *testing.T) string {
 	return u.String()
 }
 
-// cluster starts n real hookd processes on one PostgreSQL schema.
+// cluster starts n real hookd processes on one PostgreSQL schema; the test
+// runs in parallel with the others, and not at all with -short.
 func cluster(t *testing.T, n int) []*proc {
+	if testing.Short() {
+		t.Skipf("starts %d hookd processes", n)
+	}
+	t.Parallel()
 	db := testPostgres(t)
 	key := randomKey()
 	var nodes []*proc
@@ -63,10 +68,6 @@ func cluster(t *testing.T, n int) []*proc {
 // publishes through all three, SIGKILLs one in the middle, and checks that
 // every accepted event reached both matching endpoints.
 func TestClusterNodeDeath(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts three hookd processes")
-	}
-	t.Parallel()
 	nodes := cluster(t, 3)
 	var mu sync.Mutex
 	arrived := map[string]int{} // endpoint path + event id
@@ -166,10 +167,6 @@ func TestClusterNodeDeath(t *testing.T) {
 // TestClusterSharedSettings: an endpoint's rate limit holds across nodes
 // (within 10 %), and an endpoint disabled on one node stops on all.
 func TestClusterSharedSettings(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts three hookd processes")
-	}
-	t.Parallel()
 	nodes := cluster(t, 3)
 	a := &testApp{url: nodes[0].url}
 	tok := a.tenant(t, "s")
@@ -230,18 +227,20 @@ func TestClusterSharedSettings(t *testing.T) {
 	}
 }
 
-// TestClusterEndpointChangeSeenAtOnce: an endpoint created, disabled or
-// deleted through one node is honoured by a publish through another node
+// twoNodes starts two nodes and a tenant "c"; it returns the nodes' APIs
+// and the tenant's token.
+func twoNodes(t *testing.T) (a, b *testApp, tok string) {
+	nodes := cluster(t, 2)
+	a, b = &testApp{url: nodes[0].url}, &testApp{url: nodes[1].url}
+	return a, b, a.tenant(t, "c")
+}
+
+// TestClusterEndpointChangeSeenAtOnce: an endpoint created or deleted
+// through one node is honoured by a publish through another node
 // that begins after the change was answered, however stale that node's
 // endpoint cache is.
 func TestClusterEndpointChangeSeenAtOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts two hookd processes")
-	}
-	t.Parallel()
-	nodes := cluster(t, 2)
-	a, b := &testApp{url: nodes[0].url}, &testApp{url: nodes[1].url}
-	tok := a.tenant(t, "c")
+	a, b, tok := twoNodes(t)
 	type published struct {
 		Deliveries []struct {
 			ID         string `json:"id"`
@@ -273,13 +272,7 @@ func TestClusterEndpointChangeSeenAtOnce(t *testing.T) {
 // node is known to the others within a second: they show it and enforce
 // its schema.
 func TestClusterCustomTypeSeen(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts two hookd processes")
-	}
-	t.Parallel()
-	nodes := cluster(t, 2)
-	a, b := &testApp{url: nodes[0].url}, &testApp{url: nodes[1].url}
-	tok := a.tenant(t, "c")
+	a, b, tok := twoNodes(t)
 	// Node b loads its catalog (the type is not there yet).
 	b.must(t, 404, "GET", "/v1/event-types/invoice.paid", testAdmin, nil, nil)
 	a.must(t, 201, "POST", "/v1/event-types", testAdmin, map[string]any{"name": "invoice.paid", "description": "an invoice was paid",
