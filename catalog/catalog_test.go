@@ -20,9 +20,14 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// seedDir is where the seed documents live: shared/ sits beside the
-// checkout (/work/main and /work/shared; CI clones main with shared beside).
-const seedDir = "../../shared/seeds"
+// seedDir holds copies of the seed documents, so the catalog tests need
+// nothing outside the checkout; sharedSeeds is where the originals live
+// when shared/ sits beside the checkout, and the copies are then checked
+// against them.
+const (
+	seedDir     = "testdata/seeds"
+	sharedSeeds = "../../shared/seeds"
+)
 
 const (
 	seedLean      = "000_a9b706ef4252ded5.txt"
@@ -45,8 +50,10 @@ func readSeed(t *testing.T, name string) []string {
 	b, err := os.ReadFile(p)
 	if err != nil {
 		abs, _ := filepath.Abs(p)
-		t.Fatalf("seed %s is missing (%v): the catalog is checked against the seeds in shared/seeds, "+
-			"which must sit beside the checkout (expected at %s)", name, err, abs)
+		t.Fatalf("seed %s is missing (%v), expected at %s", name, err, abs)
+	}
+	if orig, err := os.ReadFile(filepath.Join(sharedSeeds, name)); err == nil && !bytes.Equal(orig, b) {
+		t.Fatalf("%s differs from %s: copy the seed again", p, filepath.Join(sharedSeeds, name))
 	}
 	var lines []string
 	sc := bufio.NewScanner(bytes.NewReader(b))

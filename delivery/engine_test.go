@@ -289,3 +289,53 @@ func TestBoundedMemory(t *testing.T) {
 	}
 	t.Logf("300 deliveries through a queue of 4: at most %d held in memory", maxHeld)
 }
+
+// TestWeavrRetryRule: a Weavr endpoint's 400 and 401 are final, while 408,
+// 409, 425, 500 and 503 are retried on Weavr's schedule (10 s, 60 s,
+// 6 min, 36 min, 3.6 h), then the delivery fails.
+func TestWeavrRetryRule(t *testing.T) {
+	t.Parallel()
+	weavr := func(e *hookd.Endpoint) {
+		secret, _ := profile.Weavr{}.NewSecret()
+		e.Profile, e.Secrets = "weavr", []hookd.Secret{{Value: secret}}
+	}
+	for _, code := range []int{400, 401} {
+		b := setup(t, code, weavr)
+		d := b.publish(t, "final")
+		b.next(t)
+		got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.State != hookd.StatePending })
+		if got.State != hookd.StateFailed || got.Attempts != 1 {
+			t.Fatalf("%d: delivery %s after %d attempts, want failed after 1", code, got.State, got.Attempts)
+		}
+		b.clock.Add(time.Hour)
+		select {
+		case <-b.hits:
+			t.Fatalf("%d was retried", code)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	for _, code := range []int{408, 409, 425, 503} {
+		b := setup(t, code, weavr)
+		d := b.publish(t, "again")
+		b.next(t)
+		got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.Attempts == 1 })
+		if want := b.clock.Now().Add(10 * time.Second); got.State != hookd.StatePending || !got.NextAttemptAt.Equal(want) {
+			t.Fatalf("%d: delivery %s, next try %v; want pending, due %v", code, got.State, got.NextAttemptAt, want)
+		}
+	}
+	b := setup(t, 500, weavr)
+	d := b.publish(t, "schedule")
+	b.next(t)
+	for i, delay := range []time.Duration{10 * time.Second, time.Minute, 6 * time.Minute, 36 * time.Minute, 216 * time.Minute} {
+		got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.Attempts == i+1 && d.NextAttemptAt != nil })
+		if want := b.clock.Now().Add(delay); !got.NextAttemptAt.Equal(want) {
+			t.Fatalf("retry %d due %v, want %v", i+1, got.NextAttemptAt, want)
+		}
+		b.clock.Add(delay)
+		b.next(t)
+	}
+	got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.State != hookd.StatePending })
+	if got.State != hookd.StateFailed || got.Attempts != 6 {
+		t.Fatalf("after the schedule: %s with %d attempts, want failed with 6", got.State, got.Attempts)
+	}
+}
