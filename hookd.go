@@ -184,6 +184,10 @@ type Delivery struct {
 	// it, Parked when its endpoint is disabled, or "" when it waits in the
 	// store for whichever node claims it.
 	Owner string `json:"-"`
+	// OrderingKey is the event's ordering key when the endpoint delivers
+	// in order per key ("" otherwise): such a delivery is claimed only
+	// once no earlier delivery of its endpoint and key is pending.
+	OrderingKey string `json:"-"`
 }
 
 // Error classes of an attempt.

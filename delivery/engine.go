@@ -575,9 +575,15 @@ func (e *Engine) fanOut(op *writeOp) error {
 			due := now
 			d := &hookd.Delivery{ID: "dlv_" + id.String(), TenantID: ev.TenantID, EventID: ev.ID, EndpointID: ep.ID,
 				EventType: ev.Type, State: hookd.StatePending, NextAttemptAt: &due, CreatedAt: now, UpdatedAt: now}
+			if ep.Ordering == hookd.OrderingKey && ev.OrderingKey != "" {
+				d.OrderingKey = ev.OrderingKey
+			}
 			switch q := e.queueFor(ep); {
 			case ep.Disabled:
 				d.Owner = hookd.Parked
+			case d.OrderingKey != "":
+				// Left in the store, and claimed when no earlier
+				// delivery of its key is pending.
 			case q.reserve():
 				d.Owner = e.cfg.Node
 				op.handoffs[i] = append(op.handoffs[i], handoff{q: q, d: d})

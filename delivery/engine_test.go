@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +42,10 @@ type bundle struct {
 	engine *delivery.Engine
 	clock  *fakeClock
 	hits   chan time.Time // the fake time of each request
+	ids    chan string    // the webhook-id of each request
+
+	mu     sync.Mutex
+	answer func(*http.Request) int // when set, the status of each request
 }
 
 // openStore opens a store on a fresh SQLite file, closed when the test
@@ -70,10 +76,17 @@ func setupWith(t *testing.T, status int, ep func(*hookd.Endpoint), cfg func(*del
 	ctx := context.Background()
 	st := openStore(t)
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	b := &bundle{store: st, clock: clock, hits: make(chan time.Time, 100)}
+	b := &bundle{store: st, clock: clock, hits: make(chan time.Time, 100), ids: make(chan string, 100)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code := status
+		b.mu.Lock()
+		if b.answer != nil {
+			code = b.answer(r)
+		}
+		b.mu.Unlock()
 		b.hits <- clock.Now()
-		w.WriteHeader(status)
+		b.ids <- r.Header.Get("webhook-id")
+		w.WriteHeader(code)
 	}))
 	t.Cleanup(srv.Close)
 	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "t", Name: "t", CreatedAt: clock.Now(), UpdatedAt: clock.Now()}); err != nil {
@@ -337,5 +350,65 @@ func TestWeavrRetryRule(t *testing.T) {
 	got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.State != hookd.StatePending })
 	if got.State != hookd.StateFailed || got.Attempts != 6 {
 		t.Fatalf("after the schedule: %s with %d attempts, want failed with 6", got.State, got.Attempts)
+	}
+}
+
+// TestOrderedByKey: on an endpoint with ordering "key", events that share a
+// key arrive in publish order, one at a time; when one fails, the later
+// ones of its key wait for its retry, while other keys and events without
+// a key go on.
+func TestOrderedByKey(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 200, func(e *hookd.Endpoint) { e.Ordering = hookd.OrderingKey })
+	tries := map[string]int{}
+	b.mu.Lock()
+	b.answer = func(r *http.Request) int {
+		id := r.Header.Get("webhook-id")
+		tries[id]++
+		if id == "a1" && tries[id] == 1 {
+			return 500
+		}
+		return 200
+	}
+	b.mu.Unlock()
+	var evs []*hookd.Event
+	for _, e := range [][2]string{{"a1", "A"}, {"a2", "A"}, {"b1", "B"}, {"a3", "A"}, {"b2", "B"}, {"n1", ""}} {
+		evs = append(evs, &hookd.Event{ID: e[0], TenantID: "t", Type: "a.b", Payload: []byte(`{}`), OrderingKey: e[1], CreatedAt: b.clock.Now()})
+	}
+	if _, err := b.engine.Publish(context.Background(), evs, ""); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	collect := func(n int) {
+		t.Helper()
+		for range n {
+			select {
+			case id := <-b.ids:
+				got = append(got, id)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("only %v arrived", got)
+			}
+		}
+	}
+	// a1 fails; key B and the keyless event go on; a2 and a3 wait.
+	collect(4)
+	select {
+	case id := <-b.ids:
+		t.Fatalf("%s arrived while a1 waits for its retry (so far %v)", id, got)
+	case <-time.After(200 * time.Millisecond):
+	}
+	b.clock.Add(5 * time.Second) // a1's retry is due
+	collect(3)
+	var keyA, keyB []string
+	for _, id := range got {
+		switch id[0] {
+		case 'a':
+			keyA = append(keyA, id)
+		case 'b':
+			keyB = append(keyB, id)
+		}
+	}
+	if strings.Join(keyA, " ") != "a1 a1 a2 a3" || strings.Join(keyB, " ") != "b1 b2" || !slices.Contains(got[:4], "n1") {
+		t.Fatalf("arrival order %v: key A %v, key B %v; want a1 a1 a2 a3, b1 b2, and n1 before a1's retry", got, keyA, keyB)
 	}
 }

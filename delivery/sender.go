@@ -116,7 +116,7 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 	// Keep the in-memory copy in step for a later try from memory.
 	j.d.Attempts = n
 	j.d.FirstSentAt = &first
-	op := &writeOp{results: []*hookd.Result{r}}
+	op := &writeOp{results: []*hookd.Result{r}, kick: j.d.OrderingKey != "" && r.State != hookd.StatePending}
 	if h := q.health(ok, gone, end, e.cfg.DisableAfter); h != nil {
 		op.health = []*hookd.EndpointHealth{h}
 		if h.Disable {

@@ -18,6 +18,7 @@ type writeOp struct {
 
 	only    string // publishes: the one endpoint they go to (a test)
 	version int64  // publishes: the endpoints version their deliveries come from
+	kick    bool   // claim after the commit: it lets an ordered delivery go
 }
 
 func (op *writeOp) rows() int {
@@ -106,6 +107,9 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 		// an endpoint that was just disabled.
 		e.announce()
 	}
+	if ordered(ops) {
+		e.Kick()
+	}
 	e.stats.Commits.Add(1)
 	e.stats.CommittedRows.Add(int64(len(b.Publishes) + len(results)))
 	for _, o := range ops {
@@ -169,6 +173,24 @@ func leftInStore(b *hookd.Batch) bool {
 	for _, r := range b.Results {
 		if r.Attempt == nil && r.Owner == "" {
 			return true
+		}
+	}
+	return false
+}
+
+// ordered reports whether a batch lets ordered deliveries go: it adds some
+// to the store, or finishes one so the next of its key may be claimed.
+func ordered(ops []*writeOp) bool {
+	for _, o := range ops {
+		if o.kick {
+			return true
+		}
+		for _, p := range o.pubs {
+			for _, d := range p.Deliveries {
+				if d.OrderingKey != "" && d.Owner == "" {
+					return true
+				}
+			}
 		}
 	}
 	return false

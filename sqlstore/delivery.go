@@ -81,9 +81,9 @@ func insertEventsSQL(n int, version bool) string {
 
 func insertDeliveriesSQL(n int) string {
 	return `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type,
-		next_attempt_at, owner, created_at, updated_at, state, attempts, first_sent_at, last_status, last_error)
+		next_attempt_at, owner, created_at, updated_at, ordering_key, state, attempts, first_sent_at, last_status, last_error)
 		SELECT v.*, 'pending', 0, NULL, 0, '' FROM (VALUES ` + rowsSQL(n, "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
-		"BIGINT", "TEXT", "BIGINT", "BIGINT") + `) AS v`
+		"BIGINT", "TEXT", "BIGINT", "BIGINT", "TEXT") + `) AS v`
 }
 
 func insertAttemptsSQL(n int) string {
@@ -201,10 +201,10 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 
 	for start := 0; start < len(ds); start += chunk {
 		part := ds[start:min(start+chunk, len(ds))]
-		args := make([]any, 0, 9*len(part))
+		args := make([]any, 0, 10*len(part))
 		for _, d := range part {
 			args = append(args, d.ID, d.TenantID, d.EventID, d.EndpointID, d.EventType,
-				ms(*d.NextAttemptAt), nullStr(d.Owner), ms(d.CreatedAt), ms(d.UpdatedAt))
+				ms(*d.NextAttemptAt), nullStr(d.Owner), ms(d.CreatedAt), ms(d.UpdatedAt), nullStr(d.OrderingKey))
 		}
 		if err := s.exec(ctx, tx, insertDeliveriesSQL(len(part)), args...); err != nil {
 			return unavailable(err)
@@ -398,16 +398,18 @@ func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter
 }
 
 const deliveryCols = `id, tenant_id, event_id, endpoint_id, event_type, state, attempts, next_attempt_at,
-	first_sent_at, last_status, last_error, created_at, updated_at`
+	first_sent_at, last_status, last_error, created_at, updated_at, ordering_key`
 
 func scanDelivery(row interface{ Scan(...any) error }) (*hookd.Delivery, error) {
 	var d hookd.Delivery
 	var next, c, u int64
 	var first sql.NullInt64
+	var key sql.NullString
 	if err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.EndpointID, &d.EventType, &d.State, &d.Attempts,
-		&next, &first, &d.LastStatus, &d.LastError, &c, &u); err != nil {
+		&next, &first, &d.LastStatus, &d.LastError, &c, &u, &key); err != nil {
 		return nil, err
 	}
+	d.OrderingKey = key.String
 	if d.State == hookd.StatePending {
 		t := fromMS(next)
 		d.NextAttemptAt = &t
@@ -544,15 +546,24 @@ func (s *Store) Recover(ctx context.Context, tenantID, endpointID string, since,
 func (s *Store) Claim(ctx context.Context, node string, now time.Time, max int, skip []string) ([]*hookd.Job, error) {
 	var jobs []*hookd.Job
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		inner := `SELECT id FROM deliveries WHERE state = 'pending' AND owner IS NULL AND next_attempt_at <= ?`
+		// An ordered delivery is claimable only at the head of its
+		// endpoint and key: no delivery of the same endpoint and key
+		// from an earlier event is pending (waiting, parked, or in
+		// flight on some node).
+		inner := `SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.owner IS NULL AND d.next_attempt_at <= ?
+			AND (d.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p
+				JOIN events pe ON pe.tenant_id = p.tenant_id AND pe.id = p.event_id
+				JOIN events de ON de.tenant_id = d.tenant_id AND de.id = d.event_id
+				WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key AND p.state = 'pending'
+				AND p.id <> d.id AND pe.seq < de.seq))`
 		args := []any{node, ms(now), ms(now)}
 		if len(skip) > 0 {
-			inner += ` AND endpoint_id NOT IN (?` + strings.Repeat(`, ?`, len(skip)-1) + `)`
+			inner += ` AND d.endpoint_id NOT IN (?` + strings.Repeat(`, ?`, len(skip)-1) + `)`
 			for _, id := range skip {
 				args = append(args, id)
 			}
 		}
-		inner += ` ORDER BY next_attempt_at LIMIT ?` + s.d.Lock
+		inner += ` ORDER BY d.next_attempt_at LIMIT ?` + s.d.Lock
 		args = append(args, max)
 		ds, err := s.queryDeliveries(ctx, tx, `UPDATE deliveries SET owner = ?, updated_at = ? WHERE id IN (`+inner+`)
 			RETURNING `+deliveryCols, args...)

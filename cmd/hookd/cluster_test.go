@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -281,4 +282,49 @@ func TestClusterCustomTypeSeen(t *testing.T) {
 	b.must(t, 200, "GET", "/v1/event-types/invoice.paid", testAdmin, nil, nil)
 	b.must(t, 422, "POST", "/v1/tenants/c/events", tok, map[string]any{"type": "invoice.paid", "payload": map[string]any{"amount": "ten"}}, nil)
 	b.must(t, 202, "POST", "/v1/tenants/c/events", tok, map[string]any{"type": "invoice.paid", "payload": map[string]any{"amount": 10}}, nil)
+}
+
+// TestClusterOrderedByKey: events of one ordering key, published one after
+// the other through two nodes in turn, reach an ordered endpoint in publish
+// order, though both nodes send; two keys interleave freely.
+func TestClusterOrderedByKey(t *testing.T) {
+	a, b, tok := twoNodes(t)
+	var mu sync.Mutex
+	var order []string
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if strings.HasSuffix(r.Header.Get("webhook-id"), "-00") {
+			time.Sleep(300 * time.Millisecond) // the later events would overtake, were they sent beside it
+		}
+		mu.Lock()
+		order = append(order, r.Header.Get("webhook-id"))
+		mu.Unlock()
+		w.WriteHeader(200)
+	})
+	a.endpoint(t, "c", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}, "ordering": "key"})
+	const n = 30
+	for i := range n {
+		node := []*testApp{a, b}[i%2]
+		for _, key := range []string{"x", "y"} {
+			node.must(t, 202, "POST", "/v1/tenants/c/events", tok, map[string]any{"type": "pay.x", "id": fmt.Sprintf("%s-%02d", key, i),
+				"ordering_key": key, "payload": map[string]any{}}, nil)
+		}
+	}
+	eventually(t, 20*time.Second, "every event delivered", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(order) >= 2*n
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	last := map[string]string{}
+	for _, id := range order {
+		key := id[:1]
+		if id <= last[key] {
+			t.Fatalf("%s arrived after %s: order %v", id, last[key], order)
+		}
+		last[key] = id
+	}
+	if len(order) != 2*n {
+		t.Fatalf("%d arrivals for %d events: %v", len(order), 2*n, order)
+	}
 }
