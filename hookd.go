@@ -6,6 +6,7 @@ package hookd
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -86,11 +87,21 @@ func (e *Endpoint) Wants(eventType string) bool {
 	return false
 }
 
+// Operational event types: hookd's own events about a tenant's endpoints,
+// published into the tenant like any other. The wildcard "*" does not
+// select them (a receiver of a provider's events should not meet them);
+// an endpoint names them ("hookd.endpoint.disabled") or their prefix
+// ("hookd.*") to receive them.
+const (
+	OperationalPrefix = "hookd."
+	EndpointDisabled  = "hookd.endpoint.disabled"
+)
+
 // MatchType reports whether pattern selects eventType.
 func MatchType(pattern, eventType string) bool {
 	switch {
 	case pattern == "*":
-		return true
+		return !strings.HasPrefix(eventType, OperationalPrefix)
 	case len(pattern) > 1 && pattern[len(pattern)-1] == '*':
 		prefix := pattern[:len(pattern)-1]
 		return len(eventType) >= len(prefix) && eventType[:len(prefix)] == prefix

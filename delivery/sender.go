@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -125,6 +127,31 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 		}
 	}
 	e.writes <- op
+	if h := op.health; len(h) > 0 && h[0].Disable {
+		e.emitDisabled(ep, h[0])
+	}
+}
+
+// emitDisabled publishes the operational event hookd.endpoint.disabled into
+// the endpoint's tenant, for the endpoints that subscribe to it. Its id is
+// made of the endpoint and the version of it that was disabled, so nodes
+// that disable the same endpoint at once publish it once.
+func (e *Engine) emitDisabled(ep *hookd.Endpoint, h *hookd.EndpointHealth) {
+	payload, err := json.Marshal(struct {
+		EndpointID   string     `json:"endpoint_id"`
+		URL          string     `json:"url"`
+		Reason       string     `json:"reason"`
+		DisabledAt   time.Time  `json:"disabled_at"`
+		FailingSince *time.Time `json:"failing_since,omitempty"`
+	}{ep.ID, ep.URL, h.DisabledReason, h.At.UTC(), h.FailingSince})
+	if err != nil {
+		return
+	}
+	ev := &hookd.Event{ID: fmt.Sprintf("endpoint-disabled-%s-%d", ep.ID, ep.UpdatedAt.UnixMilli()), TenantID: ep.TenantID,
+		Type: hookd.EndpointDisabled, Payload: payload, CreatedAt: h.At.UTC()}
+	if _, err := e.Publish(e.ctx, []*hookd.Event{ev}, ""); err != nil && e.ctx.Err() == nil {
+		e.log.Warn("could not publish the operational event", "type", ev.Type, "endpoint", ep.ID, "err", err)
+	}
 }
 
 // send makes the HTTP request of one attempt and fills in a's status,

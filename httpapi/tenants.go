@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/hookd/hookd"
@@ -186,6 +187,9 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := decode(r, &in); err != nil {
 		return err
+	}
+	if strings.HasPrefix(in.Name, hookd.OperationalPrefix) {
+		return hookd.Errorf(hookd.EINVALID, "name %q: the prefix %q is reserved for hookd's operational events", in.Name, hookd.OperationalPrefix)
 	}
 	if len(in.Schema) == 0 {
 		in.Schema = json.RawMessage(`{"type":"object"}`)

@@ -266,6 +266,8 @@ func TestGoneDisablesEndpoint(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	})
 	ep := a.endpoint(t, "g", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
+	ops := newReceiver(t, nil)
+	a.endpoint(t, "g", tok, map[string]any{"url": ops.URL, "event_types": []string{"hookd.endpoint.disabled"}})
 	a.must(t, 202, "POST", "/v1/tenants/g/events", tok, map[string]any{"type": "a.b", "payload": map[string]any{}}, nil)
 	rc.wait(t, 5*time.Second)
 	var got endpointResp
@@ -275,6 +277,40 @@ func TestGoneDisablesEndpoint(t *testing.T) {
 	})
 	if !strings.Contains(got.DisabledReason, "410") {
 		t.Fatalf("reason %q", got.DisabledReason)
+	}
+	// The operational event reaches the endpoint that subscribed to it,
+	// and not the "*" endpoint (disabled here, but "*" does not select it).
+	var op struct {
+		Type string `json:"type"`
+		Data struct {
+			EndpointID string `json:"endpoint_id"`
+			Reason     string `json:"reason"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(ops.wait(t, 5*time.Second).body, &op); err != nil {
+		t.Fatal(err)
+	}
+	if op.Type != "hookd.endpoint.disabled" || op.Data.EndpointID != ep.ID || !strings.Contains(op.Data.Reason, "410") {
+		t.Fatalf("operational event %+v", op)
+	}
+	var evs struct {
+		Data []struct {
+			ID         string `json:"id"`
+			Deliveries []any  `json:"deliveries"`
+		} `json:"data"`
+	}
+	a.must(t, 200, "GET", "/v1/tenants/g/events?type=hookd.endpoint.disabled", tok, nil, &evs)
+	if len(evs.Data) != 1 {
+		t.Fatalf("operational events listed: %+v", evs.Data)
+	}
+	var one struct {
+		Deliveries []struct {
+			EndpointID string `json:"endpoint_id"`
+		} `json:"deliveries"`
+	}
+	a.must(t, 200, "GET", "/v1/tenants/g/events/"+evs.Data[0].ID, tok, nil, &one)
+	if len(one.Deliveries) != 1 || one.Deliveries[0].EndpointID == ep.ID {
+		t.Fatalf("the operational event went to %+v, want the subscriber alone", one.Deliveries)
 	}
 	a.must(t, 202, "POST", "/v1/tenants/g/events", tok, map[string]any{"type": "a.b", "id": "later", "payload": map[string]any{}}, nil)
 	time.Sleep(300 * time.Millisecond)
