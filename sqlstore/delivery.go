@@ -99,9 +99,8 @@ func updateDeliveriesSQL(n int) string {
 		WHERE deliveries.id = v.column1 AND deliveries.state = 'pending'`
 }
 
-// applyPublishes stores events and their deliveries with multi-row
-// statements: a round trip per row would dominate on PostgreSQL.
-// applyPublishes stores the events and their deliveries. With
+// applyPublishes stores the events and their deliveries with multi-row
+// statements (a round trip per row would dominate on PostgreSQL). With
 // b.CheckVersion, a batch that inserts any event while the store's
 // endpoints version is not b.EndpointsVersion is refused with ErrStale (a
 // batch of repeats only inserts nothing, whatever the version).
@@ -110,31 +109,7 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 	if len(ps) == 0 {
 		return nil
 	}
-	// An id or idempotency key repeated within the batch answers with the
-	// first publish that carries it.
-	first := map[string]*hookd.Publish{}
-	dupOf := map[*hookd.Publish]*hookd.Publish{}
-	var fresh []*hookd.Publish
-	for _, p := range ps {
-		keys := []string{"i\x00" + p.Event.TenantID + "\x00" + p.Event.ID}
-		if p.Event.IdempotencyKey != "" {
-			keys = append(keys, "k\x00"+p.Event.TenantID+"\x00"+p.Event.IdempotencyKey)
-		}
-		var prev *hookd.Publish
-		for _, k := range keys {
-			if q := first[k]; q != nil && prev == nil {
-				prev = q
-			}
-		}
-		if prev != nil {
-			dupOf[p] = prev
-			continue
-		}
-		for _, k := range keys {
-			first[k] = p
-		}
-		fresh = append(fresh, p)
-	}
+	fresh, dupOf := splitRepeats(ps)
 
 	chunk := s.d.RowsPerStatement
 	inserted := map[[2]string]bool{}
@@ -175,28 +150,9 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 		}
 	}
 
-	var ds []*hookd.Delivery
-	for _, p := range fresh {
-		if inserted[[2]string{p.Event.TenantID, p.Event.ID}] {
-			ds = append(ds, p.Deliveries...)
-			continue
-		}
-		// The id or the idempotency key was used before: answer with
-		// what the first publish created, store nothing.
-		existing, err := s.existingEvent(ctx, tx, p.Event)
-		if err != nil {
-			return err
-		}
-		p.Existing = existing
-		if p.Deliveries, err = s.deliveriesOf(ctx, tx, existing.TenantID, existing.ID); err != nil {
-			return err
-		}
-	}
-	for p, prev := range dupOf {
-		p.Existing, p.Deliveries = prev.Existing, prev.Deliveries
-		if p.Existing == nil {
-			p.Existing = prev.Event
-		}
+	ds, err := s.answerRepeats(ctx, tx, fresh, dupOf, inserted)
+	if err != nil {
+		return err
 	}
 
 	for start := 0; start < len(ds); start += chunk {
@@ -213,7 +169,67 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 	return nil
 }
 
-func (s *Store) existingEvent(ctx context.Context, tx *sql.Tx, ev *hookd.Event) (*hookd.Event, error) {
+// splitRepeats parts a batch's publishes into the first of each id or
+// idempotency key and the repeats within the batch, which answer with the
+// first publish that carries their id or key.
+func splitRepeats(ps []*hookd.Publish) (fresh []*hookd.Publish, dupOf map[*hookd.Publish]*hookd.Publish) {
+	first := map[string]*hookd.Publish{}
+	dupOf = map[*hookd.Publish]*hookd.Publish{}
+	for _, p := range ps {
+		keys := []string{"i\x00" + p.Event.TenantID + "\x00" + p.Event.ID}
+		if p.Event.IdempotencyKey != "" {
+			keys = append(keys, "k\x00"+p.Event.TenantID+"\x00"+p.Event.IdempotencyKey)
+		}
+		var prev *hookd.Publish
+		for _, k := range keys {
+			if q := first[k]; q != nil && prev == nil {
+				prev = q
+			}
+		}
+		if prev != nil {
+			dupOf[p] = prev
+			continue
+		}
+		for _, k := range keys {
+			first[k] = p
+		}
+		fresh = append(fresh, p)
+	}
+	return fresh, dupOf
+}
+
+// answerRepeats gives the publishes whose event was not inserted (its id
+// or key was used before, or earlier in the batch) the first publish's
+// event and deliveries; it returns the deliveries of the inserted events.
+func (s *Store) answerRepeats(ctx context.Context, q querier, fresh []*hookd.Publish, dupOf map[*hookd.Publish]*hookd.Publish,
+	inserted map[[2]string]bool) ([]*hookd.Delivery, error) {
+	var ds []*hookd.Delivery
+	for _, p := range fresh {
+		if inserted[[2]string{p.Event.TenantID, p.Event.ID}] {
+			ds = append(ds, p.Deliveries...)
+			continue
+		}
+		// The id or the idempotency key was used before: answer with
+		// what the first publish created, store nothing.
+		existing, err := s.existingEvent(ctx, q, p.Event)
+		if err != nil {
+			return nil, err
+		}
+		p.Existing = existing
+		if p.Deliveries, err = s.deliveriesOf(ctx, q, existing.TenantID, existing.ID); err != nil {
+			return nil, err
+		}
+	}
+	for p, prev := range dupOf {
+		p.Existing, p.Deliveries = prev.Existing, prev.Deliveries
+		if p.Existing == nil {
+			p.Existing = prev.Event
+		}
+	}
+	return ds, nil
+}
+
+func (s *Store) existingEvent(ctx context.Context, tx querier, ev *hookd.Event) (*hookd.Event, error) {
 	if ev.IdempotencyKey != "" {
 		e, err := scanEvent(tx.QueryRowContext(ctx, s.q(`SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND idempotency_key = ?`),
 			ev.TenantID, ev.IdempotencyKey))
@@ -232,8 +248,10 @@ func (s *Store) deliveriesOf(ctx context.Context, q querier, tenantID, eventID s
 	return s.queryDeliveries(ctx, q, `SELECT `+deliveryCols+` FROM deliveries WHERE event_id = ? AND tenant_id = ? ORDER BY id`, eventID, tenantID)
 }
 
+// querier is a transaction or a pool.
 type querier interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
 // applyResults records attempts and updates their deliveries, each with

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/hookd/hookd/delivery"
 	"io"
 	"log/slog"
 	"net"
@@ -103,6 +104,7 @@ type benchResult struct {
 	p50, p99, max          time.Duration
 	duplicates, publishErr int
 	peakRSS                int64
+	commits, rows          int64 // group commits of the in-process nodes, and the rows they wrote
 }
 
 func (r *benchResult) print(w io.Writer, o benchOpts) {
@@ -125,6 +127,9 @@ func (r *benchResult) print(w io.Writer, o benchOpts) {
 		float64(r.deliveries)/r.deliverDur.Seconds(), r.deliveries, r.expected, r.deliverDur.Seconds())
 	fmt.Fprintf(w, "  publish->arrival  p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", ms(r.p50), ms(r.p99), ms(r.max))
 	fmt.Fprintf(w, "  duplicates        %10d\n", r.duplicates)
+	if r.commits > 0 {
+		fmt.Fprintf(w, "  group commits     %10d (%.1f rows each: events, results)\n", r.commits, float64(r.rows)/float64(r.commits))
+	}
 	if r.peakRSS > 0 {
 		fmt.Fprintf(w, "  peak RSS          %10.1f MiB (whole bench process: hookd, publishers and sink)\n", float64(r.peakRSS)/(1<<20))
 	}
@@ -180,6 +185,7 @@ func bench(ctx context.Context, o benchOpts) (*benchResult, error) {
 	defer ssrv.Close()
 
 	targets, token := []string{o.Target}, o.Token
+	var engines []*delivery.Engine // in-process nodes, for their counters
 	if o.Target == "" {
 		dir, err := os.MkdirTemp("", "hookd-bench-")
 		if err != nil {
@@ -218,6 +224,7 @@ func bench(ctx context.Context, o benchOpts) (*benchResult, error) {
 			}
 			defer a.stop()
 			targets = append(targets, "http://"+a.ln.Addr().String())
+			engines = append(engines, a.engine)
 		}
 	}
 	target := targets[0]
@@ -314,6 +321,10 @@ func bench(ctx context.Context, o benchOpts) (*benchResult, error) {
 		deliverDur: sk.last.Sub(sk.first), duplicates: sk.dups, publishErr: int(perr.Load()), peakRSS: peakRSS()}
 	if len(lat) > 0 {
 		r.p50, r.p99, r.max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
+	}
+	for _, e := range engines {
+		r.commits += e.Stats().Commits.Load()
+		r.rows += e.Stats().CommittedRows.Load()
 	}
 	return r, nil
 }
