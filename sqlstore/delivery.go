@@ -66,6 +66,10 @@ func rowsSQL(n int, types ...string) string {
 
 // The batch statements, for n rows each.
 
+// insertEventSQL inserts one event, or nothing if its id or key was used.
+var insertEventSQL = `INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+
 // insertEventsSQL returns the statement that inserts n events and returns
 // the keys of those that were new; with version, each returned row also
 // carries the endpoints version, read in the same statement (so checking
@@ -113,40 +117,55 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 
 	chunk := s.d.RowsPerStatement
 	inserted := map[[2]string]bool{}
-	for start := 0; start < len(fresh); start += chunk {
-		part := fresh[start:min(start+chunk, len(fresh))]
-		args := make([]any, 0, 7*len(part))
-		for _, p := range part {
+	if chunk == 1 && !b.CheckVersion {
+		// One row per statement (SQLite): whether an event was new is
+		// the count of rows its insert changed, cheaper to read than
+		// a returned row.
+		for _, p := range fresh {
 			ev := p.Event
-			args = append(args, ev.TenantID, ev.ID, ev.Type, []byte(ev.Payload),
+			n, err := s.execCount(ctx, tx, insertEventSQL, ev.TenantID, ev.ID, ev.Type, []byte(ev.Payload),
 				nullStr(ev.OrderingKey), nullStr(ev.IdempotencyKey), ms(ev.CreatedAt))
-		}
-		rows, err := s.query(ctx, tx, insertEventsSQL(len(part), b.CheckVersion), args...)
-		if err != nil {
-			return unavailable(err)
-		}
-		for rows.Next() {
-			var k [2]string
-			dest := []any{&k[0], &k[1]}
-			var version sql.NullString
-			if b.CheckVersion {
-				dest = append(dest, &version)
-			}
-			if err := rows.Scan(dest...); err != nil {
-				rows.Close()
+			if err != nil {
 				return unavailable(err)
 			}
-			if b.CheckVersion {
-				if v, _ := strconv.ParseInt(version.String, 10, 64); v != b.EndpointsVersion {
-					rows.Close()
-					return hookd.ErrStale
-				}
-			}
-			inserted[k] = true
+			inserted[[2]string{ev.TenantID, ev.ID}] = n == 1
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return unavailable(err)
+	} else {
+		for start := 0; start < len(fresh); start += chunk {
+			part := fresh[start:min(start+chunk, len(fresh))]
+			args := make([]any, 0, 7*len(part))
+			for _, p := range part {
+				ev := p.Event
+				args = append(args, ev.TenantID, ev.ID, ev.Type, []byte(ev.Payload),
+					nullStr(ev.OrderingKey), nullStr(ev.IdempotencyKey), ms(ev.CreatedAt))
+			}
+			rows, err := s.query(ctx, tx, insertEventsSQL(len(part), b.CheckVersion), args...)
+			if err != nil {
+				return unavailable(err)
+			}
+			for rows.Next() {
+				var k [2]string
+				dest := []any{&k[0], &k[1]}
+				var version sql.NullString
+				if b.CheckVersion {
+					dest = append(dest, &version)
+				}
+				if err := rows.Scan(dest...); err != nil {
+					rows.Close()
+					return unavailable(err)
+				}
+				if b.CheckVersion {
+					if v, _ := strconv.ParseInt(version.String, 10, 64); v != b.EndpointsVersion {
+						rows.Close()
+						return hookd.ErrStale
+					}
+				}
+				inserted[k] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return unavailable(err)
+			}
 		}
 	}
 

@@ -229,7 +229,7 @@ func (s *Store) prepare(ctx context.Context) error {
 	if s.d.RowsPerStatement != 1 {
 		return nil
 	}
-	for _, q := range []string{insertEventsSQL(1, false), insertEventsSQL(1, true), insertDeliveriesSQL(1), insertAttemptsSQL(1), updateDeliveriesSQL(1)} {
+	for _, q := range []string{insertEventSQL, insertEventsSQL(1, true), insertDeliveriesSQL(1), insertAttemptsSQL(1), updateDeliveriesSQL(1)} {
 		st, err := s.w.PrepareContext(ctx, s.q(q))
 		if err != nil {
 			return fmt.Errorf("sqlstore: prepare: %w", err)
@@ -241,12 +241,23 @@ func (s *Store) prepare(ctx context.Context) error {
 
 // exec runs a batch statement in tx, prepared if it was prepared ahead.
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
-	if st := s.stmts[query]; st != nil {
-		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-		return err
-	}
-	_, err := tx.ExecContext(ctx, s.q(query), args...)
+	_, err := s.execCount(ctx, tx, query, args...)
 	return err
+}
+
+// execCount is exec that returns how many rows the statement changed.
+func (s *Store) execCount(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
+	var res sql.Result
+	var err error
+	if st := s.stmts[query]; st != nil {
+		res, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	} else {
+		res, err = tx.ExecContext(ctx, s.q(query), args...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 func (s *Store) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
