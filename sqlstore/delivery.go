@@ -83,6 +83,11 @@ func insertEventsSQL(n int, version bool) string {
 	return q
 }
 
+// insertDeliverySQL inserts one new delivery.
+var insertDeliverySQL = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type,
+	next_attempt_at, owner, created_at, updated_at, ordering_key, state, attempts, first_sent_at, last_status, last_error)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, 0, '')`
+
 func insertDeliveriesSQL(n int) string {
 	return `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type,
 		next_attempt_at, owner, created_at, updated_at, ordering_key, state, attempts, first_sent_at, last_status, last_error)
@@ -94,6 +99,11 @@ func insertAttemptsSQL(n int) string {
 	return `INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error)
 		VALUES ` + rowsSQL(n, "", "", "", "", "", "", "", "")
 }
+
+// updateDeliverySQL records one delivery's last result.
+var updateDeliverySQL = `UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, owner = ?,
+	first_sent_at = COALESCE(first_sent_at, ?), last_status = ?, last_error = ?, updated_at = ?
+	WHERE id = ? AND state = 'pending'`
 
 func updateDeliveriesSQL(n int) string {
 	return `UPDATE deliveries SET state = v.column2, attempts = v.column3,
@@ -181,7 +191,11 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 			args = append(args, d.ID, d.TenantID, d.EventID, d.EndpointID, d.EventType,
 				ms(*d.NextAttemptAt), nullStr(d.Owner), ms(d.CreatedAt), ms(d.UpdatedAt), nullStr(d.OrderingKey))
 		}
-		if err := s.exec(ctx, tx, insertDeliveriesSQL(len(part)), args...); err != nil {
+		q := insertDeliveriesSQL(len(part))
+		if chunk == 1 {
+			q = insertDeliverySQL
+		}
+		if err := s.exec(ctx, tx, q, args...); err != nil {
 			return unavailable(err)
 		}
 	}
@@ -340,9 +354,18 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 			if next.IsZero() {
 				next = time.UnixMilli(0)
 			}
+			if chunk == 1 {
+				// One row per statement (SQLite): a plain UPDATE by id.
+				args = append(args, r.State, a.N, ms(next), nullStr(r.Owner), nullMS(&r.FirstSentAt), a.Status, errText, ms(at), id)
+				continue
+			}
 			args = append(args, id, r.State, a.N, ms(next), nullStr(r.Owner), nullMS(&r.FirstSentAt), a.Status, errText, ms(at))
 		}
-		if err := s.exec(ctx, tx, updateDeliveriesSQL(rows), args...); err != nil {
+		q := updateDeliveriesSQL(rows)
+		if chunk == 1 {
+			q = updateDeliverySQL
+		}
+		if err := s.exec(ctx, tx, q, args...); err != nil {
 			return unavailable(err)
 		}
 	}
