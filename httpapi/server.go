@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -52,8 +53,7 @@ type Server struct {
 	limitMu sync.Mutex
 	limits  map[string]*rateWindow
 
-	typesMu     sync.Mutex
-	typesSynced time.Time // when custom types were last read from the store
+	typesSynced atomic.Int64 // when custom types were last read from the store, Unix ns
 }
 
 type cachedTenant struct {
@@ -291,12 +291,9 @@ func (s *Server) resolve(ctx context.Context, name, prefer string) (*hookd.Event
 // syncCustomTypes adds the store's custom types the catalog lacks; it
 // reports whether it added any.
 func (s *Server) syncCustomTypes(ctx context.Context) bool {
-	s.typesMu.Lock()
-	defer s.typesMu.Unlock()
-	if now := time.Now(); now.Sub(s.typesSynced) >= time.Second {
-		s.typesSynced = now
-	} else {
-		return false
+	now, last := time.Now().UnixNano(), s.typesSynced.Load()
+	if now-last < int64(time.Second) || !s.typesSynced.CompareAndSwap(last, now) {
+		return false // read less than a second ago, or being read
 	}
 	ts, err := s.Store.EventTypes(ctx)
 	if err != nil {
