@@ -463,7 +463,7 @@ func (e *Engine) claimOnce() bool {
 	var skip []string
 	e.mu.Lock()
 	for id, q := range e.queues {
-		if q.full() {
+		if q.fullStillOverflowing() {
 			skip = append(skip, id)
 		}
 	}
@@ -557,6 +557,7 @@ func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string
 func (e *Engine) fanOut(op *writeOp) error {
 	now := e.cfg.Clock.Now()
 	op.version = e.version
+	op.overflow = nil
 	for i, p := range op.pubs {
 		ev := p.Event
 		p.Deliveries, op.handoffs[i] = nil, nil
@@ -587,6 +588,12 @@ func (e *Engine) fanOut(op *writeOp) error {
 			case q.reserve():
 				d.Owner = e.cfg.Node
 				op.handoffs[i] = append(op.handoffs[i], handoff{q: q, d: d})
+			default:
+				// No room in memory: it waits in the store, to be
+				// claimed when the queue has drained (see commit).
+				if n := len(op.overflow); n == 0 || op.overflow[n-1] != q {
+					op.overflow = append(op.overflow, q)
+				}
 			}
 			p.Deliveries = append(p.Deliveries, d)
 		}

@@ -415,3 +415,40 @@ func TestOrderedByKey(t *testing.T) {
 		t.Fatalf("arrival order %v: key A %v, key B %v; want a1 a1 a2 a3, b1 b2, and n1 before a1's retry", got, keyA, keyB)
 	}
 }
+
+// TestOverflowClaimedWithoutPolling: deliveries that find their endpoint's
+// queue full wait in the store and are claimed as the queue drains, more
+// than one claim's worth of them, not at the next poll (an hour away
+// here): every one arrives.
+func TestOverflowClaimedWithoutPolling(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, 200, nil, func(c *delivery.Config) { c.QueueSize, c.MaxInFlight, c.PollInterval = 64, 8, time.Hour })
+	time.Sleep(50 * time.Millisecond) // past the poller's first look
+	const batches, size = 3, 1000     // more than a claim takes at once (1000)
+	arrived := make(chan int)
+	go func() {
+		n := 0
+		for n < batches*size {
+			select {
+			case <-b.hits:
+				n++
+			case <-time.After(3 * time.Second):
+				arrived <- n // nothing more is coming
+				return
+			}
+		}
+		arrived <- n
+	}()
+	for i := range batches {
+		var evs []*hookd.Event
+		for k := range size {
+			evs = append(evs, &hookd.Event{ID: fmt.Sprintf("o-%d-%d", i, k), TenantID: "t", Type: "a.b", Payload: []byte(`{}`), CreatedAt: b.clock.Now()})
+		}
+		if _, err := b.engine.Publish(context.Background(), evs, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := <-arrived; n != batches*size {
+		t.Fatalf("%d of %d deliveries arrived; the rest wait in the store unclaimed", n, batches*size)
+	}
+}

@@ -26,7 +26,7 @@ type queue struct {
 	reserved   int
 	workers    int
 	closed     bool
-	overflowed bool // a delivery was left in the store for lack of room
+	overflowed bool // deliveries were committed to the store for lack of room here
 	// Health: when the current run of failures began (nil: healthy).
 	failingSince *time.Time
 	// Rate limit: the next request slot, and how many of the slots
@@ -50,11 +50,25 @@ func (q *queue) reserve() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed || q.queued()+q.reserved >= q.e.cfg.QueueSize || q.e.held.Load()+int64(q.reserved) >= int64(q.e.cfg.MaxHeld) {
-		q.overflowed = true
 		return false
 	}
 	q.reserved++
 	return true
+}
+
+// overflowStored notes that deliveries which found no room here are now
+// committed to the store; it reports whether there is room for them
+// already (the caller then has them claimed at once). Otherwise next asks
+// for the claim once the queue has drained to half.
+func (q *queue) overflowStored() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.queued()+q.reserved < q.e.cfg.QueueSize/2 {
+		q.overflowed = false
+		return true
+	}
+	q.overflowed = true
+	return false
 }
 
 func (q *queue) unreserve() {
@@ -63,10 +77,17 @@ func (q *queue) unreserve() {
 	q.mu.Unlock()
 }
 
-func (q *queue) full() bool {
+// fullStillOverflowing reports whether the queue is full, so a claim must
+// pass it by; it then counts as overflowed: what the claim leaves in the
+// store for it is claimed once the queue has drained (see next).
+func (q *queue) fullStillOverflowing() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.queued()+q.reserved >= q.e.cfg.QueueSize
+	if q.queued()+q.reserved >= q.e.cfg.QueueSize {
+		q.overflowed = true
+		return true
+	}
+	return false
 }
 
 func (q *queue) idle() bool {

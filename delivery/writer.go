@@ -19,6 +19,8 @@ type writeOp struct {
 	only    string // publishes: the one endpoint they go to (a test)
 	version int64  // publishes: the endpoints version their deliveries come from
 	kick    bool   // claim after the commit: it lets an ordered delivery go
+
+	overflow []*queue // publishes: queues that had no room for a delivery, which waits in the store
 }
 
 func (op *writeOp) rows() int {
@@ -107,7 +109,17 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 		// an endpoint that was just disabled.
 		e.announce()
 	}
-	if ordered(ops) {
+	kick := ordered(ops)
+	for _, o := range ops {
+		for _, q := range o.overflow {
+			// Only now, with the deliveries committed, may a claim
+			// find them: a claim asked for before would miss them.
+			if q.overflowStored() {
+				kick = true
+			}
+		}
+	}
+	if kick {
 		e.Kick()
 	}
 	e.stats.Commits.Add(1)
