@@ -36,6 +36,9 @@ type Config struct {
 
 	// clock replaces the system clock in tests that need exact times.
 	clock hookd.Clock
+	// readHeaderTimeout and readTimeout replace the server's 10 s and
+	// 30 s in tests of slow clients.
+	readHeaderTimeout, readTimeout time.Duration
 }
 
 // env returns the environment variable or the default.

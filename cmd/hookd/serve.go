@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -130,8 +131,8 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		Handler: api.Handler(),
 		// A slow client must not hold a connection: headers within
 		// 10 s, the whole request within 30 s.
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadHeaderTimeout: cmp.Or(c.readHeaderTimeout, 10*time.Second),
+		ReadTimeout:       cmp.Or(c.readTimeout, 30*time.Second),
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
