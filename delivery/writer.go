@@ -123,7 +123,7 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 		e.Kick()
 	}
 	e.stats.Commits.Add(1)
-	e.stats.CommittedRows.Add(int64(len(b.Publishes) + len(results)))
+	e.stats.CommittedRows.Add(int64(len(b.Publishes) + len(b.Results)))
 	for _, o := range ops {
 		if len(o.pubs) > 0 {
 			e.handOver(o)
