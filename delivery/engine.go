@@ -557,7 +557,7 @@ func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string
 func (e *Engine) fanOut(op *writeOp) error {
 	now := e.cfg.Clock.Now()
 	op.version = e.version
-	op.overflow = nil
+	op.overflow, op.kick = nil, false
 	for i, p := range op.pubs {
 		ev := p.Event
 		p.Deliveries, op.handoffs[i] = nil, nil
@@ -585,6 +585,7 @@ func (e *Engine) fanOut(op *writeOp) error {
 			case d.OrderingKey != "":
 				// Left in the store, and claimed when no earlier
 				// delivery of its key is pending.
+				op.kick = true
 			case q.reserve():
 				d.Owner = e.cfg.Node
 				op.handoffs[i] = append(op.handoffs[i], handoff{q: q, d: d})

@@ -18,7 +18,7 @@ type writeOp struct {
 
 	only    string // publishes: the one endpoint they go to (a test)
 	version int64  // publishes: the endpoints version their deliveries come from
-	kick    bool   // claim after the commit: it lets an ordered delivery go
+	kick    bool   // claim after the commit: it adds or finishes an ordered delivery
 
 	overflow []*queue // publishes: queues that had no room for a delivery, which waits in the store
 }
@@ -109,8 +109,9 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 		// an endpoint that was just disabled.
 		e.announce()
 	}
-	kick := ordered(ops)
+	kick := false
 	for _, o := range ops {
+		kick = kick || o.kick
 		for _, q := range o.overflow {
 			// Only now, with the deliveries committed, may a claim
 			// find them: a claim asked for before would miss them.
@@ -185,24 +186,6 @@ func leftInStore(b *hookd.Batch) bool {
 	for _, r := range b.Results {
 		if r.Attempt == nil && r.Owner == "" {
 			return true
-		}
-	}
-	return false
-}
-
-// ordered reports whether a batch lets ordered deliveries go: it adds some
-// to the store, or finishes one so the next of its key may be claimed.
-func ordered(ops []*writeOp) bool {
-	for _, o := range ops {
-		if o.kick {
-			return true
-		}
-		for _, p := range o.pubs {
-			for _, d := range p.Deliveries {
-				if d.OrderingKey != "" && d.Owner == "" {
-					return true
-				}
-			}
 		}
 	}
 	return false

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/hookd/hookd"
@@ -27,8 +26,8 @@ func (s *Server) newEvent(r *http.Request, typ string, payload json.RawMessage, 
 	if len(typ) > 128 || !typePattern.MatchString(typ) || typ[len(typ)-1] == '*' {
 		return nil, hookd.Errorf(hookd.EINVALID, "type %q is not a valid event type name", typ)
 	}
-	if strings.HasPrefix(typ, hookd.OperationalPrefix) {
-		return nil, hookd.Errorf(hookd.EINVALID, "type %q: the prefix %q is reserved for hookd's operational events", typ, hookd.OperationalPrefix)
+	if err := notOperational("type", typ); err != nil {
+		return nil, err
 	}
 	if len(payload) == 0 || payload[0] != '{' {
 		return nil, hookd.Errorf(hookd.EINVALID, "payload is required and must be a JSON object")

@@ -276,6 +276,15 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
+// notOperational refuses a type name with the prefix reserved for hookd's
+// own events: no publisher or custom type may pose as one.
+func notOperational(field, name string) error {
+	if strings.HasPrefix(name, hookd.OperationalPrefix) {
+		return hookd.Errorf(hookd.EINVALID, "%s %q: the prefix %q is reserved for hookd's operational events", field, name, hookd.OperationalPrefix)
+	}
+	return nil
+}
+
 // resolve finds an event type in the catalog. A name it does not know may
 // be a custom type registered through another node since this one loaded
 // its catalog: the custom types are then read again from the store (at

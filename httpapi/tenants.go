@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/hookd/hookd"
@@ -188,8 +187,8 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if strings.HasPrefix(in.Name, hookd.OperationalPrefix) {
-		return hookd.Errorf(hookd.EINVALID, "name %q: the prefix %q is reserved for hookd's operational events", in.Name, hookd.OperationalPrefix)
+	if err := notOperational("name", in.Name); err != nil {
+		return err
 	}
 	if len(in.Schema) == 0 {
 		in.Schema = json.RawMessage(`{"type":"object"}`)

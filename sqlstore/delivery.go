@@ -66,6 +66,13 @@ func rowsSQL(n int, types ...string) string {
 
 // The batch statements, for n rows each.
 
+// eventArgs appends an event's values in the column order of the events
+// inserts.
+func eventArgs(args []any, ev *hookd.Event) []any {
+	return append(args, ev.TenantID, ev.ID, ev.Type, []byte(ev.Payload),
+		nullStr(ev.OrderingKey), nullStr(ev.IdempotencyKey), ms(ev.CreatedAt))
+}
+
 // insertEventSQL inserts one event, or nothing if its id or key was used.
 var insertEventSQL = `INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at)
 	VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
@@ -83,15 +90,15 @@ func insertEventsSQL(n int, version bool) string {
 	return q
 }
 
-// insertDeliverySQL inserts one new delivery.
-var insertDeliverySQL = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type,
-	next_attempt_at, owner, created_at, updated_at, ordering_key, state, attempts, first_sent_at, last_status, last_error)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, 0, '')`
-
+// insertDeliveriesSQL inserts n new deliveries; one is a plain INSERT, as
+// cheap as a statement gets (SQLite sends rows one at a time, prepared).
 func insertDeliveriesSQL(n int) string {
-	return `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type,
-		next_attempt_at, owner, created_at, updated_at, ordering_key, state, attempts, first_sent_at, last_status, last_error)
-		SELECT v.*, 'pending', 0, NULL, 0, '' FROM (VALUES ` + rowsSQL(n, "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
+	cols := `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type,
+		next_attempt_at, owner, created_at, updated_at, ordering_key, state, attempts, first_sent_at, last_status, last_error)`
+	if n == 1 {
+		return cols + ` VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, 0, '')`
+	}
+	return cols + ` SELECT v.*, 'pending', 0, NULL, 0, '' FROM (VALUES ` + rowsSQL(n, "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
 		"BIGINT", "TEXT", "BIGINT", "BIGINT", "TEXT") + `) AS v`
 }
 
@@ -100,17 +107,20 @@ func insertAttemptsSQL(n int) string {
 		VALUES ` + rowsSQL(n, "", "", "", "", "", "", "", "")
 }
 
-// updateDeliverySQL records one delivery's last result.
-var updateDeliverySQL = `UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, owner = ?,
-	first_sent_at = COALESCE(first_sent_at, ?), last_status = ?, last_error = ?, updated_at = ?
-	WHERE id = ? AND state = 'pending'`
-
+// updateDeliveriesSQL records the last result of n deliveries, each row
+// (state, attempts, next_attempt_at, owner, first_sent_at, last_status,
+// last_error, updated_at, id); one is a plain UPDATE by id.
 func updateDeliveriesSQL(n int) string {
-	return `UPDATE deliveries SET state = v.column2, attempts = v.column3,
-		next_attempt_at = v.column4, owner = v.column5, first_sent_at = COALESCE(deliveries.first_sent_at, v.column6),
-		last_status = v.column7, last_error = v.column8, updated_at = v.column9
-		FROM (VALUES ` + rowsSQL(n, "TEXT", "TEXT", "INTEGER", "BIGINT", "TEXT", "BIGINT", "INTEGER", "TEXT", "BIGINT") + `) AS v
-		WHERE deliveries.id = v.column1 AND deliveries.state = 'pending'`
+	if n == 1 {
+		return `UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, owner = ?,
+			first_sent_at = COALESCE(first_sent_at, ?), last_status = ?, last_error = ?, updated_at = ?
+			WHERE id = ? AND state = 'pending'`
+	}
+	return `UPDATE deliveries SET state = v.column1, attempts = v.column2,
+		next_attempt_at = v.column3, owner = v.column4, first_sent_at = COALESCE(deliveries.first_sent_at, v.column5),
+		last_status = v.column6, last_error = v.column7, updated_at = v.column8
+		FROM (VALUES ` + rowsSQL(n, "TEXT", "INTEGER", "BIGINT", "TEXT", "BIGINT", "INTEGER", "TEXT", "BIGINT", "TEXT") + `) AS v
+		WHERE deliveries.id = v.column9 AND deliveries.state = 'pending'`
 }
 
 // applyPublishes stores the events and their deliveries with multi-row
@@ -133,8 +143,7 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 		// a returned row.
 		for _, p := range fresh {
 			ev := p.Event
-			n, err := s.execCount(ctx, tx, insertEventSQL, ev.TenantID, ev.ID, ev.Type, []byte(ev.Payload),
-				nullStr(ev.OrderingKey), nullStr(ev.IdempotencyKey), ms(ev.CreatedAt))
+			n, err := s.execCount(ctx, tx, insertEventSQL, eventArgs(nil, ev)...)
 			if err != nil {
 				return unavailable(err)
 			}
@@ -145,9 +154,7 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 			part := fresh[start:min(start+chunk, len(fresh))]
 			args := make([]any, 0, 7*len(part))
 			for _, p := range part {
-				ev := p.Event
-				args = append(args, ev.TenantID, ev.ID, ev.Type, []byte(ev.Payload),
-					nullStr(ev.OrderingKey), nullStr(ev.IdempotencyKey), ms(ev.CreatedAt))
+				args = eventArgs(args, p.Event)
 			}
 			rows, err := s.query(ctx, tx, insertEventsSQL(len(part), b.CheckVersion), args...)
 			if err != nil {
@@ -191,11 +198,7 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 			args = append(args, d.ID, d.TenantID, d.EventID, d.EndpointID, d.EventType,
 				ms(*d.NextAttemptAt), nullStr(d.Owner), ms(d.CreatedAt), ms(d.UpdatedAt), nullStr(d.OrderingKey))
 		}
-		q := insertDeliveriesSQL(len(part))
-		if chunk == 1 {
-			q = insertDeliverySQL
-		}
-		if err := s.exec(ctx, tx, q, args...); err != nil {
+		if err := s.exec(ctx, tx, insertDeliveriesSQL(len(part)), args...); err != nil {
 			return unavailable(err)
 		}
 	}
@@ -354,18 +357,9 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 			if next.IsZero() {
 				next = time.UnixMilli(0)
 			}
-			if chunk == 1 {
-				// One row per statement (SQLite): a plain UPDATE by id.
-				args = append(args, r.State, a.N, ms(next), nullStr(r.Owner), nullMS(&r.FirstSentAt), a.Status, errText, ms(at), id)
-				continue
-			}
-			args = append(args, id, r.State, a.N, ms(next), nullStr(r.Owner), nullMS(&r.FirstSentAt), a.Status, errText, ms(at))
+			args = append(args, r.State, a.N, ms(next), nullStr(r.Owner), nullMS(&r.FirstSentAt), a.Status, errText, ms(at), id)
 		}
-		q := updateDeliveriesSQL(rows)
-		if chunk == 1 {
-			q = updateDeliverySQL
-		}
-		if err := s.exec(ctx, tx, q, args...); err != nil {
+		if err := s.exec(ctx, tx, updateDeliveriesSQL(rows), args...); err != nil {
 			return unavailable(err)
 		}
 	}
