@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -357,31 +358,41 @@ func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) error {
 }
 
 // example picks the type and payload of an endpoint test: the type asked
-// for, or the first catalog type the endpoint subscribes to.
+// for, or the first catalog type the endpoint subscribes to. The catalog's
+// example is compacted here, so that the test webhook carries what a
+// publish of the example (hookd trigger) carries, not the catalog file's
+// indentation.
 func (s *Server) example(ctx context.Context, e *hookd.Endpoint, typ string) (string, json.RawMessage, error) {
-	generic := json.RawMessage(`{"message":"hookd test event"}`)
-	if s.Catalog == nil {
-		if typ == "" {
-			typ = "hookd.test"
-		}
-		return typ, generic, nil
-	}
-	if typ != "" {
-		t, err := s.resolve(ctx, typ, providerOf(e.Profile))
-		if err != nil {
+	var t *hookd.EventType
+	switch {
+	case s.Catalog == nil:
+	case typ != "":
+		var err error
+		if t, err = s.resolve(ctx, typ, providerOf(e.Profile)); err != nil {
 			return "", nil, err
 		}
-		if len(t.Example) == 0 {
-			return t.Name, generic, nil
-		}
-		return t.Name, t.Example, nil
-	}
-	for _, t := range s.Catalog.Types() {
-		if len(t.Example) > 0 && (providerOf(e.Profile) == "" || t.Provider == providerOf(e.Profile)) && (e.Wants(hookd.WireType(t.Name)) || e.Wants(t.Name)) {
-			return t.Name, t.Example, nil
+	default:
+		for _, c := range s.Catalog.Types() {
+			if len(c.Example) > 0 && (providerOf(e.Profile) == "" || c.Provider == providerOf(e.Profile)) && (e.Wants(hookd.WireType(c.Name)) || e.Wants(c.Name)) {
+				t = c
+				break
+			}
 		}
 	}
-	return "hookd.test", generic, nil
+	if t != nil {
+		typ = t.Name
+	}
+	if typ == "" {
+		typ = "hookd.test"
+	}
+	if t == nil || len(t.Example) == 0 {
+		return typ, json.RawMessage(`{"message":"hookd test event"}`), nil
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, t.Example); err != nil {
+		return "", nil, err // the catalog checked its examples: a fault of ours, not the client's
+	}
+	return typ, b.Bytes(), nil
 }
 
 // providerOf is the catalog provider whose types a profile carries.

@@ -11,8 +11,9 @@ import (
 )
 
 // Lean is Lean Technologies' format: body
-// {"type","message","payload","timestamp","event_id"} and the header
-// lean-signature: sha512=<lowercase hex HMAC-SHA512(secret, body)>.
+// {"payload","type","message","timestamp","event_id"}, in this order (the
+// order of most of the seed's examples and of Lean's Events API), and the
+// header lean-signature: sha512=<lowercase hex HMAC-SHA512(secret, body)>.
 //
 // Lean's header holds a single signature, so during a secret rotation the
 // header is repeated, one value per secret, current first: a receiver that
@@ -42,12 +43,12 @@ func (p Lean) Body(ev *hookd.Event) ([]byte, error) {
 		msg = "A " + typ + " event occurred."
 	}
 	b := make([]byte, 0, len(ev.Payload)+len(typ)+len(msg)+len(ev.ID)+96)
-	b = append(b, `{"type":`...)
+	b = append(b, `{"payload":`...)
+	b = append(b, ev.Payload...)
+	b = append(b, `,"type":`...)
 	b = appendJSONString(b, typ)
 	b = append(b, `,"message":`...)
 	b = appendJSONString(b, msg)
-	b = append(b, `,"payload":`...)
-	b = append(b, ev.Payload...)
 	b = append(b, `,"timestamp":"`...)
 	b = ev.CreatedAt.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
 	b = append(b, `","event_id":`...)

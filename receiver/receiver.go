@@ -48,7 +48,7 @@ type Profile string
 // whose payloads [Webhook.DecodeAs] knows.
 const (
 	Standard  Profile = "standard"  // Standard Webhooks v1: {"type","timestamp","data"}
-	Lean      Profile = "lean"      // Lean Technologies: {"type","message","payload","timestamp","event_id"}
+	Lean      Profile = "lean"      // Lean Technologies: {"payload","type","message","timestamp","event_id"}
 	Weavr     Profile = "weavr"     // Weavr: {"type","payload"}
 	LinkMoney Profile = "linkmoney" // Link Money: {"id","creationTime","eventType","metadata"}
 )

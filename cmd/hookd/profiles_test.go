@@ -82,8 +82,8 @@ func TestProfilesGolden(t *testing.T) {
 			var want string
 			switch prof {
 			case "lean":
-				want = `{"type":"` + w + `","message":"` + ct.Message + `","payload":` + p +
-					`,"timestamp":"2026-03-04T05:06:07.891234Z","event_id":"` + id + `"}`
+				want = `{"payload":` + p + `,"type":"` + w + `","message":"` + ct.Message +
+					`","timestamp":"2026-03-04T05:06:07.891234Z","event_id":"` + id + `"}`
 				mac := hmac.New(sha512.New, []byte(secrets[prof]))
 				mac.Write(got.body)
 				if sig := got.header.Get("lean-signature"); sig != "sha512="+hex.EncodeToString(mac.Sum(nil)) {
