@@ -36,9 +36,11 @@ func (s *Server) checkEndpoint(r *http.Request, e *hookd.Endpoint) error {
 	if e.URL == "" {
 		return hookd.Errorf(hookd.EINVALID, "url is required")
 	}
-	if err := s.Guard.CheckURL(r.Context(), e.URL); err != nil {
+	u, err := s.Guard.CheckURL(r.Context(), e.URL)
+	if err != nil {
 		return hookd.Errorf(hookd.EINVALID, "url: %v", err)
 	}
+	e.URL = u // an address spelled oddly is stored as the address checked
 	if _, err := s.Profiles.Get(e.Profile); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/seal"
 	"github.com/hookd/hookd/sqlite"
 )
@@ -36,6 +37,9 @@ type Config struct {
 
 	// clock replaces the system clock in tests that need exact times.
 	clock hookd.Clock
+	// resolver replaces the system resolver of the save-time URL check in
+	// tests, so that no test sends a name to the system's DNS.
+	resolver egress.Resolver
 	// readHeaderTimeout and readTimeout replace the server's 10 s and
 	// 30 s in tests of slow clients.
 	readHeaderTimeout, readTimeout time.Duration

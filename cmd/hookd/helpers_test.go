@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -29,7 +31,8 @@ func startApp(t *testing.T, mod func(*Config)) *testApp {
 	dir := t.TempDir()
 	c := &Config{DB: "sqlite:" + filepath.Join(dir, "hookd.db"), Addr: "127.0.0.1:0", EgressAllow: "127.0.0.0/8,::1/128",
 		AdminToken: testAdmin, MaxBody: 256 << 10, MaxBatch: 1000, AllowUnknownTypes: true, Retention: 30 * 24 * time.Hour,
-		DisableAfter: 5 * 24 * time.Hour, DrainTimeout: 5 * time.Second, PollInterval: 50 * time.Millisecond, LogLevel: "warn"}
+		DisableAfter: 5 * 24 * time.Hour, DrainTimeout: 5 * time.Second, PollInterval: 50 * time.Millisecond, LogLevel: "warn",
+		resolver: noDNS{t}}
 	if mod != nil {
 		mod(c)
 	}
@@ -44,6 +47,15 @@ func startApp(t *testing.T, mod func(*Config)) *testApp {
 	ta := &testApp{app: a, url: "http://" + a.ln.Addr().String(), dir: dir}
 	t.Cleanup(func() { a.stop() })
 	return ta
+}
+
+// noDNS is the resolver of every test app: a test never sends a name to the
+// system's DNS (URLs use IP literals or localhost, which is not resolved).
+type noDNS struct{ t *testing.T }
+
+func (r noDNS) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	r.t.Errorf("the test resolved %q: use an IP literal, localhost or an injected resolver", host)
+	return nil, errors.New("no DNS in tests")
 }
 
 // call makes an API request and decodes the answer into out (if not nil);

@@ -85,6 +85,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	guard.Resolver = c.resolver
 	st, err := c.openStore(ctx)
 	if err != nil {
 		return nil, err
