@@ -88,7 +88,14 @@ type Page struct {
 
 // EventFilter selects events.
 type EventFilter struct {
+	// Type, when set, selects the events of exactly this type name.
 	Type string
+	// Types and Prefixes, when either is set, select the events whose
+	// type is one of Types or begins with one of Prefixes.
+	Types    []string
+	Prefixes []string
+	// NotPrefix, when set, leaves out the events whose type begins with it.
+	NotPrefix string
 	Page
 }
 

@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"reflect"
 
 	"github.com/google/uuid"
 	"github.com/hookd/hookd"
@@ -110,8 +113,66 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := reused(pubs[0], in.ID != ""); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusAccepted, publishOut(pubs[0]))
 	return nil
+}
+
+// reused refuses a publish that the store answered with an earlier event
+// (same idempotency key or id) when the two requests differ: a key or an id
+// names one request, and a different request under it is the client's
+// mistake, not a retry (as Stripe answers). The same request again is a
+// duplicate and gets the first result. idGiven says the request named its
+// id; a generated one is not part of the request.
+func reused(p *hookd.Publish, idGiven bool) error {
+	ex, ev := p.Existing, p.Event
+	if ex == nil {
+		return nil
+	}
+	var fields []string
+	if idGiven && ex.ID != ev.ID {
+		fields = append(fields, "id")
+	}
+	if ex.Type != ev.Type {
+		fields = append(fields, "type")
+	}
+	if !samePayload(ex.Payload, ev.Payload) {
+		fields = append(fields, "payload")
+	}
+	if ex.OrderingKey != ev.OrderingKey {
+		fields = append(fields, "ordering_key")
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("event id %q", ev.ID)
+	if ev.IdempotencyKey != "" && ex.IdempotencyKey == ev.IdempotencyKey {
+		what = fmt.Sprintf("Idempotency-Key %q", ev.IdempotencyKey)
+	}
+	e := hookd.Errorf(hookd.ECONFLICT, "%s was used for a different request (event %q): a repeated key or id must repeat the same type, payload, ordering_key and id", what, ex.ID)
+	for _, f := range fields {
+		e.Details = append(e.Details, hookd.Detail{Path: f, Rule: "same_as_first_request", Message: f + " differs from the first request"})
+	}
+	return e
+}
+
+// samePayload reports whether two payloads are the same JSON: the same
+// bytes, or the same value (whitespace and key order aside; numbers
+// compared as written).
+func samePayload(a, b json.RawMessage) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var va, vb any
+	da, db := json.NewDecoder(bytes.NewReader(a)), json.NewDecoder(bytes.NewReader(b))
+	da.UseNumber()
+	db.UseNumber()
+	if da.Decode(&va) != nil || db.Decode(&vb) != nil {
+		return false
+	}
+	return reflect.DeepEqual(va, vb)
 }
 
 // tenantReady checks the tenant of an admin request exists; a tenant token
@@ -150,7 +211,9 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 	out := make([]batchResult, len(in.Events))
 	var events []*hookd.Event
 	var index []int
+	idGiven := make([]bool, len(in.Events))
 	for i, e := range in.Events {
+		idGiven[i] = e.ID != ""
 		ev, err := s.newEvent(r, e.Type, e.Payload, e.ID, e.OrderingKey, e.IdempotencyKey)
 		if err != nil {
 			out[i].Error = errorBody(err)
@@ -168,6 +231,10 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for k, p := range pubs {
+			if err := reused(p, idGiven[index[k]]); err != nil {
+				out[index[k]].Error = errorBody(err)
+				continue
+			}
 			res := publishOut(p)
 			out[index[k]].publishResult = &res
 		}
@@ -192,7 +259,12 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err := s.tenantReady(r); err != nil {
 		return err
 	}
-	evs, err := s.Store.Events(r.Context(), r.PathValue("tenant"), hookd.EventFilter{Type: r.URL.Query().Get("type"), Page: p})
+	f, err := s.typeFilter(r.URL.Query().Get("type"))
+	if err != nil {
+		return err
+	}
+	f.Page = p
+	evs, err := s.Store.Events(r.Context(), r.PathValue("tenant"), f)
 	if err != nil {
 		return err
 	}

@@ -422,6 +422,25 @@ func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter
 		q += ` AND type = ?`
 		args = append(args, f.Type)
 	}
+	// Prefixes are compared with substr, not LIKE or a range: LIKE's case
+	// rules and a range's collation differ between the dialects. The
+	// scan is the (tenant_id, seq) index's either way.
+	var alts []string
+	for _, t := range f.Types {
+		alts = append(alts, `type = ?`)
+		args = append(args, t)
+	}
+	for _, p := range f.Prefixes {
+		alts = append(alts, `substr(type, 1, `+strconv.Itoa(len(p))+`) = ?`)
+		args = append(args, p)
+	}
+	if len(alts) > 0 {
+		q += ` AND (` + strings.Join(alts, ` OR `) + `)`
+	}
+	if f.NotPrefix != "" {
+		q += ` AND substr(type, 1, ` + strconv.Itoa(len(f.NotPrefix)) + `) <> ?`
+		args = append(args, f.NotPrefix)
+	}
 	if f.After != "" {
 		var seq int64
 		err := s.r.QueryRowContext(ctx, s.q(`SELECT seq FROM events WHERE tenant_id = ? AND id = ?`), tenantID, f.After).Scan(&seq)

@@ -242,6 +242,36 @@ func testEventsList(f *fixture) {
 	f.wantCode(err, hookd.EINVALID, "Events after another tenant's event")
 }
 
+// testEventsByTypes: several exact names and prefixes select their union;
+// NotPrefix leaves a prefix out; paging and cursors work with them.
+func testEventsByTypes(f *fixture) {
+	f.tenant("ten_a")
+	f.tenant("ten_b")
+	var batch hookd.Batch
+	var e []string
+	for i, typ := range []string{"payment.created", "lean:payment.created", "linkmoney:payment.created",
+		"payment.failed", "payments.x", "hookd.endpoint.disabled", "paymentXcreated"} {
+		ev := f.event("ten_a", typ, t0.Add(time.Duration(i)*time.Second))
+		e = append(e, ev.ID)
+		batch.Publishes = append(batch.Publishes, &hookd.Publish{Event: ev})
+	}
+	f.apply(&batch)
+	f.send("ten_b", t0, "")
+	list := func(fl hookd.EventFilter) []string {
+		f.Helper()
+		evs, err := f.s.Events(f.ctx, "ten_a", fl)
+		f.ok(err, "Events")
+		return eventIDs(evs)
+	}
+	f.wantIDs("Types", list(hookd.EventFilter{Types: []string{"payment.created", "linkmoney:payment.created", "lean:payment.created"}}),
+		e[2], e[1], e[0])
+	f.wantIDs("Prefixes", list(hookd.EventFilter{Prefixes: []string{"payment.", "lean:payment."}}), e[3], e[1], e[0])
+	f.wantIDs("Types and Prefixes", list(hookd.EventFilter{Types: []string{"paymentXcreated"}, Prefixes: []string{"payments."}}), e[6], e[4])
+	f.wantIDs("NotPrefix", list(hookd.EventFilter{NotPrefix: "hookd."}), e[6], e[4], e[3], e[2], e[1], e[0])
+	f.wantIDs("Prefixes paged", list(hookd.EventFilter{Prefixes: []string{"payment.", "lean:payment."}, Page: hookd.Page{After: e[3], Limit: 1}}), e[1])
+	f.wantIDs("no match", list(hookd.EventFilter{Types: []string{"payment"}, Prefixes: []string{"pay."}}))
+}
+
 func testDeliveriesList(f *fixture) {
 	f.tenant("ten_a")
 	f.tenant("ten_b")

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"HealthFailingSince", testHealthFailingSince},
 		{"HealthDisable", testHealthDisable},
 		{"EventsList", testEventsList},
+		{"EventsByTypes", testEventsByTypes},
 		{"DeliveriesList", testDeliveriesList},
 		{"Requeue", testRequeue},
 		{"Recover", testRecover},
