@@ -48,10 +48,43 @@ type Policy struct {
 	// Retryable says whether an answered status that is not a success is
 	// retried; nil retries every failure. No answer is always retried.
 	Retryable func(status int) bool
+	// RetryAfterMax bounds the wait an endpoint may ask for with
+	// Retry-After (0: DefaultRetryAfterMax).
+	RetryAfterMax time.Duration
 }
+
+// DefaultRetryAfterMax is the longest Retry-After honoured by default.
+const DefaultRetryAfterMax = time.Hour
 
 // Success reports whether an HTTP status counts as delivered: any 2xx.
 func Success(status int) bool { return status >= 200 && status < 300 }
+
+// Retry decides what follows a failed try: ok is false when the delivery
+// has failed for good, otherwise the next try is due d after now. tries is
+// the number of tries made so far, status the answer's status (0: no
+// answer came), retryAfter the wait the endpoint asked for with
+// Retry-After (0: none), first when the first try was made and rnd a
+// random number in [0,1) for jitter.
+//
+// Retry-After only lengthens a wait: the next try waits the larger of the
+// schedule's delay and Retry-After (bounded by RetryAfterMax). It neither
+// spends a try nor makes a final status retryable, so the tries of a
+// delivery always span at least the whole schedule, and a status the
+// profile's rule makes final (Weavr: 429) stays final.
+func (p *Policy) Retry(tries, status int, retryAfter time.Duration, first, now time.Time, rnd float64) (d time.Duration, ok bool) {
+	if status != 0 && p.Retryable != nil && !p.Retryable(status) {
+		return 0, false
+	}
+	d, ok = p.NextDelay(tries, first, now, rnd)
+	if !ok {
+		return 0, false
+	}
+	limit := p.RetryAfterMax
+	if limit <= 0 {
+		limit = DefaultRetryAfterMax
+	}
+	return max(d, min(retryAfter, limit)), true
+}
 
 // NextDelay returns how long after now the next try of a delivery is due,
 // given the number of tries made so far, when the first was made and a

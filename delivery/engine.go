@@ -77,7 +77,7 @@ func (c *Config) defaults() {
 	setDefault(&c.RefreshInterval, time.Second)
 	setDefault(&c.DisableAfter, 5*24*time.Hour)
 	setDefault(&c.Retention, 30*24*time.Hour)
-	setDefault(&c.RetryAfterMax, time.Hour)
+	setDefault(&c.RetryAfterMax, hookd.DefaultRetryAfterMax)
 	setDefault(&c.HeartbeatTTL, 30*time.Second)
 	setDefault(&c.ResponseDrain, 64<<10)
 }

@@ -44,8 +44,9 @@ type bundle struct {
 	hits   chan time.Time // the fake time of each request
 	ids    chan string    // the webhook-id of each request
 
-	mu     sync.Mutex
-	answer func(*http.Request) int // when set, the status of each request
+	mu         sync.Mutex
+	answer     func(*http.Request) int // when set, the status of each request
+	retryAfter string                  // when set, the Retry-After of each answer
 }
 
 // openStore opens a store on a fresh SQLite file, closed when the test
@@ -82,6 +83,9 @@ func setupWith(t *testing.T, status int, ep func(*hookd.Endpoint), cfg func(*del
 		b.mu.Lock()
 		if b.answer != nil {
 			code = b.answer(r)
+		}
+		if b.retryAfter != "" {
+			w.Header().Set("Retry-After", b.retryAfter)
 		}
 		b.mu.Unlock()
 		b.hits <- clock.Now()

@@ -24,7 +24,8 @@ type queue struct {
 	jobs       []*job
 	head       int
 	reserved   int
-	workers    int
+	workers    int // running workers, busy or about to look for a job
+	busy       int // workers making an attempt
 	closed     bool
 	overflowed bool // deliveries were committed to the store for lack of room here
 	// Health: when the current run of failures began (nil: healthy).
@@ -116,21 +117,29 @@ func (q *queue) add(j *job) {
 	if q.closed {
 		return
 	}
-	for q.workers < q.e.cfg.MaxInFlight && q.workers < q.queued() {
+	// A worker busy with an attempt takes no job until it ends: count
+	// only the others against the jobs waiting, so a job starts at once
+	// while the endpoint has a free slot (no head-of-line wait).
+	for q.workers < q.e.cfg.MaxInFlight && q.workers-q.busy < q.queued() {
 		q.workers++
 		q.e.sending.Add(1)
 		go q.work()
 	}
 }
 
-// next pops the next job, or returns nil when the worker should exit.
-func (q *queue) next() (*job, *hookd.Endpoint) {
+// next pops the next job, or returns nil when the worker should exit;
+// done says the worker has just finished an attempt.
+func (q *queue) next(done bool) (*job, *hookd.Endpoint) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if done {
+		q.busy--
+	}
 	if q.closed || q.queued() == 0 {
 		q.workers--
 		return nil, nil
 	}
+	q.busy++
 	j := q.jobs[q.head]
 	q.jobs[q.head] = nil
 	q.head++
@@ -150,8 +159,8 @@ func (q *queue) next() (*job, *hookd.Endpoint) {
 
 func (q *queue) work() {
 	defer q.e.sending.Done()
-	for {
-		j, ep := q.next()
+	for done := false; ; done = true {
+		j, ep := q.next(done)
 		if j == nil {
 			return
 		}

@@ -23,8 +23,9 @@ import (
 const UserAgent = "hookd/1"
 
 // policy returns the endpoint's delivery policy: the profile's, with the
-// endpoint's own timeout and retry schedule where it sets them.
-func policy(p hookd.Profile, ep *hookd.Endpoint) hookd.Policy {
+// endpoint's own timeout and retry schedule where it sets them, and the
+// engine's bound on Retry-After.
+func policy(p hookd.Profile, ep *hookd.Endpoint, cfg *Config) hookd.Policy {
 	pol := p.Policy()
 	if ep.TimeoutMS > 0 {
 		pol.Timeout = time.Duration(ep.TimeoutMS) * time.Millisecond
@@ -36,6 +37,7 @@ func policy(p hookd.Profile, ep *hookd.Endpoint) hookd.Policy {
 		}
 		pol.FromFirst = false
 	}
+	pol.RetryAfterMax = cfg.RetryAfterMax
 	return pol
 }
 
@@ -56,7 +58,7 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 		e.log.Error("endpoint has an unknown profile", "endpoint", ep.ID, "err", err)
 		return
 	}
-	pol := policy(prof, ep)
+	pol := policy(prof, ep, &e.cfg)
 	wait, err := q.slot(ep, now)
 	if err != nil {
 		// No slot could be reserved (storage fault): hand it back
@@ -99,14 +101,8 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 		r.State = hookd.StateFailed
 		e.stats.Failed.Add(1)
 	default:
-		// Retry-After on 429/503 is honoured in every profile, even
-		// where the profile would not otherwise retry that status.
-		retry := err != nil || pol.Retryable == nil || pol.Retryable(status) || retryAfter > 0
-		delay, more := pol.NextDelay(n, first, end, e.cfg.Rand())
-		if retryAfter > 0 {
-			delay = min(retryAfter, e.cfg.RetryAfterMax)
-		}
-		if retry && more {
+		// status is 0 when no answer came: retried while tries are left.
+		if delay, more := pol.Retry(n, status, retryAfter, first, end, e.cfg.Rand()); more {
 			r.State = hookd.StatePending
 			r.NextAttemptAt = end.Add(delay)
 			e.stats.Retried.Add(1)

@@ -1,0 +1,104 @@
+package delivery_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/delivery"
+)
+
+// holdingReceiver answers no request until the test releases them: it
+// reports each arrival and how many requests it holds at most at once.
+type holdingReceiver struct {
+	*httptest.Server
+	arrived chan string // webhook-id of each request, as it arrives
+	release chan struct{}
+
+	mu      sync.Mutex
+	held    int
+	maxHeld int
+}
+
+func newHoldingReceiver(t *testing.T) *holdingReceiver {
+	h := &holdingReceiver{arrived: make(chan string, 1000), release: make(chan struct{}, 1000)}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.held++
+		h.maxHeld = max(h.maxHeld, h.held)
+		h.mu.Unlock()
+		h.arrived <- r.Header.Get("webhook-id")
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+		}
+		h.mu.Lock()
+		h.held--
+		h.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	// Answer whatever is still held before the server closes.
+	t.Cleanup(func() {
+		close(h.release)
+		h.Close()
+	})
+	return h
+}
+
+// wait returns the id of the next request to arrive, or fails after 10 s
+// (a bound that only catches a request that is not sent at all).
+func (h *holdingReceiver) wait(t *testing.T, what string) string {
+	t.Helper()
+	select {
+	case id := <-h.arrived:
+		return id
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: no request arrived while the others are held", what)
+		return ""
+	}
+}
+
+// TestNoHeadOfLineWait: with a receiver that holds every request, events
+// published one at a time are each sent while the earlier ones are still
+// held (a waiting delivery starts as soon as a slot is free, not when a
+// busy attempt ends): all of them are in flight at once. With 4 slots the
+// fifth waits, and is sent as soon as one answer frees a slot.
+func TestNoHeadOfLineWait(t *testing.T) {
+	t.Parallel()
+	h := newHoldingReceiver(t)
+	b := setupWith(t, 200, func(e *hookd.Endpoint) { e.URL = h.URL; e.TimeoutMS = 60_000 },
+		func(c *delivery.Config) { c.MaxInFlight = 4 })
+	// Answer the held requests before the engine stops (cleanups run
+	// last registered first).
+	t.Cleanup(func() {
+		for range 5 {
+			h.release <- struct{}{}
+		}
+	})
+	for i := range 4 {
+		id := fmt.Sprintf("e%d", i)
+		b.publish(t, id)
+		if got := h.wait(t, id); got != id {
+			t.Fatalf("request for %s arrived, want %s", got, id)
+		}
+	}
+	b.publish(t, "e4")
+	select {
+	case id := <-h.arrived:
+		t.Fatalf("%s sent with the endpoint's 4 slots busy", id)
+	case <-time.After(200 * time.Millisecond):
+	}
+	h.release <- struct{}{} // one answer: a slot is free
+	if got := h.wait(t, "e4"); got != "e4" {
+		t.Fatalf("request for %s arrived, want e4", got)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.maxHeld != 4 {
+		t.Fatalf("at most %d requests in flight at once, want the endpoint's 4", h.maxHeld)
+	}
+}
