@@ -74,7 +74,10 @@ func latencies(t *testing.T, a *testApp, tenant, tok string, healthy *recv, n in
 
 // TestFaultSuite: each misbehaving receiver is retried (or not) as its
 // profile says, its attempts carry the right error class, and a healthy
-// endpoint beside them keeps its latency.
+// endpoint beside them gets every event, each well within a bound no
+// faulty endpoint could hold it to. Latency figures belong to hookd bench:
+// on a shared machine a ratio of them is noise, so the test asserts
+// behaviour and only logs the p99.
 func TestFaultSuite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes a few seconds")
@@ -83,18 +86,6 @@ func TestFaultSuite(t *testing.T) {
 	tok := a.tenant(t, "f")
 	healthy := newReceiver(t, nil)
 	a.endpoint(t, "f", tok, map[string]any{"url": healthy.URL, "event_types": []string{"f.*"}})
-	// p99 of each of three rounds, and their median: one round's p99 on a
-	// shared machine is noise.
-	p99 := func(l []time.Duration) time.Duration { return l[len(l)*99/100] }
-	rounds := func() time.Duration {
-		var ps []time.Duration
-		for range 3 {
-			ps = append(ps, p99(latencies(t, a, "f", tok, healthy, 100)))
-		}
-		sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
-		return ps[1]
-	}
-	base := rounds()
 
 	type faulty struct {
 		rc *recv
@@ -107,13 +98,20 @@ func TestFaultSuite(t *testing.T) {
 			"timeout_ms": 500, "retry_schedule": []int{1}})
 		eps[name] = faulty{rc, ep}
 	}
-	with := rounds()
-	t.Logf("healthy endpoint p99 (median of 3 rounds): %v without faults, %v beside 5 faulty endpoints", base, with)
-	// Within 2x of the no-fault value; 10 ms of slack absorbs scheduler
-	// noise on a shared 2-core machine at millisecond baselines (head-of-
-	// line blocking would show as the 500 ms timeout of the faulty ones).
-	if with > 2*base+10*time.Millisecond {
-		t.Errorf("healthy p99 %v beside faults, %v without: more than 2x", with, base)
+	const n = 100
+	l := latencies(t, a, "f", tok, healthy, n)
+	t.Logf("healthy endpoint beside 5 faulty ones: %d events, p99 %v, max %v", len(l), l[len(l)*99/100], l[len(l)-1])
+	if len(l) != n {
+		t.Fatalf("the healthy endpoint got %d of %d events", len(l), n)
+	}
+	// 5 s is far beyond scheduling noise on a loaded machine, and far
+	// below what 100 events held behind the faulty endpoints' 500 ms
+	// timeouts and 1 s retries would take.
+	if l[len(l)-1] > 5*time.Second {
+		t.Errorf("an event reached the healthy endpoint %v after its publish", l[len(l)-1])
+	}
+	if healthy.count() != n {
+		t.Errorf("the healthy endpoint got %d requests for %d events", healthy.count(), n)
 	}
 
 	// One event to each faulty endpoint alone: check retries and classes.
