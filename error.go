@@ -7,16 +7,17 @@ import (
 
 // Error codes. Each maps to one HTTP status in the API adapter.
 const (
-	EINVALID       = "invalid"           // 400: malformed request
-	EUNAUTHORIZED  = "unauthorized"      // 401: missing or wrong token
-	EFORBIDDEN     = "forbidden"         // 403: token lacks the right
-	ENOTFOUND      = "not_found"         // 404
-	ECONFLICT      = "conflict"          // 409: already exists
-	ETOOLARGE      = "payload_too_large" // 413
-	EUNPROCESSABLE = "validation_failed" // 422: well-formed but refused (schema)
-	ERATELIMIT     = "rate_limited"      // 429
-	EUNAVAILABLE   = "unavailable"       // 503: storage fault, shutting down
-	EINTERNAL      = "internal"          // 500
+	EINVALID       = "invalid"            // 400: malformed request
+	EUNAUTHORIZED  = "unauthorized"       // 401: missing or wrong token
+	EFORBIDDEN     = "forbidden"          // 403: token lacks the right
+	ENOTFOUND      = "not_found"          // 404
+	EMETHOD        = "method_not_allowed" // 405: the path exists, not with this method
+	ECONFLICT      = "conflict"           // 409: already exists
+	ETOOLARGE      = "payload_too_large"  // 413
+	EUNPROCESSABLE = "validation_failed"  // 422: well-formed but refused (schema)
+	ERATELIMIT     = "rate_limited"       // 429
+	EUNAVAILABLE   = "unavailable"        // 503: storage fault, shutting down
+	EINTERNAL      = "internal"           // 500
 )
 
 // Error is hookd's error: a code the API maps to a status, a message the

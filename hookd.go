@@ -245,11 +245,11 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return Errorf(EINVALID, "a duration is a number of seconds or a string such as \"5m\"")
+		return Errorf(EINVALID, "a duration is a number of seconds or a string such as \"90s\" or \"5m\"")
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return Errorf(EINVALID, "bad duration %q", s)
+		return Errorf(EINVALID, "%q is not a duration: give a number of seconds or a string such as \"90s\" or \"5m\"", s)
 	}
 	*d = Duration(v)
 	return nil

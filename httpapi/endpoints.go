@@ -36,6 +36,9 @@ func (s *Server) checkEndpoint(r *http.Request, e *hookd.Endpoint) error {
 	if e.URL == "" {
 		return hookd.Errorf(hookd.EINVALID, "url is required")
 	}
+	if len(e.URL) > maxURL {
+		return hookd.Errorf(hookd.EINVALID, "url is longer than %d bytes", maxURL)
+	}
 	u, err := s.Guard.CheckURL(r.Context(), e.URL)
 	if err != nil {
 		return hookd.Errorf(hookd.EINVALID, "url: %v", err)
@@ -68,18 +71,17 @@ func (s *Server) checkEndpoint(r *http.Request, e *hookd.Endpoint) error {
 	if len(e.RetrySchedule) > 20 {
 		return hookd.Errorf(hookd.EINVALID, "retry_schedule has at most 20 delays")
 	}
-	for _, d := range e.RetrySchedule {
-		if d < 0 || time.Duration(d) > 7*24*time.Hour {
-			return hookd.Errorf(hookd.EINVALID, "retry_schedule delays must be from 0 to 7 days")
+	for i, d := range e.RetrySchedule {
+		if time.Duration(d) < minRetryDelay || time.Duration(d) > maxRetryDelay {
+			return hookd.Errorf(hookd.EINVALID, "retry_schedule[%d] is %v: each delay must be from 1s to 7 days (168h)", i, time.Duration(d))
 		}
 	}
 	if len(e.Headers) > 20 {
 		return hookd.Errorf(hookd.EINVALID, "at most 20 headers")
 	}
 	for k, v := range e.Headers {
-		ck := http.CanonicalHeaderKey(k)
-		if reservedHeaders[ck] || strings.HasPrefix(ck, "Webhook-") || !validHeader(k, v) {
-			return hookd.Errorf(hookd.EINVALID, "header %q may not be set", k)
+		if err := checkHeader(k, v); err != nil {
+			return err
 		}
 	}
 	if len(e.Description) > 1024 {
@@ -88,16 +90,40 @@ func (s *Server) checkEndpoint(r *http.Request, e *hookd.Endpoint) error {
 	return nil
 }
 
-func validHeader(k, v string) bool {
-	if k == "" || len(k) > 256 || len(v) > 4096 {
-		return false
+// Limits of an endpoint's delivery options.
+const (
+	maxURL = 2048 // bytes: what browsers and most servers accept
+	// minRetryDelay keeps a schedule from retrying in a tight loop
+	// against a failing receiver (a zero-delay retry storm).
+	minRetryDelay = time.Second
+	maxRetryDelay = 7 * 24 * time.Hour
+)
+
+// timeoutGiven refuses a timeout_ms given as 0: a stored 0 means the
+// profile's default, which a client asks for by leaving the field out, and
+// a client that sends 0 most likely means something else.
+func timeoutGiven(ms *int) error {
+	if ms != nil && *ms == 0 {
+		return hookd.Errorf(hookd.EINVALID, "timeout_ms must be from 100 to 60000; leave it out for the profile's default")
 	}
-	for _, c := range k {
-		if c <= ' ' || c >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", c) {
-			return false
-		}
+	return nil
+}
+
+// checkHeader refuses a custom header that hookd sets itself or that is not
+// a valid HTTP header, saying which.
+func checkHeader(k, v string) error {
+	if k == "" || len(k) > 256 || strings.ContainsFunc(k, func(c rune) bool {
+		return c <= ' ' || c >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", c)
+	}) {
+		return hookd.Errorf(hookd.EINVALID, "header name %q is not a valid HTTP header name: 1 to 256 letters, digits and !#$%%&'*+-.^_`|~", k)
 	}
-	return !strings.ContainsAny(v, "\r\n\x00")
+	if ck := http.CanonicalHeaderKey(k); reservedHeaders[ck] || strings.HasPrefix(ck, "Webhook-") {
+		return hookd.Errorf(hookd.EINVALID, "header %q is reserved: hookd sets it on every request", k)
+	}
+	if len(v) > 4096 || strings.ContainsAny(v, "\r\n\x00") {
+		return hookd.Errorf(hookd.EINVALID, "header %q has an invalid value: at most 4096 bytes, without CR, LF or NUL", k)
+	}
+	return nil
 }
 
 func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
@@ -110,16 +136,22 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 		RateLimit     int               `json:"rate_limit_per_s"`
 		Ordering      string            `json:"ordering"`
 		Headers       map[string]string `json:"headers"`
-		TimeoutMS     int               `json:"timeout_ms"`
+		TimeoutMS     *int              `json:"timeout_ms"`
 		RetrySchedule []hookd.Duration  `json:"retry_schedule"`
 	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	if err := timeoutGiven(in.TimeoutMS); err != nil {
+		return err
+	}
 	now := s.Clock.Now().UTC()
 	e := &hookd.Endpoint{ID: "ep_" + uuid.NewString(), TenantID: r.PathValue("tenant"), URL: in.URL, Profile: in.Profile,
 		EventTypes: in.EventTypes, Description: in.Description, RateLimit: in.RateLimit, Ordering: in.Ordering,
-		Headers: in.Headers, TimeoutMS: in.TimeoutMS, RetrySchedule: in.RetrySchedule, CreatedAt: now, UpdatedAt: now}
+		Headers: in.Headers, RetrySchedule: in.RetrySchedule, CreatedAt: now, UpdatedAt: now}
+	if in.TimeoutMS != nil {
+		e.TimeoutMS = *in.TimeoutMS
+	}
 	if e.Profile == "" {
 		e.Profile = "standard"
 	}
@@ -134,9 +166,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Store.CreateEndpoint(r.Context(), e); err != nil {
 		return err
 	}
-	if err := s.Engine.Changed(r.Context()); err != nil {
-		return err
-	}
+	s.changed(r)
 	writeJSON(w, http.StatusCreated, endpointOut{Endpoint: e, Secret: secret})
 	return nil
 }
@@ -197,12 +227,29 @@ func (s *Server) save(r *http.Request, e *hookd.Endpoint) error {
 	if err := s.Store.SaveEndpoint(r.Context(), e); err != nil {
 		return err
 	}
-	return s.Engine.Changed(r.Context())
+	s.changed(r)
+	return nil
+}
+
+// changed tells the engine that endpoints changed, once the change is
+// committed. A committed change is answered as committed whatever happens
+// next: were a failed reload answered as an error, the client would retry
+// a change already made (and create a second endpoint). The failure is
+// logged; the engine's refresh loop sees the store's new endpoints version
+// and catches up.
+func (s *Server) changed(r *http.Request) {
+	if err := s.Engine.Changed(r.Context()); err != nil {
+		s.Log.Warn("endpoint cache reload failed after a committed change; the refresh loop will catch up",
+			"tenant", r.PathValue("tenant"), "err", err)
+	}
 }
 
 func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 	var u hookd.EndpointUpdate
 	if err := decode(r, &u); err != nil {
+		return err
+	}
+	if err := timeoutGiven(u.TimeoutMS); err != nil {
 		return err
 	}
 	e, err := s.endpoint(r)
@@ -234,9 +281,7 @@ func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Store.DeleteEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), s.Clock.Now()); err != nil {
 		return err
 	}
-	if err := s.Engine.Changed(r.Context()); err != nil {
-		return err
-	}
+	s.changed(r)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

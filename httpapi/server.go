@@ -29,6 +29,8 @@ type Catalog interface {
 	Resolve(name, prefer string) (*hookd.EventType, error)
 	Validate(t *hookd.EventType, payload []byte) error
 	Add(t *hookd.EventType) error
+	// Check reports the error Add would return, and adds nothing.
+	Check(t *hookd.EventType) error
 }
 
 // Server is the API.
@@ -114,17 +116,46 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.HandleFunc("GET /metrics", s.metrics)
-	mux.Handle("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		return hookd.Errorf(hookd.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path)
-	}))
-	return mux
+	return s.routed(mux)
+}
+
+// methods are the methods a route may have, in the order Allow lists them.
+var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// routed serves the mux's routes and answers a request no route takes with
+// a JSON error: 405 with Allow when the path has routes for other methods,
+// 404 otherwise. The mux itself is asked which methods the path has, so the
+// route table stays the one source.
+func (s *Server) routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allow []string
+		for _, m := range methods {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			s.writeError(w, r, hookd.Errorf(hookd.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.writeError(w, r, hookd.Errorf(hookd.EMETHOD, "method %s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or ")))
+	})
 }
 
 // handler is an API handler: it returns an error instead of writing one.
 type handler func(w http.ResponseWriter, r *http.Request) error
 
-// status maps error codes to HTTP statuses: the one table.
+// status maps error codes to HTTP statuses: the one table. A code it does
+// not list is answered 500 (see statusOf).
 var status = map[string]int{
+	hookd.EMETHOD:        http.StatusMethodNotAllowed,
 	hookd.EINVALID:       http.StatusBadRequest,
 	hookd.EUNAUTHORIZED:  http.StatusUnauthorized,
 	hookd.EFORBIDDEN:     http.StatusForbidden,
@@ -135,6 +166,15 @@ var status = map[string]int{
 	hookd.ERATELIMIT:     http.StatusTooManyRequests,
 	hookd.EUNAVAILABLE:   http.StatusServiceUnavailable,
 	hookd.EINTERNAL:      http.StatusInternalServerError,
+}
+
+// statusOf is the HTTP status of an error code: the table's, or 500 for a
+// code the table lacks, so a new code is never answered with status 0.
+func statusOf(code string) int {
+	if st, ok := status[code]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
 }
 
 func (s *Server) wrap(h handler) http.Handler {
@@ -154,7 +194,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		err = &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "request canceled or timed out", Err: err}
 	}
 	code := hookd.ErrorCode(err)
-	st := status[code]
+	st := statusOf(code)
 	if st >= 500 {
 		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
@@ -202,11 +242,11 @@ func HashToken(token string) string {
 // other tenants do not leak.
 func (s *Server) auth(h handler, adminOnly bool) http.Handler {
 	return s.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || tok == "" {
-			return hookd.Errorf(hookd.EUNAUTHORIZED, "missing bearer token")
+		tok, ok := bearer(r.Header.Get("Authorization"))
+		if !ok {
+			return hookd.Errorf(hookd.EUNAUTHORIZED, "missing bearer token: send Authorization: Bearer TOKEN")
 		}
-		hash := HashToken(strings.TrimSpace(tok))
+		hash := HashToken(tok)
 		var p principal
 		if subtle.ConstantTimeCompare([]byte(hash), []byte(s.AdminTokenHash)) == 1 {
 			p.admin = true
@@ -228,6 +268,14 @@ func (s *Server) auth(h handler, adminOnly bool) http.Handler {
 	})
 }
 
+// bearer returns the token of an Authorization header value of the Bearer
+// scheme, whose name is case-insensitive (RFC 7235 section 2.1).
+func bearer(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	tok = strings.TrimSpace(tok)
+	return tok, ok && strings.EqualFold(scheme, "Bearer") && tok != ""
+}
+
 func (s *Server) tokenTenant(ctx context.Context, hash string) (string, error) {
 	now := s.Clock.Now()
 	if v, ok := s.tokens.Load(hash); ok && now.Before(v.(cachedTenant).until) {
@@ -242,28 +290,6 @@ func (s *Server) tokenTenant(ctx context.Context, hash string) (string, error) {
 	}
 	s.tokens.Store(hash, cachedTenant{id: id, until: now.Add(10 * time.Second)})
 	return id, nil
-}
-
-// decode reads a JSON body strictly: unknown fields and trailing data are
-// refused, so a typo is an error rather than a silently ignored field.
-func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		var he *hookd.Error
-		if errors.As(err, &he) {
-			return he
-		}
-		return hookd.Errorf(hookd.EINVALID, "malformed JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	if dec.More() {
-		return hookd.Errorf(hookd.EINVALID, "malformed JSON body: data after the JSON value")
-	}
-	return nil
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -304,6 +330,12 @@ func (s *Server) syncCustomTypes(ctx context.Context) bool {
 	if now-last < int64(time.Second) || !s.typesSynced.CompareAndSwap(last, now) {
 		return false // read less than a second ago, or being read
 	}
+	return s.loadCustomTypes(ctx)
+}
+
+// loadCustomTypes adds the store's custom types the catalog lacks; it
+// reports whether it added any.
+func (s *Server) loadCustomTypes(ctx context.Context) bool {
 	ts, err := s.Store.EventTypes(ctx)
 	if err != nil {
 		return false
