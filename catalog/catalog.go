@@ -278,11 +278,52 @@ func (c *Catalog) Resolve(name, prefer string) (*hookd.EventType, error) {
 // example, if any, must validate against it (else EINVALID with the
 // violations as details).
 func (c *Catalog) Add(t *hookd.EventType) error {
+	e, err := newEntry(t)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.state.Load()
+	if err := s.clash(e.t.Name); err != nil {
+		return err
+	}
+	n := s.clone()
+	n.add(e)
+	n.sort()
+	c.state.Store(n)
+	return nil
+}
+
+// Check reports the error Add would return for t, and adds nothing: a type
+// is checked before it is stored, and added only once the store took it,
+// so the catalog never holds a schema the store refused.
+func (c *Catalog) Check(t *hookd.EventType) error {
+	e, err := newEntry(t)
+	if err != nil {
+		return err
+	}
+	return c.state.Load().clash(e.t.Name)
+}
+
+// clash refuses a custom type's name that exists already.
+func (s *snapshot) clash(name string) error {
+	if _, ok := s.byName[name]; ok {
+		return hookd.Errorf(hookd.ECONFLICT, "event type %q exists already", name)
+	}
+	if cands := s.byWire[name]; len(cands) > 0 {
+		return hookd.Errorf(hookd.ECONFLICT, "event type %q is a built-in type of %s", name, cands[0].t.Provider)
+	}
+	return nil
+}
+
+// newEntry checks a custom type and compiles its schema.
+func newEntry(t *hookd.EventType) (*entry, error) {
 	if t == nil {
-		return hookd.Errorf(hookd.EINVALID, "event type is missing")
+		return nil, hookd.Errorf(hookd.EINVALID, "event type is missing")
 	}
 	if len(t.Name) > MaxNameLen || !validName.MatchString(t.Name) {
-		return hookd.Errorf(hookd.EINVALID,
+		return nil, hookd.Errorf(hookd.EINVALID,
 			"event type name %q is invalid: use 1 to %d characters of A-Z, a-z, 0-9, '.', '_' and '-'", t.Name, MaxNameLen)
 	}
 	e := &entry{t: *t}
@@ -296,7 +337,7 @@ func (c *Catalog) Add(t *hookd.EventType) error {
 		// use, and one type's resources must not leak into another's.
 		sch, err := compile(newCompiler(), e.t.Name, e.t.Schema)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		e.schema = sch
 	} else {
@@ -307,34 +348,20 @@ func (c *Catalog) Add(t *hookd.EventType) error {
 			var he *hookd.Error
 			switch {
 			case !errors.As(err, &he):
-				return err
+				return nil, err
 			case he.Code == hookd.EUNPROCESSABLE:
 				// The example is part of the request: a bad one makes a bad
 				// request (EINVALID), not a refused payload.
-				return &hookd.Error{Code: hookd.EINVALID,
+				return nil, &hookd.Error{Code: hookd.EINVALID,
 					Message: "example of " + e.t.Name + " does not match its schema", Details: he.Details}
 			default:
-				return hookd.Errorf(hookd.EINVALID, "example of %s: %s", e.t.Name, he.Message)
+				return nil, hookd.Errorf(hookd.EINVALID, "example of %s: %s", e.t.Name, he.Message)
 			}
 		}
 	} else {
 		e.t.Example = nil
 	}
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.state.Load()
-	if _, ok := s.byName[e.t.Name]; ok {
-		return hookd.Errorf(hookd.ECONFLICT, "event type %q exists already", e.t.Name)
-	}
-	if cands := s.byWire[e.t.Name]; len(cands) > 0 {
-		return hookd.Errorf(hookd.ECONFLICT, "event type %q is a built-in type of %s", e.t.Name, cands[0].t.Provider)
-	}
-	n := s.clone()
-	n.add(e)
-	n.sort()
-	c.state.Store(n)
-	return nil
+	return e, nil
 }
 
 // Message returns the sentence of Lean's envelope "message" field for a

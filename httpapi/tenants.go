@@ -127,9 +127,7 @@ func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.tokens.Clear()
-	if err := s.Engine.Changed(r.Context()); err != nil {
-		return err
-	}
+	s.changed(r)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -195,10 +193,22 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 	}
 	t := &hookd.EventType{Name: in.Name, Description: in.Description, Schema: in.Schema, Example: in.Example,
 		Custom: true, CreatedAt: s.Clock.Now().UnixMilli()}
-	if err := s.Catalog.Add(t); err != nil {
+	// The store decides and memory follows: a type is checked, stored,
+	// and only then added here. Had another node registered the name
+	// first, the store answers 409 and this node takes that node's type,
+	// so no node validates against a schema the others do not have.
+	if err := s.Catalog.Check(t); err != nil {
 		return err
 	}
 	if err := s.Store.CreateEventType(r.Context(), t); err != nil {
+		if hookd.ErrorCode(err) == hookd.ECONFLICT {
+			s.loadCustomTypes(r.Context())
+		}
+		return err
+	}
+	// A conflict here is this node's sync having added the stored type
+	// already: the same type.
+	if err := s.Catalog.Add(t); err != nil && hookd.ErrorCode(err) != hookd.ECONFLICT {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, t)

@@ -328,3 +328,35 @@ func TestClusterOrderedByKey(t *testing.T) {
 		t.Fatalf("%d arrivals for %d events: %v", len(order), 2*n, order)
 	}
 }
+
+// TestClusterCustomTypeStoreDecides: two nodes register the same custom type
+// name with different schemas; the store keeps the first and answers the
+// second 409, and the second node then validates against the stored schema,
+// not the one it was asked to register.
+func TestClusterCustomTypeStoreDecides(t *testing.T) {
+	a, b, tok := twoNodes(t)
+	schema := func(field, typ string) map[string]any {
+		return map[string]any{"type": "object", "required": []string{field},
+			"properties": map[string]any{field: map[string]any{"type": typ}}}
+	}
+	// Node b reads the custom types now, so it does not read them again
+	// for a second: its memory does not know a's type when it registers.
+	b.must(t, 404, "GET", "/v1/event-types/order.shipped", testAdmin, nil, nil)
+	a.must(t, 201, "POST", "/v1/event-types", testAdmin, map[string]any{"name": "order.shipped", "schema": schema("amount", "integer")}, nil)
+	var out struct {
+		Error struct{ Code, Message string }
+	}
+	if got := call(t, "POST", b.url+"/v1/event-types", testAdmin,
+		map[string]any{"name": "order.shipped", "schema": schema("carrier", "string")}, &out); got != 409 {
+		t.Fatalf("second registration of the name: %d %+v, want 409", got, out.Error)
+	}
+	for _, n := range []*testApp{a, b} {
+		var et struct{ Schema map[string]any }
+		n.must(t, 200, "GET", "/v1/event-types/order.shipped", testAdmin, nil, &et)
+		if req, _ := et.Schema["required"].([]any); len(req) != 1 || req[0] != "amount" {
+			t.Fatalf("%s shows the schema %v, want the stored one (amount)", n.url, et.Schema)
+		}
+		n.must(t, 202, "POST", "/v1/tenants/c/events", tok, map[string]any{"type": "order.shipped", "payload": map[string]any{"amount": 3}}, nil)
+		n.must(t, 422, "POST", "/v1/tenants/c/events", tok, map[string]any{"type": "order.shipped", "payload": map[string]any{"carrier": "dhl"}}, nil)
+	}
+}
