@@ -275,3 +275,65 @@ func TestCloseStopsListeners(t *testing.T) {
 	for range ch { // returns once the channel is closed
 	}
 }
+
+// TestErrorKinds: a database error is 503-worthy (EUNAVAILABLE) only when
+// it clears by itself (a lock not granted in time, an expired deadline, a
+// closed pool); a wrong data key or a SQL error fails the same way on every
+// retry and is EINTERNAL.
+func TestErrorKinds(t *testing.T) {
+	u, schema := freshSchema(t)
+	key := testKey(t)
+	st := open(t, u, key)
+	ctx := t.Context()
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "t", Name: "T", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	ep := &hookd.Endpoint{ID: "ep", TenantID: "t", URL: "http://127.0.0.1/x", Profile: "standard",
+		EventTypes: []string{"*"}, Ordering: hookd.OrderingNone, Secrets: []hookd.Secret{{Value: "whsec_abc"}},
+		CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	want := func(what string, err error, code string) {
+		t.Helper()
+		if hookd.ErrorCode(err) != code {
+			t.Errorf("%s: %s (%v), want %s", what, hookd.ErrorCode(err), err, code)
+		}
+	}
+
+	// Another node with a wrong data key: 500.
+	_, err := open(t, u, testKey(t)).Endpoint(ctx, "t", "ep")
+	want("read with a wrong data key", err, hookd.EINTERNAL)
+
+	// A lock held past the node's lock_timeout: 503.
+	pu, _ := url.Parse(u)
+	q := pu.Query()
+	q.Set("lock_timeout", "200ms")
+	pu.RawQuery = q.Encode()
+	impatient := open(t, pu.String(), key)
+	conn := admin(t)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `LOCK TABLE `+schema+`.endpoints IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = impatient.Endpoint(ctx, "t", "ep")
+	want("read of a locked table", err, hookd.EUNAVAILABLE)
+	tx.Rollback(ctx)
+
+	// The deadline has passed: 503.
+	expired, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	defer cancel()
+	_, err = st.Endpoint(expired, "t", "ep")
+	want("read after the deadline", err, hookd.EUNAVAILABLE)
+
+	// A SQL error: 500.
+	if _, err := conn.Exec(ctx, `DROP TABLE `+schema+`.endpoints`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Endpoint(ctx, "t", "ep")
+	want("read of a missing table", err, hookd.EINTERNAL)
+}

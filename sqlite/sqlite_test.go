@@ -1,8 +1,13 @@
 package sqlite_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/seal"
@@ -56,4 +61,84 @@ func TestOneProcessPerFile(t *testing.T) {
 		t.Fatalf("Open after Close: %v", err)
 	}
 	st.Close()
+}
+
+// TestErrorKinds: a database error is 503-worthy (EUNAVAILABLE) only when
+// it clears by itself (a full disk, an expired deadline); a wrong data key
+// fails the same way on every retry and is EINTERNAL.
+func TestErrorKinds(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hookd.db")
+	key, err := seal.LoadOrCreate(path + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "t", Name: "t", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	ep := &hookd.Endpoint{ID: "ep", TenantID: "t", URL: "http://127.0.0.1/x", Profile: "standard", EventTypes: []string{"*"},
+		Ordering: "none", Secrets: []hookd.Secret{{Value: "whsec_x"}}, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+
+	// The disk fills up: 503.
+	var size int64
+	if err := st.Writer().QueryRowContext(ctx, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetMaxSize(ctx, size); err != nil {
+		t.Fatal(err)
+	}
+	big := json.RawMessage(`{"pad":"` + strings.Repeat("x", 64<<10) + `"}`)
+	var full error
+	for i := 0; full == nil && i < 50; i++ {
+		full = st.CreateTenant(ctx, &hookd.Tenant{ID: fmt.Sprintf("big%d", i), Name: "x", Metadata: big, CreatedAt: now, UpdatedAt: now})
+	}
+	if code := hookd.ErrorCode(full); code != hookd.EUNAVAILABLE {
+		t.Errorf("write to a full database: %s (%v), want %s", code, full, hookd.EUNAVAILABLE)
+	}
+	st.SetMaxSize(ctx, 0)
+
+	// The deadline has passed: 503.
+	expired, cancel := context.WithDeadline(ctx, now.Add(-time.Second))
+	defer cancel()
+	if _, err := st.Endpoint(expired, "t", "ep"); hookd.ErrorCode(err) != hookd.EUNAVAILABLE {
+		t.Errorf("read after the deadline: %s (%v), want %s", hookd.ErrorCode(err), err, hookd.EUNAVAILABLE)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The file opened with another data key: 500, and it says why.
+	other, err := seal.LoadOrCreate(filepath.Join(dir, "other.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err = sqlite.Open(ctx, path, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = st.Endpoint(ctx, "t", "ep")
+	if hookd.ErrorCode(err) != hookd.EINTERNAL || !strings.Contains(err.Error(), "wrong data key") {
+		t.Errorf("read with a wrong data key: %s (%v), want %s", hookd.ErrorCode(err), err, hookd.EINTERNAL)
+	}
+	if _, err := st.AllEndpoints(ctx); hookd.ErrorCode(err) != hookd.EINTERNAL {
+		t.Errorf("list with a wrong data key: %s (%v), want %s", hookd.ErrorCode(err), err, hookd.EINTERNAL)
+	}
+	// A SQL error is not a fault of availability either.
+	if _, err := st.Writer().ExecContext(ctx, "DROP TABLE endpoints"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Endpoint(ctx, "t", "ep"); hookd.ErrorCode(err) != hookd.EINTERNAL {
+		t.Errorf("read of a missing table: %s (%v), want %s", hookd.ErrorCode(err), err, hookd.EINTERNAL)
+	}
 }

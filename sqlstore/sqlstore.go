@@ -7,13 +7,17 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -152,7 +156,7 @@ func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return unavailable(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return unavailable(err)
@@ -160,12 +164,57 @@ func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
-// unavailable marks a storage failure so the API answers 503.
+// unavailable translates a database error at the store boundary. Only a
+// failure that clears by itself is EUNAVAILABLE (503, worth retrying): the
+// database cannot be reached or is busy, locked, full or failing to read
+// or write, or the request ran out of time. Anything else (a SQL bug, a row
+// that does not decode, a wrong data key) is EINTERNAL (500): retrying
+// would fail the same way. An error that is already a *hookd.Error keeps
+// its code.
 func unavailable(err error) error {
-	if err == nil || hookd.ErrorCode(err) != hookd.EINTERNAL {
+	var he *hookd.Error
+	if err == nil || errors.As(err, &he) {
 		return err
 	}
-	return &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "storage unavailable", Err: err}
+	if transient(err) {
+		return &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "storage unavailable", Err: err}
+	}
+	return &hookd.Error{Code: hookd.EINTERNAL, Message: "storage error", Err: err}
+}
+
+// transient reports whether a database error is one of unavailability.
+// The drivers' error types are recognised by their methods, so this
+// package depends on neither driver.
+func transient(err error) bool {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.As(err, &ne),
+		err.Error() == "sql: database is closed": // database/sql's own, unexported
+		return true
+	}
+	var pg interface{ SQLState() string } // PostgreSQL (pgconn.PgError)
+	if errors.As(err, &pg) {
+		c := pg.SQLState()
+		return strings.HasPrefix(c, "08") || // connection exception
+			strings.HasPrefix(c, "53") || // insufficient resources (disk full, out of memory, too many connections)
+			strings.HasPrefix(c, "57P0") || // admin or crash shutdown, cannot connect now
+			c == "57014" || // query canceled (statement timeout)
+			c == "40001" || c == "40P01" || // serialization failure, deadlock: run again
+			c == "55P03" // lock not available
+	}
+	var lite interface{ Code() int } // SQLite (modernc.org/sqlite's Error)
+	if errors.As(err, &lite) {
+		switch lite.Code() & 0xff { // the primary result code
+		case 5, 6, 7, 10, 13, 14, 15: // BUSY, LOCKED, NOMEM, IOERR, FULL, CANTOPEN, PROTOCOL
+			return true
+		}
+	}
+	var conn interface{ SafeToRetry() bool } // pgconn: failed before anything was sent
+	return errors.As(err, &conn) && conn.SafeToRetry()
 }
 
 // ms converts a time to the stored Unix milliseconds.
