@@ -6,6 +6,7 @@ package hookd
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 )
@@ -54,26 +55,172 @@ type Endpoint struct {
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
 
-	// Secrets sign deliveries: the first is the current one, the others are
-	// old ones still inside their rotation grace period. Never serialised.
+	// Secrets sign deliveries, newest first: the current one, then older
+	// ones still inside their rotation grace period. A secret signs from
+	// its ActiveFrom until its ExpiresAt; see SigningSecrets and Rotate.
+	// Never serialised.
 	Secrets []Secret `json:"-"`
 }
 
-// Secret is one signing key of an endpoint.
+// Secret is one signing key of an endpoint. It signs from ActiveFrom
+// until ExpiresAt; a zero bound is open.
 type Secret struct {
-	Value     string    `json:"value"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"` // zero: does not expire
+	Value      string    `json:"value"`
+	ActiveFrom time.Time `json:"active_from,omitzero"` // zero: since it was made
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`  // zero: does not expire
 }
 
-// ActiveSecrets returns the secret values that still sign at now, current first.
+// activeAt reports whether the secret signs at now.
+func (s *Secret) activeAt(now time.Time) bool {
+	return !now.Before(s.ActiveFrom) && (s.ExpiresAt.IsZero() || now.Before(s.ExpiresAt))
+}
+
+// ActiveSecrets returns the secret values active at now, newest first.
 func (e *Endpoint) ActiveSecrets(now time.Time) []string {
 	out := make([]string, 0, len(e.Secrets))
-	for _, s := range e.Secrets {
-		if s.ExpiresAt.IsZero() || now.Before(s.ExpiresAt) {
-			out = append(out, s.Value)
+	for i := range e.Secrets {
+		if e.Secrets[i].activeAt(now) {
+			out = append(out, e.Secrets[i].Value)
 		}
 	}
 	return out
+}
+
+// SigningSecrets returns the secret values that sign a request made at
+// now. A profile that carries one signature per secret (multi: Standard
+// Webhooks' list) signs with every active secret, newest first. Any other
+// sends one value, which a receiver compares with the one secret it holds,
+// so it signs with one secret: the oldest active one, the secret receivers
+// have had longest. Rotate never lets two such secrets overlap; this rule
+// covers secrets rotated under a multi profile and then moved to a single
+// one by a profile change: the old secret signs alone to the end of its
+// grace period, then the new one.
+func (e *Endpoint) SigningSecrets(now time.Time, multi bool) []string {
+	if multi {
+		return e.ActiveSecrets(now)
+	}
+	for i := len(e.Secrets) - 1; i >= 0; i-- {
+		if e.Secrets[i].activeAt(now) {
+			return []string{e.Secrets[i].Value}
+		}
+	}
+	return nil
+}
+
+// Rotation bounds: the default and the longest grace period.
+const (
+	DefaultRotationGrace = 24 * time.Hour
+	MaxRotationGrace     = 30 * 24 * time.Hour
+)
+
+// Rotation asks for a new secret (the body of rotate-secret).
+type Rotation struct {
+	// Secret is the new secret; empty: one made by the profile.
+	Secret string `json:"secret"`
+	// GraceSeconds is how long the older secrets keep signing: 0 to 30
+	// days, default 24 h.
+	GraceSeconds *int64 `json:"grace_seconds"`
+	// ActivateAt, for a profile that sends one signature value, is when
+	// the new secret takes over from the old one, instead of the end of
+	// the grace period; a time already past means now.
+	ActivateAt *time.Time `json:"activate_at"`
+}
+
+// Rotated is the outcome of a rotation (the answer of rotate-secret).
+type Rotated struct {
+	Secret string `json:"secret"`
+	// ActiveFrom is when the new secret starts signing.
+	ActiveFrom time.Time `json:"active_from"`
+	// PreviousExpiresAt is when the older secrets stop signing.
+	PreviousExpiresAt time.Time `json:"previous_expires_at"`
+}
+
+// Rotate makes r.Secret (or a new secret of p) the endpoint's newest
+// secret at now, with the hand-over p's receivers can follow:
+//
+//   - a profile with one signature per secret (p.MultiSignature) signs with
+//     the new secret at once, beside the older ones until the grace period
+//     ends, so a receiver holding either verifies;
+//   - any other sends one value per signature header, so the secrets take
+//     turns: the old one keeps signing alone until the switch time
+//     (ActivateAt, by default the end of the grace period), then the new
+//     one signs alone. The consumer deploys the new secret on its receiver
+//     before the switch, or moves the switch: rotating again to the secret
+//     that has not taken over yet moves its switch time, earlier or later.
+//
+// It changes only e.Secrets; the caller stores the endpoint.
+func (e *Endpoint) Rotate(p Profile, r Rotation, now time.Time) (Rotated, error) {
+	multi := p.MultiSignature()
+	grace := DefaultRotationGrace
+	if r.GraceSeconds != nil {
+		if *r.GraceSeconds < 0 || *r.GraceSeconds > int64(MaxRotationGrace/time.Second) {
+			return Rotated{}, Errorf(EINVALID, "grace_seconds must be from 0 to %d (30 days)", int64(MaxRotationGrace/time.Second))
+		}
+		grace = time.Duration(*r.GraceSeconds) * time.Second
+	}
+	end := now.Add(grace) // when the older secrets stop signing
+	if r.ActivateAt != nil {
+		switch {
+		case multi:
+			return Rotated{}, Errorf(EINVALID, "activate_at: profile %q signs with the old and the new secret side by side during the grace period; activate_at is for profiles that send one signature value (lean, weavr)", p.Name())
+		case r.GraceSeconds != nil:
+			return Rotated{}, Errorf(EINVALID, "give grace_seconds or activate_at, not both: activate_at is the end of the grace period")
+		case r.ActivateAt.After(now.Add(MaxRotationGrace)):
+			return Rotated{}, Errorf(EINVALID, "activate_at must be at most 30 days ahead")
+		}
+		end = now
+		if r.ActivateAt.After(now) {
+			end = r.ActivateAt.UTC()
+		}
+	}
+	start := now // when the new secret starts signing
+	if !multi {
+		start = end
+	}
+	secret, err := ProfileSecret(p, r.Secret)
+	if err != nil {
+		return Rotated{}, err
+	}
+
+	// A secret waiting for its switch that is rotated to again keeps its
+	// place in the chain: the secrets that were to hand over to it hand
+	// over at the new time, earlier or later.
+	var handover time.Time
+	for i := range e.Secrets {
+		switch s := &e.Secrets[i]; {
+		case s.Value != secret:
+		case s.activeAt(now):
+			return Rotated{}, Errorf(EINVALID, "secret: the endpoint already signs with this secret; rotate to a new one")
+		case s.ActiveFrom.After(now):
+			handover = s.ActiveFrom
+		}
+	}
+	next := []Secret{{Value: secret}}
+	if start.After(now) {
+		next[0].ActiveFrom = start
+	}
+	for _, old := range e.Secrets {
+		if old.Value == secret {
+			continue
+		}
+		switch {
+		case !handover.IsZero() && old.ExpiresAt.Equal(handover):
+			old.ExpiresAt = end
+		case old.ExpiresAt.IsZero() || old.ExpiresAt.After(end):
+			old.ExpiresAt = end
+		}
+		// Drop what no longer signs, and what never would.
+		if !old.ExpiresAt.After(now) || !old.ActiveFrom.Before(old.ExpiresAt) {
+			continue
+		}
+		next = append(next, old)
+	}
+	if start.After(now) && !slices.ContainsFunc(next[1:], func(s Secret) bool { return s.activeAt(now) }) {
+		// Nothing older signs until the switch: the new secret must.
+		next[0].ActiveFrom, start = time.Time{}, now
+	}
+	e.Secrets = next
+	return Rotated{Secret: secret, ActiveFrom: start, PreviousExpiresAt: end}, nil
 }
 
 // Wants reports whether the endpoint subscribes to an event type: an exact

@@ -16,8 +16,17 @@ type Profile interface {
 	// every attempt; the body sent is exactly these bytes.
 	Body(ev *Event) ([]byte, error)
 	// Sign sets the identity and signature headers of one attempt, signing
-	// with every secret given (current first).
+	// with every secret given (newest first); a profile that is not
+	// MultiSignature signs with the first alone. The secrets are those of
+	// Endpoint.SigningSecrets.
 	Sign(h http.Header, m *Message, body []byte, secrets []string)
+	// MultiSignature reports whether a request carries one signature per
+	// secret (Standard Webhooks' space-separated list), so that old and
+	// new secret can sign side by side during a rotation. Otherwise each
+	// signature header holds one value, as the provider sends it, and
+	// receivers written to its docs compare that one value: the secrets
+	// then take turns (see Endpoint.Rotate).
+	MultiSignature() bool
 	// Policy is the profile's default delivery policy.
 	Policy() Policy
 	// NewSecret makes a fresh secret in the profile's format.
@@ -104,4 +113,16 @@ func (p *Policy) NextDelay(tries int, first, now time.Time, rnd float64) (d time
 		d = 0
 	}
 	return d, true
+}
+
+// ProfileSecret returns given after checking that it fits p, or a new
+// secret of p when given is empty.
+func ProfileSecret(p Profile, given string) (string, error) {
+	if given == "" {
+		return p.NewSecret()
+	}
+	if err := p.CheckSecret(given); err != nil {
+		return "", Errorf(EINVALID, "secret: %s", ErrorMessage(err))
+	}
+	return given, nil
 }

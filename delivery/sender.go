@@ -172,7 +172,7 @@ func (e *Engine) send(prof hookd.Profile, ep *hookd.Endpoint, j *job, n int, now
 	}
 	h["Content-Type"] = []string{"application/json"}
 	h["User-Agent"] = []string{UserAgent}
-	prof.Sign(h, &hookd.Message{Event: j.ev, DeliveryID: j.d.ID, Attempt: n, At: now}, body, ep.ActiveSecrets(now))
+	prof.Sign(h, &hookd.Message{Event: j.ev, DeliveryID: j.d.ID, Attempt: n, At: now}, body, ep.SigningSecrets(now, prof.MultiSignature()))
 	resp, err := e.cfg.Client.Do(req)
 	if err != nil {
 		a.ErrorClass, a.Error = classify(err), err.Error()

@@ -177,13 +177,7 @@ func (s *Server) secret(profileName, given string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if given == "" {
-		return p.NewSecret()
-	}
-	if err := p.CheckSecret(given); err != nil {
-		return "", hookd.Errorf(hookd.EINVALID, "secret: %s", hookd.ErrorMessage(err))
-	}
-	return given, nil
+	return hookd.ProfileSecret(p, given)
 }
 
 func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) error {
@@ -286,50 +280,31 @@ func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// rotateSecret makes a new current secret; the old one keeps signing (beside
-// the new) for grace_seconds (default 24 h), so receivers can switch over.
+// rotateSecret makes a new secret; how the old one hands over to it
+// depends on the profile (hookd.Endpoint.Rotate).
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		GraceSeconds *int64 `json:"grace_seconds"`
-		Secret       string `json:"secret"`
-	}
+	var in hookd.Rotation
 	if r.ContentLength != 0 {
 		if err := decode(r, &in); err != nil {
 			return err
 		}
 	}
-	grace := int64(24 * 3600)
-	if in.GraceSeconds != nil {
-		grace = *in.GraceSeconds
-	}
-	if grace < 0 || grace > 30*24*3600 {
-		return hookd.Errorf(hookd.EINVALID, "grace_seconds must be from 0 to 2592000 (30 days)")
-	}
 	e, err := s.endpoint(r)
 	if err != nil {
 		return err
 	}
-	secret, err := s.secret(e.Profile, in.Secret)
+	p, err := s.Profiles.Get(e.Profile)
 	if err != nil {
 		return err
 	}
-	now := s.Clock.Now().UTC()
-	next := []hookd.Secret{{Value: secret}}
-	expires := now.Add(time.Duration(grace) * time.Second)
-	for _, old := range e.Secrets {
-		if grace == 0 || (!old.ExpiresAt.IsZero() && !now.Before(old.ExpiresAt)) {
-			continue
-		}
-		if old.ExpiresAt.IsZero() || old.ExpiresAt.After(expires) {
-			old.ExpiresAt = expires
-		}
-		next = append(next, old)
+	out, err := e.Rotate(p, in, s.Clock.Now().UTC())
+	if err != nil {
+		return err
 	}
-	e.Secrets = next
 	if err := s.save(r, e); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"secret": secret, "previous_expires_at": expires})
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -15,10 +15,11 @@ import (
 // order of most of the seed's examples and of Lean's Events API), and the
 // header lean-signature: sha512=<lowercase hex HMAC-SHA512(secret, body)>.
 //
-// Lean's header holds a single signature, so during a secret rotation the
-// header is repeated, one value per secret, current first: a receiver that
-// reads the first value (r.Header.Get) and holds the current secret passes,
-// and one that checks every value also accepts the old secret.
+// Lean sends one signature, and receivers written to its docs compare the
+// header's whole value with the one they compute: a second value, on a
+// repeated line that Node.js and Python frameworks join with ", ", fails
+// them. So lean signs with one secret at a time, also during a rotation
+// (see hookd.Endpoint.Rotate).
 type Lean struct {
 	// Messages returns Lean's sentence for a wire type ("An entity object
 	// has been created."). Nil, or an empty sentence, gives the generic
@@ -59,25 +60,24 @@ func (p Lean) Body(ev *hookd.Event) ([]byte, error) {
 // leanPrefix starts every lean-signature value.
 const leanPrefix = "sha512="
 
-// Sign implements hookd.Profile: one lean-signature value per secret. The
-// key is the secret's bytes as given; Lean does not decode it.
+// Sign implements hookd.Profile: one lean-signature value, with the first
+// secret. The key is the secret's bytes as given; Lean does not decode it.
 func (Lean) Sign(h http.Header, _ *hookd.Message, body []byte, secrets []string) {
 	if len(secrets) == 0 {
 		delete(h, "Lean-Signature")
 		return
 	}
-	vals := make([]string, 0, len(secrets))
 	var buf [len(leanPrefix) + 2*sha512.Size]byte
 	var sum [sha512.Size]byte
-	for _, s := range secrets {
-		mac := hmac.New(sha512.New, []byte(s))
-		mac.Write(body)
-		b := append(buf[:0], leanPrefix...)
-		b = hex.AppendEncode(b, mac.Sum(sum[:0]))
-		vals = append(vals, string(b))
-	}
-	h["Lean-Signature"] = vals
+	mac := hmac.New(sha512.New, []byte(secrets[0]))
+	mac.Write(body)
+	b := append(buf[:0], leanPrefix...)
+	b = hex.AppendEncode(b, mac.Sum(sum[:0]))
+	h["Lean-Signature"] = []string{string(b)}
 }
+
+// MultiSignature implements hookd.Profile: lean-signature holds one value.
+func (Lean) MultiSignature() bool { return false }
 
 // Policy implements hookd.Profile: 10 s, retries 1, 2, 5, 10, 60 and 180
 // minutes after the first send. No jitter: Lean documents these exact

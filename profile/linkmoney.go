@@ -40,6 +40,9 @@ func (LinkMoney) Sign(h http.Header, m *hookd.Message, body []byte, secrets []st
 	signStandard(h, m.Event.ID, m.At, body, secrets)
 }
 
+// MultiSignature implements hookd.Profile: the Standard Webhooks list.
+func (LinkMoney) MultiSignature() bool { return true }
+
 // Policy implements hookd.Profile: Link Money documents no retries, so
 // standard's.
 func (LinkMoney) Policy() hookd.Policy { return standardPolicy }

@@ -35,6 +35,10 @@ func (Standard) Sign(h http.Header, m *hookd.Message, body []byte, secrets []str
 	signStandard(h, m.Event.ID, m.At, body, secrets)
 }
 
+// MultiSignature implements hookd.Profile: webhook-signature is a
+// space-separated list, one "v1," entry per secret.
+func (Standard) MultiSignature() bool { return true }
+
 // signStandard sets the Standard Webhooks headers; linkmoney uses it too.
 // It runs once per attempt, so it builds the signed content and the header
 // in reused buffers.

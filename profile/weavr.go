@@ -21,10 +21,11 @@ import (
 // where the key is the secret's bytes as given (Weavr's API key) and the
 // base64 is standard and padded.
 //
-// Each signature header holds one value, so during a secret rotation both
-// are repeated, one value per secret, current first, in the same order: a
-// receiver that reads the first value and holds the current secret passes,
-// and one that checks every value also accepts the old secret.
+// Each signature header holds one value, as Weavr sends it, and receivers
+// written to Weavr's docs compare it whole: a second value, on a repeated
+// line that Node.js and Python frameworks join with ", ", fails them. So
+// weavr signs with one secret at a time, also during a rotation (see
+// hookd.Endpoint.Rotate).
 type Weavr struct{}
 
 // Name implements hookd.Profile.
@@ -44,21 +45,22 @@ func (Weavr) Body(ev *hookd.Event) ([]byte, error) {
 // weavrSigLen is the length of a padded base64 HMAC-SHA256: 44 characters.
 const weavrSigLen = (sha256.Size + 2) / 3 * 4
 
-// Sign implements hookd.Profile. The delivery id is the call-ref because
-// Weavr's receivers use it for idempotency: it must not change on a retry.
+// Sign implements hookd.Profile, with the first secret. The delivery id is
+// the call-ref because Weavr's receivers use it for idempotency: it must
+// not change on a retry.
 func (Weavr) Sign(h http.Header, m *hookd.Message, body []byte, secrets []string) {
-	// The timestamp, the call-ref (as bytes to hash) and every signature go
-	// into one buffer turned into one string, sliced below: one allocation
-	// instead of 2+2n on the hot path.
-	buf := make([]byte, 0, 20+len(m.DeliveryID)+2*len(secrets)*weavrSigLen)
+	// The timestamp, the call-ref (as bytes to hash) and both signatures
+	// go into one buffer turned into one string, sliced below: one
+	// allocation instead of four on the hot path.
+	buf := make([]byte, 0, 20+len(m.DeliveryID)+2*weavrSigLen)
 	buf = strconv.AppendInt(buf, m.At.UnixMilli(), 10)
 	tsLen := len(buf)
 	buf = append(buf, m.DeliveryID...)
 	sigStart := len(buf)
 	ts, callRef := buf[:tsLen], buf[tsLen:sigStart]
-	var sum [sha256.Size]byte
-	for _, s := range secrets {
-		mac := hmac.New(sha256.New, []byte(s))
+	if len(secrets) > 0 {
+		var sum [sha256.Size]byte
+		mac := hmac.New(sha256.New, []byte(secrets[0]))
 		mac.Write(ts)
 		buf = b64.AppendEncode(buf, mac.Sum(sum[:0]))
 		mac.Reset()
@@ -72,25 +74,23 @@ func (Weavr) Sign(h http.Header, m *hookd.Message, body []byte, secrets []string
 	// Likewise one backing array for every header value. The full slice
 	// expressions cap each value list so that an h.Add by someone else
 	// reallocates instead of writing into the next header's values.
-	n := len(secrets)
-	vals := make([]string, 2+2*n)
-	vals[0] = m.DeliveryID
-	vals[1] = all[:tsLen]
-	for i := range n {
-		off := sigStart + 2*i*weavrSigLen
-		vals[2+i] = all[off : off+weavrSigLen]
-		vals[2+n+i] = all[off+weavrSigLen : off+2*weavrSigLen]
-	}
+	vals := []string{m.DeliveryID, all[:tsLen], "", ""}
 	h["Call-Ref"] = vals[0:1:1]
 	h["Published-Timestamp"] = vals[1:2:2]
-	if n == 0 {
+	if len(secrets) == 0 {
 		delete(h, "Signature")
 		delete(h, "Signature-V2")
 		return
 	}
-	h["Signature"] = vals[2 : 2+n : 2+n]
-	h["Signature-V2"] = vals[2+n:]
+	vals[2] = all[sigStart : sigStart+weavrSigLen]
+	vals[3] = all[sigStart+weavrSigLen:]
+	h["Signature"] = vals[2:3:3]
+	h["Signature-V2"] = vals[3:4:4]
 }
+
+// MultiSignature implements hookd.Profile: signature and signature-v2 hold
+// one value each.
+func (Weavr) MultiSignature() bool { return false }
 
 // Policy implements hookd.Profile: 10 s; retries only on 408, 409, 425 and
 // 5xx (and when no answer came), 10 s, 60 s, 6 min, 36 min and 3.6 h after

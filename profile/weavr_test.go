@@ -107,20 +107,27 @@ func TestWeavrGolden(t *testing.T) {
 	}
 }
 
-func TestWeavrRotation(t *testing.T) {
+// TestWeavrOneSignature: given several secrets, weavr signs both headers
+// with the first alone (see TestLeanOneSignature).
+func TestWeavrOneSignature(t *testing.T) {
 	t.Parallel()
 	p := profile.Weavr{}
+	if p.MultiSignature() {
+		t.Fatal("weavr claims several signatures per request")
+	}
 	ev := weavrEvent()
 	body, _ := p.Body(ev)
-	current, old := "weavr-api-key-0123456789ABCDEF==", "the-previous-weavr-api-key-still-valid"
+	first, second := "weavr-api-key-0123456789ABCDEF==", "the-previous-weavr-api-key-still-valid"
 	h := http.Header{}
-	p.Sign(h, &hookd.Message{Event: ev, DeliveryID: "dlv_2", Attempt: 1, At: time.Now()}, body, []string{current, old})
-	verifyWeavr(t, h, body, current, old)
+	p.Sign(h, &hookd.Message{Event: ev, DeliveryID: "dlv_2", Attempt: 1, At: time.Now()}, body, []string{first, second})
+	verifyWeavr(t, h, body, first)
 	// h.Add must not write into a neighbouring header's values.
 	h.Add("Signature", "extra")
-	if got := h.Values("Signature-V2"); len(got) != 2 {
+	if got := h.Values("Signature-V2"); len(got) != 1 {
 		t.Errorf("after Add to signature, signature-v2 = %q", got)
 	}
+	p.Sign(h, &hookd.Message{Event: ev, DeliveryID: "dlv_2", Attempt: 2, At: time.Now()}, body, []string{second})
+	verifyWeavr(t, h, body, second)
 }
 
 func TestWeavrPolicy(t *testing.T) {

@@ -17,7 +17,7 @@ func renderEndpoint(e *hookd.Endpoint) string {
 	}
 	var secrets []hookd.Secret
 	for _, s := range c.Secrets {
-		s.ExpiresAt = s.ExpiresAt.UTC()
+		s.ActiveFrom, s.ExpiresAt = s.ActiveFrom.UTC(), s.ExpiresAt.UTC()
 		secrets = append(secrets, s)
 	}
 	b, _ := json.Marshal(struct {
@@ -149,14 +149,19 @@ func testEndpointSecrets(f *fixture) {
 		f.Errorf("ActiveSecrets(t0) = %q, want the first two", active)
 	}
 
-	// Rotation keeps the old secret until its grace ends.
-	got.Secrets = []hookd.Secret{{Value: "whsec_next"}, {Value: secrets[0].Value, ExpiresAt: t0.Add(time.Hour)}}
+	// Rotation keeps the old secret until its grace ends; a secret that
+	// takes over later keeps its switch time.
+	got.Secrets = []hookd.Secret{{Value: "whsec_next", ActiveFrom: t0.Add(time.Hour).In(time.FixedZone("GST", 4*3600))},
+		{Value: secrets[0].Value, ExpiresAt: t0.Add(time.Hour)}}
 	got.UpdatedAt = t0.Add(time.Minute)
 	f.ok(f.s.SaveEndpoint(f.ctx, got), "SaveEndpoint")
 	again := f.endpointOf("ten_a", e.ID)
 	f.wantEndpoint("secrets after rotation", again, got)
 	if a := again.ActiveSecrets(t0.Add(2 * time.Hour)); len(a) != 1 || a[0] != "whsec_next" {
 		f.Errorf("ActiveSecrets after the grace = %q", a)
+	}
+	if a := again.ActiveSecrets(t0); len(a) != 1 || a[0] != secrets[0].Value {
+		f.Errorf("ActiveSecrets before the switch = %q", a)
 	}
 }
 

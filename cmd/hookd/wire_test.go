@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,5 +94,191 @@ func TestEndpointTestRouteCompact(t *testing.T) {
 		if err := verifyAsDocumented(prof, wireSecrets[prof], got.header, got.body); err != nil {
 			t.Errorf("%s: %v", prof, err)
 		}
+	}
+}
+
+// stepClock is a clock a test moves by hand.
+type stepClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *stepClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// signatureHeaders are the headers of a profile that carry signatures.
+var signatureHeaders = map[string][]string{
+	"lean":      {"lean-signature"},
+	"weavr":     {"signature", "signature-v2"},
+	"standard":  {"webhook-signature"},
+	"linkmoney": {"webhook-signature"},
+}
+
+// rotationAnswer is the rotate-secret answer.
+type rotationAnswer struct {
+	Secret            string    `json:"secret"`
+	ActiveFrom        time.Time `json:"active_from"`
+	PreviousExpiresAt time.Time `json:"previous_expires_at"`
+}
+
+// rotationProbe publishes to one endpoint and checks what arrives.
+type rotationProbe struct {
+	a              *testApp
+	rc             *recv
+	prof, tenant   string
+	tok, endpoint  string
+	single         bool // the profile's receivers compare one value
+	publishedCount int
+}
+
+func newRotationProbe(t *testing.T, a *testApp, prof, tenant, secret string) *rotationProbe {
+	t.Helper()
+	p := &rotationProbe{a: a, rc: newReceiver(t, nil), prof: prof, tenant: tenant, tok: a.tenant(t, tenant),
+		single: prof == "lean" || prof == "weavr"}
+	p.endpoint = a.endpoint(t, tenant, p.tok, map[string]any{"url": p.rc.URL, "profile": prof, "secret": secret, "event_types": []string{"*"}}).ID
+	return p
+}
+
+func (p *rotationProbe) rotate(t *testing.T, in map[string]any) rotationAnswer {
+	t.Helper()
+	var out rotationAnswer
+	p.a.must(t, 200, "POST", "/v1/tenants/"+p.tenant+"/endpoints/"+p.endpoint+"/rotate-secret", p.tok, in, &out)
+	return out
+}
+
+// send publishes an event and checks that the webhook carries one line per
+// signature header (one value too for lean and weavr), verifies for a
+// receiver holding good, as written from the provider's docs and reading
+// headers as Node.js does, and not for one holding only a secret of bad.
+func (p *rotationProbe) send(t *testing.T, stage string, good string, bad ...string) received {
+	t.Helper()
+	p.publishedCount++
+	p.a.must(t, 202, "POST", "/v1/tenants/"+p.tenant+"/events", p.tok,
+		map[string]any{"type": "lean:results.ready", "id": fmt.Sprintf("%s-%d", p.tenant, p.publishedCount),
+			"payload": map[string]any{"id": "dbd310a2-ebd9-4a0f-ae10-0f82f25f1bff"}}, nil)
+	got := p.rc.wait(t, 5*time.Second)
+	for _, h := range signatureHeaders[p.prof] {
+		lines := got.header.Values(h)
+		if len(lines) != 1 {
+			t.Errorf("%s %s: %d %s lines, want 1: %q", p.prof, stage, len(lines), h, lines)
+		} else if p.single && strings.ContainsAny(lines[0], ", ") {
+			t.Errorf("%s %s: %s holds several values: %q", p.prof, stage, h, lines[0])
+		}
+	}
+	if err := verifyAsDocumented(p.prof, good, got.header, got.body); err != nil {
+		t.Errorf("%s %s: a receiver with the secret that should sign rejects the webhook: %v", p.prof, stage, err)
+	}
+	for _, b := range bad {
+		if verifyAsDocumented(p.prof, b, got.header, got.body) == nil {
+			t.Errorf("%s %s: secret %.12s… still signs", p.prof, stage, b)
+		}
+	}
+	return got
+}
+
+// TestRotationOneSignatureValue: through the real engine, a Lean or Weavr
+// receiver written to the provider's docs (one secret, headers joined as
+// Node.js joins them) verifies every webhook before, during and after a
+// secret rotation: the old secret signs alone until the switch time the
+// rotation answer states, then the new one alone. The consumer may choose
+// the switch time and bring it forward. Standard and linkmoney keep
+// signing with both secrets, space-separated, during the grace period.
+func TestRotationOneSignatureValue(t *testing.T) {
+	t.Parallel()
+	clock := &stepClock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	a := startApp(t, func(c *Config) { c.clock = clock })
+	probes := map[string]*rotationProbe{}
+	for _, prof := range []string{"lean", "weavr", "standard", "linkmoney"} {
+		probes[prof] = newRotationProbe(t, a, prof, "rot-"+prof, wireSecrets[prof])
+		probes[prof].send(t, "before the rotation", wireSecrets[prof])
+	}
+
+	// Rotation with the default grace of 24 h.
+	start := clock.Now()
+	rot := map[string]rotationAnswer{}
+	for prof, p := range probes {
+		rot[prof] = p.rotate(t, nil)
+		wantFrom := start.Add(24 * time.Hour)
+		if !p.single {
+			wantFrom = start
+		}
+		if r := rot[prof]; r.Secret == "" || r.Secret == wireSecrets[prof] || !r.ActiveFrom.Equal(wantFrom) ||
+			!r.PreviousExpiresAt.Equal(start.Add(24*time.Hour)) {
+			t.Errorf("%s: rotation answer %+v, want a new secret active from %v, the old one to %v", prof, r, wantFrom, start.Add(24*time.Hour))
+		}
+	}
+	for _, stage := range []string{"just after the rotation", "in the grace period"} {
+		for prof, p := range probes {
+			if p.single {
+				p.send(t, stage, wireSecrets[prof], rot[prof].Secret)
+				continue
+			}
+			got := p.send(t, stage, wireSecrets[prof])
+			if err := verifyAsDocumented(prof, rot[prof].Secret, got.header, got.body); err != nil {
+				t.Errorf("%s %s: the new secret does not sign: %v", prof, stage, err)
+			}
+			if n := len(strings.Fields(got.header.Get("webhook-signature"))); n != 2 {
+				t.Errorf("%s %s: %d webhook-signature entries, want 2 (new and old)", prof, stage, n)
+			}
+		}
+		clock.Add(24*time.Hour - time.Second)
+	}
+	clock.Add(time.Second) // the switch
+	for prof, p := range probes {
+		p.send(t, "after the switch", rot[prof].Secret, wireSecrets[prof])
+	}
+
+	// The consumer chooses the switch time, then brings it forward once
+	// its receiver has the new secret.
+	for prof, p := range probes {
+		if !p.single {
+			continue
+		}
+		at := clock.Now().Add(time.Hour)
+		next := p.rotate(t, map[string]any{"activate_at": at})
+		if !next.ActiveFrom.Equal(at) || !next.PreviousExpiresAt.Equal(at) {
+			t.Errorf("%s: rotation at %v answered %+v", prof, at, next)
+		}
+		p.send(t, "before the chosen switch", rot[prof].Secret, next.Secret)
+		clock.Add(time.Minute)
+		now := p.rotate(t, map[string]any{"secret": next.Secret, "activate_at": clock.Now()})
+		if now.Secret != next.Secret || !now.ActiveFrom.Equal(clock.Now()) {
+			t.Errorf("%s: bringing the switch forward answered %+v", prof, now)
+		}
+		p.send(t, "after the switch brought forward", next.Secret, rot[prof].Secret)
+	}
+	// activate_at is for profiles that sign with one secret at a time.
+	p := probes["standard"]
+	p.a.must(t, 400, "POST", "/v1/tenants/"+p.tenant+"/endpoints/"+p.endpoint+"/rotate-secret", p.tok,
+		map[string]any{"activate_at": clock.Now().Add(time.Hour)}, nil)
+}
+
+// TestRotationProfileChange: a standard endpoint changed to lean or weavr
+// during its rotation's grace period sends one signature value: the old
+// secret's until the grace period ends, then the new one's.
+func TestRotationProfileChange(t *testing.T) {
+	t.Parallel()
+	clock := &stepClock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	a := startApp(t, func(c *Config) { c.clock = clock })
+	for _, prof := range []string{"lean", "weavr"} {
+		old := wireSecrets["standard"]
+		p := newRotationProbe(t, a, "standard", "change-"+prof, old)
+		rot := p.rotate(t, map[string]any{"grace_seconds": 3600})
+		p.send(t, "in the grace period", old)
+		a.must(t, 200, "PATCH", "/v1/tenants/"+p.tenant+"/endpoints/"+p.endpoint, p.tok, map[string]any{"profile": prof}, nil)
+		p.prof, p.single = prof, true
+		p.send(t, "after the profile change", old, rot.Secret)
+		clock.Add(time.Hour)
+		p.send(t, "after the grace period", rot.Secret, old)
+		clock.Add(-time.Hour)
 	}
 }
