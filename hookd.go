@@ -312,6 +312,10 @@ type Event struct {
 	CreatedAt      time.Time       `json:"created_at"`
 	// Seq orders events of the store; used as the cursor of list pages.
 	Seq int64 `json:"-"`
+	// TraceContext is the W3C traceparent of the publish that stored the
+	// event ("" when not traced), so the attempts of its deliveries, made
+	// hours later or on another node, join the publish's trace.
+	TraceContext string `json:"-"`
 }
 
 // Delivery states.

@@ -68,6 +68,8 @@ type Store interface {
 	ReserveSlots(ctx context.Context, endpointID string, n int, interval time.Duration, now time.Time) (time.Time, error)
 	// NextDue returns when the earliest unowned pending delivery is due.
 	NextDue(ctx context.Context) (time.Time, bool, error)
+	// Backlog counts the pending work in the store at now, for metrics.
+	Backlog(ctx context.Context, now time.Time) (*Backlog, error)
 	// Purge deletes attempts, finished deliveries and events older than before.
 	Purge(ctx context.Context, before time.Time) (int, error)
 
@@ -160,6 +162,20 @@ type EndpointHealth struct {
 	Disable        bool
 	DisabledReason string
 	At             time.Time
+}
+
+// Backlog is the pending work of the whole store, for metrics.
+type Backlog struct {
+	// Due and Scheduled count the pending deliveries no node holds, due
+	// at now or later (retries waiting for their time).
+	Due, Scheduled int64
+	// Parked counts the pending deliveries of disabled endpoints.
+	Parked int64
+	// OldestDue is when the longest-waiting of the Due deliveries became
+	// due; zero when none is due.
+	OldestDue time.Time
+	// EndpointsEnabled and EndpointsDisabled count the endpoints.
+	EndpointsEnabled, EndpointsDisabled int64
 }
 
 // Job is a delivery claimed for sending, with what the sender needs.

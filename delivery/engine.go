@@ -33,6 +33,9 @@ type Config struct {
 	// Profiles returns the profile of a name ("" = default).
 	Profiles func(name string) (hookd.Profile, error)
 	Logger   *slog.Logger
+	// Observer, if set, is told of every attempt and commit (metrics,
+	// traces).
+	Observer Observer
 
 	QueueSize    int           // deliveries held in memory per endpoint (2048)
 	MaxHeld      int           // deliveries held in memory in all (200,000)
@@ -126,6 +129,7 @@ type Engine struct {
 	bg       sync.WaitGroup // poller, refresher, housekeeping
 	writerWG sync.WaitGroup
 	stats    Stats
+	commits  commitClock
 }
 
 // Stats are the engine's counters, for /metrics.
@@ -520,6 +524,7 @@ func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string
 	}
 	op := &writeOp{pubs: make([]*hookd.Publish, len(events)), handoffs: make([][]handoff, len(events)),
 		only: only, done: make(chan error, 1)}
+	e.traceEvents(ctx, events)
 	for i, ev := range events {
 		op.pubs[i] = &hookd.Publish{Event: ev}
 	}

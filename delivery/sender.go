@@ -78,6 +78,10 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 	if j.d.FirstSentAt != nil {
 		first = *j.d.FirstSentAt
 	}
+	due := now
+	if j.d.NextAttemptAt != nil {
+		due = *j.d.NextAttemptAt
+	}
 	a := &hookd.Attempt{DeliveryID: j.d.ID, N: n, At: now}
 	status, retryAfter, err := e.send(prof, ep, j, n, now, pol.Timeout, a)
 	end := e.cfg.Clock.Now()
@@ -111,6 +115,7 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 			e.stats.Failed.Add(1)
 		}
 	}
+	e.observeAttempt(ep, prof, j, a, r, due)
 	// Keep the in-memory copy in step for a later try from memory.
 	j.d.Attempts = n
 	j.d.FirstSentAt = &first

@@ -92,8 +92,10 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 		b.Publishes = append(b.Publishes, o.pubs...)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	start := e.commits.begin()
 	err := e.apply(ctx, ops, b)
 	cancel()
+	e.observeCommit(start, b, err)
 	if err != nil {
 		e.log.Error("group commit failed", "err", err, "publishes", len(b.Publishes), "results", len(results))
 		for _, o := range ops {

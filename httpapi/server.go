@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -50,6 +51,11 @@ type Server struct {
 	MaxBatch          int   // events per batch publish (1000)
 	// PublishRate limits publishes per tenant per second (0: no limit).
 	PublishRate int
+	// Metrics serves GET /metrics (nil: no such route).
+	Metrics http.Handler
+	// StuckAfter is how long a group commit may be pending before
+	// /readyz calls the writer stuck (30 s).
+	StuckAfter time.Duration
 
 	tokens  sync.Map // token hash -> cachedTenant
 	limitMu sync.Mutex
@@ -115,7 +121,9 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
-	mux.HandleFunc("GET /metrics", s.metrics)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
 	return s.routed(mux)
 }
 
@@ -293,10 +301,21 @@ func (s *Server) tokenTenant(ctx context.Context, hash string) (string, error) {
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	unready := func(reason string) {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
+	}
+	stuck := s.StuckAfter
+	if stuck <= 0 {
+		stuck = 30 * time.Second
+	}
+	if d := s.Engine.CommitPending(); d > stuck {
+		unready(fmt.Sprintf("writer stuck: a group commit has been pending for %s (bound %s)", d.Round(time.Millisecond), stuck))
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.Store.Ping(ctx); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "storage unavailable"})
+		unready("storage unreachable: " + err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

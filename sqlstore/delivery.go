@@ -70,20 +70,20 @@ func rowsSQL(n int, types ...string) string {
 // inserts.
 func eventArgs(args []any, ev *hookd.Event) []any {
 	return append(args, ev.TenantID, ev.ID, ev.Type, []byte(ev.Payload),
-		nullStr(ev.OrderingKey), nullStr(ev.IdempotencyKey), ms(ev.CreatedAt))
+		nullStr(ev.OrderingKey), nullStr(ev.IdempotencyKey), ms(ev.CreatedAt), nullStr(ev.TraceContext))
 }
 
 // insertEventSQL inserts one event, or nothing if its id or key was used.
-var insertEventSQL = `INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+var insertEventSQL = `INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at, trace_context)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 
 // insertEventsSQL returns the statement that inserts n events and returns
 // the keys of those that were new; with version, each returned row also
 // carries the endpoints version, read in the same statement (so checking
 // it costs no round trip).
 func insertEventsSQL(n int, version bool) string {
-	q := `INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at)
-		VALUES ` + rowsSQL(n, "", "", "", "", "", "", "") + ` ON CONFLICT DO NOTHING RETURNING tenant_id, id`
+	q := `INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at, trace_context)
+		VALUES ` + rowsSQL(n, "", "", "", "", "", "", "", "") + ` ON CONFLICT DO NOTHING RETURNING tenant_id, id`
 	if version {
 		q += `, (SELECT value FROM settings WHERE name = 'endpoints_version')`
 	}
@@ -152,7 +152,7 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 	} else {
 		for start := 0; start < len(fresh); start += chunk {
 			part := fresh[start:min(start+chunk, len(fresh))]
-			args := make([]any, 0, 7*len(part))
+			args := make([]any, 0, 8*len(part))
 			for _, p := range part {
 				args = eventArgs(args, p.Event)
 			}
@@ -391,18 +391,18 @@ func (s *Store) applyHealth(ctx context.Context, tx *sql.Tx, hs []*hookd.Endpoin
 	return nil
 }
 
-const eventCols = `seq, tenant_id, id, type, payload, ordering_key, idempotency_key, created_at`
+const eventCols = `seq, tenant_id, id, type, payload, ordering_key, idempotency_key, created_at, trace_context`
 
 func scanEvent(row interface{ Scan(...any) error }) (*hookd.Event, error) {
 	var e hookd.Event
-	var ok, ik sql.NullString
+	var ok, ik, tc sql.NullString
 	var payload []byte
 	var c int64
-	if err := row.Scan(&e.Seq, &e.TenantID, &e.ID, &e.Type, &payload, &ok, &ik, &c); err != nil {
+	if err := row.Scan(&e.Seq, &e.TenantID, &e.ID, &e.Type, &payload, &ok, &ik, &c, &tc); err != nil {
 		return nil, err
 	}
 	e.Payload = payload
-	e.OrderingKey, e.IdempotencyKey = ok.String, ik.String
+	e.OrderingKey, e.IdempotencyKey, e.TraceContext = ok.String, ik.String, tc.String
 	e.CreatedAt = fromMS(c)
 	return &e, nil
 }
@@ -653,7 +653,7 @@ func (s *Store) Claim(ctx context.Context, node string, now time.Time, max int, 
 			ids[i] = d.ID
 		}
 		rows, err := tx.QueryContext(ctx, s.q(`SELECT d.id, e.seq, e.tenant_id, e.id, e.type, e.payload, e.ordering_key,
-			e.idempotency_key, e.created_at FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+			e.idempotency_key, e.created_at, e.trace_context FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
 			WHERE d.id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`), ids...)
 		if err != nil {
 			return unavailable(err)
@@ -664,10 +664,10 @@ func (s *Store) Claim(ctx context.Context, node string, now time.Time, max int, 
 		for rows.Next() {
 			var did string
 			var e hookd.Event
-			var ok, ik sql.NullString
+			var ok, ik, tc sql.NullString
 			var payload []byte
 			var c int64
-			if err := rows.Scan(&did, &e.Seq, &e.TenantID, &e.ID, &e.Type, &payload, &ok, &ik, &c); err != nil {
+			if err := rows.Scan(&did, &e.Seq, &e.TenantID, &e.ID, &e.Type, &payload, &ok, &ik, &c, &tc); err != nil {
 				return unavailable(err)
 			}
 			key := [2]string{e.TenantID, e.ID}
@@ -676,7 +676,7 @@ func (s *Store) Claim(ctx context.Context, node string, now time.Time, max int, 
 				continue
 			}
 			e.Payload = payload
-			e.OrderingKey, e.IdempotencyKey = ok.String, ik.String
+			e.OrderingKey, e.IdempotencyKey, e.TraceContext = ok.String, ik.String, tc.String
 			e.CreatedAt = fromMS(c)
 			shared[key] = &e
 			byDelivery[did] = &e
@@ -740,6 +740,36 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 		return time.Time{}, false, nil
 	}
 	return fromMS(v.Int64), true, nil
+}
+
+// Backlog implements hookd.Store: one pass over the due index for the
+// unowned work, one over the parked index, and the endpoints table, which
+// is small. The parked value is written into the query, not bound, so
+// the database can match the partial index's predicate.
+func (s *Store) Backlog(ctx context.Context, now time.Time) (*hookd.Backlog, error) {
+	var b hookd.Backlog
+	var oldest sql.NullInt64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT COALESCE(SUM(CASE WHEN next_attempt_at <= ? THEN 1 ELSE 0 END), 0),
+		COUNT(*), MIN(next_attempt_at) FROM deliveries WHERE state = 'pending' AND owner IS NULL`), ms(now)).
+		Scan(&b.Due, &b.Scheduled, &oldest)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	b.Scheduled -= b.Due
+	if oldest.Valid && b.Due > 0 {
+		b.OldestDue = fromMS(oldest.Int64)
+	}
+	err = s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE owner = '`+hookd.Parked+`'
+		AND state NOT IN ('succeeded', 'failed', 'canceled')`).Scan(&b.Parked)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	err = s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN disabled = 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN disabled = 0 THEN 0 ELSE 1 END), 0) FROM endpoints`).Scan(&b.EndpointsEnabled, &b.EndpointsDisabled)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return &b, nil
 }
 
 // Purge implements hookd.Store. It deletes in small transactions so the

@@ -54,7 +54,8 @@ func testClaimReturnsEvent(f *fixture) {
 	e1, e2 := f.endpoint("ten_a"), f.endpoint("ten_a")
 	ev := &hookd.Event{ID: "evt_claimed", TenantID: "ten_a", Type: "weavr:payment_run.completed",
 		Payload:     json.RawMessage("{\"run\" :  \"pr_1\", \"amount\":1e2,\"memo\":\"\\u00e9t\\u00e9\\n\"}"),
-		OrderingKey: "pr_1", IdempotencyKey: "k-1", CreatedAt: t0}
+		OrderingKey: "pr_1", IdempotencyKey: "k-1", CreatedAt: t0,
+		TraceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
 	ds := []*hookd.Delivery{f.delivery(ev, e1.ID, t0, ""), f.delivery(ev, e2.ID, t0, "")}
 	f.apply(&hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: ds}}})
 

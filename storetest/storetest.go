@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"ClaimSameEventIDInTwoTenants", testClaimSameEventIDInTwoTenants},
 		{"ReserveSlots", testReserveSlots},
 		{"NextDue", testNextDue},
+		{"Backlog", testBacklog},
 		{"Purge", testPurge},
 		{"Settings", testSettings},
 		{"TenantIsolation", testTenantIsolation},
@@ -302,7 +303,8 @@ func (f *fixture) wantEvent(what string, got, want *hookd.Event) {
 	}
 	if got.ID != want.ID || got.TenantID != want.TenantID || got.Type != want.Type ||
 		got.OrderingKey != want.OrderingKey || got.IdempotencyKey != want.IdempotencyKey ||
-		!got.CreatedAt.Equal(want.CreatedAt) || string(got.Payload) != string(want.Payload) {
+		!got.CreatedAt.Equal(want.CreatedAt) || string(got.Payload) != string(want.Payload) ||
+		got.TraceContext != want.TraceContext {
 		f.Errorf("%s: event\n got %+v payload %q\nwant %+v payload %q", what, *got, got.Payload, *want, want.Payload)
 	}
 }

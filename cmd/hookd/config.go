@@ -14,6 +14,7 @@ import (
 	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/seal"
 	"github.com/hookd/hookd/sqlite"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Config is hookd's configuration: flags, then environment, then defaults.
@@ -32,9 +33,19 @@ type Config struct {
 	DrainTimeout      time.Duration
 	PollInterval      time.Duration
 	LogLevel          string
+	LogFormat         string // text or json
+	DebugAddr         string // pprof and expvar; "" = off
+	NoMetrics         bool   // no /metrics and no engine observer (--metrics=false)
+	OTelEndpoint      string // OTLP/HTTP traces endpoint; "" = off
+	OTelSample        float64
+	StuckAfter        time.Duration
 	DBMaxSize         int64
 	NodeTTL           time.Duration
 
+	// traceExporter replaces the OTLP exporter in tests.
+	traceExporter sdktrace.SpanExporter
+	// maxInFlight and queueSize replace the engine's defaults in tests.
+	maxInFlight, queueSize int
 	// clock replaces the system clock in tests that need exact times.
 	clock hookd.Clock
 	// resolver replaces the system resolver of the save-time URL check in
@@ -55,6 +66,35 @@ func env(name, def string) string {
 
 func envInt(name string, def int64) int64 {
 	if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
+		return v
+	}
+	return def
+}
+
+// negBool is a boolean flag stored negated, so that the zero Config has
+// the feature on.
+type negBool struct{ off *bool }
+
+func (b negBool) String() string {
+	if b.off == nil {
+		return "true"
+	}
+	return strconv.FormatBool(!*b.off)
+}
+
+func (b negBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*b.off = !v
+	return nil
+}
+
+func (negBool) IsBoolFlag() bool { return true }
+
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
 		return v
 	}
 	return def
@@ -85,6 +125,13 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.DBMaxSize, "db-max-size", envInt("HOOKD_DB_MAX_SIZE", 0), "SQLite only: cap the database file at this many bytes; 0 = no cap (HOOKD_DB_MAX_SIZE)")
 	fs.DurationVar(&c.NodeTTL, "node-ttl", envDuration("HOOKD_NODE_TTL", 30*time.Second), "PostgreSQL: a node silent this long is dead and its work is taken over (HOOKD_NODE_TTL)")
 	fs.StringVar(&c.LogLevel, "log-level", env("HOOKD_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKD_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("HOOKD_LOG_FORMAT", "text"), "text or json (HOOKD_LOG_FORMAT)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", env("HOOKD_DEBUG_ADDR", ""), "serve pprof and expvar here, never on --addr; a bare port means loopback; empty = off (HOOKD_DEBUG_ADDR)")
+	c.NoMetrics = env("HOOKD_METRICS", "true") == "false"
+	fs.Var(negBool{&c.NoMetrics}, "metrics", "serve Prometheus metrics on /metrics; --metrics=false turns them off (HOOKD_METRICS)")
+	fs.StringVar(&c.OTelEndpoint, "otel-endpoint", env("HOOKD_OTEL_ENDPOINT", ""), "send traces by OTLP over HTTP to this URL, e.g. http://localhost:4318; empty = off (HOOKD_OTEL_ENDPOINT)")
+	fs.Float64Var(&c.OTelSample, "otel-sample", envFloat("HOOKD_OTEL_SAMPLE", 1), "share of publishes traced when the publisher sent no sampled traceparent, 0 to 1 (HOOKD_OTEL_SAMPLE)")
+	fs.DurationVar(&c.StuckAfter, "stuck-after", envDuration("HOOKD_STUCK_AFTER", 30*time.Second), "/readyz fails while a group commit has been pending this long (HOOKD_STUCK_AFTER)")
 	c.AdminToken = os.Getenv("HOOKD_ADMIN_TOKEN")
 }
 

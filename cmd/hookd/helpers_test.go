@@ -38,7 +38,7 @@ func startApp(t *testing.T, mod func(*Config)) *testApp {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
-		log = newLogger("warn")
+		log = newLogger(os.Stderr, "warn", "text")
 	}
 	a, err := start(context.Background(), c, log)
 	if err != nil {

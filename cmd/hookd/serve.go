@@ -20,6 +20,7 @@ import (
 	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/profile"
+	"github.com/hookd/hookd/telemetry"
 )
 
 func runMigrate(ctx context.Context, args []string) error {
@@ -44,7 +45,10 @@ func runServe(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	log := newLogger(c.LogLevel)
+	if err := checkLogging(c.LogLevel, c.LogFormat); err != nil {
+		return err
+	}
+	log := newLogger(os.Stderr, c.LogLevel, c.LogFormat)
 	app, err := start(ctx, &c, log)
 	if err != nil {
 		return err
@@ -54,23 +58,19 @@ func runServe(ctx context.Context, args []string) error {
 	return app.stop()
 }
 
-func newLogger(level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
-}
-
 // app is a running hookd: the store, the engine and the API server.
 type app struct {
 	cfg    *Config
 	log    *slog.Logger
 	store  hookd.Store
 	engine *delivery.Engine
-	srv    *http.Server
-	ln     net.Listener
-	served chan error
+	// metrics is nil when turned off; tracing and debug when not asked for.
+	metrics *telemetry.Metrics
+	tracing *telemetry.Tracing
+	debug   *debugServer
+	srv     *http.Server
+	ln      net.Listener
+	served  chan error
 }
 
 // start opens everything and serves; stop undoes it in reverse order.
@@ -102,7 +102,29 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 	}
 	profiles := profile.New(catalogMessages(cat))
 	client := newClient(guard)
+	var obs delivery.Observers
+	var m *telemetry.Metrics
+	if !c.NoMetrics {
+		m = telemetry.NewMetrics(telemetry.MetricsOptions{Store: st, Clock: c.clock})
+		obs = append(obs, m)
+	}
+	tr, err := telemetry.StartTracing(ctx, telemetry.TracingOptions{Endpoint: c.OTelEndpoint, Sample: c.OTelSample, Log: log,
+		Exporter: c.traceExporter})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if tr != nil {
+		obs = append(obs, tr)
+	}
+	var observer delivery.Observer
+	if len(obs) > 0 {
+		observer = obs
+	}
 	eng := delivery.New(st, delivery.Config{
+		Observer:     observer,
+		MaxInFlight:  c.maxInFlight,
+		QueueSize:    c.queueSize,
 		Clock:        c.clock,
 		Exclusive:    c.exclusive(),
 		Client:       client,
@@ -115,21 +137,45 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		HeartbeatTTL: c.NodeTTL,
 	})
 	if err := eng.Start(ctx); err != nil {
+		tr.Shutdown(ctx)
 		st.Close()
 		return nil, err
 	}
 	api := &httpapi.Server{Store: st, Engine: eng, Profiles: profiles, Guard: guard, Log: log, Clock: c.clock,
 		AdminTokenHash: adminHash, AllowUnknownTypes: c.AllowUnknownTypes, MaxBody: c.MaxBody,
-		MaxBatch: c.MaxBatch, PublishRate: c.PublishRate}
+		MaxBatch: c.MaxBatch, PublishRate: c.PublishRate, StuckAfter: c.StuckAfter}
 	setCatalog(api, cat)
-	ln, err := net.Listen("tcp", c.Addr)
-	if err != nil {
+	if m != nil {
+		m.Attach(eng)
+		api.Metrics = m.Handler()
+	}
+	// Metrics inside tracing: the metrics middleware reads the route
+	// pattern from the request the mux routed, which tracing replaces
+	// (with its context).
+	handler := api.Handler()
+	if m != nil {
+		handler = m.Instrument(handler)
+	}
+	handler = tr.Middleware(handler)
+	fail := func(err error) (*app, error) {
 		eng.Stop(ctx)
+		tr.Shutdown(ctx)
 		st.Close()
 		return nil, err
 	}
+	var dbg *debugServer
+	if c.DebugAddr != "" {
+		if dbg, err = startDebug(c.DebugAddr, log); err != nil {
+			return fail(err)
+		}
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		dbg.close()
+		return fail(err)
+	}
 	srv := &http.Server{
-		Handler: api.Handler(),
+		Handler: handler,
 		// A slow client must not hold a connection: headers within
 		// 10 s, the whole request within 30 s.
 		ReadHeaderTimeout: cmp.Or(c.readHeaderTimeout, 10*time.Second),
@@ -139,7 +185,8 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	a := &app{cfg: c, log: log, store: st, engine: eng, srv: srv, ln: ln, served: make(chan error, 1)}
+	a := &app{cfg: c, log: log, store: st, engine: eng, metrics: m, tracing: tr, debug: dbg, srv: srv, ln: ln,
+		served: make(chan error, 1)}
 	go func() { a.served <- srv.Serve(ln) }()
 	log.Info("hookd listening", "addr", ln.Addr().String(), "db", c.DB, "node", eng.Node())
 	return a, nil
@@ -157,6 +204,10 @@ func (a *app) stop() error {
 	if err := a.engine.Stop(ctx); err != nil {
 		a.log.Warn("engine stop", "err", err)
 	}
+	if err := a.tracing.Shutdown(ctx); err != nil {
+		a.log.Warn("flushing traces", "err", err)
+	}
+	a.debug.close()
 	if err := a.store.Close(); err != nil {
 		return err
 	}

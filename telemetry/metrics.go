@@ -1,0 +1,201 @@
+// Package telemetry is what an operator watches hookd through: Prometheus
+// metrics (the engine's attempts, deliveries and group commits as a
+// delivery.Observer, the API's requests as HTTP middleware, the backlog
+// read from the store, the Go runtime and process collectors) and
+// OpenTelemetry traces from a publish to each attempt of its deliveries.
+// Metric labels are bounded: never a tenant, endpoint or URL
+// (per-endpoint figures are the stats API's job).
+package telemetry
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/delivery"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// MetricsOptions configure the metrics.
+type MetricsOptions struct {
+	Store hookd.Store
+	Clock hookd.Clock // the engine's clock, for backlog ages (system clock)
+	// BacklogEvery is the shortest time between two backlog reads from
+	// the store (2 s): scrapes in between get the figures last read.
+	BacklogEvery time.Duration
+	// PublishRoutes are the route patterns whose requests are publishes
+	// (the two publish routes of the API).
+	PublishRoutes []string
+}
+
+// DefaultPublishRoutes are the API's publish routes.
+var DefaultPublishRoutes = []string{"POST /v1/tenants/{tenant}/events", "POST /v1/tenants/{tenant}/events/batch"}
+
+// Metrics holds hookd's metrics and their registry.
+type Metrics struct {
+	reg     *prometheus.Registry
+	publish map[string]bool
+	backlog *backlog
+
+	attempts     *prometheus.CounterVec
+	attemptTime  *prometheus.HistogramVec
+	latency      *prometheus.HistogramVec
+	lag          prometheus.Histogram
+	finished     *prometheus.CounterVec
+	publishTime  *prometheus.HistogramVec
+	commitRows   prometheus.Histogram
+	commitTime   prometheus.Histogram
+	commitErrors prometheus.Counter
+	httpRequests *prometheus.CounterVec
+	httpTime     *prometheus.HistogramVec
+}
+
+var _ delivery.Observer = (*Metrics)(nil)
+
+// NewMetrics returns the metrics, registered with the Go runtime and
+// process collectors. Call Attach once the engine exists.
+func NewMetrics(o MetricsOptions) *Metrics {
+	if o.Clock == nil {
+		o.Clock = hookd.SystemClock{}
+	}
+	if o.BacklogEvery <= 0 {
+		o.BacklogEvery = 2 * time.Second
+	}
+	if o.PublishRoutes == nil {
+		o.PublishRoutes = DefaultPublishRoutes
+	}
+	m := &Metrics{reg: prometheus.NewRegistry(), publish: map[string]bool{}}
+	for _, r := range o.PublishRoutes {
+		m.publish[r] = true
+	}
+	m.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookd_attempts_total",
+		Help: "HTTP attempts made, by profile and outcome (success, http_4xx, http_5xx, http_3xx, http_other, timeout, connect, tls, blocked)."},
+		[]string{"profile", "outcome"})
+	m.attemptTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hookd_attempt_duration_seconds",
+		Help:    "Duration of an attempt's HTTP request, by profile and outcome.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15, 30}}, []string{"profile", "outcome"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hookd_delivery_latency_seconds",
+		Help:    "Time from publish to the successful attempt of a delivery, by profile.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 4 * 3600, 12 * 3600, 86400}},
+		[]string{"profile"})
+	m.lag = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hookd_delivery_lag_seconds",
+		Help:    "Time from when a delivery was due to the start of its attempt: how far behind hookd runs.",
+		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600}})
+	m.finished = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookd_deliveries_finished_total",
+		Help: "Deliveries that reached a final state through an attempt on this node, by result (succeeded, failed)."},
+		[]string{"result"})
+	m.publishTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hookd_publish_duration_seconds",
+		Help:    "Time from a publish request's arrival to its answer (after the durable commit), by route.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"route"})
+	m.commitRows = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hookd_commit_rows",
+		Help:    "Rows (events, deliveries, attempt results, health changes) per group commit.",
+		Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000}})
+	m.commitTime = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hookd_commit_duration_seconds",
+		Help:    "Duration of a group commit (one transaction, one fsync).",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}})
+	m.commitErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "hookd_commit_errors_total",
+		Help: "Group commits that failed (their publishes were answered with an error)."})
+	m.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookd_http_requests_total",
+		Help: "API requests, by route pattern and status class."}, []string{"route", "code"})
+	m.httpTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hookd_http_request_duration_seconds",
+		Help:    "API request duration, by route pattern and status class.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"route", "code"})
+	for _, r := range []string{hookd.StateSucceeded, hookd.StateFailed} {
+		m.finished.WithLabelValues(r)
+	}
+	m.backlog = &backlog{store: o.Store, clock: o.Clock, every: o.BacklogEvery}
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.attempts, m.attemptTime, m.latency, m.lag, m.finished, m.publishTime, m.commitRows, m.commitTime,
+		m.commitErrors, m.httpRequests, m.httpTime)
+	if o.Store != nil {
+		m.reg.MustRegister(m.backlog)
+	}
+	return m
+}
+
+// Registry is the registry the metrics are in, for adding more.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Attach adds the engine's own figures: the counters /metrics has always
+// had, under their names, and what the engine holds in memory.
+func (m *Metrics) Attach(e *delivery.Engine) {
+	st := e.Stats()
+	counter := func(name, help string, v func() int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v()) })
+	}
+	m.reg.MustRegister(
+		counter("hookd_events_published_total", "Events committed.", st.Published.Load),
+		counter("hookd_deliveries_succeeded_total", "Deliveries that succeeded.", st.Delivered.Load),
+		counter("hookd_deliveries_failed_total", "Deliveries that failed for good.", st.Failed.Load),
+		counter("hookd_retries_scheduled_total", "Retries scheduled after a failed attempt.", st.Retried.Load),
+		counter("hookd_commits_total", "Group commits.", st.Commits.Load),
+		counter("hookd_committed_rows_total", "Publishes and results committed.", st.CommittedRows.Load),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookd_deliveries_held", Help: "Deliveries held in memory."},
+			func() float64 { return float64(e.Held()) }),
+	)
+	m.backlog.mu.Lock()
+	m.backlog.engine = e
+	m.backlog.mu.Unlock()
+}
+
+// Handler serves the metrics in the Prometheus exposition formats.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Attempted implements delivery.Observer.
+func (m *Metrics) Attempted(a *delivery.AttemptInfo) {
+	m.attempts.WithLabelValues(a.Profile, a.Outcome).Inc()
+	m.attemptTime.WithLabelValues(a.Profile, a.Outcome).Observe(seconds(a.End.Sub(a.Start)))
+	m.lag.Observe(seconds(a.Start.Sub(a.Due)))
+	switch a.State {
+	case hookd.StateSucceeded:
+		m.finished.WithLabelValues(hookd.StateSucceeded).Inc()
+		if a.Event != nil {
+			m.latency.WithLabelValues(a.Profile).Observe(seconds(a.End.Sub(a.Event.CreatedAt)))
+		}
+	case hookd.StateFailed:
+		m.finished.WithLabelValues(hookd.StateFailed).Inc()
+	}
+}
+
+// Committed implements delivery.Observer.
+func (m *Metrics) Committed(c *delivery.CommitInfo) {
+	if c.Err != nil {
+		m.commitErrors.Inc()
+		return
+	}
+	m.commitRows.Observe(float64(c.Rows))
+	m.commitTime.Observe(c.Duration.Seconds())
+}
+
+// TraceContext implements delivery.Observer: metrics trace nothing.
+func (m *Metrics) TraceContext(context.Context) string { return "" }
+
+// seconds is d in seconds, never negative (clocks of different nodes).
+func seconds(d time.Duration) float64 { return max(d, 0).Seconds() }
+
+// Instrument counts and times the requests next serves, by the route
+// pattern the request matched (http.Request.Pattern, set by ServeMux) and
+// the status class; publishes are timed again in their own histogram.
+func (m *Metrics) Instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		d := time.Since(start).Seconds()
+		route := r.Pattern
+		if route == "" {
+			route = "none"
+		}
+		code := statusClass(sw.status)
+		m.httpRequests.WithLabelValues(route, code).Inc()
+		m.httpTime.WithLabelValues(route, code).Observe(d)
+		if m.publish[route] {
+			m.publishTime.WithLabelValues(route).Observe(d)
+		}
+	})
+}
