@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,6 +80,11 @@ type snapshot struct {
 type entry struct {
 	t      hookd.EventType
 	schema *jsonschema.Schema // nil: no schema, any JSON value is accepted
+	// known is schema with every x-extensible-enum turned into an enum:
+	// a payload that passes schema but fails known has values outside the
+	// known ones, which ValidateWarn reports as warnings. nil when the schema
+	// names no known values.
+	known *jsonschema.Schema
 }
 
 // builtin is the shape of one element of an embedded data file.
@@ -149,13 +155,11 @@ func New() (*Catalog, error) {
 			Example:     l.b.Example,
 			Message:     l.b.Message,
 		}}
-		sch, err := compile(comp, name, l.b.Schema)
-		if err != nil {
+		if err := e.compile(comp); err != nil {
 			return nil, fmt.Errorf("catalog: %w", describe(err))
 		}
-		e.schema = sch
 		if len(l.b.Example) > 0 {
-			if err := e.validate(l.b.Example); err != nil {
+			if _, err := e.validate(l.b.Example, false); err != nil {
 				return nil, fmt.Errorf("catalog: example of %s: %w", name, describe(err))
 			}
 		}
@@ -335,16 +339,14 @@ func newEntry(t *hookd.EventType) (*entry, error) {
 	if len(bytes.TrimSpace(e.t.Schema)) > 0 {
 		// A fresh compiler per type: compilers are not safe for concurrent
 		// use, and one type's resources must not leak into another's.
-		sch, err := compile(newCompiler(), e.t.Name, e.t.Schema)
-		if err != nil {
+		if err := e.compile(newCompiler()); err != nil {
 			return nil, err
 		}
-		e.schema = sch
 	} else {
 		e.t.Schema = nil
 	}
 	if len(bytes.TrimSpace(e.t.Example)) > 0 {
-		if err := e.validate(e.t.Example); err != nil {
+		if _, err := e.validate(e.t.Example, false); err != nil {
 			var he *hookd.Error
 			switch {
 			case !errors.As(err, &he):
@@ -412,6 +414,122 @@ func (noLoader) Load(u string) (any, error) {
 // never fetched.
 func schemaURL(name string) string {
 	return "hookd:///event-types/" + url.PathEscape(name) + ".json"
+}
+
+// compile compiles the entry's schema and, when it names known values, the
+// strict twin (see entry.known).
+func (e *entry) compile(c *jsonschema.Compiler) error {
+	sch, err := compile(c, e.t.Name, e.t.Schema)
+	if err != nil {
+		return err
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(e.t.Schema))
+	if err != nil {
+		return err // compile parsed it already
+	}
+	strict, found, kerr := closeKnown(doc, "$.schema")
+	if kerr != nil {
+		return &hookd.Error{Code: hookd.EINVALID, Message: "schema of " + e.t.Name + " is not a valid JSON Schema",
+			Details: []hookd.Detail{{Path: kerr.path, Rule: KnownValues, Message: kerr.msg}}}
+	}
+	e.schema = sch
+	if !found {
+		return nil
+	}
+	raw, err := json.Marshal(strict)
+	if err != nil {
+		return err
+	}
+	// A compiler of its own: the strict twin has the same resource URL
+	// and $ids as the schema itself.
+	e.known, err = compile(newCompiler(), e.t.Name, raw)
+	return err
+}
+
+// KnownValues is the schema keyword that lists a field's known values
+// without closing it (the "x-extensible-enum" of Zalando's API guidelines,
+// also read by OpenAPI tools): any value of the field's type is accepted,
+// and one outside the list is reported as a warning with this rule. The
+// providers' enums are written this way unless a document closes them
+// (SPEC: tolerate unknown enum values); "enum" and "const" remain for
+// values that are closed, such as the discriminators of Weavr's variants.
+const KnownValues = "x-extensible-enum"
+
+// knownError is a misuse of KnownValues in a schema.
+type knownError struct{ path, msg string }
+
+// Keywords whose value is a map from names to schemas, one schema, or an
+// array of schemas: closeKnown walks only schema positions, so a property
+// that happens to be called x-extensible-enum is not taken for the keyword.
+var (
+	schemaMaps   = []string{"properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies"}
+	schemaOne    = []string{"items", "additionalItems", "additionalProperties", "unevaluatedProperties", "unevaluatedItems", "contains", "propertyNames", "not", "if", "then", "else", "contentSchema"}
+	schemaArrays = []string{"items", "prefixItems", "allOf", "anyOf", "oneOf"}
+)
+
+// closeKnown returns a copy of the schema s in which every KnownValues list
+// is also an enum (unless the schema has an enum or const of its own), and
+// whether there was any.
+func closeKnown(s any, path string) (any, bool, *knownError) {
+	m, ok := s.(map[string]any)
+	if !ok {
+		return s, false, nil
+	}
+	out := maps.Clone(m)
+	found := false
+	visit := func(v any, p string) (any, *knownError) {
+		c, f, err := closeKnown(v, p)
+		found = found || f
+		return c, err
+	}
+	for _, k := range schemaMaps {
+		if sub, ok := m[k].(map[string]any); ok {
+			n := maps.Clone(sub)
+			for name, v := range sub {
+				c, err := visit(v, path+"."+k+"["+strconv.Quote(name)+"]")
+				if err != nil {
+					return nil, false, err
+				}
+				n[name] = c
+			}
+			out[k] = n
+		}
+	}
+	for _, k := range schemaOne {
+		if v, ok := m[k].(map[string]any); ok {
+			c, err := visit(v, path+"."+k)
+			if err != nil {
+				return nil, false, err
+			}
+			out[k] = c
+		}
+	}
+	for _, k := range schemaArrays {
+		if arr, ok := m[k].([]any); ok {
+			n := make([]any, len(arr))
+			for i, v := range arr {
+				c, err := visit(v, path+"."+k+"["+strconv.Itoa(i)+"]")
+				if err != nil {
+					return nil, false, err
+				}
+				n[i] = c
+			}
+			out[k] = n
+		}
+	}
+	if v, ok := m[KnownValues]; ok {
+		vals, ok := v.([]any)
+		if !ok || len(vals) == 0 {
+			return nil, false, &knownError{path + "." + KnownValues, KnownValues + " must be a non-empty array of the known values"}
+		}
+		_, hasEnum := m["enum"]
+		_, hasConst := m["const"]
+		if !hasEnum && !hasConst {
+			out["enum"] = vals
+			found = true
+		}
+	}
+	return out, found, nil
 }
 
 // compile compiles the schema of the type called name. Its errors are

@@ -31,7 +31,7 @@ func ExampleCatalog_Validate() {
 		panic(err)
 	}
 	t, _ := c.Lookup("payment.failed")
-	err = c.Validate(t, []byte(`{"resourceId":"225f715c-a016-4222-8b8c-966e838deb66","resourceType":"payment","achReturnCode":"X99"}`))
+	err = c.Validate(t, []byte(`{"resourceType":"payment","achReturnCode":3}`))
 	var he *hookd.Error
 	if errors.As(err, &he) {
 		fmt.Println(he.Code, he.Message)
@@ -41,7 +41,25 @@ func ExampleCatalog_Validate() {
 	}
 	// Output:
 	// validation_failed payload does not match the schema of payment.failed
-	// $.payload.achReturnCode pattern 'X99' does not match pattern '^R[0-9]{2}$'
+	// $.payload.achReturnCode type got number, want string
+	// $.payload.resourceId required missing required property "resourceId"
+}
+
+// A value outside a field's known values is accepted; ValidateWarn reports it.
+func ExampleCatalog_ValidateWarn() {
+	c, err := catalog.New()
+	if err != nil {
+		panic(err)
+	}
+	t, _ := c.Lookup("payment.failed")
+	warnings, err := c.ValidateWarn(t, []byte(`{"resourceId":"225f715c","resourceType":"payment","transactionType":"REFUND"}`))
+	fmt.Println(err)
+	for _, w := range warnings {
+		fmt.Println(w.Path, w.Rule, w.Message)
+	}
+	// Output:
+	// <nil>
+	// $.payload.transactionType x-extensible-enum "REFUND" is not one of the known values "DEBIT", "CREDIT", "Debit", "Credit": accepted, but receivers may not expect it
 }
 
 func ExampleCatalog_Message() {

@@ -51,8 +51,23 @@ const MaxDetails = 50
 // New or Add. A type the catalog does not hold (or holds with a different
 // schema) is compiled on every call: correct, but slow.
 func (c *Catalog) Validate(t *hookd.EventType, payload []byte) error {
+	_, err := c.check(t, payload, false)
+	return err
+}
+
+// ValidateWarn is Validate that also returns warnings: a payload that Validate
+// accepts may still hold values outside a field's known values (schema
+// keyword KnownValues, "x-extensible-enum"). They are accepted, as SPEC
+// asks of unknown enum values, and each is one warning with the Path of the
+// value, Rule "x-extensible-enum" and a Message naming the known values;
+// sorted and bounded as errors' details are.
+func (c *Catalog) ValidateWarn(t *hookd.EventType, payload []byte) (warnings []hookd.Detail, err error) {
+	return c.check(t, payload, true)
+}
+
+func (c *Catalog) check(t *hookd.EventType, payload []byte, warn bool) ([]hookd.Detail, error) {
 	if t == nil {
-		return hookd.Errorf(hookd.EINVALID, "event type is missing")
+		return nil, hookd.Errorf(hookd.EINVALID, "event type is missing")
 	}
 	e := c.state.Load().byName[t.Name]
 	// bytes.Equal returns at once when both slices share their bytes, which
@@ -60,19 +75,45 @@ func (c *Catalog) Validate(t *hookd.EventType, payload []byte) error {
 	if e == nil || !bytes.Equal(e.t.Schema, t.Schema) {
 		e = &entry{t: *t}
 		if len(bytes.TrimSpace(t.Schema)) > 0 {
-			sch, err := compile(newCompiler(), t.Name, t.Schema)
-			if err != nil {
-				return err
+			if err := e.compile(newCompiler()); err != nil {
+				return nil, err
 			}
-			e.schema = sch
 		}
 	}
-	return e.validate(payload)
+	return e.validate(payload, warn)
 }
 
-func (e *entry) validate(payload []byte) error {
+// validate checks payload and, if warn is set and it passes, looks for
+// values outside the known ones.
+func (e *entry) validate(payload []byte, warn bool) ([]hookd.Detail, error) {
+	v, err := e.validateOnly(payload)
+	if err != nil || !warn || e.known == nil {
+		return nil, err
+	}
+	// The strict twin fails only where a value is outside its known
+	// values. Inside a oneOf, the walk follows the closest alternative, the
+	// one the payload matched; other failures are not warnings.
+	verr, err := e.runWith(e.known, v)
+	if err != nil || verr == nil {
+		return nil, nil // a warning pass never refuses what was accepted
+	}
+	f := flattener{root: v, printer: message.NewPrinter(language.English), known: true}
+	var out []hookd.Detail
+	for _, d := range f.walk(verr) {
+		if d.Rule == KnownValues {
+			out = append(out, d)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return finish(out), nil
+}
+
+// validateOnly checks payload and returns it decoded.
+func (e *entry) validateOnly(payload []byte) (any, error) {
 	if len(bytes.TrimSpace(payload)) == 0 {
-		return hookd.Errorf(hookd.EINVALID, "payload is empty: it must be a JSON value")
+		return nil, hookd.Errorf(hookd.EINVALID, "payload is empty: it must be a JSON value")
 	}
 	// UseNumber (inside UnmarshalJSON) keeps numbers exact: a float64 would
 	// round large integers and make "integer" and "multipleOf" lie.
@@ -80,7 +121,7 @@ func (e *entry) validate(payload []byte) error {
 	if err != nil {
 		// The parser's message (what, and at which offset) is the useful part
 		// for the publisher, so it goes into Message, not Err.
-		return hookd.Errorf(hookd.EINVALID, "payload is not valid JSON: %v", err)
+		return nil, hookd.Errorf(hookd.EINVALID, "payload is not valid JSON: %v", err)
 	}
 	f := flattener{root: v}
 	var details []hookd.Detail
@@ -92,18 +133,18 @@ func (e *entry) validate(payload []byte) error {
 	} else if e.schema != nil {
 		verr, err := e.run(v)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if verr == nil {
-			return nil
+			return v, nil
 		}
 		f.printer = message.NewPrinter(language.English)
 		details = f.walk(verr)
 	}
 	if len(details) == 0 {
-		return nil
+		return v, nil
 	}
-	return &hookd.Error{
+	return nil, &hookd.Error{
 		Code:    hookd.EUNPROCESSABLE,
 		Message: "payload does not match the schema of " + e.t.Name,
 		Details: finish(details),
@@ -126,13 +167,17 @@ func finish(details []hookd.Detail) []hookd.Detail {
 // run validates v, turning a panic of the validator into an error: a
 // payload must never take the publishing process down.
 func (e *entry) run(v any) (verr *jsonschema.ValidationError, err error) {
+	return e.runWith(e.schema, v)
+}
+
+func (e *entry) runWith(sch *jsonschema.Schema, v any) (verr *jsonschema.ValidationError, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &hookd.Error{Code: hookd.EINTERNAL, Message: "validating the payload of " + e.t.Name + " failed",
 				Err: fmt.Errorf("schema validator panicked: %v", p)}
 		}
 	}()
-	err = e.schema.Validate(v)
+	err = sch.Validate(v)
 	if err == nil {
 		return nil, nil
 	}
@@ -214,6 +259,7 @@ type flattener struct {
 	root    any    // the decoded document, to tell array indexes from object keys
 	prefix  string // what paths start with; "" means "$.payload"
 	printer *message.Printer
+	known   bool // walking the strict twin: an enum failure is a value outside the known ones
 }
 
 func (f *flattener) walk(ve *jsonschema.ValidationError) []hookd.Detail {
@@ -260,6 +306,12 @@ func (f *flattener) walk(ve *jsonschema.ValidationError) []hookd.Detail {
 				Message: fmt.Sprintf("property %q is not allowed", p)}
 		}
 		return out
+	case *kind.Enum:
+		if f.known {
+			return []hookd.Detail{{Path: f.path(ve.InstanceLocation), Rule: KnownValues,
+				Message: fmt.Sprintf("%s is not one of the known values %s: accepted, but receivers may not expect it",
+					jsonText(k.Got), jsonList(k.Want))}}
+		}
 	case *kind.Not:
 		return []hookd.Detail{{Path: f.path(ve.InstanceLocation), Rule: "not",
 			Message: "value matches a schema it must not match"}}
@@ -359,4 +411,22 @@ func (f *flattener) path(loc []string) string {
 		}
 	}
 	return b.String()
+}
+
+// jsonText writes a decoded JSON value back as JSON, for messages.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// jsonList writes values as JSON, comma-separated.
+func jsonList(vs []any) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = jsonText(v)
+	}
+	return strings.Join(parts, ", ")
 }
