@@ -367,7 +367,7 @@ func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ev, err := s.newEvent(r, typ, payload, "", "", "")
+	ev, _, err := s.newEvent(r, typ, payload, "", "", "")
 	if err != nil {
 		return err
 	}

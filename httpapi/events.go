@@ -21,48 +21,51 @@ type eventIn struct {
 }
 
 // newEvent validates one event and returns it ready to publish: the type
-// resolved in the catalog, the payload checked against its schema.
-func (s *Server) newEvent(r *http.Request, typ string, payload json.RawMessage, id, orderingKey, idemKey string) (*hookd.Event, error) {
+// resolved in the catalog, the payload checked against its schema. The
+// warnings are the catalog's: values outside a field's known values, which
+// are accepted.
+func (s *Server) newEvent(r *http.Request, typ string, payload json.RawMessage, id, orderingKey, idemKey string) (*hookd.Event, []hookd.Detail, error) {
 	if typ == "" {
-		return nil, hookd.Errorf(hookd.EINVALID, "type is required")
+		return nil, nil, hookd.Errorf(hookd.EINVALID, "type is required")
 	}
 	if len(typ) > 128 || !typePattern.MatchString(typ) || typ[len(typ)-1] == '*' {
-		return nil, hookd.Errorf(hookd.EINVALID, "type %q is not a valid event type name", typ)
+		return nil, nil, hookd.Errorf(hookd.EINVALID, "type %q is not a valid event type name", typ)
 	}
 	if err := notOperational("type", typ); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(payload) == 0 || payload[0] != '{' {
-		return nil, hookd.Errorf(hookd.EINVALID, "payload is required and must be a JSON object")
+		return nil, nil, hookd.Errorf(hookd.EINVALID, "payload is required and must be a JSON object")
 	}
+	var warnings []hookd.Detail
 	if s.Catalog != nil {
 		t, err := s.resolve(r.Context(), typ, "")
 		switch {
 		case err == nil:
 			typ = t.Name
-			if err := s.Catalog.Validate(t, payload); err != nil {
-				return nil, err
+			if warnings, err = s.Catalog.ValidateWarn(t, payload); err != nil {
+				return nil, nil, err
 			}
 		case !s.AllowUnknownTypes || s.inCatalog(typ):
 			// Unknown types may be allowed; a catalog type named
 			// ambiguously may not.
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if id == "" {
 		u, err := uuid.NewV7()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		id = u.String()
 	} else if !idPattern.MatchString(id) {
-		return nil, hookd.Errorf(hookd.EINVALID, "id must be 1-128 characters of letters, digits and _.:-")
+		return nil, nil, hookd.Errorf(hookd.EINVALID, "id must be 1-128 characters of letters, digits and _.:-")
 	}
 	if len(orderingKey) > 256 || len(idemKey) > 256 {
-		return nil, hookd.Errorf(hookd.EINVALID, "ordering_key and the idempotency key are at most 256 characters")
+		return nil, nil, hookd.Errorf(hookd.EINVALID, "ordering_key and the idempotency key are at most 256 characters")
 	}
 	return &hookd.Event{ID: id, TenantID: r.PathValue("tenant"), Type: typ, Payload: payload,
-		OrderingKey: orderingKey, IdempotencyKey: idemKey, CreatedAt: s.Clock.Now().UTC()}, nil
+		OrderingKey: orderingKey, IdempotencyKey: idemKey, CreatedAt: s.Clock.Now().UTC()}, warnings, nil
 }
 
 type deliveryRef struct {
@@ -76,6 +79,9 @@ type publishResult struct {
 	// Duplicate is true when the id or idempotency key was published
 	// before: nothing new was created and this is the first result.
 	Duplicate bool `json:"duplicate,omitempty"`
+	// Warnings name values of the payload outside their field's known
+	// values: accepted, but receivers may not expect them.
+	Warnings []hookd.Detail `json:"warnings,omitempty"`
 }
 
 func publishOut(p *hookd.Publish) publishResult {
@@ -102,7 +108,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) error {
 	if err := s.tenantReady(r); err != nil {
 		return err
 	}
-	ev, err := s.newEvent(r, in.Type, in.Payload, in.ID, in.OrderingKey, r.Header.Get("Idempotency-Key"))
+	ev, warnings, err := s.newEvent(r, in.Type, in.Payload, in.ID, in.OrderingKey, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err
 	}
@@ -116,7 +122,9 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) error {
 	if err := reused(pubs[0], in.ID != ""); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, publishOut(pubs[0]))
+	res := publishOut(pubs[0])
+	res.Warnings = warnings
+	writeJSON(w, http.StatusAccepted, res)
 	return nil
 }
 
@@ -211,14 +219,16 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 	out := make([]batchResult, len(in.Events))
 	var events []*hookd.Event
 	var index []int
+	warnings := make([][]hookd.Detail, len(in.Events))
 	idGiven := make([]bool, len(in.Events))
 	for i, e := range in.Events {
 		idGiven[i] = e.ID != ""
-		ev, err := s.newEvent(r, e.Type, e.Payload, e.ID, e.OrderingKey, e.IdempotencyKey)
+		ev, warn, err := s.newEvent(r, e.Type, e.Payload, e.ID, e.OrderingKey, e.IdempotencyKey)
 		if err != nil {
 			out[i].Error = errorBody(err)
 			continue
 		}
+		warnings[i] = warn
 		events = append(events, ev)
 		index = append(index, i)
 	}
@@ -236,6 +246,7 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 				continue
 			}
 			res := publishOut(p)
+			res.Warnings = warnings[index[k]]
 			out[index[k]].publishResult = &res
 		}
 	}

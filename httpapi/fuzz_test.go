@@ -37,7 +37,7 @@ func FuzzPublishDecode(f *testing.F) {
 			}
 			return
 		}
-		ev, err := s.newEvent(r, in.Type, in.Payload, in.ID, in.OrderingKey, in.IdempotencyKey)
+		ev, _, err := s.newEvent(r, in.Type, in.Payload, in.ID, in.OrderingKey, in.IdempotencyKey)
 		if err != nil {
 			if c := hookd.ErrorCode(err); c != hookd.EINVALID && c != hookd.EUNPROCESSABLE {
 				t.Fatalf("newEvent error with code %s: %v", c, err)

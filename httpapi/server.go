@@ -29,6 +29,9 @@ type Catalog interface {
 	Lookup(name string) (*hookd.EventType, bool)
 	Resolve(name, prefer string) (*hookd.EventType, error)
 	Validate(t *hookd.EventType, payload []byte) error
+	// ValidateWarn is Validate that also returns warnings (accepted values
+	// outside a field's known values).
+	ValidateWarn(t *hookd.EventType, payload []byte) ([]hookd.Detail, error)
 	Add(t *hookd.EventType) error
 	// Check reports the error Add would return, and adds nothing.
 	Check(t *hookd.EventType) error
