@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -215,24 +214,6 @@ func TestMetricsFollowDeliveries(t *testing.T) {
 	}
 	sort.Strings(names)
 	t.Logf("hookd metrics: %s", strings.Join(names, " "))
-}
-
-// stepClock is a clock the test moves by hand.
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *stepClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 // TestMetricsBacklogWhileEndpointDown: an endpoint that stops answering
