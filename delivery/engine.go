@@ -518,9 +518,17 @@ var ErrStopped = &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "hookd is shutt
 // CreatedAt and ID must be set. The returned Publish values carry the
 // deliveries, or Existing for an id or idempotency key seen before. When
 // only is set, the events go to that endpoint alone (an endpoint test).
+//
+// Each event's CreatedAt is cut to the millisecond, the precision the
+// stores keep: the event held in memory for the fast path and the one read
+// back from the store (retries, overflow, ordered claims, other nodes) are
+// then the same, and so is every body built from it.
 func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string) ([]*hookd.Publish, error) {
 	if !e.accepting.Load() {
 		return nil, ErrStopped
+	}
+	for _, ev := range events {
+		ev.CreatedAt = time.UnixMilli(ev.CreatedAt.UnixMilli()).UTC()
 	}
 	op := &writeOp{pubs: make([]*hookd.Publish, len(events)), handoffs: make([][]handoff, len(events)),
 		only: only, done: make(chan error, 1)}
