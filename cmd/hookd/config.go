@@ -51,9 +51,6 @@ type Config struct {
 	// resolver replaces the system resolver of the save-time URL check in
 	// tests, so that no test sends a name to the system's DNS.
 	resolver egress.Resolver
-	// queueSize replaces the 2048 deliveries an endpoint's queue holds in
-	// memory, in tests of the overflow into the store.
-	queueSize int
 	// readHeaderTimeout and readTimeout replace the server's 10 s and
 	// 30 s in tests of slow clients.
 	readHeaderTimeout, readTimeout time.Duration

@@ -135,7 +135,6 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		DisableAfter: c.DisableAfter,
 		Retention:    c.Retention,
 		HeartbeatTTL: c.NodeTTL,
-		QueueSize:    c.queueSize,
 	})
 	if err := eng.Start(ctx); err != nil {
 		tr.Shutdown(ctx)
