@@ -257,6 +257,28 @@ func MatchType(pattern, eventType string) bool {
 	}
 }
 
+// ManualDisableReason is the reason of an endpoint disabled by hand when
+// none is given.
+const ManualDisableReason = "disabled by hand"
+
+// Disable pauses the endpoint: its deliveries wait, parked, until it is
+// enabled. A reason replaces the one recorded; "" keeps it (or, on an
+// enabled endpoint, records ManualDisableReason).
+func (e *Endpoint) Disable(reason string) {
+	switch {
+	case reason != "":
+		e.DisabledReason = reason
+	case !e.Disabled || e.DisabledReason == "":
+		e.DisabledReason = ManualDisableReason
+	}
+	e.Disabled = true
+}
+
+// Enable resumes the endpoint, with a fresh record of health.
+func (e *Endpoint) Enable() {
+	e.Disabled, e.DisabledReason, e.FailingSince = false, "", nil
+}
+
 // EndpointUpdate holds the fields a PATCH may change; nil means unchanged.
 type EndpointUpdate struct {
 	URL           *string            `json:"url"`
@@ -268,6 +290,10 @@ type EndpointUpdate struct {
 	Headers       *map[string]string `json:"headers"`
 	TimeoutMS     *int               `json:"timeout_ms"`
 	RetrySchedule *[]Duration        `json:"retry_schedule"`
+	// Disabled pauses (true) or resumes (false) the endpoint, as the
+	// disable and enable routes do; DisabledReason goes with true.
+	Disabled       *bool   `json:"disabled"`
+	DisabledReason *string `json:"disabled_reason"`
 }
 
 // Apply copies the set fields of u onto e.
@@ -299,6 +325,16 @@ func (u *EndpointUpdate) Apply(e *Endpoint) {
 	if u.RetrySchedule != nil {
 		e.RetrySchedule = *u.RetrySchedule
 	}
+	switch {
+	case u.Disabled != nil && !*u.Disabled:
+		e.Enable()
+	case u.Disabled != nil || (u.DisabledReason != nil && e.Disabled):
+		reason := ""
+		if u.DisabledReason != nil {
+			reason = *u.DisabledReason
+		}
+		e.Disable(reason)
+	}
 }
 
 // Event is one published event. Payload is kept byte for byte as published.
@@ -318,9 +354,12 @@ type Event struct {
 	TraceContext string `json:"-"`
 }
 
-// Delivery states.
+// Delivery states. A parked delivery is a pending one of a disabled
+// endpoint: stores keep it pending (owned by Parked), and show it parked,
+// without a due time, until the endpoint is enabled.
 const (
 	StatePending   = "pending"
+	StateParked    = "parked"
 	StateSucceeded = "succeeded"
 	StateFailed    = "failed"
 	StateCanceled  = "canceled"

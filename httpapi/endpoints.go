@@ -250,6 +250,14 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if u.DisabledReason != nil {
+		if err := checkReason("disabled_reason", *u.DisabledReason); err != nil {
+			return err
+		}
+		if u.Disabled != nil && !*u.Disabled || u.Disabled == nil && !e.Disabled {
+			return hookd.Errorf(hookd.EINVALID, `disabled_reason is set only with "disabled": true or on a disabled endpoint`)
+		}
+	}
 	oldProfile := e.Profile
 	u.Apply(e)
 	if err := s.checkEndpoint(r, e); err != nil {
@@ -313,11 +321,47 @@ func (s *Server) enableEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	e.Disabled, e.DisabledReason, e.FailingSince = false, "", nil
+	e.Enable()
 	if err := s.save(r, e); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+// disableEndpoint pauses an endpoint by hand, as hookd does when it keeps
+// failing: no node sends to it, and its deliveries wait, parked, until it
+// is enabled. Disabling a disabled endpoint changes only its reason.
+func (s *Server) disableEndpoint(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+	}
+	if err := checkReason("reason", in.Reason); err != nil {
+		return err
+	}
+	e, err := s.endpoint(r)
+	if err != nil {
+		return err
+	}
+	e.Disable(in.Reason)
+	if err := s.save(r, e); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+// checkReason checks a disable reason: shown to people, so one line of
+// at most 1024 characters.
+func checkReason(field, reason string) error {
+	if len(reason) > 1024 || strings.ContainsAny(reason, "\r\n\x00") {
+		return hookd.Errorf(hookd.EINVALID, "%s must be one line of at most 1024 characters", field)
+	}
 	return nil
 }
 

@@ -301,7 +301,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-var states = map[string]bool{hookd.StatePending: true, hookd.StateSucceeded: true, hookd.StateFailed: true, hookd.StateCanceled: true}
+var states = map[string]bool{hookd.StatePending: true, hookd.StateParked: true, hookd.StateSucceeded: true, hookd.StateFailed: true, hookd.StateCanceled: true}
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	p, err := page(r)
@@ -311,7 +311,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := hookd.DeliveryFilter{EndpointID: q.Get("endpoint"), EventID: q.Get("event"), State: q.Get("state"), Page: p}
 	if f.State != "" && !states[f.State] {
-		return hookd.Errorf(hookd.EINVALID, "state must be pending, succeeded, failed or canceled")
+		return hookd.Errorf(hookd.EINVALID, "state must be pending, parked, succeeded, failed or canceled")
 	}
 	if err := s.tenantReady(r); err != nil {
 		return err

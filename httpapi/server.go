@@ -108,6 +108,7 @@ func (s *Server) Handler() http.Handler {
 	tenant("DELETE /v1/tenants/{tenant}/endpoints/{id}", s.deleteEndpoint)
 	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", s.rotateSecret)
 	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/enable", s.enableEndpoint)
+	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/disable", s.disableEndpoint)
 	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/recover", s.recoverEndpoint)
 	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/test", s.testEndpoint)
 

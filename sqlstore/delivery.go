@@ -202,6 +202,35 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 			return unavailable(err)
 		}
 	}
+	var parked []string
+	for _, d := range ds {
+		if d.Owner == hookd.Parked {
+			parked = append(parked, d.ID)
+		}
+	}
+	return s.settleParked(ctx, tx, parked)
+}
+
+// settleParked makes the given pending deliveries parked if their endpoint
+// is disabled and unowned if it is not, as the store knows it in this
+// transaction. A node decides from its endpoint cache, which can be a
+// moment behind an enable or a disable: without this, a delivery parked
+// just after its endpoint was enabled would wait for nothing, and one
+// handed back just after a disable would show pending.
+func (s *Store) settleParked(ctx context.Context, tx *sql.Tx, ids []string) error {
+	for start := 0; start < len(ids); start += 500 {
+		part := ids[start:min(start+500, len(ids))]
+		args := []any{hookd.Parked}
+		for _, id := range part {
+			args = append(args, id)
+		}
+		args = append(args, hookd.Parked)
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = CASE WHEN EXISTS (SELECT 1 FROM endpoints e
+			WHERE e.id = deliveries.endpoint_id AND e.disabled = 1) THEN ? ELSE NULL END
+			WHERE id IN (?`+strings.Repeat(`, ?`, len(part)-1)+`) AND state = 'pending' AND (owner IS NULL OR owner = ?)`), args...); err != nil {
+			return unavailable(err)
+		}
+	}
 	return nil
 }
 
@@ -294,6 +323,18 @@ type querier interface {
 // multi-row statements.
 func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result) error {
 	var tried []*hookd.Result
+	// Deliveries left pending in the store, or parked, by a node that may
+	// not know yet that their endpoint was disabled or enabled.
+	var settle []string
+	for _, r := range rs {
+		if r.State == hookd.StatePending && (r.Owner == "" || r.Owner == hookd.Parked) {
+			id := r.DeliveryID
+			if id == "" && r.Attempt != nil {
+				id = r.Attempt.DeliveryID
+			}
+			settle = append(settle, id)
+		}
+	}
 	for _, r := range rs {
 		if r.Attempt != nil {
 			// Written below, in multi-row statements; the attempt
@@ -363,7 +404,7 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 			return unavailable(err)
 		}
 	}
-	return nil
+	return s.settleParked(ctx, tx, settle)
 }
 
 func (s *Store) applyHealth(ctx context.Context, tx *sql.Tx, hs []*hookd.EndpointHealth) error {
@@ -471,18 +512,23 @@ func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter
 }
 
 const deliveryCols = `id, tenant_id, event_id, endpoint_id, event_type, state, attempts, next_attempt_at,
-	first_sent_at, last_status, last_error, created_at, updated_at, ordering_key`
+	first_sent_at, last_status, last_error, created_at, updated_at, ordering_key, owner`
 
 func scanDelivery(row interface{ Scan(...any) error }) (*hookd.Delivery, error) {
 	var d hookd.Delivery
 	var next, c, u int64
 	var first sql.NullInt64
-	var key sql.NullString
+	var key, owner sql.NullString
 	if err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.EndpointID, &d.EventType, &d.State, &d.Attempts,
-		&next, &first, &d.LastStatus, &d.LastError, &c, &u, &key); err != nil {
+		&next, &first, &d.LastStatus, &d.LastError, &c, &u, &key, &owner); err != nil {
 		return nil, err
 	}
-	d.OrderingKey = key.String
+	d.OrderingKey, d.Owner = key.String, owner.String
+	if d.State == hookd.StatePending && d.Owner == hookd.Parked {
+		// Stored pending, shown parked: it waits for its endpoint to be
+		// enabled, not for a time.
+		d.State = hookd.StateParked
+	}
 	if d.State == hookd.StatePending {
 		t := fromMS(next)
 		d.NextAttemptAt = &t
@@ -527,7 +573,15 @@ func (s *Store) Deliveries(ctx context.Context, tenantID string, f hookd.Deliver
 		q += ` AND event_id = ?`
 		args = append(args, f.EventID)
 	}
-	if f.State != "" {
+	switch f.State {
+	case "":
+	case hookd.StateParked:
+		q += ` AND state = 'pending' AND owner = ?`
+		args = append(args, hookd.Parked)
+	case hookd.StatePending:
+		q += ` AND state = 'pending' AND (owner IS NULL OR owner <> ?)`
+		args = append(args, hookd.Parked)
+	default:
 		q += ` AND state = ?`
 		args = append(args, f.State)
 	}

@@ -17,7 +17,7 @@ func testClaimDueOnly(f *fixture) {
 	_, onTime := f.send("ten_a", t0.Add(time.Second), "", e.ID)
 	_, early := f.send("ten_a", t0, "", e.ID)
 	f.send("ten_a", t0, "node-9", e.ID)
-	f.send("ten_a", t0, hookd.Parked, e.ID)
+	f.send("ten_a", t0, hookd.Parked, f.disabledEndpoint("ten_a").ID)
 	_, done := f.send("ten_a", t0, "", e.ID)
 	f.finish(done[0], hookd.StateSucceeded, t0)
 	_, failed := f.send("ten_a", t0, "", e.ID)
@@ -151,7 +151,7 @@ func testRescue(f *fixture) {
 	_, live := f.send("ten_a", t0, "node-live", e.ID)
 	_, dead := f.send("ten_a", t0, "node-dead", e.ID)
 	_, ghost := f.send("ten_a", t0, "node-ghost", e.ID) // never beat
-	f.send("ten_a", t0, hookd.Parked, e.ID)
+	f.send("ten_a", t0, hookd.Parked, f.disabledEndpoint("ten_a").ID)
 	_, mine := f.send("ten_a", t0, "self", e.ID)
 
 	deadline := t0.Add(-30 * time.Second)
@@ -199,7 +199,7 @@ func testNextDue(f *fixture) {
 	f.tenant("ten_a")
 	e := f.endpoint("ten_a")
 	f.send("ten_a", t0.Add(-time.Hour), "node-1", e.ID)
-	f.send("ten_a", t0.Add(-time.Hour), hookd.Parked, e.ID)
+	f.send("ten_a", t0.Add(-time.Hour), hookd.Parked, f.disabledEndpoint("ten_a").ID)
 	_, done := f.send("ten_a", t0.Add(-time.Hour), "", e.ID)
 	f.finish(done[0], hookd.StateSucceeded, t0)
 	if due, ok := next(); ok {

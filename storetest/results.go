@@ -147,12 +147,103 @@ func testResultWithoutAttempt(f *fixture) {
 	f.wantIDs("Claim before due", f.claim("node-2", t0.Add(30*time.Second), 10))
 	f.wantIDs("Claim when due", f.claim("node-2", t0.Add(time.Minute), 10), d.ID)
 
-	// Parked by the node that found its endpoint disabled: nobody claims it.
+	// Parked by a node whose cache says the endpoint is disabled while the
+	// store says it is enabled again: the store's word holds, and the
+	// delivery is claimed rather than left waiting for an enable that
+	// has come.
 	f.apply(&hookd.Batch{Results: []*hookd.Result{{DeliveryID: d.ID, At: t1, State: hookd.StatePending,
 		NextAttemptAt: t1, Owner: hookd.Parked}}})
+	if got := f.deliveryOf("ten_a", d.ID); got.State != hookd.StatePending {
+		f.Errorf("parked on an enabled endpoint: %s", describe(got))
+	}
+	f.wantIDs("Claim of a delivery parked on an enabled endpoint", f.claim("node-3", t0.Add(time.Hour), 10), d.ID)
+
+	// Parked by the node that found its endpoint disabled: nobody claims
+	// it, and it shows parked, without a due time.
+	e.Disabled, e.DisabledReason, e.UpdatedAt = true, "paused", t1
+	f.ok(f.s.SaveEndpoint(f.ctx, e), "SaveEndpoint")
+	f.apply(&hookd.Batch{Results: []*hookd.Result{{DeliveryID: d.ID, At: t1, State: hookd.StatePending,
+		NextAttemptAt: t1, Owner: hookd.Parked}}})
+	if got := f.deliveryOf("ten_a", d.ID); got.State != hookd.StateParked || got.NextAttemptAt != nil {
+		f.Errorf("parked: %s", describe(got))
+	}
 	f.wantIDs("Claim of a parked delivery", f.claim("node-3", t0.Add(time.Hour), 10))
 	if _, ok, err := f.s.NextDue(f.ctx); err != nil || ok {
 		f.Errorf("NextDue with a parked delivery: ok=%v err=%v", ok, err)
+	}
+}
+
+// testParkedState: the pending deliveries of a disabled endpoint show the
+// state parked, without a due time, in reads and lists, and are listed by
+// state=parked and not by state=pending; whatever hands them back to the
+// store (a hand-back, a failed attempt's retry, a publish) leaves them
+// parked while the endpoint is disabled, and enabling makes them pending
+// and due, each once.
+func testParkedState(f *fixture) {
+	f.tenant("ten_a")
+	on, off := f.endpoint("ten_a"), f.endpoint("ten_a")
+	_, waiting := f.send("ten_a", t0, "", off.ID)     // in the store
+	_, held := f.send("ten_a", t0, "node-1", off.ID)  // in a node's memory
+	_, tried := f.send("ten_a", t0, "node-1", off.ID) // being tried
+	_, other := f.send("ten_a", t0, "", on.ID)
+	t1 := t0.Add(time.Minute)
+	off.Disabled, off.DisabledReason, off.UpdatedAt = true, "paused", t1
+	f.ok(f.s.SaveEndpoint(f.ctx, off), "SaveEndpoint")
+
+	// The node hands back what it held, unsent, as pending (its cache is
+	// behind), and the attempt in flight fails with a retry due later.
+	f.apply(&hookd.Batch{Results: []*hookd.Result{
+		{DeliveryID: held[0].ID, At: t1, State: hookd.StatePending, NextAttemptAt: t1},
+		{Attempt: &hookd.Attempt{DeliveryID: tried[0].ID, N: 1, At: t1, Status: 500, ErrorClass: hookd.ClassStatus},
+			DeliveryID: tried[0].ID, At: t1, State: hookd.StatePending, NextAttemptAt: t1.Add(time.Minute), FirstSentAt: t1},
+	}})
+	// A publish parks the deliveries of an endpoint its cache says is
+	// disabled. (One whose cache is behind a disable leaves them in the
+	// store or its memory, to be parked when a node picks them up.)
+	ev := f.event("ten_a", "payment.created", t1)
+	parked := f.delivery(ev, off.ID, t1, hookd.Parked)
+	f.apply(&hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{parked}}}})
+
+	all := []string{waiting[0].ID, held[0].ID, tried[0].ID, parked.ID}
+	for _, id := range all {
+		if d := f.deliveryOf("ten_a", id); d.State != hookd.StateParked || d.NextAttemptAt != nil {
+			f.Errorf("a pending delivery of a disabled endpoint: %s, want parked without a due time", describe(d))
+		}
+	}
+	byState := func(state string) []string {
+		f.Helper()
+		ds, err := f.s.Deliveries(f.ctx, "ten_a", hookd.DeliveryFilter{State: state})
+		f.ok(err, "Deliveries")
+		return deliveryIDs(ds)
+	}
+	f.wantSameIDs("Deliveries state=parked", byState(hookd.StateParked), all...)
+	f.wantSameIDs("Deliveries state=pending", byState(hookd.StatePending), other[0].ID)
+	ds, err := f.s.Deliveries(f.ctx, "ten_a", hookd.DeliveryFilter{EventID: ev.ID})
+	f.ok(err, "Deliveries of an event")
+	if len(ds) != 1 || ds[0].State != hookd.StateParked {
+		f.Errorf("the deliveries of an event: %v", deliveryIDs(ds))
+	}
+	f.wantIDs("Claim while disabled", f.claim("node-2", t1.Add(time.Hour), 10), other[0].ID)
+
+	t2 := t1.Add(time.Hour)
+	off.Disabled, off.DisabledReason, off.UpdatedAt = false, "", t2
+	f.ok(f.s.SaveEndpoint(f.ctx, off), "SaveEndpoint")
+	f.wantSameIDs("Deliveries state=parked after enabling", byState(hookd.StateParked))
+	for _, id := range all {
+		if d := f.deliveryOf("ten_a", id); d.State != hookd.StatePending || d.NextAttemptAt == nil || !d.NextAttemptAt.Equal(t2) {
+			f.Errorf("after enabling: %s, want pending and due at %s", describe(d), t2)
+		}
+	}
+	f.wantSameIDs("Claim after enabling", f.claim("node-2", t2, 10), all...)
+	f.wantIDs("Claim again", f.claim("node-3", t2.Add(time.Hour), 10))
+
+	// Parked by a publisher whose cache is behind the enable: pending.
+	ev2 := f.event("ten_a", "payment.created", t2)
+	stale := f.delivery(ev2, off.ID, t2, hookd.Parked)
+	f.apply(&hookd.Batch{Publishes: []*hookd.Publish{{Event: ev2, Deliveries: []*hookd.Delivery{stale}}}})
+	f.wantIDs("Claim of a delivery parked on an enabled endpoint", f.claim("node-3", t2, 10), stale.ID)
+	if as := f.attempts(tried[0].ID); len(as) != 1 {
+		f.Errorf("the tried delivery has %d attempts, want 1", len(as))
 	}
 }
 
@@ -197,8 +288,8 @@ func testRequeue(f *fixture) {
 	f.ok(f.s.SaveEndpoint(f.ctx, off), "SaveEndpoint")
 	got, err = f.s.Requeue(f.ctx, "ten_a", offd[0].ID, t1)
 	f.ok(err, "Requeue on a disabled endpoint")
-	if got.State != hookd.StatePending {
-		f.Errorf("Requeue on a disabled endpoint: %s", describe(got))
+	if got.State != hookd.StateParked || got.NextAttemptAt != nil {
+		f.Errorf("Requeue on a disabled endpoint: %s, want parked", describe(got))
 	}
 	f.wantIDs("Claim on a disabled endpoint", f.claim("node-2", t1.Add(time.Hour), 10))
 	t2 := t1.Add(2 * time.Hour)

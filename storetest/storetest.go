@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"ResultIdentifiedByAttempt", testResultIdentifiedByAttempt},
 		{"ResultDoesNotResurrect", testResultDoesNotResurrect},
 		{"ResultWithoutAttempt", testResultWithoutAttempt},
+		{"ParkedState", testParkedState},
 		{"HealthFailingSince", testHealthFailingSince},
 		{"HealthDisable", testHealthDisable},
 		{"EventsList", testEventsList},
@@ -142,6 +143,13 @@ func (f *fixture) endpoint(tenantID string, mods ...func(*hookd.Endpoint)) *hook
 	}
 	f.ok(f.s.CreateEndpoint(f.ctx, e), "CreateEndpoint")
 	return e
+}
+
+// disabledEndpoint creates a disabled endpoint: the only kind whose
+// pending deliveries may be parked.
+func (f *fixture) disabledEndpoint(tenantID string) *hookd.Endpoint {
+	f.Helper()
+	return f.endpoint(tenantID, func(e *hookd.Endpoint) { e.Disabled, e.DisabledReason = true, "paused" })
 }
 
 func (f *fixture) endpointOf(tenantID, id string) *hookd.Endpoint {
