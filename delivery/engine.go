@@ -297,7 +297,7 @@ func (e *Engine) Reload(ctx context.Context) error {
 }
 
 // reload does Reload's work; it returns, as results that hand them back
-// to the store, the jobs of the queues of deleted endpoints. A deleted
+// to the store, the jobs of the queues of deleted and disabled endpoints. A deleted
 // endpoint's deliveries were canceled in the store, and handing them back
 // changes nothing there; should one still be pending, it is claimed again
 // rather than stranded in a queue that is gone.
@@ -329,10 +329,14 @@ func (e *Engine) reload(ctx context.Context) ([]*hookd.Result, error) {
 	e.tenants = tenants
 	e.version = v
 	for id, q := range e.queues {
-		q.setEndpoint(byID[id])
-		if byID[id] == nil {
+		ep := byID[id]
+		q.setEndpoint(ep)
+		if ep == nil || ep.Disabled {
+			// Deleted, or disabled (by hand or on another node):
+			// what waits here goes back to the store at once, which
+			// parks it while the endpoint is disabled.
 			dropped = append(dropped, q.drain()...)
-			if q.idle() {
+			if ep == nil && q.idle() {
 				delete(e.queues, id)
 			}
 		}

@@ -237,8 +237,8 @@ func TestDisableAfterContinuousFailure(t *testing.T) {
 	}
 	// The delivery waits (parked), it is not lost.
 	got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.Attempts == 6 })
-	if got.State != hookd.StatePending {
-		t.Fatalf("delivery of the disabled endpoint is %s", got.State)
+	if got.State != hookd.StateParked || got.NextAttemptAt != nil {
+		t.Fatalf("delivery of the disabled endpoint is %s, due %v; want parked", got.State, got.NextAttemptAt)
 	}
 	b.clock.Add(2 * day)
 	select {

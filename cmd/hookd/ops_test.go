@@ -2,8 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // onBothStores runs test on a hookd with a SQLite file and on one with a
@@ -208,4 +213,203 @@ func TestEventListTypeFilter(t *testing.T) {
 			}
 		}
 	})
+}
+
+type deliveryView struct {
+	ID            string  `json:"id"`
+	EventID       string  `json:"event_id"`
+	State         string  `json:"state"`
+	NextAttemptAt *string `json:"next_attempt_at"`
+	Attempts      int     `json:"attempt_count"`
+}
+
+// deliveries lists a tenant's deliveries with a query.
+func (a *testApp) deliveries(t *testing.T, tok, tenant, query string) []deliveryView {
+	t.Helper()
+	var list struct {
+		Data []deliveryView `json:"data"`
+	}
+	a.must(t, 200, "GET", "/v1/tenants/"+tenant+"/deliveries"+query, tok, nil, &list)
+	return list.Data
+}
+
+// TestDisableByHand: POST …/disable {reason} and PATCH {"disabled": true}
+// pause an endpoint: nothing is sent, its deliveries (new ones, and one
+// whose retry is waiting) show parked, without a due time, in delivery
+// reads, lists (?state=parked) and event reads; enable (the route or PATCH
+// {"disabled": false}) sends each of them once.
+func TestDisableByHand(t *testing.T) {
+	t.Parallel()
+	onBothStores(t, nil, func(t *testing.T, a *testApp) {
+		tok := a.tenant(t, "dis")
+		var failFirst atomic.Bool
+		failFirst.Store(true)
+		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			if strings.Contains(r.Header.Get("webhook-id"), "retrying") && failFirst.Swap(false) {
+				w.WriteHeader(500)
+				return
+			}
+			w.WriteHeader(204)
+		})
+		ep := a.endpoint(t, "dis", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}, "retry_schedule": []int{2}})
+		base := "/v1/tenants/dis/endpoints/" + ep.ID
+		pub := func(id string) {
+			t.Helper()
+			a.must(t, 202, "POST", "/v1/tenants/dis/events", tok, map[string]any{"id": id, "type": "order.paid", "payload": map[string]any{"id": id}}, nil)
+		}
+		pub("before")
+		rc.wait(t, 10*time.Second)
+		pub("retrying") // fails once: its retry waits 2 s
+		rc.wait(t, 10*time.Second)
+
+		var got endpointResp
+		a.must(t, 200, "POST", base+"/disable", tok, map[string]any{"reason": "receiver maintenance"}, &got)
+		if !got.Disabled || got.DisabledReason != "receiver maintenance" {
+			t.Fatalf("after disable: %+v", got)
+		}
+		pub("while-1")
+		pub("while-2")
+		parked := func(want int) {
+			t.Helper()
+			ds := a.deliveries(t, tok, "dis", "?state=parked")
+			if len(ds) != want {
+				t.Fatalf("?state=parked: %+v, want %d", ds, want)
+			}
+			for _, d := range ds {
+				if d.State != "parked" || d.NextAttemptAt != nil {
+					t.Errorf("parked delivery %+v", d)
+				}
+				var one deliveryView
+				a.must(t, 200, "GET", "/v1/tenants/dis/deliveries/"+d.ID, tok, nil, &one)
+				if one.State != "parked" || one.NextAttemptAt != nil {
+					t.Errorf("GET delivery: %+v", one)
+				}
+				var ev struct {
+					Deliveries []deliveryView `json:"deliveries"`
+				}
+				a.must(t, 200, "GET", "/v1/tenants/dis/events/"+d.EventID, tok, nil, &ev)
+				if len(ev.Deliveries) != 1 || ev.Deliveries[0].State != "parked" {
+					t.Errorf("GET event %s: %+v", d.EventID, ev.Deliveries)
+				}
+			}
+			if ds := a.deliveries(t, tok, "dis", "?state=pending"); len(ds) != 0 {
+				t.Errorf("?state=pending while disabled: %+v", ds)
+			}
+		}
+		eventually(t, 10*time.Second, "three deliveries parked", func() bool {
+			return len(a.deliveries(t, tok, "dis", "?state=parked")) == 3
+		})
+		parked(3)
+		time.Sleep(2500 * time.Millisecond) // past the retry's due time
+		if n := rc.count(); n != 2 {
+			t.Fatalf("%d webhooks sent, want 2: a disabled endpoint was sent to", n)
+		}
+		parked(3)
+
+		// PATCH enables; each parked delivery goes out once.
+		got = endpointResp{}
+		a.must(t, 200, "PATCH", base, tok, map[string]any{"disabled": false}, &got)
+		if got.Disabled || got.DisabledReason != "" {
+			t.Fatalf("after PATCH disabled=false: %+v", got)
+		}
+		for range 3 {
+			rc.wait(t, 10*time.Second)
+		}
+		eventually(t, 10*time.Second, "all succeeded", func() bool {
+			return len(a.deliveries(t, tok, "dis", "?state=succeeded")) == 4
+		})
+
+		// PATCH disables with a reason; the route enables.
+		var bad apiError
+		if st := call(t, "PATCH", a.url+base, tok, map[string]any{"disabled_reason": "x"}, &bad); st != 400 || !strings.Contains(bad.Error.Message, "disabled_reason") {
+			t.Errorf("disabled_reason on an enabled endpoint: %d %+v", st, bad.Error)
+		}
+		a.must(t, 200, "PATCH", base, tok, map[string]any{"disabled": true, "disabled_reason": "paused by ops"}, &got)
+		if !got.Disabled || got.DisabledReason != "paused by ops" {
+			t.Fatalf("after PATCH disabled=true: %+v", got)
+		}
+		a.must(t, 200, "POST", base+"/disable", tok, nil, &got)
+		if !got.Disabled || got.DisabledReason != "paused by ops" {
+			t.Fatalf("disable again without a reason keeps the reason: %+v", got)
+		}
+		pub("while-3")
+		eventually(t, 10*time.Second, "parked", func() bool { return len(a.deliveries(t, tok, "dis", "?state=parked")) == 1 })
+		a.must(t, 200, "POST", base+"/enable", tok, nil, &got)
+		rc.wait(t, 10*time.Second)
+		eventually(t, 10*time.Second, "all succeeded", func() bool {
+			return len(a.deliveries(t, tok, "dis", "?state=succeeded")) == 5
+		})
+		time.Sleep(300 * time.Millisecond)
+		if n := rc.count(); n != 6 {
+			t.Errorf("%d webhooks in all, want 6 (5 events, one retried once)", n)
+		}
+	})
+}
+
+// TestClusterDisableByHand: an endpoint disabled by hand through one node
+// stops sending on every node: what another node holds in memory is
+// parked there, not sent; enabled through that other node, every parked
+// delivery is sent once.
+func TestClusterDisableByHand(t *testing.T) {
+	nodes := cluster(t, 2)
+	a, b := &testApp{url: nodes[0].url}, &testApp{url: nodes[1].url}
+	tok := a.tenant(t, "cd")
+	release := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	var mu sync.Mutex
+	seen := map[string]int{}
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		<-release
+		mu.Lock()
+		seen[r.Header.Get("webhook-id")]++
+		mu.Unlock()
+		w.WriteHeader(204)
+	})
+	t.Cleanup(open) // before the receiver closes (cleanups run last first)
+	ep := a.endpoint(t, "cd", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
+	evs := make([]map[string]any, 200)
+	for i := range evs {
+		evs[i] = map[string]any{"type": "order.paid", "id": fmt.Sprintf("e-%03d", i), "payload": map[string]any{}}
+	}
+	b.must(t, 202, "POST", "/v1/tenants/cd/events/batch", tok, map[string]any{"events": evs}, nil)
+	// Node b sends as many at once as an endpoint may have in flight
+	// (held by the receiver) and holds the rest in memory.
+	inFlight := 0
+	eventually(t, 10*time.Second, "requests in flight", func() bool {
+		n := rc.count()
+		time.Sleep(300 * time.Millisecond)
+		if n > 0 && n == rc.count() {
+			inFlight = n
+			return true
+		}
+		return false
+	})
+	if inFlight >= 200 {
+		t.Fatalf("%d requests in flight: nothing left in memory to park", inFlight)
+	}
+
+	a.must(t, 200, "POST", "/v1/tenants/cd/endpoints/"+ep.ID+"/disable", tok, map[string]any{"reason": "deploy"}, nil)
+	eventually(t, 10*time.Second, "node b parked what it held", func() bool {
+		return len(b.deliveries(t, tok, "cd", "?state=parked&limit=1000")) == 200-inFlight
+	})
+	open()
+	eventually(t, 10*time.Second, "in-flight requests answered", func() bool {
+		return len(b.deliveries(t, tok, "cd", "?state=succeeded&limit=1000")) == inFlight
+	})
+	time.Sleep(500 * time.Millisecond)
+	if n := rc.count(); n != inFlight {
+		t.Fatalf("%d requests reached the endpoint disabled by hand, want the %d in flight", n, inFlight)
+	}
+
+	b.must(t, 200, "POST", "/v1/tenants/cd/endpoints/"+ep.ID+"/enable", tok, nil, nil)
+	eventually(t, 20*time.Second, "every delivery succeeded", func() bool {
+		return len(a.deliveries(t, tok, "cd", "?state=succeeded&limit=1000")) == 200
+	})
+	time.Sleep(300 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 200 || rc.count() != 200 {
+		t.Fatalf("%d requests for %d events, want 200 each once", rc.count(), len(seen))
+	}
 }
