@@ -832,5 +832,15 @@ func BenchmarkValidate(b *testing.B) {
 				}
 			}
 		})
+		// What publish runs: Validate and the search for unknown values.
+		b.Run(fmt.Sprintf("%s/%dB/warn", name, len(payload)), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(payload)))
+			for b.Loop() {
+				if _, err := c.ValidateWarn(ty, payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
