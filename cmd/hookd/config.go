@@ -107,13 +107,20 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
-// flags registers the configuration flags on fs; environment values are
-// the flags' defaults, so a flag given on the command line wins.
-func (c *Config) flags(fs *flag.FlagSet) {
+// storeFlags registers the flags that choose and open the database (all
+// that migrate needs); environment values are the flags' defaults, so a
+// flag given on the command line wins.
+func (c *Config) storeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DB, "db", env("HOOKD_DB", "sqlite:hookd.db"), "database: sqlite:PATH or a postgres:// URL (HOOKD_DB)")
+	fs.StringVar(&c.DataKey, "data-key", env("HOOKD_DATA_KEY", ""), "32-byte base64 key that encrypts endpoint secrets (HOOKD_DATA_KEY; SQLite default: a 0600 file beside the database)")
+	fs.Int64Var(&c.DBMaxSize, "db-max-size", envInt("HOOKD_DB_MAX_SIZE", 0), "SQLite only: cap the database file at this many bytes; 0 = no cap (HOOKD_DB_MAX_SIZE)")
+}
+
+// flags registers serve's flags: the store's and the server's.
+func (c *Config) flags(fs *flag.FlagSet) {
+	c.storeFlags(fs)
 	fs.StringVar(&c.Addr, "addr", env("HOOKD_ADDR", ":8080"), "API address (HOOKD_ADDR)")
 	fs.StringVar(&c.EgressAllow, "egress-allow", env("HOOKD_EGRESS_ALLOW", ""), "comma-separated CIDRs exempt from the private-address guard, e.g. 127.0.0.0/8 (HOOKD_EGRESS_ALLOW)")
-	fs.StringVar(&c.DataKey, "data-key", env("HOOKD_DATA_KEY", ""), "32-byte base64 key that encrypts endpoint secrets (HOOKD_DATA_KEY; SQLite default: a 0600 file beside the database)")
 	fs.Int64Var(&c.MaxBody, "max-body", envInt("HOOKD_MAX_BODY", 256<<10), "request body limit in bytes (HOOKD_MAX_BODY)")
 	fs.IntVar(&c.MaxBatch, "max-batch", int(envInt("HOOKD_MAX_BATCH", 1000)), "events per batch publish (HOOKD_MAX_BATCH)")
 	fs.IntVar(&c.PublishRate, "publish-rate", int(envInt("HOOKD_PUBLISH_RATE", 0)), "events per second a tenant may publish; 0 = no limit (HOOKD_PUBLISH_RATE)")
@@ -122,7 +129,6 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DisableAfter, "disable-after", envDuration("HOOKD_DISABLE_AFTER", 5*24*time.Hour), "continuous failure that disables an endpoint (HOOKD_DISABLE_AFTER)")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", envDuration("HOOKD_DRAIN_TIMEOUT", 10*time.Second), "how long shutdown waits for attempts in flight (HOOKD_DRAIN_TIMEOUT)")
 	fs.DurationVar(&c.PollInterval, "poll-interval", envDuration("HOOKD_POLL_INTERVAL", time.Second), "how often due retries are looked for (HOOKD_POLL_INTERVAL)")
-	fs.Int64Var(&c.DBMaxSize, "db-max-size", envInt("HOOKD_DB_MAX_SIZE", 0), "SQLite only: cap the database file at this many bytes; 0 = no cap (HOOKD_DB_MAX_SIZE)")
 	fs.DurationVar(&c.NodeTTL, "node-ttl", envDuration("HOOKD_NODE_TTL", 30*time.Second), "PostgreSQL: a node silent this long is dead and its work is taken over (HOOKD_NODE_TTL)")
 	fs.StringVar(&c.LogLevel, "log-level", env("HOOKD_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKD_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("HOOKD_LOG_FORMAT", "text"), "text or json (HOOKD_LOG_FORMAT)")
@@ -133,6 +139,19 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.OTelSample, "otel-sample", envFloat("HOOKD_OTEL_SAMPLE", 1), "share of publishes traced when the publisher sent no sampled traceparent, 0 to 1 (HOOKD_OTEL_SAMPLE)")
 	fs.DurationVar(&c.StuckAfter, "stuck-after", envDuration("HOOKD_STUCK_AFTER", 30*time.Second), "/readyz fails while a group commit has been pending this long (HOOKD_STUCK_AFTER)")
 	c.AdminToken = os.Getenv("HOOKD_ADMIN_TOKEN")
+}
+
+// minAdminToken is the shortest HOOKD_ADMIN_TOKEN accepted: the admin token
+// opens every tenant, and a short one is guessed.
+const minAdminToken = 16
+
+// check refuses values no flag parser catches, before anything is opened.
+func (c *Config) check() error {
+	if c.AdminToken != "" && len(c.AdminToken) < minAdminToken {
+		return fmt.Errorf("HOOKD_ADMIN_TOKEN has %d characters: use at least %d, e.g. $(head -c24 /dev/urandom | base64)",
+			len(c.AdminToken), minAdminToken)
+	}
+	return nil
 }
 
 // openStore opens the configured database and its data key.

@@ -4,9 +4,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -17,6 +21,7 @@ const usage = `hookd: durable, fast webhook delivery
   hookd bench      measure publish-to-delivery throughput and latency on this machine
   hookd listen     a local receiver that verifies and prints webhooks of any profile
   hookd trigger    publish the catalog example of an event type
+  hookd version    print the version of this binary
 
 Run "hookd COMMAND -h" for a command's flags.
 `
@@ -41,6 +46,9 @@ func main() {
 		err = runListen(ctx, args)
 	case "trigger":
 		err = runTrigger(ctx, args)
+	case "version", "--version":
+		fmt.Println(versionString())
+		return
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -48,8 +56,64 @@ func main() {
 		fmt.Fprintf(os.Stderr, "hookd: unknown command %q\n\n%s", os.Args[1], usage)
 		os.Exit(2)
 	}
+	if errors.Is(err, flag.ErrHelp) {
+		return // -h: the command printed its own flags
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hookd:", err)
 		os.Exit(1)
 	}
+}
+
+// parseFlags parses a command's flags. The commands take flags only, so an
+// argument that is not one is an error: the flag package would otherwise
+// stop there and silently ignore every flag after it.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q: this command takes flags only (hookd %s -h lists them)", fs.Name(), fs.Arg(0), fs.Name())
+	}
+	return nil
+}
+
+// version is the release, set when building one:
+//
+//	go build -ldflags "-X main.version=v1.2.3" ./cmd/hookd
+var version string
+
+// versionString names this binary: the release (or the module version Go
+// recorded), the commit it was built from when known, and the Go version.
+func versionString() string {
+	v, extra := version, ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v == "" {
+			v = info.Main.Version // "(devel)" for a build from a checkout
+		}
+		var rev, at, modified string
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				modified = s.Value
+			}
+		}
+		if rev != "" {
+			extra = " commit " + rev[:min(12, len(rev))]
+			if modified == "true" {
+				extra += "+changes"
+			}
+			if at != "" {
+				extra += " " + at
+			}
+		}
+	}
+	if v == "" {
+		v = "(unknown)"
+	}
+	return "hookd " + v + extra + " " + runtime.Version()
 }

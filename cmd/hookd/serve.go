@@ -26,8 +26,8 @@ import (
 func runMigrate(ctx context.Context, args []string) error {
 	var c Config
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	c.flags(fs)
-	if err := fs.Parse(args); err != nil {
+	c.storeFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	st, err := c.openStore(ctx) // opening applies the migrations
@@ -42,7 +42,10 @@ func runServe(ctx context.Context, args []string) error {
 	var c Config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	c.flags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
 		return err
 	}
 	if err := checkLogging(c.LogLevel, c.LogFormat); err != nil {
@@ -75,6 +78,9 @@ type app struct {
 
 // start opens everything and serves; stop undoes it in reverse order.
 func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	if os.Getenv("GOGC") == "" {
 		// The hot path allocates short-lived request and row values; a
 		// larger heap target trades a little memory (bounded: deliveries
@@ -90,7 +96,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	adminHash, err := adminToken(ctx, st, c.AdminToken)
+	admin, err := adminToken(ctx, st, c.AdminToken)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -142,7 +148,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	api := &httpapi.Server{Store: st, Engine: eng, Profiles: profiles, Guard: guard, Log: log, Clock: c.clock,
-		AdminTokenHash: adminHash, AllowUnknownTypes: c.AllowUnknownTypes, MaxBody: c.MaxBody,
+		AdminTokenHash: admin.hash, AllowUnknownTypes: c.AllowUnknownTypes, MaxBody: c.MaxBody,
 		MaxBatch: c.MaxBatch, PublishRate: c.PublishRate, StuckAfter: c.StuckAfter}
 	setCatalog(api, cat)
 	if m != nil {
@@ -170,6 +176,15 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		}
 	}
 	ln, err := net.Listen("tcp", c.Addr)
+	if err == nil {
+		// Only now is a generated token kept and shown: a start that
+		// failed before (a port in use) must not spend it.
+		err = admin.keep(ctx, st)
+		api.AdminTokenHash = admin.hash
+		if err != nil {
+			ln.Close()
+		}
+	}
 	if err != nil {
 		dbg.close()
 		return fail(err)
@@ -188,7 +203,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: c, log: log, store: st, engine: eng, metrics: m, tracing: tr, debug: dbg, srv: srv, ln: ln,
 		served: make(chan error, 1)}
 	go func() { a.served <- srv.Serve(ln) }()
-	log.Info("hookd listening", "addr", ln.Addr().String(), "db", c.DB, "node", eng.Node())
+	log.Info("hookd listening", "addr", ln.Addr().String(), "db", c.DB, "node", eng.Node(), "admin_token", admin.source)
 	return a, nil
 }
 
@@ -233,28 +248,48 @@ func newClient(guard *egress.Guard) *http.Client {
 	return &http.Client{Transport: tr, CheckRedirect: delivery.NoRedirect}
 }
 
-// adminToken returns the hash of the admin token: HOOKD_ADMIN_TOKEN, or one
-// generated at first start, stored hashed and printed once.
-func adminToken(ctx context.Context, st hookd.Store, fromEnv string) (string, error) {
+// admin is the admin token in force: its hash and where it came from.
+type admin struct {
+	hash   string
+	source string // "environment", "stored hash" or "generated now"
+	token  string // a generated token, kept and shown by keep
+}
+
+// adminToken finds the admin token: HOOKD_ADMIN_TOKEN, else the hash stored
+// at an earlier first start, else a new one, which keep stores and shows.
+func adminToken(ctx context.Context, st hookd.Store, fromEnv string) (*admin, error) {
 	if fromEnv != "" {
-		return httpapi.HashToken(fromEnv), nil
+		return &admin{hash: httpapi.HashToken(fromEnv), source: "environment"}, nil
 	}
 	h, err := st.Setting(ctx, "admin_token_hash")
 	if err == nil {
-		return h, nil
+		return &admin{hash: h, source: "stored hash"}, nil
 	}
 	if err != hookd.ErrNotFound {
-		return "", err
+		return nil, err
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return "", err
+		return nil, err
 	}
 	tok := "hka_" + base64.RawURLEncoding.EncodeToString(b)
-	h = httpapi.HashToken(tok)
-	if err := st.PutSetting(ctx, "admin_token_hash", h); err != nil {
-		return "", err
+	return &admin{hash: httpapi.HashToken(tok), source: "generated now", token: tok}, nil
+}
+
+// keep stores the hash of a generated token and prints the token, the only
+// time it is shown. Should another node have stored one meanwhile (nodes
+// starting together on one PostgreSQL database), that one is used.
+func (a *admin) keep(ctx context.Context, st hookd.Store) error {
+	if a.token == "" {
+		return nil
 	}
-	fmt.Fprintf(os.Stderr, "\nhookd: generated the admin token (shown only this once, stored hashed):\n\n    %s\n\n", tok)
-	return h, nil
+	if h, err := st.Setting(ctx, "admin_token_hash"); err == nil {
+		a.hash, a.source, a.token = h, "stored hash", ""
+		return nil
+	}
+	if err := st.PutSetting(ctx, "admin_token_hash", a.hash); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "\nhookd: generated the admin token (shown only this once, stored hashed):\n\n    %s\n\n", a.token)
+	return nil
 }

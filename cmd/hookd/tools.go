@@ -27,8 +27,16 @@ func runListen(ctx context.Context, args []string) error {
 	secrets := fs.String("secret", os.Getenv("HOOKD_SECRET"), "endpoint secret(s), comma-separated (HOOKD_SECRET)")
 	prof := fs.String("profile", "auto", "auto, standard, lean, weavr or linkmoney")
 	status := fs.Int("status", 0, "answer this status to every request (default: 200 when verified, 401 when not)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	switch receiver.Profile(*prof) {
+	case "auto", receiver.Standard, receiver.Lean, receiver.Weavr, receiver.LinkMoney:
+	default:
+		return fmt.Errorf("listen: --profile %q: want auto, standard, lean, weavr or linkmoney", *prof)
+	}
+	if *status != 0 && (*status < 100 || *status > 599) {
+		return fmt.Errorf("listen: --status %d: want an HTTP status from 100 to 599", *status)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -135,7 +143,7 @@ func runTrigger(ctx context.Context, args []string) error {
 		return errors.New("trigger: an event type is required")
 	}
 	typ := rest[0]
-	if err := fs.Parse(rest[1:]); err != nil {
+	if err := parseFlags(fs, rest[1:]); err != nil {
 		return err
 	}
 	if *tenant == "" || *token == "" {
