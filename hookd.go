@@ -5,7 +5,10 @@
 package hookd
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -403,7 +406,9 @@ const (
 
 // Attempt is one HTTP try of a delivery.
 type Attempt struct {
-	ID         int64     `json:"id"`
+	// ID is opaque (see AttemptID): a global sequence would tell every
+	// tenant how many attempts all the others made.
+	ID         string    `json:"id"`
 	DeliveryID string    `json:"delivery_id"`
 	N          int       `json:"n"`
 	At         time.Time `json:"at"`
@@ -412,6 +417,18 @@ type Attempt struct {
 	Response   string    `json:"response,omitempty"`
 	ErrorClass string    `json:"error_class,omitempty"`
 	Error      string    `json:"error,omitempty"`
+	// Seq orders a delivery's attempts in the store; never shown.
+	Seq int64 `json:"-"`
+}
+
+// AttemptID is the id the API shows for attempt n of a delivery: derived
+// from what the caller knows already, so it reveals nothing else, and the
+// same on every node and every read. k counts the earlier attempts of the
+// delivery with the same number (0 for the first): two nodes may both have
+// made attempt n when one was taken for dead while it sent.
+func AttemptID(deliveryID string, n, k int) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d", deliveryID, n, k))
+	return "att_" + hex.EncodeToString(sum[:12])
 }
 
 // ResponseExcerptLimit is how much of an endpoint's answer is recorded.

@@ -602,13 +602,16 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]*hookd.Attem
 	}
 	defer rows.Close()
 	var out []*hookd.Attempt
+	seen := map[int]int{} // attempt number -> attempts with it so far
 	for rows.Next() {
 		var a hookd.Attempt
 		var at int64
-		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.N, &at, &a.DurationMS, &a.Status, &a.Response, &a.ErrorClass, &a.Error); err != nil {
+		if err := rows.Scan(&a.Seq, &a.DeliveryID, &a.N, &at, &a.DurationMS, &a.Status, &a.Response, &a.ErrorClass, &a.Error); err != nil {
 			return nil, unavailable(err)
 		}
 		a.At = fromMS(at)
+		a.ID = hookd.AttemptID(a.DeliveryID, a.N, seen[a.N])
+		seen[a.N]++
 		out = append(out, &a)
 	}
 	return out, unavailable(rows.Err())

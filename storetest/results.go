@@ -68,8 +68,11 @@ func testResultsUpdateDelivery(f *fixture) {
 			g.Status != w.Status || g.Response != w.Response || g.ErrorClass != w.ErrorClass || g.Error != w.Error {
 			f.Errorf("Attempts[%d]\n got %+v\nwant %+v", i, *g, *w)
 		}
-		if i > 0 && g.ID <= as[i-1].ID {
-			f.Errorf("attempt ids not increasing: %d after %d", g.ID, as[i-1].ID)
+		if i > 0 && g.Seq <= as[i-1].Seq {
+			f.Errorf("attempts out of order: seq %d after %d", g.Seq, as[i-1].Seq)
+		}
+		if want := hookd.AttemptID(d.ID, w.N, 0); g.ID != want {
+			f.Errorf("Attempts[%d].ID = %q, want %q (derived from the delivery and the number)", i, g.ID, want)
 		}
 	}
 	if as := f.attempts("dlv_nope"); len(as) != 0 {
