@@ -247,6 +247,9 @@ const (
 	EndpointDisabled  = "hookd.endpoint.disabled"
 )
 
+// OperationalTypes lists the operational event types hookd emits.
+var OperationalTypes = []string{EndpointDisabled}
+
 // MatchType reports whether pattern selects eventType.
 func MatchType(pattern, eventType string) bool {
 	switch {
@@ -348,7 +351,10 @@ type Event struct {
 	Payload        json.RawMessage `json:"payload"`
 	OrderingKey    string          `json:"ordering_key,omitempty"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
-	CreatedAt      time.Time       `json:"created_at"`
+	// Test marks an event published by an endpoint's test route. The API
+	// shows it; the wire formats, which are fixed, do not.
+	Test      bool      `json:"test"`
+	CreatedAt time.Time `json:"created_at"`
 	// Seq orders events of the store; used as the cursor of list pages.
 	Seq int64 `json:"-"`
 	// TraceContext is the W3C traceparent of the publish that stored the

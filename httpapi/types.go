@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -90,4 +92,98 @@ func (s *Server) typeFilter(pattern string) (hookd.EventFilter, error) {
 		*add = append(*add, p+":"+name)
 	}
 	return f, nil
+}
+
+// maxEventTypes is how many entries an endpoint's event_types may hold.
+const maxEventTypes = 256
+
+// checkEventTypes checks an endpoint's event_types and returns them as
+// stored: a missing or empty list is ["*"] (every event but hookd's own);
+// each entry has a form SPEC.md defines (checkPattern: 400 otherwise) and
+// names or selects a known type: a catalog, custom or operational type
+// (422 otherwise, unless the server allows unknown types); a qualified
+// name of a type one provider alone defines is stored as the catalog names
+// it ("lean:entity.created" -> "entity.created", the name its events
+// carry); repeated entries are kept once.
+func (s *Server) checkEventTypes(ctx context.Context, in []string) ([]string, error) {
+	if len(in) == 0 {
+		return []string{"*"}, nil
+	}
+	if len(in) > maxEventTypes {
+		return nil, hookd.Errorf(hookd.EINVALID, "event_types holds at most %d entries, not %d", maxEventTypes, len(in))
+	}
+	out := make([]string, 0, len(in))
+	for i, p := range in {
+		if msg := checkPattern(p); msg != "" {
+			code := hookd.EUNPROCESSABLE
+			if !typeName.MatchString(strings.TrimSuffix(p, "*")) {
+				code = hookd.EINVALID
+			}
+			return nil, hookd.Errorf(code, "event_types[%d]: %q %s", i, p, msg)
+		}
+		name, err := s.knownPattern(ctx, p)
+		if err != nil {
+			return nil, hookd.Errorf(hookd.EUNPROCESSABLE, "event_types[%d]: %s", i, err)
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// knownPattern returns the pattern as stored, or why it selects no known
+// type. Without a catalog, or with unknown types allowed, every pattern of
+// a valid form is kept as given (a qualified name the catalog knows is
+// still stored under its catalog name).
+func (s *Server) knownPattern(ctx context.Context, p string) (string, error) {
+	if s.Catalog == nil || p == "*" {
+		return p, nil
+	}
+	name, wild := strings.CutSuffix(p, "*")
+	if !wild && strings.Contains(name, ":") {
+		t, err := s.resolve(ctx, name, "")
+		switch {
+		case err == nil:
+			return t.Name, nil
+		case s.AllowUnknownTypes:
+			return p, nil
+		}
+		return "", errors.New(hookd.ErrorMessage(err))
+	}
+	if s.selectsKnown(name, wild) || s.AllowUnknownTypes {
+		return p, nil
+	}
+	// A custom type registered through another node since this one
+	// read them: read them again before refusing.
+	if s.loadCustomTypes(ctx) && s.selectsKnown(name, wild) {
+		return p, nil
+	}
+	if wild {
+		return "", fmt.Errorf("%q selects no known event type (GET /v1/event-types lists them)", p)
+	}
+	return "", fmt.Errorf("unknown event type %q (GET /v1/event-types lists them)", p)
+}
+
+// selectsKnown reports whether a known type (catalog, custom or
+// operational) has the name, or begins with it when wild, as its name or
+// its wire name.
+func (s *Server) selectsKnown(name string, wild bool) bool {
+	match := func(n string) bool {
+		if wild {
+			return strings.HasPrefix(n, name)
+		}
+		return n == name
+	}
+	for _, n := range hookd.OperationalTypes {
+		if match(n) {
+			return true
+		}
+	}
+	for _, t := range s.Catalog.Types() {
+		if match(t.Name) || match(hookd.WireType(t.Name)) {
+			return true
+		}
+	}
+	return false
 }

@@ -190,6 +190,15 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 	if err != nil {
 		return err
 	}
+	for _, p := range fresh {
+		// Test events are rare: marked by a statement of their own, so
+		// the inserts of every other event stay as they are.
+		if ev := p.Event; ev.Test && p.Existing == nil {
+			if err := s.exec(ctx, tx, `UPDATE events SET is_test = 1 WHERE tenant_id = ? AND id = ?`, ev.TenantID, ev.ID); err != nil {
+				return unavailable(err)
+			}
+		}
+	}
 
 	for start := 0; start < len(ds); start += chunk {
 		part := ds[start:min(start+chunk, len(ds))]
@@ -432,16 +441,17 @@ func (s *Store) applyHealth(ctx context.Context, tx *sql.Tx, hs []*hookd.Endpoin
 	return nil
 }
 
-const eventCols = `seq, tenant_id, id, type, payload, ordering_key, idempotency_key, created_at, trace_context`
+const eventCols = `seq, tenant_id, id, type, payload, ordering_key, idempotency_key, created_at, trace_context, is_test`
 
 func scanEvent(row interface{ Scan(...any) error }) (*hookd.Event, error) {
 	var e hookd.Event
 	var ok, ik, tc sql.NullString
 	var payload []byte
-	var c int64
-	if err := row.Scan(&e.Seq, &e.TenantID, &e.ID, &e.Type, &payload, &ok, &ik, &c, &tc); err != nil {
+	var c, test int64
+	if err := row.Scan(&e.Seq, &e.TenantID, &e.ID, &e.Type, &payload, &ok, &ik, &c, &tc, &test); err != nil {
 		return nil, err
 	}
+	e.Test = test != 0
 	e.Payload = payload
 	e.OrderingKey, e.IdempotencyKey, e.TraceContext = ok.String, ik.String, tc.String
 	e.CreatedAt = fromMS(c)

@@ -242,6 +242,30 @@ func testEventsList(f *fixture) {
 	f.wantCode(err, hookd.EINVALID, "Events after another tenant's event")
 }
 
+// testPublishTestEvent: an event marked Test reads back marked, in reads
+// and lists; others read back unmarked.
+func testPublishTestEvent(f *fixture) {
+	f.tenant("ten_a")
+	e := f.endpoint("ten_a")
+	real := f.event("ten_a", "payment.created", t0)
+	test := f.event("ten_a", "payment.created", t0)
+	test.Test = true
+	f.apply(&hookd.Batch{Publishes: []*hookd.Publish{{Event: real, Deliveries: []*hookd.Delivery{f.delivery(real, e.ID, t0, "")}},
+		{Event: test, Deliveries: []*hookd.Delivery{f.delivery(test, e.ID, t0, "")}}}})
+	for _, want := range []*hookd.Event{real, test} {
+		got, err := f.s.Event(f.ctx, "ten_a", want.ID)
+		f.ok(err, "Event")
+		if got.Test != want.Test {
+			f.Errorf("event %s: Test %v, want %v", want.ID, got.Test, want.Test)
+		}
+	}
+	evs, err := f.s.Events(f.ctx, "ten_a", hookd.EventFilter{})
+	f.ok(err, "Events")
+	if len(evs) != 2 || !evs[0].Test || evs[1].Test {
+		f.Errorf("Events: the test mark is not listed as stored")
+	}
+}
+
 // testEventsByTypes: several exact names and prefixes select their union;
 // NotPrefix leaves a prefix out; paging and cursors work with them.
 func testEventsByTypes(f *fixture) {

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"HealthDisable", testHealthDisable},
 		{"EventsList", testEventsList},
 		{"EventsByTypes", testEventsByTypes},
+		{"PublishTestEvent", testPublishTestEvent},
 		{"DeliveriesList", testDeliveriesList},
 		{"Requeue", testRequeue},
 		{"Recover", testRecover},

@@ -413,3 +413,151 @@ func TestClusterDisableByHand(t *testing.T) {
 		t.Fatalf("%d requests for %d events, want 200 each once", rc.count(), len(seen))
 	}
 }
+
+// TestEndpointEventTypes: an endpoint's event_types name known types
+// (catalog names, qualified or not, custom types, hookd's operational
+// types) or select some with SPEC's wildcards; unknown names, wildcards
+// that select nothing and wildcards SPEC does not define are refused,
+// naming the entry; repeats are kept once; an empty list is "*".
+func TestEndpointEventTypes(t *testing.T) {
+	t.Parallel()
+	onBothStores(t, func(c *Config) { c.AllowUnknownTypes = false }, func(t *testing.T, a *testApp) {
+		tok := a.tenant(t, "et")
+		rc := newReceiver(t, nil)
+		create := func(types any) (int, endpointResp, apiError) {
+			t.Helper()
+			body := map[string]any{"url": rc.URL}
+			if types != nil {
+				body["event_types"] = types
+			}
+			var raw json.RawMessage
+			st := call(t, "POST", a.url+"/v1/tenants/et/endpoints", tok, body, &raw)
+			var ep endpointResp
+			var e apiError
+			json.Unmarshal(raw, &ep)
+			json.Unmarshal(raw, &e)
+			return st, ep, e
+		}
+		st, ep, e := create([]string{"payment.created", "lean:payment.created", "payment.created", "lean:entity.created",
+			"payment.*", "hookd.endpoint.disabled", "hookd.*", "linkedAccountWatch", "payment.*"})
+		if st != 201 {
+			t.Fatalf("known types: %d %+v", st, e.Error)
+		}
+		want := "payment.created lean:payment.created entity.created payment.* hookd.endpoint.disabled hookd.* linkedAccountWatch"
+		if got := strings.Join(ep.EventTypes, " "); got != want {
+			t.Errorf("stored event_types %q, want %q", got, want)
+		}
+		for _, types := range []any{nil, []string{}} {
+			if st, ep, e := create(types); st != 201 || strings.Join(ep.EventTypes, " ") != "*" {
+				t.Errorf("event_types %v: %d %v %+v, want [*]", types, st, ep.EventTypes, e.Error)
+			}
+		}
+		for _, c := range []struct {
+			types  []string
+			status int
+			says   string
+		}{
+			{[]string{"*", "pay.created"}, 422, `event_types[1]: unknown event type "pay.created"`},
+			{[]string{"nothing.*"}, 422, `"nothing.*" selects no known event type`},
+			{[]string{"pay*"}, 422, `event_types[0]: "pay*" is not a pattern`},
+			{[]string{"lean:payment.*"}, 422, `use "payment.*"`},
+			{[]string{"payment.*.created"}, 400, `event_types[0]`},
+			{[]string{"linkmoney:entity.created"}, 422, `event_types[0]`},
+			{[]string{"acme:order.created"}, 422, `event_types[0]`},
+			{[]string{"hookd.nothing"}, 422, `event_types[0]`},
+			{[]string{"order created"}, 400, `event_types[0]`},
+		} {
+			st, _, e := create(c.types)
+			if st != c.status || !strings.Contains(e.Error.Message, c.says) {
+				t.Errorf("event_types %v: %d %q, want %d saying %q", c.types, st, e.Error.Message, c.status, c.says)
+			}
+		}
+		// PATCH is checked the same way and changes nothing when refused.
+		var bad apiError
+		if st := call(t, "PATCH", a.url+"/v1/tenants/et/endpoints/"+ep.ID, tok, map[string]any{"event_types": []string{"order.created"}}, &bad); st != 422 {
+			t.Errorf("PATCH with an unknown type: %d %+v", st, bad.Error)
+		}
+		var now endpointResp
+		a.must(t, 200, "GET", "/v1/tenants/et/endpoints/"+ep.ID, tok, nil, &now)
+		if strings.Join(now.EventTypes, " ") != want {
+			t.Errorf("a refused PATCH changed event_types: %v", now.EventTypes)
+		}
+		// A custom type is known once registered.
+		a.must(t, 201, "POST", "/v1/event-types", testAdmin, map[string]any{"name": "order.created",
+			"schema": map[string]any{"type": "object"}}, nil)
+		a.must(t, 200, "PATCH", "/v1/tenants/et/endpoints/"+ep.ID, tok, map[string]any{"event_types": []string{"order.created", "order.*"}}, &now)
+		if strings.Join(now.EventTypes, " ") != "order.created order.*" {
+			t.Errorf("custom types: %v", now.EventTypes)
+		}
+	})
+	// With unknown types allowed, names need only be well formed.
+	a := startApp(t, nil)
+	tok := a.tenant(t, "et")
+	rc := newReceiver(t, nil)
+	ep := a.endpoint(t, "et", tok, map[string]any{"url": rc.URL, "event_types": []string{"pay.created", "nothing.*", "pay.created"}})
+	if strings.Join(ep.EventTypes, " ") != "pay.created nothing.*" {
+		t.Errorf("with unknown types allowed: %v", ep.EventTypes)
+	}
+	var e apiError
+	if st := call(t, "POST", a.url+"/v1/tenants/et/endpoints", tok, map[string]any{"url": rc.URL, "event_types": []string{"pay*"}}, &e); st != 422 {
+		t.Errorf("pay* with unknown types allowed: %d %+v", st, e.Error)
+	}
+}
+
+// TestEndpointTestRoute: the test route resolves its type as publish does,
+// with the endpoint's provider preferred (an unqualified name two providers
+// define is refused on a standard endpoint, naming the qualified ones; on
+// a lean endpoint it is Lean's); the event it publishes is marked
+// "test": true where the API shows events, and never on the wire.
+func TestEndpointTestRoute(t *testing.T) {
+	t.Parallel()
+	onBothStores(t, func(c *Config) { c.AllowUnknownTypes = false }, func(t *testing.T, a *testApp) {
+		tok := a.tenant(t, "tr")
+		rc := newReceiver(t, nil)
+		std := a.endpoint(t, "tr", tok, map[string]any{"url": rc.URL + "/std"})
+		lean := a.endpoint(t, "tr", tok, map[string]any{"url": rc.URL + "/lean", "profile": "lean"})
+		ops := a.endpoint(t, "tr", tok, map[string]any{"url": rc.URL + "/ops", "event_types": []string{"hookd.endpoint.disabled"}})
+
+		var e apiError
+		st := call(t, "POST", a.url+"/v1/tenants/tr/endpoints/"+std.ID+"/test", tok, map[string]any{"type": "payment.created"}, &e)
+		if st != 422 || !strings.Contains(e.Error.Message, "lean:payment.created") || !strings.Contains(e.Error.Message, "linkmoney:payment.created") {
+			t.Errorf("ambiguous type on a standard endpoint: %d %+v", st, e.Error)
+		}
+		type eventView struct {
+			ID   string `json:"id"`
+			Type string `json:"type"`
+			Test *bool  `json:"test"`
+		}
+		test := func(ep endpointResp, body any, wantType, path string) {
+			t.Helper()
+			var res publishAnswer
+			a.must(t, 202, "POST", "/v1/tenants/tr/endpoints/"+ep.ID+"/test", tok, body, &res)
+			var ev eventView
+			a.must(t, 200, "GET", "/v1/tenants/tr/events/"+res.ID, tok, nil, &ev)
+			if wantType != "" && ev.Type != wantType || ev.Test == nil || !*ev.Test {
+				t.Errorf("test event on %s: %+v, want type %s and test: true", path, ev, wantType)
+			}
+			got := rc.wait(t, 10*time.Second)
+			var wire map[string]json.RawMessage
+			if err := json.Unmarshal(got.body, &wire); err != nil || got.path != path {
+				t.Fatalf("test webhook to %s: %s %v", got.path, got.body, err)
+			}
+			if _, ok := wire["test"]; ok || strings.Contains(string(got.body), `"test":true`) {
+				t.Errorf("the wire shows the test mark: %s", got.body)
+			}
+		}
+		test(lean, map[string]any{"type": "payment.created"}, "lean:payment.created", "/lean")
+		test(std, map[string]any{"type": "linkmoney:payment.created"}, "linkmoney:payment.created", "/std")
+		test(std, nil, "", "/std") // the first catalog type it wants
+		test(ops, nil, "hookd.test", "/ops")
+
+		// A published event is not a test.
+		var res publishAnswer
+		a.must(t, 202, "POST", "/v1/tenants/tr/events", tok, map[string]any{"type": "entity.created", "payload": a.example(t, tok, "entity.created")}, &res)
+		var ev eventView
+		a.must(t, 200, "GET", "/v1/tenants/tr/events/"+res.ID, tok, nil, &ev)
+		if ev.Test == nil || *ev.Test {
+			t.Errorf("published event: %+v, want test: false", ev)
+		}
+	})
+}
