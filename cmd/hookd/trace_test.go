@@ -132,7 +132,9 @@ func TestTraceFromPublishToRetry(t *testing.T) {
 		"traceparent", "00-"+traceID+"-"+parentID+"-01")
 	rc.wait(t, 10*time.Second)
 	eventually(t, 10*time.Second, "the failed attempt recorded", func() bool {
-		var d struct{ AttemptCount int `json:"attempt_count"` }
+		var d struct {
+			AttemptCount int `json:"attempt_count"`
+		}
 		a.must(t, 200, "GET", "/v1/tenants/tr/deliveries/"+pub.Deliveries[0].ID, tok, nil, &d)
 		return d.AttemptCount == 1
 	})
