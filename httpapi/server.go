@@ -128,36 +128,32 @@ func (s *Server) Handler() http.Handler {
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics)
 	}
-	return s.routed(mux)
+	mux.Handle("/", s.unrouted(mux))
+	return mux
 }
 
 // methods are the methods a route may have, in the order Allow lists them.
 var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
-// routed serves the mux's routes and answers a request no route takes with
-// a JSON error: 405 with Allow when the path has routes for other methods,
-// 404 otherwise. The mux itself is asked which methods the path has, so the
-// route table stays the one source.
-func (s *Server) routed(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
+// unrouted answers a request no route takes, with a JSON error: 405 and
+// Allow when the path has routes for other methods, 404 otherwise. It is
+// the mux's catch-all, so only such requests pay for asking the mux, the
+// one route table, which methods the path has.
+func (s *Server) unrouted(mux *http.ServeMux) http.Handler {
+	return s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		var allow []string
 		for _, m := range methods {
 			probe := r.Clone(r.Context())
 			probe.Method = m
-			if _, pattern := mux.Handler(probe); pattern != "" {
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
 				allow = append(allow, m)
 			}
 		}
 		if len(allow) == 0 {
-			s.writeError(w, r, hookd.Errorf(hookd.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))
-			return
+			return hookd.Errorf(hookd.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path)
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		s.writeError(w, r, hookd.Errorf(hookd.EMETHOD, "method %s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or ")))
+		return hookd.Errorf(hookd.EMETHOD, "method %s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
 	})
 }
 
