@@ -31,8 +31,9 @@ var reservedHeaders = map[string]bool{
 	"Lean-Signature": true, "Call-Ref": true, "Published-Timestamp": true, "Signature": true, "Signature-V2": true,
 }
 
-// checkEndpoint validates an endpoint's fields (after create or update).
-func (s *Server) checkEndpoint(r *http.Request, e *hookd.Endpoint) error {
+// checkEndpoint validates an endpoint's fields (after create or update);
+// kept are the event_types it had before an update (see checkEventTypes).
+func (s *Server) checkEndpoint(r *http.Request, e *hookd.Endpoint, kept []string) error {
 	if e.URL == "" {
 		return hookd.Errorf(hookd.EINVALID, "url is required")
 	}
@@ -47,7 +48,7 @@ func (s *Server) checkEndpoint(r *http.Request, e *hookd.Endpoint) error {
 	if _, err := s.Profiles.Get(e.Profile); err != nil {
 		return err
 	}
-	if e.EventTypes, err = s.checkEventTypes(r.Context(), e.EventTypes); err != nil {
+	if e.EventTypes, err = s.checkEventTypes(r.Context(), e.EventTypes, kept); err != nil {
 		return err
 	}
 	if e.RateLimit < 0 || e.RateLimit > 100_000 {
@@ -150,7 +151,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if e.Profile == "" {
 		e.Profile = "standard"
 	}
-	if err := s.checkEndpoint(r, e); err != nil {
+	if err := s.checkEndpoint(r, e, nil); err != nil {
 		return err
 	}
 	secret, err := s.secret(e.Profile, in.Secret)
@@ -253,9 +254,9 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 			return hookd.Errorf(hookd.EINVALID, `disabled_reason is set only with "disabled": true or on a disabled endpoint`)
 		}
 	}
-	oldProfile := e.Profile
+	oldProfile, kept := e.Profile, e.EventTypes
 	u.Apply(e)
-	if err := s.checkEndpoint(r, e); err != nil {
+	if err := s.checkEndpoint(r, e, kept); err != nil {
 		return err
 	}
 	if e.Profile != oldProfile {

@@ -104,8 +104,11 @@ const maxEventTypes = 256
 // (422 otherwise, unless the server allows unknown types); a qualified
 // name of a type one provider alone defines is stored as the catalog names
 // it ("lean:entity.created" -> "entity.created", the name its events
-// carry); repeated entries are kept once.
-func (s *Server) checkEventTypes(ctx context.Context, in []string) ([]string, error) {
+// carry); repeated entries are kept once. Entries in kept (what the
+// endpoint had before an update) stay as they are: a type that was
+// accepted once, by an older rule or with unknown types allowed, does not
+// make a later change of something else fail.
+func (s *Server) checkEventTypes(ctx context.Context, in, kept []string) ([]string, error) {
 	if len(in) == 0 {
 		return []string{"*"}, nil
 	}
@@ -114,6 +117,12 @@ func (s *Server) checkEventTypes(ctx context.Context, in []string) ([]string, er
 	}
 	out := make([]string, 0, len(in))
 	for i, p := range in {
+		if slices.Contains(kept, p) {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+			continue
+		}
 		if msg := checkPattern(p); msg != "" {
 			code := hookd.EUNPROCESSABLE
 			if !typeName.MatchString(strings.TrimSuffix(p, "*")) {

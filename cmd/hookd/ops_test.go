@@ -561,3 +561,28 @@ func TestEndpointTestRoute(t *testing.T) {
 		}
 	})
 }
+
+// TestEndpointEventTypesKept: entries an endpoint already has (accepted by
+// a node that allows unknown types) do not make a later change fail on a
+// node that does not; new unknown entries are refused there.
+func TestEndpointEventTypesKept(t *testing.T) {
+	t.Parallel()
+	db, key := testPostgres(t), randomKey()
+	lax := startApp(t, func(c *Config) { c.DB, c.DataKey = db, key })
+	strict := startApp(t, func(c *Config) { c.DB, c.DataKey, c.AllowUnknownTypes = db, key, false })
+	tok := lax.tenant(t, "kept")
+	rc := newReceiver(t, nil)
+	ep := lax.endpoint(t, "kept", tok, map[string]any{"url": rc.URL, "event_types": []string{"legacy.x"}})
+	path := "/v1/tenants/kept/endpoints/" + ep.ID
+	var got endpointResp
+	strict.must(t, 200, "PATCH", path, tok, map[string]any{"description": "renamed"}, &got)
+	strict.must(t, 200, "PATCH", path, tok, map[string]any{"event_types": []string{"legacy.x", "entity.created"}}, &got)
+	if strings.Join(got.EventTypes, " ") != "legacy.x entity.created" {
+		t.Errorf("event_types %v", got.EventTypes)
+	}
+	var e apiError
+	if st := call(t, "PATCH", strict.url+path, tok, map[string]any{"event_types": []string{"legacy.x", "legacy.y"}}, &e); st != 422 ||
+		!strings.Contains(e.Error.Message, `event_types[1]: unknown event type "legacy.y"`) {
+		t.Errorf("a new unknown entry: %d %+v", st, e.Error)
+	}
+}
