@@ -375,24 +375,23 @@ func TestClusterDisableByHand(t *testing.T) {
 	b.must(t, 202, "POST", "/v1/tenants/cd/events/batch", tok, map[string]any{"events": evs}, nil)
 	// Node b sends as many at once as an endpoint may have in flight
 	// (held by the receiver) and holds the rest in memory.
-	inFlight := 0
-	eventually(t, 10*time.Second, "requests in flight", func() bool {
-		n := rc.count()
-		time.Sleep(300 * time.Millisecond)
-		if n > 0 && n == rc.count() {
-			inFlight = n
-			return true
-		}
-		return false
-	})
-	if inFlight >= 200 {
-		t.Fatalf("%d requests in flight: nothing left in memory to park", inFlight)
-	}
+	eventually(t, 10*time.Second, "requests in flight", func() bool { return rc.count() > 0 })
 
 	a.must(t, 200, "POST", "/v1/tenants/cd/endpoints/"+ep.ID+"/disable", tok, map[string]any{"reason": "deploy"}, nil)
+	// Every delivery is either at the receiver (sent before node b
+	// learnt of the disable) or parked by node b.
+	inFlight := 0
 	eventually(t, 10*time.Second, "node b parked what it held", func() bool {
-		return len(b.deliveries(t, tok, "cd", "?state=parked&limit=1000")) == 200-inFlight
+		n := rc.count()
+		if n+len(b.deliveries(t, tok, "cd", "?state=parked&limit=1000")) != 200 {
+			return false
+		}
+		inFlight = n
+		return true
 	})
+	if inFlight >= 200 {
+		t.Fatalf("%d requests in flight: nothing was left in memory to park", inFlight)
+	}
 	open()
 	eventually(t, 10*time.Second, "in-flight requests answered", func() bool {
 		return len(b.deliveries(t, tok, "cd", "?state=succeeded&limit=1000")) == inFlight
