@@ -37,6 +37,9 @@ type benchOpts struct {
 	Nodes                int
 	Timeout              time.Duration
 	Quiet                bool
+	// NoMetrics runs the in-process nodes without metrics; with them,
+	// /metrics is scraped every second during the run.
+	NoMetrics bool
 }
 
 func runBench(ctx context.Context, args []string) error {
@@ -56,6 +59,8 @@ func runBench(ctx context.Context, args []string) error {
 	fs.IntVar(&o.Nodes, "nodes", 1, "hookd nodes to run in-process on the --db (PostgreSQL for more than one)")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up waiting for deliveries after this long")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.Var(negBool{&o.NoMetrics}, "metrics", "in-process nodes keep metrics, scraped every second (--metrics=false: no metrics)")
+	cost := fs.Int("metrics-cost", 0, "run this many pairs of runs with and without metrics, interleaved, and report the medians and their ratio")
 	fs.BoolVar(&suite, "suite", false, "run the reference scenarios: 20,000 events to 1 endpoint, 2,000 to 10, and 100 events/s for latency")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -70,6 +75,9 @@ func runBench(ctx context.Context, args []string) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *cost > 0 {
+		return metricsCost(ctx, o, *cost, os.Stdout)
 	}
 	if !suite {
 		r, err := bench(ctx, o)
@@ -217,7 +225,8 @@ func bench(ctx context.Context, o benchOpts) (*benchResult, error) {
 		for range nodes {
 			c := &Config{DB: db, Addr: "127.0.0.1:0", EgressAllow: "127.0.0.0/8", AdminToken: token, DataKey: dataKey,
 				MaxBody: 16 << 20, MaxBatch: 1000, AllowUnknownTypes: true, Retention: 24 * time.Hour,
-				DisableAfter: 24 * time.Hour, DrainTimeout: 5 * time.Second, PollInterval: time.Second, NodeTTL: 30 * time.Second}
+				DisableAfter: 24 * time.Hour, DrainTimeout: 5 * time.Second, PollInterval: time.Second, NodeTTL: 30 * time.Second,
+				NoMetrics: o.NoMetrics}
 			a, err := start(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				return nil, err
@@ -228,6 +237,10 @@ func bench(ctx context.Context, o benchOpts) (*benchResult, error) {
 		}
 	}
 	target := targets[0]
+	if o.Target == "" && !o.NoMetrics {
+		stopScrape := scrapeEverySecond(targets)
+		defer stopScrape()
+	}
 	api := &apiClient{base: strings.TrimRight(target, "/"), token: token, hc: &http.Client{Transport: &http.Transport{
 		MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024}}}
 	tenant := "bench-" + randomToken()[:8]
@@ -453,4 +466,76 @@ func benchSchema(ctx context.Context, db string) (string, func(), error) {
 		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 		conn.Close(context.Background())
 	}, nil
+}
+
+// scrapeEverySecond reads /metrics of every target once a second (as a
+// Prometheus scraping fifteen times more often than usual would) until
+// the returned function is called.
+func scrapeEverySecond(targets []string) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			for _, u := range targets {
+				if res, err := http.Get(u + "/metrics"); err == nil {
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// metricsCost runs pairs of benchmarks with and without metrics, the order
+// alternating from pair to pair so drift of the machine's speed falls on
+// both, and prints each run, the medians and their ratio.
+func metricsCost(ctx context.Context, o benchOpts, pairs int, w io.Writer) error {
+	o.Quiet = true
+	var with, without []float64
+	for i := range pairs {
+		order := []bool{false, true} // NoMetrics
+		if i%2 == 1 {
+			order = []bool{true, false}
+		}
+		for _, off := range order {
+			o.NoMetrics = off
+			r, err := bench(ctx, o)
+			if err != nil {
+				return err
+			}
+			rate := float64(r.deliveries) / r.deliverDur.Seconds()
+			label := "with metrics   "
+			if off {
+				label = "without metrics"
+				without = append(without, rate)
+			} else {
+				with = append(with, rate)
+			}
+			fmt.Fprintf(w, "run %d %s %10.0f deliveries/s (publish %8.0f events/s)\n", i+1, label, rate,
+				float64(r.published)/r.publishDur.Seconds())
+		}
+	}
+	mw, mo := median(with), median(without)
+	fmt.Fprintf(w, "median with metrics %.0f, without %.0f deliveries/s: with/without = %.3f (cost %.1f %%)\n",
+		mw, mo, mw/mo, 100*(1-mw/mo))
+	return nil
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
