@@ -300,22 +300,30 @@ func (s *Server) tokenTenant(ctx context.Context, hash string) (string, error) {
 	return id, nil
 }
 
-func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	unready := func(reason string) {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
-	}
+// Ready is the readiness check: an error saying why while the store does
+// not answer or the writer is stuck (a group commit pending for longer
+// than StuckAfter: publishes would hang). /healthz only says the process
+// serves.
+func (s *Server) Ready(ctx context.Context) error {
 	stuck := s.StuckAfter
 	if stuck <= 0 {
 		stuck = 30 * time.Second
 	}
 	if d := s.Engine.CommitPending(); d > stuck {
-		unready(fmt.Sprintf("writer stuck: a group commit has been pending for %s (bound %s)", d.Round(time.Millisecond), stuck))
-		return
+		return fmt.Errorf("writer stuck: a group commit has been pending for %s (bound %s)", d.Round(time.Millisecond), stuck)
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := s.Store.Ping(ctx); err != nil {
-		unready("storage unreachable: " + err.Error())
+		return fmt.Errorf("storage unreachable: %w", err)
+	}
+	return nil
+}
+
+// ready serves /readyz: 503 with the reason, or 200.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if err := s.Ready(r.Context()); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -135,10 +135,28 @@ func (m *Metrics) Attach(e *delivery.Engine) {
 		counter("hookd_committed_rows_total", "Publishes and results committed.", st.CommittedRows.Load),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookd_deliveries_held", Help: "Deliveries held in memory."},
 			func() float64 { return float64(e.Held()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookd_commit_pending_seconds",
+			Help: "How long the group commit in progress has been running (0: none); /readyz fails past --stuck-after."},
+			func() float64 { return e.CommitPending().Seconds() }),
 	)
 	m.backlog.mu.Lock()
 	m.backlog.engine = e
 	m.backlog.mu.Unlock()
+}
+
+// AddReadiness exports hookd_ready, 1 while ready() returns nil (checked
+// at each scrape), so readiness can be alerted on from the metrics alone.
+func (m *Metrics) AddReadiness(ready func(context.Context) error) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookd_ready",
+		Help: "1 while this node is ready (store reachable, writer not stuck; the reason is in /readyz), else 0."},
+		func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if ready(ctx) != nil {
+				return 0
+			}
+			return 1
+		}))
 }
 
 // Handler serves the metrics in the Prometheus exposition formats.

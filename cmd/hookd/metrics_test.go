@@ -175,6 +175,8 @@ func TestMetricsFollowDeliveries(t *testing.T) {
 		{"hookd_deliveries_failed_total", nil, 0},
 		{"hookd_retries_scheduled_total", nil, 3},
 		{"hookd_deliveries_held", nil, 0},
+		{"hookd_ready", nil, 1},
+		{"hookd_commit_pending_seconds", nil, 0},
 	})
 	// Every commit is in both commit histograms and in the old counter;
 	// the rows are at least the events, deliveries and attempt results.

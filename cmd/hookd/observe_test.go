@@ -171,6 +171,9 @@ func TestReadyzStoreUnreachable(t *testing.T) {
 		t.Errorf("readyz with the store closed: %d %v, want 503 with the reason", code, body)
 	}
 	a.must(t, 200, "GET", "/healthz", "", nil, nil)
+	if v := a.scrape(t).value("hookd_ready"); v != 0 {
+		t.Errorf("hookd_ready %v with the store closed, want 0", v)
+	}
 }
 
 // TestReadyzWriterStuck: while another session holds a lock the group
@@ -206,6 +209,10 @@ func TestReadyzWriterStuck(t *testing.T) {
 	})
 	if !strings.Contains(body["reason"], "writer stuck") {
 		t.Errorf("readyz reason %q, want the stuck writer", body["reason"])
+	}
+	if s := a.scrape(t); s.value("hookd_ready") != 0 || s.value("hookd_commit_pending_seconds") < 0.3 {
+		t.Errorf("metrics while stuck: hookd_ready %v, hookd_commit_pending_seconds %v", s.value("hookd_ready"),
+			s.value("hookd_commit_pending_seconds"))
 	}
 	a.must(t, 200, "GET", "/healthz", "", nil, nil)
 	if err := tx.Rollback(ctx); err != nil {

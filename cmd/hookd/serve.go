@@ -153,6 +153,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 	setCatalog(api, cat)
 	if m != nil {
 		m.Attach(eng)
+		m.AddReadiness(api.Ready)
 		api.Metrics = m.Handler()
 	}
 	// Metrics inside tracing: the metrics middleware reads the route
