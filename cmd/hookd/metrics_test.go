@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -216,7 +219,33 @@ func TestMetricsFollowDeliveries(t *testing.T) {
 	}
 	sort.Strings(names)
 	t.Logf("hookd metrics: %s", strings.Join(names, " "))
+
+	// The dashboard, the alert rules and the runbook name only metrics
+	// that exist.
+	docs, _ := filepath.Glob("../../docs/*")
+	if len(docs) < 3 {
+		t.Fatalf("docs: %v, want the dashboard, the alerts and the runbook", docs)
+	}
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range metricName.FindAllString(string(b), -1) {
+			base := name
+			for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+				if b, ok := strings.CutSuffix(name, suffix); ok && s[b] != nil {
+					base = b
+				}
+			}
+			if s[base] == nil {
+				t.Errorf("%s names %s, which /metrics does not have", filepath.Base(doc), name)
+			}
+		}
+	}
 }
+
+var metricName = regexp.MustCompile(`\bhookd_[a-z_]+[a-z]`)
 
 // TestMetricsBacklogWhileEndpointDown: an endpoint that stops answering
 // holds its deliveries (in memory, and in the store once its queue is
