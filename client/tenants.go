@@ -1,0 +1,139 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"net/http"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// TenantCreate is the body of CreateTenant.
+type TenantCreate struct {
+	// ID is the tenant's id; "" lets the server make one ("ten_…").
+	ID       string          `json:"id,omitempty"`
+	Name     string          `json:"name"`
+	Metadata json.RawMessage `json:"metadata,omitempty"` // a JSON object
+}
+
+// CreateTenant creates a tenant (admin token).
+func (c *Client) CreateTenant(ctx context.Context, in TenantCreate) (*hookd.Tenant, error) {
+	var t hookd.Tenant
+	if err := c.do(ctx, request{method: http.MethodPost, path: path("tenants"), in: in, out: &t}); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// GetTenant reads a tenant.
+func (c *Client) GetTenant(ctx context.Context, tenant string) (*hookd.Tenant, error) {
+	var t hookd.Tenant
+	if err := c.do(ctx, request{method: http.MethodGet, path: path("tenants", tenant), out: &t}); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// UpdateTenant changes the fields of u that are not nil (admin token).
+func (c *Client) UpdateTenant(ctx context.Context, tenant string, u hookd.TenantUpdate) (*hookd.Tenant, error) {
+	var t hookd.Tenant
+	if err := c.do(ctx, request{method: http.MethodPatch, path: path("tenants", tenant), in: withoutNulls(u), out: &t}); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// DeleteTenant deletes a tenant and everything it owns (admin token).
+func (c *Client) DeleteTenant(ctx context.Context, tenant string) error {
+	return c.do(ctx, request{method: http.MethodDelete, path: path("tenants", tenant)})
+}
+
+// ListTenants ranges over every tenant, oldest first (admin token).
+func (c *Client) ListTenants(ctx context.Context, o ListOptions) iter.Seq2[*hookd.Tenant, error] {
+	return all[*hookd.Tenant](ctx, c, path("tenants"), o.values())
+}
+
+// ListTenantsPage fetches one page of tenants (admin token).
+func (c *Client) ListTenantsPage(ctx context.Context, o ListOptions) (*Page[*hookd.Tenant], error) {
+	return getPage[*hookd.Tenant](ctx, c, path("tenants"), o.values())
+}
+
+// TokenCreate is the body of CreateToken.
+type TokenCreate struct {
+	// Name says what the token is for ("ci", "portal").
+	Name string
+	// ExpiresIn is how long the token is valid, in whole seconds; 0:
+	// until revoked.
+	ExpiresIn time.Duration
+}
+
+// MarshalJSON writes the API's body: expires_in in seconds.
+func (t TokenCreate) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Name      string `json:"name,omitempty"`
+		ExpiresIn int64  `json:"expires_in,omitempty"`
+	}{t.Name, int64(t.ExpiresIn / time.Second)})
+}
+
+// Token is a tenant token. The secret Token is shown once, by
+// CreateToken; lists never carry it.
+type Token struct {
+	ID         string     `json:"id,omitempty"`
+	Token      string     `json:"token,omitempty"`
+	TenantID   string     `json:"tenant_id,omitempty"`
+	Name       string     `json:"name,omitempty"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	CreatedAt  *time.Time `json:"created_at,omitempty"`
+}
+
+// CreateToken makes a token valid for one tenant (admin token). The
+// answer's Token is the secret, shown this once.
+func (c *Client) CreateToken(ctx context.Context, tenant string, in TokenCreate) (*Token, error) {
+	var t Token
+	if err := c.do(ctx, request{method: http.MethodPost, path: path("tenants", tenant, "tokens"), in: in, out: &t}); err != nil {
+		return nil, err
+	}
+	if t.TenantID == "" {
+		t.TenantID = tenant
+	}
+	return &t, nil
+}
+
+// ListTokens ranges over a tenant's tokens (without their secrets).
+func (c *Client) ListTokens(ctx context.Context, tenant string, o ListOptions) iter.Seq2[*Token, error] {
+	return all[*Token](ctx, c, path("tenants", tenant, "tokens"), o.values())
+}
+
+// ListTokensPage fetches one page of a tenant's tokens.
+func (c *Client) ListTokensPage(ctx context.Context, tenant string, o ListOptions) (*Page[*Token], error) {
+	return getPage[*Token](ctx, c, path("tenants", tenant, "tokens"), o.values())
+}
+
+// DeleteToken revokes a token: refused at once on every node.
+func (c *Client) DeleteToken(ctx context.Context, tenant, id string) error {
+	return c.do(ctx, request{method: http.MethodDelete, path: path("tenants", tenant, "tokens", id)})
+}
+
+// withoutNulls returns v's JSON object without its null members: an
+// update's nil fields are left out of the request rather than sent as null
+// (which the API also reads as "unchanged", but a schema may not allow).
+func withoutNulls(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return b
+	}
+	for k, v := range m {
+		if string(v) == "null" {
+			delete(m, k)
+		}
+	}
+	out, _ := json.Marshal(m)
+	return out
+}
