@@ -18,10 +18,22 @@ type Store interface {
 	UpdateTenant(ctx context.Context, id string, u *TenantUpdate, now time.Time) (*Tenant, error)
 	DeleteTenant(ctx context.Context, id string) error
 
-	// CreateToken stores the hash of a tenant token.
-	CreateToken(ctx context.Context, tenantID, hash string, now time.Time) error
-	// TokenTenant returns the tenant a token hash belongs to.
-	TokenTenant(ctx context.Context, hash string) (string, error)
+	// CreateToken stores a token under the hash of its secret value. A
+	// tenant token's tenant must exist (ErrNotFound otherwise).
+	CreateToken(ctx context.Context, t *Token, hash string) error
+	// TokenByHash returns the token stored under a hash, expired or not:
+	// the caller decides at its own clock. It is on every authenticated
+	// request's path: one indexed lookup.
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	// Tokens lists the tokens of a kind (of one tenant for tenant tokens),
+	// oldest first, after the cursor.
+	Tokens(ctx context.Context, kind, tenantID string, p Page) ([]*Token, error)
+	// DeleteToken revokes a token of that kind (and tenant): ErrNotFound
+	// when there is no such token.
+	DeleteToken(ctx context.Context, kind, tenantID, id string) error
+	// TouchTokens records when tokens were last used: each token's time
+	// only moves forward. Unknown ids are ignored.
+	TouchTokens(ctx context.Context, used map[string]time.Time) error
 
 	CreateEndpoint(ctx context.Context, e *Endpoint) error
 	Endpoint(ctx context.Context, tenantID, id string) (*Endpoint, error)

@@ -19,17 +19,31 @@ import (
 // Every route decodes here, so every route's errors name the field and the
 // rule in the API's terms, never the Go types behind them.
 func decode(r *http.Request, v any) error {
+	empty, err := decodeOptional(r, v)
+	if err == nil && empty {
+		return hookd.Errorf(hookd.EINVALID, "the request body is empty: this route takes a JSON object")
+	}
+	return err
+}
+
+// decodeOptional is decode for a route whose body may be left out: an
+// empty body decodes to nothing and is reported as empty.
+func decodeOptional(r *http.Request, v any) (empty bool, err error) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return err
+			return false, err
 		}
-		return hookd.Errorf(hookd.EINVALID, "cannot read the request body")
+		return false, hookd.Errorf(hookd.EINVALID, "cannot read the request body")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return hookd.Errorf(hookd.EINVALID, "the request body is empty: this route takes a JSON object")
+		return true, nil
 	}
+	return false, decodeBody(body, v)
+}
+
+func decodeBody(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

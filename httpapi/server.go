@@ -60,16 +60,11 @@ type Server struct {
 	// /readyz calls the writer stuck (30 s).
 	StuckAfter time.Duration
 
-	tokens  sync.Map // token hash -> cachedTenant
 	limitMu sync.Mutex
 	limits  map[string]*rateWindow
+	usage   usage // when tokens were last used, written behind
 
 	typesSynced atomic.Int64 // when custom types were last read from the store, Unix ns
-}
-
-type cachedTenant struct {
-	id    string
-	until time.Time
 }
 
 // Handler returns the API's routes behind authentication.
@@ -95,7 +90,12 @@ func (s *Server) Handler() http.Handler {
 	tenant("GET /v1/tenants/{tenant}", s.getTenant)
 	admin("PATCH /v1/tenants/{tenant}", s.updateTenant)
 	admin("DELETE /v1/tenants/{tenant}", s.deleteTenant)
-	admin("POST /v1/tenants/{tenant}/tokens", s.createToken)
+	admin("POST /v1/tenants/{tenant}/tokens", s.createTenantToken)
+	tenant("GET /v1/tenants/{tenant}/tokens", s.listTenantTokens)
+	tenant("DELETE /v1/tenants/{tenant}/tokens/{id}", s.deleteTenantToken)
+	admin("POST /v1/admin-tokens", s.createAdminToken)
+	admin("GET /v1/admin-tokens", s.listAdminTokens)
+	admin("DELETE /v1/admin-tokens/{id}", s.deleteAdminToken)
 
 	tenant("GET /v1/event-types", s.listEventTypes)
 	tenant("GET /v1/event-types/{type}", s.getEventType)
@@ -257,13 +257,13 @@ func (s *Server) auth(h handler, adminOnly bool) http.Handler {
 		hash := HashToken(tok)
 		var p principal
 		if subtle.ConstantTimeCompare([]byte(hash), []byte(s.AdminTokenHash)) == 1 {
-			p.admin = true
+			p.admin = true // the bootstrap token
 		} else {
-			id, err := s.tokenTenant(r.Context(), hash)
+			t, err := s.token(r.Context(), hash)
 			if err != nil {
 				return err
 			}
-			p.tenant = id
+			p.admin, p.tenant = t.Kind == hookd.TokenAdmin, t.TenantID
 		}
 		if adminOnly && !p.admin {
 			return hookd.Errorf(hookd.EFORBIDDEN, "this route needs the admin token")
@@ -284,20 +284,24 @@ func bearer(h string) (string, bool) {
 	return tok, ok && strings.EqualFold(scheme, "Bearer") && tok != ""
 }
 
-func (s *Server) tokenTenant(ctx context.Context, hash string) (string, error) {
-	now := s.Clock.Now()
-	if v, ok := s.tokens.Load(hash); ok && now.Before(v.(cachedTenant).until) {
-		return v.(cachedTenant).id, nil
-	}
-	id, err := s.Store.TokenTenant(ctx, hash)
+// token finds the stored token a request's token hash names and checks it
+// is in force at the server's clock. Nothing is cached: the store is asked
+// on every request (one primary-key lookup), so a token revoked or expired
+// is refused at once on every node.
+func (s *Server) token(ctx context.Context, hash string) (*hookd.Token, error) {
+	t, err := s.Store.TokenByHash(ctx, hash)
 	if err == hookd.ErrNotFound {
-		return "", hookd.Errorf(hookd.EUNAUTHORIZED, "unknown token")
+		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "unknown token")
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	s.tokens.Store(hash, cachedTenant{id: id, until: now.Add(10 * time.Second)})
-	return id, nil
+	now := s.Clock.Now()
+	if t.Expired(now) {
+		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "the token expired at %s", t.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	s.usage.used(s, t.ID, now)
+	return t, nil
 }
 
 // Ready is the readiness check: an error saying why while the store does

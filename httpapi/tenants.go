@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -126,22 +124,8 @@ func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Store.DeleteTenant(r.Context(), r.PathValue("tenant")); err != nil {
 		return err
 	}
-	s.tokens.Clear()
 	s.changed(r)
 	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return err
-	}
-	tok := "hkt_" + base64.RawURLEncoding.EncodeToString(b)
-	if err := s.Store.CreateToken(r.Context(), r.PathValue("tenant"), HashToken(tok), s.Clock.Now()); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, map[string]string{"token": tok, "tenant_id": r.PathValue("tenant")})
 	return nil
 }
 

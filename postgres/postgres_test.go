@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -336,4 +337,48 @@ func TestErrorKinds(t *testing.T) {
 	}
 	_, err = st.Endpoint(ctx, "t", "ep")
 	want("read of a missing table", err, hookd.EINTERNAL)
+}
+
+// TestTokensMigration upgrades a database whose tokens predate ids, kinds,
+// names and expiry: the migration gives each existing token an id, keeps
+// it a tenant token that does not expire, and the token still resolves.
+func TestTokensMigration(t *testing.T) {
+	conn := admin(t)
+	u, schema := freshSchema(t)
+	key := testKey(t)
+	st, err := postgres.Open(t.Context(), u, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateTenant(t.Context(), &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	// Back to the schema before the tokens migration, with two old tokens.
+	for _, q := range []string{
+		`DROP INDEX ` + schema + `.tokens_id`, `DROP INDEX ` + schema + `.tokens_list`,
+		`ALTER TABLE ` + schema + `.tokens DROP COLUMN id, DROP COLUMN kind, DROP COLUMN name, DROP COLUMN expires_at, DROP COLUMN last_used_at`,
+		`DELETE FROM ` + schema + `.schema_migrations WHERE name LIKE '%\_tokens.sql'`,
+		`INSERT INTO ` + schema + `.tokens (hash, tenant_id, created_at) VALUES ('old-1', 'acme', 1000), ('old-2', 'acme', 2000)`,
+	} {
+		if _, err := conn.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	st = open(t, u, key)
+	ids := map[string]bool{}
+	for _, hash := range []string{"old-1", "old-2"} {
+		tok, err := st.TokenByHash(t.Context(), hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(tok.ID, "tok_") || tok.Kind != hookd.TokenTenant || tok.TenantID != "acme" || tok.ExpiresAt != nil || ids[tok.ID] {
+			t.Errorf("migrated token %+v", tok)
+		}
+		ids[tok.ID] = true
+	}
+	ts, err := st.Tokens(t.Context(), hookd.TokenTenant, "acme", hookd.Page{})
+	if err != nil || len(ts) != 2 {
+		t.Fatalf("Tokens after the migration: %d, %v", len(ts), err)
+	}
 }

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -140,5 +141,62 @@ func TestErrorKinds(t *testing.T) {
 	}
 	if _, err := st.Endpoint(ctx, "t", "ep"); hookd.ErrorCode(err) != hookd.EINTERNAL {
 		t.Errorf("read of a missing table: %s (%v), want %s", hookd.ErrorCode(err), err, hookd.EINTERNAL)
+	}
+}
+
+// TestTokensMigration upgrades a database whose tokens predate ids, kinds,
+// names and expiry: the migration gives each existing token an id, keeps
+// it a tenant token that does not expire, and the token still resolves.
+func TestTokensMigration(t *testing.T) {
+	dir := t.TempDir()
+	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "hookd.db")
+	st, err := sqlite.Open(t.Context(), path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateTenant(t.Context(), &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	// Back to the schema before the tokens migration, with two old tokens.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP INDEX tokens_id`, `DROP INDEX tokens_list`,
+		`ALTER TABLE tokens DROP COLUMN id`, `ALTER TABLE tokens DROP COLUMN kind`, `ALTER TABLE tokens DROP COLUMN name`,
+		`ALTER TABLE tokens DROP COLUMN expires_at`, `ALTER TABLE tokens DROP COLUMN last_used_at`,
+		`DELETE FROM schema_migrations WHERE name LIKE '%tokens.sql'`,
+		`INSERT INTO tokens (hash, tenant_id, created_at) VALUES ('old-1', 'acme', 1000), ('old-2', 'acme', 2000)`,
+	} {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	st, err = sqlite.Open(t.Context(), path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ids := map[string]bool{}
+	for _, hash := range []string{"old-1", "old-2"} {
+		tok, err := st.TokenByHash(t.Context(), hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(tok.ID, "tok_") || tok.Kind != hookd.TokenTenant || tok.TenantID != "acme" || tok.ExpiresAt != nil || ids[tok.ID] {
+			t.Errorf("migrated token %+v", tok)
+		}
+		ids[tok.ID] = true
+	}
+	ts, err := st.Tokens(t.Context(), hookd.TokenTenant, "acme", hookd.Page{})
+	if err != nil || len(ts) != 2 {
+		t.Fatalf("Tokens after the migration: %d, %v", len(ts), err)
 	}
 }

@@ -52,6 +52,9 @@ type Store struct {
 	key  *seal.Key
 
 	stmts map[string]*sql.Stmt // prepared batch statements, by text; read-only after New
+	// tokenByHash is the lookup of every authenticated request, prepared
+	// once on the reader pool.
+	tokenByHash *sql.Stmt
 }
 
 var _ hookd.Store = (*Store)(nil)
@@ -275,6 +278,10 @@ func limit(p hookd.Page) int {
 // row per statement (SQLite): they are then parsed once, not per row.
 // Multi-row texts vary with the row count; pgx caches those by text.
 func (s *Store) prepare(ctx context.Context) error {
+	var err error
+	if s.tokenByHash, err = s.r.PrepareContext(ctx, s.q(tokenByHashSQL)); err != nil {
+		return fmt.Errorf("sqlstore: prepare: %w", err)
+	}
 	if s.d.RowsPerStatement != 1 {
 		return nil
 	}

@@ -133,28 +133,6 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 	})
 }
 
-// CreateToken implements hookd.Store.
-func (s *Store) CreateToken(ctx context.Context, tenantID, hash string, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM tenants WHERE id = ?`), tenantID).Scan(&n); err != nil {
-			return unavailable(err)
-		}
-		if n == 0 {
-			return hookd.ErrNotFound
-		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO tokens (hash, tenant_id, created_at) VALUES (?, ?, ?)`), hash, tenantID, ms(now))
-		return unavailable(err)
-	})
-}
-
-// TokenTenant implements hookd.Store.
-func (s *Store) TokenTenant(ctx context.Context, hash string) (string, error) {
-	var id string
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT tenant_id FROM tokens WHERE hash = ?`), hash).Scan(&id)
-	return id, notFound(err)
-}
-
 // CreateEventType implements hookd.Store.
 func (s *Store) CreateEventType(ctx context.Context, t *hookd.EventType) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {

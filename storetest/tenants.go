@@ -75,24 +75,6 @@ func testTenantPages(f *fixture) {
 	f.wantIDs("after the last", list(hookd.Page{After: "ten_d", Limit: 2}))
 }
 
-func testTokens(f *fixture) {
-	f.tenant("ten_a")
-	f.tenant("ten_b")
-	f.wantCode(f.s.CreateToken(f.ctx, "ten_nope", "hash-x", t0), hookd.ENOTFOUND, "CreateToken for an unknown tenant")
-	f.ok(f.s.CreateToken(f.ctx, "ten_a", "hash-a1", t0), "CreateToken")
-	f.ok(f.s.CreateToken(f.ctx, "ten_a", "hash-a2", t0), "CreateToken")
-	f.ok(f.s.CreateToken(f.ctx, "ten_b", "hash-b1", t0), "CreateToken")
-	for hash, want := range map[string]string{"hash-a1": "ten_a", "hash-a2": "ten_a", "hash-b1": "ten_b"} {
-		got, err := f.s.TokenTenant(f.ctx, hash)
-		f.ok(err, "TokenTenant")
-		if got != want {
-			f.Errorf("TokenTenant(%s) = %q, want %q", hash, got, want)
-		}
-	}
-	_, err := f.s.TokenTenant(f.ctx, "hash-x")
-	f.wantCode(err, hookd.ENOTFOUND, "TokenTenant of an unknown hash")
-}
-
 func testDeleteTenantCascades(f *fixture) {
 	// Two tenants with one of everything; deleting one leaves the other whole.
 	type world struct {
@@ -102,7 +84,7 @@ func testDeleteTenantCascades(f *fixture) {
 	}
 	build := func(tenant string) world {
 		f.tenant(tenant)
-		f.ok(f.s.CreateToken(f.ctx, tenant, "hash-"+tenant, t0), "CreateToken")
+		f.token(hookd.TokenTenant, tenant, "hash-"+tenant, nil)
 		ep := f.endpoint(tenant)
 		ev, ds := f.send(tenant, t0, "", ep.ID)
 		f.apply(&hookd.Batch{Results: []*hookd.Result{{ // one failed attempt, still pending
@@ -123,8 +105,8 @@ func testDeleteTenantCascades(f *fixture) {
 
 	_, err = f.s.Tenant(f.ctx, "ten_a")
 	f.wantCode(err, hookd.ENOTFOUND, "Tenant after delete")
-	_, err = f.s.TokenTenant(f.ctx, "hash-ten_a")
-	f.wantCode(err, hookd.ENOTFOUND, "TokenTenant after delete")
+	_, err = f.s.TokenByHash(f.ctx, "hash-ten_a")
+	f.wantCode(err, hookd.ENOTFOUND, "TokenByHash after delete")
 	_, err = f.s.Endpoint(f.ctx, "ten_a", a.ep.ID)
 	f.wantCode(err, hookd.ENOTFOUND, "Endpoint after delete")
 	_, err = f.s.Event(f.ctx, "ten_a", a.ev.ID)
@@ -151,8 +133,8 @@ func testDeleteTenantCascades(f *fixture) {
 	f.wantIDs("Claim", f.claim("node-1", t0.Add(time.Hour), 10), b.dls[0].ID)
 
 	// The other tenant is untouched.
-	if got, err := f.s.TokenTenant(f.ctx, "hash-ten_b"); err != nil || got != "ten_b" {
-		f.Errorf("TokenTenant of the other tenant = %q, %v", got, err)
+	if got, err := f.s.TokenByHash(f.ctx, "hash-ten_b"); err != nil || got.TenantID != "ten_b" {
+		f.Errorf("TokenByHash of the other tenant = %+v, %v", got, err)
 	}
 	f.endpointOf("ten_b", b.ep.ID)
 	_, err = f.s.Event(f.ctx, "ten_b", b.ev.ID)

@@ -1,0 +1,118 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// CreateToken implements hookd.Store.
+func (s *Store) CreateToken(ctx context.Context, t *hookd.Token, hash string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if t.Kind == hookd.TokenTenant {
+			var n int
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM tenants WHERE id = ?`), t.TenantID).Scan(&n); err != nil {
+				return unavailable(err)
+			}
+			if n == 0 {
+				return hookd.ErrNotFound
+			}
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO tokens (hash, id, kind, tenant_id, name, expires_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), hash, t.ID, t.Kind, t.TenantID, t.Name, nullMS(t.ExpiresAt), ms(t.CreatedAt))
+		return unavailable(err)
+	})
+}
+
+const tokenCols = `id, kind, tenant_id, name, expires_at, last_used_at, created_at`
+
+const tokenByHashSQL = `SELECT ` + tokenCols + ` FROM tokens WHERE hash = ?`
+
+func scanToken(row interface{ Scan(...any) error }) (*hookd.Token, error) {
+	var t hookd.Token
+	var exp, used sql.NullInt64
+	var c int64
+	if err := row.Scan(&t.ID, &t.Kind, &t.TenantID, &t.Name, &exp, &used, &c); err != nil {
+		return nil, err
+	}
+	if exp.Valid {
+		at := fromMS(exp.Int64)
+		t.ExpiresAt = &at
+	}
+	if used.Valid {
+		at := fromMS(used.Int64)
+		t.LastUsedAt = &at
+	}
+	t.CreatedAt = fromMS(c)
+	return &t, nil
+}
+
+// TokenByHash implements hookd.Store: a primary-key lookup, made for every
+// authenticated request (no cache, so a revoked token is refused at once on
+// every node).
+func (s *Store) TokenByHash(ctx context.Context, hash string) (*hookd.Token, error) {
+	t, err := scanToken(s.tokenByHash.QueryRowContext(ctx, hash))
+	return t, notFound(err)
+}
+
+// Tokens implements hookd.Store.
+func (s *Store) Tokens(ctx context.Context, kind, tenantID string, p hookd.Page) ([]*hookd.Token, error) {
+	q := `SELECT ` + tokenCols + ` FROM tokens WHERE kind = ? AND tenant_id = ?`
+	args := []any{kind, tenantID}
+	if p.After != "" {
+		// Tokens made in the same millisecond share created_at: the id
+		// breaks the tie, so no page skips one of them. An unknown cursor
+		// starts from the beginning.
+		q += ` AND (created_at > COALESCE((SELECT created_at FROM tokens WHERE id = ?), 0)
+			OR (created_at = (SELECT created_at FROM tokens WHERE id = ?) AND id > ?))`
+		args = append(args, p.After, p.After, p.After)
+	}
+	q += ` ORDER BY created_at, id LIMIT ?`
+	args = append(args, limit(p))
+	rows, err := s.r.QueryContext(ctx, s.q(q), args...)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	var out []*hookd.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		out = append(out, t)
+	}
+	return out, unavailable(rows.Err())
+}
+
+// DeleteToken implements hookd.Store.
+func (s *Store) DeleteToken(ctx context.Context, kind, tenantID, id string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM tokens WHERE id = ? AND kind = ? AND tenant_id = ?`), id, kind, tenantID)
+		if err != nil {
+			return unavailable(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return hookd.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// TouchTokens implements hookd.Store.
+func (s *Store) TouchTokens(ctx context.Context, used map[string]time.Time) error {
+	if len(used) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for id, at := range used {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE tokens SET last_used_at = ?
+				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`), ms(at), id, ms(at)); err != nil {
+				return unavailable(err)
+			}
+		}
+		return nil
+	})
+}
