@@ -310,3 +310,40 @@ func TestMetricsBacklogWhileEndpointDown(t *testing.T) {
 		t.Errorf("%d requests arrived, want %d", rc.count(), n)
 	}
 }
+
+// TestMetricsBacklogTwoNodes: on PostgreSQL two nodes report the database's
+// backlog (the same figures, whichever node took the publishes), and each
+// its own in-flight share.
+func TestMetricsBacklogTwoNodes(t *testing.T) {
+	t.Parallel()
+	db, key := testPostgres(t), randomKey()
+	pg := func(c *Config) { c.DB, c.DataKey = db, key }
+	a, b := startApp(t, pg), startApp(t, pg)
+	tok := a.tenant(t, "two")
+	failing := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) { w.WriteHeader(500) })
+	a.endpoint(t, "two", tok, map[string]any{"url": failing.URL, "event_types": []string{"*"}, "retry_schedule": []float64{3600}})
+	for i := range 4 {
+		a.must(t, 202, "POST", "/v1/tenants/two/events", tok, map[string]any{"type": "x.y", "id": fmt.Sprint("a", i),
+			"payload": map[string]any{}}, nil)
+	}
+	// A publish through b goes to the endpoint created through a (the
+	// store refuses a fan-out from a stale endpoint cache).
+	var p publishAnswer
+	b.must(t, 202, "POST", "/v1/tenants/two/events", tok, map[string]any{"type": "x.y", "id": "b0", "payload": map[string]any{}}, &p)
+	if len(p.Deliveries) != 1 {
+		t.Fatalf("publish through b: %d deliveries, want 1", len(p.Deliveries))
+	}
+	backlog := []want{
+		{"hookd_backlog_deliveries", []string{"state=scheduled"}, 5},
+		{"hookd_backlog_deliveries", []string{"state=due"}, 0},
+		{"hookd_backlog_deliveries", []string{"state=in_flight"}, 0},
+		{"hookd_endpoints", []string{"state=enabled"}, 1},
+	}
+	sa := a.eventuallyMetrics(t, 15*time.Second, backlog)
+	sb := b.eventuallyMetrics(t, 15*time.Second, backlog)
+	// Attempts are counted where they were made: together, one each.
+	attempts := sa.value("hookd_attempts_total", "outcome=http_5xx") + max(sb.value("hookd_attempts_total", "outcome=http_5xx"), 0)
+	if attempts != 5 || failing.count() != 5 {
+		t.Errorf("attempts counted %v on the two nodes, %d received, want 5", attempts, failing.count())
+	}
+}
