@@ -265,7 +265,7 @@ func TestMetricsBacklogWhileEndpointDown(t *testing.T) {
 		}
 		w.WriteHeader(204)
 	})
-	a.endpoint(t, "b", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}, "timeout_ms": 60000})
+	ep := a.endpoint(t, "b", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}, "timeout_ms": 60000})
 	const n = 6
 	for i := range n {
 		a.must(t, 202, "POST", "/v1/tenants/b/events", tok, map[string]any{"type": "x.y", "id": fmt.Sprint("e", i),
@@ -309,6 +309,20 @@ func TestMetricsBacklogWhileEndpointDown(t *testing.T) {
 	if rc.count() != n {
 		t.Errorf("%d requests arrived, want %d", rc.count(), n)
 	}
+
+	// Disabled by hand, the endpoint's new deliveries wait parked.
+	a.must(t, 200, "POST", "/v1/tenants/b/endpoints/"+ep.ID+"/disable", tok, map[string]any{"reason": "maintenance"}, nil)
+	for i := range 2 {
+		a.must(t, 202, "POST", "/v1/tenants/b/events", tok, map[string]any{"type": "x.y", "id": fmt.Sprint("p", i),
+			"payload": map[string]any{}}, nil)
+	}
+	a.eventuallyMetrics(t, 15*time.Second, []want{
+		{"hookd_backlog_deliveries", []string{"state=parked"}, 2},
+		{"hookd_backlog_deliveries", []string{"state=due"}, 0},
+		{"hookd_backlog_deliveries", []string{"state=in_flight"}, 0},
+		{"hookd_endpoints", []string{"state=enabled"}, 0},
+		{"hookd_endpoints", []string{"state=disabled"}, 1},
+	})
 }
 
 // TestMetricsBacklogTwoNodes: on PostgreSQL two nodes report the database's
