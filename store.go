@@ -5,13 +5,12 @@ import (
 	"time"
 )
 
-// Store is hookd's durable state. The SQLite and PostgreSQL adapters both
-// implement it and pass one conformance suite.
+// Store is the durable state the control plane uses: tenants, tokens,
+// endpoints and event types, the reads of events, deliveries and attempts,
+// a manual retry or recovery, and settings. The engine uses Queue; the
+// SQLite and PostgreSQL adapters implement both (Database) and pass one
+// conformance suite.
 type Store interface {
-	// Apply commits a batch of writes in one transaction (one fsync). It
-	// fills in the outcome of each Publish.
-	Apply(ctx context.Context, b *Batch) error
-
 	CreateTenant(ctx context.Context, t *Tenant) error
 	Tenant(ctx context.Context, id string) (*Tenant, error)
 	Tenants(ctx context.Context, p Page) ([]*Tenant, error)
@@ -38,16 +37,11 @@ type Store interface {
 	CreateEndpoint(ctx context.Context, e *Endpoint) error
 	Endpoint(ctx context.Context, tenantID, id string) (*Endpoint, error)
 	Endpoints(ctx context.Context, tenantID string, p Page) ([]*Endpoint, error)
-	// AllEndpoints returns every endpoint, with secrets, for the engine's cache.
-	AllEndpoints(ctx context.Context) ([]*Endpoint, error)
 	// SaveEndpoint writes every field of an existing endpoint (secrets,
 	// disabled state included) and bumps its UpdatedAt.
 	SaveEndpoint(ctx context.Context, e *Endpoint) error
 	// DeleteEndpoint removes an endpoint and cancels its pending deliveries.
 	DeleteEndpoint(ctx context.Context, tenantID, id string, now time.Time) error
-	// EndpointsVersion is a number that changes whenever any endpoint is
-	// created, changed or deleted; nodes reload their cache when it moves.
-	EndpointsVersion(ctx context.Context) (int64, error)
 
 	// CreateEventType stores an operator's custom event type.
 	CreateEventType(ctx context.Context, t *EventType) error
@@ -65,12 +59,32 @@ type Store interface {
 	// Recover requeues an endpoint's failed deliveries created in [since, until).
 	Recover(ctx context.Context, tenantID, endpointID string, since, until, now time.Time) (int, error)
 
+	// Backlog counts the pending work in the store at now, for metrics.
+	Backlog(ctx context.Context, now time.Time) (*Backlog, error)
+
+	// Setting reads and PutSetting writes a small named value (e.g. the
+	// admin token's hash). Setting returns ErrNotFound when unset.
+	Setting(ctx context.Context, name string) (string, error)
+	PutSetting(ctx context.Context, name, value string) error
+
+	Ping(ctx context.Context) error
+}
+
+// Queue is the durable state the delivery engine uses: it commits batches
+// of publishes and results, claims due work, rescues the work of dead
+// nodes, paces rate-limited endpoints and purges old records.
+type Queue interface {
+	// Apply commits a batch of writes in one transaction (one fsync). It
+	// fills in the outcome of each Publish.
+	Apply(ctx context.Context, b *Batch) error
+
 	// Claim takes up to limit due, unowned, pending deliveries of enabled
 	// endpoints for node and returns them with their events, oldest due first.
 	// Endpoints in skip are left alone (their queues are full).
 	Claim(ctx context.Context, node string, now time.Time, limit int, skip []string) ([]*Job, error)
 	// Rescue releases pending deliveries owned by nodes whose heartbeat is
-	// older than deadline (for SQLite: every node but self).
+	// older than deadline (on an exclusive store the engine passes a
+	// deadline to come: every node but self).
 	Rescue(ctx context.Context, self string, deadline time.Time) (int, error)
 	// Heartbeat records that node is alive.
 	Heartbeat(ctx context.Context, node string, now time.Time) error
@@ -80,17 +94,29 @@ type Store interface {
 	ReserveSlots(ctx context.Context, endpointID string, n int, interval time.Duration, now time.Time) (time.Time, error)
 	// NextDue returns when the earliest unowned pending delivery is due.
 	NextDue(ctx context.Context) (time.Time, bool, error)
-	// Backlog counts the pending work in the store at now, for metrics.
-	Backlog(ctx context.Context, now time.Time) (*Backlog, error)
 	// Purge deletes attempts, finished deliveries and events older than before.
 	Purge(ctx context.Context, before time.Time) (int, error)
 
-	// Setting reads and PutSetting writes a small named value (e.g. the
-	// admin token's hash). Setting returns ErrNotFound when unset.
-	Setting(ctx context.Context, name string) (string, error)
-	PutSetting(ctx context.Context, name, value string) error
+	// AllEndpoints returns every endpoint, with secrets, for the engine's cache.
+	AllEndpoints(ctx context.Context) ([]*Endpoint, error)
+	// EndpointsVersion is a number that changes whenever any endpoint is
+	// created, changed or deleted; nodes reload their cache when it moves.
+	EndpointsVersion(ctx context.Context) (int64, error)
 
-	Ping(ctx context.Context) error
+	// Exclusive reports whether one process owns the whole store (SQLite:
+	// the file is locked): its engine takes back at start whatever an
+	// earlier process held, and needs no endpoint version checks, no
+	// rescue of other nodes and no shared rate-limit slots. A store that
+	// nodes share (PostgreSQL) returns false.
+	Exclusive() bool
+}
+
+// Database is a store and a queue over one database: what an adapter
+// opens and the conformance suite checks. Its owner closes it, after the
+// engine has stopped.
+type Database interface {
+	Store
+	Queue
 	Close() error
 }
 

@@ -22,11 +22,8 @@ import (
 // Config tunes the engine. The zero value of each field means its default.
 type Config struct {
 	// Node names this process in the store's ownership records.
-	Node string
-	// Exclusive says this node is the only one on its store (SQLite): at
-	// start it takes back everything any earlier process held.
-	Exclusive bool
-	Clock     hookd.Clock
+	Node  string
+	Clock hookd.Clock
 	// Rand returns a number in [0,1) for retry jitter.
 	Rand   func() float64
 	Client *http.Client
@@ -105,9 +102,13 @@ func NoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 
 // Engine delivers events. Start it, publish through it, Stop it.
 type Engine struct {
-	store hookd.Store
+	store hookd.Queue
 	cfg   Config
 	log   *slog.Logger
+	// exclusive: this node is the only one on its store (as the store
+	// declares): at start it takes back everything any earlier process
+	// held, and it shares nothing with other nodes.
+	exclusive bool
 
 	writes chan *writeOp
 	kick   chan struct{}
@@ -138,18 +139,19 @@ type Stats struct {
 	Commits, CommittedRows                          atomic.Int64
 }
 
-// New returns an engine on store.
-func New(store hookd.Store, cfg Config) *Engine {
+// New returns an engine on a store's queue.
+func New(store hookd.Queue, cfg Config) *Engine {
 	cfg.defaults()
 	return &Engine{
-		store:   store,
-		cfg:     cfg,
-		log:     cfg.Logger,
-		writes:  make(chan *writeOp, 4096),
-		kick:    make(chan struct{}, 1),
-		notify:  make(chan struct{}, 1),
-		tenants: map[string][]*hookd.Endpoint{},
-		queues:  map[string]*queue{},
+		store:     store,
+		cfg:       cfg,
+		log:       cfg.Logger,
+		exclusive: store.Exclusive(),
+		writes:    make(chan *writeOp, 4096),
+		kick:      make(chan struct{}, 1),
+		notify:    make(chan struct{}, 1),
+		tenants:   map[string][]*hookd.Endpoint{},
+		queues:    map[string]*queue{},
 	}
 }
 
@@ -170,7 +172,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		return err
 	}
 	deadline := now.Add(-e.cfg.HeartbeatTTL)
-	if e.cfg.Exclusive {
+	if e.exclusive {
 		deadline = now.Add(time.Hour) // every other owner is a dead process
 	}
 	if n, err := e.store.Rescue(ctx, e.cfg.Node, deadline); err != nil {
@@ -418,7 +420,7 @@ func (e *Engine) housekeeping() {
 				e.log.Warn("heartbeat failed", "err", err)
 				continue
 			}
-			if !e.cfg.Exclusive {
+			if !e.exclusive {
 				if n, err := e.store.Rescue(e.ctx, e.cfg.Node, now.Add(-e.cfg.HeartbeatTTL)); err == nil && n > 0 {
 					e.log.Info("took back deliveries of a dead node", "count", n)
 					e.Kick()

@@ -109,7 +109,7 @@ func setupWith(t *testing.T, status int, ep func(*hookd.Endpoint), cfg func(*del
 		t.Fatal(err)
 	}
 	reg := profile.New(nil)
-	c := delivery.Config{Exclusive: true, Clock: clock, Rand: func() float64 { return 0.5 },
+	c := delivery.Config{Clock: clock, Rand: func() float64 { return 0.5 },
 		Profiles: reg.Get, PollInterval: 10 * time.Millisecond, DisableAfter: 5 * 24 * time.Hour}
 	if cfg != nil {
 		cfg(&c)

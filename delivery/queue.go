@@ -221,7 +221,7 @@ func (q *queue) slot(ep *hookd.Endpoint, now time.Time) (time.Duration, error) {
 	q.slotMu.Lock()
 	defer q.slotMu.Unlock()
 	interval := time.Second / time.Duration(ep.RateLimit)
-	if q.e.cfg.Exclusive {
+	if q.e.exclusive {
 		at := q.nextSlot
 		if at.Before(now) {
 			at = now

@@ -16,7 +16,7 @@ import (
 // slowStore holds one AllEndpoints call, after it has read its snapshot,
 // until the test lets it go: a reload overtaken by a newer one.
 type slowStore struct {
-	hookd.Store
+	hookd.Queue
 	armed   chan struct{} // closed by the test to hold the next call
 	read    chan struct{} // closed once the held call has read
 	release chan struct{} // closed by the test to let it return
@@ -24,7 +24,7 @@ type slowStore struct {
 }
 
 func (s *slowStore) AllEndpoints(ctx context.Context) ([]*hookd.Endpoint, error) {
-	eps, err := s.Store.AllEndpoints(ctx)
+	eps, err := s.Queue.AllEndpoints(ctx)
 	select {
 	case <-s.armed:
 		held := false
@@ -46,7 +46,7 @@ func (s *slowStore) AllEndpoints(ctx context.Context) ([]*hookd.Endpoint, error)
 func TestReloadOvertaken(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
-	slow := &slowStore{Store: st, armed: make(chan struct{}), read: make(chan struct{}), release: make(chan struct{})}
+	slow := &slowStore{Queue: st, armed: make(chan struct{}), read: make(chan struct{}), release: make(chan struct{})}
 
 	unblock := make(chan struct{})
 	var mu sync.Mutex

@@ -144,7 +144,7 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 // out again from a fresh cache. So an event published anywhere after an
 // endpoint change was answered goes to the endpoints as changed.
 func (e *Engine) apply(ctx context.Context, ops []*writeOp, b *hookd.Batch) error {
-	b.CheckVersion = !e.cfg.Exclusive
+	b.CheckVersion = !e.exclusive
 	for try := 0; ; try++ {
 		if b.CheckVersion {
 			e.mu.Lock()

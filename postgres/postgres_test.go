@@ -103,7 +103,7 @@ func open(t *testing.T, u string, key *seal.Key) *postgres.Store {
 // TestStore runs the conformance suite, each subtest in a fresh schema.
 func TestStore(t *testing.T) {
 	admin(t)
-	storetest.Run(t, func(t *testing.T) hookd.Store {
+	storetest.Run(t, func(t *testing.T) hookd.Database {
 		u, _ := freshSchema(t)
 		return open(t, u, testKey(t))
 	})
@@ -144,11 +144,15 @@ func TestConcurrentMigrations(t *testing.T) {
 }
 
 // TestSharedStore: two nodes on one database see each other's work, and a
-// node's secrets are readable by another with the same data key.
+// node's secrets are readable by another with the same data key; the store
+// declares itself shared (not exclusive).
 func TestSharedStore(t *testing.T) {
 	u, _ := freshSchema(t)
 	key := testKey(t)
 	a, b := open(t, u, key), open(t, u, key)
+	if a.Exclusive() {
+		t.Error("Exclusive() = true: a PostgreSQL store is shared by nodes")
+	}
 	ctx := t.Context()
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	if err := a.CreateTenant(ctx, &hookd.Tenant{ID: "ten_a", Name: "A", CreatedAt: now, UpdatedAt: now}); err != nil {

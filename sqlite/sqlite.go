@@ -75,7 +75,7 @@ func open(ctx context.Context, path string, key *seal.Key) (*sqlstore.Store, err
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	sub, _ := fs.Sub(migrations, "migrations")
-	st, err := sqlstore.New(ctx, w, r, sqlstore.Dialect{Name: "sqlite", Migrations: sub}, key)
+	st, err := sqlstore.New(ctx, w, r, sqlstore.Dialect{Name: "sqlite", Migrations: sub, Exclusive: true}, key)
 	if err != nil {
 		w.Close()
 		r.Close()

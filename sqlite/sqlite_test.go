@@ -18,7 +18,7 @@ import (
 
 // TestStore runs the conformance suite on a real SQLite file per subtest.
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) hookd.Store {
+	storetest.Run(t, func(t *testing.T) hookd.Database {
 		dir := t.TempDir()
 		key, err := seal.LoadOrCreate(filepath.Join(dir, "hookd.db.key"))
 		if err != nil {
@@ -38,7 +38,8 @@ func TestStore(t *testing.T) {
 }
 
 // TestOneProcessPerFile: a second Open of the same file is refused while
-// the first holds it, and allowed once it is closed.
+// the first holds it, and allowed once it is closed; the store declares
+// itself exclusive.
 func TestOneProcessPerFile(t *testing.T) {
 	dir := t.TempDir()
 	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
@@ -49,6 +50,9 @@ func TestOneProcessPerFile(t *testing.T) {
 	st, err := sqlite.Open(t.Context(), path, key)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !st.Exclusive() {
+		t.Error("Exclusive() = false: a SQLite file is owned by one process")
 	}
 	if st2, err := sqlite.Open(t.Context(), path, key); err == nil {
 		st2.Close()

@@ -1,4 +1,4 @@
-// Package sqlstore implements hookd.Store over database/sql for both SQL
+// Package sqlstore implements hookd.Store and hookd.Queue over database/sql for both SQL
 // dialects hookd speaks. The sqlite and postgres packages open the database,
 // hold each dialect's migrations and pass a Dialect; the logic is written
 // once here so both stores behave the same.
@@ -40,12 +40,15 @@ type Dialect struct {
 	// AsyncCommit, when set, is run first in a transaction that holds no
 	// publish, so it commits without waiting for the disk.
 	AsyncCommit string
+	// Exclusive says one process owns the database (SQLite: the file is
+	// locked by the process that opened it); see hookd.Queue.Exclusive.
+	Exclusive bool
 	// Retryable reports whether an error is a transient conflict (busy,
 	// serialization) worth retrying the transaction for.
 	Retryable func(error) bool
 }
 
-// Store is a hookd.Store on a SQL database.
+// Store is a hookd.Database on a SQL database.
 type Store struct {
 	w, r *sql.DB // writer and reader pools; the same pool on PostgreSQL
 	d    Dialect
@@ -57,7 +60,10 @@ type Store struct {
 	tokenByHash *sql.Stmt
 }
 
-var _ hookd.Store = (*Store)(nil)
+var _ hookd.Database = (*Store)(nil)
+
+// Exclusive implements hookd.Queue: as the dialect declares.
+func (s *Store) Exclusive() bool { return s.d.Exclusive }
 
 // New returns a Store. w takes the writes and r the reads (they may be the
 // same pool). Migrations are applied.

@@ -1,4 +1,5 @@
-// Package storetest is the conformance suite every hookd.Store must pass.
+// Package storetest is the conformance suite every hookd.Database (the
+// control plane's store and the engine's queue) must pass.
 // An adapter's own test calls Run with a function that opens a fresh, empty
 // store; the suite then checks each method's contract as store.go documents
 // it, the same way for SQLite and PostgreSQL, so the two cannot drift apart.
@@ -23,7 +24,7 @@ import (
 // Run runs the conformance suite. open must return a new, empty store for
 // the test it is given and close it when that test ends (t.Cleanup); it is
 // called once per subtest, from parallel subtests.
-func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
+func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 	tests := []struct {
 		name string
 		fn   func(*fixture)
@@ -95,7 +96,7 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 type fixture struct {
 	*testing.T
 	ctx context.Context
-	s   hookd.Store
+	s   hookd.Database
 	n   int // last generated id number
 }
 

@@ -155,7 +155,7 @@ func (c *Config) check() error {
 }
 
 // openStore opens the configured database and its data key.
-func (c *Config) openStore(ctx context.Context) (hookd.Store, error) {
+func (c *Config) openStore(ctx context.Context) (hookd.Database, error) {
 	switch {
 	case strings.HasPrefix(c.DB, "sqlite:"):
 		path := strings.TrimPrefix(c.DB, "sqlite:")
@@ -188,5 +188,3 @@ func (c *Config) openStore(ctx context.Context) (hookd.Store, error) {
 	}
 	return nil, fmt.Errorf("--db %q: want sqlite:PATH or a postgres:// URL", c.DB)
 }
-
-func (c *Config) exclusive() bool { return strings.HasPrefix(c.DB, "sqlite:") }

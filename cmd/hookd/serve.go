@@ -65,7 +65,7 @@ func runServe(ctx context.Context, args []string) error {
 type app struct {
 	cfg    *Config
 	log    *slog.Logger
-	store  hookd.Store
+	store  hookd.Database
 	engine *delivery.Engine
 	// metrics is nil when turned off; tracing and debug when not asked for.
 	metrics *telemetry.Metrics
@@ -132,11 +132,10 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		MaxInFlight:  c.maxInFlight,
 		QueueSize:    c.queueSize,
 		Clock:        c.clock,
-		Exclusive:    c.exclusive(),
 		Client:       client,
 		Profiles:     profiles.Get,
 		Logger:       log,
-		Writers:      writers(c),
+		Writers:      writers(st),
 		PollInterval: c.PollInterval,
 		DisableAfter: c.DisableAfter,
 		Retention:    c.Retention,

@@ -13,8 +13,8 @@ import (
 
 // writers is the number of concurrent group-commit writers: SQLite has one
 // writer; PostgreSQL commits faster with several.
-func writers(c *Config) int {
-	if c.exclusive() {
+func writers(st hookd.Queue) int {
+	if st.Exclusive() {
 		return 1
 	}
 	if n := int(envInt("HOOKD_WRITERS", 0)); n > 0 {
@@ -25,7 +25,7 @@ func writers(c *Config) int {
 
 // openPostgres opens the shared store of a scale-out installation. Every
 // node must use the same data key, so it cannot be generated here.
-func openPostgres(ctx context.Context, c *Config) (hookd.Store, error) {
+func openPostgres(ctx context.Context, c *Config) (hookd.Database, error) {
 	if c.DataKey == "" {
 		return nil, errors.New("PostgreSQL needs --data-key (HOOKD_DATA_KEY): 32 random bytes in base64, the same on every node")
 	}
