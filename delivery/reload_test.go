@@ -23,6 +23,11 @@ type slowStore struct {
 	once    sync.Once
 }
 
+// Exclusive is false: the endpoint is created as on another node, so the
+// engine runs as one node of a shared store (checking the endpoints
+// version of each publish).
+func (s *slowStore) Exclusive() bool { return false }
+
 func (s *slowStore) AllEndpoints(ctx context.Context) ([]*hookd.Endpoint, error) {
 	eps, err := s.Queue.AllEndpoints(ctx)
 	select {
