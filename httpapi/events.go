@@ -31,7 +31,7 @@ func (s *Server) newEvent(r *http.Request, typ string, payload json.RawMessage, 
 	if len(typ) > 128 || !typePattern.MatchString(typ) || typ[len(typ)-1] == '*' {
 		return nil, nil, hookd.Errorf(hookd.EINVALID, "type %q is not a valid event type name", typ)
 	}
-	if err := notOperational("type", typ); err != nil {
+	if err := hookd.NotOperational("type", typ); err != nil {
 		return nil, nil, err
 	}
 	if len(payload) == 0 || payload[0] != '{' {
@@ -58,8 +58,8 @@ func (s *Server) newEvent(r *http.Request, typ string, payload json.RawMessage, 
 			return nil, nil, err
 		}
 		id = u.String()
-	} else if !idPattern.MatchString(id) {
-		return nil, nil, hookd.Errorf(hookd.EINVALID, "id must be 1-128 characters of letters, digits and _.:-")
+	} else if err := hookd.CheckID("id", id); err != nil {
+		return nil, nil, err
 	}
 	if len(orderingKey) > 256 || len(idemKey) > 256 {
 		return nil, nil, hookd.Errorf(hookd.EINVALID, "ordering_key and the idempotency key are at most 256 characters")

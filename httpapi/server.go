@@ -14,28 +14,17 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/control"
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/profile"
 )
 
 // Catalog is the event-type catalog the API validates publishes against.
-type Catalog interface {
-	Types() []*hookd.EventType
-	Lookup(name string) (*hookd.EventType, bool)
-	Resolve(name, prefer string) (*hookd.EventType, error)
-	Validate(t *hookd.EventType, payload []byte) error
-	// ValidateWarn is Validate that also returns warnings (accepted values
-	// outside a field's known values).
-	ValidateWarn(t *hookd.EventType, payload []byte) ([]hookd.Detail, error)
-	Add(t *hookd.EventType) error
-	// Check reports the error Add would return, and adds nothing.
-	Check(t *hookd.EventType) error
-}
+type Catalog = control.Catalog
 
 // Server is the API.
 type Server struct {
@@ -60,11 +49,17 @@ type Server struct {
 	// /readyz calls the writer stuck (30 s).
 	StuckAfter time.Duration
 
+	// The services the routes call. Nil ones are served by package
+	// control on the fields above (Store, Engine, Catalog, ...).
+	Tenants    hookd.TenantService
+	EventTypes hookd.EventTypeService
+
+	ctlOnce sync.Once
+	ctl     *control.Service
+
 	limitMu sync.Mutex
 	limits  map[string]*rateWindow
 	usage   usage // when tokens were last used, written behind
-
-	typesSynced atomic.Int64 // when custom types were last read from the store, Unix ns
 }
 
 // Handler returns the API's routes behind authentication.
@@ -80,6 +75,13 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Log == nil {
 		s.Log = slog.Default()
+	}
+	ctl := s.control()
+	if s.Tenants == nil {
+		s.Tenants = ctl
+	}
+	if s.EventTypes == nil {
+		s.EventTypes = ctl
 	}
 	mux := http.NewServeMux()
 	admin := func(pattern string, h handler) { mux.Handle(pattern, s.auth(h, true)) }
@@ -130,6 +132,19 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.Handle("/", s.unrouted(mux))
 	return mux
+}
+
+// control returns the control plane served on the Server's fields, made
+// on first use.
+func (s *Server) control() *control.Service {
+	s.ctlOnce.Do(func() {
+		s.ctl = &control.Service{Store: s.Store, Catalog: s.Catalog, Profiles: s.Profiles, Guard: s.Guard,
+			Clock: s.Clock, Log: s.Log, AllowUnknownTypes: s.AllowUnknownTypes}
+		if s.Engine != nil { // a nil *delivery.Engine is not a nil Engine
+			s.ctl.Engine = s.Engine
+		}
+	})
+	return s.ctl
 }
 
 // methods are the methods a route may have, in the order Allow lists them.
@@ -333,51 +348,9 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// notOperational refuses a type name with the prefix reserved for hookd's
-// own events: no publisher or custom type may pose as one.
-func notOperational(field, name string) error {
-	if strings.HasPrefix(name, hookd.OperationalPrefix) {
-		return hookd.Errorf(hookd.EINVALID, "%s %q: the prefix %q is reserved for hookd's operational events", field, name, hookd.OperationalPrefix)
-	}
-	return nil
-}
-
-// resolve finds an event type in the catalog. A name it does not know may
-// be a custom type registered through another node since this one loaded
-// its catalog: the custom types are then read again from the store (at
-// most once a second) before the name is refused.
+// resolve finds an event type as publish names it (control.Service.Resolve).
 func (s *Server) resolve(ctx context.Context, name, prefer string) (*hookd.EventType, error) {
-	t, err := s.Catalog.Resolve(name, prefer)
-	if err == nil || !s.syncCustomTypes(ctx) {
-		return t, err
-	}
-	return s.Catalog.Resolve(name, prefer)
-}
-
-// syncCustomTypes adds the store's custom types the catalog lacks; it
-// reports whether it added any.
-func (s *Server) syncCustomTypes(ctx context.Context) bool {
-	now, last := time.Now().UnixNano(), s.typesSynced.Load()
-	if now-last < int64(time.Second) || !s.typesSynced.CompareAndSwap(last, now) {
-		return false // read less than a second ago, or being read
-	}
-	return s.loadCustomTypes(ctx)
-}
-
-// loadCustomTypes adds the store's custom types the catalog lacks; it
-// reports whether it added any.
-func (s *Server) loadCustomTypes(ctx context.Context) bool {
-	ts, err := s.Store.EventTypes(ctx)
-	if err != nil {
-		return false
-	}
-	added := false
-	for _, t := range ts {
-		if _, ok := s.Catalog.Lookup(t.Name); !ok && s.Catalog.Add(t) == nil {
-			added = true
-		}
-	}
-	return added
+	return s.control().Resolve(ctx, name, prefer)
 }
 
 // rateWindow counts one tenant's publishes in the current second.

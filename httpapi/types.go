@@ -165,7 +165,7 @@ func (s *Server) knownPattern(ctx context.Context, p string) (string, error) {
 	}
 	// A custom type registered through another node since this one
 	// read them: read them again before refusing.
-	if s.loadCustomTypes(ctx) && s.selectsKnown(name, wild) {
+	if s.control().LoadCustomTypes(ctx) && s.selectsKnown(name, wild) {
 		return p, nil
 	}
 	if wild {

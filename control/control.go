@@ -1,0 +1,93 @@
+// Package control is hookd's control plane: the workflows of tenants,
+// endpoints, events, event types and deliveries between the transports
+// (httpapi, and any other face) and the store and delivery engine. It
+// implements the service interfaces of package hookd; the rules of each
+// value are the root types' own (Validate), the workflows are here: check,
+// store, then tell the engine.
+package control
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/egress"
+	"github.com/hookd/hookd/profile"
+)
+
+// Catalog is the event-type catalog publishes are validated against.
+type Catalog interface {
+	Types() []*hookd.EventType
+	Lookup(name string) (*hookd.EventType, bool)
+	Resolve(name, prefer string) (*hookd.EventType, error)
+	Validate(t *hookd.EventType, payload []byte) error
+	// ValidateWarn is Validate that also returns warnings (accepted values
+	// outside a field's known values).
+	ValidateWarn(t *hookd.EventType, payload []byte) ([]hookd.Detail, error)
+	Add(t *hookd.EventType) error
+	// Check reports the error Add would return, and adds nothing.
+	Check(t *hookd.EventType) error
+}
+
+// Engine is what the control plane asks of the delivery engine
+// (delivery.Engine).
+type Engine interface {
+	// Changed reloads the endpoints after a committed change and tells
+	// the other nodes.
+	Changed(ctx context.Context) error
+	// Kick wakes the engine to claim work made due (retry, recover).
+	Kick()
+	// Publish stores events with their deliveries and hands them to the
+	// senders; only, when set, sends them to that endpoint alone.
+	Publish(ctx context.Context, events []*hookd.Event, only string) ([]*hookd.Publish, error)
+}
+
+// Service implements hookd's control-plane services on a store and an
+// engine. Set the fields, then use it; it is safe for concurrent use.
+type Service struct {
+	Store    hookd.Store
+	Engine   Engine
+	Catalog  Catalog // nil: no validation, every type accepted
+	Profiles profile.Registry
+	Guard    *egress.Guard
+	Clock    hookd.Clock // nil: the system clock
+	Log      *slog.Logger
+	// AllowUnknownTypes accepts publishes and subscriptions of types not
+	// in the catalog.
+	AllowUnknownTypes bool
+
+	typesSynced atomic.Int64 // when custom types were last read from the store, Unix ns
+}
+
+var (
+	_ hookd.TenantService    = (*Service)(nil)
+	_ hookd.EventTypeService = (*Service)(nil)
+)
+
+func (s *Service) now() hookd.Clock {
+	if s.Clock == nil {
+		return hookd.SystemClock{}
+	}
+	return s.Clock
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}
+
+// changed tells the engine that endpoints changed, once the change is
+// committed. A committed change is answered as committed whatever happens
+// next: were a failed reload answered as an error, the client would retry
+// a change already made (and create a second endpoint). The failure is
+// logged; the engine's refresh loop sees the store's new endpoints version
+// and catches up.
+func (s *Service) changed(ctx context.Context, tenant string) {
+	if err := s.Engine.Changed(ctx); err != nil {
+		s.log().Warn("endpoint cache reload failed after a committed change; the refresh loop will catch up",
+			"tenant", tenant, "err", err)
+	}
+}
