@@ -61,7 +61,7 @@ func setup(t *testing.T) *bundle {
 	}
 	profiles := profile.New(cat.Message)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng := delivery.New(st, delivery.Config{Exclusive: true, Profiles: profiles.Get, Logger: log,
+	eng := delivery.New(st, delivery.Config{Profiles: profiles.Get, Logger: log,
 		PollInterval: 20 * time.Millisecond, Client: &http.Client{CheckRedirect: delivery.NoRedirect}})
 	if err := eng.Start(ctx); err != nil {
 		t.Fatal(err)
