@@ -79,9 +79,12 @@ func TestAttemptLogs(t *testing.T) {
 	}
 }
 
-func TestLogFlagsChecked(t *testing.T) {
-	for _, args := range [][]string{{"--log-format", "xml"}, {"--log-level", "loud"}} {
-		err := runServe(context.Background(), append(args, "--db", "sqlite:"+filepath.Join(t.TempDir(), "x.db")))
+// TestObserveFlagsChecked: a bad log, debug or tracing flag stops serve
+// with an error naming it.
+func TestObserveFlagsChecked(t *testing.T) {
+	for _, args := range [][]string{{"--log-format", "xml"}, {"--log-level", "loud"}, {"--debug-addr", "nowhere"},
+		{"--otel-endpoint", "ftp://127.0.0.1:4318"}, {"--otel-sample", "2", "--otel-endpoint", "http://127.0.0.1:4318"}} {
+		err := runServe(context.Background(), append(args, "--addr", "127.0.0.1:0", "--db", "sqlite:"+filepath.Join(t.TempDir(), "x.db")))
 		if err == nil || !strings.Contains(err.Error(), args[0]) {
 			t.Errorf("serve %v: error %v, want one naming %s", args, err, args[0])
 		}
