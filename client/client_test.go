@@ -403,3 +403,43 @@ func TestIteratorStops(t *testing.T) {
 		t.Fatalf("%d errors yielded, want 1", errs)
 	}
 }
+
+// TestTokens: a tenant token with a name and an expiry is listed without
+// its secret and refused once revoked; admin tokens likewise.
+func TestTokens(t *testing.T) {
+	admin, acme, _ := setup(t)
+	ctx := context.Background()
+	tok, err := admin.CreateToken(ctx, "acme", client.TokenCreate{Name: "ci", ExpiresIn: time.Hour})
+	if err != nil || tok.ID == "" || tok.Name != "ci" || tok.ExpiresAt == nil || tok.ExpiresAt.Sub(tok.CreatedAt) != time.Hour {
+		t.Fatalf("create: %+v %v", tok, err)
+	}
+	ci := admin.WithToken(tok.Token)
+	if _, err := ci.GetTenant(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	toks, err := client.Collect(acme.ListTokens(ctx, "acme", client.ListOptions{}))
+	if err != nil || len(toks) != 2 || toks[1].ID != tok.ID || toks[1].Name != "ci" {
+		t.Fatalf("list: %+v %v", toks, err)
+	}
+	if err := acme.DeleteToken(ctx, "acme", tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ci.GetTenant(ctx, "acme"); client.StatusCode(err) != 401 {
+		t.Fatalf("revoked token: %v", err)
+	}
+	at, err := admin.CreateAdminToken(ctx, client.TokenCreate{Name: "ops"})
+	if err != nil || !strings.HasPrefix(at.Token, "hka_") || at.TenantID != "" {
+		t.Fatalf("admin token: %+v %v", at, err)
+	}
+	ops := admin.WithToken(at.Token)
+	ats, err := client.Collect(ops.ListAdminTokens(ctx, client.ListOptions{}))
+	if err != nil || len(ats) != 1 || ats[0].Name != "ops" {
+		t.Fatalf("admin tokens: %+v %v", ats, err)
+	}
+	if err := admin.DeleteAdminToken(ctx, at.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.ListTenantsPage(ctx, client.ListOptions{}); client.StatusCode(err) != 401 {
+		t.Fatalf("revoked admin token: %v", err)
+	}
+}

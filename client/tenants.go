@@ -77,44 +77,60 @@ func (t TokenCreate) MarshalJSON() ([]byte, error) {
 	}{t.Name, int64(t.ExpiresIn / time.Second)})
 }
 
-// Token is a tenant token. The secret Token is shown once, by
-// CreateToken; lists never carry it.
-type Token struct {
-	ID         string     `json:"id,omitempty"`
-	Token      string     `json:"token,omitempty"`
-	TenantID   string     `json:"tenant_id,omitempty"`
-	Name       string     `json:"name,omitempty"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	CreatedAt  *time.Time `json:"created_at,omitempty"`
+// CreatedToken is a new token: the secret Token is shown this once (lists
+// show the hookd.Token record, never the token).
+type CreatedToken struct {
+	ID        string     `json:"id"`
+	Token     string     `json:"token"`
+	TenantID  string     `json:"tenant_id,omitempty"` // "" for an admin token
+	Name      string     `json:"name"`
+	ExpiresAt *time.Time `json:"expires_at"` // nil: until revoked
+	CreatedAt time.Time  `json:"created_at"`
 }
 
-// CreateToken makes a token valid for one tenant (admin token). The
-// answer's Token is the secret, shown this once.
-func (c *Client) CreateToken(ctx context.Context, tenant string, in TokenCreate) (*Token, error) {
-	var t Token
-	if err := c.do(ctx, request{method: http.MethodPost, path: path("tenants", tenant, "tokens"), in: in, out: &t}); err != nil {
+// CreateToken makes a token valid for one tenant's routes (admin token).
+func (c *Client) CreateToken(ctx context.Context, tenant string, in TokenCreate) (*CreatedToken, error) {
+	return c.createToken(ctx, path("tenants", tenant, "tokens"), in)
+}
+
+func (c *Client) createToken(ctx context.Context, p string, in TokenCreate) (*CreatedToken, error) {
+	var t CreatedToken
+	if err := c.do(ctx, request{method: http.MethodPost, path: p, in: in, out: &t}); err != nil {
 		return nil, err
-	}
-	if t.TenantID == "" {
-		t.TenantID = tenant
 	}
 	return &t, nil
 }
 
-// ListTokens ranges over a tenant's tokens (without their secrets).
-func (c *Client) ListTokens(ctx context.Context, tenant string, o ListOptions) iter.Seq2[*Token, error] {
-	return all[*Token](ctx, c, path("tenants", tenant, "tokens"), o.values())
+// ListTokens ranges over a tenant's tokens, oldest first.
+func (c *Client) ListTokens(ctx context.Context, tenant string, o ListOptions) iter.Seq2[*hookd.Token, error] {
+	return all[*hookd.Token](ctx, c, path("tenants", tenant, "tokens"), o.values())
 }
 
 // ListTokensPage fetches one page of a tenant's tokens.
-func (c *Client) ListTokensPage(ctx context.Context, tenant string, o ListOptions) (*Page[*Token], error) {
-	return getPage[*Token](ctx, c, path("tenants", tenant, "tokens"), o.values())
+func (c *Client) ListTokensPage(ctx context.Context, tenant string, o ListOptions) (*Page[*hookd.Token], error) {
+	return getPage[*hookd.Token](ctx, c, path("tenants", tenant, "tokens"), o.values())
 }
 
-// DeleteToken revokes a token: refused at once on every node.
+// DeleteToken revokes a tenant token: refused at once on every node.
 func (c *Client) DeleteToken(ctx context.Context, tenant, id string) error {
 	return c.do(ctx, request{method: http.MethodDelete, path: path("tenants", tenant, "tokens", id)})
+}
+
+// CreateAdminToken makes a named admin token beside the bootstrap one
+// (admin token).
+func (c *Client) CreateAdminToken(ctx context.Context, in TokenCreate) (*CreatedToken, error) {
+	return c.createToken(ctx, path("admin-tokens"), in)
+}
+
+// ListAdminTokens ranges over the admin tokens made with CreateAdminToken
+// (not the bootstrap one).
+func (c *Client) ListAdminTokens(ctx context.Context, o ListOptions) iter.Seq2[*hookd.Token, error] {
+	return all[*hookd.Token](ctx, c, path("admin-tokens"), o.values())
+}
+
+// DeleteAdminToken revokes an admin token.
+func (c *Client) DeleteAdminToken(ctx context.Context, id string) error {
+	return c.do(ctx, request{method: http.MethodDelete, path: path("admin-tokens", id)})
 }
 
 // withoutNulls returns v's JSON object without its null members: an

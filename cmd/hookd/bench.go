@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -9,7 +8,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/hookd/hookd/delivery"
 	"io"
 	"log/slog"
 	"net"
@@ -26,6 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookd/hookd/client"
+	"github.com/hookd/hookd/delivery"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -66,6 +66,7 @@ func runBench(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	o.Quiet = !isTerminal(os.Stderr) // progress on a terminal only, not into a pipe or a log
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -95,7 +96,7 @@ func runBench(ctx context.Context, args []string) error {
 		{N: 1000, C: 4, E: 1, Batch: 1, Rate: 100},
 	}
 	for _, s := range scenarios {
-		s.Size, s.Target, s.Token, s.DB, s.Profile, s.Timeout, s.Nodes = o.Size, o.Target, o.Token, o.DB, o.Profile, o.Timeout, o.Nodes
+		s.Size, s.Target, s.Token, s.DB, s.Profile, s.Timeout, s.Nodes, s.Quiet = o.Size, o.Target, o.Token, o.DB, o.Profile, o.Timeout, o.Nodes, o.Quiet
 		r, err := bench(ctx, s)
 		if err != nil {
 			return err
@@ -242,25 +243,27 @@ func bench(ctx context.Context, o benchOpts) (*benchResult, error) {
 		stopScrape := scrapeEverySecond(targets)
 		defer stopScrape()
 	}
-	api := &apiClient{base: strings.TrimRight(target, "/"), token: token, hc: &http.Client{Transport: &http.Transport{
-		MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024}}}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024}}
+	api := client.New(target, token, client.WithHTTPClient(hc), client.WithUserAgent("hookd-bench"))
 	tenant := "bench-" + randomToken()[:8]
-	if err := api.do(ctx, "POST", "/v1/tenants", map[string]any{"id": tenant, "name": "bench"}, nil); err != nil {
+	if _, err := api.CreateTenant(ctx, client.TenantCreate{ID: tenant, Name: "bench"}); err != nil {
 		return nil, err
 	}
-	var tok struct{ Token string }
-	if err := api.do(ctx, "POST", "/v1/tenants/"+tenant+"/tokens", nil, &tok); err != nil {
+	tok, err := api.CreateToken(ctx, tenant, client.TokenCreate{Name: "bench"})
+	if err != nil {
 		return nil, err
 	}
-	api.token = tok.Token
 	for i := range o.E {
-		ep := map[string]any{"url": fmt.Sprintf("http://%s/e/%d", sln.Addr(), i), "event_types": []string{"*"}, "profile": o.Profile}
-		if err := api.do(ctx, "POST", "/v1/tenants/"+tenant+"/endpoints", ep, nil); err != nil {
+		ep := client.EndpointCreate{URL: fmt.Sprintf("http://%s/e/%d", sln.Addr(), i), EventTypes: []string{"*"}, Profile: o.Profile}
+		if _, err := api.WithToken(tok.Token).CreateEndpoint(ctx, tenant, ep); err != nil {
 			return nil, err
 		}
 	}
 
-	payload := makePayload(o.Size)
+	payload, err := json.Marshal(makePayload(o.Size))
+	if err != nil {
+		return nil, err
+	}
 	sent := make([]time.Time, o.N) // when each event's publish began
 	reqs := make(chan int, o.C)
 	var perr atomic.Int64
@@ -269,7 +272,7 @@ func bench(ctx context.Context, o benchOpts) (*benchResult, error) {
 	for w := range o.C {
 		wg.Add(1)
 		// Publishers are spread over the nodes.
-		api := &apiClient{base: strings.TrimRight(targets[w%len(targets)], "/"), token: api.token, hc: api.hc}
+		api := client.New(targets[w%len(targets)], tok.Token, client.WithHTTPClient(hc), client.WithUserAgent("hookd-bench"))
 		go func() {
 			defer wg.Done()
 			for first := range reqs {
@@ -278,19 +281,31 @@ func bench(ctx context.Context, o benchOpts) (*benchResult, error) {
 				for i := first; i < first+n; i++ {
 					sent[i] = now
 				}
-				var err error
-				if o.Batch == 1 {
-					err = api.do(ctx, "POST", "/v1/tenants/"+tenant+"/events",
-						map[string]any{"type": "bench.event", "id": fmt.Sprintf("ev-%d", first), "payload": payload}, nil)
-				} else {
-					evs := make([]map[string]any, n)
-					for k := range n {
-						evs[k] = map[string]any{"type": "bench.event", "id": fmt.Sprintf("ev-%d", first+k), "payload": payload}
-					}
-					err = api.do(ctx, "POST", "/v1/tenants/"+tenant+"/events/batch", map[string]any{"events": evs}, nil)
+				// The event ids double as idempotency keys: a retried
+				// publish (after a 503) creates nothing twice.
+				ev := func(i int) client.EventCreate {
+					id := fmt.Sprintf("ev-%d", i)
+					return client.EventCreate{Type: "bench.event", ID: id, IdempotencyKey: id, Payload: payload}
 				}
+				if o.Batch == 1 {
+					if _, err := api.Publish(ctx, tenant, ev(first)); err != nil {
+						perr.Add(1)
+					}
+					continue
+				}
+				evs := make([]client.EventCreate, n)
+				for k := range n {
+					evs[k] = ev(first + k)
+				}
+				res, err := api.PublishBatch(ctx, tenant, evs)
 				if err != nil {
 					perr.Add(int64(n))
+					continue
+				}
+				for _, r := range res {
+					if r.Err != nil {
+						perr.Add(1)
+					}
 				}
 			}
 		}()
@@ -392,45 +407,6 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
-}
-
-// apiClient calls hookd's API.
-type apiClient struct {
-	base, token string
-	hc          *http.Client
-}
-
-func (c *apiClient) do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
 }
 
 func isPostgres(db string) bool {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookd/hookd/client"
 )
 
 const testAdmin = "test-admin-token"
@@ -126,20 +128,45 @@ type endpointResp struct {
 	DisabledReason string   `json:"disabled_reason"`
 }
 
+// api is a client of the app's API with a token.
+func (a *testApp) api(token string) *client.Client {
+	return client.New(a.url, token)
+}
+
 // tenant creates a tenant and a token for it.
 func (a *testApp) tenant(t *testing.T, id string) string {
 	t.Helper()
-	a.must(t, 201, "POST", "/v1/tenants", testAdmin, map[string]any{"id": id, "name": id}, nil)
-	var tok struct{ Token string }
-	a.must(t, 201, "POST", "/v1/tenants/"+id+"/tokens", testAdmin, nil, &tok)
+	ctx := context.Background()
+	admin := a.api(testAdmin)
+	if _, err := admin.CreateTenant(ctx, client.TenantCreate{ID: id, Name: id}); err != nil {
+		t.Fatalf("create tenant %s: %v", id, err)
+	}
+	tok, err := admin.CreateToken(ctx, id, client.TokenCreate{})
+	if err != nil {
+		t.Fatalf("create a token of %s: %v", id, err)
+	}
 	return tok.Token
 }
 
+// endpoint creates an endpoint from the fields of a request body.
 func (a *testApp) endpoint(t *testing.T, tenant, token string, body map[string]any) endpointResp {
 	t.Helper()
-	var ep endpointResp
-	a.must(t, 201, "POST", "/v1/tenants/"+tenant+"/endpoints", token, body, &ep)
-	return ep
+	var in client.EndpointCreate
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields() // a field the client lacks must not vanish from the test
+	if err := dec.Decode(&in); err != nil {
+		t.Fatalf("endpoint body %s: %v", b, err)
+	}
+	ep, err := a.api(token).CreateEndpoint(context.Background(), tenant, in)
+	if err != nil {
+		t.Fatalf("create endpoint %s: %v", b, err)
+	}
+	return endpointResp{ID: ep.ID, Secret: ep.Secret, URL: ep.URL, Profile: ep.Profile, EventTypes: ep.EventTypes,
+		Disabled: ep.Disabled, DisabledReason: ep.DisabledReason}
 }
 
 // recv is a loopback webhook receiver that records what arrives.

@@ -1,5 +1,6 @@
 // Command hookd is the webhook delivery service: serve, migrate, bench,
-// listen and trigger.
+// listen and trigger, and the API's verbs (tenant, token, endpoint, event,
+// delivery, event-type) on the Go client.
 package main
 
 import (
@@ -23,7 +24,17 @@ const usage = `hookd: durable, fast webhook delivery
   hookd trigger    publish the catalog example of an event type
   hookd version    print the version of this binary
 
-Run "hookd COMMAND -h" for a command's flags.
+The API from the command line (the Go client underneath; --url/--token or HOOKD_URL/HOOKD_TOKEN,
+--tenant or HOOKD_TENANT; a table by default, --json for scripts):
+
+  hookd tenant      create | list | get | update | delete
+  hookd token       create | list | delete
+  hookd endpoint    create | list | get | update | delete | rotate | enable | disable | recover | test
+  hookd event       publish | list | get
+  hookd delivery    list | get | retry
+  hookd event-type  list | get | create
+
+Run "hookd COMMAND -h" for a command's flags, "hookd GROUP VERB -h" for a verb's.
 `
 
 func main() {
@@ -46,6 +57,18 @@ func main() {
 		err = runListen(ctx, args)
 	case "trigger":
 		err = runTrigger(ctx, args)
+	case "tenant":
+		err = runTenant(ctx, args)
+	case "token":
+		err = runToken(ctx, args)
+	case "endpoint":
+		err = runEndpoint(ctx, args)
+	case "event":
+		err = runEvent(ctx, args)
+	case "delivery":
+		err = runDelivery(ctx, args)
+	case "event-type":
+		err = runEventType(ctx, args)
 	case "version", "--version":
 		fmt.Println(versionString())
 		return

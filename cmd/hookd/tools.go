@@ -10,12 +10,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/hookd/hookd/client"
 	"github.com/hookd/hookd/receiver"
 )
 
@@ -149,23 +149,20 @@ func runTrigger(ctx context.Context, args []string) error {
 	if *tenant == "" || *token == "" {
 		return errors.New("trigger: --tenant and --token are required")
 	}
-	api := &apiClient{base: strings.TrimRight(*base, "/"), token: *token, hc: &http.Client{Timeout: 30 * time.Second}}
-	var et struct {
-		Name    string          `json:"name"`
-		Example json.RawMessage `json:"example"`
-	}
-	if err := api.do(ctx, "GET", "/v1/event-types/"+url.PathEscape(typ), nil, &et); err != nil {
-		return err
+	api := client.New(*base, *token, client.WithUserAgent("hookd-trigger"))
+	et, err := api.GetEventType(ctx, typ)
+	if err != nil {
+		return describe("trigger", err)
 	}
 	if len(et.Example) == 0 {
 		return fmt.Errorf("trigger: %s has no example payload", et.Name)
 	}
-	ev := map[string]any{"type": et.Name, "payload": et.Example}
-	if *id != "" {
-		ev["id"] = *id
+	res, err := api.Publish(ctx, *tenant, client.EventCreate{Type: et.Name, Payload: et.Example, ID: *id})
+	if err != nil {
+		return describe("trigger", err)
 	}
-	var out json.RawMessage
-	if err := api.do(ctx, "POST", "/v1/tenants/"+url.PathEscape(*tenant)+"/events", ev, &out); err != nil {
+	out, err := json.Marshal(res)
+	if err != nil {
 		return err
 	}
 	fmt.Printf("published %s: %s\n", et.Name, out)

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cli runs the real binary's API verbs to their end: exit code, standard
+// output and standard error apart (--json output is parsed from stdout).
+func cli(t *testing.T, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, stdout.String(), stderr.String()
+	case errors.As(err, &ee) && ctx.Err() == nil:
+		return ee.ExitCode(), stdout.String(), stderr.String()
+	}
+	t.Fatalf("hookd %v: %v: %s%s", args, err, stdout.String(), stderr.String())
+	return 0, "", ""
+}
+
+// cliJSON runs a verb with --json that must succeed, and decodes its output.
+func cliJSON(t *testing.T, env []string, out any, args ...string) {
+	t.Helper()
+	code, stdout, stderr := cli(t, env, append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("hookd %v: exit %d: %s", args, code, stderr)
+	}
+	if stderr != "" {
+		t.Errorf("hookd %v wrote to stderr, which is not a terminal: %q", args, stderr)
+	}
+	if err := json.Unmarshal([]byte(stdout), out); err != nil {
+		t.Fatalf("hookd %v --json: %v: %s", args, err, stdout)
+	}
+}
+
+// TestCLIWalkThrough runs the README's walk-through with the CLI: a
+// tenant, its token, an endpoint, a publish, the deliveries, a retry; the
+// tables; and an error's exit status and message.
+func TestCLIWalkThrough(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary")
+	}
+	t.Parallel()
+	a := startApp(t, nil)
+	rc := newReceiver(t, nil)
+	admin := cleanEnv("HOOKD_URL="+a.url, "HOOKD_TOKEN="+testAdmin)
+
+	var tenant struct{ ID, Name string }
+	cliJSON(t, admin, &tenant, "tenant", "create", "--id", "acme", "--name", "Acme Ltd")
+	if tenant.ID != "acme" || tenant.Name != "Acme Ltd" {
+		t.Fatalf("tenant %+v", tenant)
+	}
+	var tok struct{ ID, Token, Name string }
+	cliJSON(t, admin, &tok, "token", "create", "--tenant", "acme", "--name", "cli")
+	if !strings.HasPrefix(tok.Token, "hkt_") || tok.Name != "cli" {
+		t.Fatalf("token %+v", tok)
+	}
+	// From here on the tenant's token, and its tenant, from the environment.
+	env := cleanEnv("HOOKD_URL="+a.url, "HOOKD_TOKEN="+tok.Token, "HOOKD_TENANT=acme")
+
+	var ep struct {
+		ID, Secret, URL string
+		EventTypes      []string `json:"event_types"`
+	}
+	cliJSON(t, env, &ep, "endpoint", "create", rc.URL+"/hook", "--event-types", "payment.*", "--header", "X-Env=test")
+	if !strings.HasPrefix(ep.Secret, "whsec_") || ep.URL != rc.URL+"/hook" || len(ep.EventTypes) != 1 {
+		t.Fatalf("endpoint %+v", ep)
+	}
+	payload := filepath.Join(t.TempDir(), "payment.json")
+	if err := os.WriteFile(payload, []byte(`{"id":"66214bdb-5f1a-4127-9ddc-cc44c0446c82","customer_id":"0fd6d135-a4be-40ac-9630-1738ced7da69",
+		"intent_id":"b896af3a-1781-4a48-b173-ce4b2ca6a522","status":"ACCEPTED_BY_BANK","amount":10.17,"currency":"AED"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var pub struct {
+		ID         string
+		Deliveries []struct {
+			ID         string `json:"id"`
+			EndpointID string `json:"endpoint_id"`
+		}
+	}
+	cliJSON(t, env, &pub, "event", "publish", "--type", "lean:payment.created", "--payload", "@"+payload, "--ordering-key", "pay_1")
+	if pub.ID == "" || len(pub.Deliveries) != 1 || pub.Deliveries[0].EndpointID != ep.ID {
+		t.Fatalf("publish %+v", pub)
+	}
+	got := rc.wait(t, 30*time.Second)
+	if got.path != "/hook" || got.header.Get("X-Env") != "test" {
+		t.Fatalf("webhook at %s with headers %v", got.path, got.header)
+	}
+
+	type delivery struct {
+		ID, State string
+		Attempts  int `json:"attempt_count"`
+	}
+	var ds []delivery
+	eventually(t, 30*time.Second, "the delivery listed as succeeded", func() bool {
+		ds = nil
+		cliJSON(t, env, &ds, "delivery", "list", "--endpoint", ep.ID)
+		return len(ds) == 1 && ds[0].State == "succeeded"
+	})
+	var retried delivery
+	cliJSON(t, env, &retried, "delivery", "retry", ds[0].ID)
+	if retried.ID != ds[0].ID || retried.State != "pending" {
+		t.Fatalf("retry %+v", retried)
+	}
+	rc.wait(t, 30*time.Second)
+	eventually(t, 30*time.Second, "the retried delivery with its second attempt", func() bool {
+		var d struct {
+			delivery
+			List []json.RawMessage `json:"attempts"`
+		}
+		cliJSON(t, env, &d, "delivery", "get", ds[0].ID)
+		return d.State == "succeeded" && len(d.List) == 2
+	})
+
+	// The tables: a header and one row per item.
+	code, out, _ := cli(t, env, "endpoint", "list")
+	if code != 0 || !strings.Contains(out, "URL") || !strings.Contains(out, ep.ID) || !strings.Contains(out, "payment.*") {
+		t.Fatalf("endpoint list: exit %d:\n%s", code, out)
+	}
+	code, out, _ = cli(t, env, "delivery", "get", ds[0].ID)
+	if code != 0 || !strings.Contains(out, "ATTEMPT") || strings.Count(out, "\n2 ") != 1 {
+		t.Fatalf("delivery get: exit %d:\n%s", code, out)
+	}
+	code, out, _ = cli(t, env, "event", "list", "--type", "payment.*")
+	if code != 0 || !strings.Contains(out, pub.ID) || !strings.Contains(out, "pay_1") {
+		t.Fatalf("event list: exit %d:\n%s", code, out)
+	}
+
+	// Errors: the API's message, code and status, exit 1.
+	code, out, errOut := cli(t, env, "endpoint", "get", "ep_missing")
+	if code != 1 || out != "" || !strings.Contains(errOut, "endpoint get: ") || !strings.Contains(errOut, "(not_found, HTTP 404)") {
+		t.Fatalf("unknown endpoint: exit %d: %q %q", code, out, errOut)
+	}
+	code, _, errOut = cli(t, env, "event", "publish", "--type", "lean:payment.created", "--payload", `{"id":1}`)
+	if code != 1 || !strings.Contains(errOut, "(validation_failed, HTTP 422)") || !strings.Contains(errOut, "\n  $.payload.") {
+		t.Fatalf("invalid payload: exit %d: %q", code, errOut)
+	}
+	code, _, errOut = cli(t, env, "tenant", "list")
+	if code != 1 || !strings.Contains(errOut, "admin token") || !strings.Contains(errOut, "HTTP 403") {
+		t.Fatalf("tenant list with a tenant token: exit %d: %q", code, errOut)
+	}
+	code, _, errOut = cli(t, cleanEnv("HOOKD_URL="+a.url, "HOOKD_TOKEN=wrong-token"), "endpoint", "list", "--tenant", "acme")
+	if code != 1 || !strings.Contains(errOut, "HTTP 401") {
+		t.Fatalf("wrong token: exit %d: %q", code, errOut)
+	}
+}
+
+// TestCLIVerbArguments: every verb's --help exits 0 with its own flags and
+// never a token; a stray or missing argument, an unknown verb and a
+// missing token are errors.
+func TestCLIVerbArguments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary")
+	}
+	t.Parallel()
+	env := cleanEnv("HOOKD_URL=http://127.0.0.1:1", "HOOKD_TOKEN=secret-token-value")
+	verbs := map[string][]string{
+		"tenant":     {"create", "list", "get", "update", "delete"},
+		"token":      {"create", "list", "delete"},
+		"endpoint":   {"create", "list", "get", "update", "delete", "rotate", "enable", "disable", "recover", "test"},
+		"event":      {"publish", "list", "get"},
+		"delivery":   {"list", "get", "retry"},
+		"event-type": {"list", "get", "create"},
+	}
+	own := map[string]string{"endpoint create": "-event-types", "endpoint rotate": "-grace", "endpoint disable": "-reason",
+		"endpoint recover": "-since", "event publish": "-payload", "delivery list": "-state", "token create": "-expires-in",
+		"endpoint update": "-endpoint-url", "event-type create": "-schema", "tenant create": "-name"}
+	for group, vs := range verbs {
+		code, out, _ := cli(t, env, group, "--help")
+		if code != 0 || !strings.Contains(out, vs[len(vs)-1]) {
+			t.Errorf("hookd %s --help: exit %d: %s", group, code, out)
+		}
+		for _, v := range vs {
+			code, out, errOut := cli(t, env, group, v, "--help")
+			all := out + errOut
+			if code != 0 || !strings.Contains(all, "usage: hookd "+group+" "+v) || !strings.Contains(all, "-json") ||
+				!strings.Contains(all, "-url") || strings.Contains(all, "secret-token-value") {
+				t.Errorf("hookd %s %s --help: exit %d: %s", group, v, code, all)
+			}
+			if f := own[group+" "+v]; f != "" && !strings.Contains(all, f) {
+				t.Errorf("hookd %s %s --help does not show %s: %s", group, v, f, all)
+			}
+		}
+	}
+	bad := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"endpoint", "get", "--tenant", "acme", "ep_1", "ep_2"}, `unexpected argument "ep_2"`},
+		{[]string{"tenant", "list", "extra"}, `unexpected argument "extra"`},
+		{[]string{"delivery", "retry", "--tenant", "acme"}, "ID is required"},
+		{[]string{"endpoint", "list"}, "a tenant is required"},
+		{[]string{"endpoint", "fly"}, `unknown verb "fly"`},
+		{[]string{"endpoint"}, "a verb is required"},
+		{[]string{"token", "create", "--tenant", "acme", "--admin"}, "not both"},
+		{[]string{"endpoint", "update", "--tenant", "acme", "ep_1"}, "nothing to change"},
+		{[]string{"endpoint", "recover", "--tenant", "acme", "ep_1"}, "--since is required"},
+	}
+	for _, c := range bad {
+		code, _, errOut := cli(t, env, c.args...)
+		if code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("hookd %v: exit %d, want an error saying %s: %s", c.args, code, c.want, errOut)
+		}
+	}
+	code, _, errOut := cli(t, cleanEnv(), "tenant", "list")
+	if code == 0 || !strings.Contains(errOut, "a token is required") {
+		t.Errorf("no token: exit %d: %s", code, errOut)
+	}
+}
