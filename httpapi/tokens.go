@@ -109,6 +109,7 @@ func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, kind, tenan
 	if err := s.Store.DeleteToken(r.Context(), kind, tenantID, r.PathValue("id")); err != nil {
 		return err
 	}
+	s.usage.written.Delete(r.PathValue("id"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
