@@ -151,6 +151,7 @@ type DeliveryFilter struct {
 type Batch struct {
 	Publishes []*Publish
 	Results   []*Result
+	HandBacks []HandBack
 	Health    []*EndpointHealth
 
 	// When CheckVersion is set and the batch publishes a new event, Apply
@@ -177,8 +178,10 @@ type Publish struct {
 	Existing *Event // out: the event first published with that id or key
 }
 
-// Result is the outcome of one attempt: the attempt's record and the
-// delivery's new state.
+// Result is the outcome of one attempt: the attempt's record, which names
+// the delivery, and the delivery's new state. A result for a delivery that
+// is no longer pending (finished or canceled meanwhile) records the attempt
+// and changes nothing else.
 type Result struct {
 	Attempt       *Attempt
 	TenantID      string
@@ -186,10 +189,21 @@ type Result struct {
 	NextAttemptAt time.Time // when State is pending
 	FirstSentAt   time.Time // set on the first attempt
 	Owner         string    // who owns it after the attempt ("" releases it)
-	// DeliveryID and At identify the delivery when Attempt is nil: no
-	// try was made (its endpoint is disabled) and it is only handed back.
-	DeliveryID string
-	At         time.Time
+	// At is when the attempt ended, the delivery's UpdatedAt; zero means
+	// the attempt's start.
+	At time.Time
+}
+
+// HandBack gives a pending delivery back to the store without a try: its
+// endpoint is disabled (Owner Parked), the node is shutting down, or the
+// node cannot take it now. A delivery no longer pending is left alone; one
+// parked on an endpoint the store knows as enabled is made claimable, and
+// one released on an endpoint the store knows as disabled is parked.
+type HandBack struct {
+	DeliveryID    string
+	At            time.Time // when, the delivery's UpdatedAt
+	NextAttemptAt time.Time // when it is due again
+	Owner         string    // "" for any node to claim, or Parked
 }
 
 // EndpointHealth is a change of an endpoint's health: it started or stopped

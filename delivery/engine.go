@@ -240,8 +240,8 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.reloadMu.Lock()
 	e.stopped = true // no reload sends to the writer from now on
 	e.reloadMu.Unlock()
-	if rs := e.handBack(back); len(rs) > 0 {
-		e.writes <- &writeOp{results: rs}
+	if hs := e.handBack(back); len(hs) > 0 {
+		e.writes <- &writeOp{handBacks: hs}
 	}
 	close(e.writes)
 	e.writerWG.Wait()
@@ -293,17 +293,16 @@ func (e *Engine) Kick() {
 func (e *Engine) Reload(ctx context.Context) error {
 	dropped, err := e.reload(ctx)
 	if len(dropped) > 0 {
-		e.writes <- &writeOp{results: dropped}
+		e.writes <- &writeOp{handBacks: dropped}
 	}
 	return err
 }
 
-// reload does Reload's work; it returns, as results that hand them back
-// to the store, the jobs of the queues of deleted and disabled endpoints. A deleted
+// reload does Reload's work; it returns, as hand-backs to the store, the jobs of the queues of deleted and disabled endpoints. A deleted
 // endpoint's deliveries were canceled in the store, and handing them back
 // changes nothing there; should one still be pending, it is claimed again
 // rather than stranded in a queue that is gone.
-func (e *Engine) reload(ctx context.Context) ([]*hookd.Result, error) {
+func (e *Engine) reload(ctx context.Context) ([]hookd.HandBack, error) {
 	// Reloads run one at a time: two interleaved, the one that read
 	// first could apply its snapshot last, and a queue would be pointed
 	// back at a version without its endpoint.
@@ -347,18 +346,18 @@ func (e *Engine) reload(ctx context.Context) ([]*hookd.Result, error) {
 	return e.handBack(dropped), nil
 }
 
-// handBack returns results that give jobs held in memory back to the
-// store, due as they were, for any node to claim.
-func (e *Engine) handBack(jobs []*job) []*hookd.Result {
+// handBack gives jobs held in memory back to the store, due as they were,
+// for any node to claim.
+func (e *Engine) handBack(jobs []*job) []hookd.HandBack {
 	if len(jobs) == 0 {
 		return nil
 	}
 	now := e.cfg.Clock.Now()
-	rs := make([]*hookd.Result, len(jobs))
+	hs := make([]hookd.HandBack, len(jobs))
 	for i, j := range jobs {
-		rs[i] = &hookd.Result{DeliveryID: j.d.ID, At: now, State: hookd.StatePending, NextAttemptAt: *j.d.NextAttemptAt}
+		hs[i] = hookd.HandBack{DeliveryID: j.d.ID, At: now, NextAttemptAt: *j.d.NextAttemptAt}
 	}
-	return rs
+	return hs
 }
 
 // queueFor returns the endpoint's queue, creating it; e.mu must be held.
@@ -495,14 +494,14 @@ func (e *Engine) claimOnce() bool {
 			byID[ep.ID] = ep
 		}
 	}
-	var orphans []*hookd.Result
+	var orphans []hookd.HandBack
 	for _, j := range jobs {
 		ep := byID[j.Delivery.EndpointID]
 		if ep == nil {
 			// Not in the cache yet (created on another node a moment
 			// ago): hand it back for the next round.
-			orphans = append(orphans, &hookd.Result{DeliveryID: j.Delivery.ID, At: e.cfg.Clock.Now(),
-				State: hookd.StatePending, NextAttemptAt: *j.Delivery.NextAttemptAt})
+			orphans = append(orphans, hookd.HandBack{DeliveryID: j.Delivery.ID, At: e.cfg.Clock.Now(),
+				NextAttemptAt: *j.Delivery.NextAttemptAt})
 			continue
 		}
 		e.held.Add(1)
@@ -510,7 +509,7 @@ func (e *Engine) claimOnce() bool {
 	}
 	e.mu.Unlock()
 	if len(orphans) > 0 {
-		e.writes <- &writeOp{results: orphans}
+		e.writes <- &writeOp{handBacks: orphans}
 		go e.Reload(e.ctx)
 	}
 	return len(jobs) == batch

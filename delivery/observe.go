@@ -134,7 +134,7 @@ func (e *Engine) observeCommit(start time.Time, b *hookd.Batch, err error) {
 	if e.cfg.Observer == nil {
 		return
 	}
-	rows := len(b.Results) + len(b.Health)
+	rows := len(b.Results) + len(b.HandBacks) + len(b.Health)
 	for _, p := range b.Publishes {
 		rows += 1 + len(p.Deliveries)
 	}

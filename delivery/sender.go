@@ -49,8 +49,7 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 	now := e.cfg.Clock.Now()
 	if ep.Disabled {
 		// Park it: it waits in the store until the endpoint is enabled.
-		e.writes <- &writeOp{results: []*hookd.Result{{DeliveryID: j.d.ID, At: now, State: hookd.StatePending,
-			NextAttemptAt: now, Owner: hookd.Parked}}}
+		e.writes <- &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: now, NextAttemptAt: now, Owner: hookd.Parked}}}
 		return
 	}
 	prof, err := e.cfg.Profiles(ep.Profile)
@@ -63,7 +62,7 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 	if err != nil {
 		// No slot could be reserved (storage fault): hand it back
 		// rather than risk exceeding the limit.
-		e.writes <- &writeOp{results: []*hookd.Result{{DeliveryID: j.d.ID, At: now, State: hookd.StatePending, NextAttemptAt: now.Add(time.Second)}}}
+		e.writes <- &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: now, NextAttemptAt: now.Add(time.Second)}}}
 		return
 	}
 	if wait > 0 {
@@ -88,13 +87,13 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 	if err != nil && e.ctx.Err() != nil {
 		// Cut off by shutdown: no verdict on the endpoint; hand the
 		// delivery back to be sent again.
-		e.writes <- &writeOp{results: []*hookd.Result{{DeliveryID: j.d.ID, At: end, State: hookd.StatePending, NextAttemptAt: end}}}
+		e.writes <- &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: end, NextAttemptAt: end}}}
 		return
 	}
 	a.DurationMS = end.Sub(now).Milliseconds()
 	e.stats.Attempts.Add(1)
 
-	r := &hookd.Result{Attempt: a, DeliveryID: j.d.ID, TenantID: j.d.TenantID, At: end, FirstSentAt: first}
+	r := &hookd.Result{Attempt: a, TenantID: j.d.TenantID, At: end, FirstSentAt: first}
 	ok := err == nil && hookd.Success(status)
 	gone := err == nil && status == http.StatusGone
 	switch {

@@ -8,12 +8,14 @@ import (
 )
 
 // writeOp is one unit of work for the group-commit writer: publishes that
-// wait for their commit, or attempt results and health changes that do not.
+// wait for their commit, or attempt results, hand-backs and health changes
+// that do not.
 type writeOp struct {
-	pubs     []*hookd.Publish
-	handoffs [][]handoff
-	results  []*hookd.Result
-	health   []*hookd.EndpointHealth
+	pubs      []*hookd.Publish
+	handoffs  [][]handoff
+	results   []*hookd.Result
+	handBacks []hookd.HandBack
+	health    []*hookd.EndpointHealth
 	done     chan error // nil: nobody waits
 
 	only    string // publishes: the one endpoint they go to (a test)
@@ -24,7 +26,7 @@ type writeOp struct {
 }
 
 func (op *writeOp) rows() int {
-	n := len(op.results) + len(op.health)
+	n := len(op.results) + len(op.handBacks) + len(op.health)
 	for _, p := range op.pubs {
 		n += 1 + len(p.Deliveries)
 	}
@@ -32,19 +34,19 @@ func (op *writeOp) rows() int {
 }
 
 // writer commits whatever has gathered in one transaction: under load many
-// publishes and results share one fsync. Results that fail to commit are
-// kept and tried again with the next batch; publishes that fail are
-// answered with the error (nothing was acknowledged).
+// publishes and results share one fsync. Results, hand-backs and health
+// changes that fail to commit are kept and tried again with the next batch;
+// publishes that fail are answered with the error (nothing was
+// acknowledged).
 func (e *Engine) writer() {
 	defer e.writerWG.Done()
-	var carry []*hookd.Result
-	var carryHealth []*hookd.EndpointHealth
+	carry := &writeOp{} // what the last batch failed to commit, publishes aside
 	backoff := time.Duration(0)
 	for {
 		op, ok := <-e.writes
 		if !ok {
-			if len(carry) > 0 || len(carryHealth) > 0 {
-				e.commit(nil, carry, carryHealth)
+			if carry.rows() > 0 {
+				e.commit(nil, carry)
 			}
 			return
 		}
@@ -63,16 +65,16 @@ func (e *Engine) writer() {
 				break gather
 			}
 		}
-		results, health := carry, carryHealth
+		rest := carry
 		for _, o := range ops {
-			results = append(results, o.results...)
-			health = append(health, o.health...)
+			rest.results = append(rest.results, o.results...)
+			rest.handBacks = append(rest.handBacks, o.handBacks...)
+			rest.health = append(rest.health, o.health...)
 		}
-		results, err := e.commit(ops, results, health)
-		carry, carryHealth = nil, nil
+		var err error
+		carry, err = e.commit(ops, rest)
 		if err != nil {
-			carry, carryHealth = results, health
-			if len(carry)+len(carryHealth) > 0 {
+			if carry.rows() > 0 {
 				// Give the fault time to clear before trying the
 				// results again; failed publishes were answered.
 				backoff = min(max(2*backoff, 10*time.Millisecond), time.Second)
@@ -84,10 +86,11 @@ func (e *Engine) writer() {
 	}
 }
 
-// commit applies one batch; it returns the results it tried to commit
-// (those given, and any a reload added), to be carried on failure.
-func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd.EndpointHealth) ([]*hookd.Result, error) {
-	b := &hookd.Batch{Results: results, Health: health}
+// commit applies the publishes of ops and rest's results, hand-backs and
+// health changes in one batch. On failure it returns what is to be tried
+// again with the next batch: rest's, and any hand-backs a reload added.
+func (e *Engine) commit(ops []*writeOp, rest *writeOp) (*writeOp, error) {
+	b := &hookd.Batch{Results: rest.results, HandBacks: rest.handBacks, Health: rest.health}
 	for _, o := range ops {
 		b.Publishes = append(b.Publishes, o.pubs...)
 	}
@@ -97,14 +100,14 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 	cancel()
 	e.observeCommit(start, b, err)
 	if err != nil {
-		e.log.Error("group commit failed", "err", err, "publishes", len(b.Publishes), "results", len(results))
+		e.log.Error("group commit failed", "err", err, "publishes", len(b.Publishes), "results", len(b.Results))
 		for _, o := range ops {
 			if o.done != nil {
 				e.release(o)
 				o.done <- err
 			}
 		}
-		return b.Results, err
+		return &writeOp{results: b.Results, handBacks: b.HandBacks, health: b.Health}, err
 	}
 	if leftInStore(b) || disables(b) {
 		// Other nodes should claim the work now, or stop sending to
@@ -126,7 +129,7 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 		e.Kick()
 	}
 	e.stats.Commits.Add(1)
-	e.stats.CommittedRows.Add(int64(len(b.Publishes) + len(b.Results)))
+	e.stats.CommittedRows.Add(int64(len(b.Publishes) + len(b.Results) + len(b.HandBacks)))
 	for _, o := range ops {
 		if len(o.pubs) > 0 {
 			e.handOver(o)
@@ -135,7 +138,7 @@ func (e *Engine) commit(ops []*writeOp, results []*hookd.Result, health []*hookd
 			o.done <- nil
 		}
 	}
-	return b.Results, nil
+	return &writeOp{}, nil
 }
 
 // apply commits b. On several nodes an endpoint may have been created or
@@ -171,7 +174,7 @@ func (e *Engine) apply(ctx context.Context, ops []*writeOp, b *hookd.Batch) erro
 		if err != nil {
 			return err
 		}
-		b.Results = append(b.Results, dropped...)
+		b.HandBacks = append(b.HandBacks, dropped...)
 	}
 }
 
@@ -185,8 +188,8 @@ func leftInStore(b *hookd.Batch) bool {
 			}
 		}
 	}
-	for _, r := range b.Results {
-		if r.Attempt == nil && r.Owner == "" {
+	for _, h := range b.HandBacks {
+		if h.Owner == "" {
 			return true
 		}
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// Apply implements hookd.Store: publishes, attempt results and endpoint
-// health changes in one transaction.
+// Apply implements hookd.Queue: publishes, attempt results, hand-backs and
+// endpoint health changes in one transaction.
 func (s *Store) Apply(ctx context.Context, b *hookd.Batch) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if len(b.Publishes) == 0 && s.d.AsyncCommit != "" {
@@ -27,6 +27,11 @@ func (s *Store) Apply(ctx context.Context, b *hookd.Batch) error {
 			p.Existing = nil
 		}
 		if err := s.applyPublishes(ctx, tx, b); err != nil {
+			return err
+		}
+		// Hand-backs go before results, so that of a hand-back and an
+		// attempt of one delivery in a batch, the attempt's word holds.
+		if err := s.applyHandBacks(ctx, tx, b.HandBacks); err != nil {
 			return err
 		}
 		if err := s.applyResults(ctx, tx, b.Results); err != nil {
@@ -328,44 +333,40 @@ type querier interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
+// applyHandBacks gives deliveries back unsent. Every hand-back leaves its
+// delivery with the store or parked, so each is settled against the
+// endpoint's state as the store knows it (a node may not know yet that
+// the endpoint was disabled or enabled).
+func (s *Store) applyHandBacks(ctx context.Context, tx *sql.Tx, hs []hookd.HandBack) error {
+	settle := make([]string, 0, len(hs))
+	for _, h := range hs {
+		next := h.NextAttemptAt
+		if next.IsZero() {
+			next = time.UnixMilli(0)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = ?, next_attempt_at = ?, updated_at = ?
+			WHERE id = ? AND state = 'pending'`), nullStr(h.Owner), ms(next), ms(h.At), h.DeliveryID); err != nil {
+			return unavailable(err)
+		}
+		settle = append(settle, h.DeliveryID)
+	}
+	return s.settleParked(ctx, tx, settle)
+}
+
 // applyResults records attempts and updates their deliveries, each with
 // multi-row statements.
 func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result) error {
-	var tried []*hookd.Result
 	// Deliveries left pending in the store, or parked, by a node that may
 	// not know yet that their endpoint was disabled or enabled.
 	var settle []string
 	for _, r := range rs {
 		if r.State == hookd.StatePending && (r.Owner == "" || r.Owner == hookd.Parked) {
-			id := r.DeliveryID
-			if id == "" && r.Attempt != nil {
-				id = r.Attempt.DeliveryID
-			}
-			settle = append(settle, id)
-		}
-	}
-	for _, r := range rs {
-		if r.Attempt != nil {
-			// Written below, in multi-row statements; the attempt
-			// names the delivery and the time where the result does not.
-			tried = append(tried, r)
-			continue
-		}
-		id, at := r.DeliveryID, r.At
-		// No attempt was made (the endpoint is disabled, or shutdown):
-		// only hand the delivery back.
-		next := r.NextAttemptAt
-		if next.IsZero() {
-			next = time.UnixMilli(0)
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = ?, next_attempt_at = ?, updated_at = ?
-			WHERE id = ? AND state = 'pending'`), nullStr(r.Owner), ms(next), ms(at), id); err != nil {
-			return unavailable(err)
+			settle = append(settle, r.Attempt.DeliveryID)
 		}
 	}
 	chunk := s.d.RowsPerStatement
-	for start := 0; start < len(tried); start += chunk {
-		part := tried[start:min(start+chunk, len(tried))]
+	for start := 0; start < len(rs); start += chunk {
+		part := rs[start:min(start+chunk, len(rs))]
 		args := make([]any, 0, 8*len(part))
 		for _, r := range part {
 			a := r.Attempt
@@ -378,20 +379,13 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 		// meets a row twice applies one of them, and which is not defined.
 		last := map[string]int{}
 		for i, r := range part {
-			id := r.DeliveryID
-			if id == "" {
-				id = r.Attempt.DeliveryID
-			}
-			last[id] = i
+			last[r.Attempt.DeliveryID] = i
 		}
 		args = args[:0]
 		rows := 0
 		for i, r := range part {
 			a := r.Attempt
-			id, at := r.DeliveryID, r.At
-			if id == "" {
-				id = a.DeliveryID
-			}
+			id, at := a.DeliveryID, r.At
 			if last[id] != i {
 				continue
 			}

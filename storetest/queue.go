@@ -86,7 +86,7 @@ func testClaimOnce(f *fixture) {
 		f.Errorf("NextDue with everything claimed: ok=%v err=%v", ok, err)
 	}
 	// Handed back, it can be claimed again.
-	f.apply(&hookd.Batch{Results: []*hookd.Result{{DeliveryID: want[1], At: t0, State: hookd.StatePending, NextAttemptAt: t0}}})
+	f.apply(&hookd.Batch{HandBacks: []hookd.HandBack{{DeliveryID: want[1], At: t0, NextAttemptAt: t0}}})
 	f.wantIDs("Claim after a hand-back", f.claim("node-2", t0, 10), want[1])
 }
 
@@ -229,8 +229,8 @@ func testPurge(f *fixture) {
 	evMixed, dMixed := f.send("ten_a", old, "", e.ID, e2.ID)
 	f.finish(dMixed[0], hookd.StateFailed, old)
 	f.apply(&hookd.Batch{Results: []*hookd.Result{{
-		Attempt:    &hookd.Attempt{DeliveryID: dMixed[1].ID, N: 1, At: old, Status: 503},
-		DeliveryID: dMixed[1].ID, TenantID: "ten_a", State: hookd.StatePending, NextAttemptAt: t0, FirstSentAt: old, At: old,
+		Attempt:  &hookd.Attempt{DeliveryID: dMixed[1].ID, N: 1, At: old, Status: 503},
+		TenantID: "ten_a", State: hookd.StatePending, NextAttemptAt: t0, FirstSentAt: old, At: old,
 	}}})
 	evCanceled, dCanceled := f.send("ten_a", old, "", gone.ID)
 	f.ok(f.s.DeleteEndpoint(f.ctx, "ten_a", gone.ID, old), "DeleteEndpoint")

@@ -26,9 +26,9 @@ func testResultsUpdateDelivery(f *fixture) {
 	a2 := &hookd.Attempt{DeliveryID: d.ID, N: 2, At: t0.Add(5 * time.Second), DurationMS: 10000,
 		ErrorClass: hookd.ClassTimeout}
 	f.apply(&hookd.Batch{Results: []*hookd.Result{
-		{Attempt: a1, DeliveryID: d.ID, TenantID: "ten_a", State: hookd.StatePending, NextAttemptAt: t0.Add(5 * time.Second),
+		{Attempt: a1, TenantID: "ten_a", State: hookd.StatePending, NextAttemptAt: t0.Add(5 * time.Second),
 			FirstSentAt: t0, Owner: "node-1", At: t0.Add(120 * time.Millisecond)},
-		{Attempt: a2, DeliveryID: d.ID, TenantID: "ten_a", State: hookd.StatePending, NextAttemptAt: t0.Add(5 * time.Minute),
+		{Attempt: a2, TenantID: "ten_a", State: hookd.StatePending, NextAttemptAt: t0.Add(5 * time.Minute),
 			FirstSentAt: t0, Owner: "", At: t0.Add(15 * time.Second)},
 	}})
 	want := *d
@@ -52,7 +52,7 @@ func testResultsUpdateDelivery(f *fixture) {
 
 	// Success: FirstSentAt keeps the first attempt's time.
 	a3 := &hookd.Attempt{DeliveryID: d.ID, N: 3, At: t0.Add(5 * time.Minute), DurationMS: 35, Status: 204}
-	f.apply(&hookd.Batch{Results: []*hookd.Result{{Attempt: a3, DeliveryID: d.ID, TenantID: "ten_a",
+	f.apply(&hookd.Batch{Results: []*hookd.Result{{Attempt: a3, TenantID: "ten_a",
 		State: hookd.StateSucceeded, FirstSentAt: t0.Add(5 * time.Minute), At: t0.Add(5*time.Minute + 35*time.Millisecond)}}})
 	want.State, want.Attempts, want.NextAttemptAt = hookd.StateSucceeded, 3, nil
 	want.LastStatus, want.LastError, want.UpdatedAt = 204, "", t0.Add(5*time.Minute+35*time.Millisecond)
@@ -80,9 +80,9 @@ func testResultsUpdateDelivery(f *fixture) {
 	}
 }
 
-// testResultIdentifiedByAttempt: with an Attempt, the attempt names the
-// delivery (Result.DeliveryID and At are for results without one).
-func testResultIdentifiedByAttempt(f *fixture) {
+// testResultAtOfAttempt: a result names its delivery by its attempt, and
+// without At the attempt's time is the delivery's UpdatedAt.
+func testResultAtOfAttempt(f *fixture) {
 	f.tenant("ten_a")
 	e := f.endpoint("ten_a")
 	_, ds := f.send("ten_a", t0, "node-1", e.ID)
@@ -112,13 +112,14 @@ func testResultDoesNotResurrect(f *fixture) {
 	// hand-backs must not make finished deliveries pending again.
 	t1 := t0.Add(time.Minute)
 	var rs []*hookd.Result
+	var hs []hookd.HandBack
 	for _, d := range []*hookd.Delivery{ds[0], failed[0], canceled[0]} {
 		rs = append(rs,
-			&hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 7, At: t1, Status: 500}, DeliveryID: d.ID,
-				TenantID: "ten_a", State: hookd.StatePending, NextAttemptAt: t1, FirstSentAt: t1, At: t1},
-			&hookd.Result{DeliveryID: d.ID, State: hookd.StatePending, NextAttemptAt: t1, At: t1})
+			&hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 7, At: t1, Status: 500},
+				TenantID: "ten_a", State: hookd.StatePending, NextAttemptAt: t1, FirstSentAt: t1, At: t1})
+		hs = append(hs, hookd.HandBack{DeliveryID: d.ID, NextAttemptAt: t1, At: t1})
 	}
-	f.apply(&hookd.Batch{Results: rs})
+	f.apply(&hookd.Batch{Results: rs, HandBacks: hs})
 	for id, was := range before {
 		if now := describe(f.deliveryOf("ten_a", id)); now != was {
 			f.Errorf("a result for finished delivery %s changed it:\n was %s\n now %s", id, was, now)
@@ -130,7 +131,7 @@ func testResultDoesNotResurrect(f *fixture) {
 	}
 }
 
-func testResultWithoutAttempt(f *fixture) {
+func testHandBack(f *fixture) {
 	f.tenant("ten_a")
 	e := f.endpoint("ten_a")
 	_, ds := f.send("ten_a", t0, "node-1", e.ID)
@@ -139,7 +140,7 @@ func testResultWithoutAttempt(f *fixture) {
 
 	// Handed back unsent (shutdown, or not in the node's cache).
 	t1 := t0.Add(time.Second)
-	f.apply(&hookd.Batch{Results: []*hookd.Result{{DeliveryID: d.ID, At: t1, State: hookd.StatePending,
+	f.apply(&hookd.Batch{HandBacks: []hookd.HandBack{{DeliveryID: d.ID, At: t1,
 		NextAttemptAt: t0.Add(time.Minute)}}})
 	want := *d
 	want.NextAttemptAt, want.UpdatedAt = ptr(t0.Add(time.Minute)), t1
@@ -154,7 +155,7 @@ func testResultWithoutAttempt(f *fixture) {
 	// store says it is enabled again: the store's word holds, and the
 	// delivery is claimed rather than left waiting for an enable that
 	// has come.
-	f.apply(&hookd.Batch{Results: []*hookd.Result{{DeliveryID: d.ID, At: t1, State: hookd.StatePending,
+	f.apply(&hookd.Batch{HandBacks: []hookd.HandBack{{DeliveryID: d.ID, At: t1,
 		NextAttemptAt: t1, Owner: hookd.Parked}}})
 	if got := f.deliveryOf("ten_a", d.ID); got.State != hookd.StatePending {
 		f.Errorf("parked on an enabled endpoint: %s", describe(got))
@@ -165,7 +166,7 @@ func testResultWithoutAttempt(f *fixture) {
 	// it, and it shows parked, without a due time.
 	e.Disabled, e.DisabledReason, e.UpdatedAt = true, "paused", t1
 	f.ok(f.s.SaveEndpoint(f.ctx, e), "SaveEndpoint")
-	f.apply(&hookd.Batch{Results: []*hookd.Result{{DeliveryID: d.ID, At: t1, State: hookd.StatePending,
+	f.apply(&hookd.Batch{HandBacks: []hookd.HandBack{{DeliveryID: d.ID, At: t1,
 		NextAttemptAt: t1, Owner: hookd.Parked}}})
 	if got := f.deliveryOf("ten_a", d.ID); got.State != hookd.StateParked || got.NextAttemptAt != nil {
 		f.Errorf("parked: %s", describe(got))
@@ -195,11 +196,11 @@ func testParkedState(f *fixture) {
 
 	// The node hands back what it held, unsent, as pending (its cache is
 	// behind), and the attempt in flight fails with a retry due later.
-	f.apply(&hookd.Batch{Results: []*hookd.Result{
-		{DeliveryID: held[0].ID, At: t1, State: hookd.StatePending, NextAttemptAt: t1},
-		{Attempt: &hookd.Attempt{DeliveryID: tried[0].ID, N: 1, At: t1, Status: 500, ErrorClass: hookd.ClassStatus},
-			DeliveryID: tried[0].ID, At: t1, State: hookd.StatePending, NextAttemptAt: t1.Add(time.Minute), FirstSentAt: t1},
-	}})
+	f.apply(&hookd.Batch{
+		HandBacks: []hookd.HandBack{{DeliveryID: held[0].ID, At: t1, NextAttemptAt: t1}},
+		Results: []*hookd.Result{{Attempt: &hookd.Attempt{DeliveryID: tried[0].ID, N: 1, At: t1, Status: 500, ErrorClass: hookd.ClassStatus},
+			At: t1, State: hookd.StatePending, NextAttemptAt: t1.Add(time.Minute), FirstSentAt: t1}},
+	})
 	// A publish parks the deliveries of an endpoint its cache says is
 	// disabled. (One whose cache is behind a disable leaves them in the
 	// store or its memory, to be parked when a node picks them up.)

@@ -52,9 +52,9 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"PublishConcurrent", testPublishConcurrent},
 		{"PublishStaleEndpoints", testPublishStaleEndpoints},
 		{"ResultsUpdateDelivery", testResultsUpdateDelivery},
-		{"ResultIdentifiedByAttempt", testResultIdentifiedByAttempt},
+		{"ResultAtOfAttempt", testResultAtOfAttempt},
 		{"ResultDoesNotResurrect", testResultDoesNotResurrect},
-		{"ResultWithoutAttempt", testResultWithoutAttempt},
+		{"HandBack", testHandBack},
 		{"ParkedState", testParkedState},
 		{"HealthFailingSince", testHealthFailingSince},
 		{"HealthDisable", testHealthDisable},
@@ -211,8 +211,8 @@ func (f *fixture) finish(d *hookd.Delivery, state string, at time.Time) {
 	}
 	d.Attempts++
 	f.apply(&hookd.Batch{Results: []*hookd.Result{{
-		Attempt:    &hookd.Attempt{DeliveryID: d.ID, N: d.Attempts, At: at, Status: status},
-		DeliveryID: d.ID, TenantID: d.TenantID, State: state, FirstSentAt: at, At: at,
+		Attempt:  &hookd.Attempt{DeliveryID: d.ID, N: d.Attempts, At: at, Status: status},
+		TenantID: d.TenantID, State: state, FirstSentAt: at, At: at,
 	}}})
 }
 

@@ -88,8 +88,8 @@ func testDeleteTenantCascades(f *fixture) {
 		ep := f.endpoint(tenant)
 		ev, ds := f.send(tenant, t0, "", ep.ID)
 		f.apply(&hookd.Batch{Results: []*hookd.Result{{ // one failed attempt, still pending
-			Attempt:    &hookd.Attempt{DeliveryID: ds[0].ID, N: 1, At: t0, Status: 503},
-			DeliveryID: ds[0].ID, TenantID: tenant, State: hookd.StatePending, NextAttemptAt: t0.Add(time.Minute),
+			Attempt:  &hookd.Attempt{DeliveryID: ds[0].ID, N: 1, At: t0, Status: 503},
+			TenantID: tenant, State: hookd.StatePending, NextAttemptAt: t0.Add(time.Minute),
 			FirstSentAt: t0, At: t0,
 		}}})
 		_, done := f.send(tenant, t0, "", ep.ID)
