@@ -16,7 +16,7 @@ type writeOp struct {
 	results   []*hookd.Result
 	handBacks []hookd.HandBack
 	health    []*hookd.EndpointHealth
-	done     chan error // nil: nobody waits
+	done      chan error // nil: nobody waits
 
 	only    string // publishes: the one endpoint they go to (a test)
 	version int64  // publishes: the endpoints version their deliveries come from
