@@ -226,11 +226,15 @@ func (e *Endpoint) Rotate(p Profile, r Rotation, now time.Time) (Rotated, error)
 	return Rotated{Secret: secret, ActiveFrom: start, PreviousExpiresAt: end}, nil
 }
 
-// Wants reports whether the endpoint subscribes to an event type: an exact
-// name, a trailing wildcard ("payment.*") or "*".
+// Wants reports whether the endpoint subscribes to an event type: a
+// pattern of its EventTypes (an exact name, a trailing wildcard
+// ("payment.*") or "*") selects the type's name or its wire name, so
+// "payment.created" and "payment.*" select "lean:payment.created", and
+// "lean:payment.created" selects only that provider's.
 func (e *Endpoint) Wants(eventType string) bool {
+	wire := WireType(eventType)
 	for _, p := range e.EventTypes {
-		if MatchType(p, eventType) {
+		if MatchType(p, eventType) || wire != eventType && MatchType(p, wire) {
 			return true
 		}
 	}

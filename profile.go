@@ -11,6 +11,14 @@ import (
 type Profile interface {
 	// Name is the profile's name as endpoints select it.
 	Name() string
+	// Provider is the catalog provider whose event types the profile
+	// carries ("lean"), or "" for a profile that carries any type. An
+	// endpoint test picks its example among the provider's types, and a
+	// type two providers share resolves to the provider's.
+	Provider() string
+	// Headers names, in canonical form, the headers Sign sets: an
+	// endpoint's custom headers may not set them (nor FramingHeaders).
+	Headers() []string
 	// Body builds the request body of an event. It depends on the event
 	// only, so it is built once per event and profile and is the same on
 	// every attempt; the body sent is exactly these bytes.

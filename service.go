@@ -2,6 +2,7 @@ package hookd
 
 import (
 	"context"
+	"time"
 )
 
 // The services are the control plane's operations, whatever face asks for
@@ -32,4 +33,100 @@ type EventTypeService interface {
 	// CreateEventType registers a custom type. t.Schema empty means any
 	// JSON object; Custom and CreatedAt are set.
 	CreateEventType(ctx context.Context, t *EventType) error
+}
+
+// EndpointService manages a tenant's endpoints.
+type EndpointService interface {
+	// CreateEndpoint makes an endpoint of the tenant with the fields u
+	// sets, signing with secret (empty: a new one of its profile). The
+	// endpoint returned holds the secret, its only one, in Secrets.
+	CreateEndpoint(ctx context.Context, tenantID string, u *EndpointUpdate, secret string) (*Endpoint, error)
+	Endpoint(ctx context.Context, tenantID, id string) (*Endpoint, error)
+	Endpoints(ctx context.Context, tenantID string, p Page) ([]*Endpoint, error)
+	UpdateEndpoint(ctx context.Context, tenantID, id string, u *EndpointUpdate) (*Endpoint, error)
+	// DeleteEndpoint removes an endpoint and cancels its pending deliveries.
+	DeleteEndpoint(ctx context.Context, tenantID, id string) error
+	// RotateSecret gives the endpoint a new secret (see Endpoint.Rotate).
+	RotateSecret(ctx context.Context, tenantID, id string, r Rotation) (*Rotated, error)
+	// EnableEndpoint resumes the endpoint; DisableEndpoint pauses it,
+	// with a reason ("" keeps the one recorded, see Endpoint.Disable).
+	EnableEndpoint(ctx context.Context, tenantID, id string) (*Endpoint, error)
+	DisableEndpoint(ctx context.Context, tenantID, id, reason string) (*Endpoint, error)
+	// RecoverEndpoint sends again the endpoint's failed deliveries made in
+	// a window, and says how many.
+	RecoverEndpoint(ctx context.Context, tenantID, id string, w Recovery) (int, error)
+	// TestEndpoint sends the endpoint alone an example event of a type
+	// ("": one it subscribes to) and returns what was published.
+	TestEndpoint(ctx context.Context, tenantID, id, eventType string) (*PublishResult, error)
+}
+
+// Recovery is the window of a recover: the failed deliveries created from
+// Since (required) until Until (nil: now).
+type Recovery struct {
+	Since *time.Time `json:"since"`
+	Until *time.Time `json:"until"`
+}
+
+// EventService publishes and reads a tenant's events.
+type EventService interface {
+	// Publish checks each event (its type resolved in the catalog, its
+	// payload against the type's schema) and publishes the valid ones in
+	// one commit. Each event gets a result, in order; an event refused
+	// alone has Err set. An error is returned when nothing could be
+	// published (storage, rate limit). On each event the caller sets
+	// Type, Payload and, if it wants, ID, OrderingKey and IdempotencyKey.
+	Publish(ctx context.Context, tenantID string, events []*Event) ([]*PublishResult, error)
+	// Event returns an event with its deliveries.
+	Event(ctx context.Context, tenantID, id string) (*Event, []*Delivery, error)
+	// Events returns one page of events, newest first; pattern, when
+	// set, selects the events an endpoint subscribed to it receives.
+	Events(ctx context.Context, tenantID, pattern string, p Page) ([]*Event, error)
+}
+
+// DeliveryService reads and retries a tenant's deliveries.
+type DeliveryService interface {
+	// Delivery returns a delivery with its attempts.
+	Delivery(ctx context.Context, tenantID, id string) (*Delivery, []*Attempt, error)
+	Deliveries(ctx context.Context, tenantID string, f DeliveryFilter) ([]*Delivery, error)
+	// RetryDelivery makes a delivery pending and due now.
+	RetryDelivery(ctx context.Context, tenantID, id string) (*Delivery, error)
+}
+
+// PublishResult is the outcome of one published event.
+type PublishResult struct {
+	ID         string        `json:"id"`
+	Deliveries []DeliveryRef `json:"deliveries"`
+	// Duplicate is true when the id or idempotency key was published
+	// before: nothing new was created and this is the first result.
+	Duplicate bool `json:"duplicate,omitempty"`
+	// Warnings name values of the payload outside their field's known
+	// values: accepted, but receivers may not expect them.
+	Warnings []Detail `json:"warnings,omitempty"`
+	// Err, in a batch, is why this event was refused; the others were
+	// published.
+	Err error `json:"-"`
+}
+
+// DeliveryRef names one delivery a publish made.
+type DeliveryRef struct {
+	ID         string `json:"id"`
+	EndpointID string `json:"endpoint_id"`
+}
+
+type ctxKey int
+
+const tenantKey ctxKey = 0
+
+// NewContextWithTenant returns ctx carrying the tenant its caller is
+// authenticated as (by one of its tokens), which proves the tenant
+// exists: the services then need not read it to answer 404.
+func NewContextWithTenant(ctx context.Context, tenantID string) context.Context {
+	return context.WithValue(ctx, tenantKey, tenantID)
+}
+
+// TenantFromContext returns the tenant ctx's caller is authenticated as,
+// or "" (the admin, or no one).
+func TenantFromContext(ctx context.Context) string {
+	id, _ := ctx.Value(tenantKey).(string)
+	return id
 }

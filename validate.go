@@ -2,8 +2,12 @@ package hookd
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 )
 
 // idPattern is what a caller-chosen id (of a tenant, of an event) may look like.
@@ -55,4 +59,146 @@ func NotOperational(field, name string) error {
 		return Errorf(EINVALID, "%s %q: the prefix %q is reserved for hookd's operational events", field, name, OperationalPrefix)
 	}
 	return nil
+}
+
+// Limits of an endpoint's fields.
+const (
+	maxURL = 2048 // bytes: what browsers and most servers accept
+	// minRetryDelay keeps a schedule from retrying in a tight loop
+	// against a failing receiver (a zero-delay retry storm).
+	minRetryDelay = time.Second
+	maxRetryDelay = 7 * 24 * time.Hour
+	// MaxEventTypes is how many entries an endpoint's event_types may hold.
+	MaxEventTypes = 256
+)
+
+// Validate checks the fields of an endpoint that need nothing but the
+// endpoint: the URL's presence and length, the delivery options, the
+// custom headers' form (not whether a profile sets them), the description.
+// An empty Ordering becomes OrderingNone. What needs the server's state is
+// the control plane's to check: the URL's address (the egress guard), that
+// the profile exists, that EventTypes name known types, that no profile
+// sets a custom header.
+func (e *Endpoint) Validate() error {
+	if e.URL == "" {
+		return Errorf(EINVALID, "url is required")
+	}
+	if len(e.URL) > maxURL {
+		return Errorf(EINVALID, "url is longer than %d bytes", maxURL)
+	}
+	if e.RateLimit < 0 || e.RateLimit > 100_000 {
+		return Errorf(EINVALID, "rate_limit_per_s must be from 0 (no limit) to 100000")
+	}
+	switch e.Ordering {
+	case "":
+		e.Ordering = OrderingNone
+	case OrderingNone, OrderingKey:
+	default:
+		return Errorf(EINVALID, `ordering must be "none" or "key"`)
+	}
+	if e.TimeoutMS != 0 && (e.TimeoutMS < 100 || e.TimeoutMS > 60_000) {
+		return Errorf(EINVALID, "timeout_ms must be from 100 to 60000")
+	}
+	if len(e.RetrySchedule) > 20 {
+		return Errorf(EINVALID, "retry_schedule has at most 20 delays")
+	}
+	for i, d := range e.RetrySchedule {
+		if time.Duration(d) < minRetryDelay || time.Duration(d) > maxRetryDelay {
+			return Errorf(EINVALID, "retry_schedule[%d] is %v: each delay must be from 1s to 7 days (168h)", i, time.Duration(d))
+		}
+	}
+	if len(e.Headers) > 20 {
+		return Errorf(EINVALID, "at most 20 headers")
+	}
+	for k, v := range e.Headers {
+		if err := checkHeader(k, v); err != nil {
+			return err
+		}
+	}
+	if len(e.Description) > 1024 {
+		return Errorf(EINVALID, "description is longer than 1024 characters")
+	}
+	return nil
+}
+
+// FramingHeaders are the headers of every delivery that carry the body's
+// framing and hookd's identity: no endpoint may set them. A profile's own
+// (its identity and signature headers) are its Headers.
+var FramingHeaders = []string{"Content-Type", "Content-Length", "Host", "User-Agent", "Transfer-Encoding", "Connection"}
+
+// checkHeader refuses a custom header that is not a valid HTTP header or
+// that carries framing (FramingHeaders, or Standard Webhooks' Webhook-
+// namespace), saying which.
+func checkHeader(k, v string) error {
+	if k == "" || len(k) > 256 || strings.ContainsFunc(k, func(c rune) bool {
+		return c <= ' ' || c >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", c)
+	}) {
+		return Errorf(EINVALID, "header name %q is not a valid HTTP header name: 1 to 256 letters, digits and !#$%%&'*+-.^_`|~", k)
+	}
+	if ck := http.CanonicalHeaderKey(k); slices.Contains(FramingHeaders, ck) || strings.HasPrefix(ck, "Webhook-") {
+		return ReservedHeader(k)
+	}
+	if len(v) > 4096 || strings.ContainsAny(v, "\r\n\x00") {
+		return Errorf(EINVALID, "header %q has an invalid value: at most 4096 bytes, without CR, LF or NUL", k)
+	}
+	return nil
+}
+
+// ReservedHeader is the error of a custom header hookd sets itself.
+func ReservedHeader(name string) error {
+	return Errorf(EINVALID, "header %q is reserved: hookd sets it on every request", name)
+}
+
+// Validate checks the fields an endpoint update sets, before it is
+// applied: what the endpoint's own Validate cannot see once it is.
+func (u *EndpointUpdate) Validate() error {
+	// A stored 0 means the profile's default, which a client asks for by
+	// leaving the field out; a client that sends 0 most likely means
+	// something else.
+	if u.TimeoutMS != nil && *u.TimeoutMS == 0 {
+		return Errorf(EINVALID, "timeout_ms must be from 100 to 60000; leave it out for the profile's default")
+	}
+	if u.DisabledReason != nil {
+		return CheckReason("disabled_reason", *u.DisabledReason)
+	}
+	return nil
+}
+
+// CheckReason checks a disable reason: shown to people, so one line of at
+// most 1024 characters.
+func CheckReason(field, reason string) error {
+	if len(reason) > 1024 || strings.ContainsAny(reason, "\r\n\x00") {
+		return Errorf(EINVALID, "%s must be one line of at most 1024 characters", field)
+	}
+	return nil
+}
+
+// typeName is an event type's name: letters, digits and _.:- (a provider
+// qualifier ends at the colon).
+var typeName = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
+
+// ValidTypeName reports whether name may name an event type: 1 to 128
+// letters, digits and _.:-, no wildcard.
+func ValidTypeName(name string) bool { return typeName.MatchString(name) }
+
+// CheckPattern checks the form of an event-type pattern as SPEC.md defines
+// them: "*", an exact name ("payment.created", or qualified with its
+// provider, "lean:payment.created"), or a name prefix ending at a dot and
+// a "*" ("payment.*"). It returns what is wrong, or "".
+func CheckPattern(p string) string {
+	if p == "*" {
+		return ""
+	}
+	prefix, wild := strings.CutSuffix(p, "*")
+	switch {
+	case !typeName.MatchString(prefix) || strings.Contains(prefix, "*"):
+		return "is not an event type name (letters, digits and _.:-, at most 128)"
+	case wild && !strings.HasSuffix(prefix, "."):
+		return `is not a pattern: a wildcard is "*" alone or ends a name at a dot ("payment.*")`
+	case wild && strings.Contains(prefix, ":"):
+		return fmt.Sprintf(`is not a pattern: a wildcard names no provider (use %q)`, WireType(p))
+	case prefix == ".":
+		return `is not a pattern: a wildcard is "*" alone or ends a name at a dot ("payment.*")`
+	}
+	return ""
 }

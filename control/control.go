@@ -9,6 +9,7 @@ package control
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/hookd/hookd"
@@ -56,8 +57,12 @@ type Service struct {
 	// AllowUnknownTypes accepts publishes and subscriptions of types not
 	// in the catalog.
 	AllowUnknownTypes bool
+	// PublishRate limits publishes per tenant per second (0: no limit).
+	PublishRate int
 
 	typesSynced atomic.Int64 // when custom types were last read from the store, Unix ns
+	limitMu     sync.Mutex
+	limits      map[string]*rateWindow // tenant -> its publishes this second
 }
 
 var (

@@ -3,6 +3,10 @@ package control
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -57,7 +61,7 @@ func (s *Service) CreateEventType(ctx context.Context, t *hookd.EventType) error
 	}
 	if err := s.Store.CreateEventType(ctx, t); err != nil {
 		if hookd.ErrorCode(err) == hookd.ECONFLICT {
-			s.LoadCustomTypes(ctx)
+			s.loadCustomTypes(ctx)
 		}
 		return err
 	}
@@ -90,12 +94,12 @@ func (s *Service) syncCustomTypes(ctx context.Context) bool {
 	if now-last < int64(time.Second) || !s.typesSynced.CompareAndSwap(last, now) {
 		return false // read less than a second ago, or being read
 	}
-	return s.LoadCustomTypes(ctx)
+	return s.loadCustomTypes(ctx)
 }
 
-// LoadCustomTypes adds the store's custom types the catalog lacks; it
+// loadCustomTypes adds the store's custom types the catalog lacks; it
 // reports whether it added any.
-func (s *Service) LoadCustomTypes(ctx context.Context) bool {
+func (s *Service) loadCustomTypes(ctx context.Context) bool {
 	ts, err := s.Store.EventTypes(ctx)
 	if err != nil {
 		return false
@@ -107,4 +111,160 @@ func (s *Service) LoadCustomTypes(ctx context.Context) bool {
 		}
 	}
 	return added
+}
+
+// providers returns the providers of the catalog's types, sorted.
+func (s *Service) providers() []string {
+	var out []string
+	if s.Catalog == nil {
+		return nil
+	}
+	for _, t := range s.Catalog.Types() {
+		if t.Provider != "" && !slices.Contains(out, t.Provider) {
+			out = append(out, t.Provider)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// typeFilter turns a list's ?type= into the store's filter: the events that
+// an endpoint subscribed to that pattern receives (Endpoint.Wants). A wire
+// name ("payment.created") finds the events of every provider's type of
+// that name ("lean:payment.created", "linkmoney:payment.created") as
+// receivers see them; a qualified name finds that provider's; "payment.*"
+// finds both kinds; "*" every event but hookd's operational ones.
+func (s *Service) typeFilter(pattern string) (hookd.EventFilter, error) {
+	var f hookd.EventFilter
+	if pattern == "" {
+		return f, nil
+	}
+	if msg := hookd.CheckPattern(pattern); msg != "" {
+		return f, hookd.Errorf(hookd.EINVALID, "type: %q %s", pattern, msg)
+	}
+	if pattern == "*" {
+		f.NotPrefix = hookd.OperationalPrefix
+		return f, nil
+	}
+	name, wild := strings.CutSuffix(pattern, "*")
+	if strings.Contains(name, ":") {
+		// Qualified: that provider's type, named as the catalog names
+		// it (a type one provider alone defines is stored unqualified).
+		f.Types = []string{name}
+		if s.Catalog != nil {
+			if t, err := s.Catalog.Resolve(name, ""); err == nil && t.Name != name {
+				f.Types = append(f.Types, t.Name)
+			}
+		}
+		return f, nil
+	}
+	add := &f.Types
+	if wild {
+		add = &f.Prefixes
+	}
+	*add = append(*add, name)
+	for _, p := range s.providers() {
+		*add = append(*add, p+":"+name)
+	}
+	return f, nil
+}
+
+// checkEventTypes checks an endpoint's event_types and returns them as
+// stored: a missing or empty list is ["*"] (every event but hookd's own);
+// each entry has a form SPEC.md defines (hookd.CheckPattern: 400
+// otherwise) and names or selects a known type: a catalog, custom or
+// operational type (422 otherwise, unless the server allows unknown
+// types); a qualified name of a type one provider alone defines is stored
+// as the catalog names it ("lean:entity.created" -> "entity.created", the
+// name its events carry); repeated entries are kept once. Entries in kept
+// (what the endpoint had before an update) stay as they are: a type that
+// was accepted once, by an older rule or with unknown types allowed, does
+// not make a later change of something else fail.
+func (s *Service) checkEventTypes(ctx context.Context, in, kept []string) ([]string, error) {
+	if len(in) == 0 {
+		return []string{"*"}, nil
+	}
+	if len(in) > hookd.MaxEventTypes {
+		return nil, hookd.Errorf(hookd.EINVALID, "event_types holds at most %d entries, not %d", hookd.MaxEventTypes, len(in))
+	}
+	out := make([]string, 0, len(in))
+	for i, p := range in {
+		if slices.Contains(kept, p) {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+			continue
+		}
+		if msg := hookd.CheckPattern(p); msg != "" {
+			code := hookd.EUNPROCESSABLE
+			if !hookd.ValidTypeName(strings.TrimSuffix(p, "*")) {
+				code = hookd.EINVALID
+			}
+			return nil, hookd.Errorf(code, "event_types[%d]: %q %s", i, p, msg)
+		}
+		name, err := s.knownPattern(ctx, p)
+		if err != nil {
+			return nil, hookd.Errorf(hookd.EUNPROCESSABLE, "event_types[%d]: %s", i, err)
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// knownPattern returns the pattern as stored, or why it selects no known
+// type. Without a catalog, or with unknown types allowed, every pattern of
+// a valid form is kept as given (a qualified name the catalog knows is
+// still stored under its catalog name).
+func (s *Service) knownPattern(ctx context.Context, p string) (string, error) {
+	if s.Catalog == nil || p == "*" {
+		return p, nil
+	}
+	name, wild := strings.CutSuffix(p, "*")
+	if !wild && strings.Contains(name, ":") {
+		t, err := s.Resolve(ctx, name, "")
+		switch {
+		case err == nil:
+			return t.Name, nil
+		case s.AllowUnknownTypes:
+			return p, nil
+		}
+		return "", errors.New(hookd.ErrorMessage(err))
+	}
+	if s.selectsKnown(name, wild) || s.AllowUnknownTypes {
+		return p, nil
+	}
+	// A custom type registered through another node since this one
+	// read them: read them again before refusing.
+	if s.loadCustomTypes(ctx) && s.selectsKnown(name, wild) {
+		return p, nil
+	}
+	if wild {
+		return "", fmt.Errorf("%q selects no known event type (GET /v1/event-types lists them)", p)
+	}
+	return "", fmt.Errorf("unknown event type %q (GET /v1/event-types lists them)", p)
+}
+
+// selectsKnown reports whether a known type (catalog, custom or
+// operational) has the name, or begins with it when wild, as its name or
+// its wire name.
+func (s *Service) selectsKnown(name string, wild bool) bool {
+	match := func(n string) bool {
+		if wild {
+			return strings.HasPrefix(n, name)
+		}
+		return n == name
+	}
+	for _, n := range hookd.OperationalTypes {
+		if match(n) {
+			return true
+		}
+	}
+	for _, t := range s.Catalog.Types() {
+		if match(t.Name) || match(hookd.WireType(t.Name)) {
+			return true
+		}
+	}
+	return false
 }

@@ -584,7 +584,7 @@ func (e *Engine) fanOut(op *writeOp) error {
 				if ep.ID != op.only {
 					continue
 				}
-			} else if !ep.Wants(hookd.WireType(ev.Type)) && !ep.Wants(ev.Type) {
+			} else if !ep.Wants(ev.Type) {
 				continue
 			}
 			id, err := uuid.NewV7()

@@ -53,13 +53,14 @@ type Server struct {
 	// control on the fields above (Store, Engine, Catalog, ...).
 	Tenants    hookd.TenantService
 	EventTypes hookd.EventTypeService
+	Endpoints  hookd.EndpointService
+	Events     hookd.EventService
+	Deliveries hookd.DeliveryService
 
 	ctlOnce sync.Once
 	ctl     *control.Service
 
-	limitMu sync.Mutex
-	limits  map[string]*rateWindow
-	usage   usage // when tokens were last used, written behind
+	usage usage // when tokens were last used, written behind
 }
 
 // Handler returns the API's routes behind authentication.
@@ -82,6 +83,15 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.EventTypes == nil {
 		s.EventTypes = ctl
+	}
+	if s.Endpoints == nil {
+		s.Endpoints = ctl
+	}
+	if s.Events == nil {
+		s.Events = ctl
+	}
+	if s.Deliveries == nil {
+		s.Deliveries = ctl
 	}
 	mux := http.NewServeMux()
 	admin := func(pattern string, h handler) { mux.Handle(pattern, s.auth(h, true)) }
@@ -139,7 +149,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) control() *control.Service {
 	s.ctlOnce.Do(func() {
 		s.ctl = &control.Service{Store: s.Store, Catalog: s.Catalog, Profiles: s.Profiles, Guard: s.Guard,
-			Clock: s.Clock, Log: s.Log, AllowUnknownTypes: s.AllowUnknownTypes}
+			Clock: s.Clock, Log: s.Log, AllowUnknownTypes: s.AllowUnknownTypes, PublishRate: s.PublishRate}
 		if s.Engine != nil { // a nil *delivery.Engine is not a nil Engine
 			s.ctl.Engine = s.Engine
 		}
@@ -243,10 +253,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-type ctxKey int
-
-const principalKey ctxKey = 0
-
 // principal is who a request acts as: the admin, or one tenant.
 type principal struct {
 	admin  bool
@@ -287,7 +293,12 @@ func (s *Server) auth(h handler, adminOnly bool) http.Handler {
 			return hookd.ErrNotFound
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.MaxBody)
-		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+		ctx := r.Context()
+		if !p.admin {
+			// The tenant's token proves the tenant exists.
+			ctx = hookd.NewContextWithTenant(ctx, p.tenant)
+		}
+		return h(w, r.WithContext(ctx))
 	})
 }
 
@@ -346,38 +357,4 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-}
-
-// resolve finds an event type as publish names it (control.Service.Resolve).
-func (s *Server) resolve(ctx context.Context, name, prefer string) (*hookd.EventType, error) {
-	return s.control().Resolve(ctx, name, prefer)
-}
-
-// rateWindow counts one tenant's publishes in the current second.
-type rateWindow struct {
-	second int64
-	n      int
-}
-
-// allow applies the per-tenant publish rate limit to n events.
-func (s *Server) allow(tenant string, n int) error {
-	if s.PublishRate <= 0 {
-		return nil
-	}
-	sec := s.Clock.Now().Unix()
-	s.limitMu.Lock()
-	defer s.limitMu.Unlock()
-	if s.limits == nil {
-		s.limits = map[string]*rateWindow{}
-	}
-	w := s.limits[tenant]
-	if w == nil || w.second != sec {
-		w = &rateWindow{second: sec}
-		s.limits[tenant] = w
-	}
-	if w.n+n > s.PublishRate {
-		return hookd.Errorf(hookd.ERATELIMIT, "publish rate limit of %d events per second reached", s.PublishRate)
-	}
-	w.n += n
-	return nil
 }

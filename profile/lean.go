@@ -30,6 +30,12 @@ type Lean struct {
 // Name implements hookd.Profile.
 func (Lean) Name() string { return "lean" }
 
+// Provider implements hookd.Profile.
+func (Lean) Provider() string { return "lean" }
+
+// Headers implements hookd.Profile.
+func (Lean) Headers() []string { return []string{"Lean-Signature"} }
+
 // Body implements hookd.Profile. The timestamp is the event's creation time
 // with exactly six fraction digits, as in every sample of the seed; Lean
 // stamps the first send, but the body must be the same on every attempt.

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/hookd/hookd"
 )
@@ -18,6 +19,12 @@ type LinkMoney struct{}
 
 // Name implements hookd.Profile.
 func (LinkMoney) Name() string { return "linkmoney" }
+
+// Provider implements hookd.Profile.
+func (LinkMoney) Provider() string { return "linkmoney" }
+
+// Headers implements hookd.Profile: Standard Webhooks'.
+func (LinkMoney) Headers() []string { return slices.Clone(standardHeaders) }
 
 // Body implements hookd.Profile. The seed's creationTime has no zone; UTC is
 // the only reading a receiver can count on without being told.

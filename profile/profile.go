@@ -5,6 +5,8 @@ package profile
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -43,6 +45,22 @@ func (r Registry) Get(name string) (hookd.Profile, error) {
 		return nil, hookd.Errorf(hookd.EINVALID, "unknown profile %q (one of %v)", name, r.Names())
 	}
 	return p, nil
+}
+
+// Reserved reports whether a custom header of an endpoint would set a
+// header hookd sets: one of hookd.FramingHeaders or any profile's Headers
+// (any profile's, as an endpoint may change its profile later).
+func (r Registry) Reserved(header string) bool {
+	ck := http.CanonicalHeaderKey(header)
+	if slices.Contains(hookd.FramingHeaders, ck) {
+		return true
+	}
+	for _, p := range r {
+		if slices.Contains(p.Headers(), ck) {
+			return true
+		}
+	}
+	return false
 }
 
 // Names lists the profiles, sorted.

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,15 @@ type Standard struct{}
 
 // Name implements hookd.Profile.
 func (Standard) Name() string { return "standard" }
+
+// Provider implements hookd.Profile: Standard Webhooks carries any type.
+func (Standard) Provider() string { return "" }
+
+// standardHeaders are the headers of Standard Webhooks.
+var standardHeaders = []string{"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"}
+
+// Headers implements hookd.Profile.
+func (Standard) Headers() []string { return slices.Clone(standardHeaders) }
 
 // Body implements hookd.Profile.
 func (Standard) Body(ev *hookd.Event) ([]byte, error) {

@@ -31,6 +31,14 @@ type Weavr struct{}
 // Name implements hookd.Profile.
 func (Weavr) Name() string { return "weavr" }
 
+// Provider implements hookd.Profile.
+func (Weavr) Provider() string { return "weavr" }
+
+// Headers implements hookd.Profile.
+func (Weavr) Headers() []string {
+	return []string{"Call-Ref", "Published-Timestamp", "Signature", "Signature-V2"}
+}
+
 // Body implements hookd.Profile.
 func (Weavr) Body(ev *hookd.Event) ([]byte, error) {
 	typ := hookd.WireType(ev.Type)

@@ -1,4 +1,4 @@
-package httpapi
+package control
 
 import (
 	"context"
@@ -12,15 +12,15 @@ import (
 
 // TestTypeFilterIsSubscription: for every pattern an endpoint may hold, a
 // list's ?type= with it selects exactly the event types an endpoint
-// subscribed to it receives (as the engine matches them: hookd.MatchType
-// on the type and on its wire name, after checkEventTypes stored it), over
-// every catalog type, hookd's operational types and an unknown one.
+// subscribed to it receives (as the engine matches them, Endpoint.Wants,
+// after checkEventTypes stored it), over every catalog type, hookd's
+// operational types and an unknown one.
 func TestTypeFilterIsSubscription(t *testing.T) {
 	cat, err := catalog.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Catalog: cat, AllowUnknownTypes: true}
+	s := &Service{Catalog: cat, AllowUnknownTypes: true}
 	types := append([]string{"order.created", "payment", "paymentXcreated"}, hookd.OperationalTypes...)
 	for _, et := range cat.Types() {
 		types = append(types, et.Name)
@@ -56,7 +56,7 @@ func TestTypeFilterIsSubscription(t *testing.T) {
 		}
 		ep := &hookd.Endpoint{EventTypes: stored}
 		for _, typ := range types {
-			want := ep.Wants(hookd.WireType(typ)) || ep.Wants(typ)
+			want := ep.Wants(typ)
 			if got := selects(f, typ); got != want {
 				t.Errorf("?type=%s on an event of type %s: selected %v; an endpoint with event_types %v receives it: %v", p, typ, got, stored, want)
 			}

@@ -1,0 +1,262 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"github.com/google/uuid"
+	"github.com/hookd/hookd"
+)
+
+var (
+	_ hookd.EventService    = (*Service)(nil)
+	_ hookd.DeliveryService = (*Service)(nil)
+)
+
+// CheckEvent checks one event of tenantID as Publish does and completes
+// it, ready to publish: the type resolved in the catalog (and named as
+// the catalog names it), the payload checked against its schema, an id
+// made when none is given, TenantID and CreatedAt set. The warnings are
+// the catalog's: values outside a field's known values, which are
+// accepted.
+func (s *Service) CheckEvent(ctx context.Context, tenantID string, ev *hookd.Event) ([]hookd.Detail, error) {
+	typ := ev.Type
+	if typ == "" {
+		return nil, hookd.Errorf(hookd.EINVALID, "type is required")
+	}
+	if !hookd.ValidTypeName(typ) {
+		return nil, hookd.Errorf(hookd.EINVALID, "type %q is not a valid event type name", typ)
+	}
+	if err := hookd.NotOperational("type", typ); err != nil {
+		return nil, err
+	}
+	if len(ev.Payload) == 0 || ev.Payload[0] != '{' {
+		return nil, hookd.Errorf(hookd.EINVALID, "payload is required and must be a JSON object")
+	}
+	var warnings []hookd.Detail
+	if s.Catalog != nil {
+		t, err := s.Resolve(ctx, typ, "")
+		switch {
+		case err == nil:
+			typ = t.Name
+			if warnings, err = s.Catalog.ValidateWarn(t, ev.Payload); err != nil {
+				return nil, err
+			}
+		case !s.AllowUnknownTypes || s.inCatalog(typ):
+			// Unknown types may be allowed; a catalog type named
+			// ambiguously may not.
+			return nil, err
+		}
+	}
+	id := ev.ID
+	if id == "" {
+		u, err := uuid.NewV7()
+		if err != nil {
+			return nil, err
+		}
+		id = u.String()
+	} else if err := hookd.CheckID("id", id); err != nil {
+		return nil, err
+	}
+	if len(ev.OrderingKey) > 256 || len(ev.IdempotencyKey) > 256 {
+		return nil, hookd.Errorf(hookd.EINVALID, "ordering_key and the idempotency key are at most 256 characters")
+	}
+	ev.ID, ev.TenantID, ev.Type, ev.CreatedAt = id, tenantID, typ, s.now().Now().UTC()
+	return warnings, nil
+}
+
+// Publish checks each event alone (CheckEvent) and publishes the valid ones
+// in one commit, after the tenant's rate limit. An id or idempotency key
+// published before answers the first result, marked Duplicate, when the
+// request is the same, and a conflict naming the fields that differ when
+// it is not.
+func (s *Service) Publish(ctx context.Context, tenantID string, events []*hookd.Event) ([]*hookd.PublishResult, error) {
+	if err := s.tenantExists(ctx, tenantID); err != nil {
+		return nil, err
+	}
+	out := make([]*hookd.PublishResult, len(events))
+	valid := make([]*hookd.Event, 0, len(events))
+	var index []int
+	warnings := make([][]hookd.Detail, len(events))
+	idGiven := make([]bool, len(events))
+	for i, ev := range events {
+		idGiven[i] = ev.ID != ""
+		warn, err := s.CheckEvent(ctx, tenantID, ev)
+		if err != nil {
+			out[i] = &hookd.PublishResult{Err: err}
+			continue
+		}
+		warnings[i] = warn
+		valid = append(valid, ev)
+		index = append(index, i)
+	}
+	if len(valid) == 0 {
+		return out, nil
+	}
+	if err := s.allow(tenantID, len(valid)); err != nil {
+		return nil, err
+	}
+	pubs, err := s.Engine.Publish(ctx, valid, "")
+	if err != nil {
+		return nil, err
+	}
+	for k, p := range pubs {
+		i := index[k]
+		if err := reused(p, idGiven[i]); err != nil {
+			out[i] = &hookd.PublishResult{Err: err}
+			continue
+		}
+		out[i] = result(p)
+		out[i].Warnings = warnings[i]
+	}
+	return out, nil
+}
+
+// result is the outcome of a publish as callers see it.
+func result(p *hookd.Publish) *hookd.PublishResult {
+	out := &hookd.PublishResult{ID: p.Event.ID, Deliveries: make([]hookd.DeliveryRef, 0, len(p.Deliveries))}
+	if p.Existing != nil {
+		out.ID, out.Duplicate = p.Existing.ID, true
+	}
+	for _, d := range p.Deliveries {
+		out.Deliveries = append(out.Deliveries, hookd.DeliveryRef{ID: d.ID, EndpointID: d.EndpointID})
+	}
+	return out
+}
+
+// reused refuses a publish that the store answered with an earlier event
+// (same idempotency key or id) when the two requests differ: a key or an id
+// names one request, and a different request under it is the client's
+// mistake, not a retry (as Stripe answers). The same request again is a
+// duplicate and gets the first result. idGiven says the request named its
+// id; a generated one is not part of the request.
+func reused(p *hookd.Publish, idGiven bool) error {
+	ex, ev := p.Existing, p.Event
+	if ex == nil {
+		return nil
+	}
+	var fields []string
+	if idGiven && ex.ID != ev.ID {
+		fields = append(fields, "id")
+	}
+	if ex.Type != ev.Type {
+		fields = append(fields, "type")
+	}
+	if !samePayload(ex.Payload, ev.Payload) {
+		fields = append(fields, "payload")
+	}
+	if ex.OrderingKey != ev.OrderingKey {
+		fields = append(fields, "ordering_key")
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("event id %q", ev.ID)
+	if ev.IdempotencyKey != "" && ex.IdempotencyKey == ev.IdempotencyKey {
+		what = fmt.Sprintf("Idempotency-Key %q", ev.IdempotencyKey)
+	}
+	e := hookd.Errorf(hookd.ECONFLICT, "%s was used for a different request (event %q): a repeated key or id must repeat the same type, payload, ordering_key and id", what, ex.ID)
+	for _, f := range fields {
+		e.Details = append(e.Details, hookd.Detail{Path: f, Rule: "same_as_first_request", Message: f + " differs from the first request"})
+	}
+	return e
+}
+
+// samePayload reports whether two payloads are the same JSON: the same
+// bytes, or the same value (whitespace and key order aside; numbers
+// compared as written).
+func samePayload(a, b json.RawMessage) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var va, vb any
+	da, db := json.NewDecoder(bytes.NewReader(a)), json.NewDecoder(bytes.NewReader(b))
+	da.UseNumber()
+	db.UseNumber()
+	if da.Decode(&va) != nil || db.Decode(&vb) != nil {
+		return false
+	}
+	return reflect.DeepEqual(va, vb)
+}
+
+// tenantExists answers not found for a tenant that does not exist, unless
+// ctx's caller is authenticated as that tenant, which proves it does.
+func (s *Service) tenantExists(ctx context.Context, tenantID string) error {
+	if hookd.TenantFromContext(ctx) == tenantID {
+		return nil
+	}
+	_, err := s.Store.Tenant(ctx, tenantID)
+	return err
+}
+
+// Event returns an event with its deliveries.
+func (s *Service) Event(ctx context.Context, tenantID, id string) (*hookd.Event, []*hookd.Delivery, error) {
+	ev, err := s.Store.Event(ctx, tenantID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds, err := s.Store.Deliveries(ctx, ev.TenantID, hookd.DeliveryFilter{EventID: ev.ID, Page: hookd.Page{Limit: 1000}})
+	if err != nil {
+		return nil, nil, err
+	}
+	if ds == nil {
+		ds = []*hookd.Delivery{}
+	}
+	return ev, ds, nil
+}
+
+// Events returns one page of the tenant's events, newest first; pattern
+// selects what an endpoint subscribed to it receives.
+func (s *Service) Events(ctx context.Context, tenantID, pattern string, p hookd.Page) ([]*hookd.Event, error) {
+	if err := s.tenantExists(ctx, tenantID); err != nil {
+		return nil, err
+	}
+	f, err := s.typeFilter(pattern)
+	if err != nil {
+		return nil, err
+	}
+	f.Page = p
+	return s.Store.Events(ctx, tenantID, f)
+}
+
+var states = map[string]bool{hookd.StatePending: true, hookd.StateParked: true, hookd.StateSucceeded: true, hookd.StateFailed: true, hookd.StateCanceled: true}
+
+// Deliveries returns one page of the tenant's deliveries, newest first.
+func (s *Service) Deliveries(ctx context.Context, tenantID string, f hookd.DeliveryFilter) ([]*hookd.Delivery, error) {
+	if f.State != "" && !states[f.State] {
+		return nil, hookd.Errorf(hookd.EINVALID, "state must be pending, parked, succeeded, failed or canceled")
+	}
+	if err := s.tenantExists(ctx, tenantID); err != nil {
+		return nil, err
+	}
+	return s.Store.Deliveries(ctx, tenantID, f)
+}
+
+// Delivery returns a delivery with its attempts.
+func (s *Service) Delivery(ctx context.Context, tenantID, id string) (*hookd.Delivery, []*hookd.Attempt, error) {
+	d, err := s.Store.Delivery(ctx, tenantID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, err := s.Store.Attempts(ctx, d.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if as == nil {
+		as = []*hookd.Attempt{}
+	}
+	return d, as, nil
+}
+
+// RetryDelivery makes a delivery pending and due now, and wakes the engine.
+func (s *Service) RetryDelivery(ctx context.Context, tenantID, id string) (*hookd.Delivery, error) {
+	d, err := s.Store.Requeue(ctx, tenantID, id, s.now().Now())
+	if err != nil {
+		return nil, err
+	}
+	s.Engine.Kick()
+	return d, nil
+}
