@@ -128,9 +128,11 @@ type endpointResp struct {
 	DisabledReason string   `json:"disabled_reason"`
 }
 
-// api is a client of the app's API with a token.
+// api is a client of the app's API with a token. It sends with
+// http.DefaultClient, as call does, so whatever a test wraps around that
+// client sees the requests of both.
 func (a *testApp) api(token string) *client.Client {
-	return client.New(a.url, token)
+	return client.New(a.url, token, client.WithHTTPClient(http.DefaultClient))
 }
 
 // tenant creates a tenant and a token for it.
