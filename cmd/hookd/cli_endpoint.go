@@ -50,7 +50,7 @@ func addEndpointOpts(c *apiCmd, update bool) *endpointOpts {
 	o.retry = c.fs.String("retry-schedule", "", "delays between tries, comma-separated (5s,5m,30m; default: the profile's)")
 	o.rateLimit = c.fs.Int("rate-limit", 0, "requests per second at most (0: no limit)")
 	o.timeoutMS = c.fs.Int("timeout-ms", 0, "request timeout in ms, 100 to 60000 (default: the profile's)")
-	c.fs.Var(o.headers, "header", "extra header NAME=VALUE (repeat the flag for several)")
+	c.fs.Var(o.headers, "header", "extra header NAME=VALUE, repeated for several (update: replaces them all)")
 	return o
 }
 
@@ -169,6 +169,9 @@ func endpointUpdate(ctx context.Context, c *apiCmd) error {
 	str("ordering", o.ordering, &u.Ordering)
 	if c.set("event-types") {
 		t := listFlag(*o.types)
+		if t == nil {
+			t = []string{} // given empty: every type ("*"), not "unchanged"
+		}
 		u.EventTypes, given = &t, true
 	}
 	if c.set("rate-limit") {
@@ -185,6 +188,9 @@ func endpointUpdate(ctx context.Context, c *apiCmd) error {
 		rs, err := schedule(*o.retry)
 		if err != nil {
 			return err
+		}
+		if rs == nil {
+			rs = []hookd.Duration{} // given empty: the profile's schedule again
 		}
 		u.RetrySchedule, given = &rs, true
 	}

@@ -77,6 +77,9 @@ func tenantUpdate(ctx context.Context, c *apiCmd) error {
 		u.Name = name
 	}
 	if c.set("metadata") {
+		if *meta == "" {
+			return fmt.Errorf("--metadata: give a JSON object ({} to clear it)")
+		}
 		m, err := jsonArg("metadata", *meta)
 		if err != nil {
 			return err

@@ -143,6 +143,32 @@ func TestCLIWalkThrough(t *testing.T) {
 		t.Fatalf("event list: exit %d:\n%s", code, out)
 	}
 
+	// Update changes only what is given; an empty list is given.
+	var up struct {
+		Description string
+		EventTypes  []string          `json:"event_types"`
+		Headers     map[string]string `json:"headers"`
+		Disabled    bool
+		Reason      string `json:"disabled_reason"`
+	}
+	cliJSON(t, env, &up, "endpoint", "update", ep.ID, "--description", "payments", "--event-types", "")
+	if up.Description != "payments" || len(up.EventTypes) != 1 || up.EventTypes[0] != "*" || up.Headers["X-Env"] != "test" {
+		t.Fatalf("update %+v", up)
+	}
+	cliJSON(t, env, &up, "endpoint", "disable", ep.ID, "--reason", "maintenance")
+	if !up.Disabled || up.Reason != "maintenance" {
+		t.Fatalf("disable %+v", up)
+	}
+	cliJSON(t, env, &up, "endpoint", "enable", ep.ID)
+	if up.Disabled {
+		t.Fatalf("enable %+v", up)
+	}
+	var rot struct{ Secret string }
+	cliJSON(t, env, &rot, "endpoint", "rotate", ep.ID, "--grace", "1h")
+	if !strings.HasPrefix(rot.Secret, "whsec_") || rot.Secret == ep.Secret {
+		t.Fatalf("rotate %+v", rot)
+	}
+
 	// Errors: the API's message, code and status, exit 1.
 	code, out, errOut := cli(t, env, "endpoint", "get", "ep_missing")
 	if code != 1 || out != "" || !strings.Contains(errOut, "endpoint get: ") || !strings.Contains(errOut, "(not_found, HTTP 404)") {
