@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -208,6 +209,11 @@ func TestCLIVerbArguments(t *testing.T) {
 	own := map[string]string{"endpoint create": "-event-types", "endpoint rotate": "-grace", "endpoint disable": "-reason",
 		"endpoint recover": "-since", "event publish": "-payload", "delivery list": "-state", "token create": "-expires-in",
 		"endpoint update": "-endpoint-url", "event-type create": "-schema", "tenant create": "-name"}
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagLine := regexp.MustCompile(`(?m)^\s+-(\w[\w-]*)`)
 	for group, vs := range verbs {
 		code, out, _ := cli(t, env, group, "--help")
 		if code != 0 || !strings.Contains(out, vs[len(vs)-1]) {
@@ -222,6 +228,11 @@ func TestCLIVerbArguments(t *testing.T) {
 			}
 			if f := own[group+" "+v]; f != "" && !strings.Contains(all, f) {
 				t.Errorf("hookd %s %s --help does not show %s: %s", group, v, f, all)
+			}
+			for _, f := range flagLine.FindAllStringSubmatch(all, -1) {
+				if !strings.Contains(string(doc), "`--"+f[1]) {
+					t.Errorf("docs/configuration.md does not name hookd %s %s --%s", group, v, f[1])
+				}
 			}
 		}
 	}
