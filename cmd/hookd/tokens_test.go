@@ -242,3 +242,33 @@ func TestClusterTokenRevocation(t *testing.T) {
 	n0.must(t, 204, "DELETE", "/v1/tenants/acme", testAdmin, nil, nil)
 	n1.must(t, 401, "GET", "/v1/tenants/acme/endpoints", tok, nil, nil)
 }
+
+// TestTokenExpiryTwoNodes: two nodes on one PostgreSQL schema, one injected
+// clock: a token accepted by both until its expiry is refused by both from
+// that moment, and one revoked through the first node is refused by the
+// second on its next request.
+func TestTokenExpiryTwoNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two nodes on PostgreSQL")
+	}
+	t.Parallel()
+	db, key := testPostgres(t), randomKey()
+	clock := &stepClock{t: time.Now().UTC().Truncate(time.Millisecond)}
+	mod := func(c *Config) { c.DB, c.DataKey, c.clock = db, key, clock }
+	n0, n1 := startApp(t, mod), startApp(t, mod)
+	n0.tenant(t, "acme")
+	var short, other tokenResp
+	n0.must(t, 201, "POST", "/v1/tenants/acme/tokens", testAdmin, map[string]any{"name": "short", "expires_in": 60}, &short)
+	n0.must(t, 201, "POST", "/v1/tenants/acme/tokens", testAdmin, map[string]any{"name": "other"}, &other)
+	for _, n := range []*testApp{n0, n1} {
+		n.must(t, 200, "GET", "/v1/tenants/acme", short.Token, nil, nil)
+		n.must(t, 200, "GET", "/v1/tenants/acme", other.Token, nil, nil)
+	}
+	clock.Add(time.Minute)
+	for _, n := range []*testApp{n0, n1} {
+		n.must(t, 401, "GET", "/v1/tenants/acme", short.Token, nil, nil)
+		n.must(t, 200, "GET", "/v1/tenants/acme", other.Token, nil, nil)
+	}
+	n0.must(t, 204, "DELETE", "/v1/tenants/acme/tokens/"+other.ID, testAdmin, nil, nil)
+	n1.must(t, 401, "GET", "/v1/tenants/acme", other.Token, nil, nil)
+}
