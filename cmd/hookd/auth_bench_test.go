@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookd/hookd/httpapi"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -58,6 +59,16 @@ func BenchmarkAuth(b *testing.B) {
 					}
 				})
 			}
+			// The lookup alone, as the store makes it for every request.
+			hash := httpapi.HashToken(tok.Token)
+			b.Run("lookup", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := a.store.TokenByHash(b.Context(), hash); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			// Publish (no endpoint, so the engine sends nothing): the
 			// group commit's fsync dominates.
 			for _, who := range []struct{ name, token string }{{"bootstrap", testAdmin}, {"tenant", tok.Token}} {
