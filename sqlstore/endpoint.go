@@ -4,44 +4,123 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
 )
 
-const endpointCols = `id, tenant_id, url, profile, event_types, description, rate_limit, ordering, headers,
-	timeout_ms, retry_schedule, secrets, disabled, disabled_reason, failing_since, created_at, updated_at`
+// endpointRow is an endpoint in the column types of the endpoints table.
+type endpointRow struct {
+	id, tenantID, url, profile, eventTypes, description string
+	rateLimit                                           int
+	ordering                                            string
+	headers                                             sql.NullString
+	timeoutMS                                           int
+	retrySchedule                                       sql.NullString
+	secrets                                             []byte
+	disabled                                            int
+	disabledReason                                      string
+	failingSince                                        sql.NullInt64
+	createdAt, updatedAt                                int64
+}
 
-// endpointArgs returns the column values of endpointCols for e, with the
-// secrets sealed under the data key.
-func (s *Store) endpointArgs(e *hookd.Endpoint) ([]any, error) {
-	types, err := jsonText(e.EventTypes)
+// column is one column of a table and the row field that holds it.
+type column struct {
+	name  string
+	field any  // a pointer: the destination of a read, whose value a write sends
+	fixed bool // written on insert only (the key, the creation time)
+}
+
+// columns names each column of the endpoints table once, in order: the
+// insert writes them all, the update all but the fixed, the select reads
+// them all.
+func (r *endpointRow) columns() []column {
+	return []column{
+		{"id", &r.id, true},
+		{"tenant_id", &r.tenantID, true},
+		{"url", &r.url, false},
+		{"profile", &r.profile, false},
+		{"event_types", &r.eventTypes, false},
+		{"description", &r.description, false},
+		{"rate_limit", &r.rateLimit, false},
+		{"ordering", &r.ordering, false},
+		{"headers", &r.headers, false},
+		{"timeout_ms", &r.timeoutMS, false},
+		{"retry_schedule", &r.retrySchedule, false},
+		{"secrets", &r.secrets, false},
+		{"disabled", &r.disabled, false},
+		{"disabled_reason", &r.disabledReason, false},
+		{"failing_since", &r.failingSince, false},
+		{"created_at", &r.createdAt, true},
+		{"updated_at", &r.updatedAt, false},
+	}
+}
+
+// The endpoint statements, built from the column list.
+var endpointCols, insertEndpointSQL, updateEndpointSQL = func() (cols, ins, upd string) {
+	var names, sets []string
+	for _, c := range new(endpointRow).columns() {
+		names = append(names, c.name)
+		if !c.fixed {
+			sets = append(sets, c.name+" = ?")
+		}
+	}
+	cols = strings.Join(names, ", ")
+	ins = `INSERT INTO endpoints (seq, ` + cols + `) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM endpoints)` +
+		strings.Repeat(", ?", len(names)) + `) ON CONFLICT DO NOTHING`
+	upd = `UPDATE endpoints SET ` + strings.Join(sets, ", ") + ` WHERE tenant_id = ? AND id = ?`
+	return cols, ins, upd
+}()
+
+// values returns the values of the row's columns, in order; with fixed
+// false, of the columns an update writes.
+func (r *endpointRow) values(fixed bool) []any {
+	var out []any
+	for _, c := range r.columns() {
+		if fixed || !c.fixed {
+			out = append(out, reflect.ValueOf(c.field).Elem().Interface())
+		}
+	}
+	return out
+}
+
+// endpointRow returns e as a row, with the secrets sealed under the data key.
+func (s *Store) endpointRow(e *hookd.Endpoint) (*endpointRow, error) {
+	types, err := json.Marshal(e.EventTypes)
 	if err != nil {
 		return nil, err
 	}
-	var headers, sched any
+	r := &endpointRow{id: e.ID, tenantID: e.TenantID, url: e.URL, profile: e.Profile, eventTypes: string(types),
+		description: e.Description, rateLimit: e.RateLimit, ordering: e.Ordering, timeoutMS: e.TimeoutMS,
+		disabled: boolInt(e.Disabled), disabledReason: e.DisabledReason, createdAt: ms(e.CreatedAt), updatedAt: ms(e.UpdatedAt)}
 	if len(e.Headers) > 0 {
-		if headers, err = jsonText(e.Headers); err != nil {
+		b, err := json.Marshal(e.Headers)
+		if err != nil {
 			return nil, err
 		}
+		r.headers = sql.NullString{String: string(b), Valid: true}
 	}
 	if len(e.RetrySchedule) > 0 {
-		if sched, err = jsonText(e.RetrySchedule); err != nil {
+		b, err := json.Marshal(e.RetrySchedule)
+		if err != nil {
 			return nil, err
 		}
+		r.retrySchedule = sql.NullString{String: string(b), Valid: true}
+	}
+	if e.FailingSince != nil {
+		r.failingSince = sql.NullInt64{Int64: ms(*e.FailingSince), Valid: true}
 	}
 	plain, err := json.Marshal(e.Secrets)
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := s.key.Seal(plain)
-	if err != nil {
+	if r.secrets, err = s.key.Seal(plain); err != nil {
 		return nil, err
 	}
-	return []any{e.ID, e.TenantID, e.URL, e.Profile, types, e.Description, e.RateLimit, e.Ordering, headers,
-		e.TimeoutMS, sched, sealed, boolInt(e.Disabled), e.DisabledReason, nullMS(e.FailingSince),
-		ms(e.CreatedAt), ms(e.UpdatedAt)}, nil
+	return r, nil
 }
 
 func boolInt(b bool) int {
@@ -51,41 +130,41 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// scanEndpoint reads a row of endpointCols, opening the secrets.
 func (s *Store) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoint, error) {
-	var e hookd.Endpoint
-	var types string
-	var headers, sched sql.NullString
-	var sealed []byte
-	var disabled int
-	var failing sql.NullInt64
-	var c, u int64
-	if err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Profile, &types, &e.Description, &e.RateLimit, &e.Ordering,
-		&headers, &e.TimeoutMS, &sched, &sealed, &disabled, &e.DisabledReason, &failing, &c, &u); err != nil {
+	var r endpointRow
+	cols := r.columns()
+	dest := make([]any, len(cols))
+	for i, c := range cols {
+		dest[i] = c.field
+	}
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
+	e := hookd.Endpoint{ID: r.id, TenantID: r.tenantID, URL: r.url, Profile: r.profile, Description: r.description,
+		RateLimit: r.rateLimit, Ordering: r.ordering, TimeoutMS: r.timeoutMS, Disabled: r.disabled != 0,
+		DisabledReason: r.disabledReason, FailingSince: ptrMS(r.failingSince), CreatedAt: fromMS(r.createdAt),
+		UpdatedAt: fromMS(r.updatedAt)}
+	if err := json.Unmarshal([]byte(r.eventTypes), &e.EventTypes); err != nil {
 		return nil, err
 	}
-	if headers.Valid {
-		if err := json.Unmarshal([]byte(headers.String), &e.Headers); err != nil {
+	if r.headers.Valid {
+		if err := json.Unmarshal([]byte(r.headers.String), &e.Headers); err != nil {
 			return nil, err
 		}
 	}
-	if sched.Valid {
-		if err := json.Unmarshal([]byte(sched.String), &e.RetrySchedule); err != nil {
+	if r.retrySchedule.Valid {
+		if err := json.Unmarshal([]byte(r.retrySchedule.String), &e.RetrySchedule); err != nil {
 			return nil, err
 		}
 	}
-	plain, err := s.key.Open(sealed)
+	plain, err := s.key.Open(r.secrets)
 	if err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(plain, &e.Secrets); err != nil {
 		return nil, err
 	}
-	e.Disabled = disabled != 0
-	e.FailingSince = ptrMS(failing)
-	e.CreatedAt, e.UpdatedAt = fromMS(c), fromMS(u)
 	return &e, nil
 }
 
@@ -110,7 +189,7 @@ func (s *Store) EndpointsVersion(ctx context.Context) (int64, error) {
 
 // CreateEndpoint implements hookd.Store.
 func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
-	args, err := s.endpointArgs(e)
+	row, err := s.endpointRow(e)
 	if err != nil {
 		return err
 	}
@@ -122,9 +201,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 		if n == 0 {
 			return hookd.ErrNotFound
 		}
-		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO endpoints (seq, `+endpointCols+`)
-			VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM endpoints), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`), args...)
+		res, err := tx.ExecContext(ctx, s.q(insertEndpointSQL), row.values(true)...)
 		if err != nil {
 			return unavailable(err)
 		}
@@ -181,7 +258,7 @@ func (s *Store) queryEndpoints(ctx context.Context, q string, args ...any) ([]*h
 // SaveEndpoint implements hookd.Store. Enabling a disabled endpoint releases
 // the deliveries parked while it was disabled; disabling parks them.
 func (s *Store) SaveEndpoint(ctx context.Context, e *hookd.Endpoint) error {
-	args, err := s.endpointArgs(e)
+	row, err := s.endpointRow(e)
 	if err != nil {
 		return err
 	}
@@ -191,10 +268,7 @@ func (s *Store) SaveEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 		if err != nil {
 			return notFound(err)
 		}
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE endpoints SET url = ?, profile = ?, event_types = ?, description = ?,
-			rate_limit = ?, ordering = ?, headers = ?, timeout_ms = ?, retry_schedule = ?, secrets = ?, disabled = ?,
-			disabled_reason = ?, failing_since = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`),
-			append(append([]any{}, args[2:15]...), args[16], e.TenantID, e.ID)...)
+		_, err = tx.ExecContext(ctx, s.q(updateEndpointSQL), append(row.values(false), e.TenantID, e.ID)...)
 		if err != nil {
 			return unavailable(err)
 		}
