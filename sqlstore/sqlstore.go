@@ -2,6 +2,12 @@
 // dialects hookd speaks. The sqlite and postgres packages open the database,
 // hold each dialect's migrations and pass a Dialect; the logic is written
 // once here so both stores behave the same.
+//
+// The files follow the conformance suite's (storetest): publish.go and
+// results.go are what Apply writes (publishes; attempt results, hand-backs,
+// manual retries), queue.go the engine's claims, rescues, pacing and purge,
+// reads.go the event, delivery and attempt reads, backlog.go the metrics'
+// counts, and endpoints.go, tenants.go and tokens.go their resources.
 package sqlstore
 
 import (

@@ -175,7 +175,7 @@ func (s *Store) bumpEndpoints(ctx context.Context, tx *sql.Tx) error {
 	return unavailable(err)
 }
 
-// EndpointsVersion implements hookd.Store.
+// EndpointsVersion implements hookd.Queue.
 func (s *Store) EndpointsVersion(ctx context.Context) (int64, error) {
 	v, err := s.Setting(ctx, "endpoints_version")
 	if err == hookd.ErrNotFound {
@@ -233,7 +233,7 @@ func (s *Store) Endpoints(ctx context.Context, tenantID string, p hookd.Page) ([
 	return s.queryEndpoints(ctx, q, append(args, limit(p))...)
 }
 
-// AllEndpoints implements hookd.Store.
+// AllEndpoints implements hookd.Queue.
 func (s *Store) AllEndpoints(ctx context.Context) ([]*hookd.Endpoint, error) {
 	return s.queryEndpoints(ctx, `SELECT `+endpointCols+` FROM endpoints ORDER BY seq`)
 }
@@ -311,4 +311,29 @@ func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string, now tim
 		}
 		return s.bumpEndpoints(ctx, tx)
 	})
+}
+
+func (s *Store) applyHealth(ctx context.Context, tx *sql.Tx, hs []*hookd.EndpointHealth) error {
+	for _, h := range hs {
+		if h.Disable {
+			res, err := tx.ExecContext(ctx, s.q(`UPDATE endpoints SET disabled = 1, disabled_reason = ?, failing_since = ?, updated_at = ?
+				WHERE id = ? AND disabled = 0`), h.DisabledReason, nullMS(h.FailingSince), ms(h.At), h.EndpointID)
+			if err != nil {
+				return unavailable(err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				if err := s.park(ctx, tx, h.EndpointID, false, true, h.At); err != nil {
+					return err
+				}
+				if err := s.bumpEndpoints(ctx, tx); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE endpoints SET failing_since = ? WHERE id = ?`), nullMS(h.FailingSince), h.EndpointID); err != nil {
+			return unavailable(err)
+		}
+	}
+	return nil
 }

@@ -1,0 +1,182 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// Claim implements hookd.Queue.
+func (s *Store) Claim(ctx context.Context, node string, now time.Time, max int, skip []string) ([]*hookd.Job, error) {
+	var jobs []*hookd.Job
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// An ordered delivery is claimable only at the head of its
+		// endpoint and key: no delivery of the same endpoint and key
+		// from an earlier event is pending (waiting, parked, or in
+		// flight on some node).
+		inner := `SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.owner IS NULL AND d.next_attempt_at <= ?
+			AND (d.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p
+				JOIN events pe ON pe.tenant_id = p.tenant_id AND pe.id = p.event_id
+				JOIN events de ON de.tenant_id = d.tenant_id AND de.id = d.event_id
+				WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key AND p.state = 'pending'
+				AND p.id <> d.id AND pe.seq < de.seq))`
+		args := []any{node, ms(now), ms(now)}
+		if len(skip) > 0 {
+			inner += ` AND d.endpoint_id NOT IN (?` + strings.Repeat(`, ?`, len(skip)-1) + `)`
+			for _, id := range skip {
+				args = append(args, id)
+			}
+		}
+		inner += ` ORDER BY d.next_attempt_at LIMIT ?` + s.d.Lock
+		args = append(args, max)
+		ds, err := s.queryDeliveries(ctx, tx, `UPDATE deliveries SET owner = ?, updated_at = ? WHERE id IN (`+inner+`)
+			RETURNING `+deliveryCols, args...)
+		if err != nil {
+			return err
+		}
+		if len(ds) == 0 {
+			return nil
+		}
+		// One query for the events of the whole batch (a round trip per
+		// event would dominate on PostgreSQL).
+		ids := make([]any, len(ds))
+		for i, d := range ds {
+			ids[i] = d.ID
+		}
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT d.id, e.seq, e.tenant_id, e.id, e.type, e.payload, e.ordering_key,
+			e.idempotency_key, e.created_at, e.trace_context FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+			WHERE d.id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`), ids...)
+		if err != nil {
+			return unavailable(err)
+		}
+		defer rows.Close()
+		byDelivery := make(map[string]*hookd.Event, len(ds))
+		shared := map[[2]string]*hookd.Event{} // one Event per tenant and id
+		for rows.Next() {
+			var did string
+			var e hookd.Event
+			var ok, ik, tc sql.NullString
+			var payload []byte
+			var c int64
+			if err := rows.Scan(&did, &e.Seq, &e.TenantID, &e.ID, &e.Type, &payload, &ok, &ik, &c, &tc); err != nil {
+				return unavailable(err)
+			}
+			key := [2]string{e.TenantID, e.ID}
+			if prev := shared[key]; prev != nil {
+				byDelivery[did] = prev
+				continue
+			}
+			e.Payload = payload
+			e.OrderingKey, e.IdempotencyKey, e.TraceContext = ok.String, ik.String, tc.String
+			e.CreatedAt = fromMS(c)
+			shared[key] = &e
+			byDelivery[did] = &e
+		}
+		if err := rows.Err(); err != nil {
+			return unavailable(err)
+		}
+		for _, d := range ds {
+			if ev := byDelivery[d.ID]; ev != nil {
+				jobs = append(jobs, &hookd.Job{Delivery: d, Event: ev})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// RETURNING gives rows in no particular order; oldest due first is
+	// the contract.
+	slices.SortStableFunc(jobs, func(a, b *hookd.Job) int {
+		if c := a.Delivery.NextAttemptAt.Compare(*b.Delivery.NextAttemptAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Delivery.ID, b.Delivery.ID)
+	})
+	return jobs, nil
+}
+
+// Rescue implements hookd.Queue.
+func (s *Store) Rescue(ctx context.Context, self string, deadline time.Time) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = NULL WHERE state = 'pending' AND owner IS NOT NULL
+			AND owner <> ? AND owner <> ? AND owner NOT IN (SELECT id FROM nodes WHERE heartbeat_at >= ?)`),
+			self, hookd.Parked, ms(deadline))
+		if err != nil {
+			return unavailable(err)
+		}
+		n, _ = res.RowsAffected()
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM nodes WHERE heartbeat_at < ? AND id <> ?`), ms(deadline), self)
+		return unavailable(err)
+	})
+	return int(n), err
+}
+
+// Heartbeat implements hookd.Queue.
+func (s *Store) Heartbeat(ctx context.Context, node string, now time.Time) error {
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO nodes (id, heartbeat_at) VALUES (?, ?)
+		ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`), node, ms(now))
+	return unavailable(err)
+}
+
+// NextDue implements hookd.Queue.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var v sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending' AND owner IS NULL`).Scan(&v)
+	if err != nil {
+		return time.Time{}, false, unavailable(err)
+	}
+	if !v.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromMS(v.Int64), true, nil
+}
+
+// Purge implements hookd.Queue. It deletes in small transactions so the
+// writer is never held for long.
+func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	cut := ms(before)
+	steps := []string{
+		`DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE at < ? LIMIT 1000)`,
+		`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < ? AND state <> 'pending' LIMIT 1000)`,
+		`DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE created_at < ?
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.tenant_id = e.tenant_id) LIMIT 1000)`,
+	}
+	for _, q := range steps {
+		for {
+			res, err := s.w.ExecContext(ctx, s.q(q), cut)
+			if err != nil {
+				return total, unavailable(err)
+			}
+			n, _ := res.RowsAffected()
+			total += int(n)
+			if n < 1000 {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+// ReserveSlots implements hookd.Queue.
+func (s *Store) ReserveSlots(ctx context.Context, endpointID string, n int, interval time.Duration, now time.Time) (time.Time, error) {
+	span := int64(n) * interval.Microseconds()
+	at := now.UnixMicro()
+	var next int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		return unavailable(tx.QueryRowContext(ctx, s.q(`INSERT INTO endpoint_slots (endpoint_id, next_slot) VALUES (?, ?)
+			ON CONFLICT (endpoint_id) DO UPDATE SET next_slot =
+				CASE WHEN endpoint_slots.next_slot > ? THEN endpoint_slots.next_slot ELSE ? END + ?
+			RETURNING next_slot`), endpointID, at+span, at, at, span).Scan(&next))
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.UnixMicro(next - span).UTC(), nil
+}

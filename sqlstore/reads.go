@@ -1,0 +1,196 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+
+	"github.com/hookd/hookd"
+)
+
+const eventCols = `seq, tenant_id, id, type, payload, ordering_key, idempotency_key, created_at, trace_context, is_test`
+
+func scanEvent(row interface{ Scan(...any) error }) (*hookd.Event, error) {
+	var e hookd.Event
+	var ok, ik, tc sql.NullString
+	var payload []byte
+	var c, test int64
+	if err := row.Scan(&e.Seq, &e.TenantID, &e.ID, &e.Type, &payload, &ok, &ik, &c, &tc, &test); err != nil {
+		return nil, err
+	}
+	e.Test = test != 0
+	e.Payload = payload
+	e.OrderingKey, e.IdempotencyKey, e.TraceContext = ok.String, ik.String, tc.String
+	e.CreatedAt = fromMS(c)
+	return &e, nil
+}
+
+// Event implements hookd.Store.
+func (s *Store) Event(ctx context.Context, tenantID, id string) (*hookd.Event, error) {
+	e, err := scanEvent(s.r.QueryRowContext(ctx, s.q(`SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND id = ?`), tenantID, id))
+	return e, notFound(err)
+}
+
+// Events implements hookd.Store: newest first; After is the id of the last
+// event of the previous page.
+func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter) ([]*hookd.Event, error) {
+	q := `SELECT ` + eventCols + ` FROM events WHERE tenant_id = ?`
+	args := []any{tenantID}
+	if f.Type != "" {
+		q += ` AND type = ?`
+		args = append(args, f.Type)
+	}
+	// Prefixes are compared with substr, not LIKE or a range: LIKE's case
+	// rules and a range's collation differ between the dialects. The
+	// scan is the (tenant_id, seq) index's either way.
+	var alts []string
+	for _, t := range f.Types {
+		alts = append(alts, `type = ?`)
+		args = append(args, t)
+	}
+	for _, p := range f.Prefixes {
+		alts = append(alts, `substr(type, 1, `+strconv.Itoa(len(p))+`) = ?`)
+		args = append(args, p)
+	}
+	if len(alts) > 0 {
+		q += ` AND (` + strings.Join(alts, ` OR `) + `)`
+	}
+	if f.NotPrefix != "" {
+		q += ` AND substr(type, 1, ` + strconv.Itoa(len(f.NotPrefix)) + `) <> ?`
+		args = append(args, f.NotPrefix)
+	}
+	if f.After != "" {
+		var seq int64
+		err := s.r.QueryRowContext(ctx, s.q(`SELECT seq FROM events WHERE tenant_id = ? AND id = ?`), tenantID, f.After).Scan(&seq)
+		if err != nil {
+			if err == sql.ErrNoRows {
+				return nil, hookd.Errorf(hookd.EINVALID, "after: no event %q", f.After)
+			}
+			return nil, unavailable(err)
+		}
+		q += ` AND seq < ?`
+		args = append(args, seq)
+	}
+	q += ` ORDER BY seq DESC LIMIT ?`
+	rows, err := s.r.QueryContext(ctx, s.q(q), append(args, limit(f.Page))...)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	var out []*hookd.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		out = append(out, e)
+	}
+	return out, unavailable(rows.Err())
+}
+
+const deliveryCols = `id, tenant_id, event_id, endpoint_id, event_type, state, attempts, next_attempt_at,
+	first_sent_at, last_status, last_error, created_at, updated_at, ordering_key, owner`
+
+func scanDelivery(row interface{ Scan(...any) error }) (*hookd.Delivery, error) {
+	var d hookd.Delivery
+	var next, c, u int64
+	var first sql.NullInt64
+	var key, owner sql.NullString
+	if err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.EndpointID, &d.EventType, &d.State, &d.Attempts,
+		&next, &first, &d.LastStatus, &d.LastError, &c, &u, &key, &owner); err != nil {
+		return nil, err
+	}
+	d.OrderingKey, d.Owner = key.String, owner.String
+	if d.State == hookd.StatePending && d.Owner == hookd.Parked {
+		// Stored pending, shown parked: it waits for its endpoint to be
+		// enabled, not for a time.
+		d.State = hookd.StateParked
+	}
+	if d.State == hookd.StatePending {
+		t := fromMS(next)
+		d.NextAttemptAt = &t
+	}
+	d.FirstSentAt = ptrMS(first)
+	d.CreatedAt, d.UpdatedAt = fromMS(c), fromMS(u)
+	return &d, nil
+}
+
+func (s *Store) queryDeliveries(ctx context.Context, q querier, query string, args ...any) ([]*hookd.Delivery, error) {
+	rows, err := q.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	var out []*hookd.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		out = append(out, d)
+	}
+	return out, unavailable(rows.Err())
+}
+
+// Delivery implements hookd.Store.
+func (s *Store) Delivery(ctx context.Context, tenantID, id string) (*hookd.Delivery, error) {
+	d, err := scanDelivery(s.r.QueryRowContext(ctx, s.q(`SELECT `+deliveryCols+` FROM deliveries WHERE id = ? AND tenant_id = ?`), id, tenantID))
+	return d, notFound(err)
+}
+
+// Deliveries implements hookd.Store: newest first.
+func (s *Store) Deliveries(ctx context.Context, tenantID string, f hookd.DeliveryFilter) ([]*hookd.Delivery, error) {
+	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE tenant_id = ?`
+	args := []any{tenantID}
+	if f.EndpointID != "" {
+		q += ` AND endpoint_id = ?`
+		args = append(args, f.EndpointID)
+	}
+	if f.EventID != "" {
+		q += ` AND event_id = ?`
+		args = append(args, f.EventID)
+	}
+	switch f.State {
+	case "":
+	case hookd.StateParked:
+		q += ` AND state = 'pending' AND owner = ?`
+		args = append(args, hookd.Parked)
+	case hookd.StatePending:
+		q += ` AND state = 'pending' AND (owner IS NULL OR owner <> ?)`
+		args = append(args, hookd.Parked)
+	default:
+		q += ` AND state = ?`
+		args = append(args, f.State)
+	}
+	if f.After != "" {
+		q += ` AND id < ?`
+		args = append(args, f.After)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	return s.queryDeliveries(ctx, s.r, q, append(args, limit(f.Page))...)
+}
+
+// Attempts implements hookd.Store.
+func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]*hookd.Attempt, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, delivery_id, n, at, duration_ms, status, response, error_class, error
+		FROM attempts WHERE delivery_id = ? ORDER BY id`), deliveryID)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	var out []*hookd.Attempt
+	seen := map[int]int{} // attempt number -> attempts with it so far
+	for rows.Next() {
+		var a hookd.Attempt
+		var at int64
+		if err := rows.Scan(&a.Seq, &a.DeliveryID, &a.N, &at, &a.DurationMS, &a.Status, &a.Response, &a.ErrorClass, &a.Error); err != nil {
+			return nil, unavailable(err)
+		}
+		a.At = fromMS(at)
+		a.ID = hookd.AttemptID(a.DeliveryID, a.N, seen[a.N])
+		seen[a.N]++
+		out = append(out, &a)
+	}
+	return out, unavailable(rows.Err())
+}

@@ -1,0 +1,186 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+func insertAttemptsSQL(n int) string {
+	return `INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error)
+		VALUES ` + rowsSQL(n, "", "", "", "", "", "", "", "")
+}
+
+// updateDeliveriesSQL records the last result of n deliveries, each row
+// (state, attempts, next_attempt_at, owner, first_sent_at, last_status,
+// last_error, updated_at, id); one is a plain UPDATE by id.
+func updateDeliveriesSQL(n int) string {
+	if n == 1 {
+		return `UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, owner = ?,
+			first_sent_at = COALESCE(first_sent_at, ?), last_status = ?, last_error = ?, updated_at = ?
+			WHERE id = ? AND state = 'pending'`
+	}
+	return `UPDATE deliveries SET state = v.column1, attempts = v.column2,
+		next_attempt_at = v.column3, owner = v.column4, first_sent_at = COALESCE(deliveries.first_sent_at, v.column5),
+		last_status = v.column6, last_error = v.column7, updated_at = v.column8
+		FROM (VALUES ` + rowsSQL(n, "TEXT", "INTEGER", "BIGINT", "TEXT", "BIGINT", "INTEGER", "TEXT", "BIGINT", "TEXT") + `) AS v
+		WHERE deliveries.id = v.column9 AND deliveries.state = 'pending'`
+}
+
+// settleParked makes the given pending deliveries parked if their endpoint
+// is disabled and unowned if it is not, as the store knows it in this
+// transaction. A node decides from its endpoint cache, which can be a
+// moment behind an enable or a disable: without this, a delivery parked
+// just after its endpoint was enabled would wait for nothing, and one
+// handed back just after a disable would show pending.
+func (s *Store) settleParked(ctx context.Context, tx *sql.Tx, ids []string) error {
+	for start := 0; start < len(ids); start += 500 {
+		part := ids[start:min(start+500, len(ids))]
+		args := []any{hookd.Parked}
+		for _, id := range part {
+			args = append(args, id)
+		}
+		args = append(args, hookd.Parked)
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = CASE WHEN EXISTS (SELECT 1 FROM endpoints e
+			WHERE e.id = deliveries.endpoint_id AND e.disabled = 1) THEN ? ELSE NULL END
+			WHERE id IN (?`+strings.Repeat(`, ?`, len(part)-1)+`) AND state = 'pending' AND (owner IS NULL OR owner = ?)`), args...); err != nil {
+			return unavailable(err)
+		}
+	}
+	return nil
+}
+
+// applyHandBacks gives deliveries back unsent. Every hand-back leaves its
+// delivery with the store or parked, so each is settled against the
+// endpoint's state as the store knows it (a node may not know yet that
+// the endpoint was disabled or enabled).
+func (s *Store) applyHandBacks(ctx context.Context, tx *sql.Tx, hs []hookd.HandBack) error {
+	settle := make([]string, 0, len(hs))
+	for _, h := range hs {
+		next := h.NextAttemptAt
+		if next.IsZero() {
+			next = time.UnixMilli(0)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = ?, next_attempt_at = ?, updated_at = ?
+			WHERE id = ? AND state = 'pending'`), nullStr(h.Owner), ms(next), ms(h.At), h.DeliveryID); err != nil {
+			return unavailable(err)
+		}
+		settle = append(settle, h.DeliveryID)
+	}
+	return s.settleParked(ctx, tx, settle)
+}
+
+// applyResults records attempts and updates their deliveries, each with
+// multi-row statements.
+func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result) error {
+	// Deliveries left pending in the store, or parked, by a node that may
+	// not know yet that their endpoint was disabled or enabled.
+	var settle []string
+	for _, r := range rs {
+		if r.State == hookd.StatePending && (r.Owner == "" || r.Owner == hookd.Parked) {
+			settle = append(settle, r.Attempt.DeliveryID)
+		}
+	}
+	chunk := s.d.RowsPerStatement
+	for start := 0; start < len(rs); start += chunk {
+		part := rs[start:min(start+chunk, len(rs))]
+		args := make([]any, 0, 8*len(part))
+		for _, r := range part {
+			a := r.Attempt
+			args = append(args, a.DeliveryID, a.N, ms(a.At), a.DurationMS, a.Status, a.Response, a.ErrorClass, a.Error)
+		}
+		if err := s.exec(ctx, tx, insertAttemptsSQL(len(part)), args...); err != nil {
+			return unavailable(err)
+		}
+		// One update row per delivery, its last result: an UPDATE that
+		// meets a row twice applies one of them, and which is not defined.
+		last := map[string]int{}
+		for i, r := range part {
+			last[r.Attempt.DeliveryID] = i
+		}
+		args = args[:0]
+		rows := 0
+		for i, r := range part {
+			a := r.Attempt
+			id, at := a.DeliveryID, r.At
+			if last[id] != i {
+				continue
+			}
+			rows++
+			if at.IsZero() {
+				at = a.At
+			}
+			errText := a.Error
+			if errText == "" {
+				errText = a.ErrorClass
+			}
+			next := r.NextAttemptAt
+			if next.IsZero() {
+				next = time.UnixMilli(0)
+			}
+			args = append(args, r.State, a.N, ms(next), nullStr(r.Owner), nullMS(&r.FirstSentAt), a.Status, errText, ms(at), id)
+		}
+		if err := s.exec(ctx, tx, updateDeliveriesSQL(rows), args...); err != nil {
+			return unavailable(err)
+		}
+	}
+	return s.settleParked(ctx, tx, settle)
+}
+
+// Requeue implements hookd.Store. A pending delivery held by a node is left
+// to it; a finished one becomes pending again, due now.
+func (s *Store) Requeue(ctx context.Context, tenantID, id string, now time.Time) (*hookd.Delivery, error) {
+	var out *hookd.Delivery
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var owner sql.NullString
+		var state string
+		var disabled sql.NullInt64
+		err := tx.QueryRowContext(ctx, s.q(`SELECT d.state, d.owner, e.disabled FROM deliveries d
+			LEFT JOIN endpoints e ON e.id = d.endpoint_id WHERE d.id = ? AND d.tenant_id = ?`), id, tenantID).Scan(&state, &owner, &disabled)
+		if err != nil {
+			return notFound(err)
+		}
+		if !disabled.Valid {
+			// Its endpoint was deleted: pending again, it would be
+			// claimed by nodes that have no endpoint to send it to.
+			return hookd.Errorf(hookd.ECONFLICT, "delivery %q: its endpoint was deleted", id)
+		}
+		if state != hookd.StatePending || !owner.Valid {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?,
+				owner = (SELECT CASE WHEN e.disabled = 1 THEN ? ELSE NULL END FROM endpoints e WHERE e.id = deliveries.endpoint_id)
+				WHERE id = ? AND (state <> 'pending' OR owner IS NULL)`), ms(now), ms(now), hookd.Parked, id); err != nil {
+				return unavailable(err)
+			}
+		}
+		out, err = scanDelivery(tx.QueryRowContext(ctx, s.q(`SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`), id))
+		return unavailable(err)
+	})
+	return out, err
+}
+
+// Recover implements hookd.Store.
+func (s *Store) Recover(ctx context.Context, tenantID, endpointID string, since, until, now time.Time) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var disabled int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT disabled FROM endpoints WHERE tenant_id = ? AND id = ?`), tenantID, endpointID).Scan(&disabled); err != nil {
+			return notFound(err)
+		}
+		var owner any
+		if disabled != 0 {
+			owner = hookd.Parked
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET state = 'pending', next_attempt_at = ?, owner = ?, updated_at = ?
+			WHERE endpoint_id = ? AND tenant_id = ? AND state = 'failed' AND created_at >= ? AND created_at < ?`),
+			ms(now), owner, ms(now), endpointID, tenantID, ms(since), ms(until))
+		if err != nil {
+			return unavailable(err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
+}
