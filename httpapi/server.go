@@ -94,8 +94,56 @@ func (s *Server) Handler() http.Handler {
 		s.Deliveries = ctl
 	}
 	mux := http.NewServeMux()
-	admin := func(pattern string, h handler) { mux.Handle(pattern, s.auth(h, true)) }
-	tenant := func(pattern string, h handler) { mux.Handle(pattern, s.auth(h, false)) }
+	for _, rt := range s.routes() {
+		switch {
+		case rt.h == nil:
+			// Not served by this server (no metrics handler).
+		case rt.Access == AccessPublic:
+			mux.Handle(rt.Pattern, s.wrap(rt.h))
+		default:
+			mux.Handle(rt.Pattern, s.auth(rt.h, rt.Access == AccessAdmin))
+		}
+	}
+	mux.Handle("/", s.unrouted(mux))
+	return mux
+}
+
+// Access is who may call a route.
+type Access int
+
+// The access levels of routes.
+const (
+	AccessTenant Access = iota // a tenant token for the path's tenant, or the admin token
+	AccessAdmin                // the admin token only
+	AccessPublic               // no token
+)
+
+// Route is one route of the API: a ServeMux pattern ("METHOD /path") and who
+// may call it.
+type Route struct {
+	Pattern string
+	Access  Access
+	h       handler // nil: not served by this server
+}
+
+// Routes lists every route the API may serve, as Handler registers them: the
+// one list the OpenAPI document is checked against.
+func Routes() []Route {
+	s := &Server{Metrics: http.NotFoundHandler()}
+	rs := s.routes()
+	for i := range rs {
+		rs[i].h = nil
+	}
+	return rs
+}
+
+// routes is the route table Handler serves.
+func (s *Server) routes() []Route {
+	var rs []Route
+	add := func(a Access) func(string, handler) {
+		return func(pattern string, h handler) { rs = append(rs, Route{Pattern: pattern, Access: a, h: h}) }
+	}
+	admin, tenant, public := add(AccessAdmin), add(AccessTenant), add(AccessPublic)
 
 	admin("POST /v1/tenants", s.createTenant)
 	admin("GET /v1/tenants", s.listTenants)
@@ -133,15 +181,24 @@ func (s *Server) Handler() http.Handler {
 	tenant("GET /v1/tenants/{tenant}/deliveries/{id}", s.getDelivery)
 	tenant("POST /v1/tenants/{tenant}/deliveries/{id}/retry", s.retryDelivery)
 
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	public("GET /v1/openapi.json", serveOpenAPI)
+	public("GET /healthz", func(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return nil
 	})
-	mux.HandleFunc("GET /readyz", s.ready)
+	public("GET /readyz", func(w http.ResponseWriter, r *http.Request) error {
+		s.ready(w, r)
+		return nil
+	})
+	var metrics handler
 	if s.Metrics != nil {
-		mux.Handle("GET /metrics", s.Metrics)
+		metrics = func(w http.ResponseWriter, r *http.Request) error {
+			s.Metrics.ServeHTTP(w, r)
+			return nil
+		}
 	}
-	mux.Handle("/", s.unrouted(mux))
-	return mux
+	public("GET /metrics", metrics)
+	return rs
 }
 
 // control returns the control plane served on the Server's fields, made

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/hookd/hookd"
+)
+
+// Schema helpers. Request bodies are closed (additionalProperties false):
+// the API refuses unknown fields. Responses are open, so that a field added
+// later does not break a client that validates.
+
+func str(desc string) obj { return obj{"type": "string", "description": desc} }
+
+func withDesc(s obj, desc string) obj {
+	out := obj{"description": desc}
+	for k, v := range s {
+		out[k] = v
+	}
+	return out
+}
+
+// orNull lets a request field be null, which the API reads as "left out".
+func orNull(s obj) obj {
+	out := obj{}
+	for k, v := range s {
+		out[k] = v
+	}
+	switch t := s["type"].(type) {
+	case string:
+		out["type"] = []any{t, "null"}
+	default:
+		return obj{"anyOf": []any{s, obj{"type": "null"}}}
+	}
+	return out
+}
+
+var (
+	dateTime = obj{"type": "string", "format": "date-time"}
+	idStr    = obj{"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$", "maxLength": 128}
+	anyObj   = obj{"type": "object"}
+)
+
+func object(required []string, props obj) obj {
+	o := obj{"type": "object", "properties": props}
+	if len(required) > 0 {
+		req := make([]any, len(required))
+		for i, r := range required {
+			req[i] = r
+		}
+		o["required"] = req
+	}
+	return o
+}
+
+func closed(required []string, props obj) obj {
+	o := object(required, props)
+	o["additionalProperties"] = false
+	return o
+}
+
+func arrayOf(items obj) obj { return obj{"type": "array", "items": items} }
+
+// endpointFields are the fields an endpoint is created and updated with.
+func endpointFields(nullable bool) obj {
+	f := func(s obj) obj {
+		if nullable {
+			return orNull(s)
+		}
+		return s
+	}
+	return obj{
+		"url":         f(obj{"type": "string", "maxLength": 2048, "description": "http or https; a private, loopback or link-local target is refused unless the operator allows it."}),
+		"profile":     f(obj{"type": "string", "description": "The wire format: standard (default), lean, weavr, linkmoney."}),
+		"event_types": f(obj{"type": "array", "maxItems": 256, "items": schemaRef("TypePattern"), "description": "Default [\"*\"]."}),
+		"description": f(obj{"type": "string", "maxLength": 1024}),
+		"rate_limit_per_s": f(obj{"type": "integer", "minimum": 0, "maximum": 100000,
+			"description": "Requests per second at most; 0: no limit."}),
+		"ordering": f(obj{"type": "string", "enum": []any{"none", "key"},
+			"description": "key: deliveries of one ordering_key are sent in publish order."}),
+		"headers": f(obj{"type": "object", "maxProperties": 20, "additionalProperties": obj{"type": "string", "maxLength": 4096},
+			"description": "Custom headers sent with each webhook; the headers hookd sets are refused."}),
+		"timeout_ms": f(obj{"type": "integer", "minimum": 100, "maximum": 60000,
+			"description": "Leave it out for the profile's timeout."}),
+		"retry_schedule": f(obj{"type": "array", "maxItems": 20, "items": schemaRef("DurationIn"),
+			"description": "Delays between tries (1 s to 7 days each); replaces the profile's schedule."}),
+	}
+}
+
+func components() obj {
+	errorCodes := []any{hookd.EINVALID, hookd.EUNAUTHORIZED, hookd.EFORBIDDEN, hookd.ENOTFOUND, hookd.EMETHOD,
+		hookd.ECONFLICT, hookd.ETOOLARGE, hookd.EUNPROCESSABLE, hookd.ERATELIMIT, hookd.EUNAVAILABLE, hookd.EINTERNAL}
+
+	endpoint := object([]string{"id", "tenant_id", "url", "profile", "event_types", "description", "ordering", "disabled", "created_at", "updated_at"}, obj{
+		"id":               str("ep_…"),
+		"tenant_id":        obj{"type": "string"},
+		"url":              obj{"type": "string"},
+		"profile":          obj{"type": "string"},
+		"event_types":      arrayOf(obj{"type": "string"}),
+		"description":      obj{"type": "string"},
+		"rate_limit_per_s": obj{"type": "integer", "description": "Absent: no limit."},
+		"ordering":         obj{"type": "string", "enum": []any{"none", "key"}},
+		"headers":          obj{"type": "object", "additionalProperties": obj{"type": "string"}},
+		"timeout_ms":       obj{"type": "integer", "description": "Absent: the profile's timeout."},
+		"retry_schedule":   arrayOf(obj{"type": "number", "description": "Seconds."}),
+		"disabled":         obj{"type": "boolean"},
+		"disabled_reason":  obj{"type": "string"},
+		"failing_since":    withDesc(dateTime, "When the current run of failures began; absent when the last attempt succeeded."),
+		"created_at":       dateTime,
+		"updated_at":       dateTime,
+	})
+
+	publishResult := object([]string{"id", "deliveries"}, obj{
+		"id": str("The event's id."),
+		"deliveries": arrayOf(object([]string{"id", "endpoint_id"}, obj{
+			"id": obj{"type": "string"}, "endpoint_id": obj{"type": "string"}})),
+		"duplicate": obj{"type": "boolean", "description": "The id or Idempotency-Key was published before: nothing new was created; this is the first result."},
+		"warnings":  withDesc(arrayOf(schemaRef("Detail")), "Accepted values outside a field's known values (x-extensible-enum)."),
+	})
+
+	event := object([]string{"id", "tenant_id", "type", "payload", "created_at"}, obj{
+		"id":              obj{"type": "string"},
+		"tenant_id":       obj{"type": "string"},
+		"type":            obj{"type": "string"},
+		"payload":         anyObj,
+		"ordering_key":    obj{"type": "string"},
+		"idempotency_key": obj{"type": "string"},
+		"test":            obj{"type": "boolean", "description": "Published by the endpoint test route."},
+		"created_at":      dateTime,
+	})
+
+	delivery := object([]string{"id", "tenant_id", "event_id", "endpoint_id", "event_type", "state", "attempt_count", "created_at", "updated_at"}, obj{
+		"id":              obj{"type": "string"},
+		"tenant_id":       obj{"type": "string"},
+		"event_id":        obj{"type": "string"},
+		"endpoint_id":     obj{"type": "string"},
+		"event_type":      obj{"type": "string"},
+		"state":           schemaRef("DeliveryState"),
+		"attempt_count":   obj{"type": "integer", "minimum": 0},
+		"next_attempt_at": withDesc(dateTime, "When it is due; absent once finished, and while parked."),
+		"first_sent_at":   dateTime,
+		"last_status":     obj{"type": "integer"},
+		"last_error":      obj{"type": "string"},
+		"created_at":      dateTime,
+		"updated_at":      dateTime,
+	})
+
+	attempt := object([]string{"id", "delivery_id", "n", "at", "duration_ms"}, obj{
+		"id":          str("Opaque."),
+		"delivery_id": obj{"type": "string"},
+		"n":           obj{"type": "integer", "minimum": 1},
+		"at":          dateTime,
+		"duration_ms": obj{"type": "integer", "minimum": 0},
+		"status":      obj{"type": "integer", "description": "The HTTP status the endpoint answered; absent when none came."},
+		"response":    str("The start of the endpoint's answer."),
+		"error_class": obj{"type": "string", "description": "Why the attempt failed: timeout, connect, tls, blocked, non-2xx."},
+		"error":       obj{"type": "string"},
+	})
+
+	eventIn := func(batch bool) obj {
+		p := obj{
+			"type":         schemaRef("TypeName"),
+			"payload":      withDesc(anyObj, "Checked against the type's schema."),
+			"id":           withDesc(idStr, "The event's id (default: a UUIDv7); a repeated id is a duplicate."),
+			"ordering_key": obj{"type": "string", "maxLength": 256},
+		}
+		if batch {
+			p["idempotency_key"] = obj{"type": "string", "maxLength": 256}
+		}
+		return closed([]string{"type", "payload"}, p)
+	}
+
+	schemas := obj{
+		"Error": closed([]string{"error"}, obj{"error": schemaRef("ErrorBody")}),
+		"ErrorBody": object([]string{"code", "message"}, obj{
+			"code":    obj{"type": "string", "enum": errorCodes},
+			"message": obj{"type": "string"},
+			"details": arrayOf(schemaRef("Detail")),
+		}),
+		"Detail": object([]string{"message"}, obj{
+			"path":    str("A JSON path, such as $.payload.amount."),
+			"rule":    str("The rule that failed, such as type or required."),
+			"message": obj{"type": "string"},
+		}),
+		"TypeName": obj{"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,128}$",
+			"description": "An event type's name, qualified with its provider when two providers define it (lean:payment.created)."},
+		"TypePattern": obj{"type": "string", "pattern": `^(\*|[A-Za-z0-9_.:-]{1,128}\*?)$`,
+			"description": "An exact type name, a prefix ending at a dot and *, or * (every type but hookd.*)."},
+		"DurationIn": obj{"oneOf": []any{obj{"type": "number", "description": "Seconds."},
+			obj{"type": "string", "description": "A Go duration such as 90s or 5m."}}},
+		"DeliveryState": obj{"type": "string", "enum": []any{hookd.StatePending, hookd.StateParked, hookd.StateSucceeded, hookd.StateFailed, hookd.StateCanceled}},
+
+		"Tenant": object([]string{"id", "name", "created_at", "updated_at"}, obj{
+			"id": obj{"type": "string"}, "name": obj{"type": "string"},
+			"metadata":   obj{"type": []any{"object", "null"}},
+			"created_at": dateTime, "updated_at": dateTime,
+		}),
+		"TenantCreate": closed([]string{"name"}, obj{
+			"id":       withDesc(idStr, "Default: ten_ and a UUID."),
+			"name":     obj{"type": "string", "minLength": 1},
+			"metadata": obj{"type": []any{"object", "null"}},
+		}),
+		"TenantUpdate": closed(nil, obj{
+			"name":     obj{"type": []any{"string", "null"}, "minLength": 1},
+			"metadata": obj{"type": []any{"object", "null"}},
+		}),
+		"TenantPage":   page("Tenant"),
+		"TokenCreated": object([]string{"token", "tenant_id"}, obj{"token": str("The bearer token: shown once."), "tenant_id": obj{"type": "string"}}),
+
+		"EventType": object([]string{"name", "custom"}, obj{
+			"name":        obj{"type": "string"},
+			"provider":    str("lean, linkmoney or weavr; absent for custom types."),
+			"description": obj{"type": "string"},
+			"schema":      withDesc(obj{"type": []any{"object", "boolean"}}, "The JSON Schema of the payload."),
+			"example":     obj{"description": "An example payload."},
+			"message":     str("The human sentence of Lean's envelope for this type."),
+			"custom":      obj{"type": "boolean"},
+		}),
+		"EventTypeList": object([]string{"data"}, obj{"data": arrayOf(schemaRef("EventType"))}),
+		"EventTypeCreate": closed([]string{"name"}, obj{
+			"name":        schemaRef("TypeName"),
+			"description": obj{"type": "string"},
+			"schema":      withDesc(obj{"type": []any{"object", "boolean"}}, "JSON Schema 2020-12 of the payload; default {\"type\":\"object\"}."),
+			"example":     obj{"description": "An example payload, checked against the schema."},
+		}),
+
+		"Endpoint":        endpoint,
+		"EndpointCreated": obj{"allOf": []any{schemaRef("Endpoint"), object([]string{"secret"}, obj{"secret": str("The signing secret: shown here and on rotation only.")})}},
+		"EndpointCreate": closed([]string{"url"}, merge(endpointFields(false), obj{
+			"secret": str("Default: one made in the profile's format."),
+		})),
+		"EndpointUpdate": closed(nil, merge(endpointFields(true), obj{
+			"disabled":        obj{"type": []any{"boolean", "null"}, "description": "true pauses the endpoint, false resumes it."},
+			"disabled_reason": obj{"type": []any{"string", "null"}, "maxLength": 1024, "description": "With disabled: true, or on a disabled endpoint."},
+		})),
+		"EndpointPage": page("Endpoint"),
+		"Rotation": closed(nil, obj{
+			"secret":        str("The new secret; default: one made in the profile's format."),
+			"grace_seconds": obj{"type": []any{"integer", "null"}, "minimum": 0, "maximum": 2592000, "description": "How long the older secrets keep signing; default 86400."},
+			"activate_at": obj{"type": []any{"string", "null"}, "format": "date-time",
+				"description": "lean and weavr only: when the new secret takes over (at most 30 days ahead; a past time means now). Not with grace_seconds."},
+		}),
+		"Rotated": object([]string{"secret", "active_from", "previous_expires_at"}, obj{
+			"secret":              obj{"type": "string"},
+			"active_from":         withDesc(dateTime, "When the new secret starts signing."),
+			"previous_expires_at": withDesc(dateTime, "When the older secrets stop signing."),
+		}),
+		"Disable":   closed(nil, obj{"reason": obj{"type": "string", "maxLength": 1024}}),
+		"Recover":   closed([]string{"since"}, obj{"since": dateTime, "until": withDesc(obj{"type": []any{"string", "null"}, "format": "date-time"}, "Default: now.")}),
+		"Recovered": object([]string{"requeued"}, obj{"requeued": obj{"type": "integer", "minimum": 0}}),
+		"Test":      closed(nil, obj{"type": schemaRef("TypeName")}),
+
+		"Publish":       eventIn(false),
+		"BatchEvent":    eventIn(true),
+		"PublishResult": publishResult,
+		"Batch":         closed([]string{"events"}, obj{"events": obj{"type": "array", "minItems": 1, "items": schemaRef("BatchEvent")}}),
+		"BatchResult": object([]string{"data"}, obj{"data": arrayOf(obj{"anyOf": []any{
+			schemaRef("PublishResult"),
+			object([]string{"error"}, obj{"error": schemaRef("ErrorBody")}),
+		}})}),
+		"Event":               event,
+		"EventWithDeliveries": obj{"allOf": []any{schemaRef("Event"), object([]string{"deliveries"}, obj{"deliveries": arrayOf(schemaRef("Delivery"))})}},
+		"EventPage":           page("Event"),
+
+		"Delivery":             delivery,
+		"DeliveryWithAttempts": obj{"allOf": []any{schemaRef("Delivery"), object([]string{"attempts"}, obj{"attempts": arrayOf(schemaRef("Attempt"))})}},
+		"DeliveryPage":         page("Delivery"),
+		"Attempt":              attempt,
+
+		"Health": object([]string{"status"}, obj{"status": obj{"type": "string", "const": "ok"}}),
+		"Ready": object([]string{"status"}, obj{
+			"status": obj{"type": "string", "enum": []any{"ready", "unavailable"}},
+			"reason": str("Why not ready."),
+		}),
+	}
+
+	responses := obj{}
+	for st, desc := range map[int]string{
+		400: "Malformed request: the message names the field and the rule.",
+		401: "No token, or an unknown one.",
+		403: "The route needs the admin token.",
+		404: "No such resource, or another tenant's.",
+		409: "Conflict: the id exists, or a repeated key or id names a different request.",
+		413: "The body is larger than the limit (256 KiB by default).",
+		422: "Well-formed but refused: the payload fails its type's schema (details name the JSON path), or the type is unknown or ambiguous.",
+		429: "Publish rate limit reached; retry after Retry-After seconds.",
+		500: "Internal error: retrying will not help.",
+		503: "Storage unavailable, or shutting down; retry after Retry-After seconds.",
+	} {
+		r := obj{"description": desc, "content": obj{"application/json": obj{"schema": schemaRef("Error")}}}
+		if st == 429 || st == 503 {
+			r["headers"] = obj{"Retry-After": obj{"description": "Seconds to wait.", "schema": obj{"type": "integer"}}}
+		}
+		responses[fmt.Sprintf("E%d", st)] = r
+	}
+
+	return obj{
+		"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer",
+			"description": "The admin token (HOOKD_ADMIN_TOKEN, or generated and printed at first start), or a tenant token from POST /v1/tenants/{tenant}/tokens."}},
+		"parameters": obj{
+			"tenant": obj{"name": "tenant", "in": "path", "required": true, "schema": obj{"type": "string"}, "description": "The tenant's id."},
+			"id":     obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "string"}},
+			"type":   obj{"name": "type", "in": "path", "required": true, "schema": obj{"type": "string"}, "description": "The type's name, qualified or not."},
+			"after":  queryParam("after", "The next of the previous page: items after this id.", obj{"type": "string"}),
+			"limit":  queryParam("limit", "Items per page (default 100).", obj{"type": "integer", "minimum": 1, "maximum": 1000}),
+			"Idempotency-Key": obj{"name": "Idempotency-Key", "in": "header", "required": false,
+				"description": "Names one publish: a retry with the same key and request answers the first result.",
+				"schema":      obj{"type": "string", "maxLength": 256}},
+		},
+		"schemas":   schemas,
+		"responses": responses,
+	}
+}
+
+func merge(a, b obj) obj {
+	out := obj{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
