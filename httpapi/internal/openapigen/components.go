@@ -204,8 +204,27 @@ func components() obj {
 			"name":     obj{"type": []any{"string", "null"}, "minLength": 1},
 			"metadata": obj{"type": []any{"object", "null"}},
 		}),
-		"TenantPage":   page("Tenant"),
-		"TokenCreated": object([]string{"token", "tenant_id"}, obj{"token": str("The bearer token: shown once."), "tenant_id": obj{"type": "string"}}),
+		"TenantPage": page("Tenant"),
+		"TokenCreate": closed(nil, obj{
+			"name":       obj{"type": "string", "maxLength": 200},
+			"expires_in": obj{"type": []any{"integer", "null"}, "minimum": 1, "maximum": 31622400, "description": "Seconds; left out: the token does not expire."},
+		}),
+		"TokenCreated": object([]string{"id", "token", "name", "expires_at", "created_at"}, obj{
+			"id":         str("tok_…"),
+			"token":      str("The bearer token: shown once."),
+			"name":       obj{"type": "string"},
+			"expires_at": obj{"type": []any{"string", "null"}, "format": "date-time", "description": "null: does not expire."},
+			"created_at": dateTime,
+			"tenant_id":  str("The tenant a tenant token acts for; absent for admin tokens."),
+		}),
+		"Token": object([]string{"id", "name", "expires_at", "last_used_at", "created_at"}, obj{
+			"id":           obj{"type": "string"},
+			"name":         obj{"type": "string"},
+			"expires_at":   obj{"type": []any{"string", "null"}, "format": "date-time", "description": "null: does not expire."},
+			"last_used_at": obj{"type": []any{"string", "null"}, "format": "date-time", "description": "To the minute; null: never used."},
+			"created_at":   dateTime,
+		}),
+		"TokenPage": page("Token"),
 
 		"EventType": object([]string{"name", "custom"}, obj{
 			"name":        obj{"type": "string"},

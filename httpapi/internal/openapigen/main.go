@@ -108,7 +108,8 @@ func build() ([]byte, error) {
 func tags() []any {
 	var out []any
 	for _, t := range [][2]string{
-		{"tenants", "Tenants and their tokens (admin)."},
+		{"tenants", "Tenants (admin)."},
+		{"tokens", "Tenant tokens and admin tokens: named, optionally expiring, revocable."},
 		{"event-types", "The catalog of event types: built-in (Lean, Link Money, Weavr) and custom."},
 		{"endpoints", "A tenant's receiving URLs, their wire format (profile), secrets and delivery options."},
 		{"events", "Publishing events, and reading them back with their deliveries."},
@@ -284,6 +285,7 @@ const (
 	exEndpoint = "ep_0b7d6c51-2f0a-4a8e-9d0e-5b1f7f3c2a10"
 	exEvent    = "0193f4b2-7c1e-7a3d-9b2e-6f1a2c3d4e5f"
 	exDelivery = "dlv_0193f4b2-7c1e-7a3d-9b2e-6f1a2c3d4e60"
+	exToken    = "tok_0193f4b2-7c1e-7a3d-9b2e-6f1a2c3d4e61"
 	exTime     = "2026-01-02T15:04:05Z"
 )
 
@@ -329,10 +331,30 @@ func operations(ex examples) []op {
 			status:      200, resp: schemaRef("Tenant"), respDesc: "The tenant as changed.", errors: []int{400, 404, 413}},
 		{pattern: "DELETE /v1/tenants/{tenant}", id: "deleteTenant", tag: "tenants", summary: "Delete a tenant and all its data",
 			status: 204, respDesc: "Deleted.", errors: []int{404}},
-		{pattern: "POST /v1/tenants/{tenant}/tokens", id: "createToken", tag: "tenants", summary: "Create a tenant token",
-			description: "The token is shown in this answer only; hookd keeps its hash.",
-			status:      201, resp: schemaRef("TokenCreated"), respEx: obj{"token": "hkt_3q2-7wEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "tenant_id": exTenant},
-			respDesc: "The token.", errors: []int{404}},
+		{pattern: "POST /v1/tenants/{tenant}/tokens", id: "createTenantToken", tag: "tokens", summary: "Create a tenant token",
+			description: "The token acts for this tenant only. It is shown in this answer only; hookd keeps its hash. The body may be left out.",
+			body:        jsonBody(schemaRef("TokenCreate"), false, obj{"ci": example("A named token for a week", obj{"name": "ci", "expires_in": 604800})}),
+			status:      201, resp: schemaRef("TokenCreated"), respEx: obj{"id": exToken, "token": "hkt_3q2-7wEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+				"name": "ci", "expires_at": "2026-01-09T15:04:05Z", "created_at": exTime, "tenant_id": exTenant},
+			respDesc: "The token.", errors: []int{400, 404, 413}},
+		{pattern: "GET /v1/tenants/{tenant}/tokens", id: "listTenantTokens", tag: "tokens", summary: "List a tenant's tokens",
+			description: "Never the tokens themselves.", params: pageParams,
+			status: 200, resp: schemaRef("TokenPage"), respDesc: "A page of tokens.", errors: []int{400}},
+		{pattern: "DELETE /v1/tenants/{tenant}/tokens/{id}", id: "deleteTenantToken", tag: "tokens", summary: "Revoke a tenant token",
+			description: "Refused at once on every node.",
+			status:      204, respDesc: "Revoked."},
+		{pattern: "POST /v1/admin-tokens", id: "createAdminToken", tag: "tokens", summary: "Create an admin token",
+			description: "Beside the bootstrap admin token (HOOKD_ADMIN_TOKEN), which is not listed and cannot be revoked here. The body may be left out.",
+			body:        jsonBody(schemaRef("TokenCreate"), false, obj{"ops": example("A named admin token", obj{"name": "ops"})}),
+			status:      201, resp: schemaRef("TokenCreated"), respEx: obj{"id": exToken, "token": "hka_3q2-7wEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+				"name": "ops", "expires_at": nil, "created_at": exTime},
+			respDesc: "The token.", errors: []int{400, 413}},
+		{pattern: "GET /v1/admin-tokens", id: "listAdminTokens", tag: "tokens", summary: "List admin tokens",
+			description: "Never the tokens themselves; the bootstrap token is not listed.", params: pageParams,
+			status: 200, resp: schemaRef("TokenPage"), respDesc: "A page of tokens.", errors: []int{400}},
+		{pattern: "DELETE /v1/admin-tokens/{id}", id: "deleteAdminToken", tag: "tokens", summary: "Revoke an admin token",
+			description: "Refused at once on every node.",
+			status:      204, respDesc: "Revoked.", errors: []int{404}},
 
 		{pattern: "GET /v1/event-types", id: "listEventTypes", tag: "event-types", summary: "List event types",
 			description: "Every type, built-in and custom, sorted by name. Not paged.",
