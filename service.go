@@ -130,3 +130,22 @@ func TenantFromContext(ctx context.Context) string {
 	id, _ := ctx.Value(tenantKey).(string)
 	return id
 }
+
+// TokenService manages API tokens, tenant tokens (kind TokenTenant, of one
+// tenant) and admin tokens (TokenAdmin, tenantID ""), and authenticates
+// requests by them.
+type TokenService interface {
+	// CreateToken makes a token and returns its record and the token
+	// itself, shown this once (only its hash is kept). A tenant token's
+	// tenant must exist.
+	CreateToken(ctx context.Context, kind, tenantID string, in *TokenCreate) (*Token, string, error)
+	// Tokens lists the tokens of a kind (and tenant), oldest first.
+	Tokens(ctx context.Context, kind, tenantID string, p Page) ([]*Token, error)
+	// RevokeToken deletes a token: it is refused from the next request on,
+	// on every node.
+	RevokeToken(ctx context.Context, kind, tenantID, id string) error
+	// Authenticate returns the stored token a request presents, if it is
+	// in force (EUNAUTHORIZED otherwise), and notes when it was used. It
+	// reads the store every time: no node trusts a revoked token.
+	Authenticate(ctx context.Context, token string) (*Token, error)
+}

@@ -1,6 +1,12 @@
 package hookd
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Token kinds: a tenant token acts for one tenant, an admin token for the
 // operator.
@@ -28,4 +34,43 @@ type Token struct {
 // Expired reports whether the token has expired at now.
 func (t *Token) Expired(now time.Time) bool {
 	return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)
+}
+
+// HashToken returns the stored form of a token: hex SHA-256. Tokens are
+// random and long, so a plain hash is enough; no salt or KDF is needed.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Bounds of a new token: its life in seconds (leave it out for a token
+// that does not expire) and its name in characters.
+const (
+	MinTokenLife = 1
+	MaxTokenLife = 366 * 24 * 3600
+	MaxTokenName = 200
+)
+
+// TokenCreate is what a new token may be given.
+type TokenCreate struct {
+	Name string `json:"name"`
+	// ExpiresIn is the token's life in seconds; nil: it does not expire.
+	ExpiresIn *int64 `json:"expires_in"`
+}
+
+// Validate checks the name and the life against their bounds.
+func (c *TokenCreate) Validate() error {
+	if !utf8.ValidString(c.Name) || utf8.RuneCountInString(c.Name) > MaxTokenName {
+		return Errorf(EINVALID, "name must be at most %d characters", MaxTokenName)
+	}
+	for _, r := range c.Name {
+		if unicode.IsControl(r) {
+			return Errorf(EINVALID, "name must not contain control characters")
+		}
+	}
+	if c.ExpiresIn != nil && (*c.ExpiresIn < MinTokenLife || *c.ExpiresIn > MaxTokenLife) {
+		return Errorf(EINVALID, "expires_in must be a whole number of seconds from %d to %d (366 days); leave it out for a token that does not expire",
+			MinTokenLife, MaxTokenLife)
+	}
+	return nil
 }

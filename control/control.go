@@ -63,6 +63,7 @@ type Service struct {
 	typesSynced atomic.Int64 // when custom types were last read from the store, Unix ns
 	limitMu     sync.Mutex
 	limits      map[string]*rateWindow // tenant -> its publishes this second
+	usage       usage                  // when tokens were last used, written behind
 }
 
 var (

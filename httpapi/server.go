@@ -4,9 +4,7 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,11 +54,10 @@ type Server struct {
 	Endpoints  hookd.EndpointService
 	Events     hookd.EventService
 	Deliveries hookd.DeliveryService
+	Tokens     hookd.TokenService
 
 	ctlOnce sync.Once
 	ctl     *control.Service
-
-	usage usage // when tokens were last used, written behind
 }
 
 // Handler returns the API's routes behind authentication.
@@ -92,6 +89,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Deliveries == nil {
 		s.Deliveries = ctl
+	}
+	if s.Tokens == nil {
+		s.Tokens = ctl
 	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
@@ -316,12 +316,8 @@ type principal struct {
 	tenant string
 }
 
-// HashToken returns the stored form of a token: hex SHA-256. Tokens are
-// random and long, so a plain hash is enough; no salt or KDF is needed.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
+// HashToken returns the stored form of a token (hookd.HashToken).
+func HashToken(token string) string { return hookd.HashToken(token) }
 
 // auth authenticates the bearer token. Admin-only routes refuse tenant
 // tokens; a tenant token naming another tenant's path gets 404, so ids of
@@ -332,12 +328,11 @@ func (s *Server) auth(h handler, adminOnly bool) http.Handler {
 		if !ok {
 			return hookd.Errorf(hookd.EUNAUTHORIZED, "missing bearer token: send Authorization: Bearer TOKEN")
 		}
-		hash := HashToken(tok)
 		var p principal
-		if subtle.ConstantTimeCompare([]byte(hash), []byte(s.AdminTokenHash)) == 1 {
+		if subtle.ConstantTimeCompare([]byte(HashToken(tok)), []byte(s.AdminTokenHash)) == 1 {
 			p.admin = true // the bootstrap token
 		} else {
-			t, err := s.token(r.Context(), hash)
+			t, err := s.Tokens.Authenticate(r.Context(), tok)
 			if err != nil {
 				return err
 			}
@@ -365,26 +360,6 @@ func bearer(h string) (string, bool) {
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
 	tok = strings.TrimSpace(tok)
 	return tok, ok && strings.EqualFold(scheme, "Bearer") && tok != ""
-}
-
-// token finds the stored token a request's token hash names and checks it
-// is in force at the server's clock. Nothing is cached: the store is asked
-// on every request (one primary-key lookup), so a token revoked or expired
-// is refused at once on every node.
-func (s *Server) token(ctx context.Context, hash string) (*hookd.Token, error) {
-	t, err := s.Store.TokenByHash(ctx, hash)
-	if err == hookd.ErrNotFound {
-		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "unknown token")
-	}
-	if err != nil {
-		return nil, err
-	}
-	now := s.Clock.Now()
-	if t.Expired(now) {
-		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "the token expired at %s", t.ExpiresAt.UTC().Format(time.RFC3339))
-	}
-	s.usage.used(s, t.ID, now)
-	return t, nil
 }
 
 // Ready is the readiness check: an error saying why while the store does
