@@ -2,8 +2,10 @@ package hookd_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookd/hookd"
 )
@@ -69,5 +71,130 @@ func TestNotOperational(t *testing.T) {
 	}
 	if err := hookd.NotOperational("type", "payment.created"); err != nil {
 		t.Errorf("payment.created: %v", err)
+	}
+}
+
+func TestEndpointValidate(t *testing.T) {
+	ok := func() hookd.Endpoint {
+		return hookd.Endpoint{URL: "http://127.0.0.1:9000/hook", Profile: "standard"}
+	}
+	e := ok()
+	if err := e.Validate(); err != nil || e.Ordering != hookd.OrderingNone {
+		t.Fatalf("a plain endpoint: %v, ordering %q (want none)", err, e.Ordering)
+	}
+	for _, c := range []struct {
+		name string
+		set  func(*hookd.Endpoint)
+		want string
+	}{
+		{"no url", func(e *hookd.Endpoint) { e.URL = "" }, "url is required"},
+		{"long url", func(e *hookd.Endpoint) { e.URL = "http://127.0.0.1/" + strings.Repeat("a", 2048) }, "url is longer than 2048 bytes"},
+		{"rate", func(e *hookd.Endpoint) { e.RateLimit = -1 }, "rate_limit_per_s must be from 0"},
+		{"rate high", func(e *hookd.Endpoint) { e.RateLimit = 100_001 }, "rate_limit_per_s must be from 0"},
+		{"ordering", func(e *hookd.Endpoint) { e.Ordering = "fifo" }, `ordering must be "none" or "key"`},
+		{"timeout low", func(e *hookd.Endpoint) { e.TimeoutMS = 99 }, "timeout_ms must be from 100 to 60000"},
+		{"timeout high", func(e *hookd.Endpoint) { e.TimeoutMS = 60_001 }, "timeout_ms must be from 100 to 60000"},
+		{"schedule long", func(e *hookd.Endpoint) { e.RetrySchedule = make([]hookd.Duration, 21) }, "at most 20 delays"},
+		{"schedule short delay", func(e *hookd.Endpoint) {
+			e.RetrySchedule = []hookd.Duration{hookd.Duration(time.Minute), hookd.Duration(time.Millisecond)}
+		}, "retry_schedule[1] is 1ms"},
+		{"schedule long delay", func(e *hookd.Endpoint) { e.RetrySchedule = []hookd.Duration{hookd.Duration(169 * time.Hour)} }, "retry_schedule[0]"},
+		{"header name", func(e *hookd.Endpoint) { e.Headers = map[string]string{"X Bad": "v"} }, "is not a valid HTTP header name"},
+		{"framing header", func(e *hookd.Endpoint) { e.Headers = map[string]string{"content-type": "text/plain"} }, `header "content-type" is reserved`},
+		{"webhook- header", func(e *hookd.Endpoint) { e.Headers = map[string]string{"Webhook-Extra": "v"} }, "is reserved"},
+		{"header value", func(e *hookd.Endpoint) { e.Headers = map[string]string{"X-A": "a\r\nb"} }, `header "X-A" has an invalid value`},
+		{"many headers", func(e *hookd.Endpoint) {
+			e.Headers = map[string]string{}
+			for i := range 21 {
+				e.Headers[fmt.Sprintf("X-%d", i)] = "v"
+			}
+		}, "at most 20 headers"},
+		{"description", func(e *hookd.Endpoint) { e.Description = strings.Repeat("d", 1025) }, "description is longer than 1024"},
+	} {
+		e := ok()
+		c.set(&e)
+		err := e.Validate()
+		if hookd.ErrorCode(err) != hookd.EINVALID || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		}
+	}
+	e = ok()
+	e.Ordering, e.TimeoutMS, e.RateLimit = hookd.OrderingKey, 100, 100_000
+	e.RetrySchedule = []hookd.Duration{hookd.Duration(time.Second), hookd.Duration(168 * time.Hour)}
+	e.Headers = map[string]string{"X-Tenant": "acme", "Authorization": "Bearer x"}
+	if err := e.Validate(); err != nil {
+		t.Errorf("bounds: %v", err)
+	}
+}
+
+func TestEndpointUpdateValidate(t *testing.T) {
+	zero, ok := 0, 500
+	long, line := strings.Repeat("r", 1025), "paused for maintenance"
+	two := "a\nb"
+	for _, c := range []struct {
+		u    hookd.EndpointUpdate
+		want string
+	}{
+		{hookd.EndpointUpdate{}, ""},
+		{hookd.EndpointUpdate{TimeoutMS: &ok, DisabledReason: &line}, ""},
+		{hookd.EndpointUpdate{TimeoutMS: &zero}, "leave it out for the profile's default"},
+		{hookd.EndpointUpdate{DisabledReason: &long}, "disabled_reason must be one line of at most 1024 characters"},
+		{hookd.EndpointUpdate{DisabledReason: &two}, "disabled_reason must be one line"},
+	} {
+		err := c.u.Validate()
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%+v: %v", c.u, err)
+			}
+			continue
+		}
+		if hookd.ErrorCode(err) != hookd.EINVALID || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: got %v, want %q", c.u, err, c.want)
+		}
+	}
+}
+
+// TestWants: a pattern selects a type by its name or by its wire name,
+// so callers ask once with the type as stored.
+func TestWants(t *testing.T) {
+	for _, c := range []struct {
+		patterns []string
+		typ      string
+		want     bool
+	}{
+		{[]string{"payment.created"}, "lean:payment.created", true},
+		{[]string{"payment.created"}, "payment.created", true},
+		{[]string{"payment.*"}, "linkmoney:payment.created", true},
+		{[]string{"lean:payment.created"}, "lean:payment.created", true},
+		{[]string{"lean:payment.created"}, "linkmoney:payment.created", false},
+		{[]string{"lean:payment.created"}, "payment.created", false},
+		{[]string{"entity.created"}, "entity.created", true},
+		{[]string{"*"}, "lean:payment.created", true},
+		{[]string{"*"}, hookd.EndpointDisabled, false},
+		{[]string{"hookd.*"}, hookd.EndpointDisabled, true},
+		{[]string{"payment.*"}, "paymentXcreated", false},
+		{nil, "payment.created", false},
+	} {
+		e := hookd.Endpoint{EventTypes: c.patterns}
+		if got := e.Wants(c.typ); got != c.want {
+			t.Errorf("%v wants %s: %v, want %v", c.patterns, c.typ, got, c.want)
+		}
+	}
+}
+
+func TestCheckPattern(t *testing.T) {
+	for p, bad := range map[string]bool{
+		"*": false, "payment.created": false, "lean:payment.created": false, "payment.*": false, "a.b.*": false,
+		"pay*": true, "lean:payment.*": true, ".*": true, "**": true, "a b": true, "": true,
+		strings.Repeat("a", 129): true, "pay*ment": true,
+	} {
+		if msg := hookd.CheckPattern(p); (msg != "") != bad {
+			t.Errorf("%q: %q, want refused %v", p, msg, bad)
+		}
+	}
+	for name, ok := range map[string]bool{"payment.created": true, "lean:payment.created": true, "payment.*": false, "*": false, "": false, strings.Repeat("a", 129): false} {
+		if hookd.ValidTypeName(name) != ok {
+			t.Errorf("ValidTypeName(%q) = %v", name, !ok)
+		}
 	}
 }

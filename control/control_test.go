@@ -72,7 +72,9 @@ func setup(t *testing.T) *bundle {
 		eng.Stop(ctx)
 		st.Close()
 	})
-	clock := &fixed{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	// Near the engine's clock (the system's): the engine purges what
+	// is older than its retention by its own clock.
+	clock := &fixed{t: time.Now().UTC().Truncate(time.Second)}
 	svc := &control.Service{Store: st, Engine: eng, Catalog: cat, Profiles: profiles, Guard: guard, Clock: clock, Log: log}
 	return &bundle{svc: svc, store: st, cat: cat, clock: clock, eng: eng}
 }

@@ -1,0 +1,194 @@
+package control_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// tenant creates the tenant acme.
+func (b *bundle) tenant(t *testing.T) {
+	t.Helper()
+	if err := b.svc.CreateTenant(context.Background(), &hookd.Tenant{ID: "acme", Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEndpointCreate(t *testing.T) {
+	b := setup(t)
+	b.tenant(t)
+	ctx := context.Background()
+
+	e, err := b.svc.CreateEndpoint(ctx, "acme", &hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/hook"),
+		EventTypes: &[]string{"lean:entity.created", "payment.*", "payment.*"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(e.ID, "ep_") || e.Profile != "standard" || e.Ordering != hookd.OrderingNone {
+		t.Errorf("created %+v: want an ep_ id, profile standard, ordering none", e)
+	}
+	// Stored as the catalog names it, repeated entries once.
+	if got := strings.Join(e.EventTypes, ","); got != "entity.created,payment.*" {
+		t.Errorf("event_types stored as %s", got)
+	}
+	if len(e.Secrets) != 1 || !strings.HasPrefix(e.Secrets[0].Value, "whsec_") {
+		t.Errorf("secrets %v: want one new whsec_ secret", e.Secrets)
+	}
+	stored, err := b.svc.Endpoint(ctx, "acme", e.ID)
+	if err != nil || stored.Secrets[0].Value != e.Secrets[0].Value {
+		t.Fatalf("read back %+v, %v", stored, err)
+	}
+	if all, err := b.svc.Endpoints(ctx, "acme", hookd.Page{}); err != nil || len(all) != 1 {
+		t.Fatalf("list: %v, %v", all, err)
+	}
+	_, err = b.svc.Endpoints(ctx, "nobody", hookd.Page{})
+	code(t, err, hookd.ENOTFOUND)
+
+	// A lean endpoint with a secret of Lean's form (printable ASCII).
+	lean, err := b.svc.CreateEndpoint(ctx, "acme", &hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/lean"), Profile: ptr("lean")}, strings.Repeat("ab", 32))
+	if err != nil || lean.Secrets[0].Value != strings.Repeat("ab", 32) {
+		t.Fatalf("lean with a given secret: %+v, %v", lean, err)
+	}
+
+	for _, c := range []struct {
+		name   string
+		u      hookd.EndpointUpdate
+		secret string
+		code   string
+		msg    string
+	}{
+		{"no url", hookd.EndpointUpdate{}, "", hookd.EINVALID, "url is required"},
+		{"timeout 0", hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/"), TimeoutMS: ptr(0)}, "", hookd.EINVALID, "timeout_ms"},
+		{"blocked address", hookd.EndpointUpdate{URL: ptr("http://10.0.0.1/")}, "", hookd.EINVALID, "url:"},
+		{"profile", hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/"), Profile: ptr("svix")}, "", hookd.EINVALID, `unknown profile "svix"`},
+		{"unknown type", hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/"), EventTypes: &[]string{"payment.created", "order.nope"}}, "", hookd.EUNPROCESSABLE, `event_types[1]: unknown event type "order.nope"`},
+		{"bad pattern", hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/"), EventTypes: &[]string{"pay*"}}, "", hookd.EUNPROCESSABLE, "event_types[0]"},
+		{"lean's header", hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/"), Headers: &map[string]string{"lean-signature": "x"}}, "", hookd.EINVALID, `header "lean-signature" is reserved`},
+		{"weavr's header", hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/"), Headers: &map[string]string{"Call-Ref": "x"}}, "", hookd.EINVALID, "is reserved"},
+		{"secret form", hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/")}, "not-a-whsec", hookd.EINVALID, "secret:"},
+	} {
+		_, err := b.svc.CreateEndpoint(ctx, "acme", &c.u, c.secret)
+		if hookd.ErrorCode(err) != c.code || !strings.Contains(hookd.ErrorMessage(err), c.msg) {
+			t.Errorf("%s: got %v, want %s %q", c.name, err, c.code, c.msg)
+		}
+	}
+	if all, _ := b.svc.Endpoints(ctx, "acme", hookd.Page{}); len(all) != 2 {
+		t.Errorf("%d endpoints after refused creates, want 2", len(all))
+	}
+}
+
+func TestEndpointUpdateRotateDisable(t *testing.T) {
+	b := setup(t)
+	b.tenant(t)
+	ctx := context.Background()
+	e, err := b.svc.CreateEndpoint(ctx, "acme", &hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/hook"), EventTypes: &[]string{"payment.created"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A reason without disabling, a secret that does not fit the new
+	// profile: refused, and nothing changes.
+	_, err = b.svc.UpdateEndpoint(ctx, "acme", e.ID, &hookd.EndpointUpdate{DisabledReason: ptr("why")})
+	code(t, err, hookd.EINVALID)
+	lean, err := b.svc.CreateEndpoint(ctx, "acme", &hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/lean"), Profile: ptr("lean")}, "a lean secret, not whsec_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.svc.UpdateEndpoint(ctx, "acme", lean.ID, &hookd.EndpointUpdate{Profile: ptr("standard")})
+	if hookd.ErrorCode(err) != hookd.EINVALID || !strings.Contains(err.Error(), `does not fit profile "standard"`) {
+		t.Fatalf("profile change with a lean secret: %v", err)
+	}
+	if got, _ := b.svc.Endpoint(ctx, "acme", lean.ID); got.Profile != "lean" {
+		t.Errorf("profile %s after a refused change", got.Profile)
+	}
+	_, err = b.svc.UpdateEndpoint(ctx, "acme", "ep_nope", &hookd.EndpointUpdate{})
+	code(t, err, hookd.ENOTFOUND)
+
+	u, err := b.svc.UpdateEndpoint(ctx, "acme", e.ID, &hookd.EndpointUpdate{Description: ptr("orders"), Ordering: ptr(hookd.OrderingKey)})
+	if err != nil || u.Description != "orders" || u.Ordering != hookd.OrderingKey || u.Profile != "standard" {
+		t.Fatalf("update: %+v, %v", u, err)
+	}
+
+	b.clock.t = b.clock.t.Add(time.Minute)
+	rot, err := b.svc.RotateSecret(ctx, "acme", e.ID, hookd.Rotation{GraceSeconds: ptr(int64(3600))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rot.ActiveFrom.Equal(b.clock.t) || !rot.PreviousExpiresAt.Equal(b.clock.t.Add(time.Hour)) {
+		t.Errorf("rotated %+v at %v: standard signs with both for the grace hour", rot, b.clock.t)
+	}
+	got, _ := b.svc.Endpoint(ctx, "acme", e.ID)
+	if s := got.ActiveSecrets(b.clock.t); len(s) != 2 || s[0] != rot.Secret {
+		t.Errorf("active secrets %v: want the new one first, then the old", s)
+	}
+
+	d, err := b.svc.DisableEndpoint(ctx, "acme", e.ID, "")
+	if err != nil || !d.Disabled || d.DisabledReason != hookd.ManualDisableReason {
+		t.Fatalf("disable: %+v, %v", d, err)
+	}
+	_, err = b.svc.DisableEndpoint(ctx, "acme", e.ID, "two\nlines")
+	code(t, err, hookd.EINVALID)
+	d, err = b.svc.UpdateEndpoint(ctx, "acme", e.ID, &hookd.EndpointUpdate{DisabledReason: ptr("maintenance")})
+	if err != nil || d.DisabledReason != "maintenance" {
+		t.Fatalf("reason of a disabled endpoint: %+v, %v", d, err)
+	}
+	d, err = b.svc.EnableEndpoint(ctx, "acme", e.ID)
+	if err != nil || d.Disabled || d.DisabledReason != "" {
+		t.Fatalf("enable: %+v, %v", d, err)
+	}
+
+	if err := b.svc.DeleteEndpoint(ctx, "acme", e.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.svc.Endpoint(ctx, "acme", e.ID)
+	code(t, err, hookd.ENOTFOUND)
+}
+
+// TestEndpointTest: the example is of the endpoint's provider, or the type
+// asked for, resolved with the provider preferred; it goes to this
+// endpoint alone, marked as a test.
+func TestEndpointTest(t *testing.T) {
+	b := setup(t)
+	b.tenant(t)
+	ctx := context.Background()
+	mk := func(profile string, types ...string) *hookd.Endpoint {
+		e, err := b.svc.CreateEndpoint(ctx, "acme", &hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/" + profile),
+			Profile: ptr(profile), EventTypes: &types}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	lean := mk("lean", "payment.created")
+	std := mk("standard", "payment.created")
+
+	res, err := b.svc.TestEndpoint(ctx, "acme", lean.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Deliveries) != 1 || res.Deliveries[0].EndpointID != lean.ID {
+		t.Fatalf("test of %s: deliveries %v, want one to it alone", lean.ID, res.Deliveries)
+	}
+	ev, _, err := b.svc.Event(ctx, "acme", res.ID)
+	if err != nil || ev.Type != "lean:payment.created" || !ev.Test {
+		t.Fatalf("test event %+v, %v: want lean:payment.created, marked test", ev, err)
+	}
+
+	// Two providers define payment.created: ambiguous on a standard
+	// endpoint, Lean's on a lean one.
+	_, err = b.svc.TestEndpoint(ctx, "acme", std.ID, "payment.created")
+	code(t, err, hookd.EUNPROCESSABLE)
+	if res, err = b.svc.TestEndpoint(ctx, "acme", lean.ID, "payment.created"); err != nil {
+		t.Fatal(err)
+	}
+	if ev, _, _ = b.svc.Event(ctx, "acme", res.ID); ev.Type != "lean:payment.created" {
+		t.Errorf("payment.created on a lean endpoint is %s", ev.Type)
+	}
+	_, err = b.svc.TestEndpoint(ctx, "acme", lean.ID, "pay*")
+	code(t, err, hookd.EINVALID)
+}
