@@ -47,13 +47,30 @@ type Tracing struct {
 
 var _ delivery.Observer = (*Tracing)(nil)
 
+// CheckTracing refuses a collector URL that is not http(s) (the empty
+// endpoint turns tracing off) and a sample share outside 0 to 1, with
+// errors naming the flags.
+func CheckTracing(endpoint string, sample float64) error {
+	if sample < 0 || sample > 1 {
+		return fmt.Errorf("--otel-sample %v: want a share from 0 to 1", sample)
+	}
+	if endpoint == "" {
+		return nil
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--otel-endpoint %q: want an http(s) URL such as http://localhost:4318", endpoint)
+	}
+	return nil
+}
+
 // StartTracing returns the tracer, or nil when tracing is off.
 func StartTracing(ctx context.Context, o TracingOptions) (*Tracing, error) {
 	if o.Endpoint == "" && o.Exporter == nil {
 		return nil, nil
 	}
-	if o.Sample < 0 || o.Sample > 1 {
-		return nil, fmt.Errorf("--otel-sample %v: want a share from 0 to 1", o.Sample)
+	if err := CheckTracing(o.Endpoint, o.Sample); err != nil {
+		return nil, err
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -62,10 +79,7 @@ func StartTracing(ctx context.Context, o TracingOptions) (*Tracing, error) {
 	if o.Exporter != nil {
 		batch = sdktrace.WithSyncer(o.Exporter)
 	} else {
-		u, err := url.Parse(o.Endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("--otel-endpoint %q: want an http(s) URL such as http://localhost:4318", o.Endpoint)
-		}
+		u, _ := url.Parse(o.Endpoint) // checked above
 		if u.Path == "" || u.Path == "/" {
 			u.Path = "/v1/traces"
 		}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/seal"
 	"github.com/hookd/hookd/sqlite"
+	"github.com/hookd/hookd/telemetry"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -145,23 +148,85 @@ func (c *Config) flags(fs *flag.FlagSet) {
 // opens every tenant, and a short one is guessed.
 const minAdminToken = 16
 
-// check refuses values no flag parser catches, before anything is opened.
-func (c *Config) check() error {
+// Validate checks every value of the configuration before anything is
+// opened, with an error naming the flag (or variable) and the rule. A zero
+// value is the default where the part it configures has one (the zero
+// Config of a test), so only values no default explains are refused.
+func (c *Config) Validate() error {
+	if err := c.validateStore(); err != nil {
+		return err
+	}
 	if c.AdminToken != "" && len(c.AdminToken) < minAdminToken {
 		return fmt.Errorf("HOOKD_ADMIN_TOKEN has %d characters: use at least %d, e.g. $(head -c24 /dev/urandom | base64)",
 			len(c.AdminToken), minAdminToken)
 	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("--addr %q: want host:port or :port, e.g. :8080", c.Addr)
+	}
+	if _, err := egress.New(c.EgressAllow); err != nil {
+		return fmt.Errorf("--egress-allow %q: want comma-separated CIDRs, e.g. 127.0.0.0/8: %w", c.EgressAllow, err)
+	}
+	for _, n := range []struct {
+		flag string
+		v    int64
+	}{{"--max-body", c.MaxBody}, {"--max-batch", int64(c.MaxBatch)}, {"--publish-rate", int64(c.PublishRate)}} {
+		if n.v < 0 {
+			return fmt.Errorf("%s %d: want a number of at least 0", n.flag, n.v)
+		}
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--retention", c.Retention}, {"--disable-after", c.DisableAfter}, {"--drain-timeout", c.DrainTimeout},
+		{"--poll-interval", c.PollInterval}, {"--node-ttl", c.NodeTTL}, {"--stuck-after", c.StuckAfter}} {
+		if d.v < 0 {
+			return fmt.Errorf("%s %s: want a duration of at least 0, e.g. 30s", d.flag, d.v)
+		}
+	}
+	if err := checkLogging(cmp.Or(c.LogLevel, "info"), cmp.Or(c.LogFormat, "text")); err != nil {
+		return err
+	}
+	if c.DebugAddr != "" {
+		if _, err := debugAddr(c.DebugAddr); err != nil {
+			return err
+		}
+	}
+	return telemetry.CheckTracing(c.OTelEndpoint, c.OTelSample)
+}
+
+// validateStore checks the flags that choose and open the database (all
+// that migrate takes).
+func (c *Config) validateStore() error {
+	switch {
+	case strings.HasPrefix(c.DB, "sqlite:"):
+		if strings.TrimPrefix(c.DB, "sqlite:") == "" {
+			return errors.New("--db sqlite: needs a file path, e.g. sqlite:hookd.db")
+		}
+	case isPostgres(c.DB):
+		if c.DataKey == "" {
+			return errors.New("PostgreSQL needs --data-key (HOOKD_DATA_KEY): 32 random bytes in base64, the same on every node")
+		}
+	default:
+		return fmt.Errorf("--db %q: want sqlite:PATH or a postgres:// URL", c.DB)
+	}
+	if c.DataKey != "" {
+		if _, err := seal.ParseKey(c.DataKey); err != nil {
+			return fmt.Errorf("--data-key: %w", err)
+		}
+	}
+	if c.DBMaxSize < 0 {
+		return fmt.Errorf("--db-max-size %d: want a number of bytes, or 0 for no cap", c.DBMaxSize)
+	}
 	return nil
 }
 
-// openStore opens the configured database and its data key.
+// openStore opens the configured database and its data key; the values
+// were checked by validateStore.
 func (c *Config) openStore(ctx context.Context) (hookd.Database, error) {
-	switch {
-	case strings.HasPrefix(c.DB, "sqlite:"):
-		path := strings.TrimPrefix(c.DB, "sqlite:")
-		if path == "" {
-			return nil, errors.New("--db sqlite: needs a file path, e.g. sqlite:hookd.db")
-		}
+	if err := c.validateStore(); err != nil {
+		return nil, err
+	}
+	if path, ok := strings.CutPrefix(c.DB, "sqlite:"); ok {
 		var key *seal.Key
 		var err error
 		if c.DataKey != "" {
@@ -183,8 +248,6 @@ func (c *Config) openStore(ctx context.Context) (hookd.Database, error) {
 			}
 		}
 		return st, nil
-	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
-		return openPostgres(ctx, c)
 	}
-	return nil, fmt.Errorf("--db %q: want sqlite:PATH or a postgres:// URL", c.DB)
+	return openPostgres(ctx, c)
 }

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -23,21 +22,6 @@ import (
 	"github.com/hookd/hookd/telemetry"
 )
 
-func runMigrate(ctx context.Context, args []string) error {
-	var c Config
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	c.storeFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	st, err := c.openStore(ctx) // opening applies the migrations
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(os.Stderr, "hookd: migrations applied to", c.DB)
-	return st.Close()
-}
-
 func runServe(ctx context.Context, args []string) error {
 	var c Config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -45,10 +29,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := c.check(); err != nil {
-		return err
-	}
-	if err := checkLogging(c.LogLevel, c.LogFormat); err != nil {
+	if err := c.Validate(); err != nil {
 		return err
 	}
 	log := newLogger(os.Stderr, c.LogLevel, c.LogFormat)
@@ -78,14 +59,8 @@ type app struct {
 
 // start opens everything and serves; stop undoes it in reverse order.
 func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
-	if err := c.check(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, err
-	}
-	if os.Getenv("GOGC") == "" {
-		// The hot path allocates short-lived request and row values; a
-		// larger heap target trades a little memory (bounded: deliveries
-		// held in memory are capped) for ~5-10 % more throughput.
-		debug.SetGCPercent(400)
 	}
 	guard, err := egress.New(c.EgressAllow)
 	if err != nil {

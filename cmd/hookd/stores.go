@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/catalog"
@@ -26,9 +25,6 @@ func writers(st hookd.Queue) int {
 // openPostgres opens the shared store of a scale-out installation. Every
 // node must use the same data key, so it cannot be generated here.
 func openPostgres(ctx context.Context, c *Config) (hookd.Database, error) {
-	if c.DataKey == "" {
-		return nil, errors.New("PostgreSQL needs --data-key (HOOKD_DATA_KEY): 32 random bytes in base64, the same on every node")
-	}
 	key, err := seal.ParseKey(c.DataKey)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+)
+
+// parseServe fills a Config from serve's flags, as runServe does.
+func parseServe(t *testing.T, args ...string) *Config {
+	t.Helper()
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c.flags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		t.Fatalf("parse %v: %v", args, err)
+	}
+	return &c
+}
+
+// TestConfigValidate: the defaults pass; each bad value is refused with an
+// error naming its flag (or variable), before anything is opened.
+func TestConfigValidate(t *testing.T) {
+	t.Setenv("HOOKD_ADMIN_TOKEN", "")
+	if err := parseServe(t).Validate(); err != nil {
+		t.Fatalf("the defaults: %v", err)
+	}
+	key := randomKey()
+	good := [][]string{
+		{"--db", "postgres://127.0.0.1/test", "--data-key", key},
+		{"--addr", "127.0.0.1:0", "--debug-addr", "6060", "--log-format", "json", "--log-level", "debug"},
+		{"--otel-endpoint", "http://127.0.0.1:4318", "--otel-sample", "0.5", "--egress-allow", "127.0.0.0/8,::1/128"},
+		{"--poll-interval", "0", "--max-body", "0"}, // zero: the default
+	}
+	for _, args := range good {
+		if err := parseServe(t, args...).Validate(); err != nil {
+			t.Errorf("%v refused: %v", args, err)
+		}
+	}
+	bad := [][]string{
+		{"--db", "mysql://127.0.0.1/x"},
+		{"--db", "sqlite:"},
+		{"--data-key", "not base64!"},
+		{"--db-max-size", "-1"},
+		{"--addr", "8080"},
+		{"--egress-allow", "10.0.0.0/33"},
+		{"--max-body", "-1"},
+		{"--max-batch", "-5"},
+		{"--publish-rate", "-1"},
+		{"--retention", "-1h"},
+		{"--disable-after", "-1s"},
+		{"--drain-timeout", "-1s"},
+		{"--poll-interval", "-1s"},
+		{"--node-ttl", "-30s"},
+		{"--stuck-after", "-1s"},
+		{"--log-level", "loud"},
+		{"--log-format", "xml"},
+		{"--debug-addr", "nowhere"},
+		{"--otel-endpoint", "ftp://127.0.0.1:4318"},
+		{"--otel-sample", "1.5"},
+	}
+	for _, args := range bad {
+		err := parseServe(t, args...).Validate()
+		if err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: error %v, want one naming %s", args, err, args[0])
+		}
+	}
+	if err := parseServe(t, "--db", "postgres://127.0.0.1/test").Validate(); err == nil || !strings.Contains(err.Error(), "--data-key") {
+		t.Errorf("PostgreSQL without a data key: %v, want an error naming --data-key", err)
+	}
+	t.Setenv("HOOKD_ADMIN_TOKEN", "short")
+	if err := parseServe(t).Validate(); err == nil || !strings.Contains(err.Error(), "HOOKD_ADMIN_TOKEN") {
+		t.Errorf("a short admin token: %v", err)
+	}
+}
