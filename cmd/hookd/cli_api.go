@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -127,6 +128,9 @@ func (c *apiCmd) parse() error {
 	}
 	if len(c.args) < len(c.names) {
 		return fmt.Errorf("%s is required: hookd %s [flags] %s", c.names[len(c.args)], c.name, strings.Join(c.names, " "))
+	}
+	if u, err := url.Parse(*c.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--url %q: want the API's http:// or https:// URL (http://localhost:8080)", *c.url)
 	}
 	if *c.token == "" {
 		*c.token = env("HOOKD_TOKEN", os.Getenv("HOOKD_ADMIN_TOKEN"))

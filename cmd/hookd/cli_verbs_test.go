@@ -246,6 +246,7 @@ func TestCLIVerbArguments(t *testing.T) {
 		{[]string{"endpoint", "list"}, "a tenant is required"},
 		{[]string{"endpoint", "fly"}, `unknown verb "fly"`},
 		{[]string{"endpoint"}, "a verb is required"},
+		{[]string{"tenant", "list", "--url", "localhost:8080"}, "want the API's http:// or https:// URL"},
 		{[]string{"token", "create", "--tenant", "acme", "--admin"}, "not both"},
 		{[]string{"endpoint", "update", "--tenant", "acme", "ep_1"}, "nothing to change"},
 		{[]string{"endpoint", "recover", "--tenant", "acme", "ep_1"}, "--since is required"},
