@@ -64,7 +64,7 @@ func startServer() (*server, error) {
 	}
 	api := &httpapi.Server{Store: st, Engine: eng, Catalog: cat, Profiles: profiles, Guard: guard, Log: log,
 		AdminTokenHash: httpapi.HashToken(adminToken)}
-	ts := httptest.NewServer(api.Handler())
+	ts := httptest.NewServer(checked(api.Handler()))
 	return &server{URL: ts.URL, stop: func() {
 		ts.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
