@@ -49,9 +49,16 @@ type Endpoint struct {
 	Headers     map[string]string `json:"headers,omitempty"`
 	TimeoutMS   int               `json:"timeout_ms,omitempty"`
 	// RetrySchedule, when set, replaces the profile's delays between tries.
-	RetrySchedule  []Duration `json:"retry_schedule,omitempty"`
-	Disabled       bool       `json:"disabled"`
-	DisabledReason string     `json:"disabled_reason,omitempty"`
+	RetrySchedule []Duration `json:"retry_schedule,omitempty"`
+	// Signature is the Standard Webhooks scheme of a standard or
+	// linkmoney endpoint: SignatureV1 (HMAC) or SignatureV1a (ed25519).
+	// Chosen at creation.
+	Signature string `json:"signature"`
+	// PublicKey, on a v1a endpoint, is the whpk_ public key of its newest
+	// signing key (SigningPublicKey): not secret, shown on every read.
+	PublicKey      string `json:"public_key,omitempty"`
+	Disabled       bool   `json:"disabled"`
+	DisabledReason string `json:"disabled_reason,omitempty"`
 	// FailingSince is when the current run of failures began; nil when the
 	// last attempt succeeded.
 	FailingSince *time.Time `json:"failing_since,omitempty"`
@@ -131,7 +138,10 @@ type Rotation struct {
 
 // Rotated is the outcome of a rotation (the answer of rotate-secret).
 type Rotated struct {
-	Secret string `json:"secret"`
+	// Secret is the new secret; empty for a v1a signing key, which is
+	// never shown: PublicKey is.
+	Secret    string `json:"secret,omitempty"`
+	PublicKey string `json:"public_key,omitempty"`
 	// ActiveFrom is when the new secret starts signing.
 	ActiveFrom time.Time `json:"active_from"`
 	// PreviousExpiresAt is when the older secrets stop signing.
@@ -180,7 +190,7 @@ func (e *Endpoint) Rotate(p Profile, r Rotation, now time.Time) (Rotated, error)
 	if !multi {
 		start = end
 	}
-	secret, err := ProfileSecret(p, r.Secret)
+	secret, err := SignatureSecret(p, e.Signature, r.Secret)
 	if err != nil {
 		return Rotated{}, err
 	}
@@ -223,7 +233,12 @@ func (e *Endpoint) Rotate(p Profile, r Rotation, now time.Time) (Rotated, error)
 		next[0].ActiveFrom, start = time.Time{}, now
 	}
 	e.Secrets = next
-	return Rotated{Secret: secret, ActiveFrom: start, PreviousExpiresAt: end}, nil
+	e.PublicKey = e.SigningPublicKey()
+	out := Rotated{Secret: secret, PublicKey: e.PublicKey, ActiveFrom: start, PreviousExpiresAt: end}
+	if IsSigningKey(secret) {
+		out.Secret = ""
+	}
+	return out, nil
 }
 
 // Wants reports whether the endpoint subscribes to an event type: a
@@ -300,6 +315,8 @@ type EndpointUpdate struct {
 	Headers       *map[string]string `json:"headers"`
 	TimeoutMS     *int               `json:"timeout_ms"`
 	RetrySchedule *[]Duration        `json:"retry_schedule"`
+	// Signature is set at creation only (a PATCH may repeat the value).
+	Signature *string `json:"signature"`
 	// Disabled pauses (true) or resumes (false) the endpoint, as the
 	// disable and enable routes do; DisabledReason goes with true.
 	Disabled       *bool   `json:"disabled"`
@@ -334,6 +351,9 @@ func (u *EndpointUpdate) Apply(e *Endpoint) {
 	}
 	if u.RetrySchedule != nil {
 		e.RetrySchedule = *u.RetrySchedule
+	}
+	if u.Signature != nil {
+		e.Signature = *u.Signature
 	}
 	switch {
 	case u.Disabled != nil && !*u.Disabled:

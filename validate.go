@@ -75,7 +75,7 @@ const (
 // Validate checks the fields of an endpoint that need nothing but the
 // endpoint: the URL's presence and length, the delivery options, the
 // custom headers' form (not whether a profile sets them), the description.
-// An empty Ordering becomes OrderingNone. What needs the server's state is
+// An empty Ordering becomes OrderingNone, an empty Signature SignatureV1. What needs the server's state is
 // the control plane's to check: the URL's address (the egress guard), that
 // the profile exists, that EventTypes name known types, that no profile
 // sets a custom header.
@@ -88,6 +88,12 @@ func (e *Endpoint) Validate() error {
 	}
 	if e.RateLimit < 0 || e.RateLimit > 100_000 {
 		return Errorf(EINVALID, "rate_limit_per_s must be from 0 (no limit) to 100000")
+	}
+	if e.Signature == "" {
+		e.Signature = SignatureV1
+	}
+	if err := checkSignature(e.Signature); err != nil {
+		return err
 	}
 	switch e.Ordering {
 	case "":

@@ -32,10 +32,11 @@ func (s *Service) CreateEndpoint(ctx context.Context, tenantID string, u *hookd.
 	if err != nil {
 		return nil, err
 	}
-	if secret, err = hookd.ProfileSecret(p, secret); err != nil {
+	if secret, err = hookd.SignatureSecret(p, e.Signature, secret); err != nil {
 		return nil, err
 	}
 	e.Secrets = []hookd.Secret{{Value: secret}}
+	e.PublicKey = e.SigningPublicKey()
 	if err := s.Store.CreateEndpoint(ctx, e); err != nil {
 		return nil, err
 	}
@@ -56,7 +57,11 @@ func (s *Service) check(ctx context.Context, e *hookd.Endpoint, kept []string) e
 		return hookd.Errorf(hookd.EINVALID, "url: %v", err)
 	}
 	e.URL = u // an address spelled oddly is stored as the address checked
-	if _, err := s.Profiles.Get(e.Profile); err != nil {
+	p, err := s.Profiles.Get(e.Profile)
+	if err != nil {
+		return err
+	}
+	if err := hookd.CheckSignatureProfile(p, e.Signature); err != nil {
 		return err
 	}
 	if e.EventTypes, err = s.checkEventTypes(ctx, e.EventTypes, kept); err != nil {
@@ -97,6 +102,9 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenantID, id string, u *ho
 	}
 	if u.DisabledReason != nil && (u.Disabled != nil && !*u.Disabled || u.Disabled == nil && !e.Disabled) {
 		return nil, hookd.Errorf(hookd.EINVALID, `disabled_reason is set only with "disabled": true or on a disabled endpoint`)
+	}
+	if u.Signature != nil && *u.Signature != e.Signature {
+		return nil, hookd.Errorf(hookd.EINVALID, "signature is chosen when the endpoint is created (it is %q): create a new endpoint to change it", e.Signature)
 	}
 	oldProfile, kept := e.Profile, e.EventTypes
 	u.Apply(e)

@@ -25,17 +25,23 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 		Headers       map[string]string `json:"headers"`
 		TimeoutMS     *int              `json:"timeout_ms"`
 		RetrySchedule []hookd.Duration  `json:"retry_schedule"`
+		Signature     string            `json:"signature"`
 	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
 	u := &hookd.EndpointUpdate{URL: &in.URL, Profile: &in.Profile, EventTypes: &in.EventTypes, Description: &in.Description,
-		RateLimit: &in.RateLimit, Ordering: &in.Ordering, Headers: &in.Headers, TimeoutMS: in.TimeoutMS, RetrySchedule: &in.RetrySchedule}
+		RateLimit: &in.RateLimit, Ordering: &in.Ordering, Headers: &in.Headers, TimeoutMS: in.TimeoutMS, RetrySchedule: &in.RetrySchedule,
+		Signature: &in.Signature}
 	e, err := s.Endpoints.CreateEndpoint(r.Context(), r.PathValue("tenant"), u, in.Secret)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, endpointOut{Endpoint: e, Secret: e.Secrets[0].Value})
+	out := endpointOut{Endpoint: e}
+	if sec := e.Secrets[0].Value; !hookd.IsSigningKey(sec) {
+		out.Secret = sec // a v1a signing key never leaves hookd: its public_key is shown
+	}
+	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
 

@@ -57,8 +57,5 @@ func (LinkMoney) Policy() hookd.Policy { return standardPolicy }
 // NewSecret implements hookd.Profile: a standard whsec_ secret.
 func (LinkMoney) NewSecret() (string, error) { return Standard{}.NewSecret() }
 
-// CheckSecret implements hookd.Profile.
-func (LinkMoney) CheckSecret(s string) error {
-	_, err := standardKey(s)
-	return err
-}
+// CheckSecret implements hookd.Profile: as standard's.
+func (LinkMoney) CheckSecret(s string) error { return checkStandardSecret(s) }

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"net/http"
@@ -13,7 +14,9 @@ import (
 
 // Standard is Standard Webhooks v1: body {"type","timestamp","data"},
 // headers webhook-id, webhook-timestamp and webhook-signature, where each
-// secret adds "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>".
+// secret adds "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>", or, for a
+// v1a signing key (whsk_), "v1a,<base64 ed25519 signature of
+// id.timestamp.body>".
 type Standard struct{}
 
 // Name implements hookd.Profile.
@@ -57,7 +60,19 @@ func signStandard(h http.Header, id string, at time.Time, body []byte, secrets [
 	prefix := make([]byte, 0, len(id)+len(ts)+2)
 	prefix = append(append(append(append(prefix, id...), '.'), ts...), '.')
 	sig := make([]byte, 0, len(secrets)*48)
+	var signed []byte // id.timestamp.body, made only for a v1a key
 	for _, s := range secrets {
+		if hookd.IsSigningKey(s) {
+			priv, err := hookd.ParseSigningKey(s)
+			if err != nil {
+				continue // stored secrets were checked on the way in
+			}
+			if signed == nil {
+				signed = append(append(make([]byte, 0, len(prefix)+len(body)), prefix...), body...)
+			}
+			sig = appendEntry(sig, "v1a,", ed25519.Sign(priv, signed))
+			continue
+		}
 		key, err := standardKey(s)
 		if err != nil {
 			continue // stored secrets were checked on the way in
@@ -65,15 +80,20 @@ func signStandard(h http.Header, id string, at time.Time, body []byte, secrets [
 		mac := hmac.New(sha256.New, key)
 		mac.Write(prefix)
 		mac.Write(body)
-		if len(sig) > 0 {
-			sig = append(sig, ' ')
-		}
-		sig = append(sig, "v1,"...)
-		sig = b64.AppendEncode(sig, mac.Sum(nil))
+		sig = appendEntry(sig, "v1,", mac.Sum(nil))
 	}
 	h["Webhook-Id"] = []string{id}
 	h["Webhook-Timestamp"] = []string{ts}
 	h["Webhook-Signature"] = []string{string(sig)}
+}
+
+// appendEntry appends one entry of the space-separated list of
+// webhook-signature: the version, a comma, the base64 signature.
+func appendEntry(list []byte, version string, sig []byte) []byte {
+	if len(list) > 0 {
+		list = append(list, ' ')
+	}
+	return b64.AppendEncode(append(list, version...), sig)
 }
 
 // standardKey returns the HMAC key of a whsec_ secret.
@@ -109,8 +129,17 @@ func (Standard) NewSecret() (string, error) {
 	return "whsec_" + b64.EncodeToString(b), nil
 }
 
-// CheckSecret implements hookd.Profile.
-func (Standard) CheckSecret(s string) error {
+// CheckSecret implements hookd.Profile: a whsec_ secret (v1) or a whsk_
+// signing key (v1a).
+func (Standard) CheckSecret(s string) error { return checkStandardSecret(s) }
+
+// checkStandardSecret checks a secret of a profile that sends the Standard
+// Webhooks headers; linkmoney uses it too.
+func checkStandardSecret(s string) error {
+	if hookd.IsSigningKey(s) {
+		_, err := hookd.ParseSigningKey(s)
+		return err
+	}
 	_, err := standardKey(s)
 	return err
 }
