@@ -66,13 +66,19 @@ func PublicKeyOf(secret string) string {
 	return PublicKeyPrefix + base64.StdEncoding.EncodeToString(priv[ed25519.SeedSize:])
 }
 
-// v1aProbe is a valid signing key (of the zero seed) to ask a profile
-// whether it accepts signing keys; it signs nothing.
-var v1aProbe = SigningKeyPrefix + base64.StdEncoding.EncodeToString(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
+// V1aSigner is implemented by a profile that sends the Standard Webhooks
+// headers and so can sign with v1a keys as well as its own secrets: its
+// Sign makes a "v1a," entry for a signing key, its CheckSecret accepts one.
+// An optional interface, so a profile that cannot sign v1a needs nothing.
+type V1aSigner interface {
+	SignsV1a() bool
+}
 
-// SignsV1a reports whether profile p can sign with v1a: whether it takes a
-// signing key as a secret, which is the profile's own rule.
-func SignsV1a(p Profile) bool { return p.CheckSecret(v1aProbe) == nil }
+// SignsV1a reports whether profile p can sign with v1a.
+func SignsV1a(p Profile) bool {
+	s, ok := p.(V1aSigner)
+	return ok && s.SignsV1a()
+}
 
 // checkSignature refuses a signature scheme other than v1 and v1a.
 func checkSignature(sig string) error {

@@ -28,10 +28,14 @@ type EndpointCreate struct {
 	Headers       map[string]string `json:"headers,omitempty"`
 	TimeoutMS     int               `json:"timeout_ms,omitempty"` // 0: the profile's default
 	RetrySchedule []hookd.Duration  `json:"retry_schedule,omitempty"`
+	// Signature, for standard and linkmoney, is "v1" (HMAC, the default)
+	// or "v1a" (ed25519: hookd makes the key pair and shows only the
+	// public key, PublicKey).
+	Signature string `json:"signature,omitempty"`
 }
 
 // CreatedEndpoint is a new endpoint with its signing secret, which the API
-// shows only here and on rotation.
+// shows only here and on rotation (never for v1a: see PublicKey).
 type CreatedEndpoint struct {
 	hookd.Endpoint
 	Secret string `json:"secret"`

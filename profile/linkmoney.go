@@ -57,5 +57,9 @@ func (LinkMoney) Policy() hookd.Policy { return standardPolicy }
 // NewSecret implements hookd.Profile: a standard whsec_ secret.
 func (LinkMoney) NewSecret() (string, error) { return Standard{}.NewSecret() }
 
+// SignsV1a implements hookd.V1aSigner: linkmoney sends the Standard
+// Webhooks headers.
+func (LinkMoney) SignsV1a() bool { return true }
+
 // CheckSecret implements hookd.Profile: as standard's.
 func (LinkMoney) CheckSecret(s string) error { return checkStandardSecret(s) }

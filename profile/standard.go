@@ -129,6 +129,9 @@ func (Standard) NewSecret() (string, error) {
 	return "whsec_" + b64.EncodeToString(b), nil
 }
 
+// SignsV1a implements hookd.V1aSigner.
+func (Standard) SignsV1a() bool { return true }
+
 // CheckSecret implements hookd.Profile: a whsec_ secret (v1) or a whsk_
 // signing key (v1a).
 func (Standard) CheckSecret(s string) error { return checkStandardSecret(s) }

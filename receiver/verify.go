@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -51,6 +52,12 @@ type Verifier struct {
 	// as the base64 key, as the Standard Webhooks libraries do). lean and
 	// weavr: the secret or API key as given, its bytes being the key.
 	Secrets []string
+	// PublicKeys (standard, linkmoney) are Standard Webhooks v1a public
+	// keys, "whpk_<base64 of 32 bytes>" (the endpoint's public_key): a
+	// request verifies if one of them made one of its "v1a," signatures.
+	// Several may be listed while a key is rotated. A Verifier needs
+	// Secrets, PublicKeys or both.
+	PublicKeys []string
 	// Tolerance is how far the signed timestamp may be from Now, either
 	// way: webhook-timestamp (standard, linkmoney) or published-timestamp
 	// (weavr). Zero means DefaultTolerance; negative disables the check,
@@ -89,7 +96,11 @@ func (v *Verifier) Verify(h http.Header, body []byte) error {
 	}
 	switch v.Profile {
 	case Standard, LinkMoney:
-		return v.verifyStandard(h, body, keys)
+		pubs, err := v.publicKeys()
+		if err != nil {
+			return err
+		}
+		return v.verifyStandard(h, body, keys, pubs)
 	case Lean:
 		return v.verifyLean(h, body, keys)
 	}
@@ -101,7 +112,7 @@ func (v *Verifier) Verify(h http.Header, body []byte) error {
 // weavr secrets are used as given. An empty key is refused: it would make
 // every MAC computable by anyone.
 func (v *Verifier) keys() ([][]byte, error) {
-	if len(v.Secrets) == 0 {
+	if len(v.Secrets) == 0 && (len(v.PublicKeys) == 0 || v.Profile != Standard && v.Profile != LinkMoney) {
 		return nil, fmt.Errorf("%w: no secret", ErrConfig)
 	}
 	keys := make([][]byte, len(v.Secrets))
@@ -123,6 +134,20 @@ func (v *Verifier) keys() ([][]byte, error) {
 		}
 	}
 	return keys, nil
+}
+
+// publicKeys decodes PublicKeys: whpk_ and the standard base64 of 32
+// bytes (the prefix may be left out, as for secrets).
+func (v *Verifier) publicKeys() ([]ed25519.PublicKey, error) {
+	out := make([]ed25519.PublicKey, len(v.PublicKeys))
+	for i, s := range v.PublicKeys {
+		b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "whpk_"))
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("%w: public key %d: a v1a public key is whpk_ and the base64 of 32 bytes", ErrConfig, i+1)
+		}
+		out[i] = b
+	}
+	return out, nil
 }
 
 // VerifyRequest reads the request body (at most MaxBodyBytes), verifies it
@@ -192,8 +217,10 @@ func (v *Verifier) checkTime(name string, t time.Time) error {
 	return nil
 }
 
-// verifyStandard checks Standard Webhooks v1: webhook-signature holds
-// space-separated "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>".
+// verifyStandard checks Standard Webhooks v1 and v1a: webhook-signature
+// holds space-separated "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>"
+// and "v1a,<base64 ed25519 signature of id.timestamp.body>" entries; one
+// that matches a secret (v1) or a public key (v1a) verifies the request.
 //
 // The timestamp is parsed as the Standard Webhooks libraries parse it and
 // signed in canonical form, as they sign it, so whatever they sign
@@ -203,7 +230,7 @@ func (v *Verifier) checkTime(name string, t time.Time) error {
 // the first line and split on single spaces), and "v1,<sig>,<more>" does
 // not match (they ignore the tail). The timestamp is checked before the
 // MAC, so a stale request costs no HMAC work.
-func (v *Verifier) verifyStandard(h http.Header, body []byte, keys [][]byte) error {
+func (v *Verifier) verifyStandard(h http.Header, body []byte, keys [][]byte, pubs []ed25519.PublicKey) error {
 	id := header(h, hdrWebhookID)
 	ts := header(h, hdrWebhookTimestamp)
 	sigs := headerValues(h, hdrWebhookSignature)
@@ -224,16 +251,39 @@ func (v *Verifier) verifyStandard(h http.Header, body []byte, keys [][]byte) err
 	}
 	ts = strconv.FormatInt(n, 10)
 
-	var given [][]byte
+	var given, givenA [][]byte
 	for _, line := range sigs {
 		for _, s := range strings.Fields(line) {
 			if b64, ok := strings.CutPrefix(s, "v1,"); ok {
 				given = append(given, []byte(b64))
 			}
+			if b64, ok := strings.CutPrefix(s, "v1a,"); ok {
+				givenA = append(givenA, []byte(b64))
+			}
 		}
 	}
-	if len(given) == 0 {
+	switch {
+	case len(keys) > 0 && len(given) == 0 && (len(pubs) == 0 || len(givenA) == 0):
 		return fmt.Errorf("%w: no v1 signature in %s", ErrBadSignature, hdrWebhookSignature)
+	case len(keys) == 0 && len(givenA) == 0:
+		return fmt.Errorf("%w: no v1a signature in %s", ErrBadSignature, hdrWebhookSignature)
+	}
+	if len(pubs) > 0 && len(givenA) > 0 {
+		signed := make([]byte, 0, len(id)+len(ts)+2+len(body))
+		signed = append(append(append(append(append(signed, id...), '.'), ts...), '.'), body...)
+		for _, g := range givenA {
+			// Decoded strictly: a signature is 64 bytes, 88 characters
+			// with padding, and any other spelling is not the sender's.
+			sig, err := base64.StdEncoding.Strict().DecodeString(string(g))
+			if err != nil || len(sig) != ed25519.SignatureSize {
+				continue
+			}
+			for _, pub := range pubs {
+				if ed25519.Verify(pub, signed, sig) {
+					return nil
+				}
+			}
+		}
 	}
 	want := make([]byte, base64.StdEncoding.EncodedLen(sha256.Size))
 	for _, key := range keys {

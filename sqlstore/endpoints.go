@@ -25,6 +25,7 @@ type endpointRow struct {
 	disabledReason                                      string
 	failingSince                                        sql.NullInt64
 	createdAt, updatedAt                                int64
+	signature                                           string
 }
 
 // column is one column of a table and the row field that holds it.
@@ -56,6 +57,7 @@ func (r *endpointRow) columns() []column {
 		{"failing_since", &r.failingSince, false},
 		{"created_at", &r.createdAt, true},
 		{"updated_at", &r.updatedAt, false},
+		{"signature", &r.signature, false},
 	}
 }
 
@@ -95,7 +97,11 @@ func (s *Store) endpointRow(e *hookd.Endpoint) (*endpointRow, error) {
 	}
 	r := &endpointRow{id: e.ID, tenantID: e.TenantID, url: e.URL, profile: e.Profile, eventTypes: string(types),
 		description: e.Description, rateLimit: e.RateLimit, ordering: e.Ordering, timeoutMS: e.TimeoutMS,
-		disabled: boolInt(e.Disabled), disabledReason: e.DisabledReason, createdAt: ms(e.CreatedAt), updatedAt: ms(e.UpdatedAt)}
+		disabled: boolInt(e.Disabled), disabledReason: e.DisabledReason, createdAt: ms(e.CreatedAt), updatedAt: ms(e.UpdatedAt),
+		signature: e.Signature}
+	if r.signature == "" {
+		r.signature = hookd.SignatureV1
+	}
 	if len(e.Headers) > 0 {
 		b, err := json.Marshal(e.Headers)
 		if err != nil {
@@ -144,7 +150,7 @@ func (s *Store) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoi
 	e := hookd.Endpoint{ID: r.id, TenantID: r.tenantID, URL: r.url, Profile: r.profile, Description: r.description,
 		RateLimit: r.rateLimit, Ordering: r.ordering, TimeoutMS: r.timeoutMS, Disabled: r.disabled != 0,
 		DisabledReason: r.disabledReason, FailingSince: ptrMS(r.failingSince), CreatedAt: fromMS(r.createdAt),
-		UpdatedAt: fromMS(r.updatedAt)}
+		UpdatedAt: fromMS(r.updatedAt), Signature: r.signature}
 	if err := json.Unmarshal([]byte(r.eventTypes), &e.EventTypes); err != nil {
 		return nil, err
 	}
@@ -165,6 +171,7 @@ func (s *Store) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoi
 	if err := json.Unmarshal(plain, &e.Secrets); err != nil {
 		return nil, err
 	}
+	e.PublicKey = e.SigningPublicKey()
 	return &e, nil
 }
 

@@ -163,6 +163,19 @@ func testEndpointSecrets(f *fixture) {
 	if a := again.ActiveSecrets(t0); len(a) != 1 || a[0] != secrets[0].Value {
 		f.Errorf("ActiveSecrets before the switch = %q", a)
 	}
+	// A v1a endpoint: the scheme round trips, and every read carries the
+	// public key of its signing key.
+	key, err := hookd.NewSigningKey()
+	f.ok(err, "NewSigningKey")
+	v1a := f.endpoint("ten_a", func(e *hookd.Endpoint) {
+		e.Signature = hookd.SignatureV1a
+		e.Secrets = []hookd.Secret{{Value: key}}
+	})
+	v1a.PublicKey = hookd.PublicKeyOf(key)
+	if v1a.PublicKey == "" {
+		f.Errorf("PublicKeyOf(%q) is empty", key)
+	}
+	f.wantEndpoint("Endpoint signing v1a", f.endpointOf("ten_a", v1a.ID), v1a)
 }
 
 func testEndpointsVersion(f *fixture) {

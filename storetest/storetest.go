@@ -140,6 +140,7 @@ func (f *fixture) endpoint(tenantID string, mods ...func(*hookd.Endpoint)) *hook
 		Profile:    "standard",
 		EventTypes: []string{"*"},
 		Ordering:   hookd.OrderingNone,
+		Signature:  hookd.SignatureV1,
 		Secrets:    []hookd.Secret{{Value: "whsec_c2VjcmV0"}},
 		CreatedAt:  t0,
 		UpdatedAt:  t0,

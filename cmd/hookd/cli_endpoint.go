@@ -84,6 +84,7 @@ func endpointCreate(ctx context.Context, c *apiCmd) error {
 	c.withTenant()
 	o := addEndpointOpts(c, false)
 	secret := c.fs.String("secret", "", "signing secret in the profile's format (default: generated)")
+	signature := c.fs.String("signature", "", "standard, linkmoney: v1 (HMAC, default) or v1a (ed25519: only the public key is shown)")
 	if err := c.parse(); err != nil {
 		return err
 	}
@@ -93,13 +94,16 @@ func endpointCreate(ctx context.Context, c *apiCmd) error {
 	}
 	ep, err := c.client().CreateEndpoint(ctx, *c.tenant, client.EndpointCreate{URL: c.arg(0), Profile: *o.profile,
 		EventTypes: listFlag(*o.types), Description: *o.description, Secret: *secret, RateLimit: *o.rateLimit,
-		Ordering: *o.ordering, Headers: o.headers, TimeoutMS: *o.timeoutMS, RetrySchedule: rs})
+		Ordering: *o.ordering, Headers: o.headers, TimeoutMS: *o.timeoutMS, RetrySchedule: rs,
+		Signature: *signature})
 	if err != nil {
 		return err
 	}
 	return c.show(ep, func(w io.Writer) {
 		endpointFields(w, &ep.Endpoint)
-		fields(w, "secret", ep.Secret)
+		if ep.Secret != "" {
+			fields(w, "secret", ep.Secret)
+		}
 	})
 }
 
@@ -112,6 +116,9 @@ func endpointFields(w io.Writer, e *hookd.Endpoint) {
 		"description", e.Description, "state", state, "ordering", e.Ordering, "created", e.CreatedAt, "updated", e.UpdatedAt)
 	if e.FailingSince != nil {
 		fields(w, "failing since", e.FailingSince)
+	}
+	if e.PublicKey != "" {
+		fields(w, "signature", e.Signature, "public key", e.PublicKey)
 	}
 }
 
@@ -242,7 +249,12 @@ func endpointRotate(ctx context.Context, c *apiCmd) error {
 		return err
 	}
 	return c.show(rot, func(w io.Writer) {
-		fields(w, "secret", rot.Secret, "active from", rot.ActiveFrom, "previous expires", rot.PreviousExpiresAt)
+		if rot.PublicKey != "" {
+			fields(w, "public key", rot.PublicKey)
+		} else {
+			fields(w, "secret", rot.Secret)
+		}
+		fields(w, "active from", rot.ActiveFrom, "previous expires", rot.PreviousExpiresAt)
 	})
 }
 

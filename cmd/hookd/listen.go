@@ -24,6 +24,7 @@ func runListen(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:9000", "address to listen on (loopback by default)")
 	secrets := fs.String("secret", os.Getenv("HOOKD_SECRET"), "endpoint secret(s), comma-separated (HOOKD_SECRET)")
+	publicKeys := fs.String("public-key", os.Getenv("HOOKD_PUBLIC_KEY"), "v1a public key(s) whpk_..., comma-separated (HOOKD_PUBLIC_KEY): standard and linkmoney")
 	prof := fs.String("profile", "auto", "auto, standard, lean, weavr or linkmoney")
 	status := fs.Int("status", 0, "answer this status to every request (default: 200 when verified, 401 when not)")
 	if err := parseFlags(fs, args); err != nil {
@@ -42,11 +43,7 @@ func runListen(ctx context.Context, args []string) error {
 		return err
 	}
 	l := &listener{out: os.Stdout, profile: *prof, status: *status}
-	for _, s := range strings.Split(*secrets, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			l.secrets = append(l.secrets, s)
-		}
-	}
+	l.secrets, l.publicKeys = splitComma(*secrets), splitComma(*publicKeys)
 	fmt.Fprintf(os.Stderr, "hookd listen: receiving on http://%s (profile %s)\n", ln.Addr(), *prof)
 	srv := &http.Server{Handler: l, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -64,7 +61,20 @@ type listener struct {
 	out     io.Writer
 	profile string
 	secrets []string
-	status  int
+	// publicKeys verify v1a signatures (standard, linkmoney).
+	publicKeys []string
+	status     int
+}
+
+// splitComma splits a comma-separated flag into its non-empty items.
+func splitComma(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // detect names the profile of a request from its headers and body.
@@ -90,10 +100,10 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if l.profile == "auto" || l.profile == "" {
 		p = detect(r.Header, body)
 	}
-	verdict := "not checked (no --secret)"
+	verdict := "not checked (no --secret or --public-key)"
 	code := http.StatusOK
-	if len(l.secrets) > 0 {
-		v := &receiver.Verifier{Profile: p, Secrets: l.secrets}
+	if len(l.secrets) > 0 || len(l.publicKeys) > 0 {
+		v := &receiver.Verifier{Profile: p, Secrets: l.secrets, PublicKeys: l.publicKeys}
 		if err := v.Verify(r.Header, body); err != nil {
 			verdict, code = "BAD ("+err.Error()+")", http.StatusUnauthorized
 		} else {
