@@ -36,7 +36,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -270,15 +272,34 @@ func (w *Webhook) DecodeAs(provider Profile) (any, error) {
 // newPayload returns a pointer to a fresh payload struct of a provider's
 // event type, or nil for a type it does not know.
 func newPayload(provider Profile, typ string) any {
-	switch provider {
-	case Lean:
-		return newLeanPayload(typ)
-	case Weavr:
-		return newWeavrPayload(typ)
-	case LinkMoney:
-		return newLinkMoneyPayload(typ)
+	if f, ok := payloads(provider)[typ]; ok {
+		return f()
 	}
 	return nil
+}
+
+// payloads is the table of a provider's event types (nil: none).
+func payloads(provider Profile) map[string]func() any {
+	switch provider {
+	case Lean:
+		return leanPayloads
+	case Weavr:
+		return weavrPayloads
+	case LinkMoney:
+		return linkMoneyPayloads
+	}
+	return nil
+}
+
+// Types lists, sorted, the event types of a provider (Lean, Weavr or
+// LinkMoney) that Decode turns into typed structs, as the body's type
+// field names them; nil for any other profile.
+func Types(provider Profile) []string {
+	m := payloads(provider)
+	if m == nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(m))
 }
 
 // providerOf names the only provider whose catalog has typ, or "" when

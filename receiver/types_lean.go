@@ -282,37 +282,31 @@ type LeanTransaction struct {
 	BookedAt      string  `json:"booked_at,omitempty"`
 }
 
-// newLeanPayload returns the payload struct of a Lean event type.
-func newLeanPayload(typ string) any {
-	switch typ {
-	case LeanEntityCreated, LeanEntityUpdated, LeanEntityReconnected:
-		return new(LeanEntity)
-	case LeanResultsReady:
-		return new(LeanResults)
-	case LeanBankAvailabilityUpdated:
-		return new(LeanBankAvailability)
-	case LeanIBANBankAvailabilityUpdated:
-		return new(LeanIBANBankAvailability)
-	case LeanReportGenerated, LeanReportFailed:
-		return new(LeanReport)
-	case LeanUnsupportedBankRequestCreated:
-		return new(LeanUnsupportedBankRequest)
-	case LeanPaymentSourceCreated, LeanPaymentSourceUpdated:
-		return new(LeanPaymentSource)
-	case LeanPaymentSourceBeneficiaryCreated, LeanPaymentSourceBeneficiaryUpdated:
-		return new(LeanBeneficiary)
-	case LeanPaymentCreated, LeanPaymentUpdated, LeanPaymentReconciliationUpdated:
-		return new(LeanPayment)
-	case LeanPaymentIntentCreated, LeanPaymentIntentExpired:
-		return new(LeanPaymentIntent)
-	case LeanBulkPaymentIntentCreated, LeanBulkPaymentIntentUpdated:
-		return new(LeanBulkPaymentIntent)
-	case LeanEntityDataRefreshUpdated:
-		return new(LeanDataRefresh)
-	case LeanTransactionAccount, LeanTransactionAccountPostProcess:
-		return new(LeanAccountTransactions)
-	case LeanPaymentTransaction:
-		return new(LeanTransaction)
-	}
-	return nil
+// leanPayloads maps each Lean event type to a new payload struct:
+// what Decode knows and Types lists.
+var leanPayloads = map[string]func() any{
+	LeanEntityCreated:                   func() any { return new(LeanEntity) },
+	LeanEntityUpdated:                   func() any { return new(LeanEntity) },
+	LeanEntityReconnected:               func() any { return new(LeanEntity) },
+	LeanResultsReady:                    func() any { return new(LeanResults) },
+	LeanBankAvailabilityUpdated:         func() any { return new(LeanBankAvailability) },
+	LeanIBANBankAvailabilityUpdated:     func() any { return new(LeanIBANBankAvailability) },
+	LeanReportGenerated:                 func() any { return new(LeanReport) },
+	LeanReportFailed:                    func() any { return new(LeanReport) },
+	LeanUnsupportedBankRequestCreated:   func() any { return new(LeanUnsupportedBankRequest) },
+	LeanPaymentSourceCreated:            func() any { return new(LeanPaymentSource) },
+	LeanPaymentSourceUpdated:            func() any { return new(LeanPaymentSource) },
+	LeanPaymentSourceBeneficiaryCreated: func() any { return new(LeanBeneficiary) },
+	LeanPaymentSourceBeneficiaryUpdated: func() any { return new(LeanBeneficiary) },
+	LeanPaymentCreated:                  func() any { return new(LeanPayment) },
+	LeanPaymentUpdated:                  func() any { return new(LeanPayment) },
+	LeanPaymentReconciliationUpdated:    func() any { return new(LeanPayment) },
+	LeanPaymentIntentCreated:            func() any { return new(LeanPaymentIntent) },
+	LeanPaymentIntentExpired:            func() any { return new(LeanPaymentIntent) },
+	LeanBulkPaymentIntentCreated:        func() any { return new(LeanBulkPaymentIntent) },
+	LeanBulkPaymentIntentUpdated:        func() any { return new(LeanBulkPaymentIntent) },
+	LeanEntityDataRefreshUpdated:        func() any { return new(LeanDataRefresh) },
+	LeanTransactionAccount:              func() any { return new(LeanAccountTransactions) },
+	LeanTransactionAccountPostProcess:   func() any { return new(LeanAccountTransactions) },
+	LeanPaymentTransaction:              func() any { return new(LeanTransaction) },
 }

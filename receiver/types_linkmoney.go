@@ -59,17 +59,23 @@ type LinkMoneyMetadata struct {
 	AchReturnCode string `json:"achReturnCode,omitempty"`
 }
 
-// newLinkMoneyPayload returns the payload struct of a Link Money event
-// type.
-func newLinkMoneyPayload(typ string) any {
-	switch typ {
-	case LinkMoneyCustomerCreated, LinkMoneyCustomerActivated, LinkMoneyCustomerDeactivated,
-		LinkMoneyCustomerAccountLinked, LinkMoneyCustomerAccountDeactivated,
-		LinkMoneyPaymentCreated, LinkMoneyPaymentPending, LinkMoneyPaymentAuthorized,
-		LinkMoneyPaymentScheduled, LinkMoneyPaymentInitiated, LinkMoneyPaymentSucceeded,
-		LinkMoneyPaymentDisbursed, LinkMoneyPaymentCanceled, LinkMoneyPaymentFailed,
-		LinkMoneyReportDelivered, LinkMoneyReportDeliveryFailed:
-		return new(LinkMoneyMetadata)
-	}
-	return nil
+// linkMoneyPayloads maps each Link Money event type to a new payload struct:
+// what Decode knows and Types lists.
+var linkMoneyPayloads = map[string]func() any{
+	LinkMoneyCustomerCreated:            func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyCustomerActivated:          func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyCustomerDeactivated:        func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyCustomerAccountLinked:      func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyCustomerAccountDeactivated: func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyPaymentCreated:             func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyPaymentPending:             func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyPaymentAuthorized:          func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyPaymentScheduled:           func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyPaymentInitiated:           func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyPaymentSucceeded:           func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyPaymentDisbursed:           func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyPaymentCanceled:            func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyPaymentFailed:              func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyReportDelivered:            func() any { return new(LinkMoneyMetadata) },
+	LinkMoneyReportDeliveryFailed:       func() any { return new(LinkMoneyMetadata) },
 }

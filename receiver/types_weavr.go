@@ -309,29 +309,21 @@ type WeavrAuthenticationFactors struct {
 	PublishedTimestamp string          `json:"publishedTimestamp"`
 }
 
-// newWeavrPayload returns the payload struct of a Weavr event type.
-func newWeavrPayload(typ string) any {
-	switch typ {
-	case WeavrLinkedAccountWatch, WeavrLinkedAccountExpiringSoonWatch:
-		return new(WeavrLinkedAccount)
-	case WeavrPaymentRunWatch:
-		return new(WeavrPaymentRun)
-	case WeavrPaymentRunPaymentWatch:
-		return new(WeavrPayment)
-	case WeavrPaymentRunGroupNotFunded:
-		return new(WeavrGroupNotFunded)
-	case WeavrBuyerKYBWatch:
-		return new(WeavrBuyerKYB)
-	case WeavrBuyerBeneficiaryStatusWatch:
-		return new(WeavrBeneficiaryStatus)
-	case WeavrBuyerActivatedWatch, WeavrBuyerWatch, WeavrBuyerDeactivatedWatch:
-		return new(WeavrBuyer)
-	case WeavrSweepingWatch:
-		return new(WeavrSweeping)
-	case WeavrLoginWatch, WeavrStepupWatch:
-		return new(WeavrChallenge)
-	case WeavrAuthenticationFactorsWatch:
-		return new(WeavrAuthenticationFactors)
-	}
-	return nil
+// weavrPayloads maps each Weavr event type to a new payload struct:
+// what Decode knows and Types lists.
+var weavrPayloads = map[string]func() any{
+	WeavrLinkedAccountWatch:             func() any { return new(WeavrLinkedAccount) },
+	WeavrLinkedAccountExpiringSoonWatch: func() any { return new(WeavrLinkedAccount) },
+	WeavrPaymentRunWatch:                func() any { return new(WeavrPaymentRun) },
+	WeavrPaymentRunPaymentWatch:         func() any { return new(WeavrPayment) },
+	WeavrPaymentRunGroupNotFunded:       func() any { return new(WeavrGroupNotFunded) },
+	WeavrBuyerKYBWatch:                  func() any { return new(WeavrBuyerKYB) },
+	WeavrBuyerBeneficiaryStatusWatch:    func() any { return new(WeavrBeneficiaryStatus) },
+	WeavrBuyerActivatedWatch:            func() any { return new(WeavrBuyer) },
+	WeavrBuyerWatch:                     func() any { return new(WeavrBuyer) },
+	WeavrBuyerDeactivatedWatch:          func() any { return new(WeavrBuyer) },
+	WeavrSweepingWatch:                  func() any { return new(WeavrSweeping) },
+	WeavrLoginWatch:                     func() any { return new(WeavrChallenge) },
+	WeavrStepupWatch:                    func() any { return new(WeavrChallenge) },
+	WeavrAuthenticationFactorsWatch:     func() any { return new(WeavrAuthenticationFactors) },
 }

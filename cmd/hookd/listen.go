@@ -77,19 +77,6 @@ func splitComma(s string) []string {
 	return out
 }
 
-// detect names the profile of a request from its headers and body.
-func detect(h http.Header, body []byte) receiver.Profile {
-	switch {
-	case h.Get("Lean-Signature") != "":
-		return receiver.Lean
-	case h.Get("Signature-V2") != "" || h.Get("Call-Ref") != "" || h.Get("Published-Timestamp") != "":
-		return receiver.Weavr
-	case bytes.Contains(body, []byte(`"eventType"`)) && bytes.Contains(body, []byte(`"creationTime"`)):
-		return receiver.LinkMoney
-	}
-	return receiver.Standard
-}
-
 func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, receiver.DefaultMaxBodyBytes))
 	if err != nil {
@@ -98,7 +85,7 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p := receiver.Profile(l.profile)
 	if l.profile == "auto" || l.profile == "" {
-		p = detect(r.Header, body)
+		p = receiver.Detect(r.Header, body)
 	}
 	verdict := "not checked (no --secret or --public-key)"
 	code := http.StatusOK

@@ -1,0 +1,24 @@
+package receiver
+
+import (
+	"bytes"
+	"net/http"
+)
+
+// Detect names the profile of a webhook from its headers and body, for a
+// receiver that takes several (hookd listen does): lean by its
+// lean-signature header, weavr by call-ref, published-timestamp or
+// signature-v2, linkmoney by its body's eventType and creationTime fields;
+// anything else is read as standard. It guesses from the shape only: the
+// signature is Verifier's to check, with the profile Detect names.
+func Detect(h http.Header, body []byte) Profile {
+	switch {
+	case h.Get("Lean-Signature") != "":
+		return Lean
+	case h.Get("Signature-V2") != "" || h.Get("Call-Ref") != "" || h.Get("Published-Timestamp") != "":
+		return Weavr
+	case bytes.Contains(body, []byte(`"eventType"`)) && bytes.Contains(body, []byte(`"creationTime"`)):
+		return LinkMoney
+	}
+	return Standard
+}
