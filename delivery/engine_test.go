@@ -38,7 +38,7 @@ func (c *fakeClock) Add(d time.Duration) {
 }
 
 type bundle struct {
-	store  *sqlite.Store
+	store  hookd.Database
 	engine *delivery.Engine
 	clock  *fakeClock
 	hits   chan time.Time // the fake time of each request
@@ -74,8 +74,13 @@ func setup(t *testing.T, status int, ep func(*hookd.Endpoint)) *bundle {
 
 func setupWith(t *testing.T, status int, ep func(*hookd.Endpoint), cfg func(*delivery.Config)) *bundle {
 	t.Helper()
+	return setupOn(t, openStore(t), status, ep, cfg)
+}
+
+// setupOn is setupWith on the store given.
+func setupOn(t *testing.T, st hookd.Database, status int, ep func(*hookd.Endpoint), cfg func(*delivery.Config)) *bundle {
+	t.Helper()
 	ctx := context.Background()
-	st := openStore(t)
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	b := &bundle{store: st, clock: clock, hits: make(chan time.Time, 100), ids: make(chan string, 1000)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -366,7 +371,11 @@ func TestWeavrRetryRule(t *testing.T) {
 // a key go on.
 func TestOrderedByKey(t *testing.T) {
 	t.Parallel()
-	b := setup(t, 200, func(e *hookd.Endpoint) { e.Ordering = hookd.OrderingKey })
+	onEachStore(t, func(t *testing.T, open func(*testing.T) hookd.Database) { testOrderedByKey(t, open(t)) })
+}
+
+func testOrderedByKey(t *testing.T, st hookd.Database) {
+	b := setupOn(t, st, 200, func(e *hookd.Endpoint) { e.Ordering = hookd.OrderingKey }, nil)
 	tries := map[string]int{}
 	b.mu.Lock()
 	b.answer = func(r *http.Request) int {

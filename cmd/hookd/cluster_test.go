@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -13,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/hookd/hookd/bench"
 )
 
 // testPostgres returns the URL of a fresh schema in the test PostgreSQL,
@@ -27,26 +26,15 @@ func testPostgres(t *testing.T) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
+	u, drop, err := bench.Schema(ctx, base)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("PostgreSQL unreachable at %s: %v", base, err)
 		}
 		t.Skipf("PostgreSQL unreachable at %s: %v", base, err)
 	}
-	schema := "hookd_cluster_" + randomToken()[:8]
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	t.Cleanup(drop)
+	return u
 }
 
 // cluster starts n real hookd processes on one PostgreSQL schema; the test

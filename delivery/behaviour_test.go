@@ -1,0 +1,387 @@
+package delivery_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/profile"
+)
+
+// The engine's behaviour toward endpoints: isolation, 410, redirects, rate
+// limits and fault classes, on the engine and a real store (both stores
+// where the store takes part), without the HTTP API in between.
+
+// recorder is a loopback endpoint that counts its requests and keeps
+// their ids, bodies and arrival times (real time).
+type recorder struct {
+	*httptest.Server
+	n      atomic.Int64
+	mu     sync.Mutex
+	ids    []string
+	bodies [][]byte
+	at     []time.Time
+}
+
+// newRecorder starts an endpoint; handle, when set, answers each request
+// (after it is recorded); otherwise it answers 200.
+func newRecorder(t *testing.T, handle func(w http.ResponseWriter, r *http.Request)) *recorder {
+	t.Helper()
+	rc := &recorder{}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body []byte
+		if r.Body != nil {
+			body = make([]byte, 0, 512)
+			buf := make([]byte, 512)
+			for {
+				n, err := r.Body.Read(buf)
+				body = append(body, buf[:n]...)
+				if err != nil {
+					break
+				}
+			}
+		}
+		rc.mu.Lock()
+		rc.ids = append(rc.ids, r.Header.Get("webhook-id"))
+		rc.bodies = append(rc.bodies, body)
+		rc.at = append(rc.at, time.Now())
+		rc.mu.Unlock()
+		rc.n.Add(1)
+		if handle != nil {
+			handle(w, r)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *recorder) count() int { return int(rc.n.Load()) }
+
+// addEndpoint creates an endpoint of tenant "t" on the bundle's store and
+// reloads the engine's cache.
+func (b *bundle) addEndpoint(t *testing.T, id, url string, mod func(*hookd.Endpoint)) *hookd.Endpoint {
+	t.Helper()
+	secret, _ := profile.Standard{}.NewSecret()
+	e := &hookd.Endpoint{ID: id, TenantID: "t", URL: url, Profile: "standard", EventTypes: []string{"*"},
+		Ordering: "none", Secrets: []hookd.Secret{{Value: secret}}, CreatedAt: b.clock.Now(), UpdatedAt: b.clock.Now()}
+	if mod != nil {
+		mod(e)
+	}
+	ctx := context.Background()
+	if err := b.store.CreateEndpoint(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.engine.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (b *bundle) publishType(t *testing.T, id, typ string) {
+	t.Helper()
+	ev := &hookd.Event{ID: id, TenantID: "t", Type: typ, Payload: []byte(`{}`), CreatedAt: b.clock.Now()}
+	if _, err := b.engine.Publish(context.Background(), []*hookd.Event{ev}, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventually polls cond until it holds, failing after d.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// only subscribes the bundle's own endpoint to nothing the test publishes.
+func only(types ...string) func(*hookd.Endpoint) {
+	return func(e *hookd.Endpoint) { e.EventTypes = types }
+}
+
+// TestIsolation: an endpoint that holds every request does not delay a
+// healthy one, and holds no more requests than its in-flight bound.
+func TestIsolation(t *testing.T) {
+	t.Parallel()
+	b := setup(t, http.StatusOK, only("none.*"))
+	release := make(chan struct{})
+	defer close(release)
+	hang := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	ok := newRecorder(t, nil)
+	b.addEndpoint(t, "hang", hang.URL, func(e *hookd.Endpoint) { e.TimeoutMS = 60000 })
+	b.addEndpoint(t, "ok", ok.URL, nil)
+	const n = 300
+	evs := make([]*hookd.Event, n)
+	for i := range evs {
+		evs[i] = &hookd.Event{ID: fmt.Sprintf("e%d", i), TenantID: "t", Type: "a.b", Payload: []byte(`{}`), CreatedAt: b.clock.Now()}
+	}
+	for i := 0; i < n; i += 50 {
+		if _, err := b.engine.Publish(context.Background(), evs[i:i+50], ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 20*time.Second, "the healthy endpoint got every event", func() bool { return ok.count() == n })
+	if h := hang.count(); h == 0 || h > 64 {
+		t.Fatalf("the hanging endpoint holds %d requests, want between 1 and its in-flight bound 64", h)
+	}
+}
+
+// TestGoneDisablesEndpoint: a 410 disables the endpoint with a reason that
+// names it, publishes hookd.endpoint.disabled to the endpoint subscribed to
+// it (and to no other), and parks later events, which are delivered once
+// the endpoint is enabled again.
+func TestGoneDisablesEndpoint(t *testing.T) {
+	t.Parallel()
+	onEachStore(t, func(t *testing.T, open func(*testing.T) hookd.Database) {
+		ctx := context.Background()
+		b := setupOn(t, open(t), http.StatusGone, nil, nil)
+		ops := newRecorder(t, nil)
+		b.addEndpoint(t, "ops", ops.URL, func(e *hookd.Endpoint) { e.EventTypes = []string{hookd.EndpointDisabled} })
+		b.publishType(t, "first", "a.b")
+		b.next(t)
+		var ep *hookd.Endpoint
+		eventually(t, 5*time.Second, "endpoint disabled", func() bool {
+			var err error
+			ep, err = b.store.Endpoint(ctx, "t", "ep")
+			return err == nil && ep.Disabled
+		})
+		if !strings.Contains(ep.DisabledReason, "410") {
+			t.Fatalf("disabled with reason %q, want one naming the 410", ep.DisabledReason)
+		}
+
+		eventually(t, 5*time.Second, "the operational event delivered", func() bool { return ops.count() == 1 })
+		var op struct {
+			Type string `json:"type"`
+			Data struct {
+				EndpointID string `json:"endpoint_id"`
+				Reason     string `json:"reason"`
+			} `json:"data"`
+		}
+		ops.mu.Lock()
+		err := json.Unmarshal(ops.bodies[0], &op)
+		ops.mu.Unlock()
+		if err != nil || op.Type != hookd.EndpointDisabled || op.Data.EndpointID != "ep" || !strings.Contains(op.Data.Reason, "410") {
+			t.Fatalf("operational event %+v (%v)", op, err)
+		}
+		evs, err := b.store.Events(ctx, "t", hookd.EventFilter{Type: hookd.EndpointDisabled})
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("operational events stored: %d (%v), want 1", len(evs), err)
+		}
+		ds, err := b.store.Deliveries(ctx, "t", hookd.DeliveryFilter{EventID: evs[0].ID})
+		if err != nil || len(ds) != 1 || ds[0].EndpointID != "ops" {
+			t.Fatalf("the operational event's deliveries: %+v (%v), want one, to the subscriber", ds, err)
+		}
+
+		// Later events wait, parked, while the endpoint is disabled.
+		b.publishType(t, "later", "a.b")
+		later, err := b.store.Deliveries(ctx, "t", hookd.DeliveryFilter{EventID: "later", EndpointID: "ep"})
+		if err != nil || len(later) != 1 {
+			t.Fatalf("deliveries of the later event: %d (%v)", len(later), err)
+		}
+		b.waitDelivery(t, later[0].ID, func(d *hookd.Delivery) bool { return d.State == hookd.StateParked })
+		select {
+		case <-b.hits:
+			t.Fatal("a disabled endpoint got a request")
+		case <-time.After(100 * time.Millisecond):
+		}
+
+		b.mu.Lock()
+		b.answer = func(*http.Request) int { return http.StatusOK }
+		b.mu.Unlock()
+		ep.Disabled, ep.DisabledReason, ep.FailingSince, ep.UpdatedAt = false, "", nil, b.clock.Now()
+		if err := b.store.SaveEndpoint(ctx, ep); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.engine.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.next(t)
+		d := b.waitDelivery(t, later[0].ID, func(d *hookd.Delivery) bool { return d.State == hookd.StateSucceeded })
+		if d.Attempts != 1 {
+			t.Fatalf("the later event took %d attempts, want 1", d.Attempts)
+		}
+	})
+}
+
+// TestRedirectNotFollowed: a redirect is the endpoint's answer, a failure
+// recorded with its status, and the engine does not follow it.
+func TestRedirectNotFollowed(t *testing.T) {
+	t.Parallel()
+	target := newRecorder(t, nil)
+	b := setup(t, http.StatusOK, only("none.*"))
+	redir := newRecorder(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, target.URL, http.StatusFound) })
+	b.addEndpoint(t, "redir", redir.URL, func(e *hookd.Endpoint) { e.RetrySchedule = []hookd.Duration{hookd.Duration(time.Hour)} })
+	b.publishType(t, "r1", "a.b")
+	ds, err := b.store.Deliveries(context.Background(), "t", hookd.DeliveryFilter{EndpointID: "redir"})
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("deliveries: %d (%v)", len(ds), err)
+	}
+	d := b.waitDelivery(t, ds[0].ID, func(d *hookd.Delivery) bool { return d.Attempts == 1 })
+	if d.LastStatus != http.StatusFound || d.State != hookd.StatePending {
+		t.Fatalf("after a redirect: %s, last status %d; want pending (a failure to retry), 302", d.State, d.LastStatus)
+	}
+	if target.count() != 0 {
+		t.Fatal("the redirect was followed")
+	}
+}
+
+// TestRateLimit: an endpoint's rate_limit_per_s spaces its requests, on
+// one node (in memory) and on a shared store (slots in the database). Only
+// the limit's side is asserted: a slow machine sends slower, never faster.
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	onEachStore(t, func(t *testing.T, open func(*testing.T) hookd.Database) {
+		b := setupOn(t, open(t), http.StatusOK, only("none.*"), func(c *delivery.Config) { c.Clock = hookd.SystemClock{} })
+		rc := newRecorder(t, nil)
+		const limit, n = 50, 26
+		b.addEndpoint(t, "rl", rc.URL, func(e *hookd.Endpoint) { e.RateLimit = limit })
+		evs := make([]*hookd.Event, n)
+		for i := range evs {
+			evs[i] = &hookd.Event{ID: fmt.Sprintf("e%d", i), TenantID: "t", Type: "a.b", Payload: []byte(`{}`), CreatedAt: time.Now()}
+		}
+		if _, err := b.engine.Publish(context.Background(), evs, ""); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 20*time.Second, "every request", func() bool { return rc.count() == n })
+		rc.mu.Lock()
+		span := rc.at[n-1].Sub(rc.at[0])
+		rc.mu.Unlock()
+		// n requests at most limit a second take (n-1)/limit s; a little
+		// is allowed for the first request's own delay in arriving.
+		if want := time.Duration(n-1) * time.Second / limit; span < want-50*time.Millisecond {
+			t.Fatalf("%d requests within %v: faster than %d/s (at least %v)", n, span, limit, want)
+		}
+	})
+}
+
+// faults are misbehaving endpoints, with what the engine must make of one
+// event sent to each: its final state, attempts and last error class.
+var faults = []struct {
+	name     string
+	handle   func(w http.ResponseWriter, r *http.Request)
+	state    string
+	attempts int
+	class    string
+}{
+	{"500", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, hookd.StateFailed, 2, hookd.ClassStatus},
+	{"hang", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, hookd.StateFailed, 2, hookd.ClassTimeout},
+	{"reset", func(w http.ResponseWriter, r *http.Request) {
+		c, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetLinger(0) // close with RST
+		}
+		c.Close()
+	}, hookd.StateFailed, 2, hookd.ClassConnect},
+	{"slow-body", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		for {
+			if _, err := w.Write([]byte("x")); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}, hookd.StateSucceeded, 1, hookd.ClassNone},
+	{"200-after-delay", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		w.WriteHeader(200)
+	}, hookd.StateSucceeded, 1, hookd.ClassNone},
+}
+
+// TestFaultSuite: a healthy endpoint beside five misbehaving ones gets
+// every event, each well within a bound no faulty endpoint could hold it
+// to; each faulty endpoint is retried (or not) as its profile says, and its
+// attempts carry the right error class. Latency figures belong to hookd
+// bench: the test asserts behaviour only.
+func TestFaultSuite(t *testing.T) {
+	t.Parallel()
+	onEachStore(t, func(t *testing.T, open func(*testing.T) hookd.Database) {
+		ctx := context.Background()
+		b := setupOn(t, open(t), http.StatusOK, only("f.*"), nil)
+		for _, f := range faults {
+			rc := newRecorder(t, f.handle)
+			b.addEndpoint(t, f.name, rc.URL, func(e *hookd.Endpoint) {
+				e.EventTypes, e.TimeoutMS, e.RetrySchedule = []string{"f.*", "one.*"}, 500, []hookd.Duration{hookd.Duration(time.Second)}
+			})
+		}
+		const n = 50
+		sent := map[string]time.Time{}
+		for i := range n {
+			id := fmt.Sprintf("f%d", i)
+			sent[id] = time.Now()
+			b.publishType(t, id, "f.x")
+			time.Sleep(2 * time.Millisecond)
+		}
+		var slowest time.Duration
+		for range n {
+			select {
+			case id := <-b.ids:
+				slowest = max(slowest, time.Since(sent[id]))
+			case <-time.After(10 * time.Second):
+				t.Fatal("the healthy endpoint did not get every event")
+			}
+			<-b.hits
+		}
+		// 5 s is far beyond scheduling noise on a loaded machine, and far
+		// below what events held behind the faulty endpoints' 500 ms
+		// timeouts would take.
+		if slowest > 5*time.Second {
+			t.Errorf("an event reached the healthy endpoint %v after its publish", slowest)
+		}
+
+		// One event to each faulty endpoint alone: its first try, then the
+		// retry (due 1 s later on the injected clock), and the classes.
+		b.publishType(t, "probe", "one.x")
+		ds, err := b.store.Deliveries(ctx, "t", hookd.DeliveryFilter{EventID: "probe"})
+		if err != nil || len(ds) != len(faults) {
+			t.Fatalf("the probe's deliveries: %d (%v), want %d", len(ds), err, len(faults))
+		}
+		byEndpoint := map[string]string{}
+		for _, d := range ds {
+			byEndpoint[d.EndpointID] = d.ID
+		}
+		for _, f := range faults {
+			b.waitDelivery(t, byEndpoint[f.name], func(d *hookd.Delivery) bool { return d.Attempts == 1 })
+		}
+		b.clock.Add(time.Second)
+		for _, f := range faults {
+			d := b.waitDelivery(t, byEndpoint[f.name], func(d *hookd.Delivery) bool {
+				return d.State == f.state && d.Attempts == f.attempts
+			})
+			as, err := b.store.Attempts(ctx, d.ID)
+			if err != nil || len(as) != f.attempts {
+				t.Fatalf("%s: %d attempts stored (%v), want %d", f.name, len(as), err, f.attempts)
+			}
+			if got := as[len(as)-1].ErrorClass; got != f.class {
+				t.Errorf("%s: error class %q, want %q", f.name, got, f.class)
+			}
+		}
+	})
+}
