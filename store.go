@@ -59,6 +59,11 @@ type Store interface {
 	// Recover requeues an endpoint's failed deliveries created in [since, until).
 	Recover(ctx context.Context, tenantID, endpointID string, since, until, now time.Time) (int, error)
 
+	// EndpointStats computes an endpoint's figures over a valid query's
+	// window (see Stats) from the attempts made in it: one range of the
+	// attempts' time index, aggregated in the database.
+	EndpointStats(ctx context.Context, tenantID, endpointID string, q StatsQuery) (*Stats, error)
+
 	// Backlog counts the pending work in the store at now, for metrics.
 	Backlog(ctx context.Context, now time.Time) (*Backlog, error)
 

@@ -55,6 +55,7 @@ type Server struct {
 	Events     hookd.EventService
 	Deliveries hookd.DeliveryService
 	Tokens     hookd.TokenService
+	Stats      hookd.StatsService
 
 	ctlOnce sync.Once
 	ctl     *control.Service
@@ -92,6 +93,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Tokens == nil {
 		s.Tokens = ctl
+	}
+	if s.Stats == nil {
+		s.Stats = ctl
 	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
@@ -171,6 +175,7 @@ func (s *Server) routes() []Route {
 	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/disable", s.disableEndpoint)
 	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/recover", s.recoverEndpoint)
 	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/test", s.testEndpoint)
+	tenant("GET /v1/tenants/{tenant}/endpoints/{id}/stats", s.endpointStats)
 
 	tenant("POST /v1/tenants/{tenant}/events", s.publish)
 	tenant("POST /v1/tenants/{tenant}/events/batch", s.publishBatch)

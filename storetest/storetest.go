@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"ReserveSlots", testReserveSlots},
 		{"NextDue", testNextDue},
 		{"Backlog", testBacklog},
+		{"EndpointStats", testEndpointStats},
 		{"Purge", testPurge},
 		{"Settings", testSettings},
 		{"TenantIsolation", testTenantIsolation},

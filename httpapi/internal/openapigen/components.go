@@ -268,6 +268,18 @@ func components() obj {
 		"Recover":   closed([]string{"since"}, obj{"since": dateTime, "until": withDesc(obj{"type": []any{"string", "null"}, "format": "date-time"}, "Default: now.")}),
 		"Recovered": object([]string{"requeued"}, obj{"requeued": obj{"type": "integer", "minimum": 0}}),
 		"Test":      closed(nil, obj{"type": schemaRef("TypeName")}),
+		"StatsTotals": object([]string{"succeeded", "failed", "attempts", "p50_ms", "p99_ms"}, obj{
+			"succeeded": obj{"type": "integer", "minimum": 0},
+			"failed":    obj{"type": "integer", "minimum": 0},
+			"attempts":  obj{"type": "integer", "minimum": 0},
+			"p50_ms":    obj{"type": "integer", "minimum": 0},
+			"p99_ms":    obj{"type": "integer", "minimum": 0},
+		}),
+		"StatsBucket": obj{"allOf": []any{schemaRef("StatsTotals"), object([]string{"start"}, obj{"start": dateTime})}},
+		"Stats": object([]string{"buckets", "totals"}, obj{
+			"buckets": arrayOf(schemaRef("StatsBucket")),
+			"totals":  schemaRef("StatsTotals"),
+		}),
 
 		"Publish":       eventIn(false),
 		"BatchEvent":    eventIn(true),

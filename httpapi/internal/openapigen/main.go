@@ -417,6 +417,18 @@ func operations(ex examples) []op {
 			status: 202, resp: schemaRef("PublishResult"), respEx: publishResult, respDesc: "The test event and its delivery.",
 			errors: []int{400, 413, 422}},
 
+		{pattern: "GET /v1/tenants/{tenant}/endpoints/{id}/stats", id: "endpointStats", tag: "endpoints", summary: "Delivery figures of an endpoint",
+			description: "Buckets of `interval` from `since` to `until`: deliveries that ended succeeded or failed (counted in " +
+				"the bucket of their final attempt), attempts made, and the attempts' latency p50 and p99 (nearest rank, " +
+				"0 without attempts). At most 90 days and 1000 buckets, an interval of at least 1 minute.",
+			params: []any{
+				queryParam("since", "Start of the window, RFC 3339 (default: 24 hours before until).", dateTime),
+				queryParam("until", "End of the window, RFC 3339 (default: now).", dateTime),
+				queryParam("interval", "Bucket width: a duration (5m, 1h) or seconds (default: the smallest of 1m, 5m, 15m, 1h, "+
+					"3h, 6h, 12h, 24h that makes at most 60 buckets).", obj{"type": "string"}),
+			},
+			status: 200, resp: schemaRef("Stats"), respDesc: "The buckets and the totals of the window.", errors: []int{400}},
+
 		{pattern: "POST /v1/tenants/{tenant}/events", id: "publishEvent", tag: "events", summary: "Publish an event",
 			description: "Answered once the event and its deliveries are stored. The payload is checked against the type's " +
 				"schema (422 with the JSON path otherwise). An `Idempotency-Key` or event `id` names one request: the " +
