@@ -35,8 +35,8 @@ func testEndpointStats(f *fixture) {
 	f.attempt(d2[0], 2, t0.Add(65*time.Minute), 50, 200, hookd.StateSucceeded)
 	f.attempt(d3[0], 1, t0.Add(70*time.Minute), 1000, 0, hookd.StateFailed)
 	f.attempt(d4[0], 1, t0.Add(-time.Millisecond), 9, 500, hookd.StatePending) // before the window
-	f.attempt(d4[0], 2, t0.Add(2*time.Hour), 9, 500, hookd.StateFailed)         // at its end: outside
-	f.attempt(d5[0], 1, t0.Add(time.Minute), 5, 200, hookd.StateSucceeded)      // another tenant
+	f.attempt(d4[0], 2, t0.Add(2*time.Hour), 9, 500, hookd.StateFailed)        // at its end: outside
+	f.attempt(d5[0], 1, t0.Add(time.Minute), 5, 200, hookd.StateSucceeded)     // another tenant
 
 	q := hookd.StatsQuery{Since: t0, Until: t0.Add(2 * time.Hour), Interval: time.Hour}
 	st, err := f.s.EndpointStats(f.ctx, "ten_a", e.ID, q)
