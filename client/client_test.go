@@ -130,6 +130,23 @@ func TestEndpointRoutes(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the test webhook did not arrive")
 	}
+	// The attempt is recorded after the answer: wait for the stats to count it.
+	q := hookd.StatsQuery{Since: time.Now().Add(-time.Hour), Until: time.Now().Add(time.Hour), Interval: time.Hour}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		st, err := acme.EndpointStats(ctx, "acme", ep.ID, q)
+		if err != nil || len(st.Buckets) != 2 {
+			t.Fatalf("stats: %+v %v", st, err)
+		}
+		if st.Totals.Attempts == 1 && st.Totals.Succeeded == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats never counted the test delivery: %+v", st.Totals)
+		}
+	}
+	if _, err := acme.EndpointStats(ctx, "acme", ep.ID, hookd.StatsQuery{Interval: time.Second}); client.StatusCode(err) != 400 {
+		t.Fatalf("stats with a 1 s interval: %v, want 400", err)
+	}
 	n, err := acme.RecoverEndpoint(ctx, "acme", ep.ID, time.Now().Add(-time.Hour), time.Time{})
 	if err != nil || n != 0 {
 		t.Fatalf("recover: %d %v", n, err)
