@@ -44,12 +44,14 @@ func carriers(reg profile.Registry, et *hookd.EventType) []hookd.Profile {
 }
 
 // TestContractSignVerify: every profile signs each catalog example it may
-// carry, with the secrets of an endpoint in the middle of a rotation, and
-// the receiver detects the profile, verifies the signature with the
-// secrets the profile's hand-over lets a receiver hold, and parses and
-// decodes the event. Standard Webhooks (standard, linkmoney) signs with
-// the old and new secret side by side; lean and weavr send one signature
-// value, so the old secret signs alone until the switch, then the new one.
+// carry, with each signature scheme it has (v1, and v1a for the Standard
+// Webhooks ones), with the secrets of an endpoint in the middle of a
+// rotation; the receiver detects the profile, verifies the signature with
+// the secrets (v1a: public keys) the profile's hand-over lets a receiver
+// hold, and parses and decodes the event. Standard Webhooks (standard,
+// linkmoney) signs with the old and new secret side by side; lean and
+// weavr send one signature value, so the old secret signs alone until the
+// switch, then the new one.
 func TestContractSignVerify(t *testing.T) {
 	cat := loadCatalog(t)
 	reg := profile.New(cat.Message)
@@ -64,83 +66,105 @@ func TestContractSignVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, p := range carriers(reg, et) {
-			n++
-			old, err := p.NewSecret()
-			if err != nil {
-				t.Fatal(err)
-			}
-			e := &hookd.Endpoint{Profile: p.Name(), Secrets: []hookd.Secret{{Value: old}}}
-			rot, err := e.Rotate(p, hookd.Rotation{}, t0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ev := &hookd.Event{ID: "evt_" + et.Name, Type: et.Name, Payload: payload.Bytes(), CreatedAt: t0}
-			body, err := p.Body(ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range []struct {
-				at          time.Time
-				old, new    bool // which secret alone verifies
-				description string
-			}{
-				{t0.Add(time.Minute), true, p.MultiSignature(), "during the grace period"},
-				{rot.PreviousExpiresAt.Add(time.Minute), false, true, "after the grace period"},
-			} {
-				m := &hookd.Message{Event: ev, DeliveryID: "dlv_1", Attempt: 1, At: c.at}
-				h := http.Header{}
-				p.Sign(h, m, body, e.SigningSecrets(c.at, p.MultiSignature()))
-				what := p.Name() + " " + et.Name + " " + c.description
-
-				rp := receiver.Detect(h, body)
-				if string(rp) != p.Name() {
-					t.Errorf("%s: Detect says %s", what, rp)
+			for _, sig := range []string{hookd.SignatureV1, hookd.SignatureV1a} {
+				if sig == hookd.SignatureV1a && !hookd.SignsV1a(p) {
 					continue
 				}
-				verify := func(secrets ...string) error {
-					v := &receiver.Verifier{Profile: rp, Secrets: secrets, Now: func() time.Time { return c.at }}
-					return v.Verify(h, body)
-				}
-				if err := verify(old, rot.Secret); err != nil {
-					t.Errorf("%s: a receiver holding both secrets: %v", what, err)
-				}
-				for _, s := range []struct {
-					name, secret string
-					ok           bool
-				}{{"old", old, c.old}, {"new", rot.Secret, c.new}} {
-					err := verify(s.secret)
-					if s.ok && err != nil {
-						t.Errorf("%s: a receiver holding the %s secret alone: %v", what, s.name, err)
-					}
-					if !s.ok && !errors.Is(err, receiver.ErrBadSignature) {
-						t.Errorf("%s: a receiver holding the %s secret alone: %v, want ErrBadSignature", what, s.name, err)
-					}
-				}
-
-				wh, err := receiver.Parse(rp, h, body)
-				if err != nil {
-					t.Errorf("%s: Parse: %v", what, err)
-					continue
-				}
-				if wh.Type != hookd.WireType(et.Name) || !bytes.Equal(wh.Payload, ev.Payload) {
-					t.Errorf("%s: parsed type %q payload %s", what, wh.Type, wh.Payload)
-				}
-				wantID := ev.ID
-				if p.Name() == "weavr" {
-					wantID = m.DeliveryID // the call-ref
-				}
-				if wh.ID != wantID {
-					t.Errorf("%s: parsed id %q, want %q", what, wh.ID, wantID)
-				}
-				v, err := wh.DecodeAs(receiver.Profile(et.Provider))
-				if _, raw := v.(json.RawMessage); err != nil || raw {
-					t.Errorf("%s: DecodeAs(%s) = %T, %v", what, et.Provider, v, err)
-				}
+				n++
+				signAndVerify(t, p, sig, et, payload.Bytes(), t0)
 			}
 		}
 	}
 	if n == 0 {
 		t.Fatal("no catalog example was signed")
+	}
+}
+
+// signAndVerify signs an event of type et with profile p, on an endpoint
+// signing with sig whose secret was rotated at t0, and checks what a
+// receiver makes of it during and after the grace period.
+func signAndVerify(t *testing.T, p hookd.Profile, sig string, et *hookd.EventType, payload []byte, t0 time.Time) {
+	t.Helper()
+	old, err := hookd.SignatureSecret(p, sig, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &hookd.Endpoint{Profile: p.Name(), Signature: sig, Secrets: []hookd.Secret{{Value: old}}}
+	rot, err := e.Rotate(p, hookd.Rotation{}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newSecret := e.Secrets[0].Value // rot.Secret is empty for a v1a key, never shown
+	ev := &hookd.Event{ID: "evt_" + et.Name, Type: et.Name, Payload: payload, CreatedAt: t0}
+	body, err := p.Body(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		at          time.Time
+		old, new    bool // which secret alone verifies
+		description string
+	}{
+		{t0.Add(time.Minute), true, p.MultiSignature(), "during the grace period"},
+		{rot.PreviousExpiresAt.Add(time.Minute), false, true, "after the grace period"},
+	} {
+		m := &hookd.Message{Event: ev, DeliveryID: "dlv_1", Attempt: 1, At: c.at}
+		h := http.Header{}
+		p.Sign(h, m, body, e.SigningSecrets(c.at, p.MultiSignature()))
+		what := p.Name() + " " + sig + " " + et.Name + " " + c.description
+
+		rp := receiver.Detect(h, body)
+		if string(rp) != p.Name() {
+			t.Errorf("%s: Detect says %s", what, rp)
+			continue
+		}
+		// A receiver holds the secrets, or for v1a the public keys.
+		verify := func(secrets ...string) error {
+			v := &receiver.Verifier{Profile: rp, Now: func() time.Time { return c.at }}
+			for _, s := range secrets {
+				if sig == hookd.SignatureV1a {
+					v.PublicKeys = append(v.PublicKeys, hookd.PublicKeyOf(s))
+				} else {
+					v.Secrets = append(v.Secrets, s)
+				}
+			}
+			return v.Verify(h, body)
+		}
+		if err := verify(old, newSecret); err != nil {
+			t.Errorf("%s: a receiver holding both secrets: %v", what, err)
+		}
+		for _, s := range []struct {
+			name, secret string
+			ok           bool
+		}{{"old", old, c.old}, {"new", newSecret, c.new}} {
+			err := verify(s.secret)
+			if s.ok && err != nil {
+				t.Errorf("%s: a receiver holding the %s secret alone: %v", what, s.name, err)
+			}
+			if !s.ok && !errors.Is(err, receiver.ErrBadSignature) {
+				t.Errorf("%s: a receiver holding the %s secret alone: %v, want ErrBadSignature", what, s.name, err)
+			}
+		}
+
+		wh, err := receiver.Parse(rp, h, body)
+		if err != nil {
+			t.Errorf("%s: Parse: %v", what, err)
+			continue
+		}
+		if wh.Type != hookd.WireType(et.Name) || !bytes.Equal(wh.Payload, ev.Payload) {
+			t.Errorf("%s: parsed type %q payload %s", what, wh.Type, wh.Payload)
+		}
+		wantID := ev.ID
+		if p.Name() == "weavr" {
+			wantID = m.DeliveryID // the call-ref
+		}
+		if wh.ID != wantID {
+			t.Errorf("%s: parsed id %q, want %q", what, wh.ID, wantID)
+		}
+		v, err := wh.DecodeAs(receiver.Profile(et.Provider))
+		if _, raw := v.(json.RawMessage); err != nil || raw {
+			t.Errorf("%s: DecodeAs(%s) = %T, %v", what, et.Provider, v, err)
+		}
 	}
 }
 
