@@ -26,6 +26,7 @@ func runEndpoint(ctx context.Context, args []string) error {
 		{"disable", "ID", "pause an endpoint; its deliveries wait, parked", endpointDisable},
 		{"recover", "ID", "requeue the endpoint's failed deliveries of a time range", endpointRecover},
 		{"test", "ID", "send the catalog example of a type to this endpoint only", endpointTest},
+		{"stats", "ID", "deliveries, attempts and latency per interval", endpointStats},
 	}, args)
 }
 
@@ -339,4 +340,34 @@ func endpointTest(ctx context.Context, c *apiCmd) error {
 		return err
 	}
 	return showPublish(c, res)
+}
+
+func endpointStats(ctx context.Context, c *apiCmd) error {
+	c.withTenant()
+	since := c.fs.String("since", "", "from this time: RFC 3339, or a duration ago (24h) (default: 24 hours before --until)")
+	until := c.fs.String("until", "", "to this time (default: now)")
+	interval := c.fs.Duration("interval", 0, "bucket width, e.g. 1h (default: at most 60 buckets)")
+	if err := c.parse(); err != nil {
+		return err
+	}
+	from, err := timeArg("since", *since, false)
+	if err != nil {
+		return err
+	}
+	to, err := timeArg("until", *until, false)
+	if err != nil {
+		return err
+	}
+	st, err := c.client().EndpointStats(ctx, *c.tenant, c.arg(0), hookd.StatsQuery{Since: from, Until: to, Interval: *interval})
+	if err != nil {
+		return err
+	}
+	return c.show(st, func(w io.Writer) {
+		row(w, "START", "SUCCEEDED", "FAILED", "ATTEMPTS", "P50 MS", "P99 MS")
+		for _, b := range st.Buckets {
+			row(w, b.Start, b.Succeeded, b.Failed, b.Attempts, b.P50MS, b.P99MS)
+		}
+		t := st.Totals
+		row(w, "total", t.Succeeded, t.Failed, t.Attempts, t.P50MS, t.P99MS)
+	})
 }

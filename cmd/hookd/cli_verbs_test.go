@@ -170,6 +170,15 @@ func TestCLIWalkThrough(t *testing.T) {
 		t.Fatalf("rotate %+v", rot)
 	}
 
+	var st struct {
+		Buckets []json.RawMessage
+		Totals  struct{ Succeeded, Attempts int }
+	}
+	cliJSON(t, env, &st, "endpoint", "stats", ep.ID, "--since", "1h", "--interval", "10m")
+	if len(st.Buckets) < 6 || st.Totals.Succeeded < 1 || st.Totals.Attempts != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+
 	// Errors: the API's message, code and status, exit 1.
 	code, out, errOut := cli(t, env, "endpoint", "get", "ep_missing")
 	if code != 1 || out != "" || !strings.Contains(errOut, "endpoint get: ") || !strings.Contains(errOut, "(not_found, HTTP 404)") {
@@ -201,13 +210,13 @@ func TestCLIVerbArguments(t *testing.T) {
 	verbs := map[string][]string{
 		"tenant":     {"create", "list", "get", "update", "delete"},
 		"token":      {"create", "list", "delete"},
-		"endpoint":   {"create", "list", "get", "update", "delete", "rotate", "enable", "disable", "recover", "test"},
+		"endpoint":   {"create", "list", "get", "update", "delete", "rotate", "enable", "disable", "recover", "test", "stats"},
 		"event":      {"publish", "list", "get"},
 		"delivery":   {"list", "get", "retry"},
 		"event-type": {"list", "get", "create"},
 	}
 	own := map[string]string{"endpoint create": "-event-types", "endpoint rotate": "-grace", "endpoint disable": "-reason",
-		"endpoint recover": "-since", "event publish": "-payload", "delivery list": "-state", "token create": "-expires-in",
+		"endpoint recover": "-since", "endpoint stats": "-interval", "event publish": "-payload", "delivery list": "-state", "token create": "-expires-in",
 		"endpoint update": "-endpoint-url", "event-type create": "-schema", "tenant create": "-name"}
 	doc, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
