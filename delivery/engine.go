@@ -115,8 +115,12 @@ type Engine struct {
 	wake   <-chan struct{} // other nodes announced work or changes
 	notify chan struct{}   // announce to the other nodes
 
-	reloadMu  sync.Mutex // one reload at a time, so an older snapshot never replaces a newer one
-	stopped   bool       // under reloadMu: Stop has closed the writer
+	reloadMu sync.Mutex // one reload at a time, so an older snapshot never replaces a newer one
+	stopped  bool       // under reloadMu: Stop has closed the writer
+	// closeMu is read-held by every send to writes, and held by Stop to
+	// close it: no send can meet a closed channel.
+	closeMu   sync.RWMutex
+	closed    bool // under closeMu: writes is closed
 	mu        sync.Mutex
 	tenants   map[string][]*hookd.Endpoint // enabled and disabled endpoints per tenant
 	queues    map[string]*queue            // per endpoint id
@@ -124,8 +128,12 @@ type Engine struct {
 	held      atomic.Int64 // deliveries held in memory (queued, reserved or in flight)
 	accepting atomic.Bool
 
-	ctx      context.Context // cancelled by Stop after the drain
-	cancel   context.CancelFunc
+	ctx    context.Context // cancelled by Stop after the drain
+	cancel context.CancelFunc
+	// wctx bounds the writers' commits; cancelled when Stop's context
+	// ends before they have flushed.
+	wctx     context.Context
+	wcancel  context.CancelFunc
 	sending  sync.WaitGroup // attempts in flight
 	bg       sync.WaitGroup // poller, refresher, housekeeping
 	writerWG sync.WaitGroup
@@ -184,6 +192,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		return err
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
+	e.wctx, e.wcancel = context.WithCancel(context.Background())
 	for range e.cfg.Writers {
 		e.writerWG.Add(1)
 		go e.writer()
@@ -208,11 +217,18 @@ func (e *Engine) Start(ctx context.Context) error {
 }
 
 // Stop stops accepting publishes, lets attempts in flight finish until ctx
-// ends, hands queued work back to the store and flushes the writers.
+// ends, hands queued work back to the store and flushes the writers. The
+// flush too is bounded by ctx: if the store cannot take the last results
+// in time, Stop returns ctx's error; their deliveries stay pending in the
+// store as this node's, and the next start (or another node, once this
+// one's heartbeat is old) sends them again.
 func (e *Engine) Stop(ctx context.Context) error {
 	if !e.accepting.Swap(false) {
 		return nil
 	}
+	// From ctx's end on, commits give up at once, so that no writer,
+	// and no send waiting for one, outlasts ctx.
+	defer context.AfterFunc(ctx, e.wcancel)()
 	// Stop the loops and the queues from starting new attempts.
 	e.mu.Lock()
 	for _, q := range e.queues {
@@ -238,14 +254,43 @@ func (e *Engine) Stop(ctx context.Context) error {
 	}
 	e.mu.Unlock()
 	e.reloadMu.Lock()
-	e.stopped = true // no reload sends to the writer from now on
+	e.stopped = true // no reload reads the store from now on
 	e.reloadMu.Unlock()
 	if hs := e.handBack(back); len(hs) > 0 {
-		e.writes <- &writeOp{handBacks: hs}
+		e.enqueue(context.Background(), &writeOp{handBacks: hs})
 	}
+	e.closeMu.Lock()
+	e.closed = true
 	close(e.writes)
-	e.writerWG.Wait()
-	return nil
+	e.closeMu.Unlock()
+	flushed := make(chan struct{})
+	go func() { e.writerWG.Wait(); close(flushed) }()
+	select {
+	case <-flushed:
+		e.wcancel()
+		return nil
+	case <-ctx.Done():
+		e.log.Warn("shutdown: the store did not take the last attempt results in time; their deliveries are sent again after a restart or by another node")
+		return ctx.Err()
+	}
+}
+
+// enqueue hands op to the writers. It answers ErrStopped once Stop has
+// closed them (what op would record then stays in the store as it was:
+// pending, to be taken back by the next start or another node), or ctx's
+// error if ctx ends first.
+func (e *Engine) enqueue(ctx context.Context, op *writeOp) error {
+	e.closeMu.RLock()
+	defer e.closeMu.RUnlock()
+	if e.closed {
+		return ErrStopped
+	}
+	select {
+	case e.writes <- op:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // announce tells the other nodes (if the store can) that there is work in
@@ -293,7 +338,7 @@ func (e *Engine) Kick() {
 func (e *Engine) Reload(ctx context.Context) error {
 	dropped, err := e.reload(ctx)
 	if len(dropped) > 0 {
-		e.writes <- &writeOp{handBacks: dropped}
+		e.enqueue(context.Background(), &writeOp{handBacks: dropped})
 	}
 	return err
 }
@@ -509,8 +554,11 @@ func (e *Engine) claimOnce() bool {
 	}
 	e.mu.Unlock()
 	if len(orphans) > 0 {
-		e.writes <- &writeOp{handBacks: orphans}
-		go e.Reload(e.ctx)
+		e.enqueue(context.Background(), &writeOp{handBacks: orphans})
+		// Load the endpoints they belong to before the next claim.
+		if err := e.Reload(e.ctx); err != nil && e.ctx.Err() == nil {
+			e.log.Warn("endpoint reload failed", "err", err)
+		}
 	}
 	return len(jobs) == batch
 }
@@ -548,11 +596,9 @@ func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string
 		e.release(op)
 		return nil, err
 	}
-	select {
-	case e.writes <- op:
-	case <-ctx.Done():
+	if err := e.enqueue(ctx, op); err != nil {
 		e.release(op)
-		return nil, ctx.Err()
+		return nil, err
 	}
 	select {
 	case err = <-op.done:

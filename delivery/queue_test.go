@@ -18,6 +18,8 @@ type holdingReceiver struct {
 	*httptest.Server
 	arrived chan string // webhook-id of each request, as it arrives
 	release chan struct{}
+	all     chan struct{} // closed by releaseAll
+	once    sync.Once
 
 	mu      sync.Mutex
 	held    int
@@ -25,7 +27,7 @@ type holdingReceiver struct {
 }
 
 func newHoldingReceiver(t *testing.T) *holdingReceiver {
-	h := &holdingReceiver{arrived: make(chan string, 1000), release: make(chan struct{}, 1000)}
+	h := &holdingReceiver{arrived: make(chan string, 1000), release: make(chan struct{}, 1000), all: make(chan struct{})}
 	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.mu.Lock()
 		h.held++
@@ -34,6 +36,7 @@ func newHoldingReceiver(t *testing.T) *holdingReceiver {
 		h.arrived <- r.Header.Get("webhook-id")
 		select {
 		case <-h.release:
+		case <-h.all:
 		case <-r.Context().Done():
 		}
 		h.mu.Lock()
@@ -43,11 +46,14 @@ func newHoldingReceiver(t *testing.T) *holdingReceiver {
 	}))
 	// Answer whatever is still held before the server closes.
 	t.Cleanup(func() {
-		close(h.release)
+		h.releaseAll()
 		h.Close()
 	})
 	return h
 }
+
+// releaseAll answers every request held and every later one at once.
+func (h *holdingReceiver) releaseAll() { h.once.Do(func() { close(h.all) }) }
 
 // wait returns the id of the next request to arrive, or fails after 10 s
 // (a bound that only catches a request that is not sent at all).

@@ -49,12 +49,12 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 	now := e.cfg.Clock.Now()
 	if ep.Disabled {
 		// Park it: it waits in the store until the endpoint is enabled.
-		e.writes <- &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: now, NextAttemptAt: now, Owner: hookd.Parked}}}
+		e.enqueue(context.Background(), &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: now, NextAttemptAt: now, Owner: hookd.Parked}}})
 		return
 	}
 	prof, err := e.cfg.Profiles(ep.Profile)
 	if err != nil {
-		e.log.Error("endpoint has an unknown profile", "endpoint", ep.ID, "err", err)
+		e.unknownProfile(ep, j, now, err)
 		return
 	}
 	pol := policy(prof, ep, &e.cfg)
@@ -62,7 +62,7 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 	if err != nil {
 		// No slot could be reserved (storage fault): hand it back
 		// rather than risk exceeding the limit.
-		e.writes <- &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: now, NextAttemptAt: now.Add(time.Second)}}}
+		e.enqueue(context.Background(), &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: now, NextAttemptAt: now.Add(time.Second)}}})
 		return
 	}
 	if wait > 0 {
@@ -87,7 +87,7 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 	if err != nil && e.ctx.Err() != nil {
 		// Cut off by shutdown: no verdict on the endpoint; hand the
 		// delivery back to be sent again.
-		e.writes <- &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: end, NextAttemptAt: end}}}
+		e.enqueue(context.Background(), &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: end, NextAttemptAt: end}}})
 		return
 	}
 	a.DurationMS = end.Sub(now).Milliseconds()
@@ -126,10 +126,29 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 			e.log.Warn("endpoint disabled", "tenant", ep.TenantID, "endpoint", ep.ID, "reason", h.DisabledReason)
 		}
 	}
-	e.writes <- op
+	e.enqueue(context.Background(), op)
 	if h := op.health; len(h) > 0 && h[0].Disable {
 		e.emitDisabled(ep, h[0])
 	}
+}
+
+// unknownProfile fails a delivery whose endpoint names a profile this node
+// does not know (a store written by a newer version, or by hand), rather
+// than leave it owned and forgotten: no request is made, the attempt
+// records why, and the log says so. Once the endpoint's profile is fixed,
+// recover sends it.
+func (e *Engine) unknownProfile(ep *hookd.Endpoint, j *job, now time.Time, err error) {
+	e.log.Error("delivery failed: its endpoint has an unknown profile", "tenant", ep.TenantID, "endpoint", ep.ID,
+		"delivery", j.d.ID, "err", err)
+	first := now
+	if j.d.FirstSentAt != nil {
+		first = *j.d.FirstSentAt
+	}
+	a := &hookd.Attempt{DeliveryID: j.d.ID, N: j.d.Attempts + 1, At: now, ErrorClass: hookd.ClassConnect,
+		Error: "not sent: " + err.Error()}
+	e.stats.Failed.Add(1)
+	e.enqueue(context.Background(), &writeOp{results: []*hookd.Result{{Attempt: a, TenantID: j.d.TenantID,
+		At: now, FirstSentAt: first, State: hookd.StateFailed}}, kick: j.d.OrderingKey != ""})
 }
 
 // emitDisabled publishes the operational event hookd.endpoint.disabled into

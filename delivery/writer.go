@@ -78,7 +78,10 @@ func (e *Engine) writer() {
 				// Give the fault time to clear before trying the
 				// results again; failed publishes were answered.
 				backoff = min(max(2*backoff, 10*time.Millisecond), time.Second)
-				time.Sleep(backoff)
+				select {
+				case <-time.After(backoff):
+				case <-e.wctx.Done(): // Stop's deadline passed
+				}
 			}
 			continue
 		}
@@ -94,7 +97,7 @@ func (e *Engine) commit(ops []*writeOp, rest *writeOp) (*writeOp, error) {
 	for _, o := range ops {
 		b.Publishes = append(b.Publishes, o.pubs...)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(e.wctx, 30*time.Second)
 	start := e.commits.begin()
 	err := e.apply(ctx, ops, b)
 	cancel()
