@@ -61,8 +61,21 @@ type Store interface {
 
 	// EndpointStats computes an endpoint's figures over a valid query's
 	// window (see Stats) from the attempts made in it: one range of the
-	// attempts' time index, aggregated in the database.
+	// attempts' time index, aggregated in the database. An empty tenantID
+	// and endpointID count every endpoint of every tenant.
 	EndpointStats(ctx context.Context, tenantID, endpointID string, q StatsQuery) (*Stats, error)
+
+	// CreatePortalGrant stores a portal link or session under the hash of
+	// its token (a tenant's must exist: ErrNotFound otherwise).
+	CreatePortalGrant(ctx context.Context, g *PortalGrant, hash string) error
+	// PortalGrant returns the grant stored under a hash, expired or not:
+	// one primary-key lookup.
+	PortalGrant(ctx context.Context, hash string) (*PortalGrant, error)
+	// DeletePortalGrant deletes one grant (a sign-out); unknown is no error.
+	DeletePortalGrant(ctx context.Context, hash string) error
+	// DeletePortalGrants deletes every link and session of a tenant and
+	// counts those that were still in force at now.
+	DeletePortalGrants(ctx context.Context, tenantID string, now time.Time) (int, error)
 
 	// Backlog counts the pending work in the store at now, for metrics.
 	Backlog(ctx context.Context, now time.Time) (*Backlog, error)
@@ -141,6 +154,8 @@ type EventFilter struct {
 	Prefixes []string
 	// NotPrefix, when set, leaves out the events whose type begins with it.
 	NotPrefix string
+	// IdempotencyKey, when set, selects the event published under it.
+	IdempotencyKey string
 	Page
 }
 
@@ -149,6 +164,11 @@ type DeliveryFilter struct {
 	EndpointID string
 	EventID    string
 	State      string
+	// EventType, when set, selects the deliveries of exactly this type.
+	EventType string
+	// Since and Until, when set, select the deliveries created in
+	// [Since, Until).
+	Since, Until time.Time
 	Page
 }
 

@@ -56,6 +56,10 @@ type Server struct {
 	Deliveries hookd.DeliveryService
 	Tokens     hookd.TokenService
 	Stats      hookd.StatsService
+	Portal     hookd.PortalService
+	// PublicURL is the base of the portal links' URLs ("": the scheme and
+	// host of the request that mints a link).
+	PublicURL string
 
 	ctlOnce sync.Once
 	ctl     *control.Service
@@ -96,6 +100,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Stats == nil {
 		s.Stats = ctl
+	}
+	if s.Portal == nil {
+		s.Portal = ctl
 	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
@@ -176,6 +183,8 @@ func (s *Server) routes() []Route {
 	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/recover", s.recoverEndpoint)
 	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/test", s.testEndpoint)
 	tenant("GET /v1/tenants/{tenant}/endpoints/{id}/stats", s.endpointStats)
+	admin("POST /v1/tenants/{tenant}/portal-links", s.createPortalLink)
+	admin("DELETE /v1/tenants/{tenant}/portal-links", s.revokePortalLinks)
 
 	tenant("POST /v1/tenants/{tenant}/events", s.publish)
 	tenant("POST /v1/tenants/{tenant}/events/batch", s.publishBatch)
@@ -205,6 +214,10 @@ func (s *Server) routes() []Route {
 	public("GET /metrics", metrics)
 	return rs
 }
+
+// Control returns the control plane the API serves on its fields (the
+// one a portal beside it should call, so both share its state).
+func (s *Server) Control() *control.Service { return s.control() }
 
 // control returns the control plane served on the Server's fields, made
 // on first use.

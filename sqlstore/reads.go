@@ -41,6 +41,10 @@ func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter
 		q += ` AND type = ?`
 		args = append(args, f.Type)
 	}
+	if f.IdempotencyKey != "" {
+		q += ` AND idempotency_key = ?`
+		args = append(args, f.IdempotencyKey)
+	}
 	// Prefixes are compared with substr, not LIKE or a range: LIKE's case
 	// rules and a range's collation differ between the dialects. The
 	// scan is the (tenant_id, seq) index's either way.
@@ -162,6 +166,20 @@ func (s *Store) Deliveries(ctx context.Context, tenantID string, f hookd.Deliver
 	default:
 		q += ` AND state = ?`
 		args = append(args, f.State)
+	}
+	if f.EventType != "" {
+		q += ` AND event_type = ?`
+		args = append(args, f.EventType)
+	}
+	// Ids grow with creation time, so the newest-first scan of the
+	// (endpoint_id, id) or (tenant_id, id) index stops at the page's end.
+	if !f.Since.IsZero() {
+		q += ` AND created_at >= ?`
+		args = append(args, ms(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q += ` AND created_at < ?`
+		args = append(args, ms(f.Until))
 	}
 	if f.After != "" {
 		q += ` AND id < ?`

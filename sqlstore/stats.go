@@ -23,12 +23,17 @@ func (s *Store) EndpointStats(ctx context.Context, tenantID, endpointID string, 
 	for i := range st.Buckets {
 		st.Buckets[i].Start = q.Since.Add(time.Duration(i) * q.Interval).UTC()
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT (a.at - ?) / ?, a.duration_ms, COUNT(*),
+	query := `SELECT (a.at - ?) / ?, a.duration_ms, COUNT(*),
 		SUM(CASE WHEN a.n = d.attempts AND d.state = 'succeeded' THEN 1 ELSE 0 END),
 		SUM(CASE WHEN a.n = d.attempts AND d.state = 'failed' THEN 1 ELSE 0 END)
 		FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-		WHERE a.at >= ? AND a.at < ? AND d.endpoint_id = ? AND d.tenant_id = ?
-		GROUP BY 1, 2 ORDER BY 1, 2`), since, iv, since, ms(q.Until), endpointID, tenantID)
+		WHERE a.at >= ? AND a.at < ?`
+	args := []any{since, iv, since, ms(q.Until)}
+	if endpointID != "" || tenantID != "" {
+		query += ` AND d.endpoint_id = ? AND d.tenant_id = ?`
+		args = append(args, endpointID, tenantID)
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(query+` GROUP BY 1, 2 ORDER BY 1, 2`), args...)
 	if err != nil {
 		return nil, unavailable(err)
 	}

@@ -75,6 +75,8 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"NextDue", testNextDue},
 		{"Backlog", testBacklog},
 		{"EndpointStats", testEndpointStats},
+		{"PortalGrants", testPortalGrants},
+		{"DeliveriesFilter", testDeliveriesFilter},
 		{"Purge", testPurge},
 		{"Settings", testSettings},
 		{"TenantIsolation", testTenantIsolation},

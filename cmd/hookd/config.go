@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/egress"
+	"github.com/hookd/hookd/portal"
 	"github.com/hookd/hookd/seal"
 	"github.com/hookd/hookd/sqlite"
 	"github.com/hookd/hookd/telemetry"
@@ -42,8 +44,15 @@ type Config struct {
 	OTelEndpoint      string // OTLP/HTTP traces endpoint; "" = off
 	OTelSample        float64
 	StuckAfter        time.Duration
-	DBMaxSize         int64
-	NodeTTL           time.Duration
+	// The portal: the base URL of its links, the origins that may frame
+	// it, and its branding.
+	PublicURL            string
+	PortalFrameAncestors string
+	PortalName           string
+	PortalAccent         string
+	PortalLogo           string
+	DBMaxSize            int64
+	NodeTTL              time.Duration
 
 	// traceExporter replaces the OTLP exporter in tests.
 	traceExporter sdktrace.SpanExporter
@@ -140,8 +149,22 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.Var(negBool{&c.NoMetrics}, "metrics", "serve Prometheus metrics on /metrics; --metrics=false turns them off (HOOKD_METRICS)")
 	fs.StringVar(&c.OTelEndpoint, "otel-endpoint", env("HOOKD_OTEL_ENDPOINT", ""), "send traces by OTLP over HTTP to this URL, e.g. http://localhost:4318; empty = off (HOOKD_OTEL_ENDPOINT)")
 	fs.Float64Var(&c.OTelSample, "otel-sample", envFloat("HOOKD_OTEL_SAMPLE", 1), "share of publishes traced when the publisher sent no sampled traceparent, 0 to 1 (HOOKD_OTEL_SAMPLE)")
+	fs.StringVar(&c.PublicURL, "public-url", env("HOOKD_PUBLIC_URL", ""), "base URL users reach hookd at, for portal links, e.g. https://hooks.example.com; empty = the host of the request that mints the link (HOOKD_PUBLIC_URL)")
+	fs.StringVar(&c.PortalFrameAncestors, "portal-frame-ancestors", env("HOOKD_PORTAL_FRAME_ANCESTORS", ""), "space- or comma-separated origins that may embed the portal in a frame, e.g. https://app.example.com; empty = none (HOOKD_PORTAL_FRAME_ANCESTORS)")
+	fs.StringVar(&c.PortalName, "portal-name", env("HOOKD_PORTAL_NAME", "hookd"), "name shown in the portal's header and title (HOOKD_PORTAL_NAME)")
+	fs.StringVar(&c.PortalAccent, "portal-accent", env("HOOKD_PORTAL_ACCENT", "#0b7285"), "the portal's accent colour, #rgb or #rrggbb (HOOKD_PORTAL_ACCENT)")
+	fs.StringVar(&c.PortalLogo, "portal-logo", env("HOOKD_PORTAL_LOGO", ""), "URL of a logo for the portal's header, http(s) or a path (HOOKD_PORTAL_LOGO)")
 	fs.DurationVar(&c.StuckAfter, "stuck-after", envDuration("HOOKD_STUCK_AFTER", 30*time.Second), "/readyz fails while a group commit has been pending this long (HOOKD_STUCK_AFTER)")
 	c.AdminToken = os.Getenv("HOOKD_ADMIN_TOKEN")
+}
+
+// frameAncestors splits --portal-frame-ancestors.
+func (c *Config) frameAncestors() []string {
+	return strings.FieldsFunc(c.PortalFrameAncestors, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+func (c *Config) brand() portal.Brand {
+	return portal.Brand{Name: c.PortalName, Accent: c.PortalAccent, LogoURL: c.PortalLogo}
 }
 
 // minAdminToken is the shortest HOOKD_ADMIN_TOKEN accepted: the admin token
@@ -165,6 +188,18 @@ func (c *Config) Validate() error {
 	}
 	if _, err := egress.New(c.EgressAllow); err != nil {
 		return fmt.Errorf("--egress-allow %q: want comma-separated CIDRs, e.g. 127.0.0.0/8: %w", c.EgressAllow, err)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("--public-url %q: want a base URL like https://hooks.example.com", c.PublicURL)
+		}
+	}
+	if err := portal.CheckFrameAncestors(c.frameAncestors()); err != nil {
+		return err
+	}
+	if err := c.brand().Check(); err != nil {
+		return err
 	}
 	for _, n := range []struct {
 		flag string

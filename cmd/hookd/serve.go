@@ -18,6 +18,7 @@ import (
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/httpapi"
+	"github.com/hookd/hookd/portal"
 	"github.com/hookd/hookd/profile"
 	"github.com/hookd/hookd/telemetry"
 )
@@ -123,7 +124,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 	}
 	api := &httpapi.Server{Store: st, Engine: eng, Profiles: profiles, Guard: guard, Log: log, Clock: c.clock,
 		AdminTokenHash: admin.hash, AllowUnknownTypes: c.AllowUnknownTypes, MaxBody: c.MaxBody,
-		MaxBatch: c.MaxBatch, PublishRate: c.PublishRate, StuckAfter: c.StuckAfter}
+		MaxBatch: c.MaxBatch, PublishRate: c.PublishRate, StuckAfter: c.StuckAfter, PublicURL: c.PublicURL}
 	setCatalog(api, cat)
 	if m != nil {
 		m.Attach(eng)
@@ -138,6 +139,15 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		handler = m.Instrument(handler)
 	}
 	handler = tr.Middleware(handler)
+	// The portal is a mux of its own beside the API (see package portal),
+	// on the API's control plane.
+	ctl := api.Control()
+	pt := &portal.Server{
+		Services: portal.Services{Tenants: ctl, EventTypes: ctl, Endpoints: ctl, Events: ctl, Deliveries: ctl, Stats: ctl,
+			Portal: ctl, Tokens: ctl, Finder: ctl},
+		Profiles: profiles, Clock: c.clock, Log: log, Brand: c.brand(), FrameAncestors: c.frameAncestors(),
+	}
+	handler = portal.Mount(handler, pt.Handler())
 	fail := func(err error) (*app, error) {
 		eng.Stop(ctx)
 		tr.Shutdown(ctx)
@@ -156,6 +166,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		// failed before (a port in use) must not spend it.
 		err = admin.keep(ctx, st)
 		api.AdminTokenHash = admin.hash
+		pt.AdminTokenHash = admin.hash
 		if err != nil {
 			ln.Close()
 		}

@@ -268,6 +268,19 @@ func components() obj {
 		"Recover":   closed([]string{"since"}, obj{"since": dateTime, "until": withDesc(obj{"type": []any{"string", "null"}, "format": "date-time"}, "Default: now.")}),
 		"Recovered": object([]string{"requeued"}, obj{"requeued": obj{"type": "integer", "minimum": 0}}),
 		"Test":      closed(nil, obj{"type": schemaRef("TypeName")}),
+		"PortalLinkCreate": closed(nil, obj{
+			"expires_in": obj{"type": []any{"integer", "null"}, "minimum": 3600, "maximum": 604800, "description": "Seconds; default 86400."},
+			"capabilities": withDesc(obj{"type": []any{"array", "null"}, "items": schemaRef("Capability")},
+				"Default: all. read is always granted."),
+		}),
+		"Capability": obj{"type": "string", "enum": []any{"read", "manage_endpoints", "manage_secrets", "replay"}},
+		"PortalLink": object([]string{"url", "token", "expires_at", "capabilities"}, obj{
+			"url":          obj{"type": "string", "format": "uri"},
+			"token":        obj{"type": "string"},
+			"expires_at":   dateTime,
+			"capabilities": arrayOf(schemaRef("Capability")),
+		}),
+		"PortalLinksRevoked": object([]string{"revoked"}, obj{"revoked": obj{"type": "integer", "minimum": 0}}),
 		"StatsTotals": object([]string{"succeeded", "failed", "attempts", "p50_ms", "p99_ms"}, obj{
 			"succeeded": obj{"type": "integer", "minimum": 0},
 			"failed":    obj{"type": "integer", "minimum": 0},

@@ -417,6 +417,18 @@ func operations(ex examples) []op {
 			status: 202, resp: schemaRef("PublishResult"), respEx: publishResult, respDesc: "The test event and its delivery.",
 			errors: []int{400, 413, 422}},
 
+		{pattern: "POST /v1/tenants/{tenant}/portal-links", id: "createPortalLink", tag: "tenants", summary: "Mint a portal link",
+			description: "A link to the tenant's web portal: `url` carries the token in its fragment " +
+				"(`/portal/#token=…`), which browsers never send to a server. The page exchanges it for a session cookie. " +
+				"The body may be left out.",
+			body: jsonBody(schemaRef("PortalLinkCreate"), false, obj{"replay": example("Read and replay for a week",
+				obj{"expires_in": 604800, "capabilities": []any{"read", "replay"}})}),
+			status: 201, resp: schemaRef("PortalLink"), respEx: obj{"url": "https://hooks.example.com/portal/#token=hkpl_3q2-7wAb",
+				"token": "hkpl_3q2-7wAb", "expires_at": exTime, "capabilities": []any{"read", "manage_endpoints", "manage_secrets", "replay"}},
+			respDesc: "The link, shown once.", errors: []int{400, 413}},
+		{pattern: "DELETE /v1/tenants/{tenant}/portal-links", id: "revokePortalLinks", tag: "tenants", summary: "Revoke the tenant's portal links",
+			description: "Every link and portal session of the tenant ends at once, on every node.",
+			status:      200, resp: schemaRef("PortalLinksRevoked"), respEx: obj{"revoked": 3}, respDesc: "How many links and sessions were in force."},
 		{pattern: "GET /v1/tenants/{tenant}/endpoints/{id}/stats", id: "endpointStats", tag: "endpoints", summary: "Delivery figures of an endpoint",
 			description: "Buckets of `interval` from `since` to `until`: deliveries that ended succeeded or failed (counted in " +
 				"the bucket of their final attempt), attempts made, and the attempts' latency p50 and p99 (nearest rank, " +

@@ -1,0 +1,160 @@
+package portal_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// session opens a portal link as portal.js does and returns a client
+// holding the session cookie.
+func (e *env) session(t *testing.T, l link) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	token := strings.TrimPrefix(l.URL, e.srv.URL+"/portal/#token=")
+	req, _ := http.NewRequest("POST", e.srv.URL+"/portal/session", strings.NewReader(`{"token":"`+token+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", e.srv.URL)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("opening the link: %d", resp.StatusCode)
+	}
+	return c
+}
+
+func fetch(t *testing.T, c *http.Client, u string, header map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// TestCredentialsStayApart: a bearer token opens no page, and a portal
+// session cookie authorizes no API route.
+func TestCredentialsStayApart(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	ep := e.endpoint("acme")
+	c := e.session(t, e.link("acme", nil))
+	resp, body := fetch(t, c, e.srv.URL+"/portal/t/acme/endpoints/"+ep.ID, nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "/hooks/acme") {
+		t.Fatalf("the session's own page: %d", resp.StatusCode)
+	}
+	for _, path := range []string{"/v1/tenants/acme/endpoints", "/v1/tenants/acme/endpoints/" + ep.ID + "/stats"} {
+		if resp, _ := fetch(t, c, e.srv.URL+path, nil); resp.StatusCode != 401 {
+			t.Errorf("the session cookie on GET %s: %d, want 401", path, resp.StatusCode)
+		}
+	}
+	for _, path := range []string{"/portal/t/acme/", "/portal/ops"} {
+		resp, body := fetch(t, http.DefaultClient, e.srv.URL+path, map[string]string{"Authorization": "Bearer " + adminToken})
+		if resp.StatusCode != 401 || !strings.Contains(body, "Sign in") {
+			t.Errorf("the admin bearer token on %s: %d, want 401 and the sign-in link", path, resp.StatusCode)
+		}
+	}
+}
+
+// TestSecurityHeaders: every page carries a strict CSP with the frame
+// ancestors configured, and is not cached.
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t)
+	resp, body := fetch(t, http.DefaultClient, e.srv.URL+"/portal/", nil)
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors https://app.example.com", "form-action 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(body, "<script>") || strings.Contains(body, " style=") {
+		t.Error("inline script or style on the sign-in page")
+	}
+	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Cache-Control") != "no-store" ||
+		resp.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("headers %v", resp.Header)
+	}
+	resp, body = fetch(t, http.DefaultClient, e.srv.URL+"/portal/brand.css", nil)
+	if !strings.Contains(body, "--accent: #5f3dc4") {
+		t.Errorf("brand.css: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestFormsNeedCSRF: a state-changing form without the session's CSRF
+// token, or from another site, changes nothing; a link opened from
+// another site is refused.
+func TestFormsNeedCSRF(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	ep := e.endpoint("acme")
+	c := e.session(t, e.link("acme", nil))
+	post := func(form url.Values, origin string) int {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/portal/t/acme/endpoints/"+ep.ID+"/disable", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	_, page := fetch(t, c, e.srv.URL+"/portal/t/acme/endpoints/"+ep.ID, nil)
+	i := strings.Index(page, `name="csrf" value="`)
+	if i < 0 {
+		t.Fatal("no CSRF token on the endpoint page")
+	}
+	csrf := page[i+len(`name="csrf" value="`):]
+	csrf = csrf[:strings.IndexByte(csrf, '"')]
+	if st := post(url.Values{}, ""); st != 403 {
+		t.Errorf("without a token: %d, want 403", st)
+	}
+	if st := post(url.Values{"csrf": {"0" + csrf[1:]}}, ""); st != 403 {
+		t.Errorf("with a wrong token: %d, want 403", st)
+	}
+	if st := post(url.Values{"csrf": {csrf}}, "https://evil.example"); st != 403 {
+		t.Errorf("from another origin: %d, want 403", st)
+	}
+	var got struct {
+		Disabled bool `json:"disabled"`
+	}
+	e.api("GET", "/v1/tenants/acme/endpoints/"+ep.ID, nil, 200, &got)
+	if got.Disabled {
+		t.Fatal("a refused form disabled the endpoint")
+	}
+	if st := post(url.Values{"csrf": {csrf}}, e.srv.URL); st != 303 {
+		t.Errorf("the page's own form: %d, want 303", st)
+	}
+	e.api("GET", "/v1/tenants/acme/endpoints/"+ep.ID, nil, 200, &got)
+	if !got.Disabled {
+		t.Error("the page's own form did not disable the endpoint")
+	}
+
+	l := e.link("acme", nil)
+	req, _ := http.NewRequest("POST", e.srv.URL+"/portal/session", strings.NewReader(`{"token":"`+l.Token+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 || len(resp.Cookies()) != 0 {
+		t.Errorf("a link opened from another site: %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
+}
