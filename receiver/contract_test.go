@@ -239,6 +239,20 @@ func TestContractTypeNames(t *testing.T) {
 	}
 }
 
+// TestContractProfiles: the receiver reads every profile hookd sends, and
+// nothing else.
+func TestContractProfiles(t *testing.T) {
+	sent := profile.New(nil).Names() // sorted
+	var read []string
+	for _, p := range receiver.Profiles() {
+		read = append(read, string(p))
+	}
+	slices.Sort(read)
+	if !slices.Equal(sent, read) {
+		t.Errorf("hookd sends profiles %v; the receiver reads %v", sent, read)
+	}
+}
+
 // TestDetect: the profile of a request by its headers and body alone.
 func TestDetect(t *testing.T) {
 	for _, c := range []struct {

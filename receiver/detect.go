@@ -5,6 +5,10 @@ import (
 	"net/http"
 )
 
+// Profiles lists the wire formats this package reads, in the order hookd
+// documents them.
+func Profiles() []Profile { return []Profile{Standard, Lean, Weavr, LinkMoney} }
+
 // Detect names the profile of a webhook from its headers and body, for a
 // receiver that takes several (hookd listen does): lean by its
 // lean-signature header, weavr by call-ref, published-timestamp or

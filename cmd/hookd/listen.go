@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,15 +26,21 @@ func runListen(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:9000", "address to listen on (loopback by default)")
 	secrets := fs.String("secret", os.Getenv("HOOKD_SECRET"), "endpoint secret(s), comma-separated (HOOKD_SECRET)")
 	publicKeys := fs.String("public-key", os.Getenv("HOOKD_PUBLIC_KEY"), "v1a public key(s) whpk_..., comma-separated (HOOKD_PUBLIC_KEY): standard and linkmoney")
-	prof := fs.String("profile", "auto", "auto, standard, lean, weavr or linkmoney")
+	choices := "auto"
+	for i, p := range receiver.Profiles() {
+		sep := ", "
+		if i == len(receiver.Profiles())-1 {
+			sep = " or "
+		}
+		choices += sep + string(p)
+	}
+	prof := fs.String("profile", "auto", choices)
 	status := fs.Int("status", 0, "answer this status to every request (default: 200 when verified, 401 when not)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	switch receiver.Profile(*prof) {
-	case "auto", receiver.Standard, receiver.Lean, receiver.Weavr, receiver.LinkMoney:
-	default:
-		return fmt.Errorf("listen: --profile %q: want auto, standard, lean, weavr or linkmoney", *prof)
+	if *prof != "auto" && !slices.Contains(receiver.Profiles(), receiver.Profile(*prof)) {
+		return fmt.Errorf("listen: --profile %q: want %s", *prof, choices)
 	}
 	if *status != 0 && (*status < 100 || *status > 599) {
 		return fmt.Errorf("listen: --status %d: want an HTTP status from 100 to 599", *status)
