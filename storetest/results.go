@@ -177,6 +177,26 @@ func testHandBack(f *fixture) {
 	}
 }
 
+// testHandBackAndResult: a batch holding both a hand-back and an attempt's
+// result for one delivery (a node handed it back while a try was ending)
+// ends in the result's state, whatever their order.
+func testHandBackAndResult(f *fixture) {
+	f.tenant("ten_a")
+	e := f.endpoint("ten_a")
+	_, ds := f.send("ten_a", t0, "node-1", e.ID)
+	d := ds[0]
+	t1 := t0.Add(time.Second)
+	f.apply(&hookd.Batch{
+		Results: []*hookd.Result{{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 1, At: t1, Status: 200},
+			TenantID: "ten_a", State: hookd.StateSucceeded, FirstSentAt: t1, At: t1}},
+		HandBacks: []hookd.HandBack{{DeliveryID: d.ID, At: t1, NextAttemptAt: t1.Add(time.Minute)}},
+	})
+	if got := f.deliveryOf("ten_a", d.ID); got.State != hookd.StateSucceeded || got.Attempts != 1 {
+		f.Errorf("a hand-back and a success in one batch: %s, want succeeded after 1 attempt", describe(got))
+	}
+	f.wantIDs("Claim", f.claim("node-2", t1.Add(time.Hour), 10))
+}
+
 // testParkedState: the pending deliveries of a disabled endpoint show the
 // state parked, without a due time, in reads and lists, and are listed by
 // state=parked and not by state=pending; whatever hands them back to the

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"ResultAtOfAttempt", testResultAtOfAttempt},
 		{"ResultDoesNotResurrect", testResultDoesNotResurrect},
 		{"HandBack", testHandBack},
+		{"HandBackAndResultInOneBatch", testHandBackAndResult},
 		{"ParkedState", testParkedState},
 		{"HealthFailingSince", testHealthFailingSince},
 		{"HealthDisable", testHealthDisable},
