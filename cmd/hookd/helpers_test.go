@@ -48,6 +48,7 @@ func startApp(t *testing.T, mod func(*Config)) *testApp {
 	}
 	ta := &testApp{app: a, url: "http://" + a.ln.Addr().String(), dir: dir}
 	t.Cleanup(func() { a.stop() })
+	checkAPI(t, a.ln.Addr().String())
 	return ta
 }
 
@@ -238,6 +239,9 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 }
 
 func TestMain(m *testing.M) {
+	// Every API request of the tests is checked against the OpenAPI
+	// document (openapi_test.go).
+	http.DefaultClient.Transport = checkingTransport{base: http.DefaultTransport}
 	os.Exit(m.Run())
 }
 

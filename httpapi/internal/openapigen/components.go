@@ -59,6 +59,15 @@ func closed(required []string, props obj) obj {
 	return o
 }
 
+// optional is the closed schema of a body that may be left out: the API
+// reads an empty body, or null, as {}.
+func optional(props obj) obj {
+	o := closed(nil, props)
+	o["type"] = []any{"object", "null"}
+	o["description"] = "May be left out, or null: read as {}."
+	return o
+}
+
 func arrayOf(items obj) obj { return obj{"type": "array", "items": items} }
 
 // endpointFields are the fields an endpoint is created and updated with.
@@ -84,6 +93,8 @@ func endpointFields(nullable bool) obj {
 			"description": "Leave it out for the profile's timeout."}),
 		"retry_schedule": f(obj{"type": "array", "maxItems": 20, "items": schemaRef("DurationIn"),
 			"description": "Delays between tries (1 s to 7 days each); replaces the profile's schedule."}),
+		"signature": f(obj{"type": "string", "enum": []any{hookd.SignatureV1, hookd.SignatureV1a},
+			"description": "standard and linkmoney: the Standard Webhooks scheme, v1 (HMAC, default) or v1a (ed25519). Chosen at creation; a PATCH may only repeat it."}),
 	}
 }
 
@@ -91,7 +102,7 @@ func components() obj {
 	errorCodes := []any{hookd.EINVALID, hookd.EUNAUTHORIZED, hookd.EFORBIDDEN, hookd.ENOTFOUND, hookd.EMETHOD,
 		hookd.ECONFLICT, hookd.ETOOLARGE, hookd.EUNPROCESSABLE, hookd.ERATELIMIT, hookd.EUNAVAILABLE, hookd.EINTERNAL}
 
-	endpoint := object([]string{"id", "tenant_id", "url", "profile", "event_types", "description", "ordering", "disabled", "created_at", "updated_at"}, obj{
+	endpoint := object([]string{"id", "tenant_id", "url", "profile", "event_types", "description", "ordering", "signature", "disabled", "created_at", "updated_at"}, obj{
 		"id":               str("ep_…"),
 		"tenant_id":        obj{"type": "string"},
 		"url":              obj{"type": "string"},
@@ -103,6 +114,8 @@ func components() obj {
 		"headers":          obj{"type": "object", "additionalProperties": obj{"type": "string"}},
 		"timeout_ms":       obj{"type": "integer", "description": "Absent: the profile's timeout."},
 		"retry_schedule":   arrayOf(obj{"type": "number", "description": "Seconds."}),
+		"signature":        obj{"type": "string", "enum": []any{hookd.SignatureV1, hookd.SignatureV1a}, "description": "v1 (HMAC) or v1a (ed25519)."},
+		"public_key":       str("v1a: the whpk_ public key of the newest signing key, which receivers verify with; not secret."),
 		"disabled":         obj{"type": "boolean"},
 		"disabled_reason":  obj{"type": "string"},
 		"failing_since":    withDesc(dateTime, "When the current run of failures began; absent when the last attempt succeeded."),
@@ -157,18 +170,23 @@ func components() obj {
 		"error":       obj{"type": "string"},
 	})
 
-	eventIn := func(batch bool) obj {
-		p := obj{
-			"type":         schemaRef("TypeName"),
-			"payload":      withDesc(anyObj, "Checked against the type's schema."),
-			"id":           withDesc(idStr, "The event's id (default: a UUIDv7); a repeated id is a duplicate."),
-			"ordering_key": obj{"type": "string", "maxLength": 256},
-		}
-		if batch {
-			p["idempotency_key"] = obj{"type": "string", "maxLength": 256}
-		}
-		return closed([]string{"type", "payload"}, p)
-	}
+	publish := closed([]string{"type", "payload"}, obj{
+		"type":         schemaRef("TypeName"),
+		"payload":      withDesc(anyObj, "Checked against the type's schema."),
+		"id":           withDesc(idStr, "The event's id (default: a UUIDv7); a repeated id is a duplicate."),
+		"ordering_key": obj{"type": "string", "maxLength": 256},
+	})
+	// A batch event is checked alone: only a body that does not decode
+	// (an unknown field, a field of the wrong JSON type) refuses the whole
+	// batch; a missing type, a payload that is not an object or a bad id
+	// is that event's error, in its place of the answer.
+	batchEvent := closed(nil, obj{
+		"type":            obj{"type": "string", "description": "Required: an event without one gets its error in the answer."},
+		"payload":         obj{"description": "A JSON object, checked against the type's schema; anything else is this event's error in the answer."},
+		"id":              obj{"type": "string", "description": "As in a single publish; an invalid one is this event's error."},
+		"ordering_key":    obj{"type": "string"},
+		"idempotency_key": obj{"type": "string", "description": "As the Idempotency-Key header of a single publish."},
+	})
 
 	schemas := obj{
 		"Error": closed([]string{"error"}, obj{"error": schemaRef("ErrorBody")}),
@@ -205,7 +223,7 @@ func components() obj {
 			"metadata": obj{"type": []any{"object", "null"}},
 		}),
 		"TenantPage": page("Tenant"),
-		"TokenCreate": closed(nil, obj{
+		"TokenCreate": optional(obj{
 			"name":       obj{"type": "string", "maxLength": 200},
 			"expires_in": obj{"type": []any{"integer", "null"}, "minimum": 1, "maximum": 31622400, "description": "Seconds; left out: the token does not expire."},
 		}),
@@ -244,7 +262,7 @@ func components() obj {
 		}),
 
 		"Endpoint":        endpoint,
-		"EndpointCreated": obj{"allOf": []any{schemaRef("Endpoint"), object([]string{"secret"}, obj{"secret": str("The signing secret: shown here and on rotation only.")})}},
+		"EndpointCreated": obj{"allOf": []any{schemaRef("Endpoint"), object(nil, obj{"secret": str("The signing secret: shown here and on rotation only; absent for v1a, whose signing key never leaves hookd (public_key is shown).")})}},
 		"EndpointCreate": closed([]string{"url"}, merge(endpointFields(false), obj{
 			"secret": str("Default: one made in the profile's format."),
 		})),
@@ -253,22 +271,23 @@ func components() obj {
 			"disabled_reason": obj{"type": []any{"string", "null"}, "maxLength": 1024, "description": "With disabled: true, or on a disabled endpoint."},
 		})),
 		"EndpointPage": page("Endpoint"),
-		"Rotation": closed(nil, obj{
+		"Rotation": optional(obj{
 			"secret":        str("The new secret; default: one made in the profile's format."),
 			"grace_seconds": obj{"type": []any{"integer", "null"}, "minimum": 0, "maximum": 2592000, "description": "How long the older secrets keep signing; default 86400."},
 			"activate_at": obj{"type": []any{"string", "null"}, "format": "date-time",
 				"description": "lean and weavr only: when the new secret takes over (at most 30 days ahead; a past time means now). Not with grace_seconds."},
 		}),
-		"Rotated": object([]string{"secret", "active_from", "previous_expires_at"}, obj{
-			"secret":              obj{"type": "string"},
+		"Rotated": object([]string{"active_from", "previous_expires_at"}, obj{
+			"secret":              str("The new secret; absent for v1a, whose signing key is never shown."),
+			"public_key":          str("v1a: the new key's whpk_ public key."),
 			"active_from":         withDesc(dateTime, "When the new secret starts signing."),
 			"previous_expires_at": withDesc(dateTime, "When the older secrets stop signing."),
 		}),
-		"Disable":   closed(nil, obj{"reason": obj{"type": "string", "maxLength": 1024}}),
+		"Disable":   optional(obj{"reason": obj{"type": "string", "maxLength": 1024}}),
 		"Recover":   closed([]string{"since"}, obj{"since": dateTime, "until": withDesc(obj{"type": []any{"string", "null"}, "format": "date-time"}, "Default: now.")}),
 		"Recovered": object([]string{"requeued"}, obj{"requeued": obj{"type": "integer", "minimum": 0}}),
-		"Test":      closed(nil, obj{"type": schemaRef("TypeName")}),
-		"PortalLinkCreate": closed(nil, obj{
+		"Test":      optional(obj{"type": schemaRef("TypeName")}),
+		"PortalLinkCreate": optional(obj{
 			"expires_in": obj{"type": []any{"integer", "null"}, "minimum": 3600, "maximum": 604800, "description": "Seconds; default 86400."},
 			"capabilities": withDesc(obj{"type": []any{"array", "null"}, "items": schemaRef("Capability")},
 				"Default: all. read is always granted."),
@@ -294,8 +313,8 @@ func components() obj {
 			"totals":  schemaRef("StatsTotals"),
 		}),
 
-		"Publish":       eventIn(false),
-		"BatchEvent":    eventIn(true),
+		"Publish":       publish,
+		"BatchEvent":    batchEvent,
 		"PublishResult": publishResult,
 		"Batch":         closed([]string{"events"}, obj{"events": obj{"type": "array", "minItems": 1, "items": schemaRef("BatchEvent")}}),
 		"BatchResult": object([]string{"data"}, obj{"data": arrayOf(obj{"anyOf": []any{
@@ -311,6 +330,15 @@ func components() obj {
 		"DeliveryPage":         page("Delivery"),
 		"Attempt":              attempt,
 
+		"OpenAPIDocument": object([]string{"openapi", "info", "paths"}, obj{
+			"openapi":    obj{"type": "string", "pattern": "^3\\.1\\.\\d+$"},
+			"info":       anyObj,
+			"servers":    arrayOf(anyObj),
+			"security":   arrayOf(anyObj),
+			"tags":       arrayOf(anyObj),
+			"paths":      anyObj,
+			"components": anyObj,
+		}),
 		"Health": object([]string{"status"}, obj{"status": obj{"type": "string", "const": "ok"}}),
 		"Ready": object([]string{"status"}, obj{
 			"status": obj{"type": "string", "enum": []any{"ready", "unavailable"}},

@@ -307,7 +307,7 @@ func operations(ex examples) []op {
 		typeList = append(typeList, typeOut(t, false))
 	}
 	endpointEx := obj{"id": exEndpoint, "tenant_id": exTenant, "url": "https://hooks.acme.test/hookd", "profile": "standard",
-		"event_types": []any{"payment.*"}, "description": "", "ordering": "none", "disabled": false,
+		"event_types": []any{"payment.*"}, "description": "", "ordering": "none", "signature": "v1", "disabled": false,
 		"created_at": exTime, "updated_at": exTime}
 	withSecret := obj{}
 	for k, v := range endpointEx {
@@ -483,7 +483,7 @@ func operations(ex examples) []op {
 			status:      202, resp: schemaRef("Delivery"), respDesc: "The delivery, due.", errors: []int{409}},
 
 		{pattern: "GET /v1/openapi.json", id: "getOpenAPI", tag: "operations", summary: "This document",
-			status: 200, resp: obj{"type": "object"}, respDesc: "The OpenAPI 3.1 document."},
+			status: 200, resp: schemaRef("OpenAPIDocument"), respDesc: "The OpenAPI 3.1 document."},
 		{pattern: "GET /healthz", id: "health", tag: "operations", summary: "Liveness",
 			status: 200, resp: schemaRef("Health"), respEx: obj{"status": "ok"}, respDesc: "The process serves."},
 		{pattern: "GET /readyz", id: "ready", tag: "operations", summary: "Readiness",
