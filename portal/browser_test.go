@@ -164,7 +164,7 @@ func location(t *testing.T, ctx context.Context) string {
 	return get(t, ctx, chromedp.Location())
 }
 
-// shot saves a screenshot of the page under $HOOKD_SCREENSHOTS (not set:
+// shot saves a PNG screenshot of the page's viewport under $HOOKD_SCREENSHOTS (not set:
 // nothing is written, so test runs leave the tree alone).
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
@@ -172,7 +172,8 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	if dir == "" {
 		return
 	}
-	png := get(t, ctx, chromedp.FullScreenshot(90))
+	// The viewport only: a long page (the catalog) would make a large file.
+	png := get(t, ctx, chromedp.CaptureScreenshot())
 	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ const (
 // the strict CSP needs no exception; every text is escaped.
 func drawCharts(st *hookd.Stats, rangeKey string) []byte {
 	var b bytes.Buffer
-	total := 2*chartH + 3*chartPad
+	total := 2*chartH + 3*chartPad + 12
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" font-family="system-ui, sans-serif" font-size="11">`,
 		chartW, total, chartW, total)
 	fmt.Fprintf(&b, `<title>%s</title>`, html.EscapeString(fmt.Sprintf("Over %s: %d succeeded, %d failed, %d attempts, p50 %d ms, p99 %d ms",
@@ -56,7 +56,7 @@ func drawCharts(st *hookd.Stats, rangeKey string) []byte {
 	legend(&b, top-8, [][2]string{{"#2b8a3e", "succeeded"}, {"#c92a2a", "failed"}, {"#495057", "attempts"}})
 
 	// Latency.
-	top = 2*chartPad + chartH
+	top = 2*chartPad + chartH + 12
 	var maxL int64 = 1
 	for _, k := range st.Buckets {
 		maxL = max(maxL, k.P99MS)
@@ -72,7 +72,7 @@ func drawCharts(st *hookd.Stats, rangeKey string) []byte {
 	if st.Buckets[n-1].Start.Sub(st.Buckets[0].Start) > 36*time.Hour {
 		layout = "Jan 2"
 	}
-	for _, yy := range []float64{chartPad + chartH + 14, top + chartH + 14} {
+	for _, yy := range []float64{chartPad + chartH + 13, top + chartH + 13} {
 		fmt.Fprintf(&b, `<text x="%d" y="%.0f" fill="#495057">%s</text>`, chartPad, yy, st.Buckets[0].Start.UTC().Format(layout))
 		fmt.Fprintf(&b, `<text x="%d" y="%.0f" text-anchor="end" fill="#495057">%s UTC</text>`, chartW-chartPad, yy, st.Buckets[n-1].Start.UTC().Format(layout))
 	}

@@ -425,12 +425,18 @@ func (s *Server) operator(h pageHandler) http.Handler {
 // for the portal's paths only, ending with the grant.
 func setSession(w http.ResponseWriter, r *http.Request, token string, g *hookd.PortalGrant) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/portal/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, Expires: g.ExpiresAt})
+		SameSite: http.SameSiteStrictMode, Secure: secure(r), Expires: g.ExpiresAt})
+}
+
+// secure reports whether the browser reached the portal over TLS, here or
+// at a proxy that says so: its cookies are then Secure.
+func secure(r *http.Request) bool {
+	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
 }
 
 func clearCookie(w http.ResponseWriter, r *http.Request, name string) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/portal/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: -1})
+		SameSite: http.SameSiteStrictMode, Secure: secure(r), MaxAge: -1})
 }
 
 // home sends a signed-in user to their pages, and anyone else to the
@@ -454,7 +460,7 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request, st int, prob
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: "/portal/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 3600})
+		SameSite: http.SameSiteStrictMode, Secure: secure(r), MaxAge: 3600})
 	v := s.newView(r, nil, "")
 	v.Title = "Sign in"
 	v.CSRF = tok

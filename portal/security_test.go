@@ -11,7 +11,7 @@ import (
 
 // session opens a portal link as portal.js does and returns a client
 // holding the session cookie.
-func (e *env) session(t *testing.T, l link) *http.Client {
+func (e *env) session(t testing.TB, l link) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -55,6 +55,10 @@ func TestCredentialsStayApart(t *testing.T) {
 	resp, body := fetch(t, c, e.srv.URL+"/portal/t/acme/endpoints/"+ep.ID, nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "/hooks/acme") {
 		t.Fatalf("the session's own page: %d", resp.StatusCode)
+	}
+	resp, body = fetch(t, c, e.srv.URL+"/portal/t/acme/endpoints/"+ep.ID+"/chart.svg?range=7d", nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(body, "<title>Over 7d: 0 succeeded") {
+		t.Errorf("chart: %d %s %.200s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 	for _, path := range []string{"/v1/tenants/acme/endpoints", "/v1/tenants/acme/endpoints/" + ep.ID + "/stats"} {
 		if resp, _ := fetch(t, c, e.srv.URL+path, nil); resp.StatusCode != 401 {
