@@ -20,7 +20,7 @@ import (
 )
 
 // UserAgent is sent with every webhook.
-const UserAgent = "hookd/1"
+const UserAgent = hookd.UserAgent
 
 // policy returns the endpoint's delivery policy: the profile's, with the
 // endpoint's own timeout and retry schedule where it sets them, and the
@@ -189,13 +189,7 @@ func (e *Engine) send(prof hookd.Profile, ep *hookd.Endpoint, j *job, n int, now
 		a.ErrorClass, a.Error = hookd.ClassConnect, err.Error()
 		return 0, 0, err
 	}
-	h := req.Header
-	for k, v := range ep.Headers {
-		h.Set(k, v)
-	}
-	h["Content-Type"] = []string{"application/json"}
-	h["User-Agent"] = []string{UserAgent}
-	prof.Sign(h, &hookd.Message{Event: j.ev, DeliveryID: j.d.ID, Attempt: n, At: now}, body, ep.SigningSecrets(now, prof.MultiSignature()))
+	ep.SetRequestHeaders(req.Header, prof, &hookd.Message{Event: j.ev, DeliveryID: j.d.ID, Attempt: n, At: now}, body)
 	resp, err := e.cfg.Client.Do(req)
 	if err != nil {
 		a.ErrorClass, a.Error = classify(err), err.Error()
