@@ -2,10 +2,7 @@ package hookd
 
 import (
 	"context"
-	"encoding/base64"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -47,6 +44,10 @@ type FeedItem struct {
 // FeedPage is one page of a feed. Next is the cursor after the last item
 // (after the page asked for when it is empty): pass it as after to go on,
 // or acknowledge it. HasMore says whether more items follow now.
+//
+// A cursor is the id of the last event read, as in the other lists: the
+// store's own sequence, global to all tenants, would tell a tenant how
+// many events the others publish.
 type FeedPage struct {
 	Data    []*FeedItem `json:"data"`
 	HasMore bool        `json:"has_more"`
@@ -64,6 +65,9 @@ type FeedPosition struct {
 	Consumer  string    `json:"consumer"`
 	Cursor    string    `json:"cursor"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Seq is the cursor event's sequence, kept with the position so that
+	// it holds after the event itself is purged; never shown.
+	Seq int64 `json:"-"`
 }
 
 // FeedEntry is an event meant for an endpoint, with its delivery there,
@@ -86,8 +90,10 @@ func (q *FeedQuery) Validate() error {
 			return err
 		}
 	}
-	_, err := ParseFeedCursor("after", q.After)
-	return err
+	if q.After != "" {
+		return CheckID("after", q.After)
+	}
+	return nil
 }
 
 // Validate checks an acknowledgement, naming the field.
@@ -101,36 +107,7 @@ func (a *FeedAck) Validate() error {
 	if a.Cursor == "" {
 		return Errorf(EINVALID, "cursor is required (the next of a feed page)")
 	}
-	_, err := ParseFeedCursor("cursor", a.Cursor)
-	return err
-}
-
-// feedCursorPrefix marks a feed cursor, so that an event id or another
-// list's cursor given by mistake is refused rather than misread.
-const feedCursorPrefix = "fc_"
-
-// FeedCursor is the cursor after the event with store sequence seq. It is
-// opaque to clients: the encoding may change.
-func FeedCursor(seq int64) string {
-	return feedCursorPrefix + base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(seq, 10)))
-}
-
-// ParseFeedCursor reads a cursor of FeedCursor ("" is the start, 0); field
-// names it in the error.
-func ParseFeedCursor(field, c string) (int64, error) {
-	if c == "" {
-		return 0, nil
-	}
-	raw, ok := strings.CutPrefix(c, feedCursorPrefix)
-	b, err := base64.RawURLEncoding.DecodeString(raw)
-	var seq int64
-	if ok && err == nil {
-		seq, err = strconv.ParseInt(string(b), 10, 64)
-	}
-	if !ok || err != nil || seq < 0 {
-		return 0, Errorf(EINVALID, "%s %q is not a cursor of this feed: give the next of a feed page", field, c)
-	}
-	return seq, nil
+	return CheckID("cursor", a.Cursor)
 }
 
 // UserAgent is sent with every webhook.

@@ -78,9 +78,20 @@ type EventService interface {
 	Publish(ctx context.Context, tenantID string, events []*Event) ([]*PublishResult, error)
 	// Event returns an event with its deliveries.
 	Event(ctx context.Context, tenantID, id string) (*Event, []*Delivery, error)
-	// Events returns one page of events, newest first; pattern, when
-	// set, selects the events an endpoint subscribed to it receives.
-	Events(ctx context.Context, tenantID, pattern string, p Page) ([]*Event, error)
+	// Events returns one page of events, newest first, of those q selects.
+	Events(ctx context.Context, tenantID string, q EventQuery) ([]*Event, error)
+}
+
+// EventQuery selects a page of a tenant's events.
+type EventQuery struct {
+	// Type, when set, is an event-type pattern: it selects the events an
+	// endpoint subscribed to it receives.
+	Type string
+	// Delivery, when set ("pending", "succeeded" or "failed"), selects the
+	// events with at least one delivery in that state; pending includes
+	// deliveries parked at a disabled endpoint.
+	Delivery string
+	Page
 }
 
 // DeliveryService reads and retries a tenant's deliveries.

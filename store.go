@@ -80,6 +80,16 @@ type Store interface {
 	// Backlog counts the pending work in the store at now, for metrics.
 	Backlog(ctx context.Context, now time.Time) (*Backlog, error)
 
+	// Feed returns up to limit events with a delivery to the endpoint,
+	// with that delivery, in publish order (event Seq) after the event of
+	// sequence after, leaving out events created before since.
+	Feed(ctx context.Context, tenantID, endpointID string, after int64, since time.Time, limit int) ([]*FeedEntry, error)
+	// FeedPosition returns a named consumer's acknowledged cursor of an
+	// endpoint's feed (ErrNotFound: none yet); SaveFeedPosition sets it.
+	// Deleting the endpoint deletes its consumers' positions.
+	FeedPosition(ctx context.Context, tenantID, endpointID, consumer string) (*FeedPosition, error)
+	SaveFeedPosition(ctx context.Context, tenantID, endpointID string, p *FeedPosition) error
+
 	// Setting reads and PutSetting writes a small named value (e.g. the
 	// admin token's hash). Setting returns ErrNotFound when unset.
 	Setting(ctx context.Context, name string) (string, error)
@@ -156,6 +166,9 @@ type EventFilter struct {
 	NotPrefix string
 	// IdempotencyKey, when set, selects the event published under it.
 	IdempotencyKey string
+	// DeliveryState, when set, selects the events with at least one
+	// delivery in this stored state (pending covers parked).
+	DeliveryState string
 	Page
 }
 

@@ -128,16 +128,22 @@ func (c *Client) PublishBatch(ctx context.Context, tenant string, events []Event
 }
 
 // EventListOptions selects events: Type is an exact name, a prefix ending
-// at a dot and "*", or "*" (what an endpoint subscribed to it receives).
+// at a dot and "*", or "*" (what an endpoint subscribed to it receives);
+// Delivery ("pending", "succeeded" or "failed") keeps the events with a
+// delivery in that state.
 type EventListOptions struct {
 	ListOptions
-	Type string
+	Type     string
+	Delivery string
 }
 
 func (o EventListOptions) values() url.Values {
 	q := o.ListOptions.values()
 	if o.Type != "" {
 		q.Set("type", o.Type)
+	}
+	if o.Delivery != "" {
+		q.Set("delivery", o.Delivery)
 	}
 	return q
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/egress"
@@ -59,6 +60,9 @@ type Service struct {
 	AllowUnknownTypes bool
 	// PublishRate limits publishes per tenant per second (0: no limit).
 	PublishRate int
+	// Retention is how long events are kept (0: for ever); the feed
+	// leaves out what is older, which the engine is about to purge.
+	Retention time.Duration
 
 	typesSynced atomic.Int64 // when custom types were last read from the store, Unix ns
 	limitMu     sync.Mutex

@@ -208,17 +208,23 @@ func (s *Service) Event(ctx context.Context, tenantID, id string) (*hookd.Event,
 	return ev, ds, nil
 }
 
-// Events returns one page of the tenant's events, newest first; pattern
-// selects what an endpoint subscribed to it receives.
-func (s *Service) Events(ctx context.Context, tenantID, pattern string, p hookd.Page) ([]*hookd.Event, error) {
+// Events returns one page of the tenant's events, newest first: q.Type
+// selects what an endpoint subscribed to it receives, q.Delivery the
+// events with a delivery in that state.
+func (s *Service) Events(ctx context.Context, tenantID string, q hookd.EventQuery) ([]*hookd.Event, error) {
+	switch q.Delivery {
+	case "", hookd.StatePending, hookd.StateSucceeded, hookd.StateFailed:
+	default:
+		return nil, hookd.Errorf(hookd.EINVALID, "delivery must be pending, succeeded or failed")
+	}
 	if err := s.tenantExists(ctx, tenantID); err != nil {
 		return nil, err
 	}
-	f, err := s.typeFilter(pattern)
+	f, err := s.typeFilter(q.Type)
 	if err != nil {
 		return nil, err
 	}
-	f.Page = p
+	f.Page, f.DeliveryState = q.Page, q.Delivery
 	return s.Store.Events(ctx, tenantID, f)
 }
 

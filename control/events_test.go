@@ -74,20 +74,20 @@ func TestPublish(t *testing.T) {
 		t.Fatalf("a different request under the key: %+v", res[0].Err)
 	}
 
-	evs, err := b.svc.Events(ctx, "acme", "payment.created", hookd.Page{})
+	evs, err := b.svc.Events(ctx, "acme", hookd.EventQuery{Type: "payment.created"})
 	if err != nil || len(evs) != 1 || evs[0].ID != stored.ID {
 		t.Fatalf("?type=payment.created: %v, %v", evs, err)
 	}
-	_, err = b.svc.Events(ctx, "acme", "pay*", hookd.Page{})
+	_, err = b.svc.Events(ctx, "acme", hookd.EventQuery{Type: "pay*"})
 	code(t, err, hookd.EINVALID)
 
 	// An unknown tenant is not found, unless the caller is that tenant
 	// (its token proves it exists).
 	_, err = b.svc.Publish(ctx, "nobody", []*hookd.Event{event("lean:payment.created", leanPayment)})
 	code(t, err, hookd.ENOTFOUND)
-	_, err = b.svc.Events(ctx, "nobody", "", hookd.Page{})
+	_, err = b.svc.Events(ctx, "nobody", hookd.EventQuery{})
 	code(t, err, hookd.ENOTFOUND)
-	if _, err := b.svc.Events(hookd.NewContextWithTenant(ctx, "acme"), "acme", "", hookd.Page{}); err != nil {
+	if _, err := b.svc.Events(hookd.NewContextWithTenant(ctx, "acme"), "acme", hookd.EventQuery{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -115,7 +115,7 @@ func TestPublishRate(t *testing.T) {
 	}
 	_, err := b.svc.Publish(ctx, "acme", []*hookd.Event{event("lean:payment.created", leanPayment)})
 	code(t, err, hookd.ERATELIMIT)
-	evs, err := b.svc.Events(ctx, "acme", "", hookd.Page{})
+	evs, err := b.svc.Events(ctx, "acme", hookd.EventQuery{})
 	if err != nil || len(evs) != 3 {
 		t.Fatalf("%d events stored (%v), want 3", len(evs), err)
 	}

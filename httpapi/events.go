@@ -98,7 +98,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	evs, err := s.Events.Events(r.Context(), r.PathValue("tenant"), r.URL.Query().Get("type"), p)
+	evs, err := s.Events.Events(r.Context(), r.PathValue("tenant"),
+		hookd.EventQuery{Type: r.URL.Query().Get("type"), Delivery: r.URL.Query().Get("delivery"), Page: p})
 	if err != nil {
 		return err
 	}

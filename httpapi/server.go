@@ -41,6 +41,9 @@ type Server struct {
 	MaxBatch          int   // events per batch publish (1000)
 	// PublishRate limits publishes per tenant per second (0: no limit).
 	PublishRate int
+	// Retention is how long events are kept (0: for ever): the feed
+	// shows nothing older.
+	Retention time.Duration
 	// Metrics serves GET /metrics (nil: no such route).
 	Metrics http.Handler
 	// StuckAfter is how long a group commit may be pending before
@@ -60,6 +63,7 @@ type Server struct {
 	// PublicURL is the base of the portal links' URLs ("": the scheme and
 	// host of the request that mints a link).
 	PublicURL string
+	Feeds     hookd.FeedService
 
 	ctlOnce sync.Once
 	ctl     *control.Service
@@ -103,6 +107,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Portal == nil {
 		s.Portal = ctl
+	}
+	if s.Feeds == nil {
+		s.Feeds = ctl
 	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
@@ -185,6 +192,8 @@ func (s *Server) routes() []Route {
 	tenant("GET /v1/tenants/{tenant}/endpoints/{id}/stats", s.endpointStats)
 	admin("POST /v1/tenants/{tenant}/portal-links", s.createPortalLink)
 	admin("DELETE /v1/tenants/{tenant}/portal-links", s.revokePortalLinks)
+	tenant("GET /v1/tenants/{tenant}/endpoints/{id}/feed", s.endpointFeed)
+	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/feed/ack", s.ackFeed)
 
 	tenant("POST /v1/tenants/{tenant}/events", s.publish)
 	tenant("POST /v1/tenants/{tenant}/events/batch", s.publishBatch)
@@ -224,7 +233,8 @@ func (s *Server) Control() *control.Service { return s.control() }
 func (s *Server) control() *control.Service {
 	s.ctlOnce.Do(func() {
 		s.ctl = &control.Service{Store: s.Store, Catalog: s.Catalog, Profiles: s.Profiles, Guard: s.Guard,
-			Clock: s.Clock, Log: s.Log, AllowUnknownTypes: s.AllowUnknownTypes, PublishRate: s.PublishRate}
+			Clock: s.Clock, Log: s.Log, AllowUnknownTypes: s.AllowUnknownTypes, PublishRate: s.PublishRate,
+			Retention: s.Retention}
 		if s.Engine != nil { // a nil *delivery.Engine is not a nil Engine
 			s.ctl.Engine = s.Engine
 		}

@@ -565,7 +565,7 @@ func (s *Server) eventsPage(w http.ResponseWriter, r *http.Request, v *view) err
 			data["URLs"] = urls
 		}
 	} else {
-		evs, err := s.Events.Events(ctx, v.TenantID, "", hookd.Page{After: r.URL.Query().Get("after"), Limit: pageSize})
+		evs, err := s.Events.Events(ctx, v.TenantID, hookd.EventQuery{Page: hookd.Page{After: r.URL.Query().Get("after"), Limit: pageSize}})
 		if err != nil {
 			return err
 		}

@@ -316,6 +316,9 @@ func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string, now tim
 			WHERE endpoint_id = ? AND state = 'pending'`), ms(now), id); err != nil {
 			return unavailable(err)
 		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM feed_positions WHERE endpoint_id = ?`), id); err != nil {
+			return unavailable(err)
+		}
 		return s.bumpEndpoints(ctx, tx)
 	})
 }

@@ -11,19 +11,34 @@ import (
 
 const eventCols = `seq, tenant_id, id, type, payload, ordering_key, idempotency_key, created_at, trace_context, is_test`
 
+// eventScan holds the destinations of one row of eventCols, so a query
+// that reads more columns can scan them in the same row.
+type eventScan struct {
+	e          hookd.Event
+	ok, ik, tc sql.NullString
+	payload    []byte
+	c, test    int64
+}
+
+func (s *eventScan) dest() []any {
+	return []any{&s.e.Seq, &s.e.TenantID, &s.e.ID, &s.e.Type, &s.payload, &s.ok, &s.ik, &s.c, &s.tc, &s.test}
+}
+
+func (s *eventScan) event() *hookd.Event {
+	e := s.e
+	e.Test = s.test != 0
+	e.Payload = s.payload
+	e.OrderingKey, e.IdempotencyKey, e.TraceContext = s.ok.String, s.ik.String, s.tc.String
+	e.CreatedAt = fromMS(s.c)
+	return &e
+}
+
 func scanEvent(row interface{ Scan(...any) error }) (*hookd.Event, error) {
-	var e hookd.Event
-	var ok, ik, tc sql.NullString
-	var payload []byte
-	var c, test int64
-	if err := row.Scan(&e.Seq, &e.TenantID, &e.ID, &e.Type, &payload, &ok, &ik, &c, &tc, &test); err != nil {
+	var s eventScan
+	if err := row.Scan(s.dest()...); err != nil {
 		return nil, err
 	}
-	e.Test = test != 0
-	e.Payload = payload
-	e.OrderingKey, e.IdempotencyKey, e.TraceContext = ok.String, ik.String, tc.String
-	e.CreatedAt = fromMS(c)
-	return &e, nil
+	return s.event(), nil
 }
 
 // Event implements hookd.Store.
@@ -64,6 +79,10 @@ func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter
 		q += ` AND substr(type, 1, ` + strconv.Itoa(len(f.NotPrefix)) + `) <> ?`
 		args = append(args, f.NotPrefix)
 	}
+	if f.DeliveryState != "" {
+		q += ` AND EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.tenant_id = events.tenant_id AND d.state = ?)`
+		args = append(args, f.DeliveryState)
+	}
 	if f.After != "" {
 		var seq int64
 		err := s.r.QueryRowContext(ctx, s.q(`SELECT seq FROM events WHERE tenant_id = ? AND id = ?`), tenantID, f.After).Scan(&seq)
@@ -96,28 +115,43 @@ func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter
 const deliveryCols = `id, tenant_id, event_id, endpoint_id, event_type, state, attempts, next_attempt_at,
 	first_sent_at, last_status, last_error, created_at, updated_at, ordering_key, owner`
 
-func scanDelivery(row interface{ Scan(...any) error }) (*hookd.Delivery, error) {
-	var d hookd.Delivery
-	var next, c, u int64
-	var first sql.NullInt64
-	var key, owner sql.NullString
-	if err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.EndpointID, &d.EventType, &d.State, &d.Attempts,
-		&next, &first, &d.LastStatus, &d.LastError, &c, &u, &key, &owner); err != nil {
-		return nil, err
-	}
-	d.OrderingKey, d.Owner = key.String, owner.String
+// deliveryScan holds the destinations of one row of deliveryCols.
+type deliveryScan struct {
+	d          hookd.Delivery
+	next, c, u int64
+	first      sql.NullInt64
+	key, owner sql.NullString
+}
+
+func (s *deliveryScan) dest() []any {
+	d := &s.d
+	return []any{&d.ID, &d.TenantID, &d.EventID, &d.EndpointID, &d.EventType, &d.State, &d.Attempts,
+		&s.next, &s.first, &d.LastStatus, &d.LastError, &s.c, &s.u, &s.key, &s.owner}
+}
+
+func (s *deliveryScan) delivery() *hookd.Delivery {
+	d := s.d
+	d.OrderingKey, d.Owner = s.key.String, s.owner.String
 	if d.State == hookd.StatePending && d.Owner == hookd.Parked {
 		// Stored pending, shown parked: it waits for its endpoint to be
 		// enabled, not for a time.
 		d.State = hookd.StateParked
 	}
 	if d.State == hookd.StatePending {
-		t := fromMS(next)
+		t := fromMS(s.next)
 		d.NextAttemptAt = &t
 	}
-	d.FirstSentAt = ptrMS(first)
-	d.CreatedAt, d.UpdatedAt = fromMS(c), fromMS(u)
-	return &d, nil
+	d.FirstSentAt = ptrMS(s.first)
+	d.CreatedAt, d.UpdatedAt = fromMS(s.c), fromMS(s.u)
+	return &d
+}
+
+func scanDelivery(row interface{ Scan(...any) error }) (*hookd.Delivery, error) {
+	var s deliveryScan
+	if err := row.Scan(s.dest()...); err != nil {
+		return nil, err
+	}
+	return s.delivery(), nil
 }
 
 func (s *Store) queryDeliveries(ctx context.Context, q querier, query string, args ...any) ([]*hookd.Delivery, error) {

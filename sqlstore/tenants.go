@@ -125,6 +125,7 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 			`DELETE FROM endpoints WHERE tenant_id = ?`,
 			`DELETE FROM tokens WHERE tenant_id = ?`,
 			`DELETE FROM portal_grants WHERE tenant_id = ?`,
+			`DELETE FROM feed_positions WHERE tenant_id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, s.q(q), id); err != nil {
 				return unavailable(err)

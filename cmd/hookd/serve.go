@@ -124,7 +124,8 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 	}
 	api := &httpapi.Server{Store: st, Engine: eng, Profiles: profiles, Guard: guard, Log: log, Clock: c.clock,
 		AdminTokenHash: admin.hash, AllowUnknownTypes: c.AllowUnknownTypes, MaxBody: c.MaxBody,
-		MaxBatch: c.MaxBatch, PublishRate: c.PublishRate, StuckAfter: c.StuckAfter, PublicURL: c.PublicURL}
+		MaxBatch: c.MaxBatch, PublishRate: c.PublishRate, StuckAfter: c.StuckAfter, PublicURL: c.PublicURL,
+		Retention: c.Retention}
 	setCatalog(api, cat)
 	if m != nil {
 		m.Attach(eng)

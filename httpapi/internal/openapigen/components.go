@@ -324,6 +324,24 @@ func components() obj {
 		"Event":               event,
 		"EventWithDeliveries": obj{"allOf": []any{schemaRef("Event"), object([]string{"deliveries"}, obj{"deliveries": arrayOf(schemaRef("Delivery"))})}},
 		"EventPage":           page("Event"),
+		"FeedPage": object([]string{"data", "has_more"}, obj{
+			"data": arrayOf(object([]string{"event_id", "type", "state", "body", "headers"}, obj{
+				"event_id": obj{"type": "string"},
+				"type":     str("The type as the wire carries it."),
+				"state":    obj{"type": "string", "enum": []any{"pending", "parked", "succeeded", "failed", "canceled"}},
+				"body":     str("The request body, exactly the bytes hookd sends."),
+				"headers":  obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "The request headers hookd sends, signature headers included."},
+			})),
+			"has_more": obj{"type": "boolean", "description": "Whether more items follow now."},
+			"next":     str("The cursor after the last item, the id of its event (after the page asked for when empty): pass it as after, or acknowledge it."),
+		}),
+		"FeedAck": closed([]string{"consumer", "cursor"}, obj{
+			"consumer": obj{"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"},
+			"cursor":   str("A next of the feed."),
+		}),
+		"FeedPosition": object([]string{"consumer", "cursor", "updated_at"}, obj{
+			"consumer": obj{"type": "string"}, "cursor": obj{"type": "string"}, "updated_at": dateTime,
+		}),
 
 		"Delivery":             delivery,
 		"DeliveryWithAttempts": obj{"allOf": []any{schemaRef("Delivery"), object([]string{"attempts"}, obj{"attempts": arrayOf(schemaRef("Attempt"))})}},

@@ -416,6 +416,20 @@ func operations(ex examples) []op {
 			body:   jsonBody(schemaRef("Test"), false, obj{"type": example("A chosen type", obj{"type": ex.publishType})}),
 			status: 202, resp: schemaRef("PublishResult"), respEx: publishResult, respDesc: "The test event and its delivery.",
 			errors: []int{400, 413, 422}},
+		{pattern: "GET /v1/tenants/{tenant}/endpoints/{id}/feed", id: "endpointFeed", tag: "endpoints", summary: "Pull the endpoint's feed",
+			description: "The events meant for the endpoint, in publish order, each with its delivery state and exactly the body " +
+				"and headers hookd sends for it, signed as an attempt made at the time of the read: verify them with the code " +
+				"that verifies webhooks. `next` is the cursor after the last item; with `consumer` and no `after`, the page " +
+				"starts after that consumer's acknowledged cursor (feed/ack). Events past retention are not shown.",
+			params: []any{queryParam("after", "A cursor: the next of an earlier page (the id of the last event read).", obj{"type": "string"}),
+				queryParam("limit", "Items per page, default 100.", obj{"type": "integer", "minimum": 1, "maximum": 1000}),
+				queryParam("consumer", "A named consumer whose acknowledged position the server keeps.", obj{"type": "string"})},
+			status: 200, resp: schemaRef("FeedPage"), respDesc: "A page of the feed.", errors: []int{400}},
+		{pattern: "POST /v1/tenants/{tenant}/endpoints/{id}/feed/ack", id: "ackFeed", tag: "endpoints", summary: "Acknowledge a feed position",
+			description: "Records that `consumer` has processed the feed up to `cursor` (a `next`); its next pull with " +
+				"`?consumer=` and no `after` starts there. A consumer may move back as well as forward.",
+			body:   jsonBody(schemaRef("FeedAck"), true, obj{"ack": example("After a page", obj{"consumer": "billing", "cursor": "01a23402-0dea-776f-80ce-9c26624e26b2"})}),
+			status: 200, resp: schemaRef("FeedPosition"), respDesc: "The consumer's position.", errors: []int{400, 413}},
 
 		{pattern: "POST /v1/tenants/{tenant}/portal-links", id: "createPortalLink", tag: "tenants", summary: "Mint a portal link",
 			description: "A link to the tenant's web portal: `url` carries the token in its fragment " +
@@ -463,7 +477,9 @@ func operations(ex examples) []op {
 			description: "Newest first.",
 			params: append([]any{queryParam("type", "What an endpoint subscribed to this pattern receives: a name "+
 				"(`payment.created` finds every provider's), a qualified name (`lean:payment.created`), a prefix ending at "+
-				"a dot (`payment.*`) or `*` (every event but hookd's own).", obj{"type": "string"})}, pageParams...),
+				"a dot (`payment.*`) or `*` (every event but hookd's own).", obj{"type": "string"}),
+				queryParam("delivery", "Only the events with at least one delivery in this state (`pending` includes parked).",
+					obj{"type": "string", "enum": []any{"pending", "succeeded", "failed"}})}, pageParams...),
 			status: 200, resp: schemaRef("EventPage"), respDesc: "A page of events.", errors: []int{400}},
 		{pattern: "GET /v1/tenants/{tenant}/events/{id}", id: "getEvent", tag: "events", summary: "Get an event with its deliveries",
 			status: 200, resp: schemaRef("EventWithDeliveries"), respDesc: "The event."},

@@ -1,0 +1,55 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/hookd/hookd"
+)
+
+var _ hookd.FeedService = (*Client)(nil)
+
+// Feed fetches one page of an endpoint's catch-up feed: the events meant
+// for it, in publish order, each as the exact request hookd sends (body
+// and signed headers). Pass page.Next as q.After to go on; with
+// q.Consumer and no q.After the page starts at that consumer's
+// acknowledged position (AckFeed).
+func (c *Client) Feed(ctx context.Context, tenant, endpointID string, q hookd.FeedQuery) (*hookd.FeedPage, error) {
+	v := url.Values{}
+	if q.After != "" {
+		v.Set("after", q.After)
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.Consumer != "" {
+		v.Set("consumer", q.Consumer)
+	}
+	var out hookd.FeedPage
+	if err := c.do(ctx, request{method: http.MethodGet, path: path("tenants", tenant, "endpoints", endpointID, "feed"), query: v, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AckFeed records a named consumer's position in an endpoint's feed.
+func (c *Client) AckFeed(ctx context.Context, tenant, endpointID string, a hookd.FeedAck) (*hookd.FeedPosition, error) {
+	var out hookd.FeedPosition
+	if err := c.do(ctx, request{method: http.MethodPost, path: path("tenants", tenant, "endpoints", endpointID, "feed", "ack"), in: a, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// FeedHeader returns a feed item's headers as an http.Header, to verify
+// the item, with its Body, by the code that verifies webhooks
+// (receiver.Verifier.Verify, a Standard Webhooks library).
+func FeedHeader(item *hookd.FeedItem) http.Header {
+	h := http.Header{}
+	for k, v := range item.Headers {
+		h.Set(k, v)
+	}
+	return h
+}

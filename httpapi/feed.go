@@ -1,0 +1,39 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/hookd/hookd"
+)
+
+func (s *Server) endpointFeed(w http.ResponseWriter, r *http.Request) error {
+	qs := r.URL.Query()
+	q := hookd.FeedQuery{After: qs.Get("after"), Consumer: qs.Get("consumer")}
+	if v := qs.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > hookd.MaxFeedLimit {
+			return hookd.Errorf(hookd.EINVALID, "limit must be a number from 1 to %d", hookd.MaxFeedLimit)
+		}
+		q.Limit = n
+	}
+	page, err := s.Feeds.Feed(r.Context(), r.PathValue("tenant"), r.PathValue("id"), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+func (s *Server) ackFeed(w http.ResponseWriter, r *http.Request) error {
+	var in hookd.FeedAck
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	pos, err := s.Feeds.AckFeed(r.Context(), r.PathValue("tenant"), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, pos)
+	return nil
+}
