@@ -424,6 +424,9 @@ func (s *Server) rotate(w http.ResponseWriter, r *http.Request, v *view) error {
 	return s.showEndpoint(w, r, v, http.StatusOK, func(p *endpointPage) {
 		p.Message = "Secret rotated."
 		p.Secret = rot.Secret
+		if rot.Secret == "" { // v1a: the private key never leaves hookd
+			p.Secret = rot.PublicKey
+		}
 		p.SecretNote = "The new secret signs from " + rot.ActiveFrom.UTC().Format(time.RFC3339) +
 			"; the previous one is accepted until " + rot.PreviousExpiresAt.UTC().Format(time.RFC3339) + "."
 	})
@@ -442,6 +445,10 @@ func (s *Server) reveal(w http.ResponseWriter, r *http.Request, v *view) error {
 	return s.showEndpoint(w, r, v, http.StatusOK, func(p *endpointPage) {
 		p.Secret = secrets[0]
 		p.SecretNote = "The secret that signs now. Keep it private."
+		if hookd.IsSigningKey(secrets[0]) { // v1a: the private key never leaves hookd
+			p.Secret = e.PublicKey
+			p.SecretNote = "The public key (Standard Webhooks v1a) that verifies what this endpoint receives."
+		}
 	})
 }
 
