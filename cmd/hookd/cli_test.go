@@ -66,6 +66,7 @@ func startBinary(t *testing.T, env []string, args ...string) (string, *syncBuffe
 		addr = addrLine.FindStringSubmatch(out.String())
 		return addr != nil
 	})
+	checkAPI(t, addr[1])
 	return "http://" + addr[1], out, cmd
 }
 

@@ -82,6 +82,7 @@ func serve(t *testing.T, args ...string) *proc {
 	}()
 	select {
 	case addr := <-found:
+		checkAPI(t, addr)
 		return &proc{cmd: cmd, url: "http://" + addr}
 	case <-time.After(30 * time.Second):
 		t.Fatal("hookd did not start")

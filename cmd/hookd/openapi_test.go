@@ -17,8 +17,9 @@ import (
 	verrors "github.com/pb33f/libopenapi-validator/errors"
 )
 
-// Every request the tests make through http.DefaultClient to a test app
-// (call, must, the Go client of a.api) is checked against the OpenAPI
+// Every request the tests make through http.DefaultClient to a test app or
+// a real hookd process (startApp, serve, startBinary; through call, must,
+// the Go client of a.api) is checked against the OpenAPI
 // document the app serves (httpapi/openapi.json), with
 // libopenapi-validator: the answer always (a documented status, and a body
 // of the documented schema), the request when the app accepted it (2xx).
