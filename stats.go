@@ -73,9 +73,10 @@ func (q *StatsQuery) Validate() error {
 }
 
 // Stats are the figures of an endpoint over a window, in buckets and in
-// total. A delivery counts as succeeded or failed in the bucket of its
-// final attempt (the one that left it succeeded or failed); attempts and
-// latencies count every attempt made in the bucket.
+// total. A delivery counts as succeeded or failed in the bucket of the
+// attempt that left it so (one retried by hand after that counts again
+// when it ends again); attempts and latencies count every attempt made in
+// the bucket.
 type Stats struct {
 	Buckets []StatsBucket `json:"buckets"`
 	Totals  StatsTotals   `json:"totals"`

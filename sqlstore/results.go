@@ -9,9 +9,22 @@ import (
 	"github.com/hookd/hookd"
 )
 
+// insertAttemptsSQL inserts n attempts, each with its tenant, its
+// delivery's endpoint (read by primary key in the same statement) and its
+// outcome, for the stats.
 func insertAttemptsSQL(n int) string {
-	return `INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error)
-		VALUES ` + rowsSQL(n, "", "", "", "", "", "", "", "")
+	row := `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT endpoint_id FROM deliveries WHERE id = ?))`
+	return `INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error, tenant_id, outcome, endpoint_id)
+		VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
+// outcome is what an attempt's result made of its delivery, as the stats
+// count it: succeeded or failed when it ended it, "" otherwise.
+func outcome(state string) string {
+	if state == hookd.StateSucceeded || state == hookd.StateFailed {
+		return state
+	}
+	return ""
 }
 
 // updateDeliveriesSQL records the last result of n deliveries, each row
@@ -87,10 +100,11 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 	chunk := s.d.RowsPerStatement
 	for start := 0; start < len(rs); start += chunk {
 		part := rs[start:min(start+chunk, len(rs))]
-		args := make([]any, 0, 8*len(part))
+		args := make([]any, 0, 11*len(part))
 		for _, r := range part {
 			a := r.Attempt
-			args = append(args, a.DeliveryID, a.N, ms(a.At), a.DurationMS, a.Status, a.Response, a.ErrorClass, a.Error)
+			args = append(args, a.DeliveryID, a.N, ms(a.At), a.DurationMS, a.Status, a.Response, a.ErrorClass, a.Error,
+				r.TenantID, outcome(r.State), a.DeliveryID)
 		}
 		if err := s.exec(ctx, tx, insertAttemptsSQL(len(part)), args...); err != nil {
 			return unavailable(err)
