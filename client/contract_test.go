@@ -16,6 +16,7 @@ import (
 	"github.com/hookd/hookd/httpapi"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi-validator/config"
 )
 
 // The client is written by hand and tested against the real server; the
@@ -28,8 +29,9 @@ import (
 // which routes were called.
 var contract = struct {
 	sync.Mutex
-	v      validator.Validator
-	routes *http.ServeMux // answers a request's route pattern
+	v      validator.Validator // responses
+	strict validator.Validator // requests
+	routes *http.ServeMux      // answers a request's route pattern
 	called map[string]bool
 	errs   []string
 }{called: map[string]bool{}}
@@ -39,11 +41,23 @@ func init() {
 	if err != nil {
 		panic(err)
 	}
-	v, errs := validator.NewValidator(doc)
+	v, errs := validator.NewValidator(doc, config.WithFormatAssertions())
 	if len(errs) > 0 {
 		panic(fmt.Sprint(errs))
 	}
 	contract.v = v
+	// Requests are checked strictly: a field the client sends that the
+	// document does not name is a misfit (free-form objects aside: a
+	// payload, metadata, custom headers, a type's schema and example).
+	var free []string
+	for _, name := range []string{"payload", "metadata", "headers", "schema", "example"} {
+		free = append(free, "$.body."+name+".**", "$.body.**."+name+".**")
+	}
+	strict, errs := validator.NewValidator(doc, config.WithFormatAssertions(), config.WithStrictMode(), config.WithStrictIgnorePaths(free...))
+	if len(errs) > 0 {
+		panic(fmt.Sprint(errs))
+	}
+	contract.strict = strict
 	contract.routes = http.NewServeMux()
 	for _, r := range httpapi.Routes() {
 		contract.routes.Handle(r.Pattern, http.NotFoundHandler())
@@ -75,7 +89,7 @@ func checked(h http.Handler) http.Handler {
 		what := r.Method + " " + r.URL.Path
 		if rec.Code < 300 {
 			// A request the server refused may well not fit.
-			if ok, errs := contract.v.ValidateHttpRequest(req); !ok {
+			if ok, errs := contract.strict.ValidateHttpRequest(req); !ok {
 				for _, e := range errs {
 					contract.errs = append(contract.errs, fmt.Sprintf("request %s: %s: %s", what, e.Message, e.Reason))
 				}
