@@ -53,6 +53,10 @@ type Config struct {
 	PortalLogo           string
 	DBMaxSize            int64
 	NodeTTL              time.Duration
+	Writers              int // PostgreSQL group-commit writers (HOOKD_WRITERS; 0 = 2)
+
+	// envErr holds the environment values that did not parse.
+	envErr error
 
 	// traceExporter replaces the OTLP exporter in tests.
 	traceExporter sdktrace.SpanExporter
@@ -76,11 +80,21 @@ func env(name, def string) string {
 	return def
 }
 
-func envInt(name string, def int64) int64 {
-	if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
-		return v
+// envInt, envFloat, envDuration and envBool read a typed environment
+// variable, or give def when it is unset or empty. A value that does not
+// parse is not silently replaced by the default: it is noted, and Validate
+// (or migrate) refuses to start with an error naming the variable.
+func (c *Config) envInt(name string, def int64) int64 {
+	v, ok := c.envValue(name)
+	if !ok {
+		return def
 	}
-	return def
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		c.badEnv(name, v, "a whole number")
+		return def
+	}
+	return n
 }
 
 // negBool is a boolean flag stored negated, so that the zero Config has
@@ -105,18 +119,54 @@ func (b negBool) Set(s string) error {
 
 func (negBool) IsBoolFlag() bool { return true }
 
-func envFloat(name string, def float64) float64 {
-	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
-		return v
+func (c *Config) envFloat(name string, def float64) float64 {
+	v, ok := c.envValue(name)
+	if !ok {
+		return def
 	}
-	return def
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		c.badEnv(name, v, "a number")
+		return def
+	}
+	return f
 }
 
-func envDuration(name string, def time.Duration) time.Duration {
-	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return v
+func (c *Config) envDuration(name string, def time.Duration) time.Duration {
+	v, ok := c.envValue(name)
+	if !ok {
+		return def
 	}
-	return def
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		c.badEnv(name, v, "a duration such as 30s, 10m or 24h")
+		return def
+	}
+	return d
+}
+
+func (c *Config) envBool(name string, def bool) bool {
+	v, ok := c.envValue(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		c.badEnv(name, v, "true or false")
+		return def
+	}
+	return b
+}
+
+// envValue returns a variable's trimmed value; ok is false when it is
+// unset or empty.
+func (c *Config) envValue(name string) (string, bool) {
+	v := strings.TrimSpace(os.Getenv(name))
+	return v, v != ""
+}
+
+func (c *Config) badEnv(name, v, want string) {
+	c.envErr = errors.Join(c.envErr, fmt.Errorf("%s=%q: want %s", name, v, want))
 }
 
 // storeFlags registers the flags that choose and open the database (all
@@ -125,7 +175,7 @@ func envDuration(name string, def time.Duration) time.Duration {
 func (c *Config) storeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DB, "db", env("HOOKD_DB", "sqlite:hookd.db"), "database: sqlite:PATH or a postgres:// URL (HOOKD_DB)")
 	fs.StringVar(&c.DataKey, "data-key", env("HOOKD_DATA_KEY", ""), "32-byte base64 key that encrypts endpoint secrets (HOOKD_DATA_KEY; SQLite default: a 0600 file beside the database)")
-	fs.Int64Var(&c.DBMaxSize, "db-max-size", envInt("HOOKD_DB_MAX_SIZE", 0), "SQLite only: cap the database file at this many bytes; 0 = no cap (HOOKD_DB_MAX_SIZE)")
+	fs.Int64Var(&c.DBMaxSize, "db-max-size", c.envInt("HOOKD_DB_MAX_SIZE", 0), "SQLite only: cap the database file at this many bytes; 0 = no cap (HOOKD_DB_MAX_SIZE)")
 }
 
 // flags registers serve's flags: the store's and the server's.
@@ -133,29 +183,30 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	c.storeFlags(fs)
 	fs.StringVar(&c.Addr, "addr", env("HOOKD_ADDR", ":8080"), "API address (HOOKD_ADDR)")
 	fs.StringVar(&c.EgressAllow, "egress-allow", env("HOOKD_EGRESS_ALLOW", ""), "comma-separated CIDRs exempt from the private-address guard, e.g. 127.0.0.0/8 (HOOKD_EGRESS_ALLOW)")
-	fs.Int64Var(&c.MaxBody, "max-body", envInt("HOOKD_MAX_BODY", 256<<10), "request body limit in bytes (HOOKD_MAX_BODY)")
-	fs.IntVar(&c.MaxBatch, "max-batch", int(envInt("HOOKD_MAX_BATCH", 1000)), "events per batch publish (HOOKD_MAX_BATCH)")
-	fs.IntVar(&c.PublishRate, "publish-rate", int(envInt("HOOKD_PUBLISH_RATE", 0)), "events per second a tenant may publish; 0 = no limit (HOOKD_PUBLISH_RATE)")
-	fs.BoolVar(&c.AllowUnknownTypes, "allow-unknown-types", env("HOOKD_ALLOW_UNKNOWN_TYPES", "") == "true", "accept event types that are not in the catalog (HOOKD_ALLOW_UNKNOWN_TYPES=true)")
-	fs.DurationVar(&c.Retention, "retention", envDuration("HOOKD_RETENTION", 30*24*time.Hour), "how long attempts and payloads are kept (HOOKD_RETENTION)")
-	fs.DurationVar(&c.DisableAfter, "disable-after", envDuration("HOOKD_DISABLE_AFTER", 5*24*time.Hour), "continuous failure that disables an endpoint (HOOKD_DISABLE_AFTER)")
-	fs.DurationVar(&c.DrainTimeout, "drain-timeout", envDuration("HOOKD_DRAIN_TIMEOUT", 10*time.Second), "how long shutdown waits for attempts in flight (HOOKD_DRAIN_TIMEOUT)")
-	fs.DurationVar(&c.PollInterval, "poll-interval", envDuration("HOOKD_POLL_INTERVAL", time.Second), "how often due retries are looked for (HOOKD_POLL_INTERVAL)")
-	fs.DurationVar(&c.NodeTTL, "node-ttl", envDuration("HOOKD_NODE_TTL", 30*time.Second), "PostgreSQL: a node silent this long is dead and its work is taken over (HOOKD_NODE_TTL)")
+	fs.Int64Var(&c.MaxBody, "max-body", c.envInt("HOOKD_MAX_BODY", 256<<10), "request body limit in bytes (HOOKD_MAX_BODY)")
+	fs.IntVar(&c.MaxBatch, "max-batch", int(c.envInt("HOOKD_MAX_BATCH", 1000)), "events per batch publish (HOOKD_MAX_BATCH)")
+	fs.IntVar(&c.PublishRate, "publish-rate", int(c.envInt("HOOKD_PUBLISH_RATE", 0)), "events per second a tenant may publish; 0 = no limit (HOOKD_PUBLISH_RATE)")
+	fs.BoolVar(&c.AllowUnknownTypes, "allow-unknown-types", c.envBool("HOOKD_ALLOW_UNKNOWN_TYPES", false), "accept event types that are not in the catalog (HOOKD_ALLOW_UNKNOWN_TYPES=true)")
+	fs.DurationVar(&c.Retention, "retention", c.envDuration("HOOKD_RETENTION", 30*24*time.Hour), "how long attempts and payloads are kept (HOOKD_RETENTION)")
+	fs.DurationVar(&c.DisableAfter, "disable-after", c.envDuration("HOOKD_DISABLE_AFTER", 5*24*time.Hour), "continuous failure that disables an endpoint (HOOKD_DISABLE_AFTER)")
+	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.envDuration("HOOKD_DRAIN_TIMEOUT", 10*time.Second), "how long shutdown waits for attempts in flight (HOOKD_DRAIN_TIMEOUT)")
+	fs.DurationVar(&c.PollInterval, "poll-interval", c.envDuration("HOOKD_POLL_INTERVAL", time.Second), "how often due retries are looked for (HOOKD_POLL_INTERVAL)")
+	fs.DurationVar(&c.NodeTTL, "node-ttl", c.envDuration("HOOKD_NODE_TTL", 30*time.Second), "PostgreSQL: a node silent this long is dead and its work is taken over (HOOKD_NODE_TTL)")
 	fs.StringVar(&c.LogLevel, "log-level", env("HOOKD_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKD_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("HOOKD_LOG_FORMAT", "text"), "text or json (HOOKD_LOG_FORMAT)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("HOOKD_DEBUG_ADDR", ""), "serve pprof and expvar here, never on --addr; a bare port means loopback; empty = off (HOOKD_DEBUG_ADDR)")
-	c.NoMetrics = env("HOOKD_METRICS", "true") == "false"
+	c.NoMetrics = !c.envBool("HOOKD_METRICS", true)
 	fs.Var(negBool{&c.NoMetrics}, "metrics", "serve Prometheus metrics on /metrics; --metrics=false turns them off (HOOKD_METRICS)")
 	fs.StringVar(&c.OTelEndpoint, "otel-endpoint", env("HOOKD_OTEL_ENDPOINT", ""), "send traces by OTLP over HTTP to this URL, e.g. http://localhost:4318; empty = off (HOOKD_OTEL_ENDPOINT)")
-	fs.Float64Var(&c.OTelSample, "otel-sample", envFloat("HOOKD_OTEL_SAMPLE", 1), "share of publishes traced when the publisher sent no sampled traceparent, 0 to 1 (HOOKD_OTEL_SAMPLE)")
+	fs.Float64Var(&c.OTelSample, "otel-sample", c.envFloat("HOOKD_OTEL_SAMPLE", 1), "share of publishes traced when the publisher sent no sampled traceparent, 0 to 1 (HOOKD_OTEL_SAMPLE)")
 	fs.StringVar(&c.PublicURL, "public-url", env("HOOKD_PUBLIC_URL", ""), "base URL users reach hookd at, for portal links, e.g. https://hooks.example.com; empty = the host of the request that mints the link (HOOKD_PUBLIC_URL)")
 	fs.StringVar(&c.PortalFrameAncestors, "portal-frame-ancestors", env("HOOKD_PORTAL_FRAME_ANCESTORS", ""), "space- or comma-separated origins that may embed the portal in a frame, e.g. https://app.example.com; empty = none (HOOKD_PORTAL_FRAME_ANCESTORS)")
 	fs.StringVar(&c.PortalName, "portal-name", env("HOOKD_PORTAL_NAME", "hookd"), "name shown in the portal's header and title (HOOKD_PORTAL_NAME)")
 	fs.StringVar(&c.PortalAccent, "portal-accent", env("HOOKD_PORTAL_ACCENT", "#0b7285"), "the portal's accent colour, #rgb or #rrggbb (HOOKD_PORTAL_ACCENT)")
 	fs.StringVar(&c.PortalLogo, "portal-logo", env("HOOKD_PORTAL_LOGO", ""), "URL of a logo for the portal's header, http(s) or a path (HOOKD_PORTAL_LOGO)")
-	fs.DurationVar(&c.StuckAfter, "stuck-after", envDuration("HOOKD_STUCK_AFTER", 30*time.Second), "/readyz fails while a group commit has been pending this long (HOOKD_STUCK_AFTER)")
+	fs.DurationVar(&c.StuckAfter, "stuck-after", c.envDuration("HOOKD_STUCK_AFTER", 30*time.Second), "/readyz fails while a group commit has been pending this long (HOOKD_STUCK_AFTER)")
 	c.AdminToken = os.Getenv("HOOKD_ADMIN_TOKEN")
+	c.Writers = int(c.envInt("HOOKD_WRITERS", 0))
 }
 
 // frameAncestors splits --portal-frame-ancestors.
@@ -232,6 +283,9 @@ func (c *Config) Validate() error {
 // validateStore checks the flags that choose and open the database (all
 // that migrate takes).
 func (c *Config) validateStore() error {
+	if c.envErr != nil {
+		return c.envErr
+	}
 	switch {
 	case strings.HasPrefix(c.DB, "sqlite:"):
 		if strings.TrimPrefix(c.DB, "sqlite:") == "" {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // parseServe fills a Config from serve's flags, as runServe does.
@@ -69,6 +70,26 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := parseServe(t, "--db", "postgres://127.0.0.1/test").Validate(); err == nil || !strings.Contains(err.Error(), "--data-key") {
 		t.Errorf("PostgreSQL without a data key: %v, want an error naming --data-key", err)
+	}
+	// An environment value that does not parse is refused with its
+	// variable named, never silently replaced by the default.
+	for name, v := range map[string]string{"HOOKD_RETENTION": "abc", "HOOKD_MAX_BODY": "1MB",
+		"HOOKD_OTEL_SAMPLE": "half", "HOOKD_ALLOW_UNKNOWN_TYPES": "yes please", "HOOKD_METRICS": "off!",
+		"HOOKD_DB_MAX_SIZE": "big", "HOOKD_WRITERS": "many"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, v)
+			if err := parseServe(t).Validate(); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%q: error %v, want one naming %s", name, v, err, name)
+			}
+		})
+	}
+	t.Setenv("HOOKD_RETENTION", "48h")
+	t.Setenv("HOOKD_ALLOW_UNKNOWN_TYPES", "true")
+	if c := parseServe(t); c.Validate() != nil || c.Retention != 48*time.Hour || !c.AllowUnknownTypes {
+		t.Errorf("good environment values: retention %v, unknown types %v", c.Retention, c.AllowUnknownTypes)
+	}
+	if c := parseServe(t, "--retention", "1h"); c.Retention != time.Hour {
+		t.Errorf("a flag beats the environment: retention %v", c.Retention)
 	}
 	t.Setenv("HOOKD_ADMIN_TOKEN", "short")
 	if err := parseServe(t).Validate(); err == nil || !strings.Contains(err.Error(), "HOOKD_ADMIN_TOKEN") {

@@ -111,7 +111,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		Client:       client,
 		Profiles:     profiles.Get,
 		Logger:       log,
-		Writers:      writers(st),
+		Writers:      writers(st, c.Writers),
 		PollInterval: c.PollInterval,
 		DisableAfter: c.DisableAfter,
 		Retention:    c.Retention,

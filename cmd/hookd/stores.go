@@ -12,12 +12,12 @@ import (
 
 // writers is the number of concurrent group-commit writers: SQLite has one
 // writer; PostgreSQL commits faster with several.
-func writers(st hookd.Queue) int {
+func writers(st hookd.Queue, configured int) int {
 	if st.Exclusive() {
 		return 1
 	}
-	if n := int(envInt("HOOKD_WRITERS", 0)); n > 0 {
-		return n
+	if configured > 0 {
+		return configured
 	}
 	return 2 // measured: 2 beat 1, 4 and 8 on a 2-core machine
 }
