@@ -21,6 +21,8 @@ const usage = `hookd: durable, fast webhook delivery
   hookd bench      measure publish-to-delivery throughput and latency on this machine
   hookd listen     a local receiver that verifies and prints webhooks of any profile
   hookd trigger    publish the catalog example of an event type
+  hookd simulate   publish the providers' lifecycles into a tenant (--tenant T [--count N] [--rate R]
+                   [--fail-share F] [--seed S] LIFECYCLE...), for sandboxes
   hookd version    print the version of this binary
 
 The API from the command line (the Go client underneath; --url/--token or HOOKD_URL/HOOKD_TOKEN,
@@ -63,6 +65,8 @@ func main() {
 		err = runListen(ctx, args)
 	case "trigger":
 		err = runTrigger(ctx, args)
+	case "simulate":
+		err = runSimulate(ctx, args)
 	case "tenant":
 		err = runTenant(ctx, args)
 	case "token":
