@@ -189,7 +189,7 @@ func weavrLinkedAccount(g *gen, fail bool) []simEvent {
 	account := func(status, consent string, expiresIn int) map[string]any {
 		return map[string]any{"id": id, "accountIdentification": bank, "currency": "GBP", "institution": institution,
 			"consent": map[string]any{"expiresAt": expires.Format(time.RFC3339), "expiresIn": expiresIn, "status": consent},
-			"status": status, "buyerId": buyer, "userId": user}
+			"status":  status, "buyerId": buyer, "userId": user}
 	}
 	first := simEvent{typ: "weavr:linkedAccountWatch", key: id, payload: account("PENDING_VERIFICATION", "ACTIVE", 7776000)}
 	if fail {
