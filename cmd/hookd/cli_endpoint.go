@@ -32,9 +32,9 @@ func runEndpoint(ctx context.Context, args []string) error {
 
 // endpointOpts are the flags of an endpoint's options (create, update).
 type endpointOpts struct {
-	url, profile, types, description, ordering, retry *string
-	rateLimit, timeoutMS                              *int
-	headers                                           headerFlag
+	url, profile, types, description, ordering, retry, signature *string
+	rateLimit, timeoutMS                                         *int
+	headers                                                      headerFlag
 }
 
 // addEndpointOpts adds them; update also takes --endpoint-url (create
@@ -49,6 +49,7 @@ func addEndpointOpts(c *apiCmd, update bool) *endpointOpts {
 	o.description = c.fs.String("description", "", "description")
 	o.ordering = c.fs.String("ordering", "", `"none" (default) or "key": in publish order per ordering key`)
 	o.retry = c.fs.String("retry-schedule", "", "delays between tries, comma-separated (5s,5m,30m; default: the profile's)")
+	o.signature = c.fs.String("signature", "", "standard, linkmoney: v1 (HMAC, default) or v1a (ed25519: only the public key is shown)")
 	o.rateLimit = c.fs.Int("rate-limit", 0, "requests per second at most (0: no limit)")
 	o.timeoutMS = c.fs.Int("timeout-ms", 0, "request timeout in ms, 100 to 60000 (default: the profile's)")
 	c.fs.Var(o.headers, "header", "extra header NAME=VALUE, repeated for several (update: replaces them all)")
@@ -85,7 +86,6 @@ func endpointCreate(ctx context.Context, c *apiCmd) error {
 	c.withTenant()
 	o := addEndpointOpts(c, false)
 	secret := c.fs.String("secret", "", "signing secret in the profile's format (default: generated)")
-	signature := c.fs.String("signature", "", "standard, linkmoney: v1 (HMAC, default) or v1a (ed25519: only the public key is shown)")
 	if err := c.parse(); err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func endpointCreate(ctx context.Context, c *apiCmd) error {
 	ep, err := c.client().CreateEndpoint(ctx, *c.tenant, client.EndpointCreate{URL: c.arg(0), Profile: *o.profile,
 		EventTypes: listFlag(*o.types), Description: *o.description, Secret: *secret, RateLimit: *o.rateLimit,
 		Ordering: *o.ordering, Headers: o.headers, TimeoutMS: *o.timeoutMS, RetrySchedule: rs,
-		Signature: *signature})
+		Signature: *o.signature})
 	if err != nil {
 		return err
 	}
@@ -175,6 +175,7 @@ func endpointUpdate(ctx context.Context, c *apiCmd) error {
 	str("profile", o.profile, &u.Profile)
 	str("description", o.description, &u.Description)
 	str("ordering", o.ordering, &u.Ordering)
+	str("signature", o.signature, &u.Signature)
 	if c.set("event-types") {
 		t := listFlag(*o.types)
 		if t == nil {
