@@ -170,71 +170,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	sent := make([]time.Time, o.N) // when each event's publish began
-	reqs := make(chan int, o.C)
-	var perr atomic.Int64
-	var wg sync.WaitGroup
-	pubStart := time.Now()
-	for w := range o.C {
-		wg.Add(1)
-		// Publishers are spread over the nodes.
-		api := client.New(o.Targets[w%len(o.Targets)], tok.Token, client.WithHTTPClient(hc), client.WithUserAgent("hookd-bench"))
-		go func() {
-			defer wg.Done()
-			for first := range reqs {
-				n := min(o.Batch, o.N-first)
-				now := time.Now()
-				for i := first; i < first+n; i++ {
-					sent[i] = now
-				}
-				// The event ids double as idempotency keys: a retried
-				// publish (after a 503) creates nothing twice.
-				ev := func(i int) client.EventCreate {
-					id := fmt.Sprintf("ev-%d", i)
-					return client.EventCreate{Type: "bench.event", ID: id, IdempotencyKey: id, Payload: payload}
-				}
-				if o.Batch == 1 {
-					if _, err := api.Publish(ctx, tenant, ev(first)); err != nil {
-						perr.Add(1)
-					}
-					continue
-				}
-				evs := make([]client.EventCreate, n)
-				for k := range n {
-					evs[k] = ev(first + k)
-				}
-				res, err := api.PublishBatch(ctx, tenant, evs)
-				if err != nil {
-					perr.Add(int64(n))
-					continue
-				}
-				for _, r := range res {
-					if r.Err != nil {
-						perr.Add(1)
-					}
-				}
-			}
-		}()
-	}
 	expected := o.N * o.E
 	stopProgress := progress(o.Progress, sk, expected)
-	var tick *time.Ticker
-	if o.Rate > 0 {
-		tick = time.NewTicker(time.Duration(float64(time.Second) * float64(o.Batch) / o.Rate))
-	}
-	for i := 0; i < o.N; i += o.Batch {
-		if tick != nil {
-			<-tick.C
-		}
-		reqs <- i
-	}
-	close(reqs)
-	wg.Wait()
+	pubStart := time.Now()
+	errs := publishAll(o.N, o.C, o.Batch, o.Rate, sent, func(w int) func(first, n int) int {
+		// Publishers are spread over the nodes.
+		api := client.New(o.Targets[w%len(o.Targets)], tok.Token, client.WithHTTPClient(hc), client.WithUserAgent("hookd-bench"))
+		return publisher(ctx, api, tenant, payload)
+	})
 	pubDur := time.Since(pubStart)
-	if tick != nil {
-		tick.Stop()
-	}
 	deadline := time.Now().Add(o.Timeout)
-	for int(sk.Count()) < expected-int(perr.Load())*o.E && time.Now().Before(deadline) && ctx.Err() == nil {
+	for int(sk.Count()) < expected-errs*o.E && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(5 * time.Millisecond)
 	}
 	stopProgress()
@@ -250,9 +196,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		lat = append(lat, at.Sub(sent[n]))
 	}
-	slices.Sort(lat)
-	r := &Result{Published: o.N - int(perr.Load()), PublishDur: pubDur, Deliveries: len(sk.arrivals), Expected: expected,
-		DeliverDur: sk.last.Sub(sk.first), Duplicates: sk.dups, PublishErr: int(perr.Load()), PeakRSS: PeakRSS()}
+	sortDurations(lat)
+	r := &Result{Published: o.N - errs, PublishDur: pubDur, Deliveries: len(sk.arrivals), Expected: expected,
+		DeliverDur: sk.last.Sub(sk.first), Duplicates: sk.dups, PublishErr: errs, PeakRSS: PeakRSS()}
 	r.P50, r.P99, r.Max = Percentile(lat, 50), Percentile(lat, 99), Percentile(lat, 100)
 	return r, nil
 }
@@ -265,6 +211,8 @@ func Percentile(sorted []time.Duration, p int) time.Duration {
 	}
 	return sorted[min(len(sorted)*p/100, len(sorted)-1)]
 }
+
+func sortDurations(d []time.Duration) { slices.Sort(d) }
 
 // progress writes a line a second to w while the run lasts; nil writes
 // nothing.

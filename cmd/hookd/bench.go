@@ -28,6 +28,15 @@ type benchOpts struct {
 	// NoMetrics runs the in-process nodes without metrics; with them,
 	// /metrics is scraped every second during the run.
 	NoMetrics bool
+	// External runs hookd (serve), the publishers and the sink as
+	// processes of their own; DebugAddr is the serve process's pprof,
+	// where CPUProfile is fetched from for ProfileSeconds.
+	External       bool
+	DebugAddr      string
+	CPUProfile     string
+	ProfileSeconds int
+	Rounds         int
+	Plot           string
 }
 
 func runBench(ctx context.Context, args []string) error {
@@ -46,7 +55,12 @@ func runBench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Profile, "profile", "standard", "endpoint profile")
 	fs.IntVar(&o.Nodes, "nodes", 1, "hookd nodes to run in-process on the --db (PostgreSQL for more than one)")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up waiting for deliveries after this long")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (with --external: of the hookd serve process)")
+	fs.BoolVar(&o.External, "external", false, "run hookd serve, the publishers and the sink as separate processes, as users run them")
+	fs.StringVar(&o.DebugAddr, "debug-addr", "", "with --external: the serve process's --debug-addr (pprof)")
+	fs.IntVar(&o.ProfileSeconds, "profile-seconds", 10, "with --external --cpuprofile: seconds of profile, from the start of publishing")
+	fs.IntVar(&o.Rounds, "rounds", 3, "with --external -suite: interleaved rounds of each scenario and its ceiling (medians reported)")
+	fs.StringVar(&o.Plot, "plot", "", "with --external: draw deliveries/s over time and the latency distribution of the run into this SVG file")
 	fs.Var(negBool{&o.NoMetrics}, "metrics", "in-process nodes keep metrics, scraped every second (--metrics=false: no metrics)")
 	cost := fs.Int("metrics-cost", 0, "run this many pairs of runs with and without metrics, interleaved, and report the medians and their ratio")
 	fs.BoolVar(&suite, "suite", false, "run the reference scenarios: 20,000 events to 1 endpoint, 2,000 to 10, and 100 events/s for latency")
@@ -54,6 +68,16 @@ func runBench(ctx context.Context, args []string) error {
 		return err
 	}
 	o.Quiet = !isTerminal(os.Stderr) // progress on a terminal only, not into a pipe or a log
+	if o.External {
+		if *cpuprofile != "" && o.DebugAddr == "" {
+			o.DebugAddr = freeLoopback()
+		}
+		o.CPUProfile = *cpuprofile
+		if suite {
+			return externalSuite(ctx, o, os.Stdout)
+		}
+		return externalOnce(ctx, o, os.Stdout)
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {

@@ -61,6 +61,12 @@ func main() {
 		err = runMigrate(ctx, args)
 	case "bench":
 		err = runBench(ctx, args)
+	case "bench-sink": // hidden: the processes of bench --external
+		err = runBenchSink(ctx, args)
+	case "bench-relay":
+		err = runBenchRelay(ctx, args)
+	case "bench-load":
+		err = runBenchLoad(ctx, args)
 	case "listen":
 		err = runListen(ctx, args)
 	case "trigger":

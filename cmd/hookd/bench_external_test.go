@@ -1,0 +1,34 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestBenchExternal: `hookd bench --external` starts hookd serve, the
+// publishers and the sink as processes of their own, every event arrives
+// once, the serve process's CPU and memory are read, and --plot draws
+// both charts. No figure is asserted: this proves the harness, not speed.
+func TestBenchExternal(t *testing.T) {
+	svg := filepath.Join(t.TempDir(), "run.svg")
+	out, err := exec.Command(binary(t), "bench", "--external", "--n", "40", "--c", "2", "--size", "200", "--timeout", "60s", "--plot", svg).CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench --external: %v\n%s", err, out)
+	}
+	for _, want := range []string{`\(40 of 40,`, `duplicates\s+0\n`, `40 published, 0 errors`, `hookd process\s+\d+ µs CPU per delivery .* peak RSS [1-9]`} {
+		if !regexp.MustCompile(want).Match(out) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	b, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(b); !strings.HasPrefix(s, "<svg") || strings.Count(s, "<polyline") != 2 || !strings.Contains(s, "deliveries/s") {
+		t.Errorf("plot is not two charts of the run:\n%.400s", s)
+	}
+}
