@@ -90,7 +90,7 @@ func panel(b *bytes.Buffer, x0, y0, pw, ph int, xs, ys []float64, xlabel, ylabel
 // nice rounds v up to 1, 2 or 5 times a power of ten.
 func nice(v float64) float64 {
 	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
 		if v <= m*p {
 			return m * p
 		}

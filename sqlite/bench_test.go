@@ -1,0 +1,96 @@
+package sqlite_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/seal"
+	"github.com/hookd/hookd/sqlite"
+)
+
+// benchStore opens a store on a fresh file with a tenant and an endpoint.
+func benchStore(b *testing.B) (*sqlite.Store, *hookd.Endpoint) {
+	dir := b.TempDir()
+	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := sqlite.Open(b.Context(), filepath.Join(dir, "hookd.db"), key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	now := time.Now()
+	if err := st.CreateTenant(b.Context(), &hookd.Tenant{ID: "ten_b", Name: "b", CreatedAt: now, UpdatedAt: now}); err != nil {
+		b.Fatal(err)
+	}
+	e := &hookd.Endpoint{ID: "ep_b", TenantID: "ten_b", URL: "http://127.0.0.1:1/b", Profile: "standard", EventTypes: []string{"*"},
+		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateEndpoint(b.Context(), e); err != nil {
+		b.Fatal(err)
+	}
+	return st, e
+}
+
+// publishes returns a group commit's worth of new 1 KB events with one
+// delivery each, numbered from seq.
+func publishes(e *hookd.Endpoint, seq, n int, owner string) *hookd.Batch {
+	payload := json.RawMessage(`{"note":"` + strings.Repeat("x", 1000) + `"}`)
+	now := time.Now()
+	batch := &hookd.Batch{}
+	for i := seq; i < seq+n; i++ {
+		ev := &hookd.Event{ID: fmt.Sprintf("evt_%09d", i), TenantID: e.TenantID, Type: "bench.event", Payload: payload, CreatedAt: now}
+		d := &hookd.Delivery{ID: fmt.Sprintf("dlv_%09d", i), TenantID: e.TenantID, EventID: ev.ID, EndpointID: e.ID, EventType: ev.Type,
+			State: hookd.StatePending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now, Owner: owner}
+		batch.Publishes = append(batch.Publishes, &hookd.Publish{Event: ev, Deliveries: []*hookd.Delivery{d}})
+	}
+	return batch
+}
+
+// BenchmarkGroupCommit measures one group commit of 100 publishes (event
+// and delivery rows, one fsync'd transaction): the writer's critical path.
+func BenchmarkGroupCommit(b *testing.B) {
+	st, e := benchStore(b)
+	const rows = 100
+	seq := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		batch := publishes(e, seq, rows, "node_b")
+		seq += rows
+		b.StartTimer()
+		if err := st.Apply(b.Context(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkClaim measures claiming 100 due deliveries (with their events)
+// from a backlog, as the engine does for work not handed over in memory.
+func BenchmarkClaim(b *testing.B) {
+	st, e := benchStore(b)
+	const limit = 100
+	seq := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		jobs, err := st.Claim(b.Context(), "node_b", time.Now().Add(time.Minute), limit, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(jobs) == 0 {
+			b.StopTimer()
+			for range 100 {
+				if err := st.Apply(b.Context(), publishes(e, seq, 100, "")); err != nil {
+					b.Fatal(err)
+				}
+				seq += 100
+			}
+			b.StartTimer()
+		}
+	}
+}
