@@ -95,6 +95,9 @@ type Store interface {
 	Setting(ctx context.Context, name string) (string, error)
 	PutSetting(ctx context.Context, name, value string) error
 
+	// SourceStore keeps the tenants' inbound sources and their error logs.
+	SourceStore
+
 	Ping(ctx context.Context) error
 }
 

@@ -63,6 +63,8 @@ type Service struct {
 	// Retention is how long events are kept (0: for ever); the feed
 	// leaves out what is older, which the engine is about to purge.
 	Retention time.Duration
+	// Ingests counts the requests to sources' ingest URLs (nil: none).
+	Ingests IngestCounter
 
 	typesSynced atomic.Int64 // when custom types were last read from the store, Unix ns
 	limitMu     sync.Mutex

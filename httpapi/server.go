@@ -64,6 +64,10 @@ type Server struct {
 	// host of the request that mints a link).
 	PublicURL string
 	Feeds     hookd.FeedService
+	Sources   hookd.SourceService
+	// Ingests counts the requests to the sources' ingest URLs (nil: not
+	// counted).
+	Ingests control.IngestCounter
 
 	ctlOnce sync.Once
 	ctl     *control.Service
@@ -110,6 +114,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Feeds == nil {
 		s.Feeds = ctl
+	}
+	if s.Sources == nil {
+		s.Sources = ctl
 	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
@@ -200,6 +207,15 @@ func (s *Server) routes() []Route {
 	tenant("GET /v1/tenants/{tenant}/events", s.listEvents)
 	tenant("GET /v1/tenants/{tenant}/events/{id}", s.getEvent)
 
+	tenant("POST /v1/tenants/{tenant}/sources", s.createSource)
+	tenant("GET /v1/tenants/{tenant}/sources", s.listSources)
+	tenant("GET /v1/tenants/{tenant}/sources/{id}", s.getSource)
+	tenant("PATCH /v1/tenants/{tenant}/sources/{id}", s.updateSource)
+	tenant("DELETE /v1/tenants/{tenant}/sources/{id}", s.deleteSource)
+	tenant("POST /v1/tenants/{tenant}/sources/{id}/rotate", s.rotateSource)
+	tenant("GET /v1/tenants/{tenant}/sources/{id}/errors", s.sourceErrors)
+	public("POST /ingest/{token}", s.ingest)
+
 	tenant("GET /v1/tenants/{tenant}/deliveries", s.listDeliveries)
 	tenant("GET /v1/tenants/{tenant}/deliveries/{id}", s.getDelivery)
 	tenant("POST /v1/tenants/{tenant}/deliveries/{id}/retry", s.retryDelivery)
@@ -234,7 +250,7 @@ func (s *Server) control() *control.Service {
 	s.ctlOnce.Do(func() {
 		s.ctl = &control.Service{Store: s.Store, Catalog: s.Catalog, Profiles: s.Profiles, Guard: s.Guard,
 			Clock: s.Clock, Log: s.Log, AllowUnknownTypes: s.AllowUnknownTypes, PublishRate: s.PublishRate,
-			Retention: s.Retention}
+			Retention: s.Retention, Ingests: s.Ingests}
 		if s.Engine != nil { // a nil *delivery.Engine is not a nil Engine
 			s.ctl.Engine = s.Engine
 		}

@@ -51,6 +51,7 @@ type Metrics struct {
 	commitErrors prometheus.Counter
 	httpRequests *prometheus.CounterVec
 	httpTime     *prometheus.HistogramVec
+	ingests      *prometheus.CounterVec
 }
 
 var _ delivery.Observer = (*Metrics)(nil)
@@ -103,17 +104,25 @@ func NewMetrics(o MetricsOptions) *Metrics {
 	m.httpTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hookd_http_request_duration_seconds",
 		Help:    "API request duration, by route pattern and status class.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"route", "code"})
+	m.ingests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookd_ingest_requests_total",
+		Help: "Requests to the sources' ingest URLs, by the source's profile (unknown: no such token) and result " +
+			"(accepted, duplicate, rejected, malformed, not_found, error)."}, []string{"profile", "result"})
 	for _, r := range []string{hookd.StateSucceeded, hookd.StateFailed} {
 		m.finished.WithLabelValues(r)
 	}
 	m.backlog = &backlog{store: o.Store, clock: o.Clock, every: o.BacklogEvery}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.attempts, m.attemptTime, m.latency, m.lag, m.finished, m.publishTime, m.commitRows, m.commitTime,
-		m.commitErrors, m.httpRequests, m.httpTime)
+		m.commitErrors, m.httpRequests, m.httpTime, m.ingests)
 	if o.Store != nil {
 		m.reg.MustRegister(m.backlog)
 	}
 	return m
+}
+
+// Ingest counts one request to a source's ingest URL (control.IngestCounter).
+func (m *Metrics) Ingest(profile, result string) {
+	m.ingests.WithLabelValues(profile, result).Inc()
 }
 
 // Registry is the registry the metrics are in, for adding more.

@@ -102,6 +102,20 @@ func components() obj {
 	errorCodes := []any{hookd.EINVALID, hookd.EUNAUTHORIZED, hookd.EFORBIDDEN, hookd.ENOTFOUND, hookd.EMETHOD,
 		hookd.ECONFLICT, hookd.ETOOLARGE, hookd.EUNPROCESSABLE, hookd.ERATELIMIT, hookd.EUNAVAILABLE, hookd.EINTERNAL}
 
+	source := object([]string{"id", "tenant_id", "name", "profile", "secret_count", "tolerance_seconds", "created_at", "updated_at"}, obj{
+		"id":                str("srcid_…"),
+		"tenant_id":         obj{"type": "string"},
+		"name":              obj{"type": "string"},
+		"profile":           obj{"type": "string", "enum": []any{"lean", "weavr", "linkmoney", "standard"}},
+		"ingest_url":        str("The URL to give the provider: in the answers of create and of rotate with token only (hookd keeps a hash)."),
+		"secret_count":      obj{"type": "integer", "description": "Secrets accepted now; never the secrets."},
+		"basic_auth":        schemaRef("BasicAuth"),
+		"header_key":        schemaRef("HeaderKey"),
+		"allow_ips":         arrayOf(obj{"type": "string"}),
+		"tolerance_seconds": obj{"type": "integer"},
+		"created_at":        dateTime,
+		"updated_at":        dateTime,
+	})
 	endpoint := object([]string{"id", "tenant_id", "url", "profile", "event_types", "description", "ordering", "signature", "disabled", "created_at", "updated_at"}, obj{
 		"id":               str("ep_…"),
 		"tenant_id":        obj{"type": "string"},
@@ -271,6 +285,43 @@ func components() obj {
 			"disabled_reason": obj{"type": []any{"string", "null"}, "maxLength": 1024, "description": "With disabled: true, or on a disabled endpoint."},
 		})),
 		"EndpointPage": page("Endpoint"),
+		"Source":       source,
+		"SourcePage":   page("Source"),
+		"SourceCreate": closed([]string{"name", "profile"}, obj{
+			"name":              obj{"type": "string", "maxLength": 200},
+			"profile":           obj{"type": "string", "enum": []any{"lean", "weavr", "linkmoney", "standard"}},
+			"secrets":           withDesc(arrayOf(obj{"type": "string"}), "The provider's signing secrets (lean: the webhook secret, weavr: the API key, standard: whsec_…). Required but for linkmoney, which signs nothing."),
+			"basic_auth":        schemaRef("BasicAuth"),
+			"header_key":        schemaRef("HeaderKey"),
+			"allow_ips":         withDesc(arrayOf(obj{"type": "string"}), "Addresses or CIDR ranges the sender may send from; empty: any."),
+			"tolerance_seconds": obj{"type": "integer", "minimum": 0, "maximum": 86400, "description": "How far a signed timestamp may be from now (weavr, standard); default 300."},
+		}),
+		"SourceUpdate": closed(nil, obj{
+			"name":              obj{"type": []any{"string", "null"}, "maxLength": 200},
+			"secrets":           withDesc(obj{"type": []any{"array", "null"}, "items": obj{"type": "string"}}, "Replaces every secret at once (rotate keeps the old one for a while)."),
+			"basic_auth":        withDesc(obj{"anyOf": []any{schemaRef("BasicAuth"), obj{"type": "null"}}}, "{} removes it."),
+			"header_key":        withDesc(obj{"anyOf": []any{schemaRef("HeaderKey"), obj{"type": "null"}}}, "{} removes it."),
+			"allow_ips":         obj{"type": []any{"array", "null"}, "items": obj{"type": "string"}},
+			"tolerance_seconds": obj{"type": []any{"integer", "null"}, "minimum": 0, "maximum": 86400},
+		}),
+		"BasicAuth": closed(nil, obj{"username": obj{"type": "string"}, "password": str("Never shown.")}),
+		"HeaderKey": closed(nil, obj{"name": str("A header name."), "value": str("Never shown.")}),
+		"SourceRotation": closed(nil, obj{
+			"secret":        str("The new secret; the older ones stay accepted for grace_seconds."),
+			"grace_seconds": obj{"type": []any{"integer", "null"}, "minimum": 0, "maximum": 2592000, "description": "Default 86400."},
+			"token":         obj{"type": "boolean", "description": "Also make a new ingest URL; the old one keeps working for grace_seconds."},
+		}),
+		"SourceErrors": object([]string{"data"}, obj{"data": arrayOf(object([]string{"at", "reason", "headers", "body_excerpt"}, obj{
+			"at": dateTime, "reason": obj{"type": "string"},
+			"headers":      obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Credentials redacted."},
+			"body_excerpt": str("The first 1024 bytes of the body."),
+		}))}),
+		"Ingested": object([]string{"event_id", "type", "duplicate"}, obj{
+			"event_id":  obj{"type": "string"},
+			"type":      obj{"type": "string"},
+			"duplicate": obj{"type": "boolean", "description": "The provider's id was received before: nothing new was stored."},
+			"invalid":   str("Why the payload does not match its catalog type: published all the same, flagged."),
+		}),
 		"Rotation": optional(obj{
 			"secret":        str("The new secret; default: one made in the profile's format."),
 			"grace_seconds": obj{"type": []any{"integer", "null"}, "minimum": 0, "maximum": 2592000, "description": "How long the older secrets keep signing; default 86400."},
@@ -391,6 +442,7 @@ func components() obj {
 			"tenant": obj{"name": "tenant", "in": "path", "required": true, "schema": obj{"type": "string"}, "description": "The tenant's id."},
 			"id":     obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "string"}},
 			"type":   obj{"name": "type", "in": "path", "required": true, "schema": obj{"type": "string"}, "description": "The type's name, qualified or not."},
+			"token":  obj{"name": "token", "in": "path", "required": true, "schema": obj{"type": "string"}, "description": "A source's ingest token (from its ingest_url)."},
 			"after":  queryParam("after", "The next of the previous page: items after this id.", obj{"type": "string"}),
 			"limit":  queryParam("limit", "Items per page (default 100).", obj{"type": "integer", "minimum": 1, "maximum": 1000}),
 			"Idempotency-Key": obj{"name": "Idempotency-Key", "in": "header", "required": false,

@@ -114,6 +114,7 @@ func tags() []any {
 		{"endpoints", "A tenant's receiving URLs, their wire format (profile), secrets and delivery options."},
 		{"events", "Publishing events, and reading them back with their deliveries."},
 		{"deliveries", "One event to one endpoint, with its attempts."},
+		{"sources", "Inbound: the providers' webhooks received at /ingest/{token}, verified and published as events."},
 		{"operations", "Health, readiness, metrics and this document; no token."},
 	} {
 		out = append(out, obj{"name": t[0], "description": t[1]})
@@ -497,6 +498,40 @@ func operations(ex examples) []op {
 		{pattern: "POST /v1/tenants/{tenant}/deliveries/{id}/retry", id: "retryDelivery", tag: "deliveries", summary: "Retry a delivery now",
 			description: "Makes a finished (or waiting) delivery due at once.",
 			status:      202, resp: schemaRef("Delivery"), respDesc: "The delivery, due.", errors: []int{409}},
+
+		{pattern: "POST /v1/tenants/{tenant}/sources", id: "createSource", tag: "sources", summary: "Create a source",
+			description: "A provider's webhooks sent to `ingest_url` are verified with `secrets` and published as events of the " +
+				"tenant. The URL's token is shown in this answer only. Link Money signs nothing: its sources rely on the URL, " +
+				"with basic_auth, header_key or allow_ips if wanted.",
+			body: jsonBody(schemaRef("SourceCreate"), true, obj{"lean": example("Lean's webhooks", obj{"name": "lean production", "profile": "lean", "secrets": []any{"lean-webhook-secret"}})}),
+			status: 201, resp: schemaRef("Source"), respEx: obj{"id": "srcid_0b7c", "tenant_id": exTenant, "name": "lean production", "profile": "lean", "ingest_url": "https://hooks.example.com/ingest/src_9f2c", "secret_count": 1, "tolerance_seconds": 0, "created_at": exTime, "updated_at": exTime}, respDesc: "The source and its ingest URL.", errors: []int{400, 413}},
+		{pattern: "GET /v1/tenants/{tenant}/sources", id: "listSources", tag: "sources", summary: "List sources",
+			description: "Oldest first; never the secrets or the ingest URL.", params: pageParams,
+			status: 200, resp: schemaRef("SourcePage"), respDesc: "A page of sources.", errors: []int{400}},
+		{pattern: "GET /v1/tenants/{tenant}/sources/{id}", id: "getSource", tag: "sources", summary: "Get a source",
+			status: 200, resp: schemaRef("Source"), respDesc: "The source."},
+		{pattern: "PATCH /v1/tenants/{tenant}/sources/{id}", id: "updateSource", tag: "sources", summary: "Update a source",
+			description: "Fields left out (or null) are unchanged; secrets replaces every secret at once.",
+			body:        jsonBody(schemaRef("SourceUpdate"), true, nil),
+			status:      200, resp: schemaRef("Source"), respDesc: "The source as changed.", errors: []int{400, 413}},
+		{pattern: "DELETE /v1/tenants/{tenant}/sources/{id}", id: "deleteSource", tag: "sources", summary: "Delete a source",
+			description: "Its ingest URL answers 404 at once; the events it published stay.",
+			status:      204, respDesc: "Deleted."},
+		{pattern: "POST /v1/tenants/{tenant}/sources/{id}/rotate", id: "rotateSource", tag: "sources", summary: "Rotate a source's secret or URL",
+			description: "A new secret is accepted at once and the older ones until the end of the grace period; with `token: true`, " +
+				"a new ingest URL too, the old one working for the same grace period. The two rotate together only when asked.",
+			body: jsonBody(schemaRef("SourceRotation"), true, obj{"secret": example("A new secret, one hour of overlap", obj{"secret": "new-secret", "grace_seconds": 3600})}),
+			status: 200, resp: schemaRef("Source"), respDesc: "The source; ingest_url when token was true.", errors: []int{400, 413}},
+		{pattern: "GET /v1/tenants/{tenant}/sources/{id}/errors", id: "sourceErrors", tag: "sources", summary: "A source's refused requests",
+			description: "The newest 100 refused requests, newest first: time, reason, headers without credentials, the start of the body.",
+			status:      200, resp: schemaRef("SourceErrors"), respDesc: "The error log."},
+		{pattern: "POST /ingest/{token}", id: "ingest", tag: "sources", summary: "Receive a provider's webhook",
+			description: "Verified on the raw body with the source's profile (lean-signature; Weavr signature-v2 and its timestamp; " +
+				"Standard Webhooks with a 5-minute tolerance), then published as an event of the source's tenant and answered " +
+				"once stored. The provider's id (Lean event_id, Weavr call-ref, webhook-id, Link Money id) makes a retry a duplicate.",
+			status: 200, resp: schemaRef("Ingested"), respEx: obj{"event_id": "8f1c1a52-4f09-4c0e-9a41-0f6d8f0b1a77", "type": "lean:payment.created", "duplicate": false},
+			respDesc: "Stored.", errors: []int{400, 401, 404, 413},
+			extra: obj{"503": ref("#/components/responses/E503")}},
 
 		{pattern: "GET /v1/openapi.json", id: "getOpenAPI", tag: "operations", summary: "This document",
 			status: 200, resp: schemaRef("OpenAPIDocument"), respDesc: "The OpenAPI 3.1 document."},

@@ -1,0 +1,446 @@
+package control
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/receiver"
+)
+
+var _ hookd.SourceService = (*Service)(nil)
+
+// IngestCounter counts the requests made to /ingest/{token}, by the
+// source's profile ("unknown" for an unknown token) and result (accepted,
+// duplicate, rejected, malformed, not_found, error).
+type IngestCounter interface {
+	Ingest(profile, result string)
+}
+
+// Results of an ingest request, as IngestCounter counts them.
+const (
+	IngestAccepted  = "accepted"
+	IngestDuplicate = "duplicate"
+	IngestRejected  = "rejected"
+	IngestMalformed = "malformed"
+	IngestNotFound  = "not_found"
+	IngestError     = "error"
+)
+
+// newIngestToken returns an unguessable ingest token: 32 random bytes,
+// hex, behind a prefix that says what it is.
+func newIngestToken() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("src_%x", b[:])
+}
+
+// CreateSource stores a new source of the tenant and returns it with its
+// ingest token (shown this once).
+func (s *Service) CreateSource(ctx context.Context, tenantID string, in *hookd.Source) (*hookd.Source, error) {
+	if err := s.tenantExists(ctx, tenantID); err != nil {
+		return nil, err
+	}
+	now := s.now().Now().UTC()
+	src := &hookd.Source{ID: "srcid_" + uuid.NewString(), TenantID: tenantID, Name: in.Name, Profile: in.Profile,
+		Secrets: in.Secrets, BasicAuth: in.BasicAuth, HeaderKey: in.HeaderKey, AllowIPs: in.AllowIPs,
+		ToleranceSeconds: in.ToleranceSeconds, CreatedAt: now, UpdatedAt: now}
+	if err := checkSource(src); err != nil {
+		return nil, err
+	}
+	tok := newIngestToken()
+	src.TokenHash = hookd.HashToken(tok)
+	if err := s.Store.CreateSource(ctx, src); err != nil {
+		return nil, err
+	}
+	out := src.Redact(now)
+	out.Token = tok
+	return out, nil
+}
+
+// checkSource validates a source: its fields, then its secrets in the
+// form its profile's verifier reads them (a Standard Webhooks secret is
+// whsec_ and base64), asked of the receiver package itself so that the
+// rule lives in one place.
+func checkSource(src *hookd.Source) error {
+	if err := src.Validate(); err != nil {
+		return err
+	}
+	if src.Profile == hookd.SourceLinkMoney && len(src.Secrets) > 0 {
+		return hookd.Errorf(hookd.EINVALID, "secrets: Link Money signs nothing; use basic_auth, header_key or allow_ips")
+	}
+	for i, sec := range src.Secrets {
+		v := receiver.Verifier{Profile: receiver.Profile(src.Profile), Secrets: []string{sec.Value}}
+		if err := v.Verify(http.Header{}, nil); errors.Is(err, receiver.ErrConfig) {
+			return hookd.Errorf(hookd.EINVALID, "secrets[%d]: %s", i, strings.TrimPrefix(err.Error(), "receiver: bad configuration: "))
+		}
+	}
+	return nil
+}
+
+// Source returns one source of the tenant, without its secrets.
+func (s *Service) Source(ctx context.Context, tenantID, id string) (*hookd.Source, error) {
+	src, err := s.Store.Source(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	return src.Redact(s.now().Now()), nil
+}
+
+// Sources lists the tenant's sources, oldest first.
+func (s *Service) Sources(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Source, error) {
+	if err := s.tenantExists(ctx, tenantID); err != nil {
+		return nil, err
+	}
+	srcs, err := s.Store.Sources(ctx, tenantID, p)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().Now()
+	for i, src := range srcs {
+		srcs[i] = src.Redact(now)
+	}
+	return srcs, nil
+}
+
+// UpdateSource applies a PATCH. New secrets replace the old ones at once
+// (rotate keeps the old ones for a grace period).
+func (s *Service) UpdateSource(ctx context.Context, tenantID, id string, u *hookd.SourceUpdate) (*hookd.Source, error) {
+	src, err := s.Store.Source(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.Name != nil {
+		src.Name = *u.Name
+	}
+	if u.Secrets != nil {
+		src.Secrets = secretsOf(u.Secrets)
+	}
+	if u.BasicAuth != nil {
+		src.BasicAuth = u.BasicAuth
+		if *u.BasicAuth == (hookd.BasicAuth{}) {
+			src.BasicAuth = nil // {} removes it
+		}
+	}
+	if u.HeaderKey != nil {
+		src.HeaderKey = u.HeaderKey
+		if *u.HeaderKey == (hookd.HeaderKey{}) {
+			src.HeaderKey = nil
+		}
+	}
+	if u.AllowIPs != nil {
+		src.AllowIPs = *u.AllowIPs
+	}
+	if u.ToleranceSeconds != nil {
+		src.ToleranceSeconds = *u.ToleranceSeconds
+	}
+	if err := checkSource(src); err != nil {
+		return nil, err
+	}
+	now := s.now().Now().UTC()
+	src.UpdatedAt = now
+	if err := s.Store.SaveSource(ctx, src); err != nil {
+		return nil, err
+	}
+	return src.Redact(now), nil
+}
+
+// secretsOf makes stored secrets of given values, active now.
+func secretsOf(values []string) []hookd.Secret {
+	out := make([]hookd.Secret, len(values))
+	for i, v := range values {
+		out[i] = hookd.Secret{Value: v}
+	}
+	return out
+}
+
+// DeleteSource removes a source: its URL answers 404 at once.
+func (s *Service) DeleteSource(ctx context.Context, tenantID, id string) error {
+	return s.Store.DeleteSource(ctx, tenantID, id)
+}
+
+// RotateSource adds a new secret, newest first, and keeps the ones
+// before it accepted for the grace period (default 24 h, at most 30 days,
+// 0: they stop at once); with Token, it also makes a new ingest token, the
+// old one accepted for the same grace period. The two rotate together only
+// when asked: a new secret needs a change at the provider's dashboard, a
+// new URL another.
+func (s *Service) RotateSource(ctx context.Context, tenantID, id string, r *hookd.SourceRotation) (*hookd.Source, error) {
+	src, err := s.Store.Source(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	grace := hookd.DefaultRotationGrace
+	if r.GraceSeconds != nil {
+		if *r.GraceSeconds < 0 || time.Duration(*r.GraceSeconds)*time.Second > hookd.MaxRotationGrace {
+			return nil, hookd.Errorf(hookd.EINVALID, "grace_seconds must be 0 to %d", int64(hookd.MaxRotationGrace/time.Second))
+		}
+		grace = time.Duration(*r.GraceSeconds) * time.Second
+	}
+	if r.Secret == "" && !r.Token {
+		return nil, hookd.Errorf(hookd.EINVALID, "secret is required (or token: true to rotate only the ingest URL)")
+	}
+	if r.Secret != "" && src.Profile == hookd.SourceLinkMoney {
+		return nil, hookd.Errorf(hookd.EINVALID, "secret: Link Money signs nothing; change its basic_auth or header_key with PATCH")
+	}
+	now := s.now().Now().UTC()
+	until := now.Add(grace)
+	if r.Secret != "" {
+		kept := []hookd.Secret{{Value: r.Secret}}
+		for _, sec := range src.Secrets {
+			if sec.ExpiresAt.IsZero() || sec.ExpiresAt.After(until) {
+				sec.ExpiresAt = until
+			}
+			if sec.ExpiresAt.After(now) {
+				kept = append(kept, sec)
+			}
+		}
+		src.Secrets = kept
+	}
+	if err := checkSource(src); err != nil {
+		return nil, err
+	}
+	var tok string
+	if r.Token {
+		tok = newIngestToken()
+		src.PrevTokenHash, src.PrevTokenUntil = src.TokenHash, until
+		src.TokenHash = hookd.HashToken(tok)
+	}
+	src.UpdatedAt = now
+	if err := s.Store.SaveSource(ctx, src); err != nil {
+		return nil, err
+	}
+	out := src.Redact(now)
+	out.Token = tok
+	return out, nil
+}
+
+// SourceErrors returns a source's error log, newest first.
+func (s *Service) SourceErrors(ctx context.Context, tenantID, id string) ([]*hookd.SourceError, error) {
+	if _, err := s.Store.Source(ctx, tenantID, id); err != nil {
+		return nil, err
+	}
+	return s.Store.SourceErrors(ctx, tenantID, id)
+}
+
+func (s *Service) countIngest(profile, result string) {
+	if s.Ingests != nil {
+		s.Ingests.Ingest(profile, result)
+	}
+}
+
+// Ingest verifies a webhook sent to a source's URL on its raw bytes and
+// publishes it as an event of the source's tenant, durably before it
+// returns. A rejected request is logged in the source's error log and
+// stores nothing else.
+func (s *Service) Ingest(ctx context.Context, token string, r *hookd.IngestRequest) (*hookd.Ingested, error) {
+	now := s.now().Now().UTC()
+	src, err := s.Store.SourceByToken(ctx, hookd.HashToken(token), now)
+	if err != nil {
+		if errors.Is(err, hookd.ErrNotFound) {
+			s.countIngest("unknown", IngestNotFound)
+			return nil, hookd.Errorf(hookd.ENOTFOUND, "no source has this ingest URL")
+		}
+		s.countIngest("unknown", IngestError)
+		return nil, err
+	}
+	if reason := s.authenticate(src, r, now); reason != "" {
+		s.reject(ctx, src, r, now, reason)
+		s.countIngest(src.Profile, IngestRejected)
+		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "webhook refused: %s", reason)
+	}
+	w, err := receiver.Parse(receiver.Profile(src.Profile), r.Header, r.Body)
+	if err != nil {
+		reason := strings.TrimPrefix(err.Error(), "receiver: ")
+		s.reject(ctx, src, r, now, reason)
+		s.countIngest(src.Profile, IngestMalformed)
+		return nil, hookd.Errorf(hookd.EINVALID, "webhook body: %s", reason)
+	}
+	ev, invalid := s.ingestEvent(ctx, src, w, now)
+	if !hookd.ValidTypeName(ev.Type) || hookd.NotOperational("type", ev.Type) != nil {
+		reason := fmt.Sprintf("event type %q is not a usable event type name", w.Type)
+		s.reject(ctx, src, r, now, reason)
+		s.countIngest(src.Profile, IngestMalformed)
+		return nil, hookd.Errorf(hookd.EINVALID, "webhook body: %s", reason)
+	}
+	pubs, err := s.Engine.Publish(ctx, []*hookd.Event{ev}, "")
+	if err != nil {
+		s.countIngest(src.Profile, IngestError)
+		return nil, err
+	}
+	out := &hookd.Ingested{EventID: ev.ID, Type: ev.Type, Invalid: invalid}
+	result := IngestAccepted
+	if ex := pubs[0].Existing; ex != nil {
+		out.EventID, out.Type, out.Duplicate = ex.ID, ex.Type, true
+		result = IngestDuplicate
+	}
+	s.countIngest(src.Profile, result)
+	return out, nil
+}
+
+// authenticate checks a request against the source: its sender's address,
+// its credentials (basic auth, header key) and, but for Link Money, which
+// signs nothing, the provider's signature verified by package receiver on
+// the raw body. It returns why the request is refused, or "".
+func (s *Service) authenticate(src *hookd.Source, r *hookd.IngestRequest, now time.Time) string {
+	if !src.AllowsIP(r.RemoteIP) {
+		return fmt.Sprintf("sender address %s is not in allow_ips", r.RemoteIP)
+	}
+	if b := src.BasicAuth; b != nil {
+		user, pass, ok := (&http.Request{Header: r.Header}).BasicAuth()
+		if !ok {
+			return "missing basic auth credentials"
+		}
+		// Both compared whatever the first gives, in constant time.
+		u := subtle.ConstantTimeCompare([]byte(user), []byte(b.Username))
+		p := subtle.ConstantTimeCompare([]byte(pass), []byte(b.Password))
+		if u&p != 1 {
+			return "basic auth credentials do not match"
+		}
+	}
+	if k := src.HeaderKey; k != nil {
+		got := r.Header.Get(k.Name)
+		if got == "" {
+			return "missing header " + k.Name
+		}
+		if subtle.ConstantTimeCompare([]byte(got), []byte(k.Value)) != 1 {
+			return "header " + k.Name + " does not match"
+		}
+	}
+	if src.Profile == hookd.SourceLinkMoney {
+		return ""
+	}
+	v := receiver.Verifier{Profile: receiver.Profile(src.Profile), Secrets: src.ActiveSecrets(now),
+		Tolerance: src.Tolerance(), Now: func() time.Time { return now }}
+	if err := v.Verify(r.Header, r.Body); err != nil {
+		return strings.TrimPrefix(err.Error(), "receiver: ")
+	}
+	return ""
+}
+
+// reject writes a refused request in the source's error log: the reason,
+// the headers but those that carry credentials, and the start of the body.
+// A failure to write is logged, not answered: the request is refused
+// either way.
+func (s *Service) reject(ctx context.Context, src *hookd.Source, r *hookd.IngestRequest, now time.Time, reason string) {
+	e := &hookd.SourceError{At: now, Reason: reason, Headers: map[string]string{}}
+	for k, vs := range r.Header {
+		switch {
+		case strings.EqualFold(k, "Authorization"), strings.EqualFold(k, "Proxy-Authorization"),
+			strings.EqualFold(k, "Cookie"), src.HeaderKey != nil && strings.EqualFold(k, src.HeaderKey.Name):
+			e.Headers[k] = "[redacted]"
+		default:
+			e.Headers[k] = truncate(strings.Join(vs, ", "), 512)
+		}
+		if len(e.Headers) >= 50 {
+			break
+		}
+	}
+	e.Body = truncate(string(r.Body), hookd.SourceErrorBody)
+	if err := s.Store.AddSourceError(ctx, src.TenantID, src.ID, e); err != nil {
+		s.log().Warn("cannot write a source's error log", "tenant", src.TenantID, "source", src.ID, "err", err)
+	}
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// ingestEvent makes the event a verified webhook becomes: its type from
+// the body, resolved in the catalog with the source's provider preferred
+// (an unknown type is kept, qualified by the provider); its payload the
+// provider's, checked against the type's schema (a mismatch is said in
+// invalid, not refused: the provider sent it); the provider's id as the
+// event's id and idempotency key, so a retry publishes nothing new; the
+// payload's resource id as the ordering key.
+func (s *Service) ingestEvent(ctx context.Context, src *hookd.Source, w *receiver.Webhook, now time.Time) (*hookd.Event, string) {
+	provider := src.Profile
+	if provider == hookd.SourceStandard {
+		provider = ""
+	}
+	ev := &hookd.Event{TenantID: src.TenantID, Type: w.Type, Payload: w.Payload, CreatedAt: now}
+	var invalid string
+	if len(ev.Payload) == 0 || ev.Payload[0] != '{' {
+		// Events carry an object: a payload of another shape (or none)
+		// travels as the whole body.
+		ev.Payload = json.RawMessage(w.Raw)
+		invalid = "the body carries no payload object: the event's payload is the whole body"
+	}
+	if s.Catalog != nil {
+		t, err := s.Resolve(ctx, w.Type, provider)
+		if err == nil {
+			ev.Type = t.Name
+			if _, err := s.Catalog.ValidateWarn(t, ev.Payload); err != nil && invalid == "" {
+				invalid = hookd.ErrorMessage(err)
+				if d := errorDetails(err); d != "" {
+					invalid += ": " + d
+				}
+			}
+		} else {
+			if provider != "" && !strings.Contains(w.Type, ":") {
+				ev.Type = provider + ":" + w.Type
+			}
+			if invalid == "" {
+				invalid = hookd.ErrorMessage(err)
+			}
+		}
+	}
+	if w.ID != "" && hookd.CheckID("id", w.ID) == nil {
+		ev.ID = w.ID
+	} else {
+		ev.ID = uuid.Must(uuid.NewV7()).String()
+	}
+	if w.ID != "" {
+		ev.IdempotencyKey = truncate(src.Profile+":"+w.ID, 256)
+	}
+	ev.OrderingKey = resourceID(ev.Payload)
+	return ev, invalid
+}
+
+// errorDetails joins the details of a validation error.
+func errorDetails(err error) string {
+	var he *hookd.Error
+	if !errors.As(err, &he) {
+		return ""
+	}
+	var parts []string
+	for _, d := range he.Details {
+		parts = append(parts, strings.TrimSpace(d.Path+" "+d.Message))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// resourceFields are the payload fields, in order of preference, that
+// name the resource a provider's event is about: the ordering key, so
+// that the events of one payment reach an ordered endpoint in order.
+var resourceFields = []string{"id", "resourceId", "payment_id", "paymentId", "entity_id", "transactionId", "accountId", "customer_id"}
+
+func resourceID(payload json.RawMessage) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(payload, &m) != nil {
+		return ""
+	}
+	for _, f := range resourceFields {
+		var v string
+		if raw, ok := m[f]; ok && json.Unmarshal(raw, &v) == nil && v != "" && len(v) <= 256 {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,212 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// sourceData is what a source's sealed data column holds: everything but
+// its keys and token hashes, the secrets and credentials included.
+type sourceData struct {
+	Name             string           `json:"name"`
+	Profile          string           `json:"profile"`
+	Secrets          []hookd.Secret   `json:"secrets"`
+	BasicAuth        *hookd.BasicAuth `json:"basic_auth,omitempty"`
+	HeaderKey        *hookd.HeaderKey `json:"header_key,omitempty"`
+	AllowIPs         []string         `json:"allow_ips,omitempty"`
+	ToleranceSeconds int              `json:"tolerance_seconds,omitempty"`
+	UpdatedAt        int64            `json:"updated_at"`
+}
+
+func (s *Store) sealSource(src *hookd.Source) ([]byte, error) {
+	plain, err := json.Marshal(sourceData{Name: src.Name, Profile: src.Profile, Secrets: src.Secrets,
+		BasicAuth: src.BasicAuth, HeaderKey: src.HeaderKey, AllowIPs: src.AllowIPs,
+		ToleranceSeconds: src.ToleranceSeconds, UpdatedAt: ms(src.UpdatedAt)})
+	if err != nil {
+		return nil, err
+	}
+	return s.key.Seal(plain)
+}
+
+const sourceCols = `tenant_id, id, token_hash, prev_token_hash, prev_token_until, data, created_at`
+
+func (s *Store) scanSource(row interface{ Scan(...any) error }) (*hookd.Source, error) {
+	var src hookd.Source
+	var prev sql.NullString
+	var until sql.NullInt64
+	var data []byte
+	var created int64
+	if err := row.Scan(&src.TenantID, &src.ID, &src.TokenHash, &prev, &until, &data, &created); err != nil {
+		return nil, err
+	}
+	plain, err := s.key.Open(data)
+	if err != nil {
+		return nil, err
+	}
+	var d sourceData
+	if err := json.Unmarshal(plain, &d); err != nil {
+		return nil, err
+	}
+	src.PrevTokenHash = prev.String
+	if until.Valid {
+		src.PrevTokenUntil = fromMS(until.Int64)
+	}
+	src.Name, src.Profile, src.Secrets, src.BasicAuth, src.HeaderKey = d.Name, d.Profile, d.Secrets, d.BasicAuth, d.HeaderKey
+	src.AllowIPs, src.ToleranceSeconds = d.AllowIPs, d.ToleranceSeconds
+	src.CreatedAt, src.UpdatedAt = fromMS(created), fromMS(d.UpdatedAt)
+	return &src, nil
+}
+
+// CreateSource implements hookd.Store.
+func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
+	data, err := s.sealSource(src)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM tenants WHERE id = ?`), src.TenantID).Scan(&n); err != nil {
+			return unavailable(err)
+		}
+		if n == 0 {
+			return hookd.ErrNotFound
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO sources (`+sourceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			src.TenantID, src.ID, src.TokenHash, nullStr(src.PrevTokenHash), nullTime(src.PrevTokenUntil), data, ms(src.CreatedAt))
+		return unavailable(err)
+	})
+}
+
+func nullTime(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: ms(t), Valid: true}
+}
+
+// Source implements hookd.Store.
+func (s *Store) Source(ctx context.Context, tenantID, id string) (*hookd.Source, error) {
+	src, err := s.scanSource(s.r.QueryRowContext(ctx, s.q(`SELECT `+sourceCols+` FROM sources WHERE tenant_id = ? AND id = ?`), tenantID, id))
+	return src, notFound(err)
+}
+
+// SourceByToken implements hookd.Store: one indexed lookup of the current
+// token, then of the previous one.
+func (s *Store) SourceByToken(ctx context.Context, hash string, now time.Time) (*hookd.Source, error) {
+	src, err := s.scanSource(s.r.QueryRowContext(ctx, s.q(`SELECT `+sourceCols+` FROM sources WHERE token_hash = ?`), hash))
+	if err == sql.ErrNoRows {
+		src, err = s.scanSource(s.r.QueryRowContext(ctx, s.q(`SELECT `+sourceCols+` FROM sources
+			WHERE prev_token_hash = ? AND prev_token_until > ?`), hash, ms(now)))
+	}
+	return src, notFound(err)
+}
+
+// Sources implements hookd.Store: oldest first, after the cursor.
+func (s *Store) Sources(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Source, error) {
+	q := `SELECT ` + sourceCols + ` FROM sources WHERE tenant_id = ?`
+	args := []any{tenantID}
+	if p.After != "" {
+		q += ` AND (created_at > COALESCE((SELECT created_at FROM sources WHERE tenant_id = ? AND id = ?), 0)
+			OR (created_at = (SELECT created_at FROM sources WHERE tenant_id = ? AND id = ?) AND id > ?))`
+		args = append(args, tenantID, p.After, tenantID, p.After, p.After)
+	}
+	q += ` ORDER BY created_at, id LIMIT ?`
+	rows, err := s.r.QueryContext(ctx, s.q(q), append(args, limit(p))...)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	out := []*hookd.Source{}
+	for rows.Next() {
+		src, err := s.scanSource(rows)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		out = append(out, src)
+	}
+	return out, unavailable(rows.Err())
+}
+
+// SaveSource implements hookd.Store.
+func (s *Store) SaveSource(ctx context.Context, src *hookd.Source) error {
+	data, err := s.sealSource(src)
+	if err != nil {
+		return err
+	}
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE sources SET token_hash = ?, prev_token_hash = ?, prev_token_until = ?, data = ?
+		WHERE tenant_id = ? AND id = ?`), src.TokenHash, nullStr(src.PrevTokenHash), nullTime(src.PrevTokenUntil), data,
+		src.TenantID, src.ID)
+	if err != nil {
+		return unavailable(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return hookd.ErrNotFound
+	}
+	return nil
+}
+
+// DeleteSource implements hookd.Store.
+func (s *Store) DeleteSource(ctx context.Context, tenantID, id string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM sources WHERE tenant_id = ? AND id = ?`), tenantID, id)
+		if err != nil {
+			return unavailable(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return hookd.ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM source_errors WHERE tenant_id = ? AND source_id = ?`), tenantID, id)
+		return unavailable(err)
+	})
+}
+
+// AddSourceError implements hookd.Store: the entry, then whatever falls
+// out of the newest SourceErrorLimit, in one transaction.
+func (s *Store) AddSourceError(ctx context.Context, tenantID, sourceID string, e *hookd.SourceError) error {
+	entry, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	var b [12]byte
+	rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO source_errors (tenant_id, source_id, id, at, entry) VALUES (?, ?, ?, ?, ?)`),
+			tenantID, sourceID, id, ms(e.At), string(entry)); err != nil {
+			return unavailable(err)
+		}
+		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM source_errors WHERE tenant_id = ? AND source_id = ? AND id NOT IN
+			(SELECT id FROM source_errors WHERE tenant_id = ? AND source_id = ? ORDER BY at DESC, id DESC LIMIT ?)`),
+			tenantID, sourceID, tenantID, sourceID, hookd.SourceErrorLimit)
+		return unavailable(err)
+	})
+}
+
+// SourceErrors implements hookd.Store: newest first.
+func (s *Store) SourceErrors(ctx context.Context, tenantID, sourceID string) ([]*hookd.SourceError, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT entry FROM source_errors WHERE tenant_id = ? AND source_id = ?
+		ORDER BY at DESC, id DESC LIMIT ?`), tenantID, sourceID, hookd.SourceErrorLimit)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	out := []*hookd.SourceError{}
+	for rows.Next() {
+		var entry string
+		if err := rows.Scan(&entry); err != nil {
+			return nil, unavailable(err)
+		}
+		var e hookd.SourceError
+		if err := json.Unmarshal([]byte(entry), &e); err != nil {
+			return nil, unavailable(err)
+		}
+		out = append(out, &e)
+	}
+	return out, unavailable(rows.Err())
+}
