@@ -503,7 +503,7 @@ func operations(ex examples) []op {
 			description: "A provider's webhooks sent to `ingest_url` are verified with `secrets` and published as events of the " +
 				"tenant. The URL's token is shown in this answer only. Link Money signs nothing: its sources rely on the URL, " +
 				"with basic_auth, header_key or allow_ips if wanted.",
-			body: jsonBody(schemaRef("SourceCreate"), true, obj{"lean": example("Lean's webhooks", obj{"name": "lean production", "profile": "lean", "secrets": []any{"lean-webhook-secret"}})}),
+			body:   jsonBody(schemaRef("SourceCreate"), true, obj{"lean": example("Lean's webhooks", obj{"name": "lean production", "profile": "lean", "secrets": []any{"lean-webhook-secret"}})}),
 			status: 201, resp: schemaRef("Source"), respEx: obj{"id": "srcid_0b7c", "tenant_id": exTenant, "name": "lean production", "profile": "lean", "ingest_url": "https://hooks.example.com/ingest/src_9f2c", "secret_count": 1, "tolerance_seconds": 0, "created_at": exTime, "updated_at": exTime}, respDesc: "The source and its ingest URL.", errors: []int{400, 413}},
 		{pattern: "GET /v1/tenants/{tenant}/sources", id: "listSources", tag: "sources", summary: "List sources",
 			description: "Oldest first; never the secrets or the ingest URL.", params: pageParams,
@@ -520,7 +520,7 @@ func operations(ex examples) []op {
 		{pattern: "POST /v1/tenants/{tenant}/sources/{id}/rotate", id: "rotateSource", tag: "sources", summary: "Rotate a source's secret or URL",
 			description: "A new secret is accepted at once and the older ones until the end of the grace period; with `token: true`, " +
 				"a new ingest URL too, the old one working for the same grace period. The two rotate together only when asked.",
-			body: jsonBody(schemaRef("SourceRotation"), true, obj{"secret": example("A new secret, one hour of overlap", obj{"secret": "new-secret", "grace_seconds": 3600})}),
+			body:   jsonBody(schemaRef("SourceRotation"), true, obj{"secret": example("A new secret, one hour of overlap", obj{"secret": "new-secret", "grace_seconds": 3600})}),
 			status: 200, resp: schemaRef("Source"), respDesc: "The source; ingest_url when token was true.", errors: []int{400, 413}},
 		{pattern: "GET /v1/tenants/{tenant}/sources/{id}/errors", id: "sourceErrors", tag: "sources", summary: "A source's refused requests",
 			description: "The newest 100 refused requests, newest first: time, reason, headers without credentials, the start of the body.",
