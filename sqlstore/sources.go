@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -173,9 +174,11 @@ func (s *Store) AddSourceError(ctx context.Context, tenantID, sourceID string, e
 	if err != nil {
 		return err
 	}
-	var b [12]byte
+	// The id sorts entries of one millisecond in the order written (on
+	// this node), then a random part keeps it unique.
+	var b [6]byte
 	rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
+	id := fmt.Sprintf("%020d-%s", time.Now().UnixNano(), hex.EncodeToString(b[:]))
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO source_errors (tenant_id, source_id, id, at, entry) VALUES (?, ?, ?, ?, ?)`),
 			tenantID, sourceID, id, ms(e.At), string(entry)); err != nil {
