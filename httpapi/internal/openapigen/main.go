@@ -529,6 +529,8 @@ func operations(ex examples) []op {
 			description: "Verified on the raw body with the source's profile (lean-signature; Weavr signature-v2 and its timestamp; " +
 				"Standard Webhooks with a 5-minute tolerance), then published as an event of the source's tenant and answered " +
 				"once stored. The provider's id (Lean event_id, Weavr call-ref, webhook-id, Link Money id) makes a retry a duplicate.",
+			params: ingestHeaders(),
+			body:   obj{"required": true, "content": obj{"application/json": obj{"schema": obj{"type": "object", "additionalProperties": true, "description": "The provider's body, verified as received."}}}},
 			status: 200, resp: schemaRef("Ingested"), respEx: obj{"event_id": "8f1c1a52-4f09-4c0e-9a41-0f6d8f0b1a77", "type": "lean:payment.created", "duplicate": false},
 			respDesc: "Stored.", errors: []int{400, 401, 404, 413},
 			extra: obj{"503": ref("#/components/responses/E503")}},
@@ -548,4 +550,24 @@ func operations(ex examples) []op {
 				"content": obj{"text/plain": obj{"schema": obj{"type": "string"}}, "application/openmetrics-text": obj{"schema": obj{"type": "string"}}}},
 			extra: obj{"404": ref("#/components/responses/E404")}},
 	}
+}
+
+// ingestHeaders are the headers the providers sign with, which the ingest
+// route reads (one of the sets, by the source's profile).
+func ingestHeaders() []any {
+	var out []any
+	for _, h := range [][2]string{
+		{"lean-signature", "lean: sha512= and the hex of HMAC-SHA512(secret, body)."},
+		{"call-ref", "weavr: the call's reference, its id."},
+		{"published-timestamp", "weavr: epoch milliseconds, signed."},
+		{"signature-v2", "weavr: base64 HMAC-SHA256(key, call-ref + body + published-timestamp)."},
+		{"signature", "weavr: the legacy signature, not enough alone."},
+		{"webhook-id", "standard: the message id."},
+		{"webhook-timestamp", "standard: epoch seconds, signed."},
+		{"webhook-signature", "standard: v1,<base64> entries."},
+		{"Authorization", "A source's basic_auth, if it has one."},
+	} {
+		out = append(out, obj{"name": h[0], "in": "header", "required": false, "description": h[1], "schema": obj{"type": "string"}})
+	}
+	return out
 }

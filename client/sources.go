@@ -1,0 +1,88 @@
+package client
+
+import (
+	"context"
+	"iter"
+	"net/http"
+
+	"github.com/hookd/hookd"
+)
+
+// SourceCreate is the body of CreateSource: a provider whose webhooks
+// hookd receives at the source's ingest URL.
+type SourceCreate struct {
+	Name string `json:"name"`
+	// Profile is lean, weavr, linkmoney or standard.
+	Profile string `json:"profile"`
+	// Secrets verify the provider's signatures (required but for
+	// linkmoney, which signs nothing).
+	Secrets          []string         `json:"secrets,omitempty"`
+	BasicAuth        *hookd.BasicAuth `json:"basic_auth,omitempty"`
+	HeaderKey        *hookd.HeaderKey `json:"header_key,omitempty"`
+	AllowIPs         []string         `json:"allow_ips,omitempty"`
+	ToleranceSeconds int              `json:"tolerance_seconds,omitempty"`
+}
+
+// CreateSource makes a source of a tenant; the answer's IngestURL, the
+// URL to give the provider, is shown only here (and on a token rotation).
+func (c *Client) CreateSource(ctx context.Context, tenant string, in SourceCreate) (*hookd.Source, error) {
+	var s hookd.Source
+	if err := c.do(ctx, request{method: http.MethodPost, path: path("tenants", tenant, "sources"), in: in, out: &s}); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (c *Client) sourceCall(ctx context.Context, method, tenant, id, sub string, in any) (*hookd.Source, error) {
+	p := path("tenants", tenant, "sources", id)
+	if sub != "" {
+		p = path("tenants", tenant, "sources", id, sub)
+	}
+	var s hookd.Source
+	if err := c.do(ctx, request{method: method, path: p, in: in, out: &s}); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// GetSource reads a source (never its secrets).
+func (c *Client) GetSource(ctx context.Context, tenant, id string) (*hookd.Source, error) {
+	return c.sourceCall(ctx, http.MethodGet, tenant, id, "", nil)
+}
+
+// UpdateSource changes the fields of u that are not nil.
+func (c *Client) UpdateSource(ctx context.Context, tenant, id string, u hookd.SourceUpdate) (*hookd.Source, error) {
+	return c.sourceCall(ctx, http.MethodPatch, tenant, id, "", withoutNulls(u))
+}
+
+// DeleteSource deletes a source: its ingest URL answers 404 at once.
+func (c *Client) DeleteSource(ctx context.Context, tenant, id string) error {
+	return c.do(ctx, request{method: http.MethodDelete, path: path("tenants", tenant, "sources", id)})
+}
+
+// RotateSource adds a new secret and/or (r.Token) a new ingest URL; the
+// old ones stay accepted for the grace period.
+func (c *Client) RotateSource(ctx context.Context, tenant, id string, r hookd.SourceRotation) (*hookd.Source, error) {
+	return c.sourceCall(ctx, http.MethodPost, tenant, id, "rotate", withoutNulls(r))
+}
+
+// SourceErrors returns the newest refused requests of a source.
+func (c *Client) SourceErrors(ctx context.Context, tenant, id string) ([]*hookd.SourceError, error) {
+	var out struct {
+		Data []*hookd.SourceError `json:"data"`
+	}
+	if err := c.do(ctx, request{method: http.MethodGet, path: path("tenants", tenant, "sources", id, "errors"), out: &out}); err != nil {
+		return nil, err
+	}
+	return out.Data, nil
+}
+
+// ListSources ranges over a tenant's sources, oldest first.
+func (c *Client) ListSources(ctx context.Context, tenant string, o ListOptions) iter.Seq2[*hookd.Source, error] {
+	return all[*hookd.Source](ctx, c, path("tenants", tenant, "sources"), o.values())
+}
+
+// ListSourcesPage fetches one page of a tenant's sources.
+func (c *Client) ListSourcesPage(ctx context.Context, tenant string, o ListOptions) (*Page[*hookd.Source], error) {
+	return getPage[*hookd.Source](ctx, c, path("tenants", tenant, "sources"), o.values())
+}

@@ -1,0 +1,96 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/client"
+)
+
+// postLean sends a Lean webhook, signed with Lean's recipe, to an ingest
+// URL and returns the status.
+func postLean(t *testing.T, url, secret, body string) int {
+	t.Helper()
+	m := hmac.New(sha512.New, []byte(secret))
+	m.Write([]byte(body))
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader([]byte(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("lean-signature", "sha512="+hex.EncodeToString(m.Sum(nil)))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestSourceRoutes(t *testing.T) {
+	_, acme, srv := setup(t)
+	ctx := context.Background()
+	src, err := acme.CreateSource(ctx, "acme", client.SourceCreate{Name: "lean", Profile: "lean", Secrets: []string{"lean-secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(src.IngestURL, srv.URL+"/ingest/") || strings.Contains(src.IngestURL, src.ID) || src.SecretCount != 1 {
+		t.Fatalf("created %+v", src)
+	}
+	body := `{"type":"payment.created","message":"m","payload":{"id":"p1","amount":1},"timestamp":"2026-01-02T15:04:05Z","event_id":"ev-1"}`
+	if st := postLean(t, src.IngestURL, "lean-secret", body); st != http.StatusOK {
+		t.Fatalf("ingest: %d", st)
+	}
+	if st := postLean(t, src.IngestURL, "wrong", body); st != http.StatusUnauthorized {
+		t.Fatalf("ingest with a wrong secret: %d", st)
+	}
+	if st := postLean(t, srv.URL+"/ingest/src_nope", "lean-secret", body); st != http.StatusNotFound {
+		t.Fatalf("ingest at an unknown token: %d", st)
+	}
+	errs, err := acme.SourceErrors(ctx, "acme", src.ID)
+	if err != nil || len(errs) != 1 || !strings.Contains(errs[0].Reason, "lean-signature") {
+		t.Fatalf("errors: %+v %v", errs, err)
+	}
+	name := "lean prod"
+	up, err := acme.UpdateSource(ctx, "acme", src.ID, hookd.SourceUpdate{Name: &name})
+	if err != nil || up.Name != name {
+		t.Fatalf("update: %+v %v", up, err)
+	}
+	g, err := acme.GetSource(ctx, "acme", src.ID)
+	if err != nil || g.Name != name || g.IngestURL != "" {
+		t.Fatalf("get: %+v %v", g, err)
+	}
+	rot, err := acme.RotateSource(ctx, "acme", src.ID, hookd.SourceRotation{Secret: "new-secret", Token: true})
+	if err != nil || rot.SecretCount != 2 || rot.IngestURL == "" || rot.IngestURL == src.IngestURL {
+		t.Fatalf("rotate: %+v %v", rot, err)
+	}
+	body2 := strings.Replace(body, "ev-1", "ev-2", 1)
+	if st := postLean(t, rot.IngestURL, "new-secret", body2); st != http.StatusOK {
+		t.Fatalf("ingest after rotation: %d", st)
+	}
+	n := 0
+	for s, err := range acme.ListSources(ctx, "acme", client.ListOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.ID == src.ID {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("listed %d times", n)
+	}
+	if err := acme.DeleteSource(ctx, "acme", src.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st := postLean(t, rot.IngestURL, "new-secret", body2); st != http.StatusNotFound {
+		t.Fatalf("ingest after delete: %d", st)
+	}
+}
