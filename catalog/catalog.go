@@ -208,6 +208,13 @@ func (c *Catalog) Types() []*hookd.EventType {
 	return out
 }
 
+// HasWire reports whether any type, built-in or custom, goes on the wire
+// as wire (its Name without a provider's qualifier). It copies nothing: a
+// publish of an unknown type asks it every time.
+func (c *Catalog) HasWire(wire string) bool {
+	return len(c.state.Load().byWire[wire]) > 0
+}
+
 // Lookup returns the type with exactly this Name (qualified for the types
 // two providers share), as a copy.
 func (c *Catalog) Lookup(name string) (*hookd.EventType, bool) {

@@ -844,3 +844,51 @@ func BenchmarkValidate(b *testing.B) {
 		})
 	}
 }
+
+// TestHasWire: a type is found by its wire name (the Name without the
+// provider's qualifier), built-in or added; a qualified or unknown name is
+// not a wire name.
+func TestHasWire(t *testing.T) {
+	c := newCatalog(t)
+	for _, w := range []string{"payment.created", "entity.created"} {
+		if !c.HasWire(w) {
+			t.Errorf("HasWire(%q) = false for a built-in type", w)
+		}
+	}
+	for _, w := range []string{"lean:payment.created", "acme.made", ""} {
+		if c.HasWire(w) {
+			t.Errorf("HasWire(%q) = true", w)
+		}
+	}
+	if err := c.Add(&hookd.EventType{Name: "acme.made", Schema: []byte(`{"type":"object"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if !c.HasWire("acme.made") {
+		t.Error("HasWire(acme.made) = false after Add")
+	}
+}
+
+// BenchmarkUnknownWire measures the check a publish of a type outside the
+// catalog makes (is the name some type's wire name?): HasWire, against
+// the copy of every type it replaced.
+func BenchmarkUnknownWire(b *testing.B) {
+	c := newCatalog(b)
+	b.Run("HasWire", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if c.HasWire("bench.event") {
+				b.Fatal("bench.event is in the catalog")
+			}
+		}
+	})
+	b.Run("copy-of-Types", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, t := range c.Types() {
+				if hookd.WireType(t.Name) == "bench.event" {
+					b.Fatal("bench.event is in the catalog")
+				}
+			}
+		}
+	})
+}

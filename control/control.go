@@ -22,6 +22,8 @@ import (
 type Catalog interface {
 	Types() []*hookd.EventType
 	Lookup(name string) (*hookd.EventType, bool)
+	// HasWire reports whether any type goes on the wire as this name.
+	HasWire(wire string) bool
 	Resolve(name, prefer string) (*hookd.EventType, error)
 	Validate(t *hookd.EventType, payload []byte) error
 	// ValidateWarn is Validate that also returns warnings (accepted values

@@ -298,10 +298,5 @@ func (s *Service) example(ctx context.Context, e *hookd.Endpoint, typ string) (s
 
 // inCatalog reports whether any catalog type has this wire type.
 func (s *Service) inCatalog(wireType string) bool {
-	for _, t := range s.Catalog.Types() {
-		if hookd.WireType(t.Name) == wireType {
-			return true
-		}
-	}
-	return false
+	return s.Catalog.HasWire(wireType)
 }
