@@ -34,6 +34,7 @@ The API from the command line (the Go client underneath; --url/--token or HOOKD_
   hookd event       publish | list | get
   hookd delivery    list | get | retry
   hookd event-type  list | get | create
+  hookd source      create | list | get | update | delete | rotate | errors
 
 Run "hookd COMMAND -h" for a command's flags, "hookd GROUP VERB -h" for a verb's.
 `
@@ -85,6 +86,8 @@ func main() {
 		err = runDelivery(ctx, args)
 	case "event-type":
 		err = runEventType(ctx, args)
+	case "source":
+		err = runSource(ctx, args)
 	case "version", "--version":
 		fmt.Println(versionString())
 		return

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/client"
+)
+
+// runSource runs hookd source VERB.
+func runSource(ctx context.Context, args []string) error {
+	return runGroup(ctx, "source", "Sources: the providers' webhooks received at /ingest/TOKEN, verified and published as events.", []verb{
+		{"create", "", "make a source; its ingest URL, for the provider, is shown this once", sourceCreate},
+		{"list", "", "list a tenant's sources, oldest first", sourceList},
+		{"get", "ID", "show a source (never its secrets)", sourceGet},
+		{"update", "ID", "change the options given as flags", sourceUpdate},
+		{"delete", "ID", "delete a source; its URL answers 404 at once", sourceDelete},
+		{"rotate", "ID", "a new secret (--secret) and/or ingest URL (--new-url); the old ones work for the grace period", sourceRotate},
+		{"errors", "ID", "the source's newest refused requests", sourceErrors},
+	}, args)
+}
+
+// sourceOpts are the flags of a source's options (create, update).
+type sourceOpts struct {
+	name, secrets, basicAuth, headerKey, allowIPs *string
+	tolerance                                     *int
+}
+
+func addSourceOpts(c *apiCmd) *sourceOpts {
+	return &sourceOpts{
+		name:      c.fs.String("name", "", "what the source is"),
+		secrets:   c.fs.String("secrets", "", "the provider's signing secrets, comma-separated (lean: webhook secret, weavr: API key, standard: whsec_…)"),
+		basicAuth: c.fs.String("basic-auth", "", "USER:PASSWORD the sender must present (linkmoney, which signs nothing)"),
+		headerKey: c.fs.String("header-key", "", "NAME=VALUE, a header the sender must carry (linkmoney)"),
+		allowIPs:  c.fs.String("allow-ips", "", "addresses or CIDR ranges the sender may send from, comma-separated"),
+		tolerance: c.fs.Int("tolerance", 0, "seconds a signed timestamp may be from now (weavr, standard; default 300)"),
+	}
+}
+
+func (o *sourceOpts) credentials() (*hookd.BasicAuth, *hookd.HeaderKey, error) {
+	var ba *hookd.BasicAuth
+	var hk *hookd.HeaderKey
+	if *o.basicAuth != "" {
+		u, p, ok := strings.Cut(*o.basicAuth, ":")
+		if !ok {
+			return nil, nil, errors.New("--basic-auth: want USER:PASSWORD")
+		}
+		ba = &hookd.BasicAuth{Username: u, Password: p}
+	}
+	if *o.headerKey != "" {
+		n, v, ok := strings.Cut(*o.headerKey, "=")
+		if !ok {
+			return nil, nil, errors.New("--header-key: want NAME=VALUE")
+		}
+		hk = &hookd.HeaderKey{Name: n, Value: v}
+	}
+	return ba, hk, nil
+}
+
+func sourceCreate(ctx context.Context, c *apiCmd) error {
+	c.withTenant()
+	profile := c.fs.String("profile", "", "lean, weavr, linkmoney or standard (required)")
+	o := addSourceOpts(c)
+	if err := c.parse(); err != nil {
+		return err
+	}
+	ba, hk, err := o.credentials()
+	if err != nil {
+		return err
+	}
+	src, err := c.client().CreateSource(ctx, *c.tenant, client.SourceCreate{Name: *o.name, Profile: *profile,
+		Secrets: listFlag(*o.secrets), BasicAuth: ba, HeaderKey: hk, AllowIPs: listFlag(*o.allowIPs), ToleranceSeconds: *o.tolerance})
+	if err != nil {
+		return err
+	}
+	return c.show(src, func(w io.Writer) { sourceFields(w, src) })
+}
+
+func sourceFields(w io.Writer, s *hookd.Source) {
+	fields(w, "id", s.ID, "name", s.Name, "profile", s.Profile)
+	if s.IngestURL != "" {
+		fields(w, "ingest_url", s.IngestURL+"  (give it to the provider; shown this once)")
+	}
+	fields(w, "secrets", s.SecretCount, "allow_ips", strings.Join(s.AllowIPs, ","), "created", s.CreatedAt)
+}
+
+func sourceList(ctx context.Context, c *apiCmd) error {
+	c.withTenant()
+	c.withLimit()
+	if err := c.parse(); err != nil {
+		return err
+	}
+	api := c.client()
+	return list(c, "sources", func(o client.ListOptions) iter.Seq2[*hookd.Source, error] {
+		return api.ListSources(ctx, *c.tenant, o)
+	}, []any{"ID", "NAME", "PROFILE", "SECRETS", "CREATED"},
+		func(s *hookd.Source) []any { return []any{s.ID, s.Name, s.Profile, s.SecretCount, s.CreatedAt} })
+}
+
+func sourceGet(ctx context.Context, c *apiCmd) error {
+	c.withTenant()
+	if err := c.parse(); err != nil {
+		return err
+	}
+	src, err := c.client().GetSource(ctx, *c.tenant, c.arg(0))
+	if err != nil {
+		return err
+	}
+	return c.show(src, func(w io.Writer) { sourceFields(w, src) })
+}
+
+func sourceUpdate(ctx context.Context, c *apiCmd) error {
+	c.withTenant()
+	o := addSourceOpts(c)
+	if err := c.parse(); err != nil {
+		return err
+	}
+	var u hookd.SourceUpdate
+	if c.set("name") {
+		u.Name = o.name
+	}
+	if c.set("secrets") {
+		u.Secrets = listFlag(*o.secrets)
+	}
+	ba, hk, err := o.credentials()
+	if err != nil {
+		return err
+	}
+	if c.set("basic-auth") {
+		u.BasicAuth = ba
+		if ba == nil {
+			u.BasicAuth = &hookd.BasicAuth{}
+		}
+	}
+	if c.set("header-key") {
+		u.HeaderKey = hk
+		if hk == nil {
+			u.HeaderKey = &hookd.HeaderKey{}
+		}
+	}
+	if c.set("allow-ips") {
+		ips := listFlag(*o.allowIPs)
+		if ips == nil {
+			ips = []string{}
+		}
+		u.AllowIPs = &ips
+	}
+	if c.set("tolerance") {
+		u.ToleranceSeconds = o.tolerance
+	}
+	src, err := c.client().UpdateSource(ctx, *c.tenant, c.arg(0), u)
+	if err != nil {
+		return err
+	}
+	return c.show(src, func(w io.Writer) { sourceFields(w, src) })
+}
+
+func sourceDelete(ctx context.Context, c *apiCmd) error {
+	c.withTenant()
+	if err := c.parse(); err != nil {
+		return err
+	}
+	if err := c.client().DeleteSource(ctx, *c.tenant, c.arg(0)); err != nil {
+		return err
+	}
+	return c.show(map[string]any{"id": c.arg(0), "deleted": true}, func(w io.Writer) {
+		fmt.Fprintf(w, "deleted source %s\n", c.arg(0))
+	})
+}
+
+func sourceRotate(ctx context.Context, c *apiCmd) error {
+	c.withTenant()
+	secret := c.fs.String("secret", "", "the provider's new secret")
+	newURL := c.fs.Bool("new-url", false, "also make a new ingest URL")
+	grace := c.fs.Duration("grace", 0, "how long the old secret and URL keep working (default 24h)")
+	if err := c.parse(); err != nil {
+		return err
+	}
+	r := hookd.SourceRotation{Secret: *secret, Token: *newURL}
+	if c.set("grace") {
+		s := int64(grace.Seconds())
+		r.GraceSeconds = &s
+	}
+	src, err := c.client().RotateSource(ctx, *c.tenant, c.arg(0), r)
+	if err != nil {
+		return err
+	}
+	return c.show(src, func(w io.Writer) { sourceFields(w, src) })
+}
+
+func sourceErrors(ctx context.Context, c *apiCmd) error {
+	c.withTenant()
+	if err := c.parse(); err != nil {
+		return err
+	}
+	es, err := c.client().SourceErrors(ctx, *c.tenant, c.arg(0))
+	if err != nil {
+		return err
+	}
+	return c.show(map[string]any{"data": es}, func(w io.Writer) {
+		for _, e := range es {
+			fmt.Fprintf(w, "%s\t%s\t%s\n", e.At.Format("2006-01-02T15:04:05Z07:00"), e.Reason, cell(e.Body))
+		}
+	})
+}
