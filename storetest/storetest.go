@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"PagesAfterConcurrentCreates", testPagesAfterConcurrentCreates},
 		{"DeleteTenantCascades", testDeleteTenantCascades},
 		{"Tokens", testTokens},
+		{"Sources", testSources},
 		{"TokenPages", testTokenPages},
 		{"TokenRevoke", testTokenRevoke},
 		{"TokenExpiry", testTokenExpiry},
