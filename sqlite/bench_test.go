@@ -94,3 +94,31 @@ func BenchmarkClaim(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkResults measures one commit of 100 attempt results (an attempt
+// row and a delivery update each, no publish): the writer's other half.
+func BenchmarkResults(b *testing.B) {
+	st, e := benchStore(b)
+	const rows = 100
+	seq := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		batch := publishes(e, seq, rows, "node_b")
+		seq += rows
+		if err := st.Apply(b.Context(), batch); err != nil {
+			b.Fatal(err)
+		}
+		now := time.Now()
+		results := &hookd.Batch{}
+		for _, p := range batch.Publishes {
+			d := p.Deliveries[0]
+			results.Results = append(results.Results, &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 1, At: now,
+				DurationMS: 2, Status: 200, Response: "ok"}, TenantID: d.TenantID, State: hookd.StateSucceeded, FirstSentAt: now, At: now})
+		}
+		b.StartTimer()
+		if err := st.Apply(b.Context(), results); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

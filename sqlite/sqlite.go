@@ -75,7 +75,13 @@ func open(ctx context.Context, path string, key *seal.Key) (*sqlstore.Store, err
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	sub, _ := fs.Sub(migrations, "migrations")
-	st, err := sqlstore.New(ctx, w, r, sqlstore.Dialect{Name: "sqlite", Migrations: sub, Exclusive: true}, key)
+	d := sqlstore.Dialect{Name: "sqlite", Migrations: sub, Exclusive: true,
+		// A transaction that need not wait for the disk commits with
+		// synchronous=NORMAL: its frames are written to the log but not
+		// fsync'd. The next commit with FULL fsyncs the log, and with it
+		// every frame written before.
+		AsyncCommit: "PRAGMA synchronous = NORMAL", SyncCommit: "PRAGMA synchronous = FULL"}
+	st, err := sqlstore.New(ctx, w, r, d, key)
 	if err != nil {
 		w.Close()
 		r.Close()

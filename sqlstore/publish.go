@@ -12,15 +12,10 @@ import (
 // Apply implements hookd.Queue: publishes, attempt results, hand-backs and
 // endpoint health changes in one transaction.
 func (s *Store) Apply(ctx context.Context, b *hookd.Batch) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if len(b.Publishes) == 0 && s.d.AsyncCommit != "" {
-			// Attempt results are acknowledged to nobody: if one is
-			// lost in a crash, the delivery is sent again, which
-			// at-least-once allows. So they need not wait for the disk.
-			if _, err := tx.ExecContext(ctx, s.d.AsyncCommit); err != nil {
-				return unavailable(err)
-			}
-		}
+	// Attempt results are acknowledged to nobody: if one is lost in a
+	// crash, the delivery is sent again, which at-least-once allows. So
+	// they need not wait for the disk.
+	return s.txMode(ctx, len(b.Publishes) == 0, func(tx *sql.Tx) error {
 		for _, p := range b.Publishes {
 			p.Existing = nil
 		}

@@ -45,6 +45,12 @@ type Dialect struct {
 	// AsyncCommit, when set, is run first in a transaction that holds no
 	// publish, so it commits without waiting for the disk.
 	AsyncCommit string
+	// SyncCommit, when set, says AsyncCommit changes the connection, not
+	// only the transaction (SQLite's PRAGMA synchronous): AsyncCommit is
+	// then run before the transaction begins, on a connection held for
+	// it, and SyncCommit after it ends, so no other write on that
+	// connection commits without waiting for the disk.
+	SyncCommit string
 	// Exclusive says one process owns the database (SQLite: the file is
 	// locked by the process that opened it); see hookd.Queue.Exclusive.
 	Exclusive bool
@@ -150,8 +156,27 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // tx runs fn in a write transaction, retrying transient conflicts.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return s.txMode(ctx, false, fn)
+}
+
+// txMode is tx; with async, the transaction commits without waiting for
+// the disk (as the dialect's AsyncCommit allows).
+func (s *Store) txMode(ctx context.Context, async bool, fn func(*sql.Tx) error) error {
 	for try := 0; ; try++ {
-		err := s.tx1(ctx, fn)
+		var err error
+		switch {
+		case async && s.d.SyncCommit != "":
+			err = s.txAsyncConn(ctx, fn)
+		case async && s.d.AsyncCommit != "":
+			err = s.txOn(ctx, s.w, func(tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, s.d.AsyncCommit); err != nil {
+					return err
+				}
+				return fn(tx)
+			})
+		default:
+			err = s.txOn(ctx, s.w, fn)
+		}
 		if err == nil || try >= 5 || s.d.Retryable == nil || !s.d.Retryable(err) {
 			return err
 		}
@@ -163,8 +188,11 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 }
 
-func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+// txOn runs fn in a transaction begun on db (a pool or a connection).
+func (s *Store) txOn(ctx context.Context, db interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return unavailable(err)
 	}
@@ -176,6 +204,35 @@ func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
 		return unavailable(err)
 	}
 	return nil
+}
+
+// txAsyncConn runs fn in a transaction on a writer connection switched to
+// AsyncCommit for it alone: the connection is held from the switch to the
+// switch back (SyncCommit), so no other write commits in between. A
+// connection that cannot be switched back is discarded, never reused.
+func (s *Store) txAsyncConn(ctx context.Context, fn func(*sql.Tx) error) error {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return unavailable(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, s.d.AsyncCommit); err != nil {
+		discard(conn)
+		return unavailable(err)
+	}
+	err = s.txOn(ctx, conn, fn)
+	// The switch back runs even when ctx has ended. If it fails, the
+	// transaction's outcome stands and the connection goes.
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), s.d.SyncCommit); err != nil {
+		discard(conn)
+	}
+	return err
+}
+
+// discard closes conn's driver connection instead of returning it to its
+// pool.
+func discard(conn *sql.Conn) {
+	conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
 // unavailable translates a database error at the store boundary. Only a
