@@ -78,6 +78,9 @@ type Verifier struct {
 	// retries for up to 3 hours: a value below ~3h15m rejects genuine
 	// retries. The check runs after the signature, on the signed body.
 	LeanMaxAge time.Duration
+	// HMAC (profile HMAC) describes the sender's scheme; Secrets are its
+	// keys, as its SecretEncoding says.
+	HMAC *HMACScheme
 	// MaxBodyBytes bounds the body that VerifyRequest and Handler read;
 	// zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
@@ -88,6 +91,9 @@ type Verifier struct {
 // lean with LeanMaxAge set. The error wraps ErrMissingHeader,
 // ErrBadSignature, ErrTimestamp, ErrMalformed or ErrConfig.
 func (v *Verifier) Verify(h http.Header, body []byte) error {
+	if v.Profile == HMAC {
+		return v.verifyTemplate(h, body)
+	}
 	// The keys come first so that a misconfiguration is reported as such
 	// whatever the request looks like.
 	keys, err := v.keys()
@@ -160,7 +166,19 @@ func (v *Verifier) VerifyRequest(r *http.Request) (*Webhook, error) {
 	if err := v.Verify(r.Header, body); err != nil {
 		return nil, err
 	}
-	return Parse(v.Profile, r.Header, body)
+	return v.Parse(r.Header, body)
+}
+
+// Parse reads a verified webhook of the Verifier's profile: [Parse], or
+// for profile HMAC, [HMACScheme.Parse].
+func (v *Verifier) Parse(h http.Header, body []byte) (*Webhook, error) {
+	if v.Profile == HMAC {
+		if v.HMAC == nil {
+			return nil, fmt.Errorf("%w: profile hmac needs an HMACScheme", ErrConfig)
+		}
+		return v.HMAC.Parse(h, body)
+	}
+	return Parse(v.Profile, h, body)
 }
 
 func (v *Verifier) maxBody() int64 {
