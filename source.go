@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -15,10 +16,13 @@ const (
 	SourceWeavr     = "weavr"
 	SourceLinkMoney = "linkmoney"
 	SourceStandard  = "standard"
+	// SourceHMAC is the generic template: any sender that signs an HMAC
+	// of the body, its scheme described by the source's HMACScheme.
+	SourceHMAC = "hmac"
 )
 
 // SourceProfiles lists the profiles a source may have.
-var SourceProfiles = []string{SourceLean, SourceWeavr, SourceLinkMoney, SourceStandard}
+var SourceProfiles = []string{SourceLean, SourceWeavr, SourceLinkMoney, SourceStandard, SourceHMAC}
 
 // Source is a tenant's inbound webhook address: a provider (profile) sends
 // its webhooks to /ingest/{token}, hookd verifies each one with the
@@ -47,8 +51,11 @@ type Source struct {
 	BasicAuth *BasicAuth `json:"basic_auth,omitempty"`
 	HeaderKey *HeaderKey `json:"header_key,omitempty"`
 	AllowIPs  []string   `json:"allow_ips,omitempty"`
-	// ToleranceSeconds is how far a signed timestamp (weavr, standard)
-	// may be from now: default 300.
+	// HMAC describes the signature of a source of profile hmac (and of
+	// no other).
+	HMAC *HMACScheme `json:"hmac,omitempty"`
+	// ToleranceSeconds is how far a signed timestamp (weavr, standard,
+	// hmac with a timestamp_header) may be from now: default 300.
 	ToleranceSeconds int       `json:"tolerance_seconds"`
 	CreatedAt        time.Time `json:"created_at"`
 	UpdatedAt        time.Time `json:"updated_at"`
@@ -137,7 +144,17 @@ func (s *Source) Validate() error {
 		return Errorf(EINVALID, "name is at most 200 characters")
 	}
 	if !slices.Contains(SourceProfiles, s.Profile) {
-		return Errorf(EINVALID, "profile must be one of lean, weavr, linkmoney, standard")
+		return Errorf(EINVALID, "profile must be one of %s", strings.Join(SourceProfiles, ", "))
+	}
+	if s.Profile == SourceHMAC {
+		if s.HMAC == nil {
+			return Errorf(EINVALID, "hmac is required for profile hmac: the scheme the sender signs with (at least its header)")
+		}
+		if err := s.HMAC.Validate(); err != nil {
+			return err
+		}
+	} else if s.HMAC != nil {
+		return Errorf(EINVALID, "hmac is only for profile hmac (this source is %s)", s.Profile)
 	}
 	if s.Profile != SourceLinkMoney && len(s.Secrets) == 0 {
 		return Errorf(EINVALID, "secrets is required for profile %s: the secret the provider signs with", s.Profile)
@@ -190,6 +207,8 @@ type SourceUpdate struct {
 	HeaderKey        *HeaderKey `json:"header_key"`
 	AllowIPs         *[]string  `json:"allow_ips"`
 	ToleranceSeconds *int       `json:"tolerance_seconds"`
+	// HMAC replaces the whole scheme of a source of profile hmac.
+	HMAC *HMACScheme `json:"hmac"`
 }
 
 // SourceRotation is the body of a source's rotate: a new secret (the old

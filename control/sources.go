@@ -52,7 +52,7 @@ func (s *Service) CreateSource(ctx context.Context, tenantID string, in *hookd.S
 	}
 	now := s.now().Now().UTC()
 	src := &hookd.Source{ID: "srcid_" + uuid.NewString(), TenantID: tenantID, Name: in.Name, Profile: in.Profile,
-		Secrets: in.Secrets, BasicAuth: in.BasicAuth, HeaderKey: in.HeaderKey, AllowIPs: in.AllowIPs,
+		Secrets: in.Secrets, BasicAuth: in.BasicAuth, HeaderKey: in.HeaderKey, AllowIPs: in.AllowIPs, HMAC: in.HMAC,
 		ToleranceSeconds: in.ToleranceSeconds, CreatedAt: now, UpdatedAt: now}
 	if err := checkSource(src); err != nil {
 		return nil, err
@@ -78,8 +78,11 @@ func checkSource(src *hookd.Source) error {
 	if src.Profile == hookd.SourceLinkMoney && len(src.Secrets) > 0 {
 		return hookd.Errorf(hookd.EINVALID, "secrets: Link Money signs nothing; use basic_auth, header_key or allow_ips")
 	}
+	if err := checkScheme(src); err != nil {
+		return err
+	}
 	for i, sec := range src.Secrets {
-		v := receiver.Verifier{Profile: receiver.Profile(src.Profile), Secrets: []string{sec.Value}}
+		v := sourceVerifier(src, []string{sec.Value}, time.Time{})
 		if err := v.Verify(http.Header{}, nil); errors.Is(err, receiver.ErrConfig) {
 			return hookd.Errorf(hookd.EINVALID, "secrets[%d]: %s", i, strings.TrimPrefix(err.Error(), "receiver: bad configuration: "))
 		}
@@ -142,6 +145,9 @@ func (s *Service) UpdateSource(ctx context.Context, tenantID, id string, u *hook
 	}
 	if u.ToleranceSeconds != nil {
 		src.ToleranceSeconds = *u.ToleranceSeconds
+	}
+	if u.HMAC != nil {
+		src.HMAC = u.HMAC
 	}
 	if err := checkSource(src); err != nil {
 		return nil, err
@@ -258,7 +264,7 @@ func (s *Service) Ingest(ctx context.Context, token string, r *hookd.IngestReque
 		s.countIngest(src.Profile, IngestRejected)
 		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "webhook refused: %s", reason)
 	}
-	w, err := receiver.Parse(receiver.Profile(src.Profile), r.Header, r.Body)
+	w, err := sourceVerifier(src, nil, now).Parse(r.Header, r.Body)
 	if err != nil {
 		reason := strings.TrimPrefix(err.Error(), "receiver: ")
 		s.reject(ctx, src, r, now, reason)
@@ -319,9 +325,7 @@ func (s *Service) authenticate(src *hookd.Source, r *hookd.IngestRequest, now ti
 	if src.Profile == hookd.SourceLinkMoney {
 		return ""
 	}
-	v := receiver.Verifier{Profile: receiver.Profile(src.Profile), Secrets: src.ActiveSecrets(now),
-		Tolerance: src.Tolerance(), Now: func() time.Time { return now }}
-	if err := v.Verify(r.Header, r.Body); err != nil {
+	if err := sourceVerifier(src, src.ActiveSecrets(now), now).Verify(r.Header, r.Body); err != nil {
 		return strings.TrimPrefix(err.Error(), "receiver: ")
 	}
 	return ""
@@ -367,12 +371,12 @@ func truncate(s string, n int) string {
 // (an unknown type is kept, qualified by the provider); its payload the
 // provider's, checked against the type's schema (a mismatch is said in
 // invalid, not refused: the provider sent it); the provider's id as the
-// event's id and idempotency key, so a retry publishes nothing new; the
+// event's idempotency key (intakeIDs), so a retry publishes nothing new; the
 // payload's resource id as the ordering key.
 func (s *Service) ingestEvent(ctx context.Context, src *hookd.Source, w *receiver.Webhook, now time.Time) (*hookd.Event, string) {
 	provider := src.Profile
-	if provider == hookd.SourceStandard {
-		provider = ""
+	if provider == hookd.SourceStandard || provider == hookd.SourceHMAC {
+		provider = "" // no provider of its own: the types are the sender's
 	}
 	ev := &hookd.Event{TenantID: src.TenantID, Type: w.Type, Payload: w.Payload, CreatedAt: now}
 	var invalid string
@@ -401,14 +405,7 @@ func (s *Service) ingestEvent(ctx context.Context, src *hookd.Source, w *receive
 			}
 		}
 	}
-	if w.ID != "" && hookd.CheckID("id", w.ID) == nil {
-		ev.ID = w.ID
-	} else {
-		ev.ID = uuid.Must(uuid.NewV7()).String()
-	}
-	if w.ID != "" {
-		ev.IdempotencyKey = truncate(src.Profile+":"+w.ID, 256)
-	}
+	ev.ID, ev.IdempotencyKey = intakeIDs(src, w.ID)
 	ev.OrderingKey = resourceID(ev.Payload)
 	return ev, invalid
 }

@@ -15,19 +15,20 @@ import (
 // sourceData is what a source's sealed data column holds: everything but
 // its keys and token hashes, the secrets and credentials included.
 type sourceData struct {
-	Name             string           `json:"name"`
-	Profile          string           `json:"profile"`
-	Secrets          []hookd.Secret   `json:"secrets"`
-	BasicAuth        *hookd.BasicAuth `json:"basic_auth,omitempty"`
-	HeaderKey        *hookd.HeaderKey `json:"header_key,omitempty"`
-	AllowIPs         []string         `json:"allow_ips,omitempty"`
-	ToleranceSeconds int              `json:"tolerance_seconds,omitempty"`
-	UpdatedAt        int64            `json:"updated_at"`
+	Name             string            `json:"name"`
+	Profile          string            `json:"profile"`
+	Secrets          []hookd.Secret    `json:"secrets"`
+	BasicAuth        *hookd.BasicAuth  `json:"basic_auth,omitempty"`
+	HeaderKey        *hookd.HeaderKey  `json:"header_key,omitempty"`
+	AllowIPs         []string          `json:"allow_ips,omitempty"`
+	HMAC             *hookd.HMACScheme `json:"hmac,omitempty"`
+	ToleranceSeconds int               `json:"tolerance_seconds,omitempty"`
+	UpdatedAt        int64             `json:"updated_at"`
 }
 
 func (s *Store) sealSource(src *hookd.Source) ([]byte, error) {
 	plain, err := json.Marshal(sourceData{Name: src.Name, Profile: src.Profile, Secrets: src.Secrets,
-		BasicAuth: src.BasicAuth, HeaderKey: src.HeaderKey, AllowIPs: src.AllowIPs,
+		BasicAuth: src.BasicAuth, HeaderKey: src.HeaderKey, AllowIPs: src.AllowIPs, HMAC: src.HMAC,
 		ToleranceSeconds: src.ToleranceSeconds, UpdatedAt: ms(src.UpdatedAt)})
 	if err != nil {
 		return nil, err
@@ -59,7 +60,7 @@ func (s *Store) scanSource(row interface{ Scan(...any) error }) (*hookd.Source, 
 		src.PrevTokenUntil = fromMS(until.Int64)
 	}
 	src.Name, src.Profile, src.Secrets, src.BasicAuth, src.HeaderKey = d.Name, d.Profile, d.Secrets, d.BasicAuth, d.HeaderKey
-	src.AllowIPs, src.ToleranceSeconds = d.AllowIPs, d.ToleranceSeconds
+	src.AllowIPs, src.HMAC, src.ToleranceSeconds = d.AllowIPs, d.HMAC, d.ToleranceSeconds
 	src.CreatedAt, src.UpdatedAt = fromMS(created), fromMS(d.UpdatedAt)
 	return &src, nil
 }

@@ -51,4 +51,14 @@ func testSources(f *fixture) {
 	_, err = f.s.SourceByToken(f.ctx, "th-new", t0)
 	f.wantCode(err, hookd.ENOTFOUND, "a deleted source's token")
 	f.wantCode(f.s.DeleteSource(f.ctx, "ten_a", src.ID), hookd.ENOTFOUND, "deleting it again")
+
+	// An hmac source keeps its scheme.
+	scheme := hookd.HMACScheme{Algorithm: "sha512", Header: "Stripe-Signature", Prefix: "v1=", SignedContent: "{timestamp}.{body}",
+		TimestampHeader: "Stripe-Signature", TimestampPrefix: "t=", IDPath: "id", TypePath: "type", TypePrefix: "stripe."}
+	h := &hookd.Source{ID: "srcid_h", TenantID: "ten_a", Name: "stripe", Profile: hookd.SourceHMAC, HMAC: &scheme,
+		Secrets: []hookd.Secret{{Value: "whsec_x"}}, TokenHash: "th-h", CreatedAt: t0, UpdatedAt: t0}
+	f.ok(f.s.CreateSource(f.ctx, h), "CreateSource (hmac)")
+	if got, err := f.s.Source(f.ctx, "ten_a", "srcid_h"); err != nil || got.HMAC == nil || *got.HMAC != scheme {
+		f.Errorf("Source (hmac) = %+v, %v: want its scheme", got, err)
+	}
 }

@@ -1,0 +1,64 @@
+package control
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/receiver"
+)
+
+// sourceVerifier is the receiver's verifier of a source: its profile, the
+// given secrets, its tolerance and, for profile hmac, its scheme (the two
+// HMACScheme types have the same fields).
+func sourceVerifier(src *hookd.Source, secrets []string, now time.Time) *receiver.Verifier {
+	v := &receiver.Verifier{Profile: receiver.Profile(src.Profile), Secrets: secrets, Tolerance: src.Tolerance(),
+		Now: func() time.Time { return now }}
+	if src.HMAC != nil {
+		s := receiver.HMACScheme(*src.HMAC)
+		v.HMAC = &s
+	}
+	return v
+}
+
+// checkScheme asks the receiver, which verifies with it, whether an hmac
+// source's scheme holds together (its template's grammar, {timestamp}
+// with timestamp_header, ...).
+func checkScheme(src *hookd.Source) error {
+	if src.HMAC == nil {
+		return nil
+	}
+	s := receiver.HMACScheme(*src.HMAC)
+	if err := s.Check(); err != nil {
+		return hookd.Errorf(hookd.EINVALID, "%s", strings.TrimPrefix(err.Error(), "receiver: bad configuration: "))
+	}
+	return nil
+}
+
+// intakeIDs are the event id and idempotency key of a webhook whose
+// provider id is id ("" when it has none: a new event each time). The
+// named providers' ids are the event's id, their keys scoped by provider;
+// an hmac source's ids are the sender's own, which may be short numbers
+// that another sender uses too, so its key is scoped by the source and
+// the event gets an id of its own.
+func intakeIDs(src *hookd.Source, id string) (eventID, key string) {
+	eventID = uuid.Must(uuid.NewV7()).String()
+	if id == "" {
+		return eventID, ""
+	}
+	if src.Profile == hookd.SourceHMAC {
+		key = src.Profile + ":" + src.ID + ":" + id
+		if len(key) > 256 {
+			sum := sha256.Sum256([]byte(id))
+			key = src.Profile + ":" + src.ID + ":sha256:" + hex.EncodeToString(sum[:])
+		}
+		return eventID, key
+	}
+	if hookd.CheckID("id", id) == nil {
+		eventID = id
+	}
+	return eventID, truncate(src.Profile+":"+id, 256)
+}
