@@ -12,15 +12,17 @@ import (
 // hookd receives at the source's ingest URL.
 type SourceCreate struct {
 	Name string `json:"name"`
-	// Profile is lean, weavr, linkmoney or standard.
+	// Profile is lean, weavr, linkmoney, standard or hmac.
 	Profile string `json:"profile"`
 	// Secrets verify the provider's signatures (required but for
 	// linkmoney, which signs nothing).
-	Secrets          []string         `json:"secrets,omitempty"`
-	BasicAuth        *hookd.BasicAuth `json:"basic_auth,omitempty"`
-	HeaderKey        *hookd.HeaderKey `json:"header_key,omitempty"`
-	AllowIPs         []string         `json:"allow_ips,omitempty"`
-	ToleranceSeconds int              `json:"tolerance_seconds,omitempty"`
+	Secrets   []string         `json:"secrets,omitempty"`
+	BasicAuth *hookd.BasicAuth `json:"basic_auth,omitempty"`
+	HeaderKey *hookd.HeaderKey `json:"header_key,omitempty"`
+	AllowIPs  []string         `json:"allow_ips,omitempty"`
+	// HMAC describes the sender's signature (profile hmac only).
+	HMAC             *hookd.HMACScheme `json:"hmac,omitempty"`
+	ToleranceSeconds int               `json:"tolerance_seconds,omitempty"`
 }
 
 // CreateSource makes a source of a tenant; the answer's IngestURL, the

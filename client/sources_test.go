@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/client"
@@ -92,5 +95,47 @@ func TestSourceRoutes(t *testing.T) {
 	}
 	if st := postLean(t, rot.IngestURL, "new-secret", body2); st != http.StatusNotFound {
 		t.Fatalf("ingest after delete: %d", st)
+	}
+}
+
+// TestSourceHMACRoutes: an hmac source's scheme goes through create, get
+// and update as the OpenAPI document says (the contract check holds each
+// exchange to it), and a Stripe-style webhook signed here verifies.
+func TestSourceHMACRoutes(t *testing.T) {
+	_, acme, _ := setup(t)
+	ctx := context.Background()
+	scheme := &hookd.HMACScheme{Header: "Stripe-Signature", Prefix: "v1=", SignedContent: "{timestamp}.{body}",
+		TimestampHeader: "Stripe-Signature", TimestampPrefix: "t=", TimestampFormat: "unix", IDPath: "id", TypePath: "type", TypePrefix: "stripe."}
+	src, err := acme.CreateSource(ctx, "acme", client.SourceCreate{Name: "stripe", Profile: "hmac", Secrets: []string{"whsec_abc"}, HMAC: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.HMAC == nil || *src.HMAC != *scheme {
+		t.Fatalf("created %+v", src.HMAC)
+	}
+	body := `{"id":"evt_1","type":"invoice.paid","data":{"object":{"id":"in_1"}}}`
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	m := hmac.New(sha256.New, []byte("whsec_abc"))
+	m.Write([]byte(ts + "." + body))
+	req, _ := http.NewRequest(http.MethodPost, src.IngestURL, strings.NewReader(body))
+	req.Header.Set("Stripe-Signature", "t="+ts+",v1="+hex.EncodeToString(m.Sum(nil)))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("ingest: %d", resp.StatusCode)
+	}
+	changed := *scheme
+	changed.Algorithm, changed.Encoding = "sha512", "base64"
+	up, err := acme.UpdateSource(ctx, "acme", src.ID, hookd.SourceUpdate{HMAC: &changed})
+	if err != nil || *up.HMAC != changed {
+		t.Fatalf("update: %+v %v", up, err)
+	}
+	if _, err := acme.CreateSource(ctx, "acme", client.SourceCreate{Name: "x", Profile: "hmac", Secrets: []string{"s"},
+		HMAC: &hookd.HMACScheme{Header: "X", Algorithm: "md5"}}); err == nil || !strings.Contains(err.Error(), "hmac.algorithm") {
+		t.Fatalf("md5: %v, want refused naming hmac.algorithm", err)
 	}
 }

@@ -11,13 +11,14 @@ import (
 
 // sourceIn is the body of a source's create.
 type sourceIn struct {
-	Name             string           `json:"name"`
-	Profile          string           `json:"profile"`
-	Secrets          []string         `json:"secrets"`
-	BasicAuth        *hookd.BasicAuth `json:"basic_auth"`
-	HeaderKey        *hookd.HeaderKey `json:"header_key"`
-	AllowIPs         []string         `json:"allow_ips"`
-	ToleranceSeconds int              `json:"tolerance_seconds"`
+	Name             string            `json:"name"`
+	Profile          string            `json:"profile"`
+	Secrets          []string          `json:"secrets"`
+	BasicAuth        *hookd.BasicAuth  `json:"basic_auth"`
+	HeaderKey        *hookd.HeaderKey  `json:"header_key"`
+	AllowIPs         []string          `json:"allow_ips"`
+	HMAC             *hookd.HMACScheme `json:"hmac"`
+	ToleranceSeconds int               `json:"tolerance_seconds"`
 }
 
 // withURL sets a source's ingest URL from the token an answer carries.
@@ -34,7 +35,7 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	src := &hookd.Source{Name: in.Name, Profile: in.Profile, BasicAuth: in.BasicAuth, HeaderKey: in.HeaderKey,
-		AllowIPs: in.AllowIPs, ToleranceSeconds: in.ToleranceSeconds}
+		AllowIPs: in.AllowIPs, HMAC: in.HMAC, ToleranceSeconds: in.ToleranceSeconds}
 	for _, v := range in.Secrets {
 		src.Secrets = append(src.Secrets, hookd.Secret{Value: v})
 	}

@@ -29,6 +29,64 @@ func runSource(ctx context.Context, args []string) error {
 type sourceOpts struct {
 	name, secrets, basicAuth, headerKey, allowIPs *string
 	tolerance                                     *int
+	hmac                                          hmacOpts
+}
+
+// hmacOpts are the flags of an hmac source's scheme.
+type hmacOpts []hmacFlag
+
+// hmacFlag is a flag of a field of hookd.HMACScheme.
+type hmacFlag struct {
+	flag  string
+	value *string
+	field func(*hookd.HMACScheme) *string
+}
+
+func addHMACOpts(c *apiCmd) hmacOpts {
+	var o hmacOpts
+	for _, f := range []struct {
+		flag, help string
+		field      func(*hookd.HMACScheme) *string
+	}{
+		{"algorithm", "hmac: sha256 (default), sha512, sha384 or sha1", func(s *hookd.HMACScheme) *string { return &s.Algorithm }},
+		{"header", "hmac: the header that carries the signature (X-Hub-Signature-256, Stripe-Signature)", func(s *hookd.HMACScheme) *string { return &s.Header }},
+		{"prefix", "hmac: what starts each signature item (sha256=, v1=)", func(s *hookd.HMACScheme) *string { return &s.Prefix }},
+		{"encoding", "hmac: the MAC's encoding, hex (default), base64 or base64url", func(s *hookd.HMACScheme) *string { return &s.Encoding }},
+		{"signed-content", "hmac: what is signed, from {body}, {timestamp}, {id}, {header:Name} (default {body})", func(s *hookd.HMACScheme) *string { return &s.SignedContent }},
+		{"secret-encoding", "hmac: how a secret becomes the key, raw (default), base64 (whsec_ optional) or hex", func(s *hookd.HMACScheme) *string { return &s.SecretEncoding }},
+		{"timestamp-header", "hmac: the header of the signed timestamp, checked against --tolerance", func(s *hookd.HMACScheme) *string { return &s.TimestampHeader }},
+		{"timestamp-prefix", "hmac: the timestamp's item in that header (Stripe: t=)", func(s *hookd.HMACScheme) *string { return &s.TimestampPrefix }},
+		{"timestamp-format", "hmac: auto (default: unix seconds or, from 10^11, milliseconds; else RFC 3339), unix, unix_ms or rfc3339", func(s *hookd.HMACScheme) *string { return &s.TimestampFormat }},
+		{"id-header", "hmac: the header of the sender's webhook id, which deduplicates (X-GitHub-Delivery)", func(s *hookd.HMACScheme) *string { return &s.IDHeader }},
+		{"id-path", "hmac: else the body field of that id, a dotted path (id, data.id)", func(s *hookd.HMACScheme) *string { return &s.IDPath }},
+		{"type-header", "hmac: the header of the event type (X-GitHub-Event)", func(s *hookd.HMACScheme) *string { return &s.TypeHeader }},
+		{"type-path", "hmac: else the body field of the type (default type)", func(s *hookd.HMACScheme) *string { return &s.TypePath }},
+		{"type-prefix", "hmac: put before the type found (github.)", func(s *hookd.HMACScheme) *string { return &s.TypePrefix }},
+		{"default-type", "hmac: the type when none is found", func(s *hookd.HMACScheme) *string { return &s.DefaultType }},
+	} {
+		o = append(o, hmacFlag{f.flag, c.fs.String(f.flag, "", f.help), f.field})
+	}
+	return o
+}
+
+// scheme applies the flags given to base (nil: a new scheme) and returns
+// it, or nil when no flag was given.
+func (o hmacOpts) scheme(c *apiCmd, base *hookd.HMACScheme) *hookd.HMACScheme {
+	s := hookd.HMACScheme{}
+	if base != nil {
+		s = *base
+	}
+	given := false
+	for _, f := range o {
+		if c.set(f.flag) {
+			*f.field(&s) = *f.value
+			given = true
+		}
+	}
+	if !given {
+		return nil
+	}
+	return &s
 }
 
 func addSourceOpts(c *apiCmd) *sourceOpts {
@@ -38,7 +96,8 @@ func addSourceOpts(c *apiCmd) *sourceOpts {
 		basicAuth: c.fs.String("basic-auth", "", "USER:PASSWORD the sender must present (linkmoney, which signs nothing)"),
 		headerKey: c.fs.String("header-key", "", "NAME=VALUE, a header the sender must carry (linkmoney)"),
 		allowIPs:  c.fs.String("allow-ips", "", "addresses or CIDR ranges the sender may send from, comma-separated"),
-		tolerance: c.fs.Int("tolerance", 0, "seconds a signed timestamp may be from now (weavr, standard; default 300)"),
+		tolerance: c.fs.Int("tolerance", 0, "seconds a signed timestamp may be from now (weavr, standard, hmac; default 300)"),
+		hmac:      addHMACOpts(c),
 	}
 }
 
@@ -64,7 +123,7 @@ func (o *sourceOpts) credentials() (*hookd.BasicAuth, *hookd.HeaderKey, error) {
 
 func sourceCreate(ctx context.Context, c *apiCmd) error {
 	c.withTenant()
-	profile := c.fs.String("profile", "", "lean, weavr, linkmoney or standard (required)")
+	profile := c.fs.String("profile", "", "lean, weavr, linkmoney, standard or hmac (required)")
 	o := addSourceOpts(c)
 	if err := c.parse(); err != nil {
 		return err
@@ -74,7 +133,8 @@ func sourceCreate(ctx context.Context, c *apiCmd) error {
 		return err
 	}
 	src, err := c.client().CreateSource(ctx, *c.tenant, client.SourceCreate{Name: *o.name, Profile: *profile,
-		Secrets: listFlag(*o.secrets), BasicAuth: ba, HeaderKey: hk, AllowIPs: listFlag(*o.allowIPs), ToleranceSeconds: *o.tolerance})
+		Secrets: listFlag(*o.secrets), BasicAuth: ba, HeaderKey: hk, AllowIPs: listFlag(*o.allowIPs), ToleranceSeconds: *o.tolerance,
+		HMAC: o.hmac.scheme(c, nil)})
 	if err != nil {
 		return err
 	}
@@ -86,7 +146,19 @@ func sourceFields(w io.Writer, s *hookd.Source) {
 	if s.IngestURL != "" {
 		fields(w, "ingest_url", s.IngestURL+"  (give it to the provider; shown this once)")
 	}
+	if h := s.HMAC; h != nil {
+		fields(w, "hmac", fmt.Sprintf("%s %s: %s%s of %s", or(h.Algorithm, "sha256"), h.Header, h.Prefix,
+			or(h.Encoding, "hex"), or(h.SignedContent, "{body}")))
+	}
 	fields(w, "secrets", s.SecretCount, "allow_ips", strings.Join(s.AllowIPs, ","), "created", s.CreatedAt)
+}
+
+// or returns s, or def when s is empty.
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func sourceList(ctx context.Context, c *apiCmd) error {
@@ -153,7 +225,17 @@ func sourceUpdate(ctx context.Context, c *apiCmd) error {
 	if c.set("tolerance") {
 		u.ToleranceSeconds = o.tolerance
 	}
-	src, err := c.client().UpdateSource(ctx, *c.tenant, c.arg(0), u)
+	api := c.client()
+	if o.hmac.scheme(c, nil) != nil {
+		// The API replaces the whole scheme: the flags change the
+		// current one.
+		cur, err := api.GetSource(ctx, *c.tenant, c.arg(0))
+		if err != nil {
+			return err
+		}
+		u.HMAC = o.hmac.scheme(c, cur.HMAC)
+	}
+	src, err := api.UpdateSource(ctx, *c.tenant, c.arg(0), u)
 	if err != nil {
 		return err
 	}

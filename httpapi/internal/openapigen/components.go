@@ -68,6 +68,50 @@ func optional(props obj) obj {
 	return o
 }
 
+// sourceProfiles are the profiles a source may have.
+var sourceProfiles = func() []any {
+	out := make([]any, len(hookd.SourceProfiles))
+	for i, p := range hookd.SourceProfiles {
+		out[i] = p
+	}
+	return out
+}()
+
+func enumOf(values []string) []any {
+	out := make([]any, len(values))
+	for i, v := range values {
+		out[i] = v
+	}
+	return out
+}
+
+// hmacScheme is the schema of hookd.HMACScheme, a source of profile hmac's
+// signature.
+func hmacScheme() obj {
+	header := func(desc string) obj { return obj{"type": "string", "maxLength": 100, "description": desc} }
+	path := func(desc string) obj { return obj{"type": "string", "maxLength": 200, "description": desc} }
+	s := closed([]string{"header"}, obj{
+		"algorithm": obj{"type": "string", "enum": enumOf(hookd.HMACAlgorithms), "description": "Default sha256."},
+		"header":    header("The header that carries the signatures (X-Hub-Signature-256, Stripe-Signature): each repeated line and each comma- or space-separated item is a candidate (space-separated only when prefix holds a comma)."),
+		"prefix":    obj{"type": "string", "maxLength": 64, "description": "What starts each signature item, exactly (sha256=, v1=); items without it are ignored. Default: none."},
+		"encoding":  obj{"type": "string", "enum": enumOf(hookd.HMACEncodings), "description": "Default hex (either case); base64 and base64url with or without padding."},
+		"signed_content": obj{"type": "string", "maxLength": 512, "description": "What is signed: literal text and {body} (the raw body, exactly once), {timestamp} (from timestamp_header, as received), " +
+			"{id} (from id_header) and {header:Name}. Default {body}."},
+		"secret_encoding":  obj{"type": "string", "enum": enumOf(hookd.HMACSecretEncodings), "description": "How a secret becomes the key: raw (default, its bytes), base64 (after an optional whsec_), hex."},
+		"timestamp_header": header("The header of the signed timestamp, checked against tolerance_seconds before the MAC; signed_content must then hold {timestamp}."),
+		"timestamp_prefix": obj{"type": "string", "maxLength": 64, "description": "Finds the timestamp among the comma-separated items of timestamp_header (Stripe: t=)."},
+		"timestamp_format": obj{"type": "string", "enum": enumOf(hookd.HMACTimestampFormats), "description": "Default auto: digits below 100000000000 are unix seconds, from there unix milliseconds; anything else RFC 3339."},
+		"id_header":        header("The header of the sender's webhook id, which makes a retry a duplicate (X-GitHub-Delivery, webhook-id)."),
+		"id_path":          path("Else the body field of that id, a dotted path (id, data.id); a string or a number. Neither: every request is a new event."),
+		"type_header":      header("The header of the event type (X-GitHub-Event, X-Shopify-Topic)."),
+		"type_path":        path("Else the body field of the type, a dotted path; default type when none of type_header, type_path and default_type is set."),
+		"type_prefix":      obj{"type": "string", "maxLength": 64, "description": "Put before the type found (github.)."},
+		"default_type":     obj{"type": "string", "maxLength": 128, "description": "The type when none is found."},
+	})
+	s["description"] = "Required for a source of profile hmac (refused for the others): how its sender signs, ALGORITHM(secret, signed_content), encoded, in header behind prefix; verified on the raw body in constant time."
+	return s
+}
+
 func arrayOf(items obj) obj { return obj{"type": "array", "items": items} }
 
 // endpointFields are the fields an endpoint is created and updated with.
@@ -106,12 +150,13 @@ func components() obj {
 		"id":                str("srcid_…"),
 		"tenant_id":         obj{"type": "string"},
 		"name":              obj{"type": "string"},
-		"profile":           obj{"type": "string", "enum": []any{"lean", "weavr", "linkmoney", "standard"}},
+		"profile":           obj{"type": "string", "enum": sourceProfiles},
 		"ingest_url":        str("The URL to give the provider: in the answers of create and of rotate with token only (hookd keeps a hash)."),
 		"secret_count":      obj{"type": "integer", "description": "Secrets accepted now; never the secrets."},
 		"basic_auth":        schemaRef("BasicAuth"),
 		"header_key":        schemaRef("HeaderKey"),
 		"allow_ips":         arrayOf(obj{"type": "string"}),
+		"hmac":              schemaRef("HMACScheme"),
 		"tolerance_seconds": obj{"type": "integer"},
 		"created_at":        dateTime,
 		"updated_at":        dateTime,
@@ -289,12 +334,13 @@ func components() obj {
 		"SourcePage":   page("Source"),
 		"SourceCreate": closed([]string{"name", "profile"}, obj{
 			"name":              obj{"type": "string", "maxLength": 200},
-			"profile":           obj{"type": "string", "enum": []any{"lean", "weavr", "linkmoney", "standard"}},
+			"profile":           obj{"type": "string", "enum": sourceProfiles},
 			"secrets":           withDesc(arrayOf(obj{"type": "string"}), "The provider's signing secrets (lean: the webhook secret, weavr: the API key, standard: whsec_…). Required but for linkmoney, which signs nothing."),
 			"basic_auth":        schemaRef("BasicAuth"),
 			"header_key":        schemaRef("HeaderKey"),
 			"allow_ips":         withDesc(arrayOf(obj{"type": "string"}), "Addresses or CIDR ranges the sender may send from; empty: any."),
-			"tolerance_seconds": obj{"type": "integer", "minimum": 0, "maximum": 86400, "description": "How far a signed timestamp may be from now (weavr, standard); default 300."},
+			"hmac":              schemaRef("HMACScheme"),
+			"tolerance_seconds": obj{"type": "integer", "minimum": 0, "maximum": 86400, "description": "How far a signed timestamp may be from now (weavr, standard, hmac with a timestamp_header); default 300."},
 		}),
 		"SourceUpdate": closed(nil, obj{
 			"name":              obj{"type": []any{"string", "null"}, "maxLength": 200},
@@ -302,10 +348,12 @@ func components() obj {
 			"basic_auth":        withDesc(obj{"anyOf": []any{schemaRef("BasicAuth"), obj{"type": "null"}}}, "{} removes it."),
 			"header_key":        withDesc(obj{"anyOf": []any{schemaRef("HeaderKey"), obj{"type": "null"}}}, "{} removes it."),
 			"allow_ips":         obj{"type": []any{"array", "null"}, "items": obj{"type": "string"}},
+			"hmac":              withDesc(obj{"anyOf": []any{schemaRef("HMACScheme"), obj{"type": "null"}}}, "profile hmac: replaces the whole scheme."),
 			"tolerance_seconds": obj{"type": []any{"integer", "null"}, "minimum": 0, "maximum": 86400},
 		}),
-		"BasicAuth": closed(nil, obj{"username": obj{"type": "string"}, "password": str("Never shown.")}),
-		"HeaderKey": closed(nil, obj{"name": str("A header name."), "value": str("Never shown.")}),
+		"HMACScheme": hmacScheme(),
+		"BasicAuth":  closed(nil, obj{"username": obj{"type": "string"}, "password": str("Never shown.")}),
+		"HeaderKey":  closed(nil, obj{"name": str("A header name."), "value": str("Never shown.")}),
 		"SourceRotation": closed(nil, obj{
 			"secret":        str("The new secret; the older ones stay accepted for grace_seconds."),
 			"grace_seconds": obj{"type": []any{"integer", "null"}, "minimum": 0, "maximum": 2592000, "description": "Default 86400."},

@@ -503,7 +503,13 @@ func operations(ex examples) []op {
 			description: "A provider's webhooks sent to `ingest_url` are verified with `secrets` and published as events of the " +
 				"tenant. The URL's token is shown in this answer only. Link Money signs nothing: its sources rely on the URL, " +
 				"with basic_auth, header_key or allow_ips if wanted.",
-			body:   jsonBody(schemaRef("SourceCreate"), true, obj{"lean": example("Lean's webhooks", obj{"name": "lean production", "profile": "lean", "secrets": []any{"lean-webhook-secret"}})}),
+			body: jsonBody(schemaRef("SourceCreate"), true, obj{
+				"lean": example("Lean's webhooks", obj{"name": "lean production", "profile": "lean", "secrets": []any{"lean-webhook-secret"}}),
+				"github": example("GitHub's webhooks: X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>", obj{"name": "github", "profile": "hmac", "secrets": []any{"github-webhook-secret"},
+					"hmac": obj{"header": "X-Hub-Signature-256", "prefix": "sha256=", "id_header": "X-GitHub-Delivery", "type_header": "X-GitHub-Event", "type_prefix": "github."}}),
+				"stripe": example("Stripe's webhooks: Stripe-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, t.body)>", obj{"name": "stripe", "profile": "hmac", "secrets": []any{"whsec_stripe-endpoint-secret"},
+					"hmac": obj{"header": "Stripe-Signature", "prefix": "v1=", "signed_content": "{timestamp}.{body}", "timestamp_header": "Stripe-Signature", "timestamp_prefix": "t=", "id_path": "id", "type_path": "type", "type_prefix": "stripe."}}),
+			}),
 			status: 201, resp: schemaRef("Source"), respEx: obj{"id": "srcid_0b7c", "tenant_id": exTenant, "name": "lean production", "profile": "lean", "ingest_url": "https://hooks.example.com/ingest/src_9f2c", "secret_count": 1, "tolerance_seconds": 0, "created_at": exTime, "updated_at": exTime}, respDesc: "The source and its ingest URL.", errors: []int{400, 413}},
 		{pattern: "GET /v1/tenants/{tenant}/sources", id: "listSources", tag: "sources", summary: "List sources",
 			description: "Oldest first; never the secrets or the ingest URL.", params: pageParams,
@@ -527,8 +533,8 @@ func operations(ex examples) []op {
 			status:      200, resp: schemaRef("SourceErrors"), respDesc: "The error log."},
 		{pattern: "POST /ingest/{token}", id: "ingest", tag: "sources", summary: "Receive a provider's webhook",
 			description: "Verified on the raw body with the source's profile (lean-signature; Weavr signature-v2 and its timestamp; " +
-				"Standard Webhooks with a 5-minute tolerance), then published as an event of the source's tenant and answered " +
-				"once stored. The provider's id (Lean event_id, Weavr call-ref, webhook-id, Link Money id) makes a retry a duplicate.",
+				"Standard Webhooks with a 5-minute tolerance; hmac: the source's own scheme), then published as an event of the source's tenant and answered " +
+				"once stored. The provider's id (Lean event_id, Weavr call-ref, webhook-id, Link Money id, an hmac source's id_header or id_path) makes a retry a duplicate.",
 			params: ingestHeaders(),
 			body:   obj{"required": true, "content": obj{"application/json": obj{"schema": obj{"type": "object", "additionalProperties": true, "description": "The provider's body, verified as received."}}}},
 			status: 200, resp: schemaRef("Ingested"), respEx: obj{"event_id": "8f1c1a52-4f09-4c0e-9a41-0f6d8f0b1a77", "type": "lean:payment.created", "duplicate": false},
