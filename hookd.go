@@ -379,6 +379,9 @@ type Event struct {
 	// shows it; the wire formats, which are fixed, do not.
 	Test      bool      `json:"test"`
 	CreatedAt time.Time `json:"created_at"`
+	// Source names the source request an event received at an ingest URL
+	// came from (set on the read of one event).
+	Source *EventSource `json:"source,omitempty"`
 	// Seq orders events of the store; used as the cursor of list pages.
 	Seq int64 `json:"-"`
 	// TraceContext is the W3C traceparent of the publish that stored the

@@ -258,6 +258,10 @@ type SourceService interface {
 	DeleteSource(ctx context.Context, tenantID, id string) error
 	RotateSource(ctx context.Context, tenantID, id string, r *SourceRotation) (*Source, error)
 	SourceErrors(ctx context.Context, tenantID, id string) ([]*SourceError, error)
+	// SourceRequests lists the requests a source accepted, newest first;
+	// SourceRequest reads one (with its body as received).
+	SourceRequests(ctx context.Context, tenantID, id string, p Page) ([]*SourceRequest, error)
+	SourceRequest(ctx context.Context, tenantID, id, requestID string) (*SourceRequest, error)
 	// Ingest verifies a webhook sent to /ingest/{token} and publishes it:
 	// ErrNotFound for an unknown token, EUNAUTHORIZED for a request that
 	// fails verification (logged in the source's errors).

@@ -97,6 +97,8 @@ type Store interface {
 
 	// SourceStore keeps the tenants' inbound sources and their error logs.
 	SourceStore
+	// SourceRequestStore reads the requests sources accepted.
+	SourceRequestStore
 
 	Ping(ctx context.Context) error
 }
@@ -125,7 +127,8 @@ type Queue interface {
 	ReserveSlots(ctx context.Context, endpointID string, n int, interval time.Duration, now time.Time) (time.Time, error)
 	// NextDue returns when the earliest unowned pending delivery is due.
 	NextDue(ctx context.Context) (time.Time, bool, error)
-	// Purge deletes attempts, finished deliveries and events older than before.
+	// Purge deletes attempts, finished deliveries, events and sources'
+	// requests older than before.
 	Purge(ctx context.Context, before time.Time) (int, error)
 
 	// AllEndpoints returns every endpoint, with secrets, for the engine's cache.
@@ -215,6 +218,11 @@ var ErrStale = &Error{Code: ECONFLICT, Message: "endpoints changed; compute the 
 type Publish struct {
 	Event      *Event
 	Deliveries []*Delivery
+	// Request, when set, is the webhook a source received that the event
+	// is made from: stored with the event, in the same transaction. When
+	// the event exists already (a replay), no request is stored and the
+	// first one's Duplicates counts one more.
+	Request *SourceRequest
 
 	Existing *Event // out: the event first published with that id or key
 }

@@ -88,3 +88,25 @@ func (c *Client) ListSources(ctx context.Context, tenant string, o ListOptions) 
 func (c *Client) ListSourcesPage(ctx context.Context, tenant string, o ListOptions) (*Page[*hookd.Source], error) {
 	return getPage[*hookd.Source](ctx, c, path("tenants", tenant, "sources"), o.values())
 }
+
+// ListSourceRequests ranges over the requests a source accepted, newest
+// first: each as received (Body byte for byte, headers but credentials),
+// with the event it became.
+func (c *Client) ListSourceRequests(ctx context.Context, tenant, id string, o ListOptions) iter.Seq2[*hookd.SourceRequest, error] {
+	return all[*hookd.SourceRequest](ctx, c, path("tenants", tenant, "sources", id, "requests"), o.values())
+}
+
+// ListSourceRequestsPage fetches one page of a source's requests.
+func (c *Client) ListSourceRequestsPage(ctx context.Context, tenant, id string, o ListOptions) (*Page[*hookd.SourceRequest], error) {
+	return getPage[*hookd.SourceRequest](ctx, c, path("tenants", tenant, "sources", id, "requests"), o.values())
+}
+
+// GetSourceRequest reads one request a source accepted (an ingested
+// event's Source names it).
+func (c *Client) GetSourceRequest(ctx context.Context, tenant, id, requestID string) (*hookd.SourceRequest, error) {
+	var r hookd.SourceRequest
+	if err := c.do(ctx, request{method: http.MethodGet, path: path("tenants", tenant, "sources", id, "requests", requestID), out: &r}); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

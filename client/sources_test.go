@@ -57,6 +57,30 @@ func TestSourceRoutes(t *testing.T) {
 	if st := postLean(t, srv.URL+"/ingest/src_nope", "lean-secret", body); st != http.StatusNotFound {
 		t.Fatalf("ingest at an unknown token: %d", st)
 	}
+	// The request as received, with the event it became, which links to it;
+	// a replay adds no request, it counts.
+	if st := postLean(t, src.IngestURL, "lean-secret", body); st != http.StatusOK {
+		t.Fatalf("replay: %d", st)
+	}
+	var reqs []*hookd.SourceRequest
+	for r, err := range acme.ListSourceRequests(ctx, "acme", src.ID, client.ListOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs = append(reqs, r)
+	}
+	if len(reqs) != 1 || string(reqs[0].Body) != body || reqs[0].Header.Get("Lean-Signature") == "" ||
+		reqs[0].Verdict == "" || reqs[0].Duplicates != 1 || reqs[0].RemoteAddr != "127.0.0.1" {
+		t.Fatalf("requests: %+v", reqs)
+	}
+	ev, err := acme.GetEvent(ctx, "acme", reqs[0].EventID)
+	if err != nil || ev.Source == nil || ev.Source.SourceID != src.ID || ev.Source.RequestID != reqs[0].ID {
+		t.Fatalf("the event of the request: %+v %v", ev, err)
+	}
+	one, err := acme.GetSourceRequest(ctx, "acme", src.ID, reqs[0].ID)
+	if err != nil || one.ID != reqs[0].ID || string(one.Body) != body {
+		t.Fatalf("get request: %+v %v", one, err)
+	}
 	errs, err := acme.SourceErrors(ctx, "acme", src.ID)
 	if err != nil || len(errs) != 1 || !strings.Contains(errs[0].Reason, "lean-signature") {
 		t.Fatalf("errors: %+v %v", errs, err)

@@ -45,6 +45,9 @@ type Engine interface {
 	// Publish stores events with their deliveries and hands them to the
 	// senders; only, when set, sends them to that endpoint alone.
 	Publish(ctx context.Context, events []*hookd.Event, only string) ([]*hookd.Publish, error)
+	// Ingest publishes an event a source received together with the
+	// request it came as, both in one commit.
+	Ingest(ctx context.Context, ev *hookd.Event, r *hookd.SourceRequest) (*hookd.Publish, error)
 }
 
 // Service implements hookd's control-plane services on a store and an

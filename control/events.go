@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 
@@ -196,6 +197,12 @@ func (s *Service) tenantExists(ctx context.Context, tenantID string) error {
 func (s *Service) Event(ctx context.Context, tenantID, id string) (*hookd.Event, []*hookd.Delivery, error) {
 	ev, err := s.Store.Event(ctx, tenantID, id)
 	if err != nil {
+		return nil, nil, err
+	}
+	switch r, err := s.Store.EventSourceRequest(ctx, tenantID, id); {
+	case err == nil:
+		ev.Source = &hookd.EventSource{SourceID: r.SourceID, RequestID: r.ID}
+	case !errors.Is(err, hookd.ErrNotFound):
 		return nil, nil, err
 	}
 	ds, err := s.Store.Deliveries(ctx, ev.TenantID, hookd.DeliveryFilter{EventID: ev.ID, Page: hookd.Page{Limit: 1000}})

@@ -278,14 +278,16 @@ func (s *Service) Ingest(ctx context.Context, token string, r *hookd.IngestReque
 		s.countIngest(src.Profile, IngestMalformed)
 		return nil, hookd.Errorf(hookd.EINVALID, "webhook body: %s", reason)
 	}
-	pubs, err := s.Engine.Publish(ctx, []*hookd.Event{ev}, "")
+	// Not subject to the tenant's publish rate limit: a provider's burst
+	// is answered, not refused (it would only be sent again).
+	p, err := s.Engine.Ingest(ctx, ev, s.sourceRequest(src, r, now, invalid))
 	if err != nil {
 		s.countIngest(src.Profile, IngestError)
 		return nil, err
 	}
 	out := &hookd.Ingested{EventID: ev.ID, Type: ev.Type, Invalid: invalid}
 	result := IngestAccepted
-	if ex := pubs[0].Existing; ex != nil {
+	if ex := p.Existing; ex != nil {
 		out.EventID, out.Type, out.Duplicate = ex.ID, ex.Type, true
 		result = IngestDuplicate
 	}
@@ -337,14 +339,8 @@ func (s *Service) authenticate(src *hookd.Source, r *hookd.IngestRequest, now ti
 // either way.
 func (s *Service) reject(ctx context.Context, src *hookd.Source, r *hookd.IngestRequest, now time.Time, reason string) {
 	e := &hookd.SourceError{At: now, Reason: reason, Headers: map[string]string{}}
-	for k, vs := range r.Header {
-		switch {
-		case strings.EqualFold(k, "Authorization"), strings.EqualFold(k, "Proxy-Authorization"),
-			strings.EqualFold(k, "Cookie"), src.HeaderKey != nil && strings.EqualFold(k, src.HeaderKey.Name):
-			e.Headers[k] = "[redacted]"
-		default:
-			e.Headers[k] = truncate(strings.Join(vs, ", "), 512)
-		}
+	for k, vs := range redactHeaders(src, r.Header) {
+		e.Headers[k] = truncate(strings.Join(vs, ", "), 512)
 		if len(e.Headers) >= 50 {
 			break
 		}

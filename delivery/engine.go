@@ -577,40 +577,55 @@ var ErrStopped = &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "hookd is shutt
 // back from the store (retries, overflow, ordered claims, other nodes) are
 // then the same, and so is every body built from it.
 func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string) ([]*hookd.Publish, error) {
-	if !e.accepting.Load() {
-		return nil, ErrStopped
-	}
-	for _, ev := range events {
-		ev.CreatedAt = time.UnixMilli(ev.CreatedAt.UnixMilli()).UTC()
-	}
-	op := &writeOp{pubs: make([]*hookd.Publish, len(events)), handoffs: make([][]handoff, len(events)),
-		only: only, done: make(chan error, 1)}
-	e.traceEvents(ctx, events)
+	pubs := make([]*hookd.Publish, len(events))
 	for i, ev := range events {
-		op.pubs[i] = &hookd.Publish{Event: ev}
+		pubs[i] = &hookd.Publish{Event: ev}
 	}
+	if err := e.publish(ctx, pubs, only); err != nil {
+		return nil, err
+	}
+	return pubs, nil
+}
+
+// Ingest publishes an event a source received with the request it came as
+// (see hookd.Publish.Request): both are committed in the same group commit,
+// one transaction, before it returns.
+func (e *Engine) Ingest(ctx context.Context, ev *hookd.Event, r *hookd.SourceRequest) (*hookd.Publish, error) {
+	p := &hookd.Publish{Event: ev, Request: r}
+	if err := e.publish(ctx, []*hookd.Publish{p}, ""); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (e *Engine) publish(ctx context.Context, pubs []*hookd.Publish, only string) error {
+	if !e.accepting.Load() {
+		return ErrStopped
+	}
+	for _, p := range pubs {
+		p.Event.CreatedAt = time.UnixMilli(p.Event.CreatedAt.UnixMilli()).UTC()
+	}
+	op := &writeOp{pubs: pubs, handoffs: make([][]handoff, len(pubs)), only: only, done: make(chan error, 1)}
+	e.traceEvents(ctx, pubs)
 	e.mu.Lock()
 	err := e.fanOut(op)
 	e.mu.Unlock()
 	if err != nil {
 		e.release(op)
-		return nil, err
+		return err
 	}
 	if err := e.enqueue(ctx, op); err != nil {
 		e.release(op)
-		return nil, err
+		return err
 	}
 	select {
 	case err = <-op.done:
+		return err
 	case <-ctx.Done():
 		// The write goes on and its deliveries are sent; the caller
 		// only stops waiting.
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
-	if err != nil {
-		return nil, err
-	}
-	return op.pubs, nil
 }
 
 // fanOut gives each event of op a delivery to every endpoint that wants it

@@ -141,8 +141,9 @@ func (e *Engine) observeCommit(start time.Time, b *hookd.Batch, err error) {
 	e.cfg.Observer.Committed(&CommitInfo{Duration: time.Since(start), Rows: rows, Publishes: b.Publishes, Err: err})
 }
 
-// traceEvents stores the trace context of ctx with events that have none.
-func (e *Engine) traceEvents(ctx context.Context, events []*hookd.Event) {
+// traceEvents stores the trace context of ctx with the events of pubs that
+// have none.
+func (e *Engine) traceEvents(ctx context.Context, pubs []*hookd.Publish) {
 	if e.cfg.Observer == nil {
 		return
 	}
@@ -150,9 +151,9 @@ func (e *Engine) traceEvents(ctx context.Context, events []*hookd.Event) {
 	if tc == "" {
 		return
 	}
-	for _, ev := range events {
-		if ev.TraceContext == "" {
-			ev.TraceContext = tc
+	for _, p := range pubs {
+		if p.Event.TraceContext == "" {
+			p.Event.TraceContext = tc
 		}
 	}
 }

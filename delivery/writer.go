@@ -29,6 +29,9 @@ func (op *writeOp) rows() int {
 	n := len(op.results) + len(op.handBacks) + len(op.health)
 	for _, p := range op.pubs {
 		n += 1 + len(p.Deliveries)
+		if p.Request != nil {
+			n++
+		}
 	}
 	return n
 }

@@ -214,6 +214,8 @@ func (s *Server) routes() []Route {
 	tenant("DELETE /v1/tenants/{tenant}/sources/{id}", s.deleteSource)
 	tenant("POST /v1/tenants/{tenant}/sources/{id}/rotate", s.rotateSource)
 	tenant("GET /v1/tenants/{tenant}/sources/{id}/errors", s.sourceErrors)
+	tenant("GET /v1/tenants/{tenant}/sources/{id}/requests", s.listSourceRequests)
+	tenant("GET /v1/tenants/{tenant}/sources/{id}/requests/{request}", s.getSourceRequest)
 	public("POST /ingest/{token}", s.ingest)
 
 	tenant("GET /v1/tenants/{tenant}/deliveries", s.listDeliveries)

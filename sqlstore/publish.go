@@ -22,6 +22,9 @@ func (s *Store) Apply(ctx context.Context, b *hookd.Batch) error {
 		if err := s.applyPublishes(ctx, tx, b); err != nil {
 			return err
 		}
+		if err := s.applyRequests(ctx, tx, b.Publishes); err != nil {
+			return err
+		}
 		// Hand-backs go before results, so that of a hand-back and an
 		// attempt of one delivery in a batch, the attempt's word holds.
 		if err := s.applyHandBacks(ctx, tx, b.HandBacks); err != nil {

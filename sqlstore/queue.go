@@ -147,6 +147,9 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 		`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < ? AND state <> 'pending' LIMIT 1000)`,
 		`DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE created_at < ?
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.tenant_id = e.tenant_id) LIMIT 1000)`,
+		// A source's request goes with its event (it stays as long as the event does).
+		`DELETE FROM source_requests WHERE id IN (SELECT id FROM source_requests r WHERE received_at < ?
+			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = r.tenant_id AND e.id = r.event_id) LIMIT 1000)`,
 	}
 	for _, q := range steps {
 		for {

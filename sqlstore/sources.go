@@ -163,8 +163,13 @@ func (s *Store) DeleteSource(ctx context.Context, tenantID, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return hookd.ErrNotFound
 		}
-		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM source_errors WHERE tenant_id = ? AND source_id = ?`), tenantID, id)
-		return unavailable(err)
+		for _, q := range []string{`DELETE FROM source_errors WHERE tenant_id = ? AND source_id = ?`,
+			`DELETE FROM source_requests WHERE tenant_id = ? AND source_id = ?`} {
+			if _, err := tx.ExecContext(ctx, s.q(q), tenantID, id); err != nil {
+				return unavailable(err)
+			}
+		}
+		return nil
 	})
 }
 

@@ -345,7 +345,7 @@ func (s *Store) prepare(ctx context.Context) error {
 	if s.d.RowsPerStatement != 1 {
 		return nil
 	}
-	for _, q := range []string{insertEventSQL, insertDeliveriesSQL(1), insertAttemptsSQL(1), updateDeliveriesSQL(1)} {
+	for _, q := range []string{insertEventSQL, insertDeliveriesSQL(1), insertAttemptsSQL(1), updateDeliveriesSQL(1), insertRequestsSQL(1)} {
 		st, err := s.w.PrepareContext(ctx, s.q(q))
 		if err != nil {
 			return fmt.Errorf("sqlstore: prepare: %w", err)

@@ -128,6 +128,7 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 			`DELETE FROM feed_positions WHERE tenant_id = ?`,
 			`DELETE FROM sources WHERE tenant_id = ?`,
 			`DELETE FROM source_errors WHERE tenant_id = ?`,
+			`DELETE FROM source_requests WHERE tenant_id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, s.q(q), id); err != nil {
 				return unavailable(err)

@@ -35,6 +35,8 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"DeleteTenantCascades", testDeleteTenantCascades},
 		{"Tokens", testTokens},
 		{"Sources", testSources},
+		{"SourceRequests", testSourceRequests},
+		{"SourceRequestsPurged", testSourceRequestsPurged},
 		{"TokenPages", testTokenPages},
 		{"TokenRevoke", testTokenRevoke},
 		{"TokenExpiry", testTokenExpiry},

@@ -22,6 +22,8 @@ func runSource(ctx context.Context, args []string) error {
 		{"delete", "ID", "delete a source; its URL answers 404 at once", sourceDelete},
 		{"rotate", "ID", "a new secret (--secret) and/or ingest URL (--new-url); the old ones work for the grace period", sourceRotate},
 		{"errors", "ID", "the source's newest refused requests", sourceErrors},
+		{"requests", "ID", "the requests the source accepted, newest first (--json: with headers and bodies as received)", sourceRequests},
+		{"request", "ID REQUEST", "one accepted request: its headers and its body as received", sourceRequest},
 	}, args)
 }
 
@@ -289,4 +291,44 @@ func sourceErrors(ctx context.Context, c *apiCmd) error {
 			fmt.Fprintf(w, "%s\t%s\t%s\n", e.At.Format("2006-01-02T15:04:05Z07:00"), e.Reason, cell(e.Body))
 		}
 	})
+}
+
+func sourceRequests(ctx context.Context, c *apiCmd) error {
+	c.withTenant()
+	c.withLimit()
+	if err := c.parse(); err != nil {
+		return err
+	}
+	api := c.client()
+	return list(c, "requests", func(o client.ListOptions) iter.Seq2[*hookd.SourceRequest, error] {
+		return api.ListSourceRequests(ctx, *c.tenant, c.arg(0), o)
+	}, []any{"ID", "RECEIVED", "FROM", "EVENT", "VERDICT", "DUPLICATES", "BYTES"},
+		func(r *hookd.SourceRequest) []any {
+			return []any{r.ID, r.ReceivedAt, r.RemoteAddr, r.EventID, r.Verdict, r.Duplicates, len(r.Body)}
+		})
+}
+
+func sourceRequest(ctx context.Context, c *apiCmd) error {
+	c.withTenant()
+	if err := c.parse(); err != nil {
+		return err
+	}
+	r, err := c.client().GetSourceRequest(ctx, *c.tenant, c.arg(0), c.arg(1))
+	if err != nil {
+		return err
+	}
+	err = c.show(r, func(w io.Writer) {
+		fields(w, "id", r.ID, "source", r.SourceID, "event", r.EventID, "received", r.ReceivedAt, "from", r.RemoteAddr,
+			"verdict", r.Verdict, "invalid", r.Invalid, "duplicates", r.Duplicates)
+	})
+	if err != nil || *c.json {
+		return err
+	}
+	// The headers and the body as received, past the table's alignment.
+	fmt.Fprintln(c.stdout)
+	r.Header.Write(c.stdout)
+	fmt.Fprintln(c.stdout)
+	c.stdout.Write(r.Body)
+	fmt.Fprintln(c.stdout)
+	return nil
 }

@@ -20,8 +20,9 @@ import (
 // TestSourceSurvivesKill: a Lean webhook (signed here with Lean's recipe)
 // sent to a source made with the CLI is answered 200; hookd is killed with
 // SIGKILL before it could relay it (the endpoint fails until then); after
-// a restart on the same file it is relayed, a replay of it is a duplicate,
-// and the metric counts both.
+// a restart on the same file it is relayed, the request as received is
+// there, a replay of it is a duplicate (one event, one request that counts
+// it), and the metric counts both.
 func TestSourceSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
@@ -92,6 +93,25 @@ func TestSourceSurvivesKill(t *testing.T) {
 		Data []struct{ Reason string } `json:"data"`
 	}
 	env2 := cleanEnv("HOOKD_URL="+p2.url, "HOOKD_TOKEN="+tok, "HOOKD_TENANT=acme")
+	// The raw request answered before the kill is there, byte for byte,
+	// without the credentials; its replay stored no second request or
+	// event, it counts.
+	var reqs []struct {
+		ID, Verdict, Body string
+		EventID           string `json:"event_id"`
+		Duplicates        int
+		Headers           http.Header
+	}
+	cliJSON(t, env2, &reqs, "source", "requests", src.ID)
+	if len(reqs) != 1 || reqs[0].Body != body || reqs[0].Duplicates != 1 || reqs[0].Verdict == "" ||
+		reqs[0].EventID != "7d3e2c1b-0a9f-4e8d-b7c6-5a4b3c2d1e0f" || reqs[0].Headers.Get("Lean-Signature") == "" {
+		t.Fatalf("source requests after the kill and a replay: %+v", reqs)
+	}
+	var events []struct{ ID string }
+	cliJSON(t, env2, &events, "event", "list")
+	if len(events) != 1 {
+		t.Fatalf("%d events after a webhook and its replay, want 1", len(events))
+	}
 	cliJSON(t, env2, &errs, "source", "errors", src.ID)
 	if len(errs.Data) != 1 || !strings.Contains(errs.Data[0].Reason, "lean-signature") {
 		t.Fatalf("source errors %+v: want the wrong signature", errs)

@@ -1,0 +1,127 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"net/http"
+
+	"github.com/hookd/hookd"
+)
+
+// insertRequestsSQL inserts n sources' requests.
+func insertRequestsSQL(n int) string {
+	return `INSERT INTO source_requests (id, tenant_id, source_id, event_id, received_at, remote_addr, headers, body, verdict, invalid)
+		VALUES ` + rowsSQL(n, "", "", "", "", "", "", "", "", "", "")
+}
+
+// applyRequests stores, with the events of a batch, the requests sources
+// received them as: a request for each event inserted, and for each
+// repeat (its event existed, or came earlier in the batch) one more in the
+// first request's duplicate count. The inserts go first, so a repeat within
+// the batch finds its first request.
+func (s *Store) applyRequests(ctx context.Context, tx *sql.Tx, ps []*hookd.Publish) error {
+	var fresh, repeats []*hookd.Publish
+	for _, p := range ps {
+		switch {
+		case p.Request == nil:
+		case p.Existing == nil:
+			fresh = append(fresh, p)
+		default:
+			repeats = append(repeats, p)
+		}
+	}
+	chunk := s.d.RowsPerStatement
+	for start := 0; start < len(fresh); start += chunk {
+		part := fresh[start:min(start+chunk, len(fresh))]
+		args := make([]any, 0, 10*len(part))
+		for _, p := range part {
+			r := p.Request
+			r.TenantID, r.EventID = p.Event.TenantID, p.Event.ID
+			headers, err := json.Marshal(r.Header)
+			if err != nil {
+				return err
+			}
+			body := r.Body
+			if body == nil {
+				body = []byte{}
+			}
+			args = append(args, r.ID, r.TenantID, r.SourceID, r.EventID, ms(r.ReceivedAt), r.RemoteAddr, string(headers),
+				body, r.Verdict, r.Invalid)
+		}
+		if err := s.exec(ctx, tx, insertRequestsSQL(len(part)), args...); err != nil {
+			return unavailable(err)
+		}
+	}
+	for _, p := range repeats {
+		if err := s.exec(ctx, tx, `UPDATE source_requests SET duplicates = duplicates + 1, last_duplicate_at = ?
+			WHERE tenant_id = ? AND event_id = ?`, ms(p.Request.ReceivedAt), p.Existing.TenantID, p.Existing.ID); err != nil {
+			return unavailable(err)
+		}
+	}
+	return nil
+}
+
+const requestCols = `id, tenant_id, source_id, event_id, received_at, remote_addr, headers, body, verdict, invalid, duplicates, last_duplicate_at`
+
+func scanRequest(row interface{ Scan(...any) error }) (*hookd.SourceRequest, error) {
+	var r hookd.SourceRequest
+	var received int64
+	var last sql.NullInt64
+	var headers string
+	if err := row.Scan(&r.ID, &r.TenantID, &r.SourceID, &r.EventID, &received, &r.RemoteAddr, &headers, &r.Body,
+		&r.Verdict, &r.Invalid, &r.Duplicates, &last); err != nil {
+		return nil, err
+	}
+	r.ReceivedAt = fromMS(received)
+	if last.Valid {
+		t := fromMS(last.Int64)
+		r.LastDuplicateAt = &t
+	}
+	r.Header = http.Header{}
+	if err := json.Unmarshal([]byte(headers), &r.Header); err != nil {
+		return nil, err
+	}
+	if r.Body == nil {
+		r.Body = []byte{}
+	}
+	return &r, nil
+}
+
+// SourceRequests implements hookd.Store: newest first (ids are UUIDv7,
+// in time order), after the cursor.
+func (s *Store) SourceRequests(ctx context.Context, tenantID, sourceID string, p hookd.Page) ([]*hookd.SourceRequest, error) {
+	q := `SELECT ` + requestCols + ` FROM source_requests WHERE tenant_id = ? AND source_id = ?`
+	args := []any{tenantID, sourceID}
+	if p.After != "" {
+		q += ` AND id < ?`
+		args = append(args, p.After)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	rows, err := s.r.QueryContext(ctx, s.q(q), append(args, limit(p))...)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	out := []*hookd.SourceRequest{}
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		out = append(out, r)
+	}
+	return out, unavailable(rows.Err())
+}
+
+// SourceRequest implements hookd.Store.
+func (s *Store) SourceRequest(ctx context.Context, tenantID, id string) (*hookd.SourceRequest, error) {
+	r, err := scanRequest(s.r.QueryRowContext(ctx, s.q(`SELECT `+requestCols+` FROM source_requests WHERE id = ? AND tenant_id = ?`), id, tenantID))
+	return r, notFound(err)
+}
+
+// EventSourceRequest implements hookd.Store.
+func (s *Store) EventSourceRequest(ctx context.Context, tenantID, eventID string) (*hookd.SourceRequest, error) {
+	r, err := scanRequest(s.r.QueryRowContext(ctx, s.q(`SELECT `+requestCols+` FROM source_requests WHERE tenant_id = ? AND event_id = ?`), tenantID, eventID))
+	return r, notFound(err)
+}
