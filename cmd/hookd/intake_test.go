@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+)
+
+// The providers' requests here are signed, and hookd's relayed requests
+// verified, by code written in the test from the providers' recipes.
+
+// leanSign is Lean's recipe: sha512= and the lowercase hex of
+// HMAC-SHA512(secret, body).
+func leanSign(secret string, body []byte) string {
+	m := hmac.New(sha512.New, []byte(secret))
+	m.Write(body)
+	return "sha512=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// weavrSign is Weavr's signature-v2: the base64 of HMAC-SHA256(api key,
+// call-ref + body + published-timestamp).
+func weavrSign(key, callRef string, body []byte, ts string) string {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte(callRef))
+	m.Write(body)
+	m.Write([]byte(ts))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// postIngest sends body to an ingest URL with the headers and returns the
+// status.
+func postIngest(t *testing.T, url string, body []byte, hdr http.Header) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = hdr.Clone()
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func leanWebhook(eventID string) []byte {
+	return []byte(`{"type":"payment.created","message":"A payment was created.","payload":{"id":"0f9c3a4e-7b1d-4c8e-9f2a-6d5b8e1c3a70","amount":100,"currency":"SAR","status":"PENDING"},"timestamp":"2026-01-02T15:04:05.123456Z","event_id":"` + eventID + `"}`)
+}
+
+type sourceResp struct {
+	ID        string `json:"id"`
+	IngestURL string `json:"ingest_url"`
+}
+
+func (a *testApp) source(t *testing.T, tenant, tok string, body map[string]any) sourceResp {
+	t.Helper()
+	var src sourceResp
+	a.must(t, http.StatusCreated, http.MethodPost, "/v1/tenants/"+tenant+"/sources", tok, body, &src)
+	return src
+}
+
+// TestIngestResignedInProviderFormat: a Lean webhook received by a Lean
+// source reaches a lean endpoint in Lean's wire format signed with that
+// endpoint's own secret, and a standard endpoint as Standard Webhooks; a
+// Weavr webhook likewise reaches a weavr endpoint signed in Weavr's
+// format with its own key. The payload is the provider's, byte for byte.
+func TestIngestResignedInProviderFormat(t *testing.T) {
+	a := startApp(t, nil)
+	for _, tc := range []struct {
+		provider string
+		secret   string
+		request  func(url string) int
+		payload  string
+		verify   func(t *testing.T, secret string, r received)
+	}{
+		{provider: "lean", secret: "lean-webhook-secret",
+			payload: `{"id":"0f9c3a4e-7b1d-4c8e-9f2a-6d5b8e1c3a70","amount":100,"currency":"SAR","status":"PENDING"}`,
+			request: func(url string) int {
+				body := leanWebhook("7d3e2c1b-0a9f-4e8d-b7c6-5a4b3c2d1e0f")
+				return postIngest(t, url, body, http.Header{"Lean-Signature": {leanSign("lean-webhook-secret", body)}})
+			},
+			verify: func(t *testing.T, secret string, r received) {
+				if got, want := r.header.Get("lean-signature"), leanSign(secret, r.body); got != want {
+					t.Errorf("lean-signature %q, want %q (HMAC-SHA512 with the endpoint's secret)", got, want)
+				}
+				var b struct {
+					Type    string `json:"type"`
+					EventID string `json:"event_id"`
+				}
+				if err := json.Unmarshal(r.body, &b); err != nil || b.Type != "payment.created" || b.EventID != "7d3e2c1b-0a9f-4e8d-b7c6-5a4b3c2d1e0f" {
+					t.Errorf("lean body %s: %v", r.body, err)
+				}
+			}},
+		{provider: "weavr", secret: "weavr-api-key-0123456789",
+			payload: `{"id":"652d25b73541d8084a88a38d","status":"LINKED"}`,
+			request: func(url string) int {
+				body := []byte(`{"type":"linkedAccountWatch","payload":{"id":"652d25b73541d8084a88a38d","status":"LINKED"}}`)
+				ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+				return postIngest(t, url, body, http.Header{"Call-Ref": {"call-ref-1"}, "Published-Timestamp": {ts},
+					"Signature-V2": {weavrSign("weavr-api-key-0123456789", "call-ref-1", body, ts)}})
+			},
+			verify: func(t *testing.T, secret string, r received) {
+				ts, ref := r.header.Get("published-timestamp"), r.header.Get("call-ref")
+				if ts == "" || ref == "" {
+					t.Fatalf("weavr headers %v", r.header)
+				}
+				if got, want := r.header.Get("signature-v2"), weavrSign(secret, ref, r.body, ts); got != want {
+					t.Errorf("signature-v2 %q, want %q (HMAC-SHA256 with the endpoint's key)", got, want)
+				}
+				var b struct {
+					Type string `json:"type"`
+				}
+				if err := json.Unmarshal(r.body, &b); err != nil || b.Type != "linkedAccountWatch" {
+					t.Errorf("weavr body %s: %v", r.body, err)
+				}
+			}},
+	} {
+		t.Run(tc.provider, func(t *testing.T) {
+			tenant := "acme-" + tc.provider
+			tok := a.tenant(t, tenant)
+			own, std := newReceiver(t, nil), newReceiver(t, nil)
+			ownEp := a.endpoint(t, tenant, tok, map[string]any{"url": own.URL, "profile": tc.provider, "event_types": []string{"*"}})
+			stdEp := a.endpoint(t, tenant, tok, map[string]any{"url": std.URL, "profile": "standard", "event_types": []string{"*"}})
+			if ownEp.Secret == "" || ownEp.Secret == tc.secret {
+				t.Fatalf("the %s endpoint's secret %q: want its own", tc.provider, ownEp.Secret)
+			}
+			src := a.source(t, tenant, tok, map[string]any{"name": tc.provider, "profile": tc.provider, "secrets": []string{tc.secret}})
+			if st := tc.request(src.IngestURL); st != http.StatusOK {
+				t.Fatalf("ingest: %d", st)
+			}
+			r := own.wait(t, 30*time.Second)
+			tc.verify(t, ownEp.Secret, r)
+			if !bytes.Contains(r.body, []byte(`"payload":`+tc.payload)) {
+				t.Errorf("the %s body does not carry the provider's payload byte for byte: %s", tc.provider, r.body)
+			}
+			s := std.wait(t, 30*time.Second)
+			wh, err := standardwebhooks.NewWebhook(stdEp.Secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := wh.Verify(s.body, s.header); err != nil {
+				t.Fatalf("the standard endpoint's request does not verify as Standard Webhooks: %v", err)
+			}
+			if !bytes.Contains(s.body, []byte(tc.payload)) {
+				t.Errorf("the standard body does not carry the provider's payload: %s", s.body)
+			}
+		})
+	}
+}
+
+// TestIngestNotRateLimited: with a publish rate of 1 event a second, a
+// provider's burst of webhooks is answered 200 every one (the limit is on:
+// a publish of two events is refused with 429); a body over --max-body
+// is refused with 413 and stores nothing.
+func TestIngestNotRateLimited(t *testing.T) {
+	a := startApp(t, func(c *Config) { c.PublishRate = 1; c.MaxBody = 8 << 10 })
+	tok := a.tenant(t, "acme")
+	src := a.source(t, "acme", tok, map[string]any{"name": "lean", "profile": "lean", "secrets": []string{"lean-webhook-secret"}})
+	const burst = 40
+	var wg sync.WaitGroup
+	statuses := make([]int, burst)
+	for i := range burst {
+		wg.Go(func() {
+			body := leanWebhook(fmt.Sprintf("7d3e2c1b-0a9f-4e8d-b7c6-%012d", i))
+			statuses[i] = postIngest(t, src.IngestURL, body, http.Header{"Lean-Signature": {leanSign("lean-webhook-secret", body)}})
+		})
+	}
+	wg.Wait()
+	for i, st := range statuses {
+		if st != http.StatusOK {
+			t.Fatalf("webhook %d of the burst: %d, want 200", i, st)
+		}
+	}
+	var out json.RawMessage
+	if st := call(t, http.MethodPost, a.url+"/v1/tenants/acme/events/batch", tok, map[string]any{"events": []any{
+		map[string]any{"type": "acme.thing", "payload": map[string]any{"id": "a"}},
+		map[string]any{"type": "acme.thing", "payload": map[string]any{"id": "b"}},
+	}}, &out); st != http.StatusTooManyRequests {
+		t.Fatalf("a publish of 2 events at a rate of 1/s: %d %s, want 429", st, out)
+	}
+	big := []byte(`{"type":"payment.created","payload":{"id":"x","note":"` + strings.Repeat("a", 9<<10) + `"},"event_id":"big"}`)
+	if st := postIngest(t, src.IngestURL, big, http.Header{"Lean-Signature": {leanSign("lean-webhook-secret", big)}}); st != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a body over --max-body: %d, want 413", st)
+	}
+	var page struct {
+		Data []struct {
+			EventID string `json:"event_id"`
+		} `json:"data"`
+	}
+	a.must(t, http.StatusOK, http.MethodGet, "/v1/tenants/acme/sources/"+src.ID+"/requests?limit=1000", tok, nil, &page)
+	if len(page.Data) != burst {
+		t.Fatalf("%d requests stored, want the burst's %d", len(page.Data), burst)
+	}
+	var evs struct {
+		Data []struct{ ID string } `json:"data"`
+	}
+	a.must(t, http.StatusOK, http.MethodGet, "/v1/tenants/acme/events?limit=1000", tok, nil, &evs)
+	if len(evs.Data) != burst {
+		t.Fatalf("%d events, want %d", len(evs.Data), burst)
+	}
+}
