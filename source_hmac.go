@@ -62,6 +62,8 @@ type HMACScheme struct {
 	// The event's type is TypePrefix and the first found of: TypeHeader
 	// (X-GitHub-Event, X-Shopify-Topic), the string at TypePath in the
 	// body (default "type" when none of the three is set), DefaultType.
+	// hookd makes a slash of it a dot (Shopify's orders/create is
+	// orders.create): type names have none.
 	TypeHeader  string `json:"type_header,omitempty"`
 	TypePath    string `json:"type_path,omitempty"`
 	TypePrefix  string `json:"type_prefix,omitempty"`

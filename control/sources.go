@@ -264,7 +264,7 @@ func (s *Service) Ingest(ctx context.Context, token string, r *hookd.IngestReque
 		s.countIngest(src.Profile, IngestRejected)
 		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "webhook refused: %s", reason)
 	}
-	w, err := sourceVerifier(src, nil, now).Parse(r.Header, r.Body)
+	w, err := parseWebhook(src, r, now)
 	if err != nil {
 		reason := strings.TrimPrefix(err.Error(), "receiver: ")
 		s.reject(ctx, src, r, now, reason)

@@ -24,6 +24,17 @@ func sourceVerifier(src *hookd.Source, secrets []string, now time.Time) *receive
 	return v
 }
 
+// parseWebhook reads a verified webhook of the source. An hmac sender's
+// type becomes a hookd type name with its slashes as dots (Shopify's
+// orders/create is orders.create): type names have no slash.
+func parseWebhook(src *hookd.Source, r *hookd.IngestRequest, now time.Time) (*receiver.Webhook, error) {
+	w, err := sourceVerifier(src, nil, now).Parse(r.Header, r.Body)
+	if err == nil && src.Profile == hookd.SourceHMAC {
+		w.Type = strings.ReplaceAll(w.Type, "/", ".")
+	}
+	return w, err
+}
+
 // checkScheme asks the receiver, which verifies with it, whether an hmac
 // source's scheme holds together (its template's grammar, {timestamp}
 // with timestamp_header, ...).

@@ -171,6 +171,22 @@ func TestSourceHMACRejections(t *testing.T) {
 			}
 		}
 	}
+	// A Shopify topic's slash becomes a dot.
+	shop, err := b.svc.CreateSource(ctx, "acme", &hookd.Source{Name: "shopify", Profile: "hmac", Secrets: []hookd.Secret{{Value: "shpss"}},
+		HMAC: &hookd.HMACScheme{Header: "X-Shopify-Hmac-Sha256", Encoding: "base64", IDHeader: "X-Shopify-Webhook-Id", TypeHeader: "X-Shopify-Topic"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := `{"id":820982911946154508,"email":"jon@example.com"}`
+	m := hmac.New(sha256.New, []byte("shpss"))
+	m.Write([]byte(order))
+	sh := http.Header{}
+	sh.Set("X-Shopify-Hmac-Sha256", base64.StdEncoding.EncodeToString(m.Sum(nil)))
+	sh.Set("X-Shopify-Topic", "orders/create")
+	sh.Set("X-Shopify-Webhook-Id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")
+	if got, err := b.svc.Ingest(ctx, shop.Token, &hookd.IngestRequest{Header: sh, Body: []byte(order)}); err != nil || got.Type != "orders.create" {
+		t.Fatalf("shopify: %+v %v", got, err)
+	}
 	// A valid Stripe event after all that: accepted, its body id dedups.
 	for i := 0; i < 2; i++ {
 		got, err := b.svc.Ingest(ctx, st.Token, stripeRequest("whsec_stripe", now.Add(time.Duration(i)*time.Second), stripeBody))
@@ -178,10 +194,10 @@ func TestSourceHMACRejections(t *testing.T) {
 			t.Fatalf("stripe request %d: %+v %v", i, got, err)
 		}
 	}
-	sk.wait(t, 1)
+	sk.wait(t, 2)
 	time.Sleep(100 * time.Millisecond)
-	if n := sk.count(); n != 1 {
-		t.Fatalf("the receiver got %d requests, want only the valid one", n)
+	if n := sk.count(); n != 2 {
+		t.Fatalf("the receiver got %d requests, want only the two valid ones", n)
 	}
 }
 

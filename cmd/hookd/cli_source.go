@@ -149,8 +149,8 @@ func sourceFields(w io.Writer, s *hookd.Source) {
 		fields(w, "ingest_url", s.IngestURL+"  (give it to the provider; shown this once)")
 	}
 	if h := s.HMAC; h != nil {
-		fields(w, "hmac", fmt.Sprintf("%s %s: %s%s of %s", or(h.Algorithm, "sha256"), h.Header, h.Prefix,
-			or(h.Encoding, "hex"), or(h.SignedContent, "{body}")))
+		fields(w, "hmac", fmt.Sprintf("%s of %s in %s: %s<%s>", or(h.Algorithm, "sha256"), or(h.SignedContent, "{body}"),
+			h.Header, h.Prefix, or(h.Encoding, "hex")))
 	}
 	fields(w, "secrets", s.SecretCount, "allow_ips", strings.Join(s.AllowIPs, ","), "created", s.CreatedAt)
 }

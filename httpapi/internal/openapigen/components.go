@@ -103,7 +103,7 @@ func hmacScheme() obj {
 		"timestamp_format": obj{"type": "string", "enum": enumOf(hookd.HMACTimestampFormats), "description": "Default auto: digits below 100000000000 are unix seconds, from there unix milliseconds; anything else RFC 3339."},
 		"id_header":        header("The header of the sender's webhook id, which makes a retry a duplicate (X-GitHub-Delivery, webhook-id)."),
 		"id_path":          path("Else the body field of that id, a dotted path (id, data.id); a string or a number. Neither: every request is a new event."),
-		"type_header":      header("The header of the event type (X-GitHub-Event, X-Shopify-Topic)."),
+		"type_header":      header("The header of the event type (X-GitHub-Event, X-Shopify-Topic); a / in the type becomes a . (orders/create is orders.create)."),
 		"type_path":        path("Else the body field of the type, a dotted path; default type when none of type_header, type_path and default_type is set."),
 		"type_prefix":      obj{"type": "string", "maxLength": 64, "description": "Put before the type found (github.)."},
 		"default_type":     obj{"type": "string", "maxLength": 128, "description": "The type when none is found."},
