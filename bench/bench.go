@@ -51,9 +51,11 @@ type Result struct {
 	P50, P99, Max          time.Duration // publish to arrival
 	Duplicates, PublishErr int
 	PeakRSS                int64 // bytes, of the whole process; 0 when unknown
-	// Commits and Rows are the group commits of in-process nodes and the
-	// rows they wrote; the caller that runs the nodes fills them in.
+	// Commits and Rows are the group commits of the nodes and the rows
+	// they wrote, CommitTime their wall time summed; the caller that runs
+	// the nodes fills them in (CommitTime may stay 0: unknown).
 	Commits, Rows int64
+	CommitTime    time.Duration
 }
 
 // Setup describes the installation a result was measured on, for Print.
@@ -80,7 +82,11 @@ func (r *Result) Print(w io.Writer, o Options, s Setup) {
 	fmt.Fprintf(w, "  publish->arrival  p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", millis(r.P50), millis(r.P99), millis(r.Max))
 	fmt.Fprintf(w, "  duplicates        %10d\n", r.Duplicates)
 	if r.Commits > 0 {
-		fmt.Fprintf(w, "  group commits     %10d (%.1f rows each: events, results)\n", r.Commits, float64(r.Rows)/float64(r.Commits))
+		fmt.Fprintf(w, "  group commits     %10d (%.1f rows each: events, results)", r.Commits, float64(r.Rows)/float64(r.Commits))
+		if r.CommitTime > 0 {
+			fmt.Fprintf(w, ", %.2f ms each", millis(r.CommitTime)/float64(r.Commits))
+		}
+		fmt.Fprintln(w)
 	}
 	if r.PeakRSS > 0 {
 		fmt.Fprintf(w, "  peak RSS          %10.1f MiB (whole bench process: hookd, publishers and sink)\n", float64(r.PeakRSS)/(1<<20))

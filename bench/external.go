@@ -78,7 +78,9 @@ type LoadOptions struct {
 	N, C, Batch, Size int
 	Rate              float64
 	// Target is hookd's (or the null relay's) URL, with Token and Tenant;
-	// with Raw, Target is an endpoint URL of the sink and the load posts
+	// several hookd nodes' URLs are separated by commas, and the
+	// publishers spread over them in turn. With Raw, Target is an
+	// endpoint URL of the sink and the load posts
 	// signed deliveries to it directly, E endpoints ("/e/0".."/e/E-1")
 	// each getting every event.
 	Target, Token, Tenant string
@@ -107,8 +109,9 @@ func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 	if o.Raw {
 		work = func(int) func(first, n int) int { return rawPoster(ctx, hc, o, payload) }
 	} else {
+		targets := strings.Split(o.Target, ",")
 		work = func(w int) func(first, n int) int {
-			api := client.New(o.Target, o.Token, client.WithHTTPClient(hc), client.WithUserAgent("hookd-bench"))
+			api := client.New(targets[w%len(targets)], o.Token, client.WithHTTPClient(hc), client.WithUserAgent("hookd-bench"))
 			return publisher(ctx, api, o.Tenant, payload)
 		}
 	}

@@ -1,9 +1,13 @@
 package bench
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -35,6 +39,37 @@ func Scrape(targets []string) func() {
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// Counters reads the named counters (or any unlabelled sample, such as a
+// histogram's _sum and _count) from the /metrics of the hookd at url.
+// Names it does not find are left out.
+func Counters(url string, names ...string) (map[string]float64, error) {
+	res, err := http.Get(strings.TrimSuffix(url, "/") + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s/metrics: %s", url, res.Status)
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !want[name] {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+			out[name] = v
+		}
+	}
+	return out, sc.Err()
 }
 
 // Median returns the median of v (0 for none).

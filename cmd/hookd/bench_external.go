@@ -212,26 +212,27 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 	}
 	load := []string{"bench-load", "-n", strconv.Itoa(o.N), "-c", strconv.Itoa(o.C), "-batch", strconv.Itoa(o.Batch),
 		"-size", strconv.Itoa(o.Size), "-rate", strconv.FormatFloat(o.Rate, 'f', -1, 64)}
-	var server *child
+	var procs []*child // the serving processes: hookd's nodes or the null relay
 	var hk *served
 	switch t {
 	case extRaw:
 		load = append(load, "-raw", "-target", sink.addr, "-e", strconv.Itoa(o.E))
 	case extRelay:
-		server, err = startChild(ctx, []string{"bench-relay", "-forward", strings.Join(endpoints, ",")}, nil, true)
+		relay, err := startChild(ctx, []string{"bench-relay", "-forward", strings.Join(endpoints, ",")}, nil, true)
 		if err != nil {
 			return nil, err
 		}
-		defer server.stop()
-		load = append(load, "-target", server.addr, "-tenant", "bench", "-token", "relay")
+		defer relay.stop()
+		procs = []*child{relay}
+		load = append(load, "-target", relay.addr, "-tenant", "bench", "-token", "relay")
 	case extHookd:
 		hk, err = startServe(ctx, o, endpoints)
 		if err != nil {
 			return nil, err
 		}
-		server = hk.child
-		defer server.stop()
-		load = append(load, "-target", server.addr, "-tenant", hk.tenant, "-token", hk.token)
+		defer hk.stop()
+		procs = hk.nodes
+		load = append(load, "-target", hk.targets(), "-tenant", hk.tenant, "-token", hk.token)
 	}
 	if backlog > 0 {
 		if hk == nil {
@@ -243,35 +244,39 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 			}
 		}
 	}
-	// Sample the serving process through the run.
+	// Sample the serving processes through the run: CPU time and
+	// resident set summed over them.
+	sample := func() (cpu time.Duration, rss int64) {
+		for _, p := range procs {
+			c, r := procStat(p.cmd.Process.Pid)
+			cpu, rss = cpu+c, rss+r
+		}
+		return cpu, rss
+	}
+	commits0 := commitFigures(hk, o)
 	var mu sync.Mutex
 	var rss []int64
-	var cpu0 time.Duration
+	cpu0, _ := sample()
 	stopSampling := make(chan struct{})
 	sampled := make(chan struct{})
-	if server != nil {
-		cpu0, _ = procStat(server.cmd.Process.Pid)
-		go func() {
-			defer close(sampled)
-			tk := time.NewTicker(100 * time.Millisecond)
-			defer tk.Stop()
-			for {
-				_, r := procStat(server.cmd.Process.Pid)
-				mu.Lock()
-				rss = append(rss, r)
-				mu.Unlock()
-				select {
-				case <-stopSampling:
-					return
-				case <-tk.C:
-				}
+	go func() {
+		defer close(sampled)
+		tk := time.NewTicker(100 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			_, r := sample()
+			mu.Lock()
+			rss = append(rss, r)
+			mu.Unlock()
+			select {
+			case <-stopSampling:
+				return
+			case <-tk.C:
 			}
-		}()
-	} else {
-		close(sampled)
-	}
+		}
+	}()
 	stopProfile := func() error { return nil }
-	if o.CPUProfile != "" && server != nil && o.DebugAddr != "" {
+	if o.CPUProfile != "" && len(procs) > 0 && o.DebugAddr != "" {
 		stopProfile = fetchProfile(o.DebugAddr, o.CPUProfile, o.ProfileSeconds)
 	}
 	lc, err := startChild(ctx, load, nil, false)
@@ -306,11 +311,9 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	var cpu time.Duration
-	if server != nil {
-		c, _ := procStat(server.cmd.Process.Pid)
-		cpu = c - cpu0
-	}
+	cpu, _ := sample()
+	cpu -= cpu0
+	commits := commitFigures(hk, o)
 	close(stopSampling)
 	<-sampled
 	if err := stopProfile(); err != nil {
@@ -324,6 +327,9 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 	r := &bench.Result{Published: lr.Published, PublishDur: time.Duration(lr.End - lr.Start), Deliveries: len(st.Arrivals),
 		Expected: expected, DeliverDur: last.Sub(first), Duplicates: st.Duplicates, PublishErr: lr.Errors}
 	r.P50, r.P99, r.Max = bench.Percentile(lat, 50), bench.Percentile(lat, 99), bench.Percentile(lat, 100)
+	r.Commits = int64(commits["hookd_commits_total"] - commits0["hookd_commits_total"])
+	r.Rows = int64(commits["hookd_committed_rows_total"] - commits0["hookd_committed_rows_total"])
+	r.CommitTime = time.Duration((commits["hookd_commit_duration_seconds_sum"] - commits0["hookd_commit_duration_seconds_sum"]) * float64(time.Second))
 	mu.Lock()
 	for _, v := range rss {
 		r.PeakRSS = max(r.PeakRSS, v)
@@ -336,18 +342,54 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 	return er, nil
 }
 
-// startServe starts `hookd serve` on a fresh database (a temporary SQLite
-// file, or a fresh schema of --db's PostgreSQL) and creates the bench
-// tenant, its token and the endpoints.
-// served is a hookd serve process with the bench tenant: api holds the
-// admin token, token is the tenant's.
+// served is the hookd serve processes of a run (one, or --nodes on one
+// PostgreSQL schema) with the bench tenant: api holds the admin token (on
+// the first node), token is the tenant's.
 type served struct {
-	*child
+	nodes         []*child
 	api           *client.Client
 	tenant, token string
 	endpoints     []string
 }
 
+// targets is the nodes' URLs, comma-separated, for the publishers.
+func (s *served) targets() string {
+	var u []string
+	for _, n := range s.nodes {
+		u = append(u, n.addr)
+	}
+	return strings.Join(u, ",")
+}
+
+func (s *served) stop() {
+	for _, n := range s.nodes {
+		n.stop()
+	}
+}
+
+// commitFigures sums the group-commit counters of hookd's nodes (none for
+// the ceilings, or without metrics).
+func commitFigures(hk *served, o benchOpts) map[string]float64 {
+	sum := map[string]float64{}
+	if hk == nil || o.NoMetrics {
+		return sum
+	}
+	for _, n := range hk.nodes {
+		c, err := bench.Counters(n.addr, "hookd_commits_total", "hookd_committed_rows_total", "hookd_commit_duration_seconds_sum")
+		if err != nil {
+			continue
+		}
+		for k, v := range c {
+			sum[k] += v
+		}
+	}
+	return sum
+}
+
+// startServe starts `hookd serve` on a fresh database (a temporary SQLite
+// file, or a fresh schema of --db's PostgreSQL; o.Nodes processes on it)
+// and creates the bench tenant, its token and the endpoints through the
+// first node. The other nodes start once the endpoints exist.
 func startServe(ctx context.Context, o benchOpts, endpoints []string) (*served, error) {
 	dir, err := os.MkdirTemp("", "hookd-bench-")
 	if err != nil {
@@ -357,6 +399,7 @@ func startServe(ctx context.Context, o benchOpts, endpoints []string) (*served, 
 	db := o.DB
 	admin := randomToken()
 	env := []string{"HOOKD_ADMIN_TOKEN=" + admin}
+	nodes := max(o.Nodes, 1)
 	if db == "" {
 		db = "sqlite:" + filepath.Join(dir, "bench.db")
 	} else if isPostgres(db) {
@@ -368,63 +411,83 @@ func startServe(ctx context.Context, o benchOpts, endpoints []string) (*served, 
 		db = scoped
 		env = append(env, "HOOKD_DATA_KEY="+randomKey())
 	}
+	if nodes > 1 && !isPostgres(db) {
+		return nil, errors.New("bench: --nodes needs a PostgreSQL --db: a SQLite file has one node")
+	}
+	s := &served{tenant: "bench"}
+	ok := false
+	defer func() {
+		if !ok {
+			s.stop()
+		}
+	}()
+	for i := range nodes {
+		args := []string{"serve", "--db", db, "--egress-allow", "127.0.0.0/8", "--allow-unknown-types",
+			"--max-body", strconv.Itoa(16 << 20), "--log-level", "error"}
+		if o.NoMetrics {
+			args = append(args, "--metrics=false")
+		}
+		if o.DebugAddr != "" && i == 0 {
+			args = append(args, "--debug-addr", o.DebugAddr)
+		}
+		c, err := startServeNode(ctx, args, env)
+		if err != nil {
+			return nil, err
+		}
+		s.nodes = append(s.nodes, c)
+		if i > 0 {
+			continue
+		}
+		s.api = client.New(c.addr, admin, client.WithUserAgent("hookd-bench"))
+		if _, err := s.api.CreateTenant(ctx, client.TenantCreate{ID: s.tenant, Name: "bench"}); err != nil {
+			return nil, err
+		}
+		t, err := s.api.CreateToken(ctx, s.tenant, client.TokenCreate{Name: "bench"})
+		if err != nil {
+			return nil, err
+		}
+		s.token = t.Token
+		for _, u := range endpoints {
+			ep := client.EndpointCreate{URL: u, EventTypes: []string{"*"}, Profile: o.Profile}
+			e, err := s.api.CreateEndpoint(ctx, s.tenant, ep)
+			if err != nil {
+				return nil, err
+			}
+			s.endpoints = append(s.endpoints, e.ID)
+		}
+	}
+	ok = true
+	return s, nil
+}
+
+// startServeNode starts one `hookd serve` on a free loopback port and waits
+// until it answers /healthz.
+func startServeNode(ctx context.Context, args, env []string) (*child, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close() // the port is handed to the child; loopback ports are not reused at once
-	args := []string{"serve", "--db", db, "--addr", addr, "--egress-allow", "127.0.0.0/8", "--allow-unknown-types",
-		"--max-body", strconv.Itoa(16 << 20), "--log-level", "error"}
-	if o.NoMetrics {
-		args = append(args, "--metrics=false")
-	}
-	if o.DebugAddr != "" {
-		args = append(args, "--debug-addr", o.DebugAddr)
-	}
-	c, err := startChild(ctx, args, env, false)
+	c, err := startChild(ctx, append(args, "--addr", addr), env, false)
 	if err != nil {
 		return nil, err
 	}
 	c.addr = "http://" + addr
-	ok := false
-	defer func() {
-		if !ok {
-			c.stop()
-		}
-	}()
 	for i := 0; ; i++ {
 		res, err := http.Get(c.addr + "/healthz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				break
+				return c, nil
 			}
 		}
 		if i > 300 {
+			c.stop()
 			return nil, fmt.Errorf("hookd serve did not answer /healthz on %s", addr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	s := &served{child: c, tenant: "bench", api: client.New(c.addr, admin, client.WithUserAgent("hookd-bench"))}
-	if _, err := s.api.CreateTenant(ctx, client.TenantCreate{ID: s.tenant, Name: "bench"}); err != nil {
-		return nil, err
-	}
-	t, err := s.api.CreateToken(ctx, s.tenant, client.TokenCreate{Name: "bench"})
-	if err != nil {
-		return nil, err
-	}
-	s.token = t.Token
-	for _, u := range endpoints {
-		ep := client.EndpointCreate{URL: u, EventTypes: []string{"*"}, Profile: o.Profile}
-		e, err := s.api.CreateEndpoint(ctx, s.tenant, ep)
-		if err != nil {
-			return nil, err
-		}
-		s.endpoints = append(s.endpoints, e.ID)
-	}
-	ok = true
-	return s, nil
 }
 
 // fetchProfile asks the serving process's pprof for a CPU profile of the
