@@ -12,6 +12,9 @@ import (
 // Apply implements hookd.Queue: publishes, attempt results, hand-backs and
 // endpoint health changes in one transaction.
 func (s *Store) Apply(ctx context.Context, b *hookd.Batch) error {
+	if done, err := s.applyOne(ctx, b); done {
+		return err
+	}
 	// Attempt results are acknowledged to nobody: if one is lost in a
 	// crash, the delivery is sent again, which at-least-once allows. So
 	// they need not wait for the disk.

@@ -51,6 +51,11 @@ type Dialect struct {
 	// it, and SyncCommit after it ends, so no other write on that
 	// connection commits without waiting for the disk.
 	SyncCommit string
+	// OneStatement says a group commit of publishes and attempt results
+	// may be one statement of data-modifying WITH clauses over arrays
+	// (PostgreSQL, with migration 013's hookd_endpoints_version): one
+	// round trip instead of a transaction's five. See onestatement.go.
+	OneStatement bool
 	// Exclusive says one process owns the database (SQLite: the file is
 	// locked by the process that opened it); see hookd.Queue.Exclusive.
 	Exclusive bool
@@ -162,21 +167,28 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // txMode is tx; with async, the transaction commits without waiting for
 // the disk (as the dialect's AsyncCommit allows).
 func (s *Store) txMode(ctx context.Context, async bool, fn func(*sql.Tx) error) error {
-	for try := 0; ; try++ {
-		var err error
+	return s.retry(ctx, func() error {
 		switch {
 		case async && s.d.SyncCommit != "":
-			err = s.txAsyncConn(ctx, fn)
+			return s.txAsyncConn(ctx, fn)
 		case async && s.d.AsyncCommit != "":
-			err = s.txOn(ctx, s.w, func(tx *sql.Tx) error {
+			return s.txOn(ctx, s.w, func(tx *sql.Tx) error {
 				if _, err := tx.ExecContext(ctx, s.d.AsyncCommit); err != nil {
 					return err
 				}
 				return fn(tx)
 			})
 		default:
-			err = s.txOn(ctx, s.w, fn)
+			return s.txOn(ctx, s.w, fn)
 		}
+	})
+}
+
+// retry runs fn again after transient conflicts (busy, serialization,
+// deadlock), as the dialect reports them.
+func (s *Store) retry(ctx context.Context, fn func() error) error {
+	for try := 0; ; try++ {
+		err := fn()
 		if err == nil || try >= 5 || s.d.Retryable == nil || !s.d.Retryable(err) {
 			return err
 		}
