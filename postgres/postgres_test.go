@@ -30,7 +30,7 @@ func baseURL() string {
 // admin connects to the test database. When it cannot, the test is skipped,
 // except in CI (CI=true), where a missing database must fail the run
 // instead of passing it silently.
-func admin(t *testing.T) *pgx.Conn {
+func admin(t testing.TB) *pgx.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -49,7 +49,7 @@ func admin(t *testing.T) *pgx.Conn {
 // returns the URL of a connection that works in it and its name. The
 // schema's name is also the connections' application_name, so a test can
 // find them in pg_stat_activity.
-func freshSchema(t *testing.T) (string, string) {
+func freshSchema(t testing.TB) (string, string) {
 	t.Helper()
 	conn := admin(t)
 	b := make([]byte, 6)
@@ -76,7 +76,7 @@ func freshSchema(t *testing.T) (string, string) {
 	return u.String(), schema
 }
 
-func testKey(t *testing.T) *seal.Key {
+func testKey(t testing.TB) *seal.Key {
 	raw := make([]byte, seal.KeySize)
 	rand.Read(raw)
 	key, err := seal.NewKey(raw)
@@ -86,7 +86,7 @@ func testKey(t *testing.T) *seal.Key {
 	return key
 }
 
-func open(t *testing.T, u string, key *seal.Key) *postgres.Store {
+func open(t testing.TB, u string, key *seal.Key) *postgres.Store {
 	t.Helper()
 	st, err := postgres.Open(t.Context(), u, key)
 	if err != nil {

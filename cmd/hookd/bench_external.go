@@ -552,8 +552,12 @@ func printExternal(w io.Writer, o benchOpts, r *extResult) {
 	for _, v := range r.RSS {
 		peak = max(peak, v)
 	}
-	fmt.Fprintf(w, "  hookd process     %10.0f µs CPU per delivery (%.2fs CPU: %.0f %% of one core over the run), peak RSS %.1f MiB\n",
-		r.CPU.Seconds()*1e6/float64(max(r.Deliveries, 1)), r.CPU.Seconds(),
+	label := "hookd process    "
+	if o.Nodes > 1 {
+		label = fmt.Sprintf("%d hookd processes", o.Nodes) // summed
+	}
+	fmt.Fprintf(w, "  %s %10.0f µs CPU per delivery (%.2fs CPU: %.0f %% of one core over the run), peak RSS %.1f MiB\n",
+		label, r.CPU.Seconds()*1e6/float64(max(r.Deliveries, 1)), r.CPU.Seconds(),
 		100*r.CPU.Seconds()/max(r.DeliverDur.Seconds(), 1e-9), float64(peak)/(1<<20))
 }
 

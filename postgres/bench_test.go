@@ -1,0 +1,103 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/postgres"
+)
+
+// benchStore opens a store in a fresh schema with a tenant and an endpoint.
+func benchStore(b *testing.B) (*postgres.Store, *hookd.Endpoint) {
+	u, _ := freshSchema(b)
+	st := open(b, u, testKey(b))
+	now := time.Now()
+	if err := st.CreateTenant(b.Context(), &hookd.Tenant{ID: "ten_b", Name: "b", CreatedAt: now, UpdatedAt: now}); err != nil {
+		b.Fatal(err)
+	}
+	e := &hookd.Endpoint{ID: "ep_b", TenantID: "ten_b", URL: "http://127.0.0.1:1/b", Profile: "standard", EventTypes: []string{"*"},
+		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateEndpoint(b.Context(), e); err != nil {
+		b.Fatal(err)
+	}
+	return st, e
+}
+
+// publishes returns a group commit's worth of new 1 KB events with one
+// delivery each (held by a node, as the fast path hands them over),
+// numbered from seq, checked against the store's endpoints version as a
+// node of a cluster checks them.
+func publishes(b *testing.B, st *postgres.Store, e *hookd.Endpoint, seq, n int) *hookd.Batch {
+	v, err := st.EndpointsVersion(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload := json.RawMessage(`{"note":"` + strings.Repeat("x", 1000) + `"}`)
+	now := time.Now()
+	batch := &hookd.Batch{CheckVersion: true, EndpointsVersion: v}
+	for i := seq; i < seq+n; i++ {
+		ev := &hookd.Event{ID: fmt.Sprintf("evt_%09d", i), TenantID: e.TenantID, Type: "bench.event", Payload: payload, CreatedAt: now}
+		d := &hookd.Delivery{ID: fmt.Sprintf("dlv_%09d", i), TenantID: e.TenantID, EventID: ev.ID, EndpointID: e.ID, EventType: ev.Type,
+			State: hookd.StatePending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now, Owner: "node_b"}
+		batch.Publishes = append(batch.Publishes, &hookd.Publish{Event: ev, Deliveries: []*hookd.Delivery{d}})
+	}
+	return batch
+}
+
+// results returns the successful first attempts of the deliveries of
+// publishes(seq, n).
+func results(seq, n int) *hookd.Batch {
+	now := time.Now()
+	batch := &hookd.Batch{}
+	for i := seq; i < seq+n; i++ {
+		batch.Results = append(batch.Results, &hookd.Result{TenantID: "ten_b", State: hookd.StateSucceeded, FirstSentAt: now, At: now,
+			Attempt: &hookd.Attempt{DeliveryID: fmt.Sprintf("dlv_%09d", i), N: 1, At: now, DurationMS: 1, Status: 200, Response: "ok"}})
+	}
+	return batch
+}
+
+// The group commits the writer makes under the external bench's load (32
+// publishers, one event per request): publishes of 16 events with a
+// delivery each, acknowledged once fsync'd, and the results of 16 attempts.
+const benchRows = 16
+
+// BenchmarkGroupCommit measures one group commit of 16 publishes: the
+// writer's critical path, a publisher's wait.
+func BenchmarkGroupCommit(b *testing.B) {
+	st, e := benchStore(b)
+	seq := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		batch := publishes(b, st, e, seq, benchRows)
+		seq += benchRows
+		b.StartTimer()
+		if err := st.Apply(b.Context(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkResults measures one commit of 16 attempt results (attempt rows
+// and delivery updates, not waiting for the disk).
+func BenchmarkResults(b *testing.B) {
+	st, e := benchStore(b)
+	seq := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		if err := st.Apply(b.Context(), publishes(b, st, e, seq, benchRows)); err != nil {
+			b.Fatal(err)
+		}
+		batch := results(seq, benchRows)
+		seq += benchRows
+		b.StartTimer()
+		if err := st.Apply(b.Context(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
