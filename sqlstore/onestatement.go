@@ -21,8 +21,8 @@ import (
 // and one commit, where BEGIN, a statement per table and COMMIT took five.
 //
 // It writes what applyPublishes and applyResults write (the conformance
-// suite runs both paths); batches with hand-backs or health changes take
-// the transaction.
+// suite runs both paths); batches with hand-backs, health changes or the
+// requests of sources take the transaction.
 
 // staleCode is the SQLSTATE of hookd_endpoints_version (postgres migration
 // 013), raised when a batch inserts an event while the store's endpoints
@@ -88,6 +88,11 @@ func oneStatementSQL(pubs, res, version bool) string {
 func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err error) {
 	if !s.d.OneStatement || len(b.HandBacks) > 0 || len(b.Health) > 0 || len(b.Publishes)+len(b.Results) == 0 {
 		return false, nil
+	}
+	for _, p := range b.Publishes {
+		if p.Request != nil { // a source's request, stored with its event by applyRequests
+			return false, nil
+		}
 	}
 	for _, p := range b.Publishes {
 		p.Existing = nil
