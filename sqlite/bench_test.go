@@ -13,14 +13,15 @@ import (
 	"github.com/hookd/hookd/sqlite"
 )
 
-// benchStore opens a store on a fresh file with a tenant and an endpoint.
-func benchStore(b *testing.B) (*sqlite.Store, *hookd.Endpoint) {
+// benchStore opens a store with the driver drv on a fresh file with a
+// tenant and an endpoint.
+func benchStore(b *testing.B, drv string) (*sqlite.Store, *hookd.Endpoint) {
 	dir := b.TempDir()
 	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := sqlite.Open(b.Context(), filepath.Join(dir, "hookd.db"), key)
+	st, err := sqlite.OpenDriver(b.Context(), drv, filepath.Join(dir, "hookd.db"), key)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,10 +53,20 @@ func publishes(e *hookd.Endpoint, seq, n int, owner string) *hookd.Batch {
 	return batch
 }
 
+// perDriver runs bench once with each driver this build holds, as
+// sub-benchmarks named after the driver (BenchmarkGroupCommit/cgo).
+func perDriver(b *testing.B, bench func(b *testing.B, drv string)) {
+	for _, drv := range sqlite.Drivers() {
+		b.Run(drv, func(b *testing.B) { bench(b, drv) })
+	}
+}
+
 // BenchmarkGroupCommit measures one group commit of 100 publishes (event
 // and delivery rows, one fsync'd transaction): the writer's critical path.
-func BenchmarkGroupCommit(b *testing.B) {
-	st, e := benchStore(b)
+func BenchmarkGroupCommit(b *testing.B) { perDriver(b, groupCommit) }
+
+func groupCommit(b *testing.B, drv string) {
+	st, e := benchStore(b, drv)
 	const rows = 100
 	seq := 0
 	b.ReportAllocs()
@@ -72,8 +83,10 @@ func BenchmarkGroupCommit(b *testing.B) {
 
 // BenchmarkClaim measures claiming 100 due deliveries (with their events)
 // from a backlog, as the engine does for work not handed over in memory.
-func BenchmarkClaim(b *testing.B) {
-	st, e := benchStore(b)
+func BenchmarkClaim(b *testing.B) { perDriver(b, claim) }
+
+func claim(b *testing.B, drv string) {
+	st, e := benchStore(b, drv)
 	const limit = 100
 	seq := 0
 	b.ReportAllocs()

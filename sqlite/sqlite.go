@@ -1,35 +1,134 @@
 // Package sqlite opens hookd's embedded store: one SQLite file in WAL mode
 // with synchronous=FULL, so a commit is on disk before it is acknowledged.
+//
+// Two drivers can open the file, with the same pragmas and the same
+// behaviour: github.com/mattn/go-sqlite3 (CGo, the C library through cgo,
+// the default when cgo is built in) and modernc.org/sqlite (PureGo, SQLite
+// translated to Go: no C compiler needed, the only one in a CGO_ENABLED=0
+// build). The C library does the same work with about half the CPU.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/hookd/hookd/seal"
 	"github.com/hookd/hookd/sqlstore"
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver: no cgo, one static binary
+	modernc "modernc.org/sqlite"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// The drivers, by the name a sqlite: DSN's driver option gives them.
+const (
+	CGo    = "cgo"    // github.com/mattn/go-sqlite3: SQLite's C library through cgo
+	PureGo = "purego" // modernc.org/sqlite: SQLite translated to Go
+)
+
+// Default is the driver Open uses: CGo when this build has cgo, else PureGo.
+const Default = defaultDriver
+
+// drivers are the drivers this build holds (cgo.go adds CGo).
+var drivers = map[string]driver.Driver{PureGo: &modernc.Driver{}}
+
+// pragmas are set on every connection, in this order, whatever the driver:
+// WAL before synchronous, since a driver may lower synchronous on the switch
+// to WAL (mattn's build defaults WAL connections to NORMAL).
+var pragmas = []string{
+	"journal_mode = WAL",
+	"synchronous = FULL", // a commit is fsync'd before it is acknowledged
+	"busy_timeout = 10000",
+	"foreign_keys = off",
+	"cache_size = -32000",
+	"temp_store = memory",
+}
+
+func init() { sqlstore.SetSQLiteCode(resultCode) }
+
+// resultCode reads SQLite's result code from either driver's error.
+func resultCode(err error) (int, bool) {
+	var e interface{ Code() int } // modernc.org/sqlite's *Error
+	if errors.As(err, &e) {
+		return e.Code(), true
+	}
+	return cgoResultCode(err)
+}
+
 // Store is hookd's SQLite store.
 type Store struct {
 	*sqlstore.Store
-	lock *os.File
+	lock   *os.File
+	driver string
 }
 
-// Open opens (creating if needed) the database file at path and applies the
-// migrations. Only one process may open a file at a time: it holds a lock
-// on path+".lock", because a single node owns all the file's work.
+// ParseDSN splits what follows "sqlite:" in --db (PATH or
+// PATH?driver=cgo|purego) into the file's path and the driver.
+func ParseDSN(dsn string) (path, drv string, err error) {
+	path, query, _ := strings.Cut(dsn, "?")
+	if path == "" {
+		return "", "", errors.New("sqlite: needs a file path, e.g. sqlite:hookd.db")
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", "", fmt.Errorf("sqlite:%s: %w", dsn, err)
+	}
+	drv = Default
+	for k, v := range q {
+		if k != "driver" || len(v) != 1 {
+			return "", "", fmt.Errorf("sqlite:%s: unknown option %q (the only option is driver=%s)", dsn, k, strings.Join(Drivers(), "|"))
+		}
+		drv = v[0]
+	}
+	if err := checkDriver(drv); err != nil {
+		return "", "", fmt.Errorf("sqlite:%s: %w", dsn, err)
+	}
+	return path, drv, nil
+}
+
+// Drivers lists the drivers this build holds.
+func Drivers() []string {
+	var names []string
+	for n := range drivers {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func checkDriver(name string) error {
+	if _, ok := drivers[name]; ok {
+		return nil
+	}
+	if name == CGo {
+		return errors.New("driver=cgo: this hookd was built without cgo (CGO_ENABLED=0); use driver=purego")
+	}
+	return fmt.Errorf("driver=%q: want one of %s", name, strings.Join(Drivers(), ", "))
+}
+
+// Open opens (creating if needed) the database file at path with the
+// Default driver and applies the migrations. Only one process may open a
+// file at a time: it holds a lock on path+".lock", because a single node
+// owns all the file's work.
 func Open(ctx context.Context, path string, key *seal.Key) (*Store, error) {
+	return OpenDriver(ctx, Default, path, key)
+}
+
+// OpenDriver is Open with the named driver (CGo or PureGo).
+func OpenDriver(ctx context.Context, drv, path string, key *seal.Key) (*Store, error) {
+	if err := checkDriver(drv); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	lock, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
@@ -38,40 +137,24 @@ func Open(ctx context.Context, path string, key *seal.Key) (*Store, error) {
 		lock.Close()
 		return nil, fmt.Errorf("sqlite: %s is in use by another hookd process", path)
 	}
-	st, err := open(ctx, path, key)
+	st, err := open(ctx, drivers[drv], path, key)
 	if err != nil {
 		lock.Close()
 		return nil, err
 	}
-	return &Store{Store: st, lock: lock}, nil
+	return &Store{Store: st, lock: lock, driver: drv}, nil
 }
 
-func open(ctx context.Context, path string, key *seal.Key) (*sqlstore.Store, error) {
-	dsn := func(extra string) string {
-		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(off)",
-			"cache_size(-32000)", "temp_store(memory)"} {
-			q.Add("_pragma", p)
-		}
-		if extra != "" {
-			q.Add("_txlock", extra)
-		}
-		return "file:" + path + "?" + q.Encode()
-	}
+func open(ctx context.Context, drv driver.Driver, path string, key *seal.Key) (*sqlstore.Store, error) {
 	// One writer connection: SQLite has one writer anyway, and the engine
-	// batches writes into few transactions (group commit).
-	w, err := sql.Open("sqlite", dsn("immediate"))
-	if err != nil {
-		return nil, err
-	}
+	// batches writes into few transactions (group commit). Both drivers
+	// read _txlock from the DSN: the writer's transactions take the write
+	// lock when they begin, so they never fail to upgrade a read lock.
+	w := sql.OpenDB(connector{drv, "file:" + path + "?_txlock=immediate"})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	r, err := sql.Open("sqlite", dsn(""))
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
+	r := sql.OpenDB(connector{drv, "file:" + path})
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	sub, _ := fs.Sub(migrations, "migrations")
@@ -89,6 +172,38 @@ func open(ctx context.Context, path string, key *seal.Key) (*sqlstore.Store, err
 	}
 	return st, nil
 }
+
+// connector opens connections with a driver and sets the pragmas on each
+// before database/sql hands it out: one way for both drivers, whose DSN
+// syntaxes for pragmas differ.
+type connector struct {
+	driver driver.Driver
+	dsn    string
+}
+
+func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.driver.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	ex, ok := conn.(driver.ExecerContext)
+	if !ok {
+		conn.Close()
+		return nil, errors.New("sqlite: the driver cannot execute a statement on a connection")
+	}
+	for _, p := range pragmas {
+		if _, err := ex.ExecContext(ctx, "PRAGMA "+p, nil); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("sqlite: PRAGMA %s: %w", p, err)
+		}
+	}
+	return conn, nil
+}
+
+func (c connector) Driver() driver.Driver { return c.driver }
+
+// Driver names the driver the store was opened with.
+func (s *Store) Driver() string { return s.driver }
 
 // Close closes the database and releases the file lock.
 func (s *Store) Close() error {

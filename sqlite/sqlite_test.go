@@ -16,25 +16,156 @@ import (
 	"github.com/hookd/hookd/storetest"
 )
 
-// TestStore runs the conformance suite on a real SQLite file per subtest.
+// TestStore runs the conformance suite on a real SQLite file per subtest,
+// with each driver this build holds.
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) hookd.Database {
-		dir := t.TempDir()
-		key, err := seal.LoadOrCreate(filepath.Join(dir, "hookd.db.key"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := sqlite.Open(t.Context(), filepath.Join(dir, "hookd.db"), key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := st.Close(); err != nil {
-				t.Errorf("close: %v", err)
+	for _, drv := range sqlite.Drivers() {
+		t.Run(drv, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) hookd.Database {
+				dir := t.TempDir()
+				key, err := seal.LoadOrCreate(filepath.Join(dir, "hookd.db.key"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, err := sqlite.OpenDriver(t.Context(), drv, filepath.Join(dir, "hookd.db"), key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() {
+					if err := st.Close(); err != nil {
+						t.Errorf("close: %v", err)
+					}
+				})
+				return st
+			})
+		})
+	}
+}
+
+// TestPragmas reads the pragmas back on the writer and on every reader
+// connection, with each driver, on a new file and on one reopened (already
+// in WAL mode): the settings the durability promise rests on take effect
+// whatever the driver's own defaults.
+func TestPragmas(t *testing.T) {
+	want := map[string]string{"journal_mode": "wal", "synchronous": "2", "busy_timeout": "10000", "foreign_keys": "0",
+		"cache_size": "-32000", "temp_store": "2"}
+	for _, drv := range sqlite.Drivers() {
+		t.Run(drv, func(t *testing.T) {
+			dir := t.TempDir()
+			key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "hookd.db")
+			for _, round := range []string{"new file", "reopened"} {
+				st, err := sqlite.OpenDriver(t.Context(), drv, path, key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Driver() != drv {
+					t.Errorf("Driver() = %q, want %q", st.Driver(), drv)
+				}
+				check := func(who string, conn *sql.Conn) {
+					for name, v := range want {
+						var got string
+						if err := conn.QueryRowContext(t.Context(), "PRAGMA "+name).Scan(&got); err != nil {
+							t.Fatalf("%s %s: PRAGMA %s: %v", round, who, name, err)
+						}
+						if got != v {
+							t.Errorf("%s, %s connection: PRAGMA %s = %s, want %s", round, who, name, got, v)
+						}
+					}
+				}
+				w, err := st.Writer().Conn(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				check("writer", w)
+				w.Close()
+				// Hold every reader connection at once, so each is checked.
+				var readers []*sql.Conn
+				for range 4 {
+					r, err := st.Reader().Conn(t.Context())
+					if err != nil {
+						t.Fatal(err)
+					}
+					check("reader", r)
+					readers = append(readers, r)
+				}
+				for _, r := range readers {
+					r.Close()
+				}
+				if err := st.Close(); err != nil {
+					t.Fatal(err)
+				}
 			}
 		})
-		return st
-	})
+	}
+}
+
+// TestWriterTakesTheWriteLock: the writer's transactions begin IMMEDIATE
+// with each driver: once one has begun, and before it writes anything, a
+// write from another connection waits for it instead of racing it.
+func TestWriterTakesTheWriteLock(t *testing.T) {
+	for _, drv := range sqlite.Drivers() {
+		t.Run(drv, func(t *testing.T) {
+			dir := t.TempDir()
+			key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := sqlite.OpenDriver(t.Context(), drv, filepath.Join(dir, "hookd.db"), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			tx, err := st.Writer().BeginTx(t.Context(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			// A reader connection may not write while the writer's
+			// transaction holds the lock: it gives up at its deadline.
+			ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+			defer cancel()
+			r, err := st.Reader().Conn(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if _, err := r.ExecContext(ctx, "PRAGMA busy_timeout = 100"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.ExecContext(ctx, "CREATE TABLE lock_probe (x INTEGER)"); err == nil {
+				t.Fatal("another connection wrote while the writer's transaction was open: it did not begin IMMEDIATE")
+			}
+		})
+	}
+}
+
+// TestParseDSN: the sqlite: DSN's path and driver option; bad options are
+// refused with a clear error.
+func TestParseDSN(t *testing.T) {
+	for _, c := range []struct{ dsn, path, drv, err string }{
+		{"hookd.db", "hookd.db", sqlite.Default, ""},
+		{"/var/lib/hookd/hookd.db?driver=purego", "/var/lib/hookd/hookd.db", sqlite.PureGo, ""},
+		{"", "", "", "needs a file path"},
+		{"?driver=purego", "", "", "needs a file path"},
+		{"x.db?driver=java", "", "", `driver="java"`},
+		{"x.db?mode=ro", "", "", `unknown option "mode"`},
+		{"x.db?driver=purego&driver=cgo", "", "", `unknown option "driver"`},
+	} {
+		path, drv, err := sqlite.ParseDSN(c.dsn)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("ParseDSN(%q) = %v, want an error with %q", c.dsn, err, c.err)
+			}
+			continue
+		}
+		if err != nil || path != c.path || drv != c.drv {
+			t.Errorf("ParseDSN(%q) = %q, %q, %v; want %q, %q", c.dsn, path, drv, err, c.path, c.drv)
+		}
+	}
 }
 
 // TestOneProcessPerFile: a second Open of the same file is refused while
@@ -73,6 +204,12 @@ func TestOneProcessPerFile(t *testing.T) {
 // fails the same way on every retry and is EINTERNAL.
 func TestErrorKinds(t *testing.T) {
 	t.Parallel()
+	for _, drv := range sqlite.Drivers() {
+		t.Run(drv, func(t *testing.T) { t.Parallel(); errorKinds(t, drv) })
+	}
+}
+
+func errorKinds(t *testing.T, drv string) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "hookd.db")
 	key, err := seal.LoadOrCreate(path + ".key")
@@ -80,7 +217,7 @@ func TestErrorKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, path, key)
+	st, err := sqlite.OpenDriver(ctx, drv, path, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +264,7 @@ func TestErrorKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err = sqlite.Open(ctx, path, other)
+	st, err = sqlite.OpenDriver(ctx, drv, path, other)
 	if err != nil {
 		t.Fatal(err)
 	}

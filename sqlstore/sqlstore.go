@@ -289,9 +289,8 @@ func transient(err error) bool {
 			c == "40001" || c == "40P01" || // serialization failure, deadlock: run again
 			c == "55P03" // lock not available
 	}
-	var lite interface{ Code() int } // SQLite (modernc.org/sqlite's Error)
-	if errors.As(err, &lite) {
-		switch lite.Code() & 0xff { // the primary result code
+	if code, ok := sqliteCode(err); ok {
+		switch code & 0xff { // the primary result code
 		case 5, 6, 7, 10, 13, 14, 15: // BUSY, LOCKED, NOMEM, IOERR, FULL, CANTOPEN, PROTOCOL
 			return true
 		}
@@ -299,6 +298,15 @@ func transient(err error) bool {
 	var conn interface{ SafeToRetry() bool } // pgconn: failed before anything was sent
 	return errors.As(err, &conn) && conn.SafeToRetry()
 }
+
+// sqliteCode reads SQLite's result code from a driver's error. Each SQLite
+// driver exposes it its own way (a method, a field), so the sqlite package,
+// which imports the drivers, sets it with SetSQLiteCode.
+var sqliteCode = func(error) (int, bool) { return 0, false }
+
+// SetSQLiteCode says how to read SQLite's result code from a driver's
+// error. The sqlite package calls it once, when it is initialised.
+func SetSQLiteCode(f func(error) (code int, ok bool)) { sqliteCode = f }
 
 // ms converts a time to the stored Unix milliseconds.
 func ms(t time.Time) int64 {
@@ -429,3 +437,6 @@ func (s *Store) PutSetting(ctx context.Context, name, value string) error {
 // Writer returns the pool that takes the writes (for adapter-specific
 // settings such as SQLite's size cap).
 func (s *Store) Writer() *sql.DB { return s.w }
+
+// Reader returns the pool that takes the reads (the writer's on PostgreSQL).
+func (s *Store) Reader() *sql.DB { return s.r }
