@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/sqlite"
 )
 
 // cleanEnv is the test's environment without hookd's own variables, so a
@@ -189,7 +190,7 @@ func TestCLIArguments(t *testing.T) {
 		}
 	}
 	code, out := runBinary(t, env, "version")
-	if code != 0 || !strings.HasPrefix(out, "hookd ") || !strings.Contains(out, runtime.Version()) {
+	if code != 0 || !strings.HasPrefix(out, "hookd ") || !strings.Contains(out, runtime.Version()) || !strings.Contains(out, "(default "+sqlite.Default+")") {
 		t.Errorf("hookd version: exit %d: %q", code, out)
 	}
 }

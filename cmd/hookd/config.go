@@ -173,7 +173,7 @@ func (c *Config) badEnv(name, v, want string) {
 // that migrate needs); environment values are the flags' defaults, so a
 // flag given on the command line wins.
 func (c *Config) storeFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.DB, "db", env("HOOKD_DB", "sqlite:hookd.db"), "database: sqlite:PATH or a postgres:// URL (HOOKD_DB)")
+	fs.StringVar(&c.DB, "db", env("HOOKD_DB", "sqlite:hookd.db"), "database: sqlite:PATH[?driver=cgo|purego] or a postgres:// URL (HOOKD_DB)")
 	fs.StringVar(&c.DataKey, "data-key", env("HOOKD_DATA_KEY", ""), "32-byte base64 key that encrypts endpoint secrets (HOOKD_DATA_KEY; SQLite default: a 0600 file beside the database)")
 	fs.Int64Var(&c.DBMaxSize, "db-max-size", c.envInt("HOOKD_DB_MAX_SIZE", 0), "SQLite only: cap the database file at this many bytes; 0 = no cap (HOOKD_DB_MAX_SIZE)")
 }
@@ -288,8 +288,8 @@ func (c *Config) validateStore() error {
 	}
 	switch {
 	case strings.HasPrefix(c.DB, "sqlite:"):
-		if strings.TrimPrefix(c.DB, "sqlite:") == "" {
-			return errors.New("--db sqlite: needs a file path, e.g. sqlite:hookd.db")
+		if _, _, err := sqlite.ParseDSN(strings.TrimPrefix(c.DB, "sqlite:")); err != nil {
+			return fmt.Errorf("--db %w", err)
 		}
 	case isPostgres(c.DB):
 		if c.DataKey == "" {
@@ -315,9 +315,12 @@ func (c *Config) openStore(ctx context.Context) (hookd.Database, error) {
 	if err := c.validateStore(); err != nil {
 		return nil, err
 	}
-	if path, ok := strings.CutPrefix(c.DB, "sqlite:"); ok {
+	if dsn, ok := strings.CutPrefix(c.DB, "sqlite:"); ok {
+		path, drv, err := sqlite.ParseDSN(dsn)
+		if err != nil {
+			return nil, err
+		}
 		var key *seal.Key
-		var err error
 		if c.DataKey != "" {
 			key, err = seal.ParseKey(c.DataKey)
 		} else {
@@ -326,7 +329,7 @@ func (c *Config) openStore(ctx context.Context) (hookd.Database, error) {
 		if err != nil {
 			return nil, err
 		}
-		st, err := sqlite.Open(ctx, path, key)
+		st, err := sqlite.OpenDriver(ctx, drv, path, key)
 		if err != nil {
 			return nil, err
 		}

@@ -34,6 +34,7 @@ func TestConfigValidate(t *testing.T) {
 		{"--addr", "127.0.0.1:0", "--debug-addr", "6060", "--log-format", "json", "--log-level", "debug"},
 		{"--otel-endpoint", "http://127.0.0.1:4318", "--otel-sample", "0.5", "--egress-allow", "127.0.0.0/8,::1/128"},
 		{"--poll-interval", "0", "--max-body", "0"}, // zero: the default
+		{"--db", "sqlite:hookd.db?driver=purego"},
 	}
 	for _, args := range good {
 		if err := parseServe(t, args...).Validate(); err != nil {
@@ -43,6 +44,8 @@ func TestConfigValidate(t *testing.T) {
 	bad := [][]string{
 		{"--db", "mysql://127.0.0.1/x"},
 		{"--db", "sqlite:"},
+		{"--db", "sqlite:hookd.db?driver=sqlite4"},
+		{"--db", "sqlite:hookd.db?journal_mode=off"},
 		{"--data-key", "not base64!"},
 		{"--db-max-size", "-1"},
 		{"--addr", "8080"},

@@ -20,6 +20,7 @@ import (
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/portal"
 	"github.com/hookd/hookd/profile"
+	"github.com/hookd/hookd/sqlite"
 	"github.com/hookd/hookd/telemetry"
 )
 
@@ -191,7 +192,11 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: c, log: log, store: st, engine: eng, metrics: m, tracing: tr, debug: dbg, srv: srv, ln: ln,
 		served: make(chan error, 1)}
 	go func() { a.served <- srv.Serve(ln) }()
-	log.Info("hookd listening", "addr", ln.Addr().String(), "db", c.DB, "node", eng.Node(), "admin_token", admin.source)
+	attrs := []any{"addr", ln.Addr().String(), "db", c.DB, "node", eng.Node(), "admin_token", admin.source}
+	if lite, ok := st.(*sqlite.Store); ok {
+		attrs = append(attrs, "sqlite_driver", lite.Driver())
+	}
+	log.Info("hookd listening", attrs...)
 	return a, nil
 }
 

@@ -14,9 +14,19 @@ import (
 // TestStorageFull: when the database cannot grow (as on a full disk),
 // publish answers 503 and stores nothing; when room comes back, publishing
 // and delivering resume and nothing acknowledged is lost.
+// With each SQLite driver.
 func TestStorageFull(t *testing.T) {
 	t.Parallel()
-	a := startApp(t, nil)
+	for _, drv := range sqlite.Drivers() {
+		t.Run(drv, func(t *testing.T) { t.Parallel(); storageFull(t, drv) })
+	}
+}
+
+func storageFull(t *testing.T, drv string) {
+	a := startApp(t, func(c *Config) { c.DB += "?driver=" + drv })
+	if got := a.store.(*sqlite.Store).Driver(); got != drv {
+		t.Fatalf("--db %s opened with driver %q", a.cfg.DB, got)
+	}
 	tok := a.tenant(t, "s")
 	rc := newReceiver(t, nil)
 	a.endpoint(t, "s", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})

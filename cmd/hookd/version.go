@@ -3,6 +3,9 @@ package main
 import (
 	"runtime"
 	"runtime/debug"
+	"strings"
+
+	"github.com/hookd/hookd/sqlite"
 )
 
 // version is the release, set when building one:
@@ -42,5 +45,6 @@ func versionString() string {
 	if v == "" {
 		v = "(unknown)"
 	}
-	return "hookd " + v + extra + " " + runtime.Version()
+	return "hookd " + v + extra + " " + runtime.Version() + " sqlite drivers: " + strings.Join(sqlite.Drivers(), ", ") +
+		" (default " + sqlite.Default + ")"
 }
