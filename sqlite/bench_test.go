@@ -137,10 +137,13 @@ func (c *cpuClock) report(b *testing.B) {
 
 // BenchmarkResults measures one commit of 100 attempt results (an attempt
 // row and a delivery update each, no publish): the writer's other half.
-func BenchmarkResults(b *testing.B) {
-	st, e := benchStore(b)
+func BenchmarkResults(b *testing.B) { perDriver(b, results) }
+
+func results(b *testing.B, drv string) {
+	st, e := benchStore(b, drv)
 	const rows = 100
 	seq := 0
+	var cpu cpuClock
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
@@ -157,8 +160,11 @@ func BenchmarkResults(b *testing.B) {
 				DurationMS: 2, Status: 200, Response: "ok"}, TenantID: d.TenantID, State: hookd.StateSucceeded, FirstSentAt: now, At: now})
 		}
 		b.StartTimer()
+		cpu.start()
 		if err := st.Apply(b.Context(), results); err != nil {
 			b.Fatal(err)
 		}
+		cpu.stop()
 	}
+	cpu.report(b)
 }
