@@ -1,7 +1,9 @@
 // Package receiver verifies and parses webhooks sent in hookd's four wire
 // formats (profiles): standard (Standard Webhooks v1), lean, weavr and
-// linkmoney. It is what the receiving side of a webhook imports: it depends
-// on the standard library only.
+// linkmoney; and, as profile hmac with an [HMACScheme], those of any sender
+// that signs an HMAC of the body (GitHub, Stripe, Shopify, ...). It is what
+// the receiving side of a webhook imports: it depends on the standard
+// library only.
 //
 // The usual entry point is a [Handler], which verifies each request,
 // answers duplicates without running user code again and dispatches by
@@ -27,6 +29,7 @@
 //	weavr                call-ref, published-timestamp (unix ms), signature-v2
 //	                     <base64 HMAC-SHA256(key, call-ref+body+published-timestamp)>,
 //	                     legacy signature <base64 HMAC-SHA256(key, published-timestamp)>
+//	hmac                 the HMACScheme's header, prefix and encoding of ALGORITHM(key, signed content)
 //
 // Verification must run over the body exactly as received: re-encoding JSON
 // changes bytes and breaks every signature.
