@@ -36,6 +36,9 @@ type Options struct {
 	Targets []string
 	Token   string
 	Profile string
+	// Ingest sends the events as signed Lean webhooks to a Lean source's
+	// ingest URL instead of publishing them through the events API.
+	Ingest bool
 	// Timeout bounds the wait for deliveries after the last publish.
 	Timeout time.Duration
 	// Progress, when set, gets a line a second while the run lasts.
@@ -67,7 +70,9 @@ type Setup struct {
 // Print writes the result readably, with the run's settings.
 func (r *Result) Print(w io.Writer, o Options, s Setup) {
 	mode := "single"
-	if o.Batch > 1 {
+	if o.Ingest {
+		mode = "ingest (signed Lean webhooks)"
+	} else if o.Batch > 1 {
 		mode = fmt.Sprintf("batch %d", o.Batch)
 	}
 	rate := "max"
@@ -171,6 +176,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 
+	var ingestURL string
+	if o.Ingest {
+		src, err := api.WithToken(tok.Token).CreateSource(ctx, tenant, client.SourceCreate{Name: "bench", Profile: "lean", Secrets: []string{LeanSecret}})
+		if err != nil {
+			return nil, err
+		}
+		ingestURL = src.IngestURL
+	}
+
 	payload, err := json.Marshal(Payload(o.Size))
 	if err != nil {
 		return nil, err
@@ -181,6 +195,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	pubStart := time.Now()
 	errs := publishAll(o.N, o.C, o.Batch, o.Rate, sent, func(w int) func(first, n int) int {
 		// Publishers are spread over the nodes.
+		if o.Ingest {
+			return leanPoster(ctx, hc, onTarget(ingestURL, o.Targets[w%len(o.Targets)]), payload)
+		}
 		api := client.New(o.Targets[w%len(o.Targets)], tok.Token, client.WithHTTPClient(hc), client.WithUserAgent("hookd-bench"))
 		return publisher(ctx, api, tenant, payload)
 	})

@@ -86,6 +86,9 @@ type LoadOptions struct {
 	Target, Token, Tenant string
 	Raw                   bool
 	E                     int
+	// IngestURL, when set, is a Lean source's ingest URL: the load posts
+	// signed Lean webhooks to it instead of publishing.
+	IngestURL string
 }
 
 // LoadResult is what a publishing process measured: Sent holds each
@@ -106,10 +109,15 @@ func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 	sent := make([]time.Time, o.N)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024}}
 	var work func(w int) func(first, n int) int
-	if o.Raw {
+	targets := strings.Split(o.Target, ",") // publishers are spread over the nodes
+	switch {
+	case o.Raw:
 		work = func(int) func(first, n int) int { return rawPoster(ctx, hc, o, payload) }
-	} else {
-		targets := strings.Split(o.Target, ",")
+	case o.IngestURL != "":
+		work = func(w int) func(first, n int) int {
+			return leanPoster(ctx, hc, onTarget(o.IngestURL, targets[w%len(targets)]), payload)
+		}
+	default:
 		work = func(w int) func(first, n int) int {
 			api := client.New(targets[w%len(targets)], o.Token, client.WithHTTPClient(hc), client.WithUserAgent("hookd-bench"))
 			return publisher(ctx, api, o.Tenant, payload)

@@ -53,6 +53,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Token, "token", os.Getenv("HOOKD_ADMIN_TOKEN"), "admin token of --target")
 	fs.StringVar(&o.DB, "db", "", "database of the in-process hookd (default: a temporary SQLite file)")
 	fs.StringVar(&o.Profile, "profile", "standard", "endpoint profile")
+	fs.BoolVar(&o.Ingest, "ingest", false, "send the events as signed Lean webhooks to a Lean source's ingest URL instead of publishing them")
 	fs.IntVar(&o.Nodes, "nodes", 1, "hookd nodes to run in-process on the --db (PostgreSQL for more than one)")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up waiting for deliveries after this long")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (with --external: of the hookd serve process)")
@@ -63,7 +64,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Plot, "plot", "", "with --external: draw deliveries/s over time and the latency distribution of the run into this SVG file")
 	fs.Var(negBool{&o.NoMetrics}, "metrics", "in-process nodes keep metrics, scraped every second (--metrics=false: no metrics)")
 	cost := fs.Int("metrics-cost", 0, "run this many pairs of runs with and without metrics, interleaved, and report the medians and their ratio")
-	fs.BoolVar(&suite, "suite", false, "run the reference scenarios: 20,000 events to 1 endpoint, 2,000 to 10, and 100 events/s for latency")
+	fs.BoolVar(&suite, "suite", false, "run the reference scenarios: 20,000 events to 1 endpoint (published, and received as signed Lean webhooks), 2,000 to 10, and 100 events/s for latency")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -102,13 +103,14 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	scenarios := []bench.Options{
 		{N: 20000, C: 32, E: 1, Batch: 1},
+		{N: 20000, C: 32, E: 1, Batch: 1, Ingest: true},
 		{N: 2000, C: 32, E: 10, Batch: 1},
 		{N: 20000, C: 4, E: 1, Batch: 100},
 		{N: 1000, C: 4, E: 1, Batch: 1, Rate: 100},
 	}
 	for _, s := range scenarios {
 		so := o
-		so.N, so.C, so.E, so.Batch, so.Rate = s.N, s.C, s.E, s.Batch, s.Rate
+		so.N, so.C, so.E, so.Batch, so.Rate, so.Ingest = s.N, s.C, s.E, s.Batch, s.Rate, s.Ingest
 		r, err := runBenchOnce(ctx, so)
 		if err != nil {
 			return err

@@ -32,3 +32,20 @@ func TestBenchExternal(t *testing.T) {
 		t.Errorf("plot is not two charts of the run:\n%.400s", s)
 	}
 }
+
+// TestBenchIngest: the ingest scenario, in-process and --external: every
+// signed Lean webhook is answered 200 and arrives once, as Standard
+// Webhooks. No figure is asserted.
+func TestBenchIngest(t *testing.T) {
+	for _, args := range [][]string{{"bench", "--ingest"}, {"bench", "--external", "--ingest"}} {
+		out, err := exec.Command(binary(t), append(args, "--n", "40", "--c", "2", "--size", "200", "--timeout", "60s")...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		for _, want := range []string{`publish=ingest \(signed Lean webhooks\)`, `\(40 of 40,`, `duplicates\s+0\n`, `40 published, 0 errors`} {
+			if !regexp.MustCompile(want).Match(out) {
+				t.Errorf("%v: output lacks %s:\n%s", args, want, out)
+			}
+		}
+	}
+}
