@@ -98,10 +98,14 @@ func (s *Store) Source(ctx context.Context, tenantID, id string) (*hookd.Source,
 	return src, notFound(err)
 }
 
+// sourceByTokenSQL finds a source by its current token: the statement of
+// every ingest request, prepared once.
+const sourceByTokenSQL = `SELECT ` + sourceCols + ` FROM sources WHERE token_hash = ?`
+
 // SourceByToken implements hookd.Store: one indexed lookup of the current
 // token, then of the previous one.
 func (s *Store) SourceByToken(ctx context.Context, hash string, now time.Time) (*hookd.Source, error) {
-	src, err := s.scanSource(s.r.QueryRowContext(ctx, s.q(`SELECT `+sourceCols+` FROM sources WHERE token_hash = ?`), hash))
+	src, err := s.scanSource(s.sourceByToken.QueryRowContext(ctx, hash))
 	if err == sql.ErrNoRows {
 		src, err = s.scanSource(s.r.QueryRowContext(ctx, s.q(`SELECT `+sourceCols+` FROM sources
 			WHERE prev_token_hash = ? AND prev_token_until > ?`), hash, ms(now)))

@@ -74,6 +74,9 @@ type Store struct {
 	// tokenByHash is the lookup of every authenticated request, prepared
 	// once on the reader pool.
 	tokenByHash *sql.Stmt
+	// sourceByToken is the lookup of every webhook sent to an ingest URL,
+	// prepared likewise.
+	sourceByToken *sql.Stmt
 }
 
 var _ hookd.Database = (*Store)(nil)
@@ -360,6 +363,9 @@ func limit(p hookd.Page) int {
 func (s *Store) prepare(ctx context.Context) error {
 	var err error
 	if s.tokenByHash, err = s.r.PrepareContext(ctx, s.q(tokenByHashSQL)); err != nil {
+		return fmt.Errorf("sqlstore: prepare: %w", err)
+	}
+	if s.sourceByToken, err = s.r.PrepareContext(ctx, s.q(sourceByTokenSQL)); err != nil {
 		return fmt.Errorf("sqlstore: prepare: %w", err)
 	}
 	if s.d.RowsPerStatement != 1 {
