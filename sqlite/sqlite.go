@@ -42,6 +42,9 @@ const Default = defaultDriver
 // drivers are the drivers this build holds (cgo.go adds CGo).
 var drivers = map[string]driver.Driver{PureGo: &modernc.Driver{}}
 
+// options are a driver's own DSN options, added to every connection's.
+var options = map[string]string{}
+
 // pragmas are set on every connection, in this order, whatever the driver:
 // WAL before synchronous, since a driver may lower synchronous on the switch
 // to WAL (mattn's build defaults WAL connections to NORMAL).
@@ -137,7 +140,7 @@ func OpenDriver(ctx context.Context, drv, path string, key *seal.Key) (*Store, e
 		lock.Close()
 		return nil, fmt.Errorf("sqlite: %s is in use by another hookd process", path)
 	}
-	st, err := open(ctx, drivers[drv], path, key)
+	st, err := open(ctx, drv, path, key)
 	if err != nil {
 		lock.Close()
 		return nil, err
@@ -145,16 +148,24 @@ func OpenDriver(ctx context.Context, drv, path string, key *seal.Key) (*Store, e
 	return &Store{Store: st, lock: lock, driver: drv}, nil
 }
 
-func open(ctx context.Context, drv driver.Driver, path string, key *seal.Key) (*sqlstore.Store, error) {
+func open(ctx context.Context, name, path string, key *seal.Key) (*sqlstore.Store, error) {
+	dsn := func(opts ...string) string {
+		opts = slices.DeleteFunc(append(opts, options[name]), func(o string) bool { return o == "" })
+		if len(opts) == 0 {
+			return "file:" + path
+		}
+		return "file:" + path + "?" + strings.Join(opts, "&")
+	}
+	drv := drivers[name]
 	// One writer connection: SQLite has one writer anyway, and the engine
 	// batches writes into few transactions (group commit). Both drivers
 	// read _txlock from the DSN: the writer's transactions take the write
 	// lock when they begin, so they never fail to upgrade a read lock.
-	w := sql.OpenDB(connector{drv, "file:" + path + "?_txlock=immediate"})
+	w := sql.OpenDB(connector{drv, dsn("_txlock=immediate")})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	r := sql.OpenDB(connector{drv, "file:" + path})
+	r := sql.OpenDB(connector{drv, dsn()})
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	sub, _ := fs.Sub(migrations, "migrations")
