@@ -107,6 +107,12 @@ func TestSourceSurvivesKill(t *testing.T) {
 		reqs[0].EventID != "7d3e2c1b-0a9f-4e8d-b7c6-5a4b3c2d1e0f" || reqs[0].Headers.Get("Lean-Signature") == "" {
 		t.Fatalf("source requests after the kill and a replay: %+v", reqs)
 	}
+	// One request as received: its fields, then its headers and its body
+	// byte for byte.
+	if code, out, errOut := cli(t, env2, "source", "request", src.ID, reqs[0].ID); code != 0 ||
+		!strings.Contains(out, "\n"+body+"\n") || !strings.Contains(out, "Lean-Signature: sha512=") || !strings.Contains(out, "duplicates") {
+		t.Fatalf("source request: exit %d\n%s\n%s", code, out, errOut)
+	}
 	var events []struct{ ID string }
 	cliJSON(t, env2, &events, "event", "list")
 	if len(events) != 1 {
