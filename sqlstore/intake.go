@@ -31,9 +31,9 @@ func (s *Store) applyRequests(ctx context.Context, tx *sql.Tx, ps []*hookd.Publi
 			repeats = append(repeats, p)
 		}
 	}
-	chunk := s.d.RowsPerStatement
-	for start := 0; start < len(fresh); start += chunk {
-		part := fresh[start:min(start+chunk, len(fresh))]
+	for start := 0; start < len(fresh); {
+		part := fresh[start : start+s.chunk(len(fresh)-start)]
+		start += len(part)
 		args := make([]any, 0, 10*len(part))
 		for _, p := range part {
 			r := p.Request

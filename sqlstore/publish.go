@@ -118,54 +118,51 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 	}
 	fresh, dupOf := splitRepeats(ps)
 
-	chunk := s.d.RowsPerStatement
 	inserted := map[[2]string]bool{}
-	if chunk == 1 && !b.CheckVersion {
-		// One row per statement (SQLite): whether an event was new is
-		// the count of rows its insert changed, cheaper to read than
-		// a returned row.
-		for _, p := range fresh {
-			ev := p.Event
+	for start := 0; start < len(fresh); {
+		part := fresh[start : start+s.chunk(len(fresh)-start)]
+		start += len(part)
+		if len(part) == 1 && !b.CheckVersion {
+			// Whether one event was new is the count of rows its
+			// insert changed, cheaper to read than a returned row.
+			ev := part[0].Event
 			n, err := s.execCount(ctx, tx, insertEventSQL, eventArgs(nil, ev)...)
 			if err != nil {
 				return unavailable(err)
 			}
 			inserted[[2]string{ev.TenantID, ev.ID}] = n == 1
+			continue
 		}
-	} else {
-		for start := 0; start < len(fresh); start += chunk {
-			part := fresh[start:min(start+chunk, len(fresh))]
-			args := make([]any, 0, 8*len(part))
-			for _, p := range part {
-				args = eventArgs(args, p.Event)
+		args := make([]any, 0, 8*len(part))
+		for _, p := range part {
+			args = eventArgs(args, p.Event)
+		}
+		rows, err := s.query(ctx, tx, insertEventsSQL(len(part), b.CheckVersion), args...)
+		if err != nil {
+			return unavailable(err)
+		}
+		for rows.Next() {
+			var k [2]string
+			dest := []any{&k[0], &k[1]}
+			var version sql.NullString
+			if b.CheckVersion {
+				dest = append(dest, &version)
 			}
-			rows, err := s.query(ctx, tx, insertEventsSQL(len(part), b.CheckVersion), args...)
-			if err != nil {
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
 				return unavailable(err)
 			}
-			for rows.Next() {
-				var k [2]string
-				dest := []any{&k[0], &k[1]}
-				var version sql.NullString
-				if b.CheckVersion {
-					dest = append(dest, &version)
-				}
-				if err := rows.Scan(dest...); err != nil {
+			if b.CheckVersion {
+				if v, _ := strconv.ParseInt(version.String, 10, 64); v != b.EndpointsVersion {
 					rows.Close()
-					return unavailable(err)
+					return hookd.ErrStale
 				}
-				if b.CheckVersion {
-					if v, _ := strconv.ParseInt(version.String, 10, 64); v != b.EndpointsVersion {
-						rows.Close()
-						return hookd.ErrStale
-					}
-				}
-				inserted[k] = true
 			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return unavailable(err)
-			}
+			inserted[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return unavailable(err)
 		}
 	}
 
@@ -183,8 +180,9 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 		}
 	}
 
-	for start := 0; start < len(ds); start += chunk {
-		part := ds[start:min(start+chunk, len(ds))]
+	for start := 0; start < len(ds); {
+		part := ds[start : start+s.chunk(len(ds)-start)]
+		start += len(part)
 		args := make([]any, 0, 10*len(part))
 		for _, d := range part {
 			args = append(args, d.ID, d.TenantID, d.EventID, d.EndpointID, d.EventType,

@@ -97,9 +97,9 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 			settle = append(settle, r.Attempt.DeliveryID)
 		}
 	}
-	chunk := s.d.RowsPerStatement
-	for start := 0; start < len(rs); start += chunk {
-		part := rs[start:min(start+chunk, len(rs))]
+	for start := 0; start < len(rs); {
+		part := rs[start : start+s.chunk(len(rs)-start)]
+		start += len(part)
 		args := make([]any, 0, 11*len(part))
 		for _, r := range part {
 			a := r.Attempt

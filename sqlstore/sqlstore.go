@@ -38,10 +38,17 @@ type Dialect struct {
 	Lock string
 	// Migrations holds NNN_name.sql files applied in order.
 	Migrations fs.FS
-	// RowsPerStatement is how many rows one INSERT or UPDATE of a batch
-	// carries: many where a statement costs a round trip (PostgreSQL),
-	// one where statements are cheap and a prepared one is reused (SQLite).
+	// RowsPerStatement is the most rows one INSERT or UPDATE of a batch
+	// carries: many where a statement costs a round trip (PostgreSQL);
+	// where statements are prepared (Prepare), as many as their parse is
+	// worth keeping for.
 	RowsPerStatement int
+	// Prepare says batch statements are prepared once, when the store
+	// opens, and kept (SQLite, where parsing a statement costs more than
+	// running it; pgx keeps its own cache by text). Their row counts are
+	// then powers of two, so that few are kept: a batch of 13 rows runs
+	// statements of 8, 4 and 1.
+	Prepare bool
 	// AsyncCommit, when set, is run first in a transaction that holds no
 	// publish, so it commits without waiting for the disk.
 	AsyncCommit string
@@ -70,7 +77,7 @@ type Store struct {
 	d    Dialect
 	key  *seal.Key
 
-	stmts map[string]*sql.Stmt // prepared batch statements, by text; read-only after New
+	stmts map[string]*sql.Stmt // prepared batch statements, by text (Dialect.Prepare); read-only after New
 	// tokenByHash is the lookup of every authenticated request, prepared
 	// once on the reader pool.
 	tokenByHash *sql.Stmt
@@ -357,9 +364,9 @@ func limit(p hookd.Page) int {
 	return p.Limit
 }
 
-// prepare readies the one-row batch statements where a dialect sends one
-// row per statement (SQLite): they are then parsed once, not per row.
-// Multi-row texts vary with the row count; pgx caches those by text.
+// prepare readies the statement of every authenticated request, and the
+// batch statements of every row count a batch may use where the dialect
+// prepares them.
 func (s *Store) prepare(ctx context.Context) error {
 	var err error
 	if s.tokenByHash, err = s.r.PrepareContext(ctx, s.q(tokenByHashSQL)); err != nil {
@@ -368,10 +375,17 @@ func (s *Store) prepare(ctx context.Context) error {
 	if s.sourceByToken, err = s.r.PrepareContext(ctx, s.q(sourceByTokenSQL)); err != nil {
 		return fmt.Errorf("sqlstore: prepare: %w", err)
 	}
-	if s.d.RowsPerStatement != 1 {
+	if !s.d.Prepare {
 		return nil
 	}
-	for _, q := range []string{insertEventSQL, insertDeliveriesSQL(1), insertAttemptsSQL(1), updateDeliveriesSQL(1), insertRequestsSQL(1)} {
+	qs := []string{insertEventSQL}
+	for n := 1; n <= s.d.RowsPerStatement; n *= 2 {
+		qs = append(qs, insertDeliveriesSQL(n), insertAttemptsSQL(n), updateDeliveriesSQL(n), insertRequestsSQL(n))
+		if n > 1 {
+			qs = append(qs, insertEventsSQL(n, false))
+		}
+	}
+	for _, q := range qs {
 		st, err := s.w.PrepareContext(ctx, s.q(q))
 		if err != nil {
 			return fmt.Errorf("sqlstore: prepare: %w", err)
@@ -381,7 +395,30 @@ func (s *Store) prepare(ctx context.Context) error {
 	return nil
 }
 
-// exec runs a batch statement in tx, prepared if it was prepared ahead.
+// chunk returns how many of n rows the next batch statement carries: at
+// most RowsPerStatement, and a power of two where statements are prepared.
+func (s *Store) chunk(n int) int {
+	n = min(n, s.d.RowsPerStatement)
+	if !s.d.Prepare {
+		return n
+	}
+	c := 1
+	for c*2 <= n {
+		c *= 2
+	}
+	return c
+}
+
+// stmt returns the batch statement query as it runs in tx, if it was
+// prepared.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	if st := s.stmts[query]; st != nil {
+		return tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
+// exec runs a batch statement in tx.
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
 	_, err := s.execCount(ctx, tx, query, args...)
 	return err
@@ -391,8 +428,8 @@ func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any)
 func (s *Store) execCount(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
 	var res sql.Result
 	var err error
-	if st := s.stmts[query]; st != nil {
-		res, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	if st := s.stmt(ctx, tx, query); st != nil {
+		res, err = st.ExecContext(ctx, args...)
 	} else {
 		res, err = tx.ExecContext(ctx, s.q(query), args...)
 	}
@@ -402,9 +439,10 @@ func (s *Store) execCount(ctx context.Context, tx *sql.Tx, query string, args ..
 	return res.RowsAffected()
 }
 
+// query runs a batch statement that returns rows in tx.
 func (s *Store) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
-	if st := s.stmts[query]; st != nil {
-		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	if st := s.stmt(ctx, tx, query); st != nil {
+		return st.QueryContext(ctx, args...)
 	}
 	return tx.QueryContext(ctx, s.q(query), args...)
 }
