@@ -168,3 +168,30 @@ func results(b *testing.B, drv string) {
 	}
 	cpu.report(b)
 }
+
+// BenchmarkLifecycle measures 12 publishes committed together and then
+// their 12 results: the size of the engine's commits with 32 publishers
+// sending one event per request (~25 rows each).
+func BenchmarkLifecycle(b *testing.B) {
+	st, e := benchStore(b)
+	const rows = 12
+	seq := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		batch := publishes(e, seq, rows, "node_b")
+		seq += rows
+		if err := st.Apply(b.Context(), batch); err != nil {
+			b.Fatal(err)
+		}
+		now := time.Now()
+		results := &hookd.Batch{}
+		for _, p := range batch.Publishes {
+			d := p.Deliveries[0]
+			results.Results = append(results.Results, &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 1, At: now,
+				DurationMS: 2, Status: 200, Response: "ok"}, TenantID: d.TenantID, State: hookd.StateSucceeded, FirstSentAt: now, At: now})
+		}
+		if err := st.Apply(b.Context(), results); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
