@@ -152,13 +152,7 @@ func results(b *testing.B, drv string) {
 		if err := st.Apply(b.Context(), batch); err != nil {
 			b.Fatal(err)
 		}
-		now := time.Now()
-		results := &hookd.Batch{}
-		for _, p := range batch.Publishes {
-			d := p.Deliveries[0]
-			results.Results = append(results.Results, &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 1, At: now,
-				DurationMS: 2, Status: 200, Response: "ok"}, TenantID: d.TenantID, State: hookd.StateSucceeded, FirstSentAt: now, At: now})
-		}
+		results := resultsOf(batch)
 		b.StartTimer()
 		cpu.start()
 		if err := st.Apply(b.Context(), results); err != nil {
@@ -172,26 +166,38 @@ func results(b *testing.B, drv string) {
 // BenchmarkLifecycle measures 12 publishes committed together and then
 // their 12 results: the size of the engine's commits with 32 publishers
 // sending one event per request (~25 rows each).
-func BenchmarkLifecycle(b *testing.B) {
-	st, e := benchStore(b)
+func BenchmarkLifecycle(b *testing.B) { perDriver(b, lifecycle) }
+
+func lifecycle(b *testing.B, drv string) {
+	st, e := benchStore(b, drv)
 	const rows = 12
 	seq := 0
+	var cpu cpuClock
 	b.ReportAllocs()
 	for b.Loop() {
+		cpu.start()
 		batch := publishes(e, seq, rows, "node_b")
 		seq += rows
 		if err := st.Apply(b.Context(), batch); err != nil {
 			b.Fatal(err)
 		}
-		now := time.Now()
-		results := &hookd.Batch{}
-		for _, p := range batch.Publishes {
-			d := p.Deliveries[0]
-			results.Results = append(results.Results, &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 1, At: now,
-				DurationMS: 2, Status: 200, Response: "ok"}, TenantID: d.TenantID, State: hookd.StateSucceeded, FirstSentAt: now, At: now})
-		}
-		if err := st.Apply(b.Context(), results); err != nil {
+		if err := st.Apply(b.Context(), resultsOf(batch)); err != nil {
 			b.Fatal(err)
 		}
+		cpu.stop()
 	}
+	cpu.report(b)
+}
+
+// resultsOf returns a batch of the first attempt's success for each
+// delivery of the publishes of batch.
+func resultsOf(batch *hookd.Batch) *hookd.Batch {
+	now := time.Now()
+	results := &hookd.Batch{}
+	for _, p := range batch.Publishes {
+		d := p.Deliveries[0]
+		results.Results = append(results.Results, &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 1, At: now,
+			DurationMS: 2, Status: 200, Response: "ok"}, TenantID: d.TenantID, State: hookd.StateSucceeded, FirstSentAt: now, At: now})
+	}
+	return results
 }
