@@ -364,9 +364,9 @@ func limit(p hookd.Page) int {
 	return p.Limit
 }
 
-// prepare readies the statement of every authenticated request, and the
-// batch statements of every row count a batch may use where the dialect
-// prepares them.
+// prepare readies the statements of every authenticated request and every
+// ingest (the source by its token), and the batch statements of every row
+// count a batch may use where the dialect prepares them.
 func (s *Store) prepare(ctx context.Context) error {
 	var err error
 	if s.tokenByHash, err = s.r.PrepareContext(ctx, s.q(tokenByHashSQL)); err != nil {
