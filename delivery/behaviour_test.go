@@ -282,9 +282,14 @@ var faults = []struct {
 	state    string
 	attempts int
 	class    string
+	// timeout is the endpoint's, in ms: short where the fault is the
+	// wait (hang, slow-body), long where the endpoint answers at once
+	// and only a loaded machine could make it late (it must not turn a
+	// reset or a 500 into a timeout).
+	timeout int
 }{
-	{"500", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, hookd.StateFailed, 2, hookd.ClassStatus},
-	{"hang", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, hookd.StateFailed, 2, hookd.ClassTimeout},
+	{"500", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, hookd.StateFailed, 2, hookd.ClassStatus, 30000},
+	{"hang", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, hookd.StateFailed, 2, hookd.ClassTimeout, 500},
 	{"reset", func(w http.ResponseWriter, r *http.Request) {
 		c, _, err := w.(http.Hijacker).Hijack()
 		if err != nil {
@@ -294,7 +299,7 @@ var faults = []struct {
 			tc.SetLinger(0) // close with RST
 		}
 		c.Close()
-	}, hookd.StateFailed, 2, hookd.ClassConnect},
+	}, hookd.StateFailed, 2, hookd.ClassConnect, 30000},
 	{"slow-body", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(200)
 		for {
@@ -308,11 +313,11 @@ var faults = []struct {
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
-	}, hookd.StateSucceeded, 1, hookd.ClassNone},
+	}, hookd.StateSucceeded, 1, hookd.ClassNone, 500},
 	{"200-after-delay", func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(300 * time.Millisecond)
 		w.WriteHeader(200)
-	}, hookd.StateSucceeded, 1, hookd.ClassNone},
+	}, hookd.StateSucceeded, 1, hookd.ClassNone, 30000},
 }
 
 // TestFaultSuite: a healthy endpoint beside five misbehaving ones gets
@@ -328,7 +333,7 @@ func TestFaultSuite(t *testing.T) {
 		for _, f := range faults {
 			rc := newRecorder(t, f.handle)
 			b.addEndpoint(t, f.name, rc.URL, func(e *hookd.Endpoint) {
-				e.EventTypes, e.TimeoutMS, e.RetrySchedule = []string{"f.*", "one.*"}, 500, []hookd.Duration{hookd.Duration(time.Second)}
+				e.EventTypes, e.TimeoutMS, e.RetrySchedule = []string{"f.*", "one.*"}, f.timeout, []hookd.Duration{hookd.Duration(time.Second)}
 			})
 		}
 		const n = 50
