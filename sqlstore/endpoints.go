@@ -288,19 +288,46 @@ func (s *Store) SaveEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 
 // park moves an endpoint's unowned pending deliveries aside when it becomes
 // disabled, and back (due now) when it is enabled again, so that the claim
-// query never wades through work it may not send.
+// query never wades through work it may not send. It moves them parkChunk
+// at a time in the order of their ids, all in the caller's transaction:
+// one statement over a backlog of 100,000 would make SQLite keep the
+// original of every page it touches in memory (its statement journal)
+// until the statement ends. Each update says again which deliveries it
+// moves, so one that another node claimed meanwhile stays claimed.
 func (s *Store) park(ctx context.Context, tx *sql.Tx, endpointID string, was, now bool, at time.Time) error {
-	var err error
+	var set, which string
+	var setArgs, whichArgs []any
 	switch {
 	case !was && now:
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = ? WHERE endpoint_id = ? AND state = 'pending' AND owner IS NULL`),
-			hookd.Parked, endpointID)
+		set, setArgs = `owner = ?`, []any{hookd.Parked}
+		which = `owner IS NULL`
 	case was && !now:
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = NULL, next_attempt_at = ? WHERE endpoint_id = ? AND state = 'pending' AND owner = ?`),
-			ms(at), endpointID, hookd.Parked)
+		set, setArgs = `owner = NULL, next_attempt_at = ?`, []any{ms(at)}
+		which, whichArgs = `owner = ?`, []any{hookd.Parked}
+	default:
+		return nil
 	}
-	return unavailable(err)
+	which = `endpoint_id = ? AND id > ? AND state = 'pending' AND ` + which
+	last := s.q(`SELECT MAX(id) FROM (SELECT id FROM deliveries WHERE ` + which + ` ORDER BY id LIMIT ?) AS c`)
+	update := s.q(`UPDATE deliveries SET ` + set + ` WHERE ` + which + ` AND id <= ?`)
+	for from := ""; ; {
+		var to sql.NullString
+		if err := tx.QueryRowContext(ctx, last, append(append([]any{endpointID, from}, whichArgs...), parkChunk)...).Scan(&to); err != nil {
+			return unavailable(err)
+		}
+		if !to.Valid {
+			return nil
+		}
+		args := append(append(append(setArgs[:len(setArgs):len(setArgs)], endpointID, from), whichArgs...), to.String)
+		if _, err := tx.ExecContext(ctx, update, args...); err != nil {
+			return unavailable(err)
+		}
+		from = to.String
+	}
 }
+
+// parkChunk is how many deliveries one statement of park moves.
+const parkChunk = 2000
 
 // DeleteEndpoint implements hookd.Store.
 func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string, now time.Time) error {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -246,6 +247,43 @@ func testDisableParksEnableReleases(f *fixture) {
 	f.wantIDs("Claim of the held delivery", f.claim("node-3", t1.Add(time.Hour), 10))
 	if d := f.deliveryOf("ten_a", held[0].ID); d.State != hookd.StatePending {
 		f.Errorf("held delivery: %s", describe(d))
+	}
+}
+
+// testParkAndReleaseLargeBacklog disables and enables an endpoint with more
+// waiting deliveries than a store moves in one statement: every one is
+// parked, then released, and none of another endpoint or node moves.
+func testParkAndReleaseLargeBacklog(f *fixture) {
+	const n = 4321
+	f.tenant("ten_a")
+	e := f.endpoint("ten_a")
+	other := f.endpoint("ten_a")
+	b := &hookd.Batch{}
+	for i := range n {
+		ev := f.event("ten_a", "payment.created", t0.Add(time.Duration(i)*time.Millisecond))
+		b.Publishes = append(b.Publishes, &hookd.Publish{Event: ev, Deliveries: []*hookd.Delivery{f.delivery(ev, e.ID, t0, "")}})
+	}
+	f.apply(b)
+	_, held := f.send("ten_a", t0, "node-1", e.ID)
+	_, others := f.send("ten_a", t0, "", other.ID)
+
+	e.Disabled, e.UpdatedAt = true, t0.Add(time.Second)
+	f.ok(f.s.SaveEndpoint(f.ctx, e), "SaveEndpoint disable")
+	bl, err := f.s.Backlog(f.ctx, t0)
+	f.ok(err, "Backlog")
+	if bl.Parked != n {
+		f.Errorf("parked after disabling: %d, want %d", bl.Parked, n)
+	}
+	f.wantIDs("Claim with the endpoint disabled", f.claim("node-2", t0.Add(time.Hour), 2*n), others[0].ID)
+
+	t1 := t0.Add(time.Hour)
+	e.Disabled, e.UpdatedAt = false, t1
+	f.ok(f.s.SaveEndpoint(f.ctx, e), "SaveEndpoint enable")
+	if bl, err := f.s.Backlog(f.ctx, t1); err != nil || bl.Parked != 0 || bl.Due != n {
+		f.Errorf("after enabling: %+v %v, want %d due and none parked", bl, err, n)
+	}
+	if got := f.claim("node-2", t1, 2*n); len(got) != n || slices.Contains(got, held[0].ID) {
+		f.Errorf("Claim after enabling: %d deliveries (the held one among them: %v), want %d", len(got), slices.Contains(got, held[0].ID), n)
 	}
 }
 

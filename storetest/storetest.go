@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"EndpointSecrets", testEndpointSecrets},
 		{"EndpointsVersion", testEndpointsVersion},
 		{"DisableParksEnableReleases", testDisableParksEnableReleases},
+		{"ParkAndReleaseLargeBacklog", testParkAndReleaseLargeBacklog},
 		{"DeleteEndpointCancels", testDeleteEndpointCancels},
 		{"EventTypes", testEventTypes},
 		{"PublishStores", testPublishStores},
