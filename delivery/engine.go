@@ -36,6 +36,7 @@ type Config struct {
 
 	QueueSize    int           // deliveries held in memory per endpoint (2048)
 	MaxHeld      int           // deliveries held in memory in all (200,000)
+	MaxHeldBytes int64         // their cost in all, payload and 1 KiB each (16 MiB; see jobCost)
 	MaxInFlight  int           // concurrent requests per endpoint (64)
 	MaxBatch     int           // rows per group commit (2000)
 	Writers      int           // concurrent group-commit writers (1)
@@ -70,6 +71,7 @@ func (c *Config) defaults() {
 	}
 	setDefault(&c.QueueSize, 2048)
 	setDefault(&c.MaxHeld, 200_000)
+	setDefault(&c.MaxHeldBytes, 16<<20)
 	setDefault(&c.MaxInFlight, 64)
 	setDefault(&c.MaxBatch, 2000)
 	setDefault(&c.Writers, 1)
@@ -126,6 +128,14 @@ type Engine struct {
 	queues    map[string]*queue            // per endpoint id
 	version   int64
 	held      atomic.Int64 // deliveries held in memory (queued, reserved or in flight)
+	heldBytes atomic.Int64 // their cost (see jobCost), against MaxHeldBytes
+	// starved is set when a claim found no room in MaxHeldBytes; the job
+	// that frees enough asks for the next claim.
+	starved atomic.Bool
+	// claimCost is the mean cost of a job of the last claim (before the
+	// first, of the first delivery published): the next claim asks for as
+	// many as the room left in MaxHeldBytes takes.
+	claimCost atomic.Int64
 	accepting atomic.Bool
 
 	ctx    context.Context // cancelled by Stop after the drain
@@ -171,6 +181,32 @@ func (e *Engine) Stats() *Stats { return &e.stats }
 
 // Held returns how many deliveries the engine holds in memory.
 func (e *Engine) Held() int64 { return e.held.Load() }
+
+// HeldBytes returns what the deliveries held in memory count against
+// MaxHeldBytes.
+func (e *Engine) HeldBytes() int64 { return e.heldBytes.Load() }
+
+// holdBytes counts cost in the held bytes if it fits in MaxHeldBytes. One
+// job always fits when nothing is held, however large its event.
+func (e *Engine) holdBytes(cost int64) bool {
+	for {
+		cur := e.heldBytes.Load()
+		if cur > 0 && cur+cost > e.cfg.MaxHeldBytes {
+			return false
+		}
+		if e.heldBytes.CompareAndSwap(cur, cur+cost) {
+			return true
+		}
+	}
+}
+
+// releaseBytes uncounts cost; once half of MaxHeldBytes is free again
+// after a claim found no room, it asks for the next claim.
+func (e *Engine) releaseBytes(cost int64) {
+	if e.heldBytes.Add(-cost) <= e.cfg.MaxHeldBytes/2 && e.starved.Load() && e.starved.CompareAndSwap(true, false) {
+		e.Kick()
+	}
+}
 
 // Start loads the endpoints, takes back work left by dead nodes and starts
 // the writers, the poller and the housekeeping loops.
@@ -508,11 +544,35 @@ func (e *Engine) poller() {
 	}
 }
 
-// claimOnce claims one batch; it reports whether there may be more.
+// claimBatch is the most deliveries one claim asks the store for.
+const claimBatch = 1000
+
+// firstClaimCost is the cost of a job guessed before anything was claimed
+// or published.
+const firstClaimCost = 16 << 10
+
+// claimOnce claims one batch; it reports whether there may be more. The
+// batch is as large as the room left in MaxHeldBytes takes at the mean cost
+// of the last claim's jobs (see claimCost), so a claim passes the bound by
+// no more than its jobs exceed that mean.
 func (e *Engine) claimOnce() bool {
-	const batch = 1000
-	if e.held.Load() >= int64(e.cfg.MaxHeld-batch) || !e.accepting.Load() {
+	if e.held.Load() >= int64(e.cfg.MaxHeld-claimBatch) || !e.accepting.Load() {
 		return false
+	}
+	room := e.cfg.MaxHeldBytes - e.heldBytes.Load()
+	mean := e.claimCost.Load()
+	if mean == 0 {
+		mean = firstClaimCost
+	}
+	batch := int(min(claimBatch, room/max(mean, jobOverhead)))
+	if batch < 1 {
+		e.starved.Store(true)
+		// A job that ended between the load and the store saw no
+		// starvation to end: look again.
+		if e.heldBytes.Load() > e.cfg.MaxHeldBytes/2 || !e.starved.CompareAndSwap(true, false) {
+			return false
+		}
+		batch = 1
 	}
 	var skip []string
 	e.mu.Lock()
@@ -522,6 +582,11 @@ func (e *Engine) claimOnce() bool {
 		}
 	}
 	e.mu.Unlock()
+	// The room is taken before the claim, so that publishes meanwhile do
+	// not take it too; the claimed jobs' own cost replaces it after.
+	taken := int64(batch) * mean
+	e.heldBytes.Add(taken)
+	defer e.releaseBytes(taken)
 	jobs, err := e.store.Claim(e.ctx, e.cfg.Node, e.cfg.Clock.Now(), batch, skip)
 	if err != nil {
 		if e.ctx.Err() == nil {
@@ -540,6 +605,7 @@ func (e *Engine) claimOnce() bool {
 		}
 	}
 	var orphans []hookd.HandBack
+	var cost int64
 	for _, j := range jobs {
 		ep := byID[j.Delivery.EndpointID]
 		if ep == nil {
@@ -549,10 +615,16 @@ func (e *Engine) claimOnce() bool {
 				NextAttemptAt: *j.Delivery.NextAttemptAt})
 			continue
 		}
+		jb := &job{d: j.Delivery, ev: j.Event, cost: jobCost(j.Event)}
+		cost += jb.cost
 		e.held.Add(1)
-		e.queueFor(ep).push(&job{d: j.Delivery, ev: j.Event})
+		e.heldBytes.Add(jb.cost)
+		e.queueFor(ep).push(jb)
 	}
 	e.mu.Unlock()
+	if n := len(jobs) - len(orphans); n > 0 {
+		e.claimCost.Store(cost / int64(n))
+	}
 	if len(orphans) > 0 {
 		e.enqueue(context.Background(), &writeOp{handBacks: orphans})
 		// Load the endpoints they belong to before the next claim.
@@ -639,6 +711,8 @@ func (e *Engine) fanOut(op *writeOp) error {
 	op.overflow, op.kick = nil, false
 	for i, p := range op.pubs {
 		ev := p.Event
+		cost := jobCost(ev)
+		e.claimCost.CompareAndSwap(0, cost)
 		p.Deliveries, op.handoffs[i] = nil, nil
 		for _, ep := range e.tenants[ev.TenantID] {
 			if op.only != "" {
@@ -665,9 +739,9 @@ func (e *Engine) fanOut(op *writeOp) error {
 				// Left in the store, and claimed when no earlier
 				// delivery of its key is pending.
 				op.kick = true
-			case q.reserve():
+			case q.reserve(cost):
 				d.Owner = e.cfg.Node
-				op.handoffs[i] = append(op.handoffs[i], handoff{q: q, d: d})
+				op.handoffs[i] = append(op.handoffs[i], handoff{q: q, d: d, cost: cost})
 			default:
 				// No room in memory: it waits in the store, to be
 				// claimed when the queue has drained (see commit).
@@ -684,8 +758,9 @@ func (e *Engine) fanOut(op *writeOp) error {
 // handoff is a delivery reserved a place in its endpoint's queue, to be
 // pushed there once its publish is committed.
 type handoff struct {
-	q *queue
-	d *hookd.Delivery
+	q    *queue
+	d    *hookd.Delivery
+	cost int64
 }
 
 // handOver pushes the deliveries of a committed publish op to their queues
@@ -694,14 +769,14 @@ func (e *Engine) handOver(op *writeOp) {
 	for i, p := range op.pubs {
 		if p.Existing != nil {
 			for _, h := range op.handoffs[i] {
-				h.q.unreserve()
+				h.q.unreserve(h.cost)
 			}
 			continue
 		}
 		e.stats.Published.Add(1)
 		for _, h := range op.handoffs[i] {
 			e.held.Add(1)
-			h.q.pushReserved(&job{d: h.d, ev: p.Event})
+			h.q.pushReserved(&job{d: h.d, ev: p.Event, cost: h.cost})
 		}
 	}
 }
@@ -710,7 +785,7 @@ func (e *Engine) handOver(op *writeOp) {
 func (e *Engine) release(op *writeOp) {
 	for i, hs := range op.handoffs {
 		for _, h := range hs {
-			h.q.unreserve()
+			h.q.unreserve(h.cost)
 		}
 		op.handoffs[i] = nil
 	}

@@ -464,6 +464,70 @@ func TestOverflowClaimedWithoutPolling(t *testing.T) {
 		}
 	}
 	if n := <-arrived; n != batches*size {
-		t.Fatalf("%d of %d deliveries arrived; the rest wait in the store unclaimed", n, batches*size)
+		t.Fatalf("%d of %d deliveries arrived; the rest wait in the store unclaimed (held %d, %d bytes)", n, batches*size, b.engine.Held(), b.engine.HeldBytes())
 	}
+}
+
+// TestHeldBytesBounded: with room for about ten 4 KB deliveries in memory
+// (MaxHeldBytes), a backlog of 400 waits in the store and is delivered in
+// full without a poll (the next is an hour away): each claim takes what
+// the room allows and the deliveries that free it ask for the next. The
+// events of an ordering key arrive in publish order, and the bytes held
+// never pass the bound by more than a claim's overshoot (here, wide).
+func TestHeldBytesBounded(t *testing.T) {
+	t.Parallel()
+	const budget, n = 50 << 10, 400
+	b := setupWith(t, 200, func(e *hookd.Endpoint) { e.Ordering = hookd.OrderingKey },
+		func(c *delivery.Config) { c.MaxHeldBytes, c.MaxInFlight, c.PollInterval = budget, 4, time.Hour })
+	var most int64
+	b.mu.Lock()
+	b.answer = func(*http.Request) int {
+		most = max(most, b.engine.HeldBytes())
+		return 200
+	}
+	b.mu.Unlock()
+	time.Sleep(50 * time.Millisecond) // past the poller's first look
+	payload := []byte(`{"pad":"` + strings.Repeat("x", 4000) + `"}`)
+	for i := 0; i < n; i += 100 {
+		var evs []*hookd.Event
+		for k := i; k < i+100; k++ {
+			ev := &hookd.Event{ID: fmt.Sprintf("e%03d", k), TenantID: "t", Type: "a.b", Payload: payload, CreatedAt: b.clock.Now()}
+			if k%4 == 0 {
+				ev.OrderingKey = "K"
+			}
+			evs = append(evs, ev)
+		}
+		if _, err := b.engine.Publish(context.Background(), evs, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var keyed []string
+	seen := map[string]bool{}
+	for len(seen) < n {
+		select {
+		case <-b.hits:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d of %d delivered; the rest wait in the store unclaimed", len(seen), n)
+		}
+		select {
+		case id := <-b.ids:
+			seen[id] = true
+			var k int
+			fmt.Sscanf(id, "e%d", &k)
+			if k%4 == 0 {
+				keyed = append(keyed, id)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a request without its id")
+		}
+	}
+	if !slices.IsSorted(keyed) || len(keyed) != n/4 {
+		t.Errorf("the events of key K arrived as %v, want all %d in publish order", keyed, n/4)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if most > 2*budget {
+		t.Errorf("held %d bytes of deliveries in memory, bound %d", most, budget)
+	}
+	t.Logf("%d deliveries of 4 KB with room for %d bytes: at most %d held", n, budget, most)
 }

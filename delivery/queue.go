@@ -11,7 +11,20 @@ import (
 type job struct {
 	d  *hookd.Delivery
 	ev *hookd.Event
+	// cost is what it counts against the engine's MaxHeldBytes.
+	cost int64
 }
+
+// jobOverhead is what a job holds besides its event's payload: the
+// delivery and the event with their ids, the job itself, and its share
+// of the queue.
+const jobOverhead = 1 << 10
+
+// jobCost is what a delivery of ev counts against MaxHeldBytes, so that a
+// backlog of large events is held in fewer deliveries and the rest waits
+// in the store. An event that goes to several endpoints counts once for
+// each: a bound, not a measurement.
+func jobCost(ev *hookd.Event) int64 { return int64(len(ev.Payload)) + jobOverhead }
 
 // queue holds one endpoint's deliveries in memory and runs its attempts
 // with bounded concurrency. A hanging endpoint fills only its own queue and
@@ -45,12 +58,15 @@ func newQueue(e *Engine, ep *hookd.Endpoint) *queue {
 
 func (q *queue) queued() int { return len(q.jobs) - q.head }
 
-// reserve takes a place for a delivery about to be committed; false when
-// the queue is full, and the delivery then waits in the store.
-func (q *queue) reserve() bool {
+// reserve takes a place for a delivery about to be committed, of the given
+// cost; false when the queue is full or the engine holds as many bytes as
+// it may, and the delivery then waits in the store. The cost counts in the
+// engine's held bytes from now on.
+func (q *queue) reserve(cost int64) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.closed || q.queued()+q.reserved >= q.e.cfg.QueueSize || q.e.held.Load()+int64(q.reserved) >= int64(q.e.cfg.MaxHeld) {
+	if q.closed || q.queued()+q.reserved >= q.e.cfg.QueueSize || q.e.held.Load()+int64(q.reserved) >= int64(q.e.cfg.MaxHeld) ||
+		!q.e.holdBytes(cost) {
 		return false
 	}
 	q.reserved++
@@ -72,10 +88,12 @@ func (q *queue) overflowStored() bool {
 	return false
 }
 
-func (q *queue) unreserve() {
+// unreserve gives back a place that reserve took, with its cost.
+func (q *queue) unreserve(cost int64) {
 	q.mu.Lock()
 	q.reserved--
 	q.mu.Unlock()
+	q.e.releaseBytes(cost)
 }
 
 // fullStillOverflowing reports whether the queue is full, so a claim must
@@ -97,7 +115,7 @@ func (q *queue) idle() bool {
 	return q.queued() == 0 && q.reserved == 0 && q.workers == 0
 }
 
-// pushReserved adds a delivery that reserved its place.
+// pushReserved adds a delivery that reserved its place (and its cost).
 func (q *queue) pushReserved(j *job) {
 	q.mu.Lock()
 	q.reserved--
@@ -105,7 +123,8 @@ func (q *queue) pushReserved(j *job) {
 	q.mu.Unlock()
 }
 
-// push adds a claimed delivery (the claim already respected the room).
+// push adds a claimed delivery (the claim already respected the room and
+// counted its cost).
 func (q *queue) push(j *job) {
 	q.mu.Lock()
 	q.add(j)
@@ -166,6 +185,7 @@ func (q *queue) work() {
 		}
 		q.e.attempt(q, ep, j)
 		q.e.held.Add(-1)
+		q.e.releaseBytes(j.cost)
 	}
 }
 
@@ -206,6 +226,9 @@ func (q *queue) drain() []*job {
 	out := append([]*job(nil), q.jobs[q.head:]...)
 	q.jobs, q.head = nil, 0
 	q.e.held.Add(-int64(len(out)))
+	for _, j := range out {
+		q.e.releaseBytes(j.cost)
+	}
 	return out
 }
 
