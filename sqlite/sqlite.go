@@ -53,7 +53,6 @@ var pragmas = []string{
 	"synchronous = FULL", // a commit is fsync'd before it is acknowledged
 	"busy_timeout = 10000",
 	"foreign_keys = off",
-	"cache_size = -32000",
 	"temp_store = memory",
 }
 
@@ -169,11 +168,14 @@ func open(ctx context.Context, name, path string, key *seal.Key) (*sqlstore.Stor
 	// batches writes into few transactions (group commit). Both drivers
 	// read _txlock from the DSN: the writer's transactions take the write
 	// lock when they begin, so they never fail to upgrade a read lock.
-	w := sql.OpenDB(connector{drv, dsn("_txlock=immediate")})
+	// Page caches are per connection and count in the process's memory:
+	// the writer's holds the pages every commit touches; the readers'
+	// serve the API's reads, and the OS caches the file anyway.
+	w := sql.OpenDB(connector{drv, dsn("_txlock=immediate"), 8000})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	r := sql.OpenDB(connector{drv, dsn()})
+	r := sql.OpenDB(connector{drv, dsn(), 2000})
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	sub, _ := fs.Sub(migrations, "migrations")
@@ -196,8 +198,9 @@ func open(ctx context.Context, name, path string, key *seal.Key) (*sqlstore.Stor
 // before database/sql hands it out: one way for both drivers, whose DSN
 // syntaxes for pragmas differ.
 type connector struct {
-	driver driver.Driver
-	dsn    string
+	driver   driver.Driver
+	dsn      string
+	cacheKiB int // the page cache's size
 }
 
 func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -210,7 +213,7 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 		conn.Close()
 		return nil, errors.New("sqlite: the driver cannot execute a statement on a connection")
 	}
-	for _, p := range pragmas {
+	for _, p := range append(slices.Clip(pragmas), fmt.Sprintf("cache_size = -%d", c.cacheKiB)) {
 		if _, err := ex.ExecContext(ctx, "PRAGMA "+p, nil); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("sqlite: PRAGMA %s: %w", p, err)

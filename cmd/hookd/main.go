@@ -39,6 +39,11 @@ The API from the command line (the Go client underneath; --url/--token or HOOKD_
 Run "hookd COMMAND -h" for a command's flags, "hookd GROUP VERB -h" for a verb's.
 `
 
+// defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT sets
+// one: with SQLite's page caches and the binary it keeps the serve
+// process near 100 MB however large the backlog.
+const defaultMemoryLimit = 48 << 20
+
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
@@ -50,6 +55,13 @@ func main() {
 		// larger heap target trades a little memory (bounded: deliveries
 		// held in memory are capped) for ~5-10 % more throughput.
 		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The larger heap target above stays within this: past it the
+		// collector runs sooner, so a burst of garbage (a backlog
+		// draining, big batches) does not grow the process. It is a
+		// soft limit: a live heap above it is never refused memory.
+		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
