@@ -37,6 +37,10 @@ type benchOpts struct {
 	ProfileSeconds int
 	Rounds         int
 	Plot           string
+	// Backlog runs the backlog scenario once (with External): the N
+	// events are published while the endpoints are disabled, then the
+	// endpoints are enabled and the drain is measured.
+	Backlog bool
 }
 
 func runBench(ctx context.Context, args []string) error {
@@ -64,6 +68,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Plot, "plot", "", "with --external: draw deliveries/s over time and the latency distribution of the run into this SVG file")
 	fs.Var(negBool{&o.NoMetrics}, "metrics", "in-process nodes keep metrics, scraped every second (--metrics=false: no metrics)")
 	cost := fs.Int("metrics-cost", 0, "run this many pairs of runs with and without metrics, interleaved, and report the medians and their ratio")
+	fs.BoolVar(&o.Backlog, "backlog", false, "with --external: publish the -n events while the endpoints are disabled, then enable them and measure the drain and the peak RSS")
 	fs.BoolVar(&suite, "suite", false, "run the reference scenarios: 20,000 events to 1 endpoint (published, and received as signed Lean webhooks), 2,000 to 10, and 100 events/s for latency")
 	if err := parseFlags(fs, args); err != nil {
 		return err

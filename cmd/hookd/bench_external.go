@@ -185,6 +185,9 @@ type extResult struct {
 	RSS     []int64       // sampled every 100 ms
 	Arrival []time.Time   // every arrival, for the plot
 	Lat     []time.Duration
+	// Stages is hookd's own timing of the stages of a delivery, from
+	// its /metrics at the end of the run ("" for the ceilings).
+	Stages string
 }
 
 func (r *extResult) rate() float64 {
@@ -318,6 +321,14 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 	cpu, _ := sample()
 	cpu -= cpu0
 	commits := commitFigures(hk, o)
+	var stages string
+	if hk != nil && !o.NoMetrics {
+		var addrs []string
+		for _, n := range hk.nodes {
+			addrs = append(addrs, n.addr)
+		}
+		stages, _ = bench.Stages(addrs...) // "" if a node cannot say
+	}
 	close(stopSampling)
 	<-sampled
 	if err := stopProfile(); err != nil {
@@ -339,7 +350,7 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 		r.PeakRSS = max(r.PeakRSS, v)
 	}
 	mu.Unlock()
-	er := &extResult{Result: r, CPU: cpu, RSS: rss, Lat: lat}
+	er := &extResult{Result: r, CPU: cpu, RSS: rss, Lat: lat, Stages: stages}
 	for _, at := range st.Arrivals {
 		er.Arrival = append(er.Arrival, time.Unix(0, at))
 	}
@@ -547,7 +558,11 @@ func freeLoopback() string {
 // externalOnce runs hookd once with every part in a process of its own and
 // prints the result with the serve process's CPU time and resident set.
 func externalOnce(ctx context.Context, o benchOpts, w io.Writer) error {
-	r, err := runExternal(ctx, o, extHookd, 0)
+	backlog := 0
+	if o.Backlog {
+		backlog = o.N
+	}
+	r, err := runExternal(ctx, o, extHookd, backlog)
 	if err != nil {
 		return err
 	}
@@ -572,6 +587,9 @@ func printExternal(w io.Writer, o benchOpts, r *extResult) {
 	fmt.Fprintf(w, "  %s %10.0f µs CPU per delivery (%.2fs CPU: %.0f %% of one core over the run), peak RSS %.1f MiB\n",
 		label, r.CPU.Seconds()*1e6/float64(max(r.Deliveries, 1)), r.CPU.Seconds(),
 		100*r.CPU.Seconds()/max(r.DeliverDur.Seconds(), 1e-9), float64(peak)/(1<<20))
+	if r.Stages != "" {
+		fmt.Fprintf(w, "  hookd's own stage timings (its /metrics: histogram bucket bounds)\n%s", r.Stages)
+	}
 }
 
 // suiteCase is a scenario of issue 12's table and the ceiling it is held
