@@ -81,6 +81,7 @@ type Store struct {
 	// tokenByHash is the lookup of every authenticated request, prepared
 	// once on the reader pool.
 	tokenByHash *sql.Stmt
+	tokens      *tokenCache // nil unless the dialect is Exclusive
 	// sourceByToken is the lookup of every webhook sent to an ingest URL,
 	// prepared likewise.
 	sourceByToken *sql.Stmt
@@ -101,6 +102,9 @@ func New(ctx context.Context, w, r *sql.DB, d Dialect, key *seal.Key) (*Store, e
 		d.RowsPerStatement = 1
 	}
 	s := &Store{w: w, r: r, d: d, key: key, stmts: map[string]*sql.Stmt{}}
+	if d.Exclusive {
+		s.tokens = &tokenCache{}
+	}
 	if err := s.Migrate(ctx); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 // CreateToken implements hookd.Store.
 func (s *Store) CreateToken(ctx context.Context, t *hookd.Token, hash string) error {
+	defer s.tokensWritten()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if t.Kind == hookd.TokenTenant {
 			var n int
@@ -50,11 +51,30 @@ func scanToken(row interface{ Scan(...any) error }) (*hookd.Token, error) {
 }
 
 // TokenByHash implements hookd.Store: a primary-key lookup, made for every
-// authenticated request (no cache, so a revoked token is refused at once on
-// every node).
+// authenticated request. On a store one process owns it is answered from
+// memory once read (see tokenCache); on a shared one it reads the database
+// every time, so a token revoked on one node is refused at once on all.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (*hookd.Token, error) {
+	var gen uint64
+	if s.tokens != nil {
+		var t *hookd.Token
+		if t, gen = s.tokens.get(hash); t != nil {
+			return t, nil
+		}
+	}
 	t, err := scanToken(s.tokenByHash.QueryRowContext(ctx, hash))
+	if err == nil && s.tokens != nil {
+		s.tokens.put(hash, t, gen)
+	}
 	return t, notFound(err)
+}
+
+// tokensWritten drops the cached tokens after a write of tokens committed
+// (or failed: dropping is always safe).
+func (s *Store) tokensWritten() {
+	if s.tokens != nil {
+		s.tokens.drop()
+	}
 }
 
 // Tokens implements hookd.Store.
@@ -89,6 +109,7 @@ func (s *Store) Tokens(ctx context.Context, kind, tenantID string, p hookd.Page)
 
 // DeleteToken implements hookd.Store.
 func (s *Store) DeleteToken(ctx context.Context, kind, tenantID, id string) error {
+	defer s.tokensWritten()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM tokens WHERE id = ? AND kind = ? AND tenant_id = ?`), id, kind, tenantID)
 		if err != nil {
@@ -106,6 +127,7 @@ func (s *Store) TouchTokens(ctx context.Context, used map[string]time.Time) erro
 	if len(used) == 0 {
 		return nil
 	}
+	defer s.tokensWritten() // at most once a minute a token: the cache is read again
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for id, at := range used {
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE tokens SET last_used_at = ?
