@@ -95,7 +95,7 @@ func newEnv(t testing.TB) *env {
 		Services: portal.Services{Tenants: ctl, EventTypes: ctl, Endpoints: ctl, Events: ctl, Deliveries: ctl, Stats: ctl,
 			Portal: ctl, Tokens: ctl, Finder: ctl},
 		Profiles: profiles, Clock: e.clock, Log: log, AdminTokenHash: hookd.HashToken(adminToken),
-		Brand: portal.Brand{Name: "Acme Webhooks", Accent: "#5f3dc4"}, FrameAncestors: []string{"https://app.example.com"},
+		Brand: portal.Brand{Name: "Acme Webhooks", Accent: "#5f3dc4"}, FrameAncestors: []string{"https://127.0.0.1:9443"},
 	}
 	e.srv = httptest.NewServer(portal.Mount(api.Handler(), p.Handler()))
 	e.api("POST", "/v1/event-types", map[string]any{"name": "invoice.paid", "description": "An invoice was paid in full",

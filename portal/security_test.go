@@ -79,7 +79,7 @@ func TestSecurityHeaders(t *testing.T) {
 	e := newEnv(t)
 	resp, body := fetch(t, http.DefaultClient, e.srv.URL+"/portal/", nil)
 	csp := resp.Header.Get("Content-Security-Policy")
-	for _, want := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors https://app.example.com", "form-action 'self'"} {
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors https://127.0.0.1:9443", "form-action 'self'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %q", csp, want)
 		}
@@ -135,7 +135,7 @@ func TestFormsNeedCSRF(t *testing.T) {
 	if st := post(url.Values{"csrf": {wrong}}, ""); st != 403 {
 		t.Errorf("with a wrong token: %d, want 403", st)
 	}
-	if st := post(url.Values{"csrf": {csrf}}, "https://evil.example"); st != 403 {
+	if st := post(url.Values{"csrf": {csrf}}, "http://127.0.0.2:9"); st != 403 {
 		t.Errorf("from another origin: %d, want 403", st)
 	}
 	var got struct {
