@@ -673,9 +673,13 @@ func externalSuite(ctx context.Context, o benchOpts, w io.Writer) error {
 			} else {
 				h, c = append(h, hr.rate()), append(c, cr.rate())
 				ratio = append(ratio, hr.rate()/cr.rate())
-				fmt.Fprintf(w, "  round %d  %-58s hookd %7.0f/s  %s %7.0f/s  ratio %.2f  (hookd %.0f µs CPU/delivery, %d dup, %d of %d)\n",
+				ceilCPU := "" // the raw POSTs have no serving process
+				if sc.ceiling != extRaw {
+					ceilCPU = fmt.Sprintf(", %s %.0f", sc.against(), cr.CPU.Seconds()*1e6/float64(max(cr.Deliveries, 1)))
+				}
+				fmt.Fprintf(w, "  round %d  %-58s hookd %7.0f/s  %s %7.0f/s  ratio %.2f  (µs CPU/delivery: hookd %.0f%s; %d dup, %d of %d)\n",
 					i+1, sc.name, hr.rate(), sc.against(), cr.rate(), hr.rate()/cr.rate(),
-					hr.CPU.Seconds()*1e6/float64(max(hr.Deliveries, 1)), hr.Duplicates, hr.Deliveries, hr.Expected)
+					hr.CPU.Seconds()*1e6/float64(max(hr.Deliveries, 1)), ceilCPU, hr.Duplicates, hr.Deliveries, hr.Expected)
 			}
 		}
 		if sc.latency {
