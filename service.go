@@ -142,6 +142,23 @@ func TenantFromContext(ctx context.Context) string {
 	return id
 }
 
+const tokenCheckKey ctxKey = 1
+
+// NewContextWithTokenCheck returns ctx carrying the hash of the token a
+// publish was authenticated with from a node's memory (Store.CachedToken):
+// the engine has the publish's commit check the token again
+// (Publish.Token).
+func NewContextWithTokenCheck(ctx context.Context, hash string) context.Context {
+	return context.WithValue(ctx, tokenCheckKey, hash)
+}
+
+// TokenCheckFromContext returns the hash of the token ctx's publish must
+// have checked in its commit, or "" (checked already).
+func TokenCheckFromContext(ctx context.Context) string {
+	h, _ := ctx.Value(tokenCheckKey).(string)
+	return h
+}
+
 // TokenService manages API tokens, tenant tokens (kind TokenTenant, of one
 // tenant) and admin tokens (TokenAdmin, tenantID ""), and authenticates
 // requests by them.
@@ -159,4 +176,11 @@ type TokenService interface {
 	// in force (EUNAUTHORIZED otherwise), and notes when it was used. It
 	// reads the store every time: no node trusts a revoked token.
 	Authenticate(ctx context.Context, token string) (*Token, error)
+	// AuthenticatePublish is Authenticate for a publish: the token may be
+	// answered from the node's memory, without a round trip to a shared
+	// store. The context it returns then names the token for the publish's
+	// commit to check again (NewContextWithTokenCheck), so a token revoked
+	// on any node is still refused at once: the publish answers 401 and
+	// nothing of it is stored.
+	AuthenticatePublish(ctx context.Context, token string) (*Token, context.Context, error)
 }

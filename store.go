@@ -24,6 +24,11 @@ type Store interface {
 	// the caller decides at its own clock. It is on every authenticated
 	// request's path: one indexed lookup.
 	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	// CachedToken is TokenByHash for a publish: it may answer from the
+	// node's memory what another node has revoked since. It then returns
+	// recheck true, and the publish must carry the hash (Publish.Token),
+	// so that its commit stores it only if the token is still there.
+	CachedToken(ctx context.Context, hash string) (t *Token, recheck bool, err error)
 	// Tokens lists the tokens of a kind (of one tenant for tenant tokens),
 	// oldest first, after the cursor.
 	Tokens(ctx context.Context, kind, tenantID string, p Page) ([]*Token, error)
@@ -212,6 +217,11 @@ type Batch struct {
 // from an endpoints version that is no longer the store's.
 var ErrStale = &Error{Code: ECONFLICT, Message: "endpoints changed; compute the deliveries again"}
 
+// ErrUnknownToken answers a request whose token is not stored: never
+// made, or revoked (for a publish, possibly between its authentication from
+// a node's memory and its commit: Publish.Revoked).
+var ErrUnknownToken = &Error{Code: EUNAUTHORIZED, Message: "unknown token"}
+
 // Publish is one event with its deliveries. If an event with the same id or
 // idempotency key exists for the tenant, Apply stores nothing and sets
 // Existing and Deliveries to what the first publish created.
@@ -223,8 +233,15 @@ type Publish struct {
 	// the event exists already (a replay), no request is stored and the
 	// first one's Duplicates counts one more.
 	Request *SourceRequest
+	// Token, when set, is the hash of the token the publish was made with,
+	// taken from a node's memory (Store.CachedToken): Apply stores the
+	// publish only if the token is still stored when it commits, and sets
+	// Revoked otherwise, so a token revoked on any node is refused by the
+	// next commit on every node.
+	Token string
 
 	Existing *Event // out: the event first published with that id or key
+	Revoked  bool   // out: Token was revoked before the commit; nothing of the publish was stored
 }
 
 // Result is the outcome of one attempt: the attempt's record, which names

@@ -62,13 +62,35 @@ func (s *Service) RevokeToken(ctx context.Context, kind, tenantID, id string) er
 	return nil
 }
 
-// Authenticate implements hookd.TokenService. Nothing is cached: the store
-// is asked on every request (one primary-key lookup), so a token revoked or
-// expired is refused at once on every node.
+// Authenticate implements hookd.TokenService. The store is asked on every
+// request (one primary-key lookup; on SQLite, which one process owns, an
+// exact cache), so a token revoked or expired is refused at once on every
+// node.
 func (s *Service) Authenticate(ctx context.Context, token string) (*hookd.Token, error) {
 	t, err := s.Store.TokenByHash(ctx, hookd.HashToken(token))
+	return s.inForce(t, err)
+}
+
+// AuthenticatePublish implements hookd.TokenService: the token may come
+// from the store's memory, and is then checked again by the publish's
+// commit. Its expiry is checked here: tokens never change once made.
+func (s *Service) AuthenticatePublish(ctx context.Context, token string) (*hookd.Token, context.Context, error) {
+	hash := hookd.HashToken(token)
+	t, recheck, err := s.Store.CachedToken(ctx, hash)
+	if t, err = s.inForce(t, err); err != nil {
+		return nil, ctx, err
+	}
+	if recheck {
+		ctx = hookd.NewContextWithTokenCheck(ctx, hash)
+	}
+	return t, ctx, nil
+}
+
+// inForce returns t if it is in force now (EUNAUTHORIZED otherwise) and
+// notes its use.
+func (s *Service) inForce(t *hookd.Token, err error) (*hookd.Token, error) {
 	if err == hookd.ErrNotFound {
-		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "unknown token")
+		return nil, hookd.ErrUnknownToken
 	}
 	if err != nil {
 		return nil, err

@@ -650,8 +650,9 @@ var ErrStopped = &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "hookd is shutt
 // then the same, and so is every body built from it.
 func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string) ([]*hookd.Publish, error) {
 	pubs := make([]*hookd.Publish, len(events))
+	token := hookd.TokenCheckFromContext(ctx) // checked again by the commit
 	for i, ev := range events {
-		pubs[i] = &hookd.Publish{Event: ev}
+		pubs[i] = &hookd.Publish{Event: ev, Token: token}
 	}
 	if err := e.publish(ctx, pubs, only); err != nil {
 		return nil, err

@@ -137,6 +137,15 @@ func (e *Engine) commit(ops []*writeOp, rest *writeOp) (*writeOp, error) {
 	e.stats.Commits.Add(1)
 	e.stats.CommittedRows.Add(int64(len(b.Publishes) + len(b.Results) + len(b.HandBacks)))
 	for _, o := range ops {
+		if revoked(o) {
+			// Its token was revoked before the commit, which stored
+			// nothing of it.
+			e.release(o)
+			if o.done != nil {
+				o.done <- hookd.ErrUnknownToken
+			}
+			continue
+		}
 		if len(o.pubs) > 0 {
 			e.handOver(o)
 		}
@@ -182,6 +191,18 @@ func (e *Engine) apply(ctx context.Context, ops []*writeOp, b *hookd.Batch) erro
 		}
 		b.HandBacks = append(b.HandBacks, dropped...)
 	}
+}
+
+// revoked reports whether the commit refused op's publishes: the token
+// they were made with was revoked (all of an op's publishes come from one
+// request, made with one token).
+func revoked(op *writeOp) bool {
+	for _, p := range op.pubs {
+		if p.Revoked {
+			return true
+		}
+	}
+	return false
 }
 
 // leftInStore reports whether a batch leaves work in the store for any node

@@ -126,7 +126,7 @@ func (s *Server) Handler() http.Handler {
 		case rt.Access == AccessPublic:
 			mux.Handle(rt.Pattern, s.wrap(rt.h))
 		default:
-			mux.Handle(rt.Pattern, s.auth(rt.h, rt.Access == AccessAdmin))
+			mux.Handle(rt.Pattern, s.auth(rt.h, rt.Access == AccessAdmin, rt.publish))
 		}
 	}
 	mux.Handle("/", s.unrouted(mux))
@@ -149,6 +149,10 @@ type Route struct {
 	Pattern string
 	Access  Access
 	h       handler // nil: not served by this server
+	// publish: the route publishes, and its token may be authenticated
+	// from memory, checked again by the publish's commit
+	// (hookd.TokenService.AuthenticatePublish).
+	publish bool
 }
 
 // Routes lists every route the API may serve, as Handler registers them: the
@@ -202,8 +206,11 @@ func (s *Server) routes() []Route {
 	tenant("GET /v1/tenants/{tenant}/endpoints/{id}/feed", s.endpointFeed)
 	tenant("POST /v1/tenants/{tenant}/endpoints/{id}/feed/ack", s.ackFeed)
 
-	tenant("POST /v1/tenants/{tenant}/events", s.publish)
-	tenant("POST /v1/tenants/{tenant}/events/batch", s.publishBatch)
+	publish := func(pattern string, h handler) {
+		rs = append(rs, Route{Pattern: pattern, Access: AccessTenant, h: h, publish: true})
+	}
+	publish("POST /v1/tenants/{tenant}/events", s.publish)
+	publish("POST /v1/tenants/{tenant}/events/batch", s.publishBatch)
 	tenant("GET /v1/tenants/{tenant}/events", s.listEvents)
 	tenant("GET /v1/tenants/{tenant}/events/{id}", s.getEvent)
 
@@ -367,18 +374,26 @@ func HashToken(token string) string { return hookd.HashToken(token) }
 
 // auth authenticates the bearer token. Admin-only routes refuse tenant
 // tokens; a tenant token naming another tenant's path gets 404, so ids of
-// other tenants do not leak.
-func (s *Server) auth(h handler, adminOnly bool) http.Handler {
+// other tenants do not leak. A publish's token may come from memory, and is
+// then checked again in the publish's commit (AuthenticatePublish).
+func (s *Server) auth(h handler, adminOnly, publish bool) http.Handler {
 	return s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		tok, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
 			return hookd.Errorf(hookd.EUNAUTHORIZED, "missing bearer token: send Authorization: Bearer TOKEN")
 		}
 		var p principal
+		ctx := r.Context()
 		if subtle.ConstantTimeCompare([]byte(HashToken(tok)), []byte(s.AdminTokenHash)) == 1 {
 			p.admin = true // the bootstrap token
 		} else {
-			t, err := s.Tokens.Authenticate(r.Context(), tok)
+			var t *hookd.Token
+			var err error
+			if publish {
+				t, ctx, err = s.Tokens.AuthenticatePublish(ctx, tok)
+			} else {
+				t, err = s.Tokens.Authenticate(ctx, tok)
+			}
 			if err != nil {
 				return err
 			}
@@ -391,7 +406,6 @@ func (s *Server) auth(h handler, adminOnly bool) http.Handler {
 			return hookd.ErrNotFound
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.MaxBody)
-		ctx := r.Context()
 		if !p.admin {
 			// The tenant's token proves the tenant exists.
 			ctx = hookd.NewContextWithTenant(ctx, p.tenant)

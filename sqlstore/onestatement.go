@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,20 +34,28 @@ const staleCode = "HK409"
 
 // oneStatementSQL returns the statement for a batch with publishes
 // (pubs), with results (res), or both; with version, an inserted event
-// checks the endpoints version. Without publishes the statement commits
-// without waiting for the disk, as AsyncCommit does in the transaction.
-func oneStatementSQL(pubs, res, version bool) string {
+// checks the endpoints version (once: an uncorrelated subquery is run
+// when first needed); with tokens, an event is inserted only if the token
+// its publish names (Publish.Token, or ”) is still stored, and the
+// statement also returns the stored tokens (tenant ”). Without publishes
+// the statement commits without waiting for the disk, as AsyncCommit does
+// in the transaction.
+func oneStatementSQL(pubs, res, version, tokens bool) string {
 	var with []string
 	final := `SELECT set_config('synchronous_commit', 'off', true)`
 	if pubs {
-		check := ``
+		check, cols := ``, `) AS v(t, i, ty, p, ok, ik, c, tc, x)`
 		if version {
-			check = `, hookd_endpoints_version(CAST(? AS BIGINT))`
+			check = `, (SELECT hookd_endpoints_version(CAST(? AS BIGINT)))`
+		}
+		if tokens {
+			with = append(with, `tk AS (SELECT hash FROM tokens WHERE hash = ANY(CAST(? AS TEXT[])))`)
+			cols = `, CAST(? AS TEXT[])) AS v(t, i, ty, p, ok, ik, c, tc, x, h) WHERE v.h = '' OR v.h IN (SELECT hash FROM tk)`
 		}
 		with = append(with, `ev AS (INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at, trace_context, is_test)
 			SELECT v.t, v.i, v.ty, v.p, NULLIF(v.ok, ''), NULLIF(v.ik, ''), v.c, NULLIF(v.tc, ''), v.x
 			FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BYTEA[]), CAST(? AS TEXT[]),
-				CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[])) AS v(t, i, ty, p, ok, ik, c, tc, x)
+				CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[])`+cols+`
 			ON CONFLICT DO NOTHING RETURNING tenant_id, id`+check+`)`,
 			// A parked delivery whose endpoint is enabled as the
 			// store knows it is left unowned, as settleParked does.
@@ -60,6 +70,9 @@ func oneStatementSQL(pubs, res, version bool) string {
 				AS v(id, t, e, ep, ty, next, o, c, u, ok)
 			JOIN ev ON ev.tenant_id = v.t AND ev.id = v.e)`)
 		final = `SELECT tenant_id, id FROM ev`
+		if tokens {
+			final += ` UNION ALL SELECT '', hash FROM tk`
+		}
 	}
 	if res {
 		with = append(with, `at AS (INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error, tenant_id, outcome, endpoint_id)
@@ -94,13 +107,30 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 			return false, nil
 		}
 	}
+	tokens := false
 	for _, p := range b.Publishes {
-		p.Existing = nil
+		p.Existing, p.Revoked = nil, false
+		tokens = tokens || p.Token != ""
 	}
 	fresh, dupOf := splitRepeats(b.Publishes)
+	for p, prev := range dupOf {
+		if p.Token != prev.Token {
+			// A repeat made with another token than the first of its
+			// id in the batch: the transaction checks the tokens
+			// before it pairs repeats (refuseRevoked).
+			return false, nil
+		}
+	}
 	var args []any // in the order of the statement's placeholders
 	if len(fresh) > 0 {
-		args = append(args, eventColumns(fresh)...)
+		if tokens {
+			t := tokenColumn(fresh)
+			args = append(args, t)
+			args = append(args, eventColumns(fresh)...)
+			args = append(args, t)
+		} else {
+			args = append(args, eventColumns(fresh)...)
+		}
 		if b.CheckVersion {
 			args = append(args, b.EndpointsVersion)
 		}
@@ -109,10 +139,12 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 	if len(b.Results) > 0 {
 		args = append(args, resultColumns(b.Results)...)
 	}
-	q := s.q(oneStatementSQL(len(fresh) > 0, len(b.Results) > 0, b.CheckVersion))
+	q := s.q(oneStatementSQL(len(fresh) > 0, len(b.Results) > 0, b.CheckVersion, tokens && len(fresh) > 0))
 	inserted := map[[2]string]bool{}
+	stored := map[string]bool{} // the tokens the statement found
 	err = s.retry(ctx, func() error {
 		clear(inserted)
+		clear(stored)
 		rows, err := s.w.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
@@ -122,6 +154,10 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 			var k [2]string
 			if err := rows.Scan(&k[0], &k[1]); err != nil {
 				return err
+			}
+			if k[0] == "" { // tenant ids are never empty
+				stored[k[1]] = true
+				continue
 			}
 			inserted[k] = true
 		}
@@ -134,10 +170,25 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 	if err != nil {
 		return true, unavailable(err)
 	}
+	if tokens && len(s.keepStored(b.Publishes, stored)) < len(b.Publishes) {
+		// Nothing of a refused publish was stored; it answers no repeat
+		// (its repeats in the batch share its token: refused too).
+		fresh = slices.DeleteFunc(fresh, func(p *hookd.Publish) bool { return p.Revoked })
+		maps.DeleteFunc(dupOf, func(p, _ *hookd.Publish) bool { return p.Revoked })
+	}
 	// The events whose id or key was used before are answered with what
 	// the first publish stored, read now that the statement committed.
 	_, err = s.answerRepeats(ctx, s.w, fresh, dupOf, inserted)
 	return true, err
+}
+
+// tokenColumn returns the tokens the publishes name, ” for none.
+func tokenColumn(ps []*hookd.Publish) []string {
+	t := make([]string, len(ps))
+	for i, p := range ps {
+		t[i] = p.Token
+	}
+	return t
 }
 
 // eventColumns returns the events' values, one array per column of the

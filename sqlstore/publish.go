@@ -112,9 +112,9 @@ func insertDeliveriesSQL(n int) string {
 // endpoints version is not b.EndpointsVersion is refused with ErrStale (a
 // batch of repeats only inserts nothing, whatever the version).
 func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) error {
-	ps := b.Publishes
-	if len(ps) == 0 {
-		return nil
+	ps, err := s.refuseRevoked(ctx, tx, b.Publishes)
+	if err != nil || len(ps) == 0 {
+		return err
 	}
 	fresh, dupOf := splitRepeats(ps)
 

@@ -81,7 +81,7 @@ type Store struct {
 	// tokenByHash is the lookup of every authenticated request, prepared
 	// once on the reader pool.
 	tokenByHash *sql.Stmt
-	tokens      *tokenCache // nil unless the dialect is Exclusive
+	tokens      *tokenCache
 	// sourceByToken is the lookup of every webhook sent to an ingest URL,
 	// prepared likewise.
 	sourceByToken *sql.Stmt
@@ -101,10 +101,7 @@ func New(ctx context.Context, w, r *sql.DB, d Dialect, key *seal.Key) (*Store, e
 	if d.RowsPerStatement <= 0 {
 		d.RowsPerStatement = 1
 	}
-	s := &Store{w: w, r: r, d: d, key: key, stmts: map[string]*sql.Stmt{}}
-	if d.Exclusive {
-		s.tokens = &tokenCache{}
-	}
+	s := &Store{w: w, r: r, d: d, key: key, stmts: map[string]*sql.Stmt{}, tokens: &tokenCache{}}
 	if err := s.Migrate(ctx); err != nil {
 		return nil, err
 	}

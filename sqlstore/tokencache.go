@@ -6,12 +6,14 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// tokenCache keeps the tokens looked up by hash, for a store that one
+// tokenCache keeps the tokens looked up by hash. On a store that one
 // process owns (Dialect.Exclusive, SQLite: the file is locked by the process
-// that opened it). Every write of a token then goes through this Store,
-// which drops the cache once the write has committed, so a revoked or
-// deleted token is refused at once, as without a cache. On a shared store
-// (PostgreSQL) another node may revoke a token, and every request reads it.
+// that opened it) every write of a token goes through this Store, which
+// drops the cache once the write has committed, so a revoked or deleted
+// token is refused at once, as without a cache. On a shared store
+// (PostgreSQL) another node may revoke a token: only publishes take it from
+// memory (Store.CachedToken), and their commit checks it again; every
+// other request reads the database.
 //
 // A lookup that read the database before a write committed must not put
 // its stale answer back after the write dropped the cache: it remembers
@@ -49,7 +51,15 @@ func (c *tokenCache) put(hash string, t *hookd.Token, gen uint64) {
 	c.m[hash] = *t
 }
 
-// drop forgets every token: called after each write of tokens.
+// generation returns the generation a lookup of the database starts in.
+func (c *tokenCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// drop forgets every token: called after each write of tokens, and when a
+// commit found a token revoked (by another node).
 func (c *tokenCache) drop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

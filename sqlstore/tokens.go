@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -55,27 +56,93 @@ func scanToken(row interface{ Scan(...any) error }) (*hookd.Token, error) {
 // memory once read (see tokenCache); on a shared one it reads the database
 // every time, so a token revoked on one node is refused at once on all.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (*hookd.Token, error) {
-	var gen uint64
-	if s.tokens != nil {
-		var t *hookd.Token
-		if t, gen = s.tokens.get(hash); t != nil {
-			return t, nil
-		}
+	if s.d.Exclusive {
+		t, _, err := s.CachedToken(ctx, hash)
+		return t, err
 	}
+	return s.readToken(ctx, hash, s.tokens.generation())
+}
+
+// CachedToken implements hookd.Store. On a shared store (PostgreSQL) a
+// token found in memory may have been revoked on another node: recheck
+// says so, and the publish's commit checks it again (applyOne,
+// refuseRevoked). On a store one process owns, the memory is exact.
+func (s *Store) CachedToken(ctx context.Context, hash string) (*hookd.Token, bool, error) {
+	t, gen := s.tokens.get(hash)
+	if t != nil {
+		return t, !s.d.Exclusive, nil
+	}
+	t, err := s.readToken(ctx, hash, gen)
+	return t, false, err
+}
+
+// readToken reads the token under hash and keeps it in memory, unless a
+// write of tokens dropped the memory since gen.
+func (s *Store) readToken(ctx context.Context, hash string, gen uint64) (*hookd.Token, error) {
 	t, err := scanToken(s.tokenByHash.QueryRowContext(ctx, hash))
-	if err == nil && s.tokens != nil {
+	if err == nil {
 		s.tokens.put(hash, t, gen)
 	}
 	return t, notFound(err)
 }
 
+// refuseRevoked marks the publishes whose token (hookd.Publish.Token) is
+// no longer stored as Revoked, and returns the others, the ones to store.
+// The one-statement commit checks the tokens in its own statement instead.
+func (s *Store) refuseRevoked(ctx context.Context, q querier, ps []*hookd.Publish) ([]*hookd.Publish, error) {
+	var hashes []any
+	seen := map[string]bool{}
+	for _, p := range ps {
+		p.Revoked = false
+		if p.Token != "" && !seen[p.Token] {
+			seen[p.Token] = true
+			hashes = append(hashes, p.Token)
+		}
+	}
+	if len(hashes) == 0 {
+		return ps, nil
+	}
+	rows, err := q.QueryContext(ctx, s.q(`SELECT hash FROM tokens WHERE hash IN (?`+strings.Repeat(", ?", len(hashes)-1)+`)`), hashes...)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	stored := map[string]bool{}
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, unavailable(err)
+		}
+		stored[h] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(err)
+	}
+	return s.keepStored(ps, stored), nil
+}
+
+// keepStored marks the publishes whose token is not among the stored ones
+// as Revoked and returns the others. A token found revoked is dropped from
+// memory (with every other: revocations are rare), so the node's next
+// request with it is refused without a commit.
+func (s *Store) keepStored(ps []*hookd.Publish, stored map[string]bool) []*hookd.Publish {
+	live := make([]*hookd.Publish, 0, len(ps))
+	for _, p := range ps {
+		if p.Token != "" && !stored[p.Token] {
+			p.Revoked = true
+			continue
+		}
+		live = append(live, p)
+	}
+	if len(live) < len(ps) {
+		s.tokensWritten()
+	}
+	return live
+}
+
 // tokensWritten drops the cached tokens after a write of tokens committed
 // (or failed: dropping is always safe).
-func (s *Store) tokensWritten() {
-	if s.tokens != nil {
-		s.tokens.drop()
-	}
-}
+func (s *Store) tokensWritten() { s.tokens.drop() }
 
 // Tokens implements hookd.Store.
 func (s *Store) Tokens(ctx context.Context, kind, tenantID string, p hookd.Page) ([]*hookd.Token, error) {

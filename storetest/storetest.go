@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"TokenRevoke", testTokenRevoke},
 		{"TokenExpiry", testTokenExpiry},
 		{"TokenLastUsed", testTokenLastUsed},
+		{"PublishRevokedToken", testPublishRevokedToken},
 		{"EndpointCRUD", testEndpointCRUD},
 		{"EndpointPages", testEndpointPages},
 		{"EndpointSecrets", testEndpointSecrets},

@@ -168,3 +168,80 @@ func testTokenLastUsed(f *fixture) {
 	}
 	f.ok(f.s.TouchTokens(f.ctx, nil), "TouchTokens of nothing")
 }
+
+// testPublishRevokedToken: a publish names the token it was authenticated
+// with from memory (Publish.Token); Apply stores it only if the token is
+// still stored, and marks it Revoked otherwise, storing nothing of it, while
+// the rest of the batch commits. Both ways of committing are checked: a
+// batch of publishes only, and one with a hand-back (a transaction on
+// PostgreSQL).
+func testPublishRevokedToken(f *fixture) {
+	f.tenant("ten_a")
+	e := f.endpoint("ten_a")
+	f.token(hookd.TokenTenant, "ten_a", "hash-kept", nil)
+	gone := f.token(hookd.TokenTenant, "ten_a", "hash-gone", nil)
+	for range 2 { // read, then perhaps from memory
+		got, _, err := f.s.CachedToken(f.ctx, "hash-gone")
+		f.ok(err, "CachedToken")
+		if got.ID != gone.ID || got.TenantID != "ten_a" {
+			f.Fatalf("CachedToken = %+v, want %+v", got, gone)
+		}
+	}
+	old, _ := f.send("ten_a", t0, "", e.ID)
+	f.ok(f.s.DeleteToken(f.ctx, hookd.TokenTenant, "ten_a", gone.ID), "DeleteToken")
+	_, _, err := f.s.CachedToken(f.ctx, "hash-gone")
+	f.wantCode(err, hookd.ENOTFOUND, "CachedToken after the store's own revocation")
+
+	mk := func(ev *hookd.Event, token string) *hookd.Publish {
+		return &hookd.Publish{Event: ev, Token: token, Deliveries: []*hookd.Delivery{f.delivery(ev, e.ID, t0, "")}}
+	}
+	stored := func(p *hookd.Publish) bool {
+		f.Helper()
+		_, err := f.s.Delivery(f.ctx, "ten_a", p.Deliveries[0].ID)
+		if err != nil {
+			f.wantCode(err, hookd.ENOTFOUND, "Delivery")
+		}
+		return err == nil
+	}
+	for _, handBack := range []bool{false, true} {
+		revoked := mk(f.event("ten_a", "payment.created", t0), "hash-gone")
+		again := *revoked.Event
+		repeat := mk(&again, "hash-gone") // of revoked, in the same batch
+		replay := mk(&hookd.Event{ID: old.ID, TenantID: "ten_a", Type: old.Type, Payload: old.Payload, CreatedAt: t0}, "hash-gone")
+		kept := mk(f.event("ten_a", "payment.created", t0), "hash-kept")
+		plain := mk(f.event("ten_a", "payment.created", t0), "")
+		b := &hookd.Batch{Publishes: []*hookd.Publish{revoked, kept, repeat, replay, plain}}
+		if handBack {
+			b.HandBacks = []hookd.HandBack{{DeliveryID: "dlv_nope", At: t0, NextAttemptAt: t0}}
+		}
+		f.apply(b)
+		for _, c := range []struct {
+			what string
+			p    *hookd.Publish
+			want bool
+		}{{"revoked", revoked, true}, {"repeat", repeat, true}, {"replay", replay, true}, {"kept", kept, false}, {"plain", plain, false}} {
+			if c.p.Revoked != c.want {
+				f.Errorf("hand-back %v: %s publish: Revoked = %v, want %v", handBack, c.what, c.p.Revoked, c.want)
+			}
+			if c.p.Existing != nil {
+				f.Errorf("hand-back %v: %s publish: Existing = %s", handBack, c.what, c.p.Existing.ID)
+			}
+			if stored(c.p) == c.want {
+				f.Errorf("hand-back %v: %s publish: delivery stored = %v, want %v", handBack, c.what, !c.want, c.want)
+			}
+		}
+		_, err := f.s.Event(f.ctx, "ten_a", revoked.Event.ID)
+		f.wantCode(err, hookd.ENOTFOUND, "the event of a revoked token's publish")
+	}
+
+	// A repeat made with another token than the first of its id in the
+	// batch: the first is refused, the repeat stored as new.
+	first := mk(f.event("ten_a", "payment.created", t0), "hash-gone")
+	again := *first.Event
+	second := mk(&again, "hash-kept")
+	f.apply(&hookd.Batch{Publishes: []*hookd.Publish{first, second}})
+	if !first.Revoked || second.Revoked || second.Existing != nil || !stored(second) || stored(first) {
+		f.Errorf("first (revoked token): Revoked %v; second: Revoked %v, Existing %v, stored %v",
+			first.Revoked, second.Revoked, second.Existing, stored(second))
+	}
+}

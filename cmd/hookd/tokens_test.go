@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -218,7 +219,9 @@ func TestAdminTokens(t *testing.T) {
 
 // TestClusterTokenRevocation: a token revoked through one node is refused
 // by the other on the very next request, though that node had just
-// accepted it (no cache outlives a revocation), on one PostgreSQL schema.
+// accepted it, on one PostgreSQL schema. The node keeps the token of its
+// publishes in memory: the publish's commit finds the token gone, answers
+// 401 and stores nothing of it.
 func TestClusterTokenRevocation(t *testing.T) {
 	nodes := cluster(t, 2)
 	n0, n1 := &testApp{url: nodes[0].url}, &testApp{url: nodes[1].url}
@@ -231,7 +234,20 @@ func TestClusterTokenRevocation(t *testing.T) {
 		n1.must(t, 200, "GET", "/v1/tenants", admin.Token, nil, nil)
 	}
 	n0.must(t, 204, "DELETE", "/v1/tenants/acme/tokens/"+named.ID, testAdmin, nil, nil)
-	n1.must(t, 401, "POST", "/v1/tenants/acme/events", named.Token, map[string]any{"type": "order.paid", "payload": map[string]any{}}, nil)
+	n1.must(t, 401, "POST", "/v1/tenants/acme/events", named.Token, map[string]any{"id": "evt_revoked", "type": "order.paid", "payload": map[string]any{}}, nil)
+	n1.must(t, 401, "POST", "/v1/tenants/acme/events/batch", named.Token,
+		map[string]any{"events": []any{map[string]any{"id": "evt_revoked_batch", "type": "order.paid", "payload": map[string]any{}}}}, nil)
+	n1.must(t, 401, "POST", "/v1/tenants/acme/events", named.Token, map[string]any{"id": "evt_revoked_again", "type": "order.paid", "payload": map[string]any{}}, nil)
+	for _, id := range []string{"evt_revoked", "evt_revoked_batch", "evt_revoked_again"} {
+		n0.must(t, 404, "GET", "/v1/tenants/acme/events/"+id, testAdmin, nil, nil)
+	}
+	var evs struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	n0.must(t, 200, "GET", "/v1/tenants/acme/events", testAdmin, nil, &evs)
+	if len(evs.Data) != 3 {
+		t.Errorf("%d events stored, want the 3 published before the revocation", len(evs.Data))
+	}
 	n0.must(t, 401, "GET", "/v1/tenants/acme", named.Token, nil, nil)
 	n1.must(t, 200, "GET", "/v1/tenants/acme", tok, nil, nil) // the other token of the tenant still works
 
@@ -260,15 +276,24 @@ func TestTokenExpiryTwoNodes(t *testing.T) {
 	var short, other tokenResp
 	n0.must(t, 201, "POST", "/v1/tenants/acme/tokens", testAdmin, map[string]any{"name": "short", "expires_in": 60}, &short)
 	n0.must(t, 201, "POST", "/v1/tenants/acme/tokens", testAdmin, map[string]any{"name": "other"}, &other)
-	for _, n := range []*testApp{n0, n1} {
+	event := func(id string) map[string]any {
+		return map[string]any{"id": id, "type": "order.paid", "payload": map[string]any{}}
+	}
+	for i, n := range []*testApp{n0, n1} {
 		n.must(t, 200, "GET", "/v1/tenants/acme", short.Token, nil, nil)
 		n.must(t, 200, "GET", "/v1/tenants/acme", other.Token, nil, nil)
+		n.must(t, 202, "POST", "/v1/tenants/acme/events", short.Token, event(fmt.Sprint("evt_before_", i)), nil) // kept in memory
+		n.must(t, 202, "POST", "/v1/tenants/acme/events", other.Token, event(fmt.Sprint("evt_other_", i)), nil)
 	}
 	clock.Add(time.Minute)
-	for _, n := range []*testApp{n0, n1} {
+	for i, n := range []*testApp{n0, n1} {
 		n.must(t, 401, "GET", "/v1/tenants/acme", short.Token, nil, nil)
+		n.must(t, 401, "POST", "/v1/tenants/acme/events", short.Token, event(fmt.Sprint("evt_expired_", i)), nil)
+		n0.must(t, 404, "GET", fmt.Sprint("/v1/tenants/acme/events/evt_expired_", i), testAdmin, nil, nil)
 		n.must(t, 200, "GET", "/v1/tenants/acme", other.Token, nil, nil)
 	}
 	n0.must(t, 204, "DELETE", "/v1/tenants/acme/tokens/"+other.ID, testAdmin, nil, nil)
 	n1.must(t, 401, "GET", "/v1/tenants/acme", other.Token, nil, nil)
+	n1.must(t, 401, "POST", "/v1/tenants/acme/events", other.Token, event("evt_revoked"), nil)
+	n0.must(t, 404, "GET", "/v1/tenants/acme/events/evt_revoked", testAdmin, nil, nil)
 }
