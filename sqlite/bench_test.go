@@ -1,10 +1,12 @@
 package sqlite_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"syscall"
@@ -18,7 +20,7 @@ import (
 
 // benchStore opens a store with the driver drv on a fresh file with a
 // tenant and an endpoint.
-func benchStore(b *testing.B, drv string) (*sqlite.Store, *hookd.Endpoint) {
+func benchStore(b testing.TB, drv string) (*sqlite.Store, *hookd.Endpoint) {
 	dir := b.TempDir()
 	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
 	if err != nil {
@@ -257,4 +259,40 @@ func reportPercentiles(b *testing.B, took []time.Duration) {
 	at := func(p int) float64 { return float64(took[(len(took)-1)*p/100].Microseconds()) }
 	b.ReportMetric(at(50), "p50-µs")
 	b.ReportMetric(at(99), "p99-µs")
+}
+
+// goroutinesCreated reads how many goroutines the process has started.
+func goroutinesCreated() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// TestStatementsOnTheCallersGoroutine: a group commit of 12 publishes and
+// one of their 12 results, with a context that can end (as the engine's
+// has), start a few goroutines per transaction, not one per statement
+// (both drivers start one for each statement run with a context that can
+// end, to interrupt it when the context ends).
+func TestStatementsOnTheCallersGoroutine(t *testing.T) {
+	for _, drv := range sqlite.Drivers() {
+		t.Run(drv, func(t *testing.T) {
+			st, e := benchStore(t, drv)
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			batch := publishes(e, 0, 12, "node_b")
+			before := goroutinesCreated()
+			if err := st.Apply(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Apply(ctx, resultsOf(batch)); err != nil {
+				t.Fatal(err)
+			}
+			// 48 statements; a transaction starts one or two.
+			n := goroutinesCreated() - before
+			t.Logf("%d goroutines started", n)
+			if n > 12 {
+				t.Errorf("two group commits of 12 deliveries started %d goroutines, want a few", n)
+			}
+		})
+	}
 }

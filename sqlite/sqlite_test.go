@@ -344,3 +344,90 @@ func TestTokensMigration(t *testing.T) {
 		t.Fatalf("Tokens after the migration: %d, %v", len(ts), err)
 	}
 }
+
+// TestNoTimeIndexesMigration upgrades a database made before migration
+// 016, with events and attempts in it, old and recent: the indexes on
+// their times go, and the purge and the whole store's stats find the same
+// rows without them.
+func TestNoTimeIndexesMigration(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "hookd.db")
+	st, err := sqlite.Open(ctx, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Truncate(time.Millisecond)
+	old, cut := now.Add(-48*time.Hour), now.Add(-24*time.Hour)
+	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	ep := &hookd.Endpoint{ID: "ep_1", TenantID: "acme", URL: "http://127.0.0.1:1/", Profile: "standard", EventTypes: []string{"*"},
+		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	// 30 old events and 20 recent ones, each delivered by one attempt.
+	for i := range 50 {
+		at := old
+		if i >= 30 {
+			at = now
+		}
+		ev := &hookd.Event{ID: fmt.Sprintf("evt_%02d", i), TenantID: "acme", Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: at}
+		d := &hookd.Delivery{ID: fmt.Sprintf("dlv_%02d", i), TenantID: "acme", EventID: ev.ID, EndpointID: ep.ID, EventType: ev.Type,
+			State: hookd.StatePending, NextAttemptAt: &at, CreatedAt: at, UpdatedAt: at}
+		if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
+			t.Fatal(err)
+		}
+		r := &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 1, At: at, DurationMS: 3, Status: 200}, TenantID: "acme",
+			State: hookd.StateSucceeded, FirstSentAt: at, At: at}
+		if err := st.Apply(ctx, &hookd.Batch{Results: []*hookd.Result{r}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	// Back to the schema before migration 016.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE INDEX events_created ON events (created_at)`, `CREATE INDEX attempts_at ON attempts (at)`,
+		`DELETE FROM schema_migrations WHERE version = 16`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	st, err = sqlite.Open(ctx, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var left int
+	if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name IN ('events_created', 'attempts_at')`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("indexes on times after the migration: %d, %v", left, err)
+	}
+	stats, err := st.EndpointStats(ctx, "", "", hookd.StatsQuery{Since: old, Until: now.Add(time.Hour), Interval: 24 * time.Hour})
+	if err != nil || stats.Totals.Attempts != 50 || stats.Totals.Succeeded != 50 || stats.Buckets[0].Attempts != 30 || stats.Buckets[2].Attempts != 20 {
+		t.Fatalf("the whole store's stats after the migration: %+v, %v; want 30 attempts on the first day, 20 on the third", stats, err)
+	}
+	// 30 attempts, 30 deliveries and 30 events older than the cut.
+	if n, err := st.Purge(ctx, cut); err != nil || n != 90 {
+		t.Fatalf("Purge = %d, %v; want 90 rows", n, err)
+	}
+	for i, want := range map[int]error{0: hookd.ErrNotFound, 29: hookd.ErrNotFound, 30: nil, 49: nil} {
+		if _, err := st.Event(ctx, "acme", fmt.Sprintf("evt_%02d", i)); hookd.ErrorCode(err) != hookd.ErrorCode(want) {
+			t.Errorf("event %d after Purge: %v, want %v", i, err, want)
+		}
+	}
+	if as, err := st.Attempts(ctx, "dlv_49"); err != nil || len(as) != 1 {
+		t.Errorf("a recent delivery's attempts after Purge: %d, %v", len(as), err)
+	}
+}

@@ -19,6 +19,7 @@ func (s *Store) Apply(ctx context.Context, b *hookd.Batch) error {
 	// crash, the delivery is sent again, which at-least-once allows. So
 	// they need not wait for the disk.
 	return s.txMode(ctx, len(b.Publishes) == 0, func(tx *sql.Tx) error {
+		ctx := s.stmtContext(ctx)
 		for _, p := range b.Publishes {
 			p.Existing = nil
 		}

@@ -14,6 +14,7 @@ import (
 func (s *Store) Claim(ctx context.Context, node string, now time.Time, max int, skip []string) ([]*hookd.Job, error) {
 	var jobs []*hookd.Job
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		ctx := s.stmtContext(ctx)
 		// An ordered delivery is claimable only at the head of its
 		// endpoint and key: no delivery of the same endpoint and key
 		// from an earlier event is pending (waiting, parked, or in
@@ -142,18 +143,27 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 	total := 0
 	cut := ms(before)
+	attempts := `DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE at < ? LIMIT 1000)`
+	events := `DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE created_at < ?
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.tenant_id = e.tenant_id) LIMIT 1000)`
+	if s.d.NoTimeIndexes {
+		attempts, events = purgeAttemptsByEndpointSQL, purgeEventsBySeqSQL
+	}
 	steps := []string{
-		`DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE at < ? LIMIT 1000)`,
+		attempts,
 		`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < ? AND state <> 'pending' LIMIT 1000)`,
-		`DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE created_at < ?
-			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.tenant_id = e.tenant_id) LIMIT 1000)`,
+		events,
 		// A source's request goes with its event (it stays as long as the event does).
 		`DELETE FROM source_requests WHERE id IN (SELECT id FROM source_requests r WHERE received_at < ?
 			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = r.tenant_id AND e.id = r.event_id) LIMIT 1000)`,
 	}
 	for _, q := range steps {
+		args := make([]any, strings.Count(q, "?"))
+		for i := range args {
+			args[i] = cut
+		}
 		for {
-			res, err := s.w.ExecContext(ctx, s.q(q), cut)
+			res, err := s.w.ExecContext(ctx, s.q(q), args...)
 			if err != nil {
 				return total, unavailable(err)
 			}

@@ -63,6 +63,22 @@ type Dialect struct {
 	// (PostgreSQL, with migration 013's hookd_endpoints_version): one
 	// round trip instead of a transaction's five. See onestatement.go.
 	OneStatement bool
+	// NoTimeIndexes says events and attempts have no index on their
+	// times (SQLite, where every index is pages written by every group
+	// commit, and only the purge and the whole store's stats read them by
+	// time): old events are found by their seq, in whose order they are
+	// appended, and attempts one endpoint at a time on the (endpoint_id,
+	// at) index. See timeless.go.
+	NoTimeIndexes bool
+	// LocalStatements says statements run in this process and end on
+	// their own (SQLite: a lock is waited for up to busy_timeout). The
+	// engine's statements then get a context that is never done, and
+	// the drivers run them on the calling goroutine: with a context that
+	// can end, both SQLite drivers run every statement (and every row's
+	// step) on a goroutine of their own, to interrupt it when the context
+	// ends. Transactions still begin with the caller's context, which
+	// rolls them back when it ends.
+	LocalStatements bool
 	// Exclusive says one process owns the database (SQLite: the file is
 	// locked by the process that opened it); see hookd.Queue.Exclusive.
 	Exclusive bool
@@ -195,6 +211,16 @@ func (s *Store) txMode(ctx context.Context, async bool, fn func(*sql.Tx) error) 
 	})
 }
 
+// stmtContext returns the context for the statements of a transaction
+// begun with ctx: one that is never done where statements are local
+// (Dialect.LocalStatements).
+func (s *Store) stmtContext(ctx context.Context) context.Context {
+	if s.d.LocalStatements {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 // retry runs fn again after transient conflicts (busy, serialization,
 // deadlock), as the dialect reports them.
 func (s *Store) retry(ctx context.Context, fn func() error) error {
@@ -239,7 +265,7 @@ func (s *Store) txAsyncConn(ctx context.Context, fn func(*sql.Tx) error) error {
 		return unavailable(err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, s.d.AsyncCommit); err != nil {
+	if _, err := conn.ExecContext(s.stmtContext(ctx), s.d.AsyncCommit); err != nil {
 		discard(conn)
 		return unavailable(err)
 	}

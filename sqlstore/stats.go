@@ -11,7 +11,7 @@ import (
 
 // EndpointStats implements hookd.Store. The database walks one range of
 // the attempts' (endpoint_id, at) index (the whole store's: of the at
-// index) and groups by bucket and duration: the rows returned are as many
+// index, or one range of each endpoint's, see timeless.go) and groups by bucket and duration: the rows returned are as many
 // as the distinct (bucket, duration) pairs, not the attempts, and the
 // percentiles are ranked here from those counts. Each attempt carries the
 // outcome it gave its delivery, so no delivery is read.
@@ -27,9 +27,12 @@ func (s *Store) EndpointStats(ctx context.Context, tenantID, endpointID string, 
 		SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END)
 		FROM attempts WHERE at >= ? AND at < ?`
 	args := []any{since, iv, since, ms(q.Until)}
-	if endpointID != "" || tenantID != "" {
+	switch {
+	case endpointID != "" || tenantID != "":
 		query += ` AND endpoint_id = ? AND tenant_id = ?`
 		args = append(args, endpointID, tenantID)
+	case s.d.NoTimeIndexes:
+		query, args = wholeStoreStatsSQL, []any{since, iv, since, ms(q.Until), since, ms(q.Until)}
 	}
 	rows, err := s.r.QueryContext(ctx, s.q(query+` GROUP BY 1, 2 ORDER BY 1, 2`), args...)
 	if err != nil {

@@ -39,6 +39,7 @@ func testEndpointStats(f *fixture) {
 	f.attempt(d5[0], 1, t0.Add(time.Minute), 5, 200, hookd.StateSucceeded)     // another tenant
 
 	q := hookd.StatsQuery{Since: t0, Until: t0.Add(2 * time.Hour), Interval: time.Hour}
+	q0 := q
 	st, err := f.s.EndpointStats(f.ctx, "ten_a", e.ID, q)
 	f.ok(err, "EndpointStats")
 	want := hookd.Stats{
@@ -72,5 +73,19 @@ func testEndpointStats(f *fixture) {
 	f.ok(err, "EndpointStats under another tenant")
 	if st.Totals != (hookd.StatsTotals{}) {
 		f.Errorf("another tenant's view of the endpoint counts %+v, want nothing", st.Totals)
+	}
+
+	// The whole store's (no tenant, no endpoint): every endpoint's and
+	// tenant's attempts in the window, and one that names no endpoint
+	// (its delivery was gone when it was recorded).
+	f.apply(&hookd.Batch{Results: []*hookd.Result{{Attempt: &hookd.Attempt{DeliveryID: "dlv_gone", N: 1, At: t0.Add(3 * time.Minute),
+		DurationMS: 20, Status: 200}, TenantID: "ten_a", State: hookd.StateSucceeded, FirstSentAt: t0, At: t0}}})
+	st, err = f.s.EndpointStats(f.ctx, "", "", q0)
+	f.ok(err, "EndpointStats of the whole store")
+	if want := (hookd.StatsTotals{Succeeded: 5, Failed: 1, Attempts: 7, P50MS: 50, P99MS: 1000}); st.Totals != want {
+		f.Errorf("the whole store's totals\n got %+v\nwant %+v", st.Totals, want)
+	}
+	if len(st.Buckets) != 2 || st.Buckets[0].Attempts != 5 || st.Buckets[1].Attempts != 2 {
+		f.Errorf("the whole store's buckets: %+v, want 5 attempts in the first hour and 2 in the second", st.Buckets)
 	}
 }

@@ -1,0 +1,41 @@
+package sqlstore
+
+// Reads by time where events and attempts have no index on their times
+// (Dialect.NoTimeIndexes, SQLite). An index costs every group commit the
+// pages it touches, written to the log, fsync'd and checkpointed, and the
+// created_at and at indexes served only the purge and the whole store's
+// stats.
+
+// purgeEventsBySeqSQL deletes up to 1,000 events older than the cut whose
+// deliveries are gone. Events are appended in the order of their
+// creation, so the old ones are those before the first that is not old:
+// the scan by seq stops there, having read only rows older than the cut.
+// An event created a moment before one that committed ahead of it (the
+// commit orders them, the clock their creation) waits for the next purge.
+const purgeEventsBySeqSQL = `DELETE FROM events WHERE seq IN (SELECT seq FROM events e
+	WHERE seq < COALESCE((SELECT seq FROM events WHERE created_at >= ? ORDER BY seq LIMIT 1), 9223372036854775807)
+	AND created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.tenant_id = e.tenant_id)
+	ORDER BY seq LIMIT 1000)`
+
+// attemptEndpointsSQL is a WITH clause that lists the endpoints the
+// attempts name, one seek of the (endpoint_id, at) index each: SQLite
+// does not skip through an index by its first column on its own.
+const attemptEndpointsSQL = `WITH RECURSIVE ep(id) AS (SELECT MIN(endpoint_id) FROM attempts
+	UNION ALL SELECT (SELECT MIN(endpoint_id) FROM attempts WHERE endpoint_id > ep.id) FROM ep WHERE ep.id IS NOT NULL) `
+
+// purgeAttemptsByEndpointSQL deletes up to 1,000 attempts older than the
+// cut: a range of the (endpoint_id, at) index for each endpoint, and the
+// attempts that name none (their delivery was gone when they were
+// recorded).
+const purgeAttemptsByEndpointSQL = `DELETE FROM attempts WHERE id IN (` + attemptEndpointsSQL + `
+	SELECT a.id FROM ep JOIN attempts a ON a.endpoint_id = ep.id AND a.at < ?
+	UNION ALL SELECT id FROM attempts WHERE endpoint_id IS NULL AND at < ?
+	LIMIT 1000)`
+
+// wholeStoreStatsSQL is EndpointStats' query for the whole store: the
+// window's range of each endpoint's attempts, which the index covers.
+const wholeStoreStatsSQL = attemptEndpointsSQL + `SELECT (at - ?) / ?, duration_ms, COUNT(*),
+	SUM(CASE WHEN outcome = 'succeeded' THEN 1 ELSE 0 END),
+	SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END)
+	FROM (SELECT a.at, a.duration_ms, a.outcome FROM ep JOIN attempts a ON a.endpoint_id = ep.id AND a.at >= ? AND a.at < ?
+		UNION ALL SELECT at, duration_ms, outcome FROM attempts WHERE endpoint_id IS NULL AND at >= ? AND at < ?) AS w`
