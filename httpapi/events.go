@@ -22,13 +22,8 @@ func (in *eventIn) event() *hookd.Event {
 }
 
 func (s *Server) publish(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Type        string          `json:"type"`
-		Payload     json.RawMessage `json:"payload"`
-		ID          string          `json:"id"`
-		OrderingKey string          `json:"ordering_key"`
-	}
-	if err := decode(r, &in); err != nil {
+	var in publishIn
+	if err := decodeFast(r, &in, func(b []byte) bool { return fastPublish(b, &in) }); err != nil {
 		return err
 	}
 	ev := &hookd.Event{Type: in.Type, Payload: in.Payload, ID: in.ID, OrderingKey: in.OrderingKey,
@@ -40,7 +35,11 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) error {
 	if res[0].Err != nil {
 		return res[0].Err
 	}
-	writeJSON(w, http.StatusAccepted, res[0])
+	if b, ok := publishAnswer(res[0]); ok {
+		writeBody(w, http.StatusAccepted, b)
+	} else {
+		writeJSON(w, http.StatusAccepted, res[0])
+	}
 	return nil
 }
 
@@ -53,10 +52,8 @@ type batchResult struct {
 // publishBatch publishes up to MaxBatch events in one commit. Each event is
 // validated alone: the invalid ones get an error, the others are published.
 func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Events []eventIn `json:"events"`
-	}
-	if err := decode(r, &in); err != nil {
+	var in batchIn
+	if err := decodeFast(r, &in, func(b []byte) bool { return fastBatch(b, &in) }); err != nil {
 		return err
 	}
 	if len(in.Events) == 0 {
@@ -81,7 +78,11 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 		}
 		out[i].PublishResult = p
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"data": out})
+	if b, ok := batchAnswer(out); ok {
+		writeBody(w, http.StatusAccepted, b)
+	} else {
+		writeJSON(w, http.StatusAccepted, map[string]any{"data": out})
+	}
 	return nil
 }
 

@@ -358,9 +358,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, `{"error":{"code":"internal","message":"cannot encode response"}}`, http.StatusInternalServerError)
 		return
 	}
+	writeBody(w, status, append(b, '\n'))
+}
+
+// writeBody writes an answer already encoded as JSON.
+func writeBody(w http.ResponseWriter, status int, b []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(b)
 }
 
 // principal is who a request acts as: the admin, or one tenant.

@@ -10,6 +10,7 @@ package telemetry
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -40,6 +41,9 @@ type Metrics struct {
 	publish map[string]bool
 	backlog *backlog
 
+	seriesMu sync.RWMutex
+	routes   map[routeClass]*routeSeries // the API's series, by route and status class
+
 	attempts     *prometheus.CounterVec
 	attemptTime  *prometheus.HistogramVec
 	latency      *prometheus.HistogramVec
@@ -68,7 +72,7 @@ func NewMetrics(o MetricsOptions) *Metrics {
 	if o.PublishRoutes == nil {
 		o.PublishRoutes = DefaultPublishRoutes
 	}
-	m := &Metrics{reg: prometheus.NewRegistry(), publish: map[string]bool{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), publish: map[string]bool{}, routes: map[routeClass]*routeSeries{}}
 	for _, r := range o.PublishRoutes {
 		m.publish[r] = true
 	}
@@ -218,11 +222,55 @@ func (m *Metrics) Instrument(next http.Handler) http.Handler {
 		if route == "" {
 			route = "none"
 		}
-		code := statusClass(sw.status)
-		m.httpRequests.WithLabelValues(route, code).Inc()
-		m.httpTime.WithLabelValues(route, code).Observe(d)
-		if m.publish[route] {
-			m.publishTime.WithLabelValues(route).Observe(d)
+		s := m.series(route, sw.status)
+		s.requests.Inc()
+		s.time.Observe(d)
+		if s.publish != nil {
+			s.publish.Observe(d)
 		}
 	})
+}
+
+// routeSeries are the series a request of one route and status class
+// counts in: looked up by their labels once, not on every request.
+type routeSeries struct {
+	requests prometheus.Counter
+	time     prometheus.Observer
+	publish  prometheus.Observer // nil: not a publish route
+}
+
+// routeClass keys the series of a route and status class (1-5; 0 for a
+// status outside 100-599, whose series are not kept).
+type routeClass struct {
+	route string
+	class int
+}
+
+// series returns the series of route and status, made on first use.
+func (m *Metrics) series(route string, status int) *routeSeries {
+	if status == 0 {
+		status = http.StatusOK // nothing written: net/http answers 200
+	}
+	key := routeClass{route, status / 100}
+	if status < 100 || status > 599 {
+		key.class = 0
+	} else {
+		m.seriesMu.RLock()
+		s := m.routes[key]
+		m.seriesMu.RUnlock()
+		if s != nil {
+			return s
+		}
+	}
+	code := statusClass(status)
+	s := &routeSeries{requests: m.httpRequests.WithLabelValues(route, code), time: m.httpTime.WithLabelValues(route, code)}
+	if m.publish[route] {
+		s.publish = m.publishTime.WithLabelValues(route)
+	}
+	if key.class != 0 {
+		m.seriesMu.Lock()
+		m.routes[key] = s
+		m.seriesMu.Unlock()
+	}
+	return s
 }
