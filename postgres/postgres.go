@@ -64,6 +64,17 @@ func Open(ctx context.Context, url string, key *seal.Key) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	// hookd's statements are all served by indexes. On a fresh database
+	// the planner finds the hot tables nearly empty and prefers to scan
+	// them whole, and a prepared statement keeps that generic plan until
+	// the table is next analyzed (autovacuum: a minute or more), while the
+	// table grows by thousands of rows: the group commit's update of the
+	// deliveries scanned the whole table at every commit. Unless the URL
+	// sets it, hookd's sessions run with enable_seqscan off (a statement
+	// with no index to use still scans).
+	if _, set := cfg.RuntimeParams["enable_seqscan"]; !set {
+		cfg.RuntimeParams["enable_seqscan"] = "off"
+	}
 	// One pool for reads and writes: unlike SQLite, PostgreSQL takes many
 	// writers at once.
 	db := stdlib.OpenDB(*cfg.Copy())

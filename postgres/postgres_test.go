@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
@@ -384,5 +385,60 @@ func TestTokensMigration(t *testing.T) {
 	ts, err := st.Tokens(t.Context(), hookd.TokenTenant, "acme", hookd.Page{})
 	if err != nil || len(ts) != 2 {
 		t.Fatalf("Tokens after the migration: %d, %v", len(ts), err)
+	}
+}
+
+// TestHotTablesNotScanned: on a fresh schema, where the planner finds the
+// tables nearly empty, the group commits of publishes and results find
+// their deliveries by index, not by scanning the table (a cached plan of
+// the empty table would scan it at every commit while it grows).
+func TestHotTablesNotScanned(t *testing.T) {
+	u, schema := freshSchema(t)
+	st, err := postgres.Open(t.Context(), u, testKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "ten_a", Name: "A", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	ep := &hookd.Endpoint{ID: "ep_1", TenantID: "ten_a", URL: "https://example.com", Profile: "standard",
+		EventTypes: []string{"*"}, Ordering: hookd.OrderingNone, Secrets: []hookd.Secret{{Value: "whsec_abc"}},
+		CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	const commits = 40
+	for i := range commits {
+		ev := &hookd.Event{ID: fmt.Sprint("evt_", i), TenantID: "ten_a", Type: "payment.created", Payload: []byte(`{}`), CreatedAt: now}
+		d := &hookd.Delivery{ID: fmt.Sprint("dlv_", i), TenantID: "ten_a", EventID: ev.ID, EndpointID: ep.ID, EventType: ev.Type,
+			State: hookd.StatePending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now, Owner: "node-1"}
+		if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
+			t.Fatal(err)
+		}
+		res := &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 1, At: now, Status: 200}, TenantID: "ten_a",
+			State: hookd.StateSucceeded, FirstSentAt: now, At: now}
+		if err := st.Apply(ctx, &hookd.Batch{Results: []*hookd.Result{res}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close() // its sessions report their statistics as they end
+	conn := admin(t)
+	var seq, idx int64
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		err := conn.QueryRow(ctx, `SELECT COALESCE(seq_scan, 0), COALESCE(idx_scan, 0) FROM pg_stat_user_tables
+			WHERE schemaname = $1 AND relname = 'deliveries'`, schema).Scan(&seq, &idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Each result's commit reads its delivery by index at least once.
+		if idx >= commits || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if idx < commits || seq >= commits/4 {
+		t.Errorf("deliveries after %d commits of results: %d sequential scans, %d index scans", commits, seq, idx)
 	}
 }
