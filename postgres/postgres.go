@@ -64,16 +64,22 @@ func Open(ctx context.Context, url string, key *seal.Key) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	// hookd's statements are all served by indexes. On a fresh database
-	// the planner finds the hot tables nearly empty and prefers to scan
-	// them whole, and a prepared statement keeps that generic plan until
-	// the table is next analyzed (autovacuum: a minute or more), while the
-	// table grows by thousands of rows: the group commit's update of the
-	// deliveries scanned the whole table at every commit. Unless the URL
-	// sets it, hookd's sessions run with enable_seqscan off (a statement
-	// with no index to use still scans).
-	if _, set := cfg.RuntimeParams["enable_seqscan"]; !set {
-		cfg.RuntimeParams["enable_seqscan"] = "off"
+	// hookd's statements on its growing tables are served by indexes. On
+	// a fresh database the planner finds those tables nearly empty and
+	// prefers to scan them whole, and a prepared statement keeps that
+	// generic plan until the table is next analyzed (autovacuum: a minute
+	// or more), while the table grows by thousands of rows: the group
+	// commit's update of the deliveries scanned the whole table at every
+	// commit. So hookd's sessions run with enable_seqscan off (a statement
+	// with no index to use, on a small table, still scans), and with jit
+	// off: a disabled scan is costed so high that it would pass
+	// jit_above_cost and compile the statement (~250 ms of CPU) at every
+	// run, where hookd's short statements never gain from JIT. A URL that
+	// sets either keeps its own value.
+	for name, value := range map[string]string{"enable_seqscan": "off", "jit": "off"} {
+		if _, set := cfg.RuntimeParams[name]; !set {
+			cfg.RuntimeParams[name] = value
+		}
 	}
 	// One pool for reads and writes: unlike SQLite, PostgreSQL takes many
 	// writers at once.
