@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -314,6 +315,16 @@ var faults = []struct {
 			}
 		}
 	}, hookd.StateSucceeded, 1, hookd.ClassNone, 500},
+	{"mid-headers", func(w http.ResponseWriter, r *http.Request) {
+		c, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf.WriteString("HTTP/1.1 200 OK\r\nX-Partial: 1\r\n")
+		buf.Flush()
+		io.Copy(io.Discard, c) // until the client gives up and closes
+	}, hookd.StateFailed, 2, hookd.ClassTimeout, 500},
 	{"200-after-delay", func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(300 * time.Millisecond)
 		w.WriteHeader(200)
@@ -406,4 +417,43 @@ func TestFaultSuite(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLongAnswerKeepsConnection: an answer longer than the recorded
+// excerpt is recorded cut at the limit, read to its end, and its
+// connection carries the next deliveries.
+func TestLongAnswerKeepsConnection(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int64
+	long := strings.Repeat("a", 5*hookd.ResponseExcerptLimit)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, long)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	b := setup(t, http.StatusOK, only("none.*"))
+	b.addEndpoint(t, "long", srv.URL, nil)
+	ctx := context.Background()
+	for i := range 3 {
+		id := fmt.Sprintf("e%d", i)
+		b.publishType(t, id, "a.b")
+		ds, err := b.store.Deliveries(ctx, "t", hookd.DeliveryFilter{EventID: id})
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("deliveries of %s: %d (%v)", id, len(ds), err)
+		}
+		d := b.waitDelivery(t, ds[0].ID, func(d *hookd.Delivery) bool { return d.State == hookd.StateSucceeded })
+		as, err := b.store.Attempts(ctx, d.ID)
+		if err != nil || len(as) != 1 || len(as[0].Response) != hookd.ResponseExcerptLimit {
+			t.Fatalf("attempts of %s: %+v (%v), want one with an excerpt of %d bytes", id, as, err, hookd.ResponseExcerptLimit)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("%d connections for 3 deliveries in turn, want 1", n)
+	}
 }

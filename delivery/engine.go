@@ -25,7 +25,9 @@ type Config struct {
 	Node  string
 	Clock hookd.Clock
 	// Rand returns a number in [0,1) for retry jitter.
-	Rand   func() float64
+	Rand func() float64
+	// Client makes the requests; nil means one on a Transport, without
+	// the egress guard (serve's has it).
 	Client *http.Client
 	// Profiles returns the profile of a name ("" = default).
 	Profiles func(name string) (hookd.Profile, error)
@@ -64,7 +66,7 @@ func (c *Config) defaults() {
 		c.Rand = rand.Float64
 	}
 	if c.Client == nil {
-		c.Client = &http.Client{CheckRedirect: NoRedirect}
+		c.Client = &http.Client{Transport: &Transport{}, CheckRedirect: NoRedirect}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

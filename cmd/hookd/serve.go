@@ -223,20 +223,17 @@ func (a *app) stop() error {
 	return nil
 }
 
-// newClient is the outgoing HTTP client: the egress guard checks every
-// resolved address before connecting, redirects are not followed, and
-// connections are kept alive per endpoint host.
+// newClient is the outgoing HTTP client: HTTP/1.1 through the deliveries'
+// own transport (no goroutines per connection), the egress guard checking
+// every resolved address before connecting, redirects not followed, and
+// connections kept alive per endpoint host.
 func newClient(guard *egress.Guard) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: guard.Control}
-	tr := &http.Transport{
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          4096,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ResponseHeaderTimeout: 0, // the attempt's own timeout bounds it
+	tr := &delivery.Transport{
+		DialContext:         dialer.DialContext,
+		MaxIdlePerHost:      256,
+		IdleTimeout:         90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
 	}
 	return &http.Client{Transport: tr, CheckRedirect: delivery.NoRedirect}
 }

@@ -1,0 +1,495 @@
+package delivery
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/egress"
+)
+
+// The deliveries' transport against real loopback servers, plain and TLS.
+
+// connServer is a test server that counts the connections it accepted and
+// those still open.
+type connServer struct {
+	*httptest.Server
+	accepted, open atomic.Int64
+}
+
+func newConnServer(t *testing.T, useTLS bool, h http.HandlerFunc) *connServer {
+	t.Helper()
+	s := &connServer{Server: httptest.NewUnstartedServer(h)}
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			s.accepted.Add(1)
+			s.open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			s.open.Add(-1)
+		}
+	}
+	if useTLS {
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// transportFor returns a transport that trusts s's certificate.
+func transportFor(s *connServer) *Transport {
+	tr := &Transport{}
+	if s.Certificate() != nil {
+		pool := x509.NewCertPool()
+		pool.AddCert(s.Certificate())
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+	}
+	return tr
+}
+
+// post sends body to url and returns the status and the whole answer.
+func post(ctx context.Context, c *http.Client, url, body string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// echo answers the request's body, with its length and host in headers.
+func echo(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	w.Header().Set("X-Length", fmt.Sprint(r.ContentLength))
+	w.Header().Set("X-Host", r.Host)
+	w.Write(b)
+}
+
+// TestTransportKeepAlive: requests in turn to one host share one
+// connection, plain and over TLS (ALPN http/1.1); each body arrives whole
+// with its Content-Length, and the answer is read whole.
+func TestTransportKeepAlive(t *testing.T) {
+	t.Parallel()
+	for _, useTLS := range []bool{false, true} {
+		t.Run(fmt.Sprint("tls=", useTLS), func(t *testing.T) {
+			t.Parallel()
+			var proto atomic.Value
+			s := newConnServer(t, useTLS, func(w http.ResponseWriter, r *http.Request) {
+				if r.TLS != nil {
+					proto.Store(r.TLS.NegotiatedProtocol)
+				}
+				if r.ProtoMajor != 1 || r.ProtoMinor != 1 || r.ContentLength < 0 || len(r.TransferEncoding) > 0 {
+					w.WriteHeader(400)
+					return
+				}
+				echo(w, r)
+			})
+			tr := transportFor(s)
+			c := &http.Client{Transport: tr, CheckRedirect: NoRedirect}
+			for i := range 5 {
+				body := fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("x", i*1000))
+				status, got, err := post(t.Context(), c, s.URL+"/hook?x=1", body)
+				if err != nil || status != 200 || got != body {
+					t.Fatalf("request %d: %d %q %v", i, status, got, err)
+				}
+			}
+			if n := s.accepted.Load(); n != 1 {
+				t.Fatalf("%d connections for 5 requests in turn, want 1", n)
+			}
+			if useTLS && proto.Load() != "http/1.1" {
+				t.Fatalf("ALPN protocol %q, want http/1.1", proto.Load())
+			}
+			if n := tr.idleCount(); n != 1 {
+				t.Fatalf("%d idle connections, want 1", n)
+			}
+			tr.CloseIdleConnections()
+			eventually(t, func() bool { return s.open.Load() == 0 })
+		})
+	}
+}
+
+// eventually polls cond for up to 10 s.
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
+		}
+	}
+}
+
+// TestTransportServerCloses: a server that closes the connection after
+// each answer (Connection: close) gets each request on a new connection,
+// and each succeeds; nothing is kept idle.
+func TestTransportServerCloses(t *testing.T) {
+	t.Parallel()
+	s := newConnServer(t, false, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		echo(w, r)
+	})
+	tr := transportFor(s)
+	c := &http.Client{Transport: tr}
+	for i := range 3 {
+		if status, got, err := post(t.Context(), c, s.URL, "hi"); err != nil || status != 200 || got != "hi" {
+			t.Fatalf("request %d: %d %q %v", i, status, got, err)
+		}
+	}
+	if n := s.accepted.Load(); n != 3 {
+		t.Fatalf("%d connections, want 3", n)
+	}
+	if n := tr.idleCount(); n != 0 {
+		t.Fatalf("%d idle connections after Connection: close, want 0", n)
+	}
+}
+
+// TestTransportClosedWhileIdle: a kept-alive connection the server closed
+// while it was idle is not used again: the next request goes out on a new
+// connection and succeeds.
+func TestTransportClosedWhileIdle(t *testing.T) {
+	t.Parallel()
+	s := newConnServer(t, false, echo)
+	tr := transportFor(s)
+	c := &http.Client{Transport: tr}
+	if _, _, err := post(t.Context(), c, s.URL, "a"); err != nil {
+		t.Fatal(err)
+	}
+	s.CloseClientConnections()
+	// Wait until the close has reached the idle connection.
+	eventually(t, func() bool {
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		for _, cs := range tr.idle {
+			for _, cn := range cs {
+				return !cn.open()
+			}
+		}
+		return true
+	})
+	if status, got, err := post(t.Context(), c, s.URL, "b"); err != nil || status != 200 || got != "b" {
+		t.Fatalf("after the server closed the idle connection: %d %q %v", status, got, err)
+	}
+	if n := s.accepted.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2", n)
+	}
+}
+
+// TestTransportFraming: chunked answers and answers with a length leave
+// the connection reusable; an answer without either is read until the
+// server closes; 1xx interim answers are skipped; an answer to a request
+// that closes is not kept.
+func TestTransportFraming(t *testing.T) {
+	t.Parallel()
+	s := newConnServer(t, false, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/chunked":
+			for i := range 3 {
+				fmt.Fprintf(w, "part%d;", i)
+				w.(http.Flusher).Flush() // no length known: chunked
+			}
+		case "/early-hints":
+			w.Header().Set("Link", "</a.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, "made")
+		default:
+			echo(w, r)
+		}
+	})
+	c := &http.Client{Transport: transportFor(s)}
+	for _, tc := range []struct{ path, body, want string }{
+		{"/chunked", "", "part0;part1;part2;"},
+		{"/length", "abc", "abc"},
+		{"/early-hints", "", "made"},
+		{"/chunked", "", "part0;part1;part2;"},
+	} {
+		if status, got, err := post(t.Context(), c, s.URL+tc.path, tc.body); err != nil || status/100 != 2 || got != tc.want {
+			t.Fatalf("%s: %d %q %v, want %q", tc.path, status, got, err, tc.want)
+		}
+	}
+	if n := s.accepted.Load(); n != 1 {
+		t.Fatalf("%d connections, want 1", n)
+	}
+
+	// Read until close: a raw server answering without a length.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
+					return
+				}
+				io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")
+			}()
+		}
+	}()
+	tr := &Transport{}
+	c = &http.Client{Transport: tr}
+	for range 2 {
+		if status, got, err := post(t.Context(), c, "http://"+ln.Addr().String()+"/", "x"); err != nil || status != 200 || got != "until the end" {
+			t.Fatalf("read until close: %d %q %v", status, got, err)
+		}
+	}
+	if n := tr.idleCount(); n != 0 {
+		t.Fatalf("%d idle connections after answers read until close, want 0", n)
+	}
+}
+
+// TestTransportBadHeader: a header that would break the request's framing
+// is refused before anything is sent.
+func TestTransportBadHeader(t *testing.T) {
+	t.Parallel()
+	s := newConnServer(t, false, echo)
+	c := &http.Client{Transport: transportFor(s)}
+	for _, h := range [][2]string{{"X-A", "1\r\nX-B: 2"}, {"X A", "1"}, {"X-A:", "1"}} {
+		req, _ := http.NewRequest(http.MethodPost, s.URL, strings.NewReader("x"))
+		req.Header[h[0]] = []string{h[1]}
+		if resp, err := c.Do(req); err == nil {
+			resp.Body.Close()
+			t.Errorf("header %q: %q sent", h[0], h[1])
+		}
+	}
+	if n := s.accepted.Load(); n != 0 {
+		t.Fatalf("%d connections made for refused requests", n)
+	}
+}
+
+// hangingServer accepts connections, reads a request and writes prefix,
+// then says nothing more until the test ends.
+func hangingServer(t *testing.T, prefix string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
+					return
+				}
+				io.WriteString(conn, prefix)
+				<-done
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/"
+}
+
+// TestTransportTimeouts: an answer cut off in its headers or in its body
+// by the request's deadline is a timeout (the body's error is the
+// context's deadline, as the sender expects), and a cancellation ends a
+// request in flight at once: nothing hangs.
+func TestTransportTimeouts(t *testing.T) {
+	t.Parallel()
+	c := &http.Client{Transport: &Transport{}}
+	midHeaders := hangingServer(t, "HTTP/1.1 200 OK\r\nX-A: 1\r\n")
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	_, _, err := post(ctx, c, midHeaders, "x")
+	if err == nil || classify(err) != hookd.ClassTimeout {
+		t.Fatalf("mid-headers: %v (class %q), want a timeout", err, classify(err))
+	}
+
+	midBody := hangingServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nsome of it")
+	ctx, cancel = context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	status, got, err := post(ctx, c, midBody, "x")
+	if status != 200 || got != "some of it" || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("mid-body: %d %q %v, want 200, the part sent and the deadline", status, got, err)
+	}
+
+	// Cancellation (the engine's shutdown) while the answer is awaited.
+	ctx, cancelNow := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := post(ctx, c, hangingServer(t, ""), "x")
+		errc <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // most likely in flight by now; either way it must end
+	cancelNow()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("canceled request: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a canceled request still hangs")
+	}
+}
+
+// TestTransportTLSUnknownAuthority: a certificate from an authority the
+// client does not trust fails the attempt with class tls.
+func TestTransportTLSUnknownAuthority(t *testing.T) {
+	t.Parallel()
+	s := newConnServer(t, true, echo)
+	c := &http.Client{Transport: &Transport{}} // the system's roots
+	_, _, err := post(t.Context(), c, s.URL, "x")
+	if err == nil || classify(err) != hookd.ClassTLS {
+		t.Fatalf("%v (class %q), want class tls", err, classify(err))
+	}
+}
+
+// TestTransportBlocked: through serve's dialer, a target the egress guard
+// refuses is refused before any connection (class blocked).
+func TestTransportBlocked(t *testing.T) {
+	t.Parallel()
+	s := newConnServer(t, false, echo)
+	guard, err := egress.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: guard.Control}
+	c := &http.Client{Transport: &Transport{DialContext: dialer.DialContext}}
+	_, _, err = post(t.Context(), c, s.URL, "x")
+	if !errors.Is(err, hookd.ErrBlocked) || classify(err) != hookd.ClassBlocked {
+		t.Fatalf("%v (class %q), want class blocked", err, classify(err))
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := s.accepted.Load(); n != 0 {
+		t.Fatalf("a refused target accepted %d connections", n)
+	}
+}
+
+// TestTransportIdleBound: many requests at once open as many connections;
+// once answered, no more than MaxIdlePerHost stay open, and the next
+// requests reuse those.
+func TestTransportIdleBound(t *testing.T) {
+	t.Parallel()
+	const n, bound = 16, 3
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	all := make(chan struct{})
+	go func() { arrived.Wait(); close(all) }()
+	var first atomic.Int64
+	s := newConnServer(t, false, func(w http.ResponseWriter, r *http.Request) {
+		if first.Add(1) <= n {
+			arrived.Done()
+			<-all // hold until all n are in flight, each on its own connection
+		}
+		echo(w, r)
+	})
+	tr := transportFor(s)
+	tr.MaxIdlePerHost = bound
+	c := &http.Client{Transport: tr}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			if _, _, err := post(t.Context(), c, s.URL, "x"); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if got := s.accepted.Load(); got != n {
+		t.Fatalf("%d connections for %d requests at once, want %d", got, n, n)
+	}
+	if got := tr.idleCount(); got > bound {
+		t.Fatalf("%d idle connections, want at most %d", got, bound)
+	}
+	eventually(t, func() bool { return s.open.Load() <= bound })
+	for range 2 * bound {
+		if _, _, err := post(t.Context(), c, s.URL, "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.accepted.Load(); got != n {
+		t.Fatalf("%d connections after requests in turn, want still %d", got, n)
+	}
+}
+
+// TestTransportIdleTimeout: a connection idle longer than IdleTimeout is
+// closed.
+func TestTransportIdleTimeout(t *testing.T) {
+	t.Parallel()
+	s := newConnServer(t, false, echo)
+	tr := transportFor(s)
+	tr.IdleTimeout = 50 * time.Millisecond
+	c := &http.Client{Transport: tr}
+	if _, _, err := post(t.Context(), c, s.URL, "x"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() bool { return s.open.Load() == 0 && tr.idleCount() == 0 })
+}
+
+// BenchmarkTransport: a 1 KB webhook POSTed over a kept-alive connection
+// to a loopback server in this process (whose work is in the figures too),
+// by Go's http.Transport and by the deliveries' Transport, 32 at a time.
+func BenchmarkTransport(b *testing.B) {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer s.Close()
+	body := strings.Repeat("x", 1024)
+	for _, tc := range []struct {
+		name string
+		rt   http.RoundTripper
+	}{
+		{"net-http", &http.Transport{MaxIdleConnsPerHost: 256, ForceAttemptHTTP2: true}},
+		{"delivery", &Transport{}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := &http.Client{Transport: tc.rt, CheckRedirect: NoRedirect}
+			b.ReportAllocs()
+			b.SetParallelism(16)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+					req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/hook", strings.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Webhook-Id", "msg_2k3j4h5g6f7d8s9a")
+					resp, err := c.Do(req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					cancel()
+				}
+			})
+			c.CloseIdleConnections()
+		})
+	}
+}
