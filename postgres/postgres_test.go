@@ -442,3 +442,21 @@ func TestHotTablesNotScanned(t *testing.T) {
 		t.Errorf("deliveries after %d commits of results: %d sequential scans, %d index scans", commits, seq, idx)
 	}
 }
+
+// TestNoTimeIndexes: migration 016 drops the indexes on the events' and
+// attempts' times, which every group commit would insert into; the purge
+// and the whole store's stats (the conformance suite's Purge and
+// EndpointStats) find their rows without them.
+func TestNoTimeIndexes(t *testing.T) {
+	u, schema := freshSchema(t)
+	open(t, u, testKey(t))
+	var n int
+	err := admin(t).QueryRow(t.Context(), `SELECT COUNT(*) FROM pg_indexes WHERE schemaname = $1
+		AND indexname IN ('events_created', 'attempts_at')`, schema).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d indexes on the events' or attempts' times, want none", n)
+	}
+}
