@@ -169,7 +169,10 @@ func fastEvent(b []byte, i, depth int, ev *eventIn, withKey bool) (int, bool) {
 			if i, ok = scanValue(b, i, depth); !ok {
 				return i, false
 			}
-			ev.Payload = b[start:i:i]
+			// A copy, as encoding/json makes: the engine may hold the
+			// event in memory for long, and weighs it by its payload,
+			// not by the body around it (a batch's).
+			ev.Payload = append(json.RawMessage(nil), b[start:i]...)
 		}
 		i = skipSpace(b, i)
 		if i >= len(b) {
