@@ -3,6 +3,7 @@ package hookd_test
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -197,4 +198,28 @@ func TestCheckPattern(t *testing.T) {
 			t.Errorf("ValidTypeName(%q) = %v", name, !ok)
 		}
 	}
+}
+
+// The patterns ids and type names were checked with: nameChars must
+// accept exactly what they accept.
+var (
+	idPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
+	typePattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
+)
+
+// FuzzNameChars: CheckID and ValidTypeName accept what their regular
+// expressions accepted.
+func FuzzNameChars(f *testing.F) {
+	for _, s := range []string{"", "a", "-a", "a-", "evt_1", "lean:payment.created", "a b", "a*", "é", "a\n",
+		strings.Repeat("a", 128), strings.Repeat("a", 129), "_x", ".x", ":x", "0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := hookd.CheckID("id", s) == nil, idPattern.MatchString(s); got != want {
+			t.Errorf("CheckID(%q): %v, the pattern %v", s, got, want)
+		}
+		if got, want := hookd.ValidTypeName(s), typePattern.MatchString(s); got != want {
+			t.Errorf("ValidTypeName(%q): %v, the pattern %v", s, got, want)
+		}
+	})
 }

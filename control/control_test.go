@@ -39,7 +39,7 @@ type bundle struct {
 
 // setup opens a SQLite store in a temporary directory, starts the engine
 // and returns the service on them; the test's cleanup stops everything.
-func setup(t *testing.T) *bundle {
+func setup(t testing.TB) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()

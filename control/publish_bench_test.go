@@ -1,0 +1,39 @@
+package control_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/hookd/hookd"
+)
+
+// BenchmarkCheckEvent is the check of one event before its commit: a type
+// outside the catalog (allowed, as hookd bench publishes) and a catalog
+// type with its schema.
+//
+//	go test ./control -run '^$' -bench CheckEvent -benchmem
+func BenchmarkCheckEvent(b *testing.B) {
+	bu := setup(b)
+	bu.svc.AllowUnknownTypes = true
+	payload, _ := json.Marshal(map[string]any{"id": "pay_123", "amount": 1017, "currency": "AED", "note": strings.Repeat("x", 964)})
+	ctx := hookd.NewContextWithTenant(b.Context(), "t")
+	b.Run("unknown", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ev := &hookd.Event{Type: "bench.event", ID: "ev-1", Payload: payload}
+			if _, err := bu.svc.CheckEvent(ctx, "t", ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("unknown/no-id", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ev := &hookd.Event{Type: "bench.event", Payload: payload}
+			if _, err := bu.svc.CheckEvent(ctx, "t", ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
