@@ -53,7 +53,7 @@ type Config struct {
 	PortalLogo           string
 	DBMaxSize            int64
 	NodeTTL              time.Duration
-	Writers              int // PostgreSQL group-commit writers (HOOKD_WRITERS; 0 = 2)
+	Writers              int // PostgreSQL group-commit writers (HOOKD_WRITERS; 0 = 1)
 
 	// envErr holds the environment values that did not parse.
 	envErr error
