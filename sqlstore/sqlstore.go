@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -94,6 +95,14 @@ type Store struct {
 	key  *seal.Key
 
 	stmts map[string]*sql.Stmt // prepared batch statements, by text (Dialect.Prepare); read-only after New
+	// bound holds the batch statements as bound to the last transaction
+	// that ran one: binding one (Tx.StmtContext) costs allocations and
+	// database/sql's bookkeeping, which was paid for every row.
+	bound struct {
+		sync.Mutex
+		tx *sql.Tx
+		m  map[string]*sql.Stmt
+	}
 	// tokenByHash is the lookup of every authenticated request, prepared
 	// once on the reader pool.
 	tokenByHash *sql.Stmt
@@ -118,6 +127,7 @@ func New(ctx context.Context, w, r *sql.DB, d Dialect, key *seal.Key) (*Store, e
 		d.RowsPerStatement = 1
 	}
 	s := &Store{w: w, r: r, d: d, key: key, stmts: map[string]*sql.Stmt{}, tokens: &tokenCache{}}
+	s.bound.m = map[string]*sql.Stmt{}
 	if err := s.Migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -437,12 +447,26 @@ func (s *Store) chunk(n int) int {
 }
 
 // stmt returns the batch statement query as it runs in tx, if it was
-// prepared.
+// prepared: bound to tx once, whatever the rows it runs for. (The
+// statements bound to a transaction are closed when it ends; those kept
+// here are dropped when the next transaction runs a batch statement.)
 func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
-	if st := s.stmts[query]; st != nil {
-		return tx.StmtContext(ctx, st)
+	st := s.stmts[query]
+	if st == nil {
+		return nil
 	}
-	return nil
+	s.bound.Lock()
+	defer s.bound.Unlock()
+	if s.bound.tx != tx {
+		s.bound.tx = tx
+		clear(s.bound.m)
+	}
+	if b := s.bound.m[query]; b != nil {
+		return b
+	}
+	b := tx.StmtContext(ctx, st)
+	s.bound.m[query] = b
+	return b
 }
 
 // exec runs a batch statement in tx.
