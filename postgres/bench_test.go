@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +16,11 @@ import (
 // benchStore opens a store in a fresh schema with a tenant and an endpoint.
 func benchStore(b *testing.B) (*postgres.Store, *hookd.Endpoint) {
 	u, _ := freshSchema(b)
-	st := open(b, u, testKey(b))
+	return benchStoreOn(b, open(b, u, testKey(b)))
+}
+
+// benchStoreOn gives st the bench's tenant and endpoint.
+func benchStoreOn(b *testing.B, st *postgres.Store) (*postgres.Store, *hookd.Endpoint) {
 	now := time.Now()
 	if err := st.CreateTenant(b.Context(), &hookd.Tenant{ID: "ten_b", Name: "b", CreatedAt: now, UpdatedAt: now}); err != nil {
 		b.Fatal(err)
@@ -100,4 +106,66 @@ func BenchmarkResults(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkServerCPU reports the PostgreSQL server's CPU per group commit
+// of publishes (1 KB, one delivery each; fsync'd), for 1, 6 and 18
+// publishes a commit: the /proc times of the store's own sessions, found in
+// pg_stat_activity by the application_name freshSchema gives them (so other
+// work on the server does not count). Linux only; use -benchtime 600x or
+// more, the clock ticks are 10 ms.
+func BenchmarkServerCPU(b *testing.B) {
+	for _, rows := range []int{1, 6, 18} {
+		b.Run(fmt.Sprint(rows), func(b *testing.B) {
+			u, schema := freshSchema(b)
+			st := open(b, u, testKey(b))
+			_, e := benchStoreOn(b, st)
+			seq := 0
+			batch := func() *hookd.Batch {
+				bt := publishes(b, st, e, seq, rows)
+				seq += rows
+				return bt
+			}
+			if err := st.Apply(b.Context(), batch()); err != nil { // the sessions exist
+				b.Fatal(err)
+			}
+			start := serverTicks(b, schema)
+			for b.Loop() {
+				b.StopTimer()
+				bt := batch()
+				b.StartTimer()
+				if err := st.Apply(b.Context(), bt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(serverTicks(b, schema)-start)*1e4/float64(b.N), "server-µs/commit")
+		})
+	}
+}
+
+// serverTicks sums the CPU clock ticks of the server processes serving the
+// sessions named application_name.
+func serverTicks(b *testing.B, name string) int64 {
+	rows, err := admin(b).Query(b.Context(), `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var sum int64
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			b.Fatal(err)
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			b.Skipf("the server's /proc is not readable here: %v", err)
+		}
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndex(s, ")")+2:]) // fields from the 3rd on
+		user, _ := strconv.ParseInt(f[11], 10, 64)
+		sys, _ := strconv.ParseInt(f[12], 10, 64)
+		sum += user + sys
+	}
+	return sum
 }
