@@ -11,8 +11,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -182,30 +184,22 @@ func (e *Engine) send(prof hookd.Profile, ep *hookd.Endpoint, j *job, n int, now
 		a.ErrorClass, a.Error = hookd.ClassConnect, "cannot build body: "+err.Error()
 		return 0, 0, err
 	}
-	ctx, cancel := context.WithTimeout(e.ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
-	if err != nil {
-		a.ErrorClass, a.Error = hookd.ClassConnect, err.Error()
-		return 0, 0, err
-	}
-	ep.SetRequestHeaders(req.Header, prof, &hookd.Message{Event: j.ev, DeliveryID: j.d.ID, Attempt: n, At: now}, body)
-	resp, err := e.cfg.Client.Do(req)
+	h := headers.Get().(http.Header)
+	defer func() {
+		clear(h)
+		headers.Put(h)
+	}()
+	ep.SetRequestHeaders(h, prof, &hookd.Message{Event: j.ev, DeliveryID: j.d.ID, Attempt: n, At: now}, body)
+	resp, done, err := e.post(ep.URL, h, body, timeout)
+	defer done()
 	if err != nil {
 		a.ErrorClass, a.Error = classify(err), err.Error()
 		return 0, 0, err
 	}
 	defer resp.Body.Close()
 	a.Status = resp.StatusCode
-	excerpt, rerr := io.ReadAll(io.LimitReader(resp.Body, hookd.ResponseExcerptLimit))
-	a.Response = validUTF8(excerpt)
-	if rerr == nil {
-		// Read a bounded rest so the connection can be reused.
-		_, rerr = io.CopyN(io.Discard, resp.Body, e.cfg.ResponseDrain)
-		if rerr == io.EOF {
-			rerr = nil
-		}
-	}
+	var rerr error
+	a.Response, rerr = readExcerpt(resp.Body, e.cfg.ResponseDrain)
 	if !hookd.Success(resp.StatusCode) {
 		a.ErrorClass = hookd.ClassStatus
 		a.Error = "HTTP " + strconv.Itoa(resp.StatusCode)
@@ -221,6 +215,75 @@ func (e *Engine) send(prof hookd.Profile, ep *hookd.Endpoint, j *job, n int, now
 	}
 	return resp.StatusCode, retryAfter, nil
 }
+
+// headers are the request headers of attempts, cleared and reused (the
+// transport has written them out when the request returns).
+var headers = sync.Pool{New: func() any { return make(http.Header, 16) }}
+
+// post sends the request, on the engine's Transport directly when its
+// client is one on a Transport and nothing else (no cookie jar, no
+// timeout of its own): no http.Request, no context for the timeout.
+// Errors read as http.Client's do. done ends the request once its body
+// has been read.
+func (e *Engine) post(rawURL string, h http.Header, body []byte, timeout time.Duration) (resp *http.Response, done func(), err error) {
+	c := e.cfg.Client
+	if t, ok := c.Transport.(*Transport); ok && c.Jar == nil && c.Timeout == 0 {
+		resp, err := t.post(e.ctx, time.Now().Add(timeout), rawURL, h, body)
+		if err != nil {
+			return nil, nop, &url.Error{Op: "Post", URL: rawURL, Err: err}
+		}
+		return resp, nop, nil
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, timeout)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
+	if err != nil {
+		cancel()
+		return nil, nop, err
+	}
+	req.Header = h.Clone() // h goes back to its pool when send returns
+	resp, err = c.Do(req)
+	if err != nil {
+		cancel()
+		return nil, nop, err
+	}
+	return resp, cancel, nil
+}
+
+func nop() {}
+
+// readExcerpt reads the first ResponseExcerptLimit bytes of an answer,
+// then up to drain bytes more so that the connection can be used again.
+func readExcerpt(r io.Reader, drain int64) (string, error) {
+	bp := excerpts.Get().(*[hookd.ResponseExcerptLimit]byte)
+	defer excerpts.Put(bp)
+	buf := bp[:]
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			return validUTF8(buf[:n]), nil
+		}
+		if err != nil {
+			return validUTF8(buf[:n]), err
+		}
+	}
+	excerpt := validUTF8(buf)
+	for drain > 0 {
+		m, err := r.Read(buf[:min(int64(len(buf)), drain)])
+		drain -= int64(m)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return excerpt, err
+		}
+	}
+	return excerpt, nil
+}
+
+// excerpts are the buffers answers are read into.
+var excerpts = sync.Pool{New: func() any { return new([hookd.ResponseExcerptLimit]byte) }}
 
 func validUTF8(b []byte) string {
 	if utf8.Valid(b) {

@@ -9,11 +9,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -49,11 +51,13 @@ type Transport struct {
 	// (1 MiB).
 	MaxResponseHeaderBytes int64
 
-	once    sync.Once
-	tlsConf *tls.Config
-	mu      sync.Mutex
-	idle    map[hostKey][]*conn
-	sweeper *time.Timer // armed while connections are idle
+	once     sync.Once
+	tlsConf  *tls.Config
+	targets  sync.Map // URL → *target
+	ntargets atomic.Int32
+	mu       sync.Mutex
+	idle     map[hostKey][]*conn
+	sweeper  *time.Timer // armed while connections are idle
 }
 
 type hostKey struct {
@@ -66,8 +70,10 @@ type hostKey struct {
 type conn struct {
 	t      *Transport
 	key    hostKey
-	nc     net.Conn // the TLS connection for https
-	raw    net.Conn // the TCP connection under it
+	nc     net.Conn        // the TLS connection for https
+	rc     syscall.RawConn // the TCP connection under it
+	peekFn func(fd uintptr) bool
+	peeked bool
 	lr     limitedReader
 	br     *bufio.Reader
 	idleAt time.Time
@@ -120,35 +126,56 @@ func (t *Transport) init() {
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.init()
-	ctx := req.Context()
-	u := req.URL
-	var key hostKey
-	switch u.Scheme {
-	case "http":
-		key.addr = hostPort(u.Host, u.Port(), "80")
-	case "https":
-		key.tls, key.addr = true, hostPort(u.Host, u.Port(), "443")
-	default:
+	tg, err := newTarget(req.URL)
+	if err != nil {
 		closeBody(req)
-		return nil, fmt.Errorf("unsupported protocol scheme %q", u.Scheme)
+		return nil, err
+	}
+	if req.Host != "" {
+		tg.host = req.Host
 	}
 	payload, err := requestBody(req)
 	if err != nil {
 		return nil, err
 	}
-	bp := bufs.Get().(*[]byte)
-	defer putBuf(bp)
-	*bp, err = appendRequest((*bp)[:0], req, payload)
+	ctx := req.Context()
+	deadline, _ := ctx.Deadline()
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	return t.do(ctx, deadline, tg, method, req.Header, payload, req.Close || hasClose(req.Header), req)
+}
+
+// post sends a webhook: body POSTed to rawURL with header h, cut off at
+// deadline or when ctx ends. It is RoundTrip without an http.Request, an
+// http.Client and a context for the deadline; the URL's parse is kept.
+func (t *Transport) post(ctx context.Context, deadline time.Time, rawURL string, h http.Header, body []byte) (*http.Response, error) {
+	t.init()
+	tg, err := t.target(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	c, err := t.conn(ctx, key, u.Hostname())
+	return t.do(ctx, deadline, tg, http.MethodPost, h, body, hasClose(h), nil)
+}
+
+// do makes one request on a kept-alive or new connection; req, when not
+// nil, is the response's Request.
+func (t *Transport) do(ctx context.Context, deadline time.Time, tg *target, method string, h http.Header, payload []byte, closing bool, req *http.Request) (*http.Response, error) {
+	bp := bufs.Get().(*[]byte)
+	defer putBuf(bp)
+	var err error
+	*bp, err = appendRequest((*bp)[:0], method, tg, h, payload, closing)
+	if err != nil {
+		return nil, err
+	}
+	c, err := t.conn(ctx, deadline, tg)
 	if err != nil {
 		return nil, ctxErr(ctx, err)
 	}
 	var stop func() bool
 	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() { c.nc.SetDeadline(aLongTimeAgo) })
+		stop = context.AfterFunc(ctx, c.expire)
 	}
 	_, err = c.nc.Write(*bp)
 	var resp *http.Response
@@ -162,7 +189,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.close()
 		return nil, ctxErr(ctx, err)
 	}
-	reuse := !resp.Close && !req.Close && !hasClose(req.Header) && resp.StatusCode != http.StatusSwitchingProtocols
+	reuse := !resp.Close && !closing && resp.StatusCode != http.StatusSwitchingProtocols
 	b := &body{c: c, rc: resp.Body, ctx: ctx, stop: stop, reuse: reuse}
 	if resp.Body == http.NoBody {
 		b.finish(true)
@@ -170,6 +197,51 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = b
 	return resp, nil
+}
+
+// target is where a request goes and how its head names it.
+type target struct {
+	key  hostKey
+	name string // the host's name, for TLS
+	host string // the Host header
+	uri  string // the request target
+}
+
+func newTarget(u *url.URL) (*target, error) {
+	tg := &target{name: u.Hostname(), host: u.Host, uri: u.RequestURI()}
+	switch u.Scheme {
+	case "http":
+		tg.key.addr = hostPort(u.Host, u.Port(), "80")
+	case "https":
+		tg.key.tls, tg.key.addr = true, hostPort(u.Host, u.Port(), "443")
+	default:
+		return nil, fmt.Errorf("unsupported protocol scheme %q", u.Scheme)
+	}
+	return tg, nil
+}
+
+// maxTargets bounds the parsed URLs kept; past it they are parsed anew.
+const maxTargets = 4096
+
+// target returns the parsed rawURL, parsed once.
+func (t *Transport) target(rawURL string) (*target, error) {
+	if v, ok := t.targets.Load(rawURL); ok {
+		return v.(*target), nil
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	tg, err := newTarget(u)
+	if err != nil {
+		return nil, err
+	}
+	if t.ntargets.Add(1) > maxTargets {
+		t.targets.Clear()
+		t.ntargets.Store(1)
+	}
+	t.targets.Store(rawURL, tg)
+	return tg, nil
 }
 
 // readResponse reads the response to req, skipping interim (1xx) ones.
@@ -187,39 +259,49 @@ func (c *conn) readResponse(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// conn returns an idle connection to key that is still open, or dials one.
-func (t *Transport) conn(ctx context.Context, key hostKey, host string) (*conn, error) {
+// conn returns an idle connection to tg that is still open, or dials one,
+// with deadline as its deadline.
+func (t *Transport) conn(ctx context.Context, deadline time.Time, tg *target) (*conn, error) {
 	for {
 		t.mu.Lock()
-		cs := t.idle[key]
+		cs := t.idle[tg.key]
 		var c *conn
 		if n := len(cs); n > 0 {
 			c = cs[n-1]
 			cs[n-1] = nil
-			t.idle[key] = cs[:n-1]
+			t.idle[tg.key] = cs[:n-1]
 		}
 		t.mu.Unlock()
 		if c == nil {
 			break
 		}
-		if time.Since(c.idleAt) < t.IdleTimeout && c.setDeadline(ctx) == nil && c.open() {
+		if time.Since(c.idleAt) < t.IdleTimeout && c.nc.SetDeadline(deadline) == nil && c.open() {
 			return c, nil
 		}
 		c.close()
 	}
-	return t.dial(ctx, key, host)
+	return t.dial(ctx, deadline, tg)
 }
 
-func (t *Transport) dial(ctx context.Context, key hostKey, host string) (*conn, error) {
-	raw, err := t.DialContext(ctx, "tcp", key.addr)
+func (t *Transport) dial(ctx context.Context, deadline time.Time, tg *target) (*conn, error) {
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	raw, err := t.DialContext(ctx, "tcp", tg.key.addr)
 	if err != nil {
 		return nil, err
 	}
-	c := &conn{t: t, key: key, nc: raw, raw: raw}
-	if key.tls {
+	c := &conn{t: t, key: tg.key, nc: raw}
+	if sc, ok := raw.(syscall.Conn); ok {
+		c.rc, _ = sc.SyscallConn()
+		c.peekFn = c.peek
+	}
+	if tg.key.tls {
 		cfg := t.tlsConf.Clone()
 		if cfg.ServerName == "" {
-			cfg.ServerName = host
+			cfg.ServerName = tg.name
 		}
 		tc := tls.Client(raw, cfg)
 		hctx, cancel := context.WithTimeout(ctx, t.TLSHandshakeTimeout)
@@ -231,7 +313,7 @@ func (t *Transport) dial(ctx context.Context, key hostKey, host string) (*conn, 
 		}
 		c.nc = tc
 	}
-	if err := c.setDeadline(ctx); err != nil {
+	if err := c.nc.SetDeadline(deadline); err != nil {
 		c.close()
 		return nil, err
 	}
@@ -240,32 +322,27 @@ func (t *Transport) dial(ctx context.Context, key hostKey, host string) (*conn, 
 	return c, nil
 }
 
-// setDeadline gives the connection the request's deadline (or none).
-func (c *conn) setDeadline(ctx context.Context) error {
-	d, _ := ctx.Deadline()
-	return c.nc.SetDeadline(d)
-}
+// expire wakes whatever waits on the connection (its request's context
+// ended).
+func (c *conn) expire() { c.nc.SetDeadline(aLongTimeAgo) }
 
 // open reports whether an idle connection is still usable: nothing has
 // arrived on it since its last response (a close, an alert, stray bytes),
 // asked of the socket without blocking.
 func (c *conn) open() bool {
-	sc, ok := c.raw.(syscall.Conn)
-	if !ok {
+	if c.rc == nil {
 		return true
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	open := false
-	err = rc.Read(func(fd uintptr) bool {
-		var b [1]byte
-		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		open = err == syscall.EAGAIN
-		return true
-	})
-	return err == nil && open
+	c.peeked = false
+	return c.rc.Read(c.peekFn) == nil && c.peeked
+}
+
+// peek is open's look at the socket; peeked is true when nothing is there.
+func (c *conn) peek(fd uintptr) bool {
+	var b [1]byte
+	_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	c.peeked = err == syscall.EAGAIN
+	return true
 }
 
 func (c *conn) close() { c.nc.Close() }
@@ -481,33 +558,25 @@ func requestBody(req *http.Request) ([]byte, error) {
 	return io.ReadAll(req.Body)
 }
 
-// excluded are the headers appendRequest writes itself.
-var excluded = map[string]bool{"Host": true, "Content-Length": true, "Transfer-Encoding": true, "Trailer": true}
-
-// appendRequest appends req as HTTP/1.1 with body, its headers in sorted
-// order. It refuses a header that would break the framing.
-func appendRequest(b []byte, req *http.Request, body []byte) ([]byte, error) {
-	method := req.Method
-	if method == "" {
-		method = http.MethodGet
-	}
-	host := req.Host
-	if host == "" {
-		host = req.URL.Host
-	}
-	if !validValue(host) {
-		return b, fmt.Errorf("invalid Host %q", host)
+// appendRequest appends an HTTP/1.1 request to tg with header h and body,
+// its headers in sorted order. It refuses a header that would break the
+// framing.
+func appendRequest(b []byte, method string, tg *target, h http.Header, body []byte, closing bool) ([]byte, error) {
+	if !validValue(tg.host) {
+		return b, fmt.Errorf("invalid Host %q", tg.host)
 	}
 	b = append(b, method...)
 	b = append(b, ' ')
-	b = append(b, req.URL.RequestURI()...)
+	b = append(b, tg.uri...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
-	b = append(b, host...)
+	b = append(b, tg.host...)
 	b = append(b, "\r\n"...)
 	var arr [16]string
 	keys := arr[:0]
-	for k := range req.Header {
-		if !excluded[k] {
+	for k := range h {
+		switch k {
+		case "Host", "Content-Length", "Transfer-Encoding", "Trailer": // written here
+		default:
 			keys = append(keys, k)
 		}
 	}
@@ -516,7 +585,7 @@ func appendRequest(b []byte, req *http.Request, body []byte) ([]byte, error) {
 		if !validName(k) {
 			return b, fmt.Errorf("invalid header name %q", k)
 		}
-		for _, v := range req.Header[k] {
+		for _, v := range h[k] {
 			if !validValue(v) {
 				return b, fmt.Errorf("invalid value of header %s", k)
 			}
@@ -526,7 +595,7 @@ func appendRequest(b []byte, req *http.Request, body []byte) ([]byte, error) {
 			b = append(b, "\r\n"...)
 		}
 	}
-	if req.Close && req.Header["Connection"] == nil {
+	if closing && h["Connection"] == nil {
 		b = append(b, "Connection: close\r\n"...)
 	}
 	if body != nil || method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,10 +16,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/egress"
+	"github.com/hookd/hookd/profile"
 )
 
 // The deliveries' transport against real loopback servers, plain and TLS.
@@ -491,5 +494,88 @@ func BenchmarkTransport(b *testing.B) {
 			})
 			c.CloseIdleConnections()
 		})
+	}
+}
+
+// BenchmarkSend: one attempt's request as the engine makes it (body,
+// headers and signature of a 1 KB event in the standard profile, the
+// request, the answer's excerpt) and its observation, 32 at a time, to a
+// loopback server in this process.
+func BenchmarkSend(b *testing.B) {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer s.Close()
+	reg := profile.New(nil)
+	prof, err := reg.Get("standard")
+	if err != nil {
+		b.Fatal(err)
+	}
+	secret, _ := profile.Standard{}.NewSecret()
+	ep := &hookd.Endpoint{ID: "ep", TenantID: "t", URL: s.URL + "/hook", Profile: "standard", Secrets: []hookd.Secret{{Value: secret}}}
+	payload := []byte(`{"pad":"` + strings.Repeat("x", 1024-10) + `"}`)
+	ev := &hookd.Event{ID: "f8752072-cef2-4056-9ff0-d5d2aa1e4558", TenantID: "t", Type: "payment.created", Payload: payload, CreatedAt: time.Now()}
+	cfg := Config{Profiles: reg.Get, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg.defaults()
+	e := &Engine{cfg: cfg, log: cfg.Logger, ctx: context.Background()}
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			j := &job{d: &hookd.Delivery{ID: "dlv_01HKRZ8V3Q9W6T2M4N5P7R8S0A", TenantID: "t", EndpointID: "ep"}, ev: ev}
+			now := time.Now()
+			a := &hookd.Attempt{DeliveryID: j.d.ID, N: 1, At: now}
+			status, _, err := e.send(prof, ep, j, 1, now, 15*time.Second, a)
+			if err != nil || status != http.StatusNoContent {
+				b.Fatal(status, err)
+			}
+			e.observeAttempt(ep, prof, j, a, &hookd.Result{Attempt: a, State: hookd.StateSucceeded, At: time.Now()}, now)
+		}
+	})
+}
+
+// TestTransportTargets: the parsed URLs kept for post stay within their
+// bound, and a URL the transport cannot send to is refused.
+func TestTransportTargets(t *testing.T) {
+	t.Parallel()
+	tr := &Transport{}
+	for i := range maxTargets + 10 {
+		if _, err := tr.target(fmt.Sprintf("http://127.0.0.1:9/hook/%d?a=b", i)); err != nil {
+			t.Fatal(err)
+		}
+		if n := tr.ntargets.Load(); n > maxTargets {
+			t.Fatalf("%d targets kept, bound %d", n, maxTargets)
+		}
+	}
+	tg, err := tr.target("https://[::1]/x?y=1")
+	if err != nil || tg.key != (hostKey{tls: true, addr: "[::1]:443"}) || tg.uri != "/x?y=1" || tg.host != "[::1]" || tg.name != "::1" {
+		t.Fatalf("target %+v %v", tg, err)
+	}
+	if _, err := tr.target("ftp://127.0.0.1/"); err == nil {
+		t.Fatal("an ftp URL was accepted")
+	}
+}
+
+// TestReadExcerpt: the excerpt is the answer's first ResponseExcerptLimit
+// bytes, the rest is read up to the drain bound, and a read error is
+// returned with what came before it.
+func TestReadExcerpt(t *testing.T) {
+	t.Parallel()
+	limit := hookd.ResponseExcerptLimit
+	for _, tc := range []struct {
+		size, drain int
+		wantLeft    int
+	}{{0, 100, 0}, {10, 100, 0}, {limit, 100, 0}, {limit + 50, 100, 0}, {limit + 500, 100, 400}} {
+		r := strings.NewReader(strings.Repeat("a", tc.size))
+		got, err := readExcerpt(r, int64(tc.drain))
+		if err != nil || len(got) != min(tc.size, limit) || r.Len() != tc.wantLeft {
+			t.Errorf("size %d: excerpt %d bytes, %d left, %v; want %d, %d", tc.size, len(got), r.Len(), err, min(tc.size, limit), tc.wantLeft)
+		}
+	}
+	boom := errors.New("boom")
+	got, err := readExcerpt(io.MultiReader(strings.NewReader("part"), iotest.ErrReader(boom)), 100)
+	if got != "part" || !errors.Is(err, boom) {
+		t.Fatalf("%q %v, want the part and the error", got, err)
 	}
 }
