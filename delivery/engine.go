@@ -7,7 +7,9 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -149,8 +151,11 @@ type Engine struct {
 	sending  sync.WaitGroup // attempts in flight
 	bg       sync.WaitGroup // poller, refresher, housekeeping
 	writerWG sync.WaitGroup
-	stats    Stats
-	commits  commitClock
+	// unflushed: a writer gave up on its last commit when Stop closed
+	// the writes.
+	unflushed atomic.Bool
+	stats     Stats
+	commits   commitClock
 }
 
 // Stats are the engine's counters, for /metrics.
@@ -275,14 +280,31 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.mu.Unlock()
 	done := make(chan struct{})
 	go func() { e.sending.Wait(); close(done) }()
+	// Attempts still in flight are cut off a little before ctx ends (a
+	// quarter of the time left, at most a second), so that their
+	// hand-backs are still committed and another node sends them at once,
+	// rather than after this node's heartbeat has expired.
+	cut := ctx
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		cut, cancel = context.WithDeadline(ctx, d.Add(-min(time.Until(d)/4, time.Second)))
+		defer cancel()
+	}
 	select {
 	case <-done:
-	case <-ctx.Done():
+	case <-cut.Done():
 		e.log.Warn("shutdown: attempts still in flight are cut off; they will be sent again")
 	}
 	e.cancel() // aborts what is still in flight
 	<-done
-	e.bg.Wait()
+	// The background loops end with e.ctx, but a store call of theirs
+	// may wait for the database (a lock held elsewhere) past ctx.
+	bgDone := make(chan struct{})
+	go func() { e.bg.Wait(); close(bgDone) }()
+	select {
+	case <-bgDone:
+	case <-ctx.Done():
+	}
 	// Hand back what was queued but not sent, so another node (or the next
 	// start) takes it at once.
 	var back []*job
@@ -306,7 +328,11 @@ func (e *Engine) Stop(ctx context.Context) error {
 	select {
 	case <-flushed:
 		e.wcancel()
-		return nil
+		if !e.unflushed.Load() {
+			return nil
+		}
+		e.log.Warn("shutdown: the store did not take the last attempt results in time; their deliveries are sent again after a restart or by another node")
+		return cmp.Or(ctx.Err(), errUnflushed)
 	case <-ctx.Done():
 		e.log.Warn("shutdown: the store did not take the last attempt results in time; their deliveries are sent again after a restart or by another node")
 		return ctx.Err()
@@ -636,6 +662,10 @@ func (e *Engine) claimOnce() bool {
 	}
 	return len(jobs) == batch
 }
+
+// errUnflushed is Stop's answer when the writers gave up on their last
+// commit before its context ended.
+var errUnflushed = errors.New("the store did not take the last attempt results")
 
 // ErrStopped is returned by Publish once Stop has begun.
 var ErrStopped = &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "hookd is shutting down"}

@@ -149,7 +149,14 @@ func TestStopBoundedByContext(t *testing.T) {
 	}
 
 	// Another connection takes the write lock: the store is unavailable.
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	// Through the store's own SQLite library: two SQLite libraries in one
+	// process (the C one and the one translated to Go) do not see each
+	// other's locks.
+	drv, dsn := "sqlite", "file:"+path+"?_pragma=busy_timeout(5000)"
+	if st.Driver() == sqlite.CGo {
+		drv, dsn = "sqlite3", "file:"+path+"?_busy_timeout=5000"
+	}
+	db, err := sql.Open(drv, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,9 @@ func (e *Engine) writer() {
 		op, ok := <-e.writes
 		if !ok {
 			if carry.rows() > 0 {
-				e.commit(nil, carry)
+				if _, err := e.commit(nil, carry); err != nil {
+					e.unflushed.Store(true) // Stop says so
+				}
 			}
 			return
 		}
