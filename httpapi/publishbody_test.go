@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/hookd/hookd/internal/jsonscan"
 )
 
 // publishBodies are bodies of both publish routes: the common shapes the
@@ -147,33 +149,12 @@ func FuzzPublishFastPath(f *testing.F) {
 	})
 }
 
-// FuzzValidJSON: validJSON accepts exactly what json.Valid accepts.
-func FuzzValidJSON(f *testing.F) {
-	for _, b := range publishBodies {
-		f.Add([]byte(b))
-	}
-	for _, b := range []string{`0`, `-0`, `-`, `1.5e-3`, `"\ud800"`, `[]`, `{"a":{}}`, "\"\x7f\"", `tru`, `nul`, `[1 2]`, `{"a"}`} {
-		f.Add([]byte(b))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if got, want := validJSON(b), json.Valid(b); got != want {
-			t.Fatalf("validJSON(%q) = %v, json.Valid %v", b, got, want)
-		}
-	})
-}
-
-// TestValidJSONDepth: nesting is limited as encoding/json limits it, in
-// a payload as on its own.
-func TestValidJSONDepth(t *testing.T) {
-	for _, n := range []int{maxDepth - 1, maxDepth, maxDepth + 1} {
+// TestPublishFastPathDepth: a payload nested as deep as encoding/json
+// allows, and one level deeper, is decoded as decodeBody decodes it.
+func TestPublishFastPathDepth(t *testing.T) {
+	for _, n := range []int{jsonscan.MaxDepth - 3, jsonscan.MaxDepth - 2, jsonscan.MaxDepth - 1, jsonscan.MaxDepth} {
 		b := []byte(strings.Repeat("[", n) + strings.Repeat("]", n))
-		if validJSON(b) != json.Valid(b) {
-			t.Errorf("depth %d: validJSON %v, json.Valid %v", n, validJSON(b), json.Valid(b))
-		}
 		o := []byte(strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n))
-		if validJSON(o) != json.Valid(o) {
-			t.Errorf("object depth %d: validJSON %v, json.Valid %v", n, validJSON(o), json.Valid(o))
-		}
 		for _, p := range [][]byte{b, o} {
 			checkFastPath(t, append(append([]byte(`{"type":"a.b","payload":{"x":`), p...), "}}"...))
 			checkFastPath(t, append(append([]byte(`{"events":[{"type":"a.b","payload":{"x":`), p...), "}}]}"...))

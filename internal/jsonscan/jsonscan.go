@@ -1,0 +1,263 @@
+// Package jsonscan reads JSON in one pass without reflection, for the hot
+// paths that only need to recognise a common shape and validate the rest
+// (the publish bodies, a webhook's resource id). It accepts exactly what
+// encoding/json accepts (FuzzValid); its callers give up on anything
+// unusual and leave it to encoding/json, whose errors they keep.
+package jsonscan
+
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
+
+// MaxDepth is encoding/json's limit of nested arrays and objects.
+const MaxDepth = 10000
+
+// PlainString returns the string whose opening quote is b[i] when it needs
+// no decoding (no escapes, no control characters, valid UTF-8: the bytes
+// are the string), and the index after its closing quote.
+func PlainString(b []byte, i int) (string, int, bool) {
+	s, end, ok := PlainBytes(b, i)
+	return string(s), end, ok
+}
+
+// PlainBytes is PlainString without the string's allocation: the bytes
+// between the quotes, a part of b.
+func PlainBytes(b []byte, i int) ([]byte, int, bool) {
+	start := i + 1
+	end, ascii := stringEnd(b, start)
+	if end >= len(b) || b[end] != '"' {
+		return nil, i, false
+	}
+	s := b[start:end]
+	if !ascii && !utf8.Valid(s) {
+		return nil, i, false // encoding/json would replace the bad bytes
+	}
+	return s, end + 1, true
+}
+
+// stringEnd returns the index of the first byte at or after i that a
+// string cannot hold as it is (a quote, a backslash, a control character),
+// and whether the bytes before it are all ASCII.
+func stringEnd(b []byte, i int) (int, bool) {
+	// Eight bytes at a time while none of them ends the run (payloads are
+	// mostly long strings), then byte by byte.
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	var high8 uint64
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		quote, backslash := x^('"'*ones), x^('\\'*ones)
+		if ((x-0x20*ones)&^x|(quote-ones)&^quote|(backslash-ones)&^backslash)&highs != 0 {
+			break // a byte below 0x20, a quote or a backslash among them
+		}
+		high8 |= x
+	}
+	high := byte(0)
+	if high8&highs != 0 {
+		high = utf8.RuneSelf
+	}
+	for i < len(b) {
+		c := b[i]
+		if c < 0x20 || c == '"' || c == '\\' {
+			break
+		}
+		high |= c
+		i++
+	}
+	return i, high < utf8.RuneSelf
+}
+
+// SkipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace.
+func SkipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// Valid reports whether b is one JSON value with optional whitespace
+// around it, exactly as json.Valid does (FuzzValid).
+func Valid(b []byte) bool {
+	i, ok := Value(b, SkipSpace(b, 0), 0)
+	return ok && SkipSpace(b, i) == len(b)
+}
+
+// Value validates the JSON value starting at b[i], inside depth arrays
+// and objects (MaxDepth at most, as encoding/json allows), and returns the
+// index after it; ok false if it is not valid JSON. Strings are checked as
+// encoding/json's scanner checks them: escapes, no control characters, any
+// other byte (UTF-8 is not checked).
+func Value(b []byte, i, depth int) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	switch c := b[i]; {
+	case c == '"':
+		return scanString(b, i)
+	case c == '{':
+		if depth++; depth > MaxDepth {
+			return i, false
+		}
+		i = SkipSpace(b, i+1)
+		if i < len(b) && b[i] == '}' {
+			return i + 1, true
+		}
+		for {
+			if i >= len(b) || b[i] != '"' {
+				return i, false
+			}
+			var ok bool
+			if i, ok = scanString(b, i); !ok {
+				return i, false
+			}
+			i = SkipSpace(b, i)
+			if i >= len(b) || b[i] != ':' {
+				return i, false
+			}
+			if i, ok = Value(b, SkipSpace(b, i+1), depth); !ok {
+				return i, false
+			}
+			i = SkipSpace(b, i)
+			if i >= len(b) {
+				return i, false
+			}
+			switch b[i] {
+			case ',':
+				i = SkipSpace(b, i+1)
+			case '}':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case c == '[':
+		if depth++; depth > MaxDepth {
+			return i, false
+		}
+		i = SkipSpace(b, i+1)
+		if i < len(b) && b[i] == ']' {
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if i, ok = Value(b, i, depth); !ok {
+				return i, false
+			}
+			i = SkipSpace(b, i)
+			if i >= len(b) {
+				return i, false
+			}
+			switch b[i] {
+			case ',':
+				i = SkipSpace(b, i+1)
+			case ']':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		return scanNumber(b, i)
+	case c == 't':
+		return literal(b, i, "true")
+	case c == 'f':
+		return literal(b, i, "false")
+	case c == 'n':
+		return literal(b, i, "null")
+	}
+	return i, false
+}
+
+func literal(b []byte, i int, lit string) (int, bool) {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return i, false
+	}
+	return i + len(lit), true
+}
+
+// scanString validates the string whose opening quote is b[i].
+func scanString(b []byte, i int) (int, bool) {
+	i++
+	for {
+		i, _ = stringEnd(b, i)
+		if i >= len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case '"':
+			return i + 1, true
+		case '\\':
+			i++
+			if i >= len(b) {
+				return i, false
+			}
+			switch b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if len(b)-i < 5 {
+					return i, false
+				}
+				for _, h := range b[i+1 : i+5] {
+					if !isHex(h) {
+						return i, false
+					}
+				}
+				i += 5
+			default:
+				return i, false
+			}
+		default: // a control character
+			return i, false
+		}
+	}
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// scanNumber validates the number starting at b[i]:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func scanNumber(b []byte, i int) (int, bool) {
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(b):
+		return i, false
+	case b[i] == '0':
+		i++
+	case b[i] >= '1' && b[i] <= '9':
+		i = digits(b, i+1)
+	default:
+		return i, false
+	}
+	if i < len(b) && b[i] == '.' {
+		j := digits(b, i+1)
+		if j == i+1 {
+			return i, false
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := digits(b, i)
+		if j == i {
+			return i, false
+		}
+		i = j
+	}
+	return i, true
+}
+
+func digits(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
+}
