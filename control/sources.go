@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/jsonscan"
 	"github.com/hookd/hookd/receiver"
 )
 
@@ -422,9 +423,86 @@ func errorDetails(err error) string {
 // resourceFields are the payload fields, in order of preference, that
 // name the resource a provider's event is about: the ordering key, so
 // that the events of one payment reach an ordered endpoint in order.
-var resourceFields = []string{"id", "resourceId", "payment_id", "paymentId", "entity_id", "transactionId", "accountId", "customer_id"}
+var resourceFields = [...]string{"id", "resourceId", "payment_id", "paymentId", "entity_id", "transactionId", "accountId", "customer_id"}
 
+// resourceID returns the payload's first resourceFields field that is a
+// non-empty string of at most 256 bytes, or "".
 func resourceID(payload json.RawMessage) string {
+	if id, ok := resourceIDFast(payload); ok {
+		return id
+	}
+	return resourceIDSlow(payload)
+}
+
+// resourceIDFast is resourceID in one pass over the payload, for a payload
+// whose top-level names need no decoding; ok false leaves any other to
+// resourceIDSlow (FuzzResourceID holds the two to the same answers).
+func resourceIDFast(p []byte) (id string, ok bool) {
+	var found [len(resourceFields)][]byte // each field's last value, as encoding/json keeps the last
+	i := jsonscan.SkipSpace(p, 0)
+	if i >= len(p) || p[i] != '{' {
+		return "", false
+	}
+	i = jsonscan.SkipSpace(p, i+1)
+	if i < len(p) && p[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(p) || p[i] != '"' {
+				return "", false
+			}
+			var name []byte
+			if name, i, ok = jsonscan.PlainBytes(p, i); !ok {
+				return "", false
+			}
+			i = jsonscan.SkipSpace(p, i)
+			if i >= len(p) || p[i] != ':' {
+				return "", false
+			}
+			i = jsonscan.SkipSpace(p, i+1)
+			start := i
+			if i, ok = jsonscan.Value(p, i, 1); !ok {
+				return "", false
+			}
+			for k, f := range resourceFields {
+				if string(name) == f {
+					found[k] = p[start:i]
+				}
+			}
+			i = jsonscan.SkipSpace(p, i)
+			if i >= len(p) {
+				return "", false
+			}
+			if p[i] == '}' {
+				i++
+				break
+			}
+			if p[i] != ',' {
+				return "", false
+			}
+			i = jsonscan.SkipSpace(p, i+1)
+		}
+	}
+	if jsonscan.SkipSpace(p, i) != len(p) {
+		return "", false
+	}
+	for _, raw := range found {
+		if len(raw) == 0 || raw[0] != '"' {
+			continue // absent, or not a string (null decodes to "")
+		}
+		v, _, plain := jsonscan.PlainString(raw, 0)
+		if !plain && json.Unmarshal(raw, &v) != nil {
+			continue
+		}
+		if v != "" && len(v) <= 256 {
+			return v, true
+		}
+	}
+	return "", true
+}
+
+// resourceIDSlow is resourceID by encoding/json.
+func resourceIDSlow(payload json.RawMessage) string {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(payload, &m) != nil {
 		return ""
