@@ -98,14 +98,19 @@ func insertEventsSQL(n int, version bool) string {
 // insertDeliveriesSQL inserts n new deliveries; one is a plain INSERT, as
 // cheap as a statement gets (SQLite sends rows one at a time, prepared).
 func insertDeliveriesSQL(n int) string {
-	cols := `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type,
-		next_attempt_at, owner, created_at, updated_at, ordering_key, state, attempts, first_sent_at, last_status, last_error)`
 	if n == 1 {
-		return cols + ` VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, 0, '')`
+		return insertDeliverySQL
 	}
-	return cols + ` SELECT v.*, 'pending', 0, NULL, 0, '' FROM (VALUES ` + rowsSQL(n, "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
+	return insertDeliveriesCols + ` SELECT v.*, 'pending', 0, NULL, 0, '' FROM (VALUES ` + rowsSQL(n, "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
 		"BIGINT", "TEXT", "BIGINT", "BIGINT", "TEXT") + `) AS v`
 }
+
+const insertDeliveriesCols = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type,
+		next_attempt_at, owner, created_at, updated_at, ordering_key, state, attempts, first_sent_at, last_status, last_error)`
+
+// insertDeliverySQL inserts one delivery, a constant: the text is the
+// prepared statement's key, looked up for every row.
+const insertDeliverySQL = insertDeliveriesCols + ` VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, 0, '')`
 
 // applyPublishes stores the events and their deliveries with multi-row
 // statements (a round trip per row would dominate on PostgreSQL). With

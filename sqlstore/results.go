@@ -13,6 +13,18 @@ import (
 // delivery's endpoint (read by primary key in the same statement) and its
 // outcome, for the stats.
 func insertAttemptsSQL(n int) string {
+	if n == 1 {
+		return insertAttemptSQL
+	}
+	return buildInsertAttemptsSQL(n)
+}
+
+// insertAttemptSQL is the statement of one row: the C SQLite driver's for
+// every row, built once rather than for each (the text is the prepared
+// statement's key).
+var insertAttemptSQL = buildInsertAttemptsSQL(1)
+
+func buildInsertAttemptsSQL(n int) string {
 	row := `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT endpoint_id FROM deliveries WHERE id = ?))`
 	return `INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error, tenant_id, outcome, endpoint_id)
 		VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
@@ -111,16 +123,19 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 		}
 		// One update row per delivery, its last result: an UPDATE that
 		// meets a row twice applies one of them, and which is not defined.
-		last := map[string]int{}
-		for i, r := range part {
-			last[r.Attempt.DeliveryID] = i
+		var last map[string]int
+		if len(part) > 1 {
+			last = make(map[string]int, len(part))
+			for i, r := range part {
+				last[r.Attempt.DeliveryID] = i
+			}
 		}
 		args = args[:0]
 		rows := 0
 		for i, r := range part {
 			a := r.Attempt
 			id, at := a.DeliveryID, r.At
-			if last[id] != i {
+			if last != nil && last[id] != i {
 				continue
 			}
 			rows++
