@@ -42,6 +42,27 @@ func batchAnswer(out []batchResult) ([]byte, bool) {
 	return append(b, "]}\n"...), true
 }
 
+// ingestAnswer is the body of an ingest's 200: in as json.Marshal encodes
+// it, and a newline; ok false when writeJSON must encode it.
+func ingestAnswer(in *hookd.Ingested) ([]byte, bool) {
+	b := make([]byte, 0, 64+len(in.EventID)+len(in.Type)+len(in.Invalid))
+	ok := true
+	b = append(b, `{"event_id":`...)
+	b, ok = appendString(b, in.EventID, ok)
+	b = append(b, `,"type":`...)
+	b, ok = appendString(b, in.Type, ok)
+	if in.Duplicate {
+		b = append(b, `,"duplicate":true`...)
+	} else {
+		b = append(b, `,"duplicate":false`...)
+	}
+	if in.Invalid != "" {
+		b = append(b, `,"invalid":`...)
+		b, ok = appendString(b, in.Invalid, ok)
+	}
+	return append(b, "}\n"...), ok
+}
+
 // appendResult appends r as json.Marshal encodes a hookd.PublishResult;
 // ok false (and b to be dropped) when r holds what it does not encode.
 func appendResult(b []byte, r *hookd.PublishResult) ([]byte, bool) {

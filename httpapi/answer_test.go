@@ -91,3 +91,32 @@ func BenchmarkPublishAnswer(b *testing.B) {
 		}
 	})
 }
+
+// TestIngestAnswer: an ingest's answer is json.Marshal's bytes, or left
+// to it.
+func TestIngestAnswer(t *testing.T) {
+	fast := 0
+	for _, in := range []*hookd.Ingested{
+		{EventID: "evt_1", Type: "lean:payment.created"},
+		{EventID: "evt_1", Type: "lean:payment.created", Duplicate: true},
+		{EventID: "evt_1", Type: "x.y", Invalid: "unknown event type \"x.y\""},
+		{EventID: "evt_1", Type: "x.y", Invalid: "amount: must be a number"},
+		{EventID: "", Type: ""},
+		{EventID: "evt<1>", Type: "x.y"},
+	} {
+		want, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, '\n')
+		if got, ok := ingestAnswer(in); ok {
+			fast++
+			if string(got) != string(want) {
+				t.Errorf("%+v: %s, json.Marshal %s", in, got, want)
+			}
+		}
+	}
+	if fast != 4 {
+		t.Errorf("%d answers encoded without json.Marshal, want 4", fast)
+	}
+}

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"errors"
-	"io"
 	"net"
 	"net/http"
 
@@ -114,13 +112,10 @@ func (s *Server) sourceErrors(w http.ResponseWriter, r *http.Request) error {
 // ingest takes a provider's webhook: the raw body (bounded by MaxBody) is
 // verified and published by the source service; 200 once it is stored.
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBody))
+	r.Body = http.MaxBytesReader(w, r.Body, s.MaxBody)
+	body, err := readBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		return hookd.Errorf(hookd.EINVALID, "cannot read the request body")
+		return err
 	}
 	var ip net.IP
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
@@ -130,6 +125,10 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	if b, ok := ingestAnswer(out); ok {
+		writeBody(w, http.StatusOK, b)
+	} else {
+		writeJSON(w, http.StatusOK, out)
+	}
 	return nil
 }
