@@ -296,3 +296,60 @@ func TestStatementsOnTheCallersGoroutine(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCommitFrames measures the log frames (pages) one group commit
+// writes, as the engine's commits are with 32 single publishers: 12
+// publishes and the results of the 12 before. Checkpoints are off while it
+// runs, so the log's growth is the commits'; every frame is a page written,
+// fsync'd and later checkpointed.
+func BenchmarkCommitFrames(b *testing.B) { perDriver(b, commitFrames) }
+
+func commitFrames(b *testing.B, drv string) {
+	st, e := benchStore(b, drv)
+	ctx := b.Context()
+	if _, err := st.Writer().ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+		b.Fatal(err)
+	}
+	var pageSize int64
+	if err := st.Writer().QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+		b.Fatal(err)
+	}
+	var seqno int
+	var name, path string
+	if err := st.Writer().QueryRowContext(ctx, "PRAGMA database_list").Scan(&seqno, &name, &path); err != nil {
+		b.Fatal(err)
+	}
+	wal := path + "-wal"
+	size := func() int64 {
+		fi, err := os.Stat(wal)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return fi.Size()
+	}
+	seq := 0
+	var prev *hookd.Batch
+	commit := func() {
+		batch := publishes(e, seq, 12, "node_b")
+		seq += 12
+		if prev != nil {
+			batch.Results = resultsOf(prev).Results
+		}
+		if err := st.Apply(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		prev = batch
+	}
+	for range 20 { // past the first pages of every table and index
+		commit()
+	}
+	start := size()
+	var cpu cpuClock
+	for b.Loop() {
+		cpu.start()
+		commit()
+		cpu.stop()
+	}
+	b.ReportMetric(float64(size()-start)/float64(pageSize+24)/float64(b.N), "frames/op")
+	cpu.report(b)
+}
