@@ -367,6 +367,9 @@ type served struct {
 	endpoints     []string
 	// ingestURL is the bench's Lean source's, with o.Ingest.
 	ingestURL string
+	// cleanup runs once the nodes are stopped: it drops a PostgreSQL
+	// run's schema and removes the run's directory.
+	cleanup []func()
 }
 
 // targets is the nodes' URLs, comma-separated, for the publishers.
@@ -382,6 +385,10 @@ func (s *served) stop() {
 	for _, n := range s.nodes {
 		n.stop()
 	}
+	for _, f := range s.cleanup {
+		f()
+	}
+	s.cleanup = nil
 }
 
 // commitFigures sums the group-commit counters of hookd's nodes (none for
@@ -412,26 +419,29 @@ func startServe(ctx context.Context, o benchOpts, endpoints []string) (*served, 
 	if err != nil {
 		return nil, err
 	}
-	context.AfterFunc(ctx, func() { os.RemoveAll(dir) })
+	s := &served{tenant: "bench", cleanup: []func(){func() { os.RemoveAll(dir) }}}
 	db := o.DB
 	admin := randomToken()
 	env := []string{"HOOKD_ADMIN_TOKEN=" + admin}
 	nodes := max(o.Nodes, 1)
+	if nodes > 1 && !isPostgres(db) {
+		s.stop()
+		return nil, errors.New("bench: --nodes needs a PostgreSQL --db: a SQLite file has one node")
+	}
 	if db == "" {
 		db = "sqlite:" + filepath.Join(dir, "bench.db")
 	} else if isPostgres(db) {
 		scoped, drop, err := bench.Schema(ctx, db)
 		if err != nil {
+			s.stop()
 			return nil, err
 		}
-		context.AfterFunc(ctx, drop)
+		// Dropped after the nodes stop (their sessions hold the
+		// schema's tables), before the command exits.
+		s.cleanup = append([]func(){drop}, s.cleanup...)
 		db = scoped
 		env = append(env, "HOOKD_DATA_KEY="+randomKey())
 	}
-	if nodes > 1 && !isPostgres(db) {
-		return nil, errors.New("bench: --nodes needs a PostgreSQL --db: a SQLite file has one node")
-	}
-	s := &served{tenant: "bench"}
 	ok := false
 	defer func() {
 		if !ok {
