@@ -159,7 +159,7 @@ func TestSharedStore(t *testing.T) {
 	if err := a.CreateTenant(ctx, &hookd.Tenant{ID: "ten_a", Name: "A", CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	ep := &hookd.Endpoint{ID: "ep_1", TenantID: "ten_a", URL: "https://example.com", Profile: "standard",
+	ep := &hookd.Endpoint{ID: "ep_1", TenantID: "ten_a", URL: "https://127.0.0.1:9", Profile: "standard",
 		EventTypes: []string{"*"}, Ordering: hookd.OrderingNone, Secrets: []hookd.Secret{{Value: "whsec_abc"}},
 		CreatedAt: now, UpdatedAt: now}
 	if err := a.CreateEndpoint(ctx, ep); err != nil {
@@ -403,7 +403,7 @@ func TestHotTablesNotScanned(t *testing.T) {
 	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "ten_a", Name: "A", CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	ep := &hookd.Endpoint{ID: "ep_1", TenantID: "ten_a", URL: "https://example.com", Profile: "standard",
+	ep := &hookd.Endpoint{ID: "ep_1", TenantID: "ten_a", URL: "https://127.0.0.1:9", Profile: "standard",
 		EventTypes: []string{"*"}, Ordering: hookd.OrderingNone, Secrets: []hookd.Secret{{Value: "whsec_abc"}},
 		CreatedAt: now, UpdatedAt: now}
 	if err := st.CreateEndpoint(ctx, ep); err != nil {
