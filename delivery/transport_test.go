@@ -235,30 +235,11 @@ func TestTransportFraming(t *testing.T) {
 	}
 
 	// Read until close: a raw server answering without a length.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
-					return
-				}
-				io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")
-			}()
-		}
-	}()
+	untilClose := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", false)
 	tr := &Transport{}
 	c = &http.Client{Transport: tr}
 	for range 2 {
-		if status, got, err := post(t.Context(), c, "http://"+ln.Addr().String()+"/", "x"); err != nil || status != 200 || got != "until the end" {
+		if status, got, err := post(t.Context(), c, untilClose, "x"); err != nil || status != 200 || got != "until the end" {
 			t.Fatalf("read until close: %d %q %v", status, got, err)
 		}
 	}
@@ -286,9 +267,10 @@ func TestTransportBadHeader(t *testing.T) {
 	}
 }
 
-// hangingServer accepts connections, reads a request and writes prefix,
-// then says nothing more until the test ends.
-func hangingServer(t *testing.T, prefix string) string {
+// rawServer accepts connections, reads a request and writes answer as it
+// is; then it closes the connection, or with hold says nothing more until
+// the test ends. It returns the server's URL.
+func rawServer(t *testing.T, answer string, hold bool) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -307,8 +289,10 @@ func hangingServer(t *testing.T, prefix string) string {
 				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
 					return
 				}
-				io.WriteString(conn, prefix)
-				<-done
+				io.WriteString(conn, answer)
+				if hold {
+					<-done
+				}
 			}()
 		}
 	}()
@@ -322,7 +306,7 @@ func hangingServer(t *testing.T, prefix string) string {
 func TestTransportTimeouts(t *testing.T) {
 	t.Parallel()
 	c := &http.Client{Transport: &Transport{}}
-	midHeaders := hangingServer(t, "HTTP/1.1 200 OK\r\nX-A: 1\r\n")
+	midHeaders := rawServer(t, "HTTP/1.1 200 OK\r\nX-A: 1\r\n", true)
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 	_, _, err := post(ctx, c, midHeaders, "x")
@@ -330,7 +314,7 @@ func TestTransportTimeouts(t *testing.T) {
 		t.Fatalf("mid-headers: %v (class %q), want a timeout", err, classify(err))
 	}
 
-	midBody := hangingServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nsome of it")
+	midBody := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nsome of it", true)
 	ctx, cancel = context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 	status, got, err := post(ctx, c, midBody, "x")
@@ -342,7 +326,7 @@ func TestTransportTimeouts(t *testing.T) {
 	ctx, cancelNow := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() {
-		_, _, err := post(ctx, c, hangingServer(t, ""), "x")
+		_, _, err := post(ctx, c, rawServer(t, "", true), "x")
 		errc <- err
 	}()
 	time.Sleep(50 * time.Millisecond) // most likely in flight by now; either way it must end
