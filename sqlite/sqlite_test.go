@@ -431,3 +431,135 @@ func TestNoTimeIndexesMigration(t *testing.T) {
 		t.Errorf("a recent delivery's attempts after Purge: %d, %v", len(as), err)
 	}
 }
+
+// TestFirstAttemptInlineMigration upgrades a database made before
+// migration 017, whose first attempts are rows of attempts: they stay
+// there and read as before, a delivery that has one records its next
+// attempts in the table too, a new delivery's first attempt goes into its
+// row, and the stats and the purge count both kinds.
+func TestFirstAttemptInlineMigration(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "hookd.db")
+	st, err := sqlite.Open(ctx, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Truncate(time.Millisecond)
+	old, cut := now.Add(-48*time.Hour), now.Add(-24*time.Hour)
+	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	ep := &hookd.Endpoint{ID: "ep_1", TenantID: "acme", URL: "http://127.0.0.1:1/", Profile: "standard", EventTypes: []string{"*"},
+		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	publish := func(i int, at time.Time) *hookd.Delivery {
+		ev := &hookd.Event{ID: fmt.Sprintf("evt_%02d", i), TenantID: "acme", Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: at}
+		d := &hookd.Delivery{ID: fmt.Sprintf("dlv_%02d", i), TenantID: "acme", EventID: ev.ID, EndpointID: ep.ID, EventType: ev.Type,
+			State: hookd.StatePending, NextAttemptAt: &at, CreatedAt: at, UpdatedAt: at}
+		if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	result := func(d *hookd.Delivery, n int, at time.Time, state string) {
+		r := &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: n, At: at, DurationMS: int64(10 * n), Status: 500},
+			TenantID: "acme", State: state, FirstSentAt: at, At: at}
+		if state == hookd.StatePending {
+			r.NextAttemptAt = at.Add(time.Minute)
+		} else {
+			r.Attempt.Status = 200
+		}
+		if err := st.Apply(ctx, &hookd.Batch{Results: []*hookd.Result{r}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Before the migration: an old delivery finished by its one attempt,
+	// and a recent one still pending after its first.
+	dOld, dRecent := publish(0, old), publish(1, now)
+	st.Close()
+	// Back to the schema before migration 017, with their first attempts
+	// as rows of attempts.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP INDEX deliveries_attempt1`,
+		`ALTER TABLE deliveries DROP COLUMN attempt1_at`, `ALTER TABLE deliveries DROP COLUMN attempt1_duration_ms`,
+		`ALTER TABLE deliveries DROP COLUMN attempt1_status`, `ALTER TABLE deliveries DROP COLUMN attempt1_response`,
+		`ALTER TABLE deliveries DROP COLUMN attempt1_error_class`, `ALTER TABLE deliveries DROP COLUMN attempt1_error`,
+		`ALTER TABLE deliveries DROP COLUMN attempt1_outcome`,
+		`DELETE FROM schema_migrations WHERE version = 17`,
+		fmt.Sprintf(`INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error, tenant_id, endpoint_id, outcome)
+			VALUES ('dlv_00', 1, %d, 10, 200, '', '', '', 'acme', 'ep_1', 'succeeded'), ('dlv_01', 1, %d, 10, 500, '', '', '', 'acme', 'ep_1', '')`,
+			old.UnixMilli(), now.UnixMilli()),
+		fmt.Sprintf(`UPDATE deliveries SET state = 'succeeded', attempts = 1, first_sent_at = %d WHERE id = 'dlv_00'`, old.UnixMilli()),
+		fmt.Sprintf(`UPDATE deliveries SET attempts = 1, first_sent_at = %d WHERE id = 'dlv_01'`, now.UnixMilli()),
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	st, err = sqlite.Open(ctx, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// The recent delivery's second attempt, then a new delivery's first
+	// and second, and an old one's first.
+	result(dRecent, 2, now.Add(time.Second), hookd.StateSucceeded)
+	dNew := publish(2, now)
+	result(dNew, 1, now.Add(time.Second), hookd.StatePending)
+	result(dNew, 2, now.Add(2*time.Second), hookd.StateSucceeded)
+	dOldNew := publish(3, old)
+	result(dOldNew, 1, old, hookd.StateSucceeded)
+
+	var inline int
+	if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE attempt1_at IS NOT NULL`).Scan(&inline); err != nil || inline != 2 {
+		t.Fatalf("first attempts in their deliveries' rows: %d, %v; want 2 (those recorded after the migration)", inline, err)
+	}
+	for _, c := range []struct {
+		d    *hookd.Delivery
+		want []int // the attempts' numbers, in order
+	}{{dOld, []int{1}}, {dRecent, []int{1, 2}}, {dNew, []int{1, 2}}, {dOldNew, []int{1}}} {
+		as, err := st.Attempts(ctx, c.d.ID)
+		if err != nil || len(as) != len(c.want) {
+			t.Fatalf("Attempts(%s) = %d, %v; want %d", c.d.ID, len(as), err, len(c.want))
+		}
+		for i, a := range as {
+			if a.N != c.want[i] || a.ID != hookd.AttemptID(c.d.ID, a.N, 0) || (i > 0 && a.Seq <= as[i-1].Seq) {
+				t.Errorf("Attempts(%s)[%d] = %+v, want attempt %d after the one before", c.d.ID, i, *a, c.want[i])
+			}
+		}
+	}
+	stats, err := st.EndpointStats(ctx, "", "", hookd.StatsQuery{Since: old, Until: now.Add(time.Hour), Interval: 24 * time.Hour})
+	if err != nil || stats.Totals.Attempts != 6 || stats.Totals.Succeeded != 4 || stats.Buckets[0].Attempts != 2 || stats.Buckets[2].Attempts != 4 {
+		t.Fatalf("the whole store's stats: %+v, %v; want 6 attempts, 4 that succeeded, 2 on the first day", stats, err)
+	}
+	// The two old attempts (one a row of attempts, one in its delivery's
+	// row), the two old finished deliveries and the first's event (the
+	// second's was appended after recent ones: it waits, see
+	// purgeEventsBySeqSQL).
+	if n, err := st.Purge(ctx, cut); err != nil || n != 5 {
+		t.Fatalf("Purge = %d, %v; want 5 rows", n, err)
+	}
+	for _, id := range []string{dOld.ID, dOldNew.ID} {
+		if as, err := st.Attempts(ctx, id); err != nil || len(as) != 0 {
+			t.Errorf("an old delivery's attempts after Purge: %d, %v; want none", len(as), err)
+		}
+	}
+	for _, id := range []string{dRecent.ID, dNew.ID} {
+		if as, err := st.Attempts(ctx, id); err != nil || len(as) != 2 {
+			t.Errorf("a recent delivery's attempts after Purge: %d, %v; want 2", len(as), err)
+		}
+	}
+}

@@ -149,14 +149,17 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 	if s.d.NoTimeIndexes {
 		attempts, events = purgeAttemptsByEndpointSQL, purgeEventsBySeqSQL
 	}
-	steps := []string{
-		attempts,
+	steps := []string{attempts}
+	if s.d.FirstAttemptInline {
+		steps = append(steps, purgeFirstAttemptsSQL)
+	}
+	steps = append(steps,
 		`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < ? AND state <> 'pending' LIMIT 1000)`,
 		events,
 		// A source's request goes with its event (it stays as long as the event does).
 		`DELETE FROM source_requests WHERE id IN (SELECT id FROM source_requests r WHERE received_at < ?
 			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = r.tenant_id AND e.id = r.event_id) LIMIT 1000)`,
-	}
+	)
 	for _, q := range steps {
 		args := make([]any, strings.Count(q, "?"))
 		for i := range args {

@@ -225,8 +225,11 @@ func (s *Store) Deliveries(ctx context.Context, tenantID string, f hookd.Deliver
 
 // Attempts implements hookd.Store.
 func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]*hookd.Attempt, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, delivery_id, n, at, duration_ms, status, response, error_class, error
-		FROM attempts WHERE delivery_id = ? ORDER BY id`), deliveryID)
+	args := []any{deliveryID}
+	if s.d.FirstAttemptInline {
+		args = append(args, deliveryID)
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(s.attemptsOfSQL()), args...)
 	if err != nil {
 		return nil, unavailable(err)
 	}

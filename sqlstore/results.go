@@ -109,6 +109,12 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 			settle = append(settle, r.Attempt.DeliveryID)
 		}
 	}
+	if s.d.FirstAttemptInline {
+		var err error
+		if rs, err = s.applyFirstAttempts(ctx, tx, rs); err != nil {
+			return err
+		}
+	}
 	for start := 0; start < len(rs); {
 		part := rs[start : start+s.chunk(len(rs)-start)]
 		start += len(part)
@@ -133,30 +139,39 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 		args = args[:0]
 		rows := 0
 		for i, r := range part {
-			a := r.Attempt
-			id, at := a.DeliveryID, r.At
+			id := r.Attempt.DeliveryID
 			if last != nil && last[id] != i {
 				continue
 			}
 			rows++
-			if at.IsZero() {
-				at = a.At
-			}
-			errText := a.Error
-			if errText == "" {
-				errText = a.ErrorClass
-			}
-			next := r.NextAttemptAt
-			if next.IsZero() {
-				next = time.UnixMilli(0)
-			}
-			args = append(args, r.State, a.N, ms(next), nullStr(r.Owner), nullMS(&r.FirstSentAt), a.Status, errText, ms(at), id)
+			args = append(resultArgs(args, r), id)
 		}
 		if err := s.exec(ctx, tx, updateDeliveriesSQL(rows), args...); err != nil {
 			return unavailable(err)
 		}
 	}
 	return s.settleParked(ctx, tx, settle)
+}
+
+// resultArgs appends what a result makes of its delivery, in the column
+// order of the updates of deliveries (updateDeliveriesSQL,
+// firstAttemptsSQL): state, attempts, next_attempt_at, owner,
+// first_sent_at, last_status, last_error, updated_at.
+func resultArgs(args []any, r *hookd.Result) []any {
+	a := r.Attempt
+	at := r.At
+	if at.IsZero() {
+		at = a.At
+	}
+	errText := a.Error
+	if errText == "" {
+		errText = a.ErrorClass
+	}
+	next := r.NextAttemptAt
+	if next.IsZero() {
+		next = time.UnixMilli(0)
+	}
+	return append(args, r.State, a.N, ms(next), nullStr(r.Owner), nullMS(&r.FirstSentAt), a.Status, errText, ms(at))
 }
 
 // Requeue implements hookd.Store. A pending delivery held by a node is left

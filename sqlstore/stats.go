@@ -22,17 +22,19 @@ func (s *Store) EndpointStats(ctx context.Context, tenantID, endpointID string, 
 	for i := range st.Buckets {
 		st.Buckets[i].Start = q.Since.Add(time.Duration(i) * q.Interval).UTC()
 	}
-	query := `SELECT (at - ?) / ?, duration_ms, COUNT(*),
-		SUM(CASE WHEN outcome = 'succeeded' THEN 1 ELSE 0 END),
-		SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END)
-		FROM attempts WHERE at >= ? AND at < ?`
+	query := statsSelect + ` FROM attempts WHERE at >= ? AND at < ?`
 	args := []any{since, iv, since, ms(q.Until)}
 	switch {
+	case (endpointID != "" || tenantID != "") && s.d.FirstAttemptInline:
+		query, args = endpointStatsInlineSQL, []any{since, iv, since, ms(q.Until), endpointID, tenantID, since, ms(q.Until), endpointID, tenantID}
 	case endpointID != "" || tenantID != "":
 		query += ` AND endpoint_id = ? AND tenant_id = ?`
 		args = append(args, endpointID, tenantID)
 	case s.d.NoTimeIndexes:
-		query, args = wholeStoreStatsSQL, []any{since, iv, since, ms(q.Until), since, ms(q.Until)}
+		query, args = wholeStoreStatsSQL(s.d.FirstAttemptInline), []any{since, iv, since, ms(q.Until), since, ms(q.Until)}
+		if s.d.FirstAttemptInline {
+			args = append(args, since, ms(q.Until))
+		}
 	}
 	rows, err := s.r.QueryContext(ctx, s.q(query+` GROUP BY 1, 2 ORDER BY 1, 2`), args...)
 	if err != nil {

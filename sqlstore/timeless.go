@@ -1,5 +1,7 @@
 package sqlstore
 
+import "strings"
+
 // Reads by time where events and attempts have no index on their times
 // (Dialect.NoTimeIndexes, SQLite). An index costs every group commit the
 // pages it touches, written to the log, fsync'd and checkpointed, and the
@@ -32,10 +34,32 @@ const purgeAttemptsByEndpointSQL = `DELETE FROM attempts WHERE id IN (` + attemp
 	UNION ALL SELECT id FROM attempts WHERE endpoint_id IS NULL AND at < ?
 	LIMIT 1000)`
 
-// wholeStoreStatsSQL is EndpointStats' query for the whole store: the
-// window's range of each endpoint's attempts, which the index covers.
-const wholeStoreStatsSQL = attemptEndpointsSQL + `SELECT (at - ?) / ?, duration_ms, COUNT(*),
+// statsSelect is the stats' select list over rows of (at, duration_ms,
+// outcome).
+const statsSelect = `SELECT (at - ?) / ?, duration_ms, COUNT(*),
 	SUM(CASE WHEN outcome = 'succeeded' THEN 1 ELSE 0 END),
-	SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END)
+	SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END)`
+
+// wholeStoreStatsSQL is EndpointStats' query for the whole store: the
+// window's range of each endpoint's attempts, which the index covers; with
+// inline, also of each endpoint's first attempts in the deliveries' rows
+// (see firstattempt.go).
+func wholeStoreStatsSQL(inline bool) string {
+	with, first := attemptEndpointsSQL, ""
+	if inline {
+		with = strings.TrimSuffix(attemptEndpointsSQL, " ") + ", " + firstAttemptEndpoints
+		first = ` UNION ALL SELECT d.attempt1_at, d.attempt1_duration_ms, d.attempt1_outcome FROM dep
+			JOIN deliveries d ON d.endpoint_id = dep.id AND d.attempt1_at >= ? AND d.attempt1_at < ?`
+	}
+	return with + statsSelect + `
 	FROM (SELECT a.at, a.duration_ms, a.outcome FROM ep JOIN attempts a ON a.endpoint_id = ep.id AND a.at >= ? AND a.at < ?
-		UNION ALL SELECT at, duration_ms, outcome FROM attempts WHERE endpoint_id IS NULL AND at >= ? AND at < ?) AS w`
+		UNION ALL SELECT at, duration_ms, outcome FROM attempts WHERE endpoint_id IS NULL AND at >= ? AND at < ?` + first + `) AS w`
+}
+
+// endpointStatsInlineSQL is EndpointStats' query for one endpoint with
+// FirstAttemptInline: its attempts and the first attempts in its
+// deliveries' rows, each one range of an index that covers it.
+const endpointStatsInlineSQL = statsSelect + `
+	FROM (SELECT at, duration_ms, outcome FROM attempts WHERE at >= ? AND at < ? AND endpoint_id = ? AND tenant_id = ?
+		UNION ALL SELECT attempt1_at, attempt1_duration_ms, attempt1_outcome FROM deliveries
+		WHERE attempt1_at >= ? AND attempt1_at < ? AND endpoint_id = ? AND tenant_id = ?) AS w`

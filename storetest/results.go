@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -394,4 +395,78 @@ func testRecover(f *fixture) {
 		f.Errorf("Recover on a disabled endpoint = %d, want 2", n)
 	}
 	f.wantIDs("Claim on a disabled endpoint", f.claim("node-2", now.Add(time.Hour), 10))
+}
+
+// testFirstAttemptTwice: a delivery's attempt 1 may be recorded more than
+// once (two nodes both made it when one was taken for dead), in one batch
+// or in two, and may arrive when its delivery is no longer pending: every
+// one is kept, in the order recorded, with its own id, and counted by the
+// stats; the delivery takes the word of the results that may change it.
+func testFirstAttemptTwice(f *fixture) {
+	f.tenant("ten_a")
+	e, gone := f.endpoint("ten_a"), f.endpoint("ten_a")
+	_, twice := f.send("ten_a", t0, "node-1", e.ID)
+	_, inOneBatch := f.send("ten_a", t0, "node-1", e.ID)
+	_, canceled := f.send("ten_a", t0, "node-1", gone.ID)
+	f.ok(f.s.DeleteEndpoint(f.ctx, "ten_a", gone.ID, t0), "DeleteEndpoint")
+	wasCanceled := describe(f.deliveryOf("ten_a", canceled[0].ID))
+
+	result := func(d *hookd.Delivery, at time.Time, dur int64, status int, state string) *hookd.Result {
+		r := &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 1, At: at, DurationMS: dur, Status: status,
+			Response: fmt.Sprintf("answer %d", dur)}, TenantID: "ten_a", State: state, FirstSentAt: at, At: at}
+		if state == hookd.StatePending {
+			r.NextAttemptAt, r.Owner = at.Add(time.Minute), "node-1"
+			r.Attempt.ErrorClass, r.Attempt.Error = hookd.ClassStatus, "HTTP 500"
+		}
+		return r
+	}
+	f.apply(&hookd.Batch{Results: []*hookd.Result{result(twice[0], t0.Add(time.Second), 11, 500, hookd.StatePending)}})
+	f.apply(&hookd.Batch{Results: []*hookd.Result{result(twice[0], t0.Add(2*time.Second), 12, 200, hookd.StateSucceeded)}})
+	f.apply(&hookd.Batch{Results: []*hookd.Result{
+		result(inOneBatch[0], t0.Add(time.Second), 21, 500, hookd.StatePending),
+		result(inOneBatch[0], t0.Add(2*time.Second), 22, 200, hookd.StateSucceeded),
+		result(canceled[0], t0.Add(time.Second), 31, 200, hookd.StateSucceeded),
+	}})
+
+	for _, c := range []struct {
+		d    *hookd.Delivery
+		durs []int64
+	}{{twice[0], []int64{11, 12}}, {inOneBatch[0], []int64{21, 22}}, {canceled[0], []int64{31}}} {
+		as := f.attempts(c.d.ID)
+		if len(as) != len(c.durs) {
+			f.Errorf("delivery %s: %d attempts, want %d", c.d.ID, len(as), len(c.durs))
+			continue
+		}
+		for k, a := range as {
+			if a.N != 1 || a.DurationMS != c.durs[k] || a.Response != fmt.Sprintf("answer %d", c.durs[k]) ||
+				a.ID != hookd.AttemptID(c.d.ID, 1, k) || (k > 0 && a.Seq <= as[k-1].Seq) {
+				f.Errorf("delivery %s: attempt %d is %+v, want attempt 1 of %d ms, id %s, after the one before",
+					c.d.ID, k, *a, c.durs[k], hookd.AttemptID(c.d.ID, 1, k))
+			}
+		}
+	}
+	for _, d := range []*hookd.Delivery{twice[0], inOneBatch[0]} {
+		if got := f.deliveryOf("ten_a", d.ID); got.State != hookd.StateSucceeded || got.Attempts != 1 || got.LastStatus != 200 ||
+			got.FirstSentAt == nil {
+			f.Errorf("delivery %s after its two first attempts: %s, want succeeded, first sent", d.ID, describe(got))
+		}
+	}
+	if got := f.deliveryOf("ten_a", twice[0].ID); got.FirstSentAt == nil || !got.FirstSentAt.Equal(t0.Add(time.Second)) {
+		f.Errorf("delivery %s first sent at %v, want t0+1s (its first result's)", twice[0].ID, got.FirstSentAt)
+	}
+	if now := describe(f.deliveryOf("ten_a", canceled[0].ID)); now != wasCanceled {
+		f.Errorf("a late first attempt changed a canceled delivery:\n was %s\n now %s", wasCanceled, now)
+	}
+
+	q := hookd.StatsQuery{Since: t0, Until: t0.Add(time.Minute), Interval: time.Minute}
+	st, err := f.s.EndpointStats(f.ctx, "ten_a", e.ID, q)
+	f.ok(err, "EndpointStats")
+	if want := (hookd.StatsTotals{Attempts: 4, Succeeded: 2, P50MS: 12, P99MS: 22}); st.Totals != want {
+		f.Errorf("the endpoint's stats\n got %+v\nwant %+v", st.Totals, want)
+	}
+	st, err = f.s.EndpointStats(f.ctx, "", "", q)
+	f.ok(err, "EndpointStats of the whole store")
+	if st.Totals.Attempts != 5 || st.Totals.Succeeded != 3 {
+		f.Errorf("the whole store's stats: %+v, want 5 attempts, 3 that succeeded", st.Totals)
+	}
 }

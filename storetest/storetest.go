@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"ResultsUpdateDelivery", testResultsUpdateDelivery},
 		{"ResultAtOfAttempt", testResultAtOfAttempt},
 		{"ResultDoesNotResurrect", testResultDoesNotResurrect},
+		{"FirstAttemptTwice", testFirstAttemptTwice},
 		{"HandBack", testHandBack},
 		{"HandBackAndResultInOneBatch", testHandBackAndResult},
 		{"ParkedState", testParkedState},
