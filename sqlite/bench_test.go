@@ -1,7 +1,10 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/seal"
 	"github.com/hookd/hookd/sqlite"
@@ -299,9 +303,12 @@ func TestStatementsOnTheCallersGoroutine(t *testing.T) {
 
 // BenchmarkCommitFrames measures the log frames (pages) one group commit
 // writes, as the engine's commits are with 32 single publishers: 12
-// publishes and the results of the 12 before. Checkpoints are off while it
-// runs, so the log's growth is the commits'; every frame is a page written,
-// fsync'd and later checkpointed.
+// publishes and the results of the 12 before, with ids as the engine makes
+// them (UUIDv7). Checkpoints are off while it runs, so the log's growth is
+// the commits'; every frame is a page written, fsync'd and later
+// checkpointed. Besides frames/op it reports the frames of each B-tree (a
+// table or an index) per commit, read from the log's frame headers and
+// the dbstat table of a copy of the file.
 func BenchmarkCommitFrames(b *testing.B) { perDriver(b, commitFrames) }
 
 func commitFrames(b *testing.B, drv string) {
@@ -327,11 +334,14 @@ func commitFrames(b *testing.B, drv string) {
 		}
 		return fi.Size()
 	}
-	seq := 0
 	var prev *hookd.Batch
 	commit := func() {
-		batch := publishes(e, seq, 12, "node_b")
-		seq += 12
+		batch := publishes(e, 0, 12, "node_b")
+		for _, p := range batch.Publishes {
+			p.Event.ID = "evt_" + uuid.Must(uuid.NewV7()).String()
+			d := p.Deliveries[0]
+			d.ID, d.EventID = "dlv_"+uuid.Must(uuid.NewV7()).String(), p.Event.ID
+		}
 		if prev != nil {
 			batch.Results = resultsOf(prev).Results
 		}
@@ -352,4 +362,63 @@ func commitFrames(b *testing.B, drv string) {
 	}
 	b.ReportMetric(float64(size()-start)/float64(pageSize+24)/float64(b.N), "frames/op")
 	cpu.report(b)
+	for tree, n := range framesByTree(b, path, start) {
+		b.ReportMetric(float64(n)/float64(b.N), tree+"-frames/op")
+	}
+}
+
+// framesByTree counts the frames of the log of the database at path from
+// offset on, by the B-tree their page belongs to: it reads each frame's
+// page number from its header, and which B-tree holds each page from the
+// dbstat table (modernc.org/sqlite has it) of a copy of the file and log.
+func framesByTree(b *testing.B, path string, offset int64) map[string]int {
+	log, err := os.ReadFile(path + "-wal")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, body := range map[string][]byte{"copy.db": data, "copy.db-wal": log} {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "copy.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT name, pageno FROM dbstat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tree := map[uint32]string{}
+	for rows.Next() {
+		var name string
+		var page uint32
+		if err := rows.Scan(&name, &page); err != nil {
+			b.Fatal(err)
+		}
+		tree[page] = name
+	}
+	rows.Close()
+	// The log: a 32-byte header, then frames of a 24-byte header (the
+	// page number first, the header's salts at 8-16) and the page.
+	pageSize := int64(binary.BigEndian.Uint32(log[8:12]))
+	counts := map[string]int{}
+	for off := offset; off+24+pageSize <= int64(len(log)); off += 24 + pageSize {
+		if !bytes.Equal(log[off+8:off+16], log[16:24]) {
+			break // a frame of an earlier generation of the log
+		}
+		page := binary.BigEndian.Uint32(log[off : off+4])
+		name := tree[page]
+		if name == "" {
+			name = "free"
+		}
+		counts[name]++
+	}
+	return counts
 }
