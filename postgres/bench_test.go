@@ -169,3 +169,43 @@ func serverTicks(b *testing.B, name string) int64 {
 	}
 	return sum
 }
+
+// BenchmarkServerCPUMixed reports the PostgreSQL server's CPU per delivery
+// in the group commits a node makes under the external bench's load: each
+// commit holds n new publishes (1 KB, one delivery each, fsync'd) and the
+// successful first attempts of the previous commit's n deliveries, for n =
+// 4 (a node of three on the bench's machine) and 15 (one node). The
+// statement is run a few times first with batches of other sizes, as a
+// node's first commits are. Linux only; use -benchtime 1000x or more.
+func BenchmarkServerCPUMixed(b *testing.B) {
+	for _, rows := range []int{4, 15} {
+		b.Run(fmt.Sprint(rows), func(b *testing.B) {
+			u, schema := freshSchema(b)
+			st := open(b, u, testKey(b))
+			_, e := benchStoreOn(b, st)
+			seq, prev := 0, 0
+			batch := func(n int) *hookd.Batch {
+				bt := publishes(b, st, e, seq, n)
+				bt.Results = results(prev, seq-prev).Results
+				prev, seq = seq, seq+n
+				return bt
+			}
+			for _, n := range []int{1, 2, 1, 3, 1, 2, 1, 1, rows, rows} { // warm-up, as a node starts
+				if err := st.Apply(b.Context(), batch(n)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			start, n := serverTicks(b, schema), 0
+			for b.Loop() {
+				b.StopTimer()
+				bt := batch(rows)
+				n += rows
+				b.StartTimer()
+				if err := st.Apply(b.Context(), bt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(serverTicks(b, schema)-start)*1e4/float64(n), "server-µs/delivery")
+		})
+	}
+}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/seal"
 	"github.com/jackc/pgx/v5"
 )
@@ -95,5 +97,111 @@ func TestSessionSettings(t *testing.T) {
 			}
 		}
 		st.Close()
+	}
+}
+
+// TestCommitPlan: the group commit's one statement runs on sessions that
+// keep its generic plan, where PostgreSQL's default would plan it anew at
+// every commit of a few rows; the other sessions keep the default.
+func TestCommitPlan(t *testing.T) {
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "hookd_test_" + hex.EncodeToString(b)
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL unreachable: %v", err)
+		}
+		t.Skipf("PostgreSQL unreachable: %v", err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+	raw := make([]byte, seal.KeySize)
+	rand.Read(raw)
+	k, err := seal.NewKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	st, err := Open(ctx, u.String(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "ten_p", Name: "p", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	ep := &hookd.Endpoint{ID: "ep_p", TenantID: "ten_p", URL: "http://127.0.0.1:1/p", Profile: "standard", EventTypes: []string{"*"},
+		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	// Commits of one to three publishes, each with the results of the
+	// commit before: more than the five custom plans PostgreSQL makes
+	// before it weighs the generic one.
+	const commits = 12
+	var prev []string
+	published := 0
+	for c := range commits {
+		batch := &hookd.Batch{}
+		var ids []string
+		for i := range 1 + c%3 {
+			ev := &hookd.Event{ID: fmt.Sprintf("evt_%d_%d", c, i), TenantID: "ten_p", Type: "t.x", Payload: []byte(`{}`), CreatedAt: now}
+			d := &hookd.Delivery{ID: fmt.Sprintf("dlv_%d_%d", c, i), TenantID: "ten_p", EventID: ev.ID, EndpointID: ep.ID, EventType: ev.Type,
+				State: hookd.StatePending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now, Owner: "node_p"}
+			batch.Publishes = append(batch.Publishes, &hookd.Publish{Event: ev, Deliveries: []*hookd.Delivery{d}})
+			ids = append(ids, d.ID)
+			published++
+		}
+		for _, id := range prev {
+			batch.Results = append(batch.Results, &hookd.Result{TenantID: "ten_p", State: hookd.StateSucceeded, FirstSentAt: now, At: now,
+				Attempt: &hookd.Attempt{DeliveryID: id, N: 1, At: now, DurationMS: 1, Status: 200}})
+		}
+		if err := st.Apply(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		prev = ids
+	}
+	var n int
+	if err := st.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE state = 'succeeded'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if want := published - len(prev); n != want { // every delivery but the last commit's
+		t.Fatalf("%d deliveries succeeded; want %d", n, want)
+	}
+	// The commits ran one after another: on one session of the pool.
+	var generic, custom int64
+	if err := st.commits.QueryRowContext(ctx, `SELECT COALESCE(SUM(generic_plans), 0), COALESCE(SUM(custom_plans), 0)
+		FROM pg_prepared_statements WHERE statement LIKE 'WITH %'`).Scan(&generic, &custom); err != nil {
+		t.Fatal(err)
+	}
+	if generic != commits || custom != 0 {
+		t.Errorf("the group commit's statement ran %d times with its generic plan and %d with a custom one; want %d and 0", generic, custom, commits)
+	}
+	var mode, commitMode string
+	if err := st.db.QueryRowContext(ctx, `SELECT current_setting('plan_cache_mode')`).Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.commits.QueryRowContext(ctx, `SELECT current_setting('plan_cache_mode')`).Scan(&commitMode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "auto" || commitMode != "force_generic_plan" {
+		t.Errorf("plan_cache_mode %s (other sessions), %s (the commits'); want auto, force_generic_plan", mode, commitMode)
 	}
 }

@@ -145,7 +145,7 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 	err = s.retry(ctx, func() error {
 		clear(inserted)
 		clear(stored)
-		rows, err := s.w.QueryContext(ctx, q, args...)
+		rows, err := s.commits.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}

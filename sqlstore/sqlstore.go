@@ -98,8 +98,11 @@ type Dialect struct {
 // Store is a hookd.Database on a SQL database.
 type Store struct {
 	w, r *sql.DB // writer and reader pools; the same pool on PostgreSQL
-	d    Dialect
-	key  *seal.Key
+	// commits is the pool a one-statement group commit runs on
+	// (UseForCommits; w when not set).
+	commits *sql.DB
+	d       Dialect
+	key     *seal.Key
 
 	stmts map[string]*sql.Stmt // prepared batch statements, by text (Dialect.Prepare); read-only after New
 	// bound holds the batch statements as bound to the last transaction
@@ -133,7 +136,7 @@ func New(ctx context.Context, w, r *sql.DB, d Dialect, key *seal.Key) (*Store, e
 	if d.RowsPerStatement <= 0 {
 		d.RowsPerStatement = 1
 	}
-	s := &Store{w: w, r: r, d: d, key: key, stmts: map[string]*sql.Stmt{}, tokens: &tokenCache{}}
+	s := &Store{w: w, r: r, commits: w, d: d, key: key, stmts: map[string]*sql.Stmt{}, tokens: &tokenCache{}}
 	s.bound.m = map[string]*sql.Stmt{}
 	if err := s.Migrate(ctx); err != nil {
 		return nil, err
@@ -538,6 +541,13 @@ func (s *Store) PutSetting(ctx context.Context, name, value string) error {
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`), name, value)
 	return unavailable(err)
 }
+
+// UseForCommits makes the group commits of one statement
+// (Dialect.OneStatement) run on db instead of the writer pool: a pool whose
+// sessions are set for that statement alone (PostgreSQL: its generic plan,
+// see postgres.Open). Call it before the store is used; the caller closes
+// db after the store.
+func (s *Store) UseForCommits(db *sql.DB) { s.commits = db }
 
 // Writer returns the pool that takes the writes (for adapter-specific
 // settings such as SQLite's size cap).
