@@ -26,6 +26,10 @@ import (
 // suite runs both paths); batches with hand-backs, health changes or the
 // requests of sources take the transaction.
 
+// uniqueCode is PostgreSQL's unique_violation: the statement without ON
+// CONFLICT met an event id or idempotency key stored before.
+const uniqueCode = "23505"
+
 // staleCode is the SQLSTATE of hookd_endpoints_version (postgres migration
 // 013), raised when a batch inserts an event while the store's endpoints
 // version is not the one its deliveries were fanned out from; the raise
@@ -39,14 +43,20 @@ const staleCode = "HK409"
 // its publish names (Publish.Token, or ”) is still stored, and the
 // statement also returns the stored tokens (tenant ”). Without publishes
 // the statement commits without waiting for the disk, as AsyncCommit does
-// in the transaction.
-func oneStatementSQL(pubs, res, version, tokens bool) string {
+// in the transaction. With repeats, an event whose id or idempotency key
+// is stored already is left out (ON CONFLICT DO NOTHING); without, it
+// fails the statement with a unique violation, and nothing is stored.
+func oneStatementSQL(pubs, res, version, tokens, repeats bool) string {
 	var with []string
 	final := `SELECT set_config('synchronous_commit', 'off', true)`
 	if pubs {
 		check, cols := ``, `) AS v(t, i, ty, p, ok, ik, c, tc, x)`
 		if version {
 			check = `, (SELECT hookd_endpoints_version(CAST(? AS BIGINT)))`
+		}
+		conflict := ``
+		if repeats {
+			conflict = `ON CONFLICT DO NOTHING `
 		}
 		if tokens {
 			with = append(with, `tk AS (SELECT hash FROM tokens WHERE hash = ANY(CAST(? AS TEXT[])))`)
@@ -56,7 +66,7 @@ func oneStatementSQL(pubs, res, version, tokens bool) string {
 			SELECT v.t, v.i, v.ty, v.p, NULLIF(v.ok, ''), NULLIF(v.ik, ''), v.c, NULLIF(v.tc, ''), v.x
 			FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BYTEA[]), CAST(? AS TEXT[]),
 				CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[])`+cols+`
-			ON CONFLICT DO NOTHING RETURNING tenant_id, id`+check+`)`,
+			`+conflict+`RETURNING tenant_id, id`+check+`)`,
 			// A parked delivery whose endpoint is enabled as the
 			// store knows it is left unowned, as settleParked does.
 			`dl AS (INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at, owner, created_at, updated_at,
@@ -139,31 +149,41 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 	if len(b.Results) > 0 {
 		args = append(args, resultColumns(b.Results)...)
 	}
-	q := s.q(oneStatementSQL(len(fresh) > 0, len(b.Results) > 0, b.CheckVersion, tokens && len(fresh) > 0))
+	// The events are inserted first without ON CONFLICT: a new id is the
+	// rule and a repeat the exception (a publisher's retry), and the
+	// clause costs every row a probe of both unique indexes before its
+	// insert, and a speculative insertion. A repeat fails that statement,
+	// which stores nothing, and the batch runs again with the clause.
 	inserted := map[[2]string]bool{}
 	stored := map[string]bool{} // the tokens the statement found
-	err = s.retry(ctx, func() error {
-		clear(inserted)
-		clear(stored)
-		rows, err := s.commits.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for len(fresh) > 0 && rows.Next() {
-			var k [2]string
-			if err := rows.Scan(&k[0], &k[1]); err != nil {
+	var pg interface{ SQLState() string }
+	for _, repeats := range []bool{false, true} {
+		q := s.q(oneStatementSQL(len(fresh) > 0, len(b.Results) > 0, b.CheckVersion, tokens && len(fresh) > 0, repeats))
+		err = s.retry(ctx, func() error {
+			clear(inserted)
+			clear(stored)
+			rows, err := s.commits.QueryContext(ctx, q, args...)
+			if err != nil {
 				return err
 			}
-			if k[0] == "" { // tenant ids are never empty
-				stored[k[1]] = true
-				continue
+			defer rows.Close()
+			for len(fresh) > 0 && rows.Next() {
+				var k [2]string
+				if err := rows.Scan(&k[0], &k[1]); err != nil {
+					return err
+				}
+				if k[0] == "" { // tenant ids are never empty
+					stored[k[1]] = true
+					continue
+				}
+				inserted[k] = true
 			}
-			inserted[k] = true
+			return rows.Err()
+		})
+		if len(fresh) == 0 || !errors.As(err, &pg) || pg.SQLState() != uniqueCode {
+			break
 		}
-		return rows.Err()
-	})
-	var pg interface{ SQLState() string }
+	}
 	if errors.As(err, &pg) && pg.SQLState() == staleCode {
 		return true, hookd.ErrStale
 	}

@@ -139,6 +139,58 @@ func testPublishDuplicatesInOneBatch(f *fixture) {
 	f.wantIDs("Deliveries", deliveryIDs(ds), p4.Deliveries[0].ID, p1.Deliveries[0].ID)
 }
 
+// testPublishRepeatAmongNew commits, in one batch, new events, a repeat of
+// a stored event's id, a repeat of a stored idempotency key and the result
+// of an attempt, as a group commit under load holds them: the new events
+// and the result are stored, the repeats answered with what the first
+// publishes stored (PostgreSQL's one statement tries the batch without ON
+// CONFLICT first, and again with it when a repeat refuses the insert).
+func testPublishRepeatAmongNew(f *fixture) {
+	f.tenant("ten_a")
+	e := f.endpoint("ten_a")
+	first, ds := f.send("ten_a", t0, "node-1", e.ID)
+	keyed := f.event("ten_a", "payment.created", t0)
+	keyed.IdempotencyKey = "order-7"
+	pk := &hookd.Publish{Event: keyed, Deliveries: []*hookd.Delivery{f.delivery(keyed, e.ID, t0, "node-1")}}
+	f.apply(&hookd.Batch{Publishes: []*hookd.Publish{pk}})
+
+	at := t0.Add(time.Minute)
+	mk := func(ev *hookd.Event) *hookd.Publish {
+		return &hookd.Publish{Event: ev, Deliveries: []*hookd.Delivery{f.delivery(ev, e.ID, at, "node-1")}}
+	}
+	n1, n2 := mk(f.event("ten_a", "payment.created", at)), mk(f.event("ten_a", "payment.created", at))
+	sameID := mk(&hookd.Event{ID: first.ID, TenantID: "ten_a", Type: "payment.created", Payload: json.RawMessage(`{"again":1}`), CreatedAt: at})
+	sameKey := f.event("ten_a", "payment.created", at)
+	sameKey.IdempotencyKey = "order-7"
+	pKey := mk(sameKey)
+	f.apply(&hookd.Batch{Publishes: []*hookd.Publish{n1, sameID, n2, pKey}, Results: []*hookd.Result{{
+		Attempt:  &hookd.Attempt{DeliveryID: ds[0].ID, N: 1, At: at, Status: 200},
+		TenantID: "ten_a", State: hookd.StateSucceeded, FirstSentAt: at, At: at,
+	}}})
+
+	if n1.Existing != nil || n2.Existing != nil {
+		f.Errorf("new events beside repeats have Existing: %v %v", n1.Existing, n2.Existing)
+	}
+	f.wantEvent("Existing of the repeated id", sameID.Existing, first)
+	f.wantIDs("its deliveries", deliveryIDs(sameID.Deliveries), ds[0].ID)
+	f.wantEvent("Existing of the repeated key", pKey.Existing, keyed)
+	f.wantIDs("its deliveries", deliveryIDs(pKey.Deliveries), pk.Deliveries[0].ID)
+	evs, err := f.s.Events(f.ctx, "ten_a", hookd.EventFilter{})
+	f.ok(err, "Events")
+	f.wantIDs("Events", eventIDs(evs), n2.Event.ID, n1.Event.ID, keyed.ID, first.ID)
+	for _, p := range []*hookd.Publish{n1, n2} {
+		if d := f.deliveryOf("ten_a", p.Deliveries[0].ID); d.State != hookd.StatePending {
+			f.Errorf("delivery %s of a new event is %s, want pending", d.ID, d.State)
+		}
+	}
+	if d := f.deliveryOf("ten_a", ds[0].ID); d.State != hookd.StateSucceeded || d.Attempts != 1 {
+		f.Errorf("the delivery of the batch's result is %s after %d attempts, want succeeded after 1", d.State, d.Attempts)
+	}
+	if as := f.attempts(ds[0].ID); len(as) != 1 || as[0].Status != 200 {
+		f.Errorf("attempts of the batch's result: %d, want one of status 200", len(as))
+	}
+}
+
 // testPublishConcurrent runs several group-commit writers at once, as the
 // engine does on PostgreSQL, all racing to publish the same events: each
 // event is stored once and every other writer is told it exists.

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"PublishSameIDAgain", testPublishSameIDAgain},
 		{"PublishSameIdempotencyKey", testPublishSameIdempotencyKey},
 		{"PublishDuplicatesInOneBatch", testPublishDuplicatesInOneBatch},
+		{"PublishRepeatAmongNew", testPublishRepeatAmongNew},
 		{"PublishConcurrent", testPublishConcurrent},
 		{"PublishStaleEndpoints", testPublishStaleEndpoints},
 		{"ResultsUpdateDelivery", testResultsUpdateDelivery},
