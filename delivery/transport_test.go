@@ -376,53 +376,60 @@ func TestTransportBlocked(t *testing.T) {
 
 // TestTransportIdleBound: many requests at once open as many connections;
 // once answered, no more than MaxIdlePerHost stay open, and the next
-// requests reuse those.
+// requests reuse those. The default bound keeps more connections to one
+// host than several endpoints there have requests at once (300 here, past
+// the 256 of before, which made 10 endpoints on one host redial).
 func TestTransportIdleBound(t *testing.T) {
 	t.Parallel()
-	const n, bound = 16, 3
-	var arrived sync.WaitGroup
-	arrived.Add(n)
-	all := make(chan struct{})
-	go func() { arrived.Wait(); close(all) }()
-	var first atomic.Int64
-	s := newConnServer(t, false, func(w http.ResponseWriter, r *http.Request) {
-		if first.Add(1) <= n {
-			arrived.Done()
-			<-all // hold until all n are in flight, each on its own connection
-		}
-		echo(w, r)
-	})
-	tr := transportFor(s)
-	tr.MaxIdlePerHost = bound
-	c := &http.Client{Transport: tr}
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		wg.Go(func() {
-			if _, _, err := post(t.Context(), c, s.URL, "x"); err != nil {
-				errs <- err
+	for _, tc := range []struct{ n, bound, kept int }{{16, 3, 3}, {300, 0, 300}} {
+		t.Run(fmt.Sprintf("%d-at-once-bound-%d", tc.n, tc.bound), func(t *testing.T) {
+			t.Parallel()
+			n := tc.n
+			var arrived sync.WaitGroup
+			arrived.Add(n)
+			all := make(chan struct{})
+			go func() { arrived.Wait(); close(all) }()
+			var first atomic.Int64
+			s := newConnServer(t, false, func(w http.ResponseWriter, r *http.Request) {
+				if first.Add(1) <= int64(n) {
+					arrived.Done()
+					<-all // hold until all n are in flight, each on its own connection
+				}
+				echo(w, r)
+			})
+			tr := transportFor(s)
+			tr.MaxIdlePerHost = tc.bound
+			c := &http.Client{Transport: tr}
+			var wg sync.WaitGroup
+			errs := make(chan error, n)
+			for range n {
+				wg.Go(func() {
+					if _, _, err := post(t.Context(), c, s.URL, "x"); err != nil {
+						errs <- err
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			if got := s.accepted.Load(); got != int64(n) {
+				t.Fatalf("%d connections for %d requests at once, want %d", got, n, n)
+			}
+			if got := tr.idleCount(); got != tc.kept {
+				t.Fatalf("%d idle connections, want %d", got, tc.kept)
+			}
+			eventually(t, func() bool { return s.open.Load() == int64(tc.kept) })
+			for range 2 * tc.kept {
+				if _, _, err := post(t.Context(), c, s.URL, "x"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := s.accepted.Load(); got != int64(n) {
+				t.Fatalf("%d connections after requests in turn, want still %d", got, n)
 			}
 		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	if got := s.accepted.Load(); got != n {
-		t.Fatalf("%d connections for %d requests at once, want %d", got, n, n)
-	}
-	if got := tr.idleCount(); got > bound {
-		t.Fatalf("%d idle connections, want at most %d", got, bound)
-	}
-	eventually(t, func() bool { return s.open.Load() <= bound })
-	for range 2 * bound {
-		if _, _, err := post(t.Context(), c, s.URL, "x"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := s.accepted.Load(); got != n {
-		t.Fatalf("%d connections after requests in turn, want still %d", got, n)
 	}
 }
 

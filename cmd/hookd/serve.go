@@ -231,7 +231,7 @@ func newClient(guard *egress.Guard) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: guard.Control}
 	tr := &delivery.Transport{
 		DialContext:         dialer.DialContext,
-		MaxIdlePerHost:      256,
+		MaxIdlePerHost:      delivery.DefaultMaxIdlePerHost,
 		IdleTimeout:         90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
 	}
