@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"crypto/hmac"
 	"crypto/sha512"
 	"encoding/hex"
 	"net/http"
@@ -75,10 +74,11 @@ func (Lean) Sign(h http.Header, _ *hookd.Message, body []byte, secrets []string)
 	}
 	var buf [len(leanPrefix) + 2*sha512.Size]byte
 	var sum [sha512.Size]byte
-	mac := hmac.New(sha512.New, []byte(secrets[0]))
+	mac, pool := macs.get(leanMAC, secrets[0])
 	mac.Write(body)
 	b := append(buf[:0], leanPrefix...)
 	b = hex.AppendEncode(b, mac.Sum(sum[:0]))
+	macs.put(mac, pool)
 	h["Lean-Signature"] = []string{string(b)}
 }
 

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"strconv"
-	"time"
 
 	"github.com/hookd/hookd"
 )
@@ -111,7 +109,5 @@ func randomBytes(n int) ([]byte, error) {
 	_, err := rand.Read(b)
 	return b, err
 }
-
-func unixSeconds(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 
 var b64 = base64.StdEncoding

@@ -2,10 +2,10 @@ package profile
 
 import (
 	"crypto/ed25519"
-	"crypto/hmac"
 	"crypto/sha256"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,13 +53,19 @@ func (Standard) Sign(h http.Header, m *hookd.Message, body []byte, secrets []str
 func (Standard) MultiSignature() bool { return true }
 
 // signStandard sets the Standard Webhooks headers; linkmoney uses it too.
-// It runs once per attempt, so it builds the signed content and the header
-// in reused buffers.
+// It runs once per attempt: the signed content's head (id.timestamp.) and
+// the signature list go into one buffer, made one string that the
+// timestamp and the list are sliced from, and the three header values
+// share one backing array.
 func signStandard(h http.Header, id string, at time.Time, body []byte, secrets []string) {
-	ts := unixSeconds(at)
-	prefix := make([]byte, 0, len(id)+len(ts)+2)
-	prefix = append(append(append(append(prefix, id...), '.'), ts...), '.')
-	sig := make([]byte, 0, len(secrets)*48)
+	buf := make([]byte, 0, len(id)+22+len(secrets)*93)
+	buf = append(append(buf, id...), '.')
+	tsStart := len(buf)
+	buf = strconv.AppendInt(buf, at.Unix(), 10)
+	tsEnd := len(buf)
+	buf = append(buf, '.')
+	prefix := buf[:len(buf):len(buf)] // appends below never write into it
+	sigStart := len(buf)
 	var signed []byte // id.timestamp.body, made only for a v1a key
 	for _, s := range secrets {
 		if hookd.IsSigningKey(s) {
@@ -70,30 +76,36 @@ func signStandard(h http.Header, id string, at time.Time, body []byte, secrets [
 			if signed == nil {
 				signed = append(append(make([]byte, 0, len(prefix)+len(body)), prefix...), body...)
 			}
-			sig = appendEntry(sig, "v1a,", ed25519.Sign(priv, signed))
+			buf = appendEntry(buf, sigStart, "v1a,", ed25519.Sign(priv, signed))
 			continue
 		}
-		key, err := standardKey(s)
-		if err != nil {
+		mac, pool := macs.get(standardMAC, s)
+		if mac == nil {
 			continue // stored secrets were checked on the way in
 		}
-		mac := hmac.New(sha256.New, key)
 		mac.Write(prefix)
 		mac.Write(body)
-		sig = appendEntry(sig, "v1,", mac.Sum(nil))
+		var sum [sha256.Size]byte
+		buf = appendEntry(buf, sigStart, "v1,", mac.Sum(sum[:0]))
+		macs.put(mac, pool)
 	}
-	h["Webhook-Id"] = []string{id}
-	h["Webhook-Timestamp"] = []string{ts}
-	h["Webhook-Signature"] = []string{string(sig)}
+	all := string(buf)
+	// Full slice expressions: an h.Add by someone else reallocates
+	// rather than write into the next header's value.
+	vals := []string{id, all[tsStart:tsEnd], all[sigStart:]}
+	h["Webhook-Id"] = vals[0:1:1]
+	h["Webhook-Timestamp"] = vals[1:2:2]
+	h["Webhook-Signature"] = vals[2:3:3]
 }
 
-// appendEntry appends one entry of the space-separated list of
-// webhook-signature: the version, a comma, the base64 signature.
-func appendEntry(list []byte, version string, sig []byte) []byte {
-	if len(list) > 0 {
-		list = append(list, ' ')
+// appendEntry appends one entry to the space-separated list of
+// webhook-signature that starts at start in b: the version, a comma, the
+// base64 signature.
+func appendEntry(b []byte, start int, version string, sig []byte) []byte {
+	if len(b) > start {
+		b = append(b, ' ')
 	}
-	return b64.AppendEncode(append(list, version...), sig)
+	return b64.AppendEncode(append(b, version...), sig)
 }
 
 // standardKey returns the HMAC key of a whsec_ secret.

@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"net/http"
 	"strconv"
@@ -68,7 +67,7 @@ func (Weavr) Sign(h http.Header, m *hookd.Message, body []byte, secrets []string
 	ts, callRef := buf[:tsLen], buf[tsLen:sigStart]
 	if len(secrets) > 0 {
 		var sum [sha256.Size]byte
-		mac := hmac.New(sha256.New, []byte(secrets[0]))
+		mac, pool := macs.get(weavrMAC, secrets[0])
 		mac.Write(ts)
 		buf = b64.AppendEncode(buf, mac.Sum(sum[:0]))
 		mac.Reset()
@@ -76,6 +75,7 @@ func (Weavr) Sign(h http.Header, m *hookd.Message, body []byte, secrets []string
 		mac.Write(body)
 		mac.Write(ts)
 		buf = b64.AppendEncode(buf, mac.Sum(sum[:0]))
+		macs.put(mac, pool)
 	}
 	all := string(buf)
 
