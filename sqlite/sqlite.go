@@ -186,6 +186,9 @@ func open(ctx context.Context, name, path string, key *seal.Key) (*sqlstore.Stor
 		// fsync'd. The next commit with FULL fsyncs the log, and with it
 		// every frame written before.
 		AsyncCommit: "PRAGMA synchronous = NORMAL", SyncCommit: "PRAGMA synchronous = FULL"}
+	// The C library's rows run on the driver connection directly, each
+	// bound and stepped in one cgo call (sqlstore's direct.go).
+	d.Direct, d.ExecAsQuery = name == CGo, name == CGo
 	st, err := sqlstore.New(ctx, w, r, d, key)
 	if err != nil {
 		w.Close()

@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -561,5 +564,81 @@ func TestFirstAttemptInlineMigration(t *testing.T) {
 		if as, err := st.Attempts(ctx, id); err != nil || len(as) != 2 {
 			t.Errorf("a recent delivery's attempts after Purge: %d, %v; want 2", len(as), err)
 		}
+	}
+}
+
+// TestDirectStatements: with the C library, a group commit's rows run on
+// the driver connection directly (sqlstore's direct.go), and what they
+// write reads back as written: the event, its deliveries, an attempt and
+// the delivery's new state; the pure-Go driver's go through database/sql.
+// Closed, the store leaves no log behind (its statements were finalized
+// before their connection closed).
+func TestDirectStatements(t *testing.T) {
+	for _, drv := range sqlite.Drivers() {
+		t.Run(drv, func(t *testing.T) {
+			ctx := t.Context()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "hookd.db")
+			key, err := seal.LoadOrCreate(path + ".key")
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := sqlite.OpenDriver(ctx, drv, path, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.UnixMilli(time.Now().UnixMilli()).UTC()
+			ev := &hookd.Event{TenantID: "t1", ID: "ev1", Type: "order.created", Payload: []byte(`{"n":1}`), CreatedAt: now}
+			var ds []*hookd.Delivery
+			for i := range 2 {
+				ds = append(ds, &hookd.Delivery{ID: fmt.Sprintf("dlv_%d", i), TenantID: "t1", EventID: "ev1", EndpointID: fmt.Sprintf("ep_%d", i),
+					EventType: ev.Type, State: hookd.StatePending, NextAttemptAt: &now, Owner: "node-a", CreatedAt: now, UpdatedAt: now})
+			}
+			pub := &hookd.Publish{Event: ev, Deliveries: ds}
+			if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{pub}}); err != nil {
+				t.Fatal(err)
+			}
+			// The same event again inserts nothing (its count of rows
+			// changed is read) and answers with the first.
+			again := &hookd.Publish{Event: &hookd.Event{TenantID: "t1", ID: "ev1", Type: ev.Type, Payload: ev.Payload, CreatedAt: now}}
+			if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{again}}); err != nil {
+				t.Fatal(err)
+			}
+			if again.Existing == nil || len(again.Deliveries) != 2 {
+				t.Fatalf("repeat: existing %v, %d deliveries; want the first event and its 2", again.Existing, len(again.Deliveries))
+			}
+			a := &hookd.Attempt{DeliveryID: "dlv_0", N: 1, At: now, DurationMS: 3, Status: 200, Response: "ok"}
+			res := &hookd.Result{Attempt: a, TenantID: "t1", State: hookd.StateSucceeded, FirstSentAt: now, At: now}
+			if err := st.Apply(ctx, &hookd.Batch{Results: []*hookd.Result{res}}); err != nil {
+				t.Fatal(err)
+			}
+			direct := st.DirectStatements()
+			// 1 event, 2 deliveries, the repeat's event, 1 attempt, 1 update.
+			if want := int64(6); drv == sqlite.CGo && direct != want {
+				t.Errorf("%d statements ran directly, want %d", direct, want)
+			} else if drv != sqlite.CGo && direct != 0 {
+				t.Errorf("%d statements ran directly with %s, want 0", direct, drv)
+			}
+			if got, err := st.Event(ctx, "t1", "ev1"); err != nil || string(got.Payload) != `{"n":1}` {
+				t.Fatalf("event: %v, %v", got, err)
+			}
+			d0, err := st.Delivery(ctx, "t1", "dlv_0")
+			if err != nil || d0.State != hookd.StateSucceeded || d0.Attempts != 1 || d0.EndpointID != "ep_0" {
+				t.Fatalf("delivery 0: %+v, %v; want succeeded after 1 attempt, endpoint ep_0", d0, err)
+			}
+			if d1, err := st.Delivery(ctx, "t1", "dlv_1"); err != nil || d1.State != hookd.StatePending || d1.Attempts != 0 {
+				t.Fatalf("delivery 1: %+v, %v; want pending, no attempt", d1, err)
+			}
+			as, err := st.Attempts(ctx, "dlv_0")
+			if err != nil || len(as) != 1 || as[0].Status != 200 || as[0].Response != "ok" || as[0].DurationMS != 3 {
+				t.Fatalf("attempts: %+v, %v; want the one attempt", as, err)
+			}
+			if err := st.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(path + "-wal"); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("after close, the log: %v; want it removed", err)
+			}
+		})
 	}
 }

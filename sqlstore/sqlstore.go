@@ -93,6 +93,12 @@ type Dialect struct {
 	// Retryable reports whether an error is a transient conflict (busy,
 	// serialization) worth retrying the transaction for.
 	Retryable func(error) bool
+	// Direct says the prepared batch statements of a write transaction
+	// run on its driver connection, not through database/sql (SQLite,
+	// where they run once per row); ExecAsQuery that those whose count of
+	// changed rows is not read run as queries (mattn/go-sqlite3 binds and
+	// steps a query in one cgo call). See direct.go.
+	Direct, ExecAsQuery bool
 }
 
 // Store is a hookd.Database on a SQL database.
@@ -120,6 +126,7 @@ type Store struct {
 	// sourceByToken is the lookup of every webhook sent to an ingest URL,
 	// prepared likewise.
 	sourceByToken *sql.Stmt
+	direct        direct // Dialect.Direct
 }
 
 var _ hookd.Database = (*Store)(nil)
@@ -225,6 +232,15 @@ func (s *Store) txMode(ctx context.Context, async bool, fn func(*sql.Tx) error) 
 				}
 				return fn(tx)
 			})
+		case s.d.Direct:
+			// On a connection held for it, whose driver connection
+			// the batch statements run on (see direct.go).
+			conn, err := s.w.Conn(ctx)
+			if err != nil {
+				return unavailable(err)
+			}
+			defer conn.Close()
+			return s.txOn(ctx, conn, fn)
 		default:
 			return s.txOn(ctx, s.w, fn)
 		}
@@ -264,6 +280,10 @@ func (s *Store) txOn(ctx context.Context, db interface {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return unavailable(err)
+	}
+	if conn, ok := db.(*sql.Conn); ok && s.d.Direct {
+		s.direct.begin(tx, conn)
+		defer s.direct.end(tx)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
@@ -484,12 +504,23 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
 
 // exec runs a batch statement in tx.
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
-	_, err := s.execCount(ctx, tx, query, args...)
+	_, err := s.run(ctx, tx, query, false, args)
 	return err
 }
 
 // execCount is exec that returns how many rows the statement changed.
 func (s *Store) execCount(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
+	return s.run(ctx, tx, query, true, args)
+}
+
+// run runs a batch statement in tx; with count, it returns how many rows
+// it changed.
+func (s *Store) run(ctx context.Context, tx *sql.Tx, query string, count bool, args []any) (int64, error) {
+	if s.d.Direct && s.stmts[query] != nil {
+		if n, ok, err := s.direct.exec(ctx, tx, query, args, count, s.d.ExecAsQuery); ok {
+			return n, err
+		}
+	}
 	var res sql.Result
 	var err error
 	if st := s.stmt(ctx, tx, query); st != nil {
@@ -497,7 +528,7 @@ func (s *Store) execCount(ctx context.Context, tx *sql.Tx, query string, args ..
 	} else {
 		res, err = tx.ExecContext(ctx, s.q(query), args...)
 	}
-	if err != nil {
+	if err != nil || !count {
 		return 0, err
 	}
 	return res.RowsAffected()
@@ -516,6 +547,16 @@ func (s *Store) Ping(ctx context.Context) error { return unavailable(s.w.PingCon
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	if s.d.Direct {
+		// The statements go before their connection; a connection
+		// still held elsewhere is not waited for long.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		if conn, err := s.w.Conn(ctx); err == nil {
+			s.direct.close(conn)
+			conn.Close()
+		}
+		cancel()
+	}
 	for _, st := range s.stmts {
 		st.Close()
 	}
