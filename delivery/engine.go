@@ -807,9 +807,13 @@ func (e *Engine) handOver(op *writeOp) {
 			continue
 		}
 		e.stats.Published.Add(1)
+		var body *eventBody
+		if len(op.handoffs[i]) > 1 {
+			body = &eventBody{}
+		}
 		for _, h := range op.handoffs[i] {
 			e.held.Add(1)
-			h.q.pushReserved(&job{d: h.d, ev: p.Event, cost: h.cost})
+			h.q.pushReserved(&job{d: h.d, ev: p.Event, cost: h.cost, body: body})
 		}
 	}
 }

@@ -13,6 +13,46 @@ type job struct {
 	ev *hookd.Event
 	// cost is what it counts against the engine's MaxHeldBytes.
 	cost int64
+	// body, when set, is shared by the jobs of ev's other deliveries
+	// published with this one.
+	body *eventBody
+}
+
+// eventBody is the request body of an event that goes to several
+// endpoints, built once for those of one profile (a profile's body
+// depends on the event alone; see hookd.Profile.Body) rather than once
+// for each.
+type eventBody struct {
+	mu     sync.Mutex
+	bodies []profileBody
+}
+
+type profileBody struct {
+	prof string // the profile it was built by
+	body []byte // read, never written, by the attempts that share it
+}
+
+// bodyOf returns the body of j's event in p's format: the one built
+// already for another delivery of the event in the same format, or a new
+// one.
+func bodyOf(p hookd.Profile, j *job) ([]byte, error) {
+	eb := j.body
+	if eb == nil {
+		return p.Body(j.ev)
+	}
+	name := p.Name()
+	eb.mu.Lock()
+	defer eb.mu.Unlock()
+	for _, b := range eb.bodies {
+		if b.prof == name {
+			return b.body, nil
+		}
+	}
+	body, err := p.Body(j.ev)
+	if err == nil {
+		eb.bodies = append(eb.bodies, profileBody{name, body})
+	}
+	return body, err
 }
 
 // jobOverhead is what a job holds besides its event's payload: the

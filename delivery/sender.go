@@ -179,7 +179,7 @@ func (e *Engine) emitDisabled(ep *hookd.Endpoint, h *hookd.EndpointHealth) {
 // response excerpt and error. It returns the status and, for 429 and 503,
 // the delay the endpoint asked for with Retry-After.
 func (e *Engine) send(prof hookd.Profile, ep *hookd.Endpoint, j *job, n int, now time.Time, timeout time.Duration, a *hookd.Attempt) (int, time.Duration, error) {
-	body, err := prof.Body(j.ev)
+	body, err := bodyOf(prof, j)
 	if err != nil {
 		a.ErrorClass, a.Error = hookd.ClassConnect, "cannot build body: "+err.Error()
 		return 0, 0, err
