@@ -43,6 +43,9 @@ type Metrics struct {
 
 	seriesMu sync.RWMutex
 	routes   map[routeClass]*routeSeries // the API's series, by route and status class
+	// attemptSeries holds the engine's series (attemptKey →
+	// *attemptSeries).
+	attemptSeries sync.Map
 
 	attempts     *prometheus.CounterVec
 	attemptTime  *prometheus.HistogramVec
@@ -179,18 +182,53 @@ func (m *Metrics) Handler() http.Handler {
 
 // Attempted implements delivery.Observer.
 func (m *Metrics) Attempted(a *delivery.AttemptInfo) {
-	m.attempts.WithLabelValues(a.Profile, a.Outcome).Inc()
-	m.attemptTime.WithLabelValues(a.Profile, a.Outcome).Observe(seconds(a.End.Sub(a.Start)))
+	s := m.attemptSeriesOf(attemptKey{a.Profile, a.Outcome, a.State, a.Event != nil})
+	s.attempts.Inc()
+	s.time.Observe(seconds(a.End.Sub(a.Start)))
 	m.lag.Observe(seconds(a.Start.Sub(a.Due)))
-	switch a.State {
+	if s.finished != nil {
+		s.finished.Inc()
+	}
+	if s.latency != nil {
+		s.latency.Observe(seconds(a.End.Sub(a.Event.CreatedAt)))
+	}
+}
+
+// attemptSeries are the series an attempt counts in: looked up by their
+// labels once, not on every attempt (four lookups, each a hash of the
+// labels and a read lock, per attempt). There are few: a profile is one of
+// the registry's, an outcome one of delivery's, a state one of three.
+type attemptSeries struct {
+	attempts prometheus.Counter
+	time     prometheus.Observer
+	finished prometheus.Counter  // nil: the delivery goes on
+	latency  prometheus.Observer // nil: not a success with its event
+}
+
+// attemptKey is what selects an attempt's series.
+type attemptKey struct {
+	profile, outcome, state string
+	event                   bool // the attempt's event is known
+}
+
+// attemptSeriesOf returns the series of k, made on first use; a series is
+// made only for an attempt that counts in it, as before they were kept.
+func (m *Metrics) attemptSeriesOf(k attemptKey) *attemptSeries {
+	if s, ok := m.attemptSeries.Load(k); ok {
+		return s.(*attemptSeries)
+	}
+	s := &attemptSeries{attempts: m.attempts.WithLabelValues(k.profile, k.outcome), time: m.attemptTime.WithLabelValues(k.profile, k.outcome)}
+	switch k.state {
 	case hookd.StateSucceeded:
-		m.finished.WithLabelValues(hookd.StateSucceeded).Inc()
-		if a.Event != nil {
-			m.latency.WithLabelValues(a.Profile).Observe(seconds(a.End.Sub(a.Event.CreatedAt)))
+		s.finished = m.finished.WithLabelValues(hookd.StateSucceeded)
+		if k.event {
+			s.latency = m.latency.WithLabelValues(k.profile)
 		}
 	case hookd.StateFailed:
-		m.finished.WithLabelValues(hookd.StateFailed).Inc()
+		s.finished = m.finished.WithLabelValues(hookd.StateFailed)
 	}
+	m.attemptSeries.Store(k, s)
+	return s
 }
 
 // Committed implements delivery.Observer.

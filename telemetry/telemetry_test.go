@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/delivery"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -65,6 +66,67 @@ func TestInstrumentRoutes(t *testing.T) {
 	}
 	if n := fams["hookd_publish_duration_seconds"].Metric[0].Histogram.GetSampleCount(); n != 2 {
 		t.Errorf("publish duration count %d, want 2", n)
+	}
+}
+
+// TestAttemptedSeries: each attempt counts in its profile's and outcome's
+// series, and a finished delivery in its state's, however often the same
+// series are met; a series of a profile appears only once an attempt
+// counts in it (no latency of a profile without a success).
+func TestAttemptedSeries(t *testing.T) {
+	m := NewMetrics(MetricsOptions{})
+	now := time.Now()
+	attempt := func(profile, outcome, state string) {
+		m.Attempted(&delivery.AttemptInfo{Endpoint: &hookd.Endpoint{ID: "ep"}, Delivery: &hookd.Delivery{ID: "d"},
+			Event: &hookd.Event{CreatedAt: now.Add(-time.Second)}, Attempt: &hookd.Attempt{N: 1},
+			Profile: profile, Outcome: outcome, State: state, Due: now, Start: now, End: now.Add(time.Millisecond)})
+	}
+	for range 3 {
+		attempt("standard", delivery.OutcomeSuccess, hookd.StateSucceeded)
+	}
+	attempt("lean", delivery.Outcome5xx, hookd.StatePending)
+	attempt("lean", delivery.Outcome5xx, hookd.StatePending)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(rec.Body.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := func(mt interface{ GetLabel() []*dto.LabelPair }) string {
+		var l []string
+		for _, p := range mt.GetLabel() {
+			l = append(l, p.GetName()+"="+p.GetValue())
+		}
+		return strings.Join(l, ",")
+	}
+	got := map[string]float64{}
+	for _, name := range []string{"hookd_attempts_total", "hookd_deliveries_finished_total"} {
+		for _, mt := range fams[name].GetMetric() {
+			got[name+"{"+labels(mt)+"}"] = mt.GetCounter().GetValue()
+		}
+	}
+	for _, name := range []string{"hookd_attempt_duration_seconds", "hookd_delivery_latency_seconds"} {
+		for _, mt := range fams[name].GetMetric() {
+			got[name+"{"+labels(mt)+"}"] = float64(mt.GetHistogram().GetSampleCount())
+		}
+	}
+	want := map[string]float64{
+		"hookd_attempts_total{outcome=success,profile=standard}":           3,
+		"hookd_attempts_total{outcome=http_5xx,profile=lean}":              2,
+		"hookd_deliveries_finished_total{result=succeeded}":                3,
+		"hookd_deliveries_finished_total{result=failed}":                   0, // made at the start
+		"hookd_attempt_duration_seconds{outcome=success,profile=standard}": 3,
+		"hookd_attempt_duration_seconds{outcome=http_5xx,profile=lean}":    2,
+		"hookd_delivery_latency_seconds{profile=standard}":                 3,
+	}
+	if len(got) != len(want) {
+		t.Errorf("series %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
 	}
 }
 
