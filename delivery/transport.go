@@ -256,8 +256,19 @@ func (t *Transport) target(rawURL string) (*target, error) {
 }
 
 // readResponse reads the response to req, skipping interim (1xx) ones.
+// For a webhook (req nil) a simple answer is read by quickResponse.
 func (c *conn) readResponse(req *http.Request) (*http.Response, error) {
 	c.lr.n = c.t.MaxResponseHeaderBytes
+	if req == nil {
+		resp, err := quickResponse(c.br, c.t.MaxResponseHeaderBytes)
+		if err != nil {
+			return nil, err
+		}
+		if resp != nil {
+			c.lr.n = 1<<63 - 1
+			return resp, nil
+		}
+	}
 	for {
 		resp, err := http.ReadResponse(c.br, req)
 		if err != nil {
