@@ -570,7 +570,8 @@ func TestFirstAttemptInlineMigration(t *testing.T) {
 // TestDirectStatements: with the C library, a group commit's rows run on
 // the driver connection directly (sqlstore's direct.go), and what they
 // write reads back as written: the event, its deliveries, an attempt and
-// the delivery's new state; the pure-Go driver's go through database/sql.
+// the delivery's new state, and a second attempt (a row of attempts); the
+// pure-Go driver's go through database/sql.
 // Closed, the store leaves no log behind (its statements were finalized
 // before their connection closed).
 func TestDirectStatements(t *testing.T) {
@@ -612,9 +613,16 @@ func TestDirectStatements(t *testing.T) {
 			if err := st.Apply(ctx, &hookd.Batch{Results: []*hookd.Result{res}}); err != nil {
 				t.Fatal(err)
 			}
+			a2 := &hookd.Attempt{DeliveryID: "dlv_1", N: 2, At: now, DurationMS: 4, Status: 201, Response: "second"}
+			res2 := &hookd.Result{Attempt: a2, TenantID: "t1", State: hookd.StateSucceeded, FirstSentAt: now, At: now}
+			if err := st.Apply(ctx, &hookd.Batch{Results: []*hookd.Result{res2}}); err != nil {
+				t.Fatal(err)
+			}
 			direct := st.DirectStatements()
-			// 1 event, 2 deliveries, the repeat's event, 1 attempt, 1 update.
-			if want := int64(6); drv == sqlite.CGo && direct != want {
+			// 1 event, 2 deliveries, the repeat's event, the first
+			// attempt's update of its delivery (migration 017), the
+			// second attempt's row and its delivery's update.
+			if want := int64(7); drv == sqlite.CGo && direct != want {
 				t.Errorf("%d statements ran directly, want %d", direct, want)
 			} else if drv != sqlite.CGo && direct != 0 {
 				t.Errorf("%d statements ran directly with %s, want 0", direct, drv)
@@ -626,8 +634,11 @@ func TestDirectStatements(t *testing.T) {
 			if err != nil || d0.State != hookd.StateSucceeded || d0.Attempts != 1 || d0.EndpointID != "ep_0" {
 				t.Fatalf("delivery 0: %+v, %v; want succeeded after 1 attempt, endpoint ep_0", d0, err)
 			}
-			if d1, err := st.Delivery(ctx, "t1", "dlv_1"); err != nil || d1.State != hookd.StatePending || d1.Attempts != 0 {
-				t.Fatalf("delivery 1: %+v, %v; want pending, no attempt", d1, err)
+			if d1, err := st.Delivery(ctx, "t1", "dlv_1"); err != nil || d1.State != hookd.StateSucceeded || d1.Attempts != 2 {
+				t.Fatalf("delivery 1: %+v, %v; want succeeded after its second attempt", d1, err)
+			}
+			if as, err := st.Attempts(ctx, "dlv_1"); err != nil || len(as) != 1 || as[0].N != 2 || as[0].Status != 201 || as[0].Response != "second" {
+				t.Fatalf("attempts of delivery 1: %+v, %v; want its second", as, err)
 			}
 			as, err := st.Attempts(ctx, "dlv_0")
 			if err != nil || len(as) != 1 || as[0].Status != 200 || as[0].Response != "ok" || as[0].DurationMS != 3 {
