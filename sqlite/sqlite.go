@@ -180,7 +180,7 @@ func open(ctx context.Context, name, path string, key *seal.Key) (*sqlstore.Stor
 	r.SetMaxIdleConns(4)
 	sub, _ := fs.Sub(migrations, "migrations")
 	d := sqlstore.Dialect{Name: "sqlite", Migrations: sub, Exclusive: true, Prepare: true, RowsPerStatement: rows, NoTimeIndexes: true, LocalStatements: true,
-		FirstAttemptInline: true,
+		FirstAttemptInline: true, SeqFromMax: true,
 		// A transaction that need not wait for the disk commits with
 		// synchronous=NORMAL: its frames are written to the log but not
 		// fsync'd. The next commit with FULL fsyncs the log, and with it
@@ -190,12 +190,64 @@ func open(ctx context.Context, name, path string, key *seal.Key) (*sqlstore.Stor
 	// bound and stepped in one cgo call (sqlstore's direct.go).
 	d.Direct, d.ExecAsQuery = name == CGo, name == CGo
 	st, err := sqlstore.New(ctx, w, r, d, key)
+	if err == nil {
+		err = dropAutoincrement(ctx, w)
+	}
 	if err != nil {
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	return st, nil
+}
+
+// dropAutoincrement takes AUTOINCREMENT off the events and attempts
+// tables, once: its counter (a row of sqlite_sequence) was read and
+// written by every insert, and its page was one of the ~28 each group
+// commit wrote to the log. A table's rows are stored the same with or
+// without it, so only the tables' definitions change, in place (SQLite's
+// documented procedure for schema changes that leave the file's content
+// as it is: writable_schema, then a new schema version so every
+// connection reads them again); no row is rewritten, whatever the file's
+// size. Without it a new row's key is one more than the largest: an
+// event's seq is then never given twice because the store keeps the row
+// of the largest (sqlstore.Dialect.SeqFromMax); the counter's value, if
+// larger (its newest events were purged), is kept by such a placeholder
+// row here. An attempt's key only orders its delivery's attempts, which
+// a reused number cannot disturb (it is larger than any left).
+func dropAutoincrement(ctx context.Context, w *sql.DB) error {
+	var def string
+	if err := w.QueryRowContext(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'events'`).Scan(&def); err != nil {
+		return fmt.Errorf("events' definition: %w", err)
+	}
+	if !strings.Contains(def, "AUTOINCREMENT") {
+		return nil
+	}
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var version int64
+	if err := tx.QueryRowContext(ctx, `PRAGMA schema_version`).Scan(&version); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		`INSERT INTO events (seq, tenant_id, id, type, payload, created_at)
+			SELECT s.seq, '', 'seq_' || s.seq, '', x'', 0 FROM sqlite_sequence s
+			WHERE s.name = 'events' AND s.seq > COALESCE((SELECT MAX(seq) FROM events), 0)`,
+		`DELETE FROM sqlite_sequence WHERE name IN ('events', 'attempts')`,
+		`PRAGMA writable_schema = ON`,
+		`UPDATE sqlite_schema SET sql = replace(sql, 'INTEGER PRIMARY KEY AUTOINCREMENT', 'INTEGER PRIMARY KEY')
+			WHERE type = 'table' AND name IN ('events', 'attempts')`,
+		fmt.Sprintf(`PRAGMA schema_version = %d`, version+1),
+		`PRAGMA writable_schema = OFF`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("dropping AUTOINCREMENT: %s: %w", strings.Fields(q)[0], err)
+		}
+	}
+	return tx.Commit()
 }
 
 // connector opens connections with a driver and sets the pragmas on each

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -549,11 +550,11 @@ func TestFirstAttemptInlineMigration(t *testing.T) {
 		t.Fatalf("the whole store's stats: %+v, %v; want 6 attempts, 4 that succeeded, 2 on the first day", stats, err)
 	}
 	// The two old attempts (one a row of attempts, one in its delivery's
-	// row), the two old finished deliveries and the first's event (the
-	// second's was appended after recent ones: it waits, see
-	// purgeEventsBySeqSQL).
-	if n, err := st.Purge(ctx, cut); err != nil || n != 5 {
-		t.Fatalf("Purge = %d, %v; want 5 rows", n, err)
+	// row), the two old finished deliveries and their events (the
+	// second's, appended after recent ones, as the newest: see
+	// sqlstore's seq.go).
+	if n, err := st.Purge(ctx, cut); err != nil || n != 6 {
+		t.Fatalf("Purge = %d, %v; want 6 rows", n, err)
 	}
 	for _, id := range []string{dOld.ID, dOldNew.ID} {
 		if as, err := st.Attempts(ctx, id); err != nil || len(as) != 0 {
@@ -651,5 +652,96 @@ func TestDirectStatements(t *testing.T) {
 				t.Errorf("after close, the log: %v; want it removed", err)
 			}
 		})
+	}
+}
+
+// TestDropAutoincrement opens a file whose events and attempts tables were
+// made with AUTOINCREMENT and whose newest event was deleted (the
+// counter is above every seq left): the tables lose it in place, the
+// counter's value stays taken, and the file is sound.
+func TestDropAutoincrement(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "hookd.db")
+	// The file as the migrations make it, before this change.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("migrations: %v %v", files, err)
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0])
+		if _, err := db.ExecContext(ctx, string(body)); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, v, filepath.Base(f)); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO tenants (id, seq, name, created_at, updated_at) VALUES ('acme', 1, 'Acme', 0, 0)`,
+		`INSERT INTO events (tenant_id, id, type, payload, created_at) VALUES ('acme', 'evt_1', 'a.b', '{}', 0),
+			('acme', 'evt_2', 'a.b', '{}', 0), ('acme', 'evt_3', 'a.b', '{}', 0)`,
+		`DELETE FROM events WHERE id = 'evt_3'`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var def string
+	if err := db.QueryRowContext(ctx, `SELECT sql FROM sqlite_schema WHERE name = 'events'`).Scan(&def); err != nil || !strings.Contains(def, "AUTOINCREMENT") {
+		t.Fatalf("the old events table: %q, %v", def, err)
+	}
+	db.Close()
+
+	for range 2 { // the second open finds nothing to do
+		st, err := sqlite.Open(ctx, path, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var defs, counters int
+		if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema
+			WHERE name IN ('events', 'attempts') AND sql LIKE '%AUTOINCREMENT%'`).Scan(&defs); err != nil || defs != 0 {
+			t.Fatalf("tables with AUTOINCREMENT after the open: %d, %v", defs, err)
+		}
+		if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_sequence WHERE name IN ('events', 'attempts')`).Scan(&counters); err != nil || counters != 0 {
+			t.Fatalf("counters left: %d, %v", counters, err)
+		}
+		var check string
+		if err := st.Reader().QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+			t.Fatalf("integrity_check: %q, %v", check, err)
+		}
+		st.Close()
+	}
+	st, err := sqlite.Open(ctx, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ev := &hookd.Event{ID: "evt_4", TenantID: "acme", Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: time.Now()}
+	if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Event(ctx, "acme", "evt_4")
+	if err != nil || got.Seq != 4 {
+		t.Fatalf("a new event after the change: seq %v, %v; want 4 (3 was given before)", got, err)
+	}
+	evs, err := st.Events(ctx, "acme", hookd.EventFilter{})
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("the tenant's events: %d, %v; want evt_4, evt_2, evt_1", len(evs), err)
 	}
 }

@@ -144,10 +144,14 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 	total := 0
 	cut := ms(before)
 	attempts := `DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE at < ? LIMIT 1000)`
-	events := `DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE created_at < ?
+	var newest string // see seq.go
+	if s.d.SeqFromMax {
+		newest = ` AND seq < (SELECT MAX(seq) FROM events)`
+	}
+	events := `DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE created_at < ?` + newest + `
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.tenant_id = e.tenant_id) LIMIT 1000)`
 	if s.d.NoTimeIndexes {
-		attempts, events = purgeAttemptsByEndpointSQL, purgeEventsBySeqSQL
+		attempts, events = purgeAttemptsByEndpointSQL, purgeEventsBySeqSQL(newest)
 	}
 	steps := []string{attempts}
 	if s.d.FirstAttemptInline {
@@ -156,6 +160,11 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 	steps = append(steps,
 		`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < ? AND state <> 'pending' LIMIT 1000)`,
 		events,
+	)
+	if s.d.SeqFromMax {
+		steps = append(steps, purgeNewestEventSQL)
+	}
+	steps = append(steps,
 		// A source's request goes with its event (it stays as long as the event does).
 		`DELETE FROM source_requests WHERE id IN (SELECT id FROM source_requests r WHERE received_at < ?
 			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = r.tenant_id AND e.id = r.event_id) LIMIT 1000)`,

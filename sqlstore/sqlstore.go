@@ -78,6 +78,12 @@ type Dialect struct {
 	// two indexes were a fifth of the pages a group commit writes). See
 	// firstattempt.go.
 	FirstAttemptInline bool
+	// SeqFromMax says the events table gives a new event one more than
+	// the largest seq it holds (SQLite: no AUTOINCREMENT, whose counter
+	// was a page of every group commit): the row of the largest is
+	// never deleted but made a placeholder, so no seq is given twice.
+	// See seq.go.
+	SeqFromMax bool
 	// LocalStatements says statements run in this process and end on
 	// their own (SQLite: a lock is waited for up to busy_timeout). The
 	// engine's statements then get a context that is never done, and

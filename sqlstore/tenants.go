@@ -119,6 +119,12 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return hookd.ErrNotFound
 		}
+		if s.d.SeqFromMax {
+			// Its newest event may be the store's: its seq stays taken.
+			if _, err := tx.ExecContext(ctx, s.q(placeholderNewestSQL+` AND tenant_id = ?`), id); err != nil {
+				return unavailable(err)
+			}
+		}
 		for _, q := range []string{
 			`DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE tenant_id = ?)`,
 			`DELETE FROM deliveries WHERE tenant_id = ?`,

@@ -14,10 +14,14 @@ import "strings"
 // the scan by seq stops there, having read only rows older than the cut.
 // An event created a moment before one that committed ahead of it (the
 // commit orders them, the clock their creation) waits for the next purge.
-const purgeEventsBySeqSQL = `DELETE FROM events WHERE seq IN (SELECT seq FROM events e
-	WHERE seq < COALESCE((SELECT seq FROM events WHERE created_at >= ? ORDER BY seq LIMIT 1), 9223372036854775807)
+// newest is a condition added to the rows' (Dialect.SeqFromMax leaves the
+// newest event to purgeNewestEventSQL).
+func purgeEventsBySeqSQL(newest string) string {
+	return `DELETE FROM events WHERE seq IN (SELECT seq FROM events e
+	WHERE seq < COALESCE((SELECT seq FROM events WHERE created_at >= ? ORDER BY seq LIMIT 1), 9223372036854775807)` + newest + `
 	AND created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.tenant_id = e.tenant_id)
 	ORDER BY seq LIMIT 1000)`
+}
 
 // attemptEndpointsSQL is a WITH clause that lists the endpoints the
 // attempts name, one seek of the (endpoint_id, at) index each: SQLite

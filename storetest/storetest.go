@@ -89,6 +89,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"PortalGrants", testPortalGrants},
 		{"DeliveriesFilter", testDeliveriesFilter},
 		{"Purge", testPurge},
+		{"SeqNeverReused", testSeqNeverReused},
 		{"Settings", testSettings},
 		{"TenantIsolation", testTenantIsolation},
 		{"Ping", testPing},
