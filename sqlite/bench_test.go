@@ -35,16 +35,21 @@ func benchStore(b testing.TB, drv string) (*sqlite.Store, *hookd.Endpoint) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
+	return st, benchEndpoint(b, st, "ten_b", "ep_b")
+}
+
+// benchEndpoint creates a tenant and an endpoint of it with these ids.
+func benchEndpoint(b testing.TB, st *sqlite.Store, tenantID, endpointID string) *hookd.Endpoint {
 	now := time.Now()
-	if err := st.CreateTenant(b.Context(), &hookd.Tenant{ID: "ten_b", Name: "b", CreatedAt: now, UpdatedAt: now}); err != nil {
+	if err := st.CreateTenant(b.Context(), &hookd.Tenant{ID: tenantID, Name: "b", CreatedAt: now, UpdatedAt: now}); err != nil {
 		b.Fatal(err)
 	}
-	e := &hookd.Endpoint{ID: "ep_b", TenantID: "ten_b", URL: "http://127.0.0.1:1/b", Profile: "standard", EventTypes: []string{"*"},
+	e := &hookd.Endpoint{ID: endpointID, TenantID: tenantID, URL: "http://127.0.0.1:1/b", Profile: "standard", EventTypes: []string{"*"},
 		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
 	if err := st.CreateEndpoint(b.Context(), e); err != nil {
 		b.Fatal(err)
 	}
-	return st, e
+	return e
 }
 
 // publishes returns a group commit's worth of new 1 KB events with one
@@ -304,7 +309,8 @@ func TestStatementsOnTheCallersGoroutine(t *testing.T) {
 // BenchmarkCommitFrames measures the log frames (pages) one group commit
 // writes, as the engine's commits are with 32 single publishers: 12
 // publishes and the results of the 12 before, with ids as the engine makes
-// them (UUIDv7). Checkpoints are off while it runs, so the log's growth is
+// them (UUIDv7, and the tenant's and the endpoint's as the API does).
+// Checkpoints are off while it runs, so the log's growth is
 // the commits'; every frame is a page written, fsync'd and later
 // checkpointed. Besides frames/op it reports the frames of each B-tree (a
 // table or an index) per commit, read from the log's frame headers and
@@ -312,7 +318,8 @@ func TestStatementsOnTheCallersGoroutine(t *testing.T) {
 func BenchmarkCommitFrames(b *testing.B) { perDriver(b, commitFrames) }
 
 func commitFrames(b *testing.B, drv string) {
-	st, e := benchStore(b, drv)
+	st, _ := benchStore(b, drv)
+	e := benchEndpoint(b, st, "ten_"+uuid.NewString(), "ep_"+uuid.NewString())
 	ctx := b.Context()
 	if _, err := st.Writer().ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
 		b.Fatal(err)
