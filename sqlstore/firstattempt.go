@@ -15,8 +15,9 @@ import (
 // first attempt's result now also writes the attempt into the delivery's
 // attempt1_ columns: a page the update writes anyway. The attempts table
 // keeps every later attempt, a first attempt whose delivery is no longer
-// pending or has one recorded (two nodes may both have made it), and the
-// attempts recorded before migration 017. The reads put both together:
+// pending or has one recorded (two nodes may both have made it) or whose
+// answer is long (inlineTextMax), and the attempts recorded before
+// migration 017. The reads put both together:
 // Attempts lists the inline one first, the stats and the purge read it
 // through the deliveries_attempt1 partial index, which holds only the
 // deliveries that have one.
@@ -52,6 +53,13 @@ const firstAttemptSQL = `UPDATE deliveries SET state = ?, attempts = ?, next_att
 	attempt1_error_class = ?, attempt1_error = ?, attempt1_outcome = ?
 	WHERE id = ? AND state = 'pending' AND attempts = 0`
 
+// inlineTextMax bounds the response excerpt and error text (up to
+// hookd.ResponseExcerptLimit) of a first attempt kept in its delivery's
+// row: a WITHOUT ROWID table keeps only ~1 KB of a row on its page, the
+// rest spills to overflow pages, and the deliveries' rows are read by
+// every claim and list. A first attempt with more goes to attempts.
+const inlineTextMax = 512
+
 // applyFirstAttempts records the results of first attempts in their
 // deliveries' rows where it can, and returns the results left for the
 // attempts table, in their order: the later attempts, and the first ones
@@ -65,8 +73,9 @@ func (s *Store) applyFirstAttempts(ctx context.Context, tx *sql.Tx, rs []*hookd.
 		seen = make(map[string]bool, len(rs))
 	}
 	for _, r := range rs {
-		id := r.Attempt.DeliveryID
-		if r.Attempt.N == 1 && !seen[id] {
+		a := r.Attempt
+		id := a.DeliveryID
+		if a.N == 1 && !seen[id] && len(a.Response)+len(a.Error) <= inlineTextMax {
 			first = append(first, r)
 		}
 		if seen != nil {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -422,6 +423,17 @@ func testFirstAttemptTwice(f *fixture) {
 	}
 	f.apply(&hookd.Batch{Results: []*hookd.Result{result(twice[0], t0.Add(time.Second), 11, 500, hookd.StatePending)}})
 	f.apply(&hookd.Batch{Results: []*hookd.Result{result(twice[0], t0.Add(2*time.Second), 12, 200, hookd.StateSucceeded)}})
+	// A first attempt answered at length (before the stats' window
+	// below), kept whole.
+	before := t0.Add(-time.Hour)
+	_, long := f.send("ten_a", before, "node-1", e.ID)
+	longAnswer := strings.Repeat("<p>Internal error</p>", hookd.ResponseExcerptLimit/21)
+	f.apply(&hookd.Batch{Results: []*hookd.Result{{Attempt: &hookd.Attempt{DeliveryID: long[0].ID, N: 1, At: before, DurationMS: 5,
+		Status: 500, Response: longAnswer, ErrorClass: hookd.ClassStatus, Error: "HTTP 500"}, TenantID: "ten_a",
+		State: hookd.StatePending, NextAttemptAt: t0, FirstSentAt: before, At: before}}})
+	if as := f.attempts(long[0].ID); len(as) != 1 || as[0].Response != longAnswer || as[0].Error != "HTTP 500" {
+		f.Errorf("a first attempt with a %d-byte answer: %d attempts, want 1 with the answer whole", len(longAnswer), len(as))
+	}
 	f.apply(&hookd.Batch{Results: []*hookd.Result{
 		result(inOneBatch[0], t0.Add(time.Second), 21, 500, hookd.StatePending),
 		result(inOneBatch[0], t0.Add(2*time.Second), 22, 200, hookd.StateSucceeded),
