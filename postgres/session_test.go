@@ -21,45 +21,14 @@ import (
 // whose only plan is a (disabled, so very costly) sequential scan; a URL
 // that sets either keeps its value.
 func TestSessionSettings(t *testing.T) {
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "hookd_test_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable: %v", err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
-	key := make([]byte, seal.KeySize)
-	rand.Read(key)
-	k, err := seal.NewKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, k := schemaURL(t)
 	for _, c := range []struct {
 		params           string
 		seqscan, jitting string
 	}{{"", "off", "off"}, {"&enable_seqscan=on&jit=on", "on", "on"}} {
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode() + c.params
-		st, err := Open(ctx, u.String(), k)
+		st, err := Open(ctx, base+c.params, k)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,41 +73,10 @@ func TestSessionSettings(t *testing.T) {
 // keep its generic plan, where PostgreSQL's default would plan it anew at
 // every commit of a few rows; the other sessions keep the default.
 func TestCommitPlan(t *testing.T) {
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "hookd_test_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable: %v", err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
-	raw := make([]byte, seal.KeySize)
-	rand.Read(raw)
-	k, err := seal.NewKey(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	st, err := Open(ctx, u.String(), k)
+	u, k := schemaURL(t)
+	st, err := Open(ctx, u, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,4 +142,51 @@ func TestCommitPlan(t *testing.T) {
 	if mode != "auto" || commitMode != "force_generic_plan" {
 		t.Errorf("plan_cache_mode %s (other sessions), %s (the commits'); want auto, force_generic_plan", mode, commitMode)
 	}
+}
+
+// schemaURL makes a schema of its own for the test, dropped when it ends,
+// and returns the URL of connections that work in it and a sealing key.
+// The test is skipped when PostgreSQL is unreachable, except in CI.
+func schemaURL(t *testing.T) (string, *seal.Key) {
+	t.Helper()
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "hookd_test_" + hex.EncodeToString(b)
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL unreachable: %v", err)
+		}
+		t.Skipf("PostgreSQL unreachable: %v", err)
+	}
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+		conn.Close(context.Background())
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`)
+		conn.Close(ctx)
+	})
+	raw := make([]byte, seal.KeySize)
+	rand.Read(raw)
+	k, err := seal.NewKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), k
 }

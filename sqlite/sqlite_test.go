@@ -296,42 +296,15 @@ func errorKinds(t *testing.T, drv string) {
 // names and expiry: the migration gives each existing token an id, keeps
 // it a tenant token that does not expire, and the token still resolves.
 func TestTokensMigration(t *testing.T) {
-	dir := t.TempDir()
-	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "hookd.db")
-	st, err := sqlite.Open(t.Context(), path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateTenant(t.Context(), &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	f := newMigrationFile(t)
 	// Back to the schema before the tokens migration, with two old tokens.
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	st := f.downgrade(t,
 		`DROP INDEX tokens_id`, `DROP INDEX tokens_list`,
 		`ALTER TABLE tokens DROP COLUMN id`, `ALTER TABLE tokens DROP COLUMN kind`, `ALTER TABLE tokens DROP COLUMN name`,
 		`ALTER TABLE tokens DROP COLUMN expires_at`, `ALTER TABLE tokens DROP COLUMN last_used_at`,
 		`DELETE FROM schema_migrations WHERE name LIKE '%tokens.sql'`,
 		`INSERT INTO tokens (hash, tenant_id, created_at) VALUES ('old-1', 'acme', 1000), ('old-2', 'acme', 2000)`,
-	} {
-		if _, err := db.ExecContext(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-	st, err = sqlite.Open(t.Context(), path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	)
 	ids := map[string]bool{}
 	for _, hash := range []string{"old-1", "old-2"} {
 		tok, err := st.TokenByHash(t.Context(), hash)
@@ -354,66 +327,24 @@ func TestTokensMigration(t *testing.T) {
 // their times go, and the purge and the whole store's stats find the same
 // rows without them.
 func TestNoTimeIndexesMigration(t *testing.T) {
-	ctx := t.Context()
-	dir := t.TempDir()
-	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "hookd.db")
-	st, err := sqlite.Open(ctx, path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().Truncate(time.Millisecond)
-	old, cut := now.Add(-48*time.Hour), now.Add(-24*time.Hour)
-	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	ep := &hookd.Endpoint{ID: "ep_1", TenantID: "acme", URL: "http://127.0.0.1:1/", Profile: "standard", EventTypes: []string{"*"},
-		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateEndpoint(ctx, ep); err != nil {
-		t.Fatal(err)
-	}
+	f := newMigrationFile(t)
+	ctx, st, now, old, cut := t.Context(), f.st, f.now, f.old, f.cut
 	// 30 old events and 20 recent ones, each delivered by one attempt.
 	for i := range 50 {
 		at := old
 		if i >= 30 {
 			at = now
 		}
-		ev := &hookd.Event{ID: fmt.Sprintf("evt_%02d", i), TenantID: "acme", Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: at}
-		d := &hookd.Delivery{ID: fmt.Sprintf("dlv_%02d", i), TenantID: "acme", EventID: ev.ID, EndpointID: ep.ID, EventType: ev.Type,
-			State: hookd.StatePending, NextAttemptAt: &at, CreatedAt: at, UpdatedAt: at}
-		if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
-			t.Fatal(err)
-		}
+		d := f.publish(t, i, at)
 		r := &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 1, At: at, DurationMS: 3, Status: 200}, TenantID: "acme",
 			State: hookd.StateSucceeded, FirstSentAt: at, At: at}
 		if err := st.Apply(ctx, &hookd.Batch{Results: []*hookd.Result{r}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	st.Close()
 	// Back to the schema before migration 016.
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		`CREATE INDEX events_created ON events (created_at)`, `CREATE INDEX attempts_at ON attempts (at)`,
-		`DELETE FROM schema_migrations WHERE version = 16`,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-
-	st, err = sqlite.Open(ctx, path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st = f.downgrade(t, `CREATE INDEX events_created ON events (created_at)`, `CREATE INDEX attempts_at ON attempts (at)`,
+		`DELETE FROM schema_migrations WHERE version = 16`)
 	var left int
 	if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name IN ('events_created', 'attempts_at')`).Scan(&left); err != nil || left != 0 {
 		t.Fatalf("indexes on times after the migration: %d, %v", left, err)
@@ -442,36 +373,8 @@ func TestNoTimeIndexesMigration(t *testing.T) {
 // attempts in the table too, a new delivery's first attempt goes into its
 // row, and the stats and the purge count both kinds.
 func TestFirstAttemptInlineMigration(t *testing.T) {
-	ctx := t.Context()
-	dir := t.TempDir()
-	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "hookd.db")
-	st, err := sqlite.Open(ctx, path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().Truncate(time.Millisecond)
-	old, cut := now.Add(-48*time.Hour), now.Add(-24*time.Hour)
-	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	ep := &hookd.Endpoint{ID: "ep_1", TenantID: "acme", URL: "http://127.0.0.1:1/", Profile: "standard", EventTypes: []string{"*"},
-		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateEndpoint(ctx, ep); err != nil {
-		t.Fatal(err)
-	}
-	publish := func(i int, at time.Time) *hookd.Delivery {
-		ev := &hookd.Event{ID: fmt.Sprintf("evt_%02d", i), TenantID: "acme", Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: at}
-		d := &hookd.Delivery{ID: fmt.Sprintf("dlv_%02d", i), TenantID: "acme", EventID: ev.ID, EndpointID: ep.ID, EventType: ev.Type,
-			State: hookd.StatePending, NextAttemptAt: &at, CreatedAt: at, UpdatedAt: at}
-		if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
+	f := newMigrationFile(t)
+	ctx, st, now, old, cut := t.Context(), f.st, f.now, f.old, f.cut
 	result := func(d *hookd.Delivery, n int, at time.Time, state string) {
 		r := &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: n, At: at, DurationMS: int64(10 * n), Status: 500},
 			TenantID: "acme", State: state, FirstSentAt: at, At: at}
@@ -486,15 +389,10 @@ func TestFirstAttemptInlineMigration(t *testing.T) {
 	}
 	// Before the migration: an old delivery finished by its one attempt,
 	// and a recent one still pending after its first.
-	dOld, dRecent := publish(0, old), publish(1, now)
-	st.Close()
+	dOld, dRecent := f.publish(t, 0, old), f.publish(t, 1, now)
 	// Back to the schema before migration 017, with their first attempts
 	// as rows of attempts.
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	st = f.downgrade(t,
 		`DROP INDEX deliveries_attempt1`,
 		`ALTER TABLE deliveries DROP COLUMN attempt1_at`, `ALTER TABLE deliveries DROP COLUMN attempt1_duration_ms`,
 		`ALTER TABLE deliveries DROP COLUMN attempt1_status`, `ALTER TABLE deliveries DROP COLUMN attempt1_response`,
@@ -506,25 +404,14 @@ func TestFirstAttemptInlineMigration(t *testing.T) {
 			old.UnixMilli(), now.UnixMilli()),
 		fmt.Sprintf(`UPDATE deliveries SET state = 'succeeded', attempts = 1, first_sent_at = %d WHERE id = 'dlv_00'`, old.UnixMilli()),
 		fmt.Sprintf(`UPDATE deliveries SET attempts = 1, first_sent_at = %d WHERE id = 'dlv_01'`, now.UnixMilli()),
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-
-	st, err = sqlite.Open(ctx, path, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	)
 	// The recent delivery's second attempt, then a new delivery's first
 	// and second, and an old one's first.
 	result(dRecent, 2, now.Add(time.Second), hookd.StateSucceeded)
-	dNew := publish(2, now)
+	dNew := f.publish(t, 2, now)
 	result(dNew, 1, now.Add(time.Second), hookd.StatePending)
 	result(dNew, 2, now.Add(2*time.Second), hookd.StateSucceeded)
-	dOldNew := publish(3, old)
+	dOldNew := f.publish(t, 3, old)
 	result(dOldNew, 1, old, hookd.StateSucceeded)
 
 	var inline int
@@ -744,4 +631,76 @@ func TestDropAutoincrement(t *testing.T) {
 	if err != nil || len(evs) != 3 {
 		t.Fatalf("the tenant's events: %d, %v; want evt_4, evt_2, evt_1", len(evs), err)
 	}
+}
+
+// migrationFile is a store in a file of its own, with the tenant acme and
+// its endpoint ep_1, for the tests that take the file back to an older
+// schema and open it again.
+type migrationFile struct {
+	path          string
+	key           *seal.Key
+	st            *sqlite.Store
+	ep            *hookd.Endpoint
+	now, old, cut time.Time // old is two days before now, cut one
+}
+
+func newMigrationFile(t *testing.T) *migrationFile {
+	t.Helper()
+	dir := t.TempDir()
+	f := &migrationFile{path: filepath.Join(dir, "hookd.db")}
+	var err error
+	if f.key, err = seal.LoadOrCreate(filepath.Join(dir, "key")); err != nil {
+		t.Fatal(err)
+	}
+	if f.st, err = sqlite.Open(t.Context(), f.path, f.key); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.st.Close() })
+	f.now = time.Now().Truncate(time.Millisecond)
+	f.old, f.cut = f.now.Add(-48*time.Hour), f.now.Add(-24*time.Hour)
+	if err := f.st.CreateTenant(t.Context(), &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: f.now, UpdatedAt: f.now}); err != nil {
+		t.Fatal(err)
+	}
+	f.ep = &hookd.Endpoint{ID: "ep_1", TenantID: "acme", URL: "http://127.0.0.1:1/", Profile: "standard", EventTypes: []string{"*"},
+		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}},
+		CreatedAt: f.now, UpdatedAt: f.now}
+	if err := f.st.CreateEndpoint(t.Context(), f.ep); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// publish stores event evt_<i> with its one delivery dlv_<i>, pending, both
+// made at.
+func (f *migrationFile) publish(t *testing.T, i int, at time.Time) *hookd.Delivery {
+	t.Helper()
+	ev := &hookd.Event{ID: fmt.Sprintf("evt_%02d", i), TenantID: "acme", Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: at}
+	d := &hookd.Delivery{ID: fmt.Sprintf("dlv_%02d", i), TenantID: "acme", EventID: ev.ID, EndpointID: f.ep.ID, EventType: ev.Type,
+		State: hookd.StatePending, NextAttemptAt: &at, CreatedAt: at, UpdatedAt: at}
+	if err := f.st.Apply(t.Context(), &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// downgrade closes the store, runs the statements on the file (taking it
+// back to an older schema), and opens it again: the migrations since run.
+func (f *migrationFile) downgrade(t *testing.T, stmts ...string) *sqlite.Store {
+	t.Helper()
+	f.st.Close()
+	db, err := sql.Open("sqlite", f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range stmts {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	if f.st, err = sqlite.Open(t.Context(), f.path, f.key); err != nil {
+		t.Fatal(err)
+	}
+	return f.st
 }

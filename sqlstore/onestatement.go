@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hookd/hookd"
 )
@@ -269,18 +268,7 @@ func resultColumns(rs []*hookd.Result) []any {
 		if last[a.DeliveryID] != i {
 			continue
 		}
-		when := r.At
-		if when.IsZero() {
-			when = a.At
-		}
-		errText := a.Error
-		if errText == "" {
-			errText = a.ErrorClass
-		}
-		next := r.NextAttemptAt
-		if next.IsZero() {
-			next = time.UnixMilli(0)
-		}
+		when, errText, next := resultRow(r)
 		uID, uState, uN, uNext = append(uID, a.DeliveryID), append(uState, r.State), append(uN, int32(a.N)), append(uNext, ms(next))
 		uOwner, uFirst, uStatus = append(uOwner, r.Owner), append(uFirst, ms(r.FirstSentAt)), append(uStatus, int32(a.Status))
 		uErr, uAt = append(uErr, errText), append(uAt, ms(when))

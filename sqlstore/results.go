@@ -159,19 +159,29 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 // first_sent_at, last_status, last_error, updated_at.
 func resultArgs(args []any, r *hookd.Result) []any {
 	a := r.Attempt
-	at := r.At
+	at, errText, next := resultRow(r)
+	return append(args, r.State, a.N, ms(next), nullStr(r.Owner), nullMS(&r.FirstSentAt), a.Status, errText, ms(at))
+}
+
+// resultRow is what a result writes into its delivery's row besides its
+// state and numbers: when (the attempt's time unless the result says),
+// the last error (its class when it has no text), and when it is due next
+// (the epoch when never).
+func resultRow(r *hookd.Result) (at time.Time, errText string, next time.Time) {
+	a := r.Attempt
+	at = r.At
 	if at.IsZero() {
 		at = a.At
 	}
-	errText := a.Error
+	errText = a.Error
 	if errText == "" {
 		errText = a.ErrorClass
 	}
-	next := r.NextAttemptAt
+	next = r.NextAttemptAt
 	if next.IsZero() {
 		next = time.UnixMilli(0)
 	}
-	return append(args, r.State, a.N, ms(next), nullStr(r.Owner), nullMS(&r.FirstSentAt), a.Status, errText, ms(at))
+	return at, errText, next
 }
 
 // Requeue implements hookd.Store. A pending delivery held by a node is left
