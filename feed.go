@@ -113,6 +113,14 @@ func (a *FeedAck) Validate() error {
 // UserAgent is sent with every webhook.
 const UserAgent = "hookd/1"
 
+// The framing headers' values, shared by every request rather than made
+// for each: their capacity is their length, so an h.Add to a request's
+// copy reallocates rather than write into them.
+var (
+	contentTypeJSON = []string{"application/json"}
+	userAgent       = []string{UserAgent}
+)
+
 // SetRequestHeaders sets the headers of one request of the endpoint: its
 // custom headers, then the framing hookd sets (content type, user agent),
 // then the profile's identity and signature headers for message m, signed
@@ -122,7 +130,7 @@ func (e *Endpoint) SetRequestHeaders(h http.Header, p Profile, m *Message, body 
 	for k, v := range e.Headers {
 		h.Set(k, v)
 	}
-	h["Content-Type"] = []string{"application/json"}
-	h["User-Agent"] = []string{UserAgent}
+	h["Content-Type"] = contentTypeJSON
+	h["User-Agent"] = userAgent
 	p.Sign(h, m, body, e.SigningSecrets(m.At, p.MultiSignature()))
 }

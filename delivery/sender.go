@@ -218,7 +218,7 @@ func (e *Engine) send(prof hookd.Profile, ep *hookd.Endpoint, j *job, n int, now
 
 // headers are the request headers of attempts, cleared and reused (the
 // transport has written them out when the request returns).
-var headers = sync.Pool{New: func() any { return make(http.Header, 16) }}
+var headers = sync.Pool{New: func() any { return make(http.Header, 8) }}
 
 // post sends the request, on the engine's Transport directly when its
 // client is one on a Transport and nothing else (no cookie jar, no

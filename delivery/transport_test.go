@@ -570,3 +570,38 @@ func TestReadExcerpt(t *testing.T) {
 		t.Fatalf("%q %v, want the part and the error", got, err)
 	}
 }
+
+// BenchmarkRequestHead: an attempt's headers set (standard profile, one
+// secret, a 1 KB event) and its request written into a buffer, as send
+// and Transport.do do, without the network.
+func BenchmarkRequestHead(b *testing.B) {
+	reg := profile.New(nil)
+	prof, err := reg.Get("standard")
+	if err != nil {
+		b.Fatal(err)
+	}
+	secret, _ := profile.Standard{}.NewSecret()
+	ep := &hookd.Endpoint{ID: "ep", TenantID: "t", URL: "http://127.0.0.1:9/hook", Profile: "standard", Secrets: []hookd.Secret{{Value: secret}}}
+	payload := []byte(`{"pad":"` + strings.Repeat("x", 1024-10) + `"}`)
+	ev := &hookd.Event{ID: "f8752072-cef2-4056-9ff0-d5d2aa1e4558", TenantID: "t", Type: "payment.created", Payload: payload, CreatedAt: time.Now()}
+	body, err := prof.Body(ev)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tg, err := (&Transport{}).target(ep.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		h := headers.Get().(http.Header)
+		ep.SetRequestHeaders(h, prof, &hookd.Message{Event: ev, DeliveryID: "dlv_01HKRZ8V3Q9W6T2M4N5P7R8S0A", Attempt: 1, At: time.Now()}, body)
+		bp := bufs.Get().(*[]byte)
+		if *bp, err = appendRequest((*bp)[:0], http.MethodPost, tg, h, body, false); err != nil {
+			b.Fatal(err)
+		}
+		putBuf(bp)
+		clear(h)
+		headers.Put(h)
+	}
+}
