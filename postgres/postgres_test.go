@@ -460,3 +460,95 @@ func TestNoTimeIndexes(t *testing.T) {
 		t.Errorf("%d indexes on the events' or attempts' times, want none", n)
 	}
 }
+
+// TestFirstAttemptInlineMigration upgrades a database whose first attempts
+// are rows of attempts (before migration 017): they stay there, a later
+// attempt goes after them, a new delivery's first attempt goes into its row
+// (by the one-statement commit) and its second to attempts, and Attempts
+// and the stats count each once.
+func TestFirstAttemptInlineMigration(t *testing.T) {
+	ctx, conn := t.Context(), admin(t)
+	u, schema := freshSchema(t)
+	key := testKey(t)
+	now := time.Now().Truncate(time.Millisecond)
+	st := open(t, u, key)
+	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	e := &hookd.Endpoint{ID: "ep_1", TenantID: "acme", URL: "http://127.0.0.1:1/a", Profile: "standard", EventTypes: []string{"*"},
+		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateEndpoint(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	publish := func(st *postgres.Store, i int) *hookd.Delivery {
+		ev := &hookd.Event{ID: fmt.Sprint("evt_", i), TenantID: "acme", Type: "t.x", Payload: []byte(`{}`), CreatedAt: now}
+		d := &hookd.Delivery{ID: fmt.Sprintf("dlv_%02d", i), TenantID: "acme", EventID: ev.ID, EndpointID: e.ID, EventType: ev.Type,
+			State: hookd.StatePending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now, Owner: "node-1"}
+		if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	result := func(st *postgres.Store, d *hookd.Delivery, n int, state string) {
+		at := now.Add(time.Duration(n) * time.Second)
+		r := &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: n, At: at, DurationMS: int64(10 * n), Status: 500},
+			TenantID: "acme", State: state, FirstSentAt: at, At: at, Owner: "node-1"}
+		if state == hookd.StatePending {
+			r.NextAttemptAt = at.Add(time.Minute)
+		} else {
+			r.Attempt.Status = 200
+		}
+		if err := st.Apply(ctx, &hookd.Batch{Results: []*hookd.Result{r}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dOld := publish(st, 0)
+	st.Close()
+	// Back to the schema before migration 017, the delivery's first
+	// attempt a row of attempts.
+	for _, q := range []string{
+		`DROP INDEX ` + schema + `.deliveries_attempt1`,
+		`ALTER TABLE ` + schema + `.deliveries DROP COLUMN attempt1_at, DROP COLUMN attempt1_duration_ms, DROP COLUMN attempt1_status,
+			DROP COLUMN attempt1_response, DROP COLUMN attempt1_error_class, DROP COLUMN attempt1_error, DROP COLUMN attempt1_outcome`,
+		`DELETE FROM ` + schema + `.schema_migrations WHERE version = 17`,
+		fmt.Sprintf(`INSERT INTO %s.attempts (delivery_id, n, at, duration_ms, status, response, error_class, error, tenant_id, endpoint_id, outcome)
+			VALUES ('dlv_00', 1, %d, 10, 500, '', '', '', 'acme', 'ep_1', '')`, schema, now.Add(time.Second).UnixMilli()),
+		fmt.Sprintf(`UPDATE %s.deliveries SET attempts = 1, first_sent_at = %d WHERE id = 'dlv_00'`, schema, now.Add(time.Second).UnixMilli()),
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	st = open(t, u, key)
+	result(st, dOld, 2, hookd.StateSucceeded)
+	dNew := publish(st, 1)
+	result(st, dNew, 1, hookd.StatePending)
+	result(st, dNew, 2, hookd.StateSucceeded)
+
+	var inline, rows int
+	if err := conn.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM `+schema+`.deliveries WHERE attempt1_at IS NOT NULL),
+		(SELECT COUNT(*) FROM `+schema+`.attempts)`).Scan(&inline, &rows); err != nil || inline != 1 || rows != 3 {
+		t.Fatalf("first attempts in their deliveries' rows: %d, rows of attempts: %d, %v; want 1 and 3", inline, rows, err)
+	}
+	for _, d := range []*hookd.Delivery{dOld, dNew} {
+		as, err := st.Attempts(ctx, d.ID)
+		if err != nil || len(as) != 2 {
+			t.Fatalf("Attempts(%s) = %d, %v; want 2", d.ID, len(as), err)
+		}
+		for i, a := range as {
+			if a.N != i+1 || a.DurationMS != int64(10*(i+1)) || a.ID != hookd.AttemptID(d.ID, a.N, 0) || (i > 0 && a.Seq <= as[i-1].Seq) {
+				t.Errorf("Attempts(%s)[%d] = %+v, want attempt %d after the one before", d.ID, i, *a, i+1)
+			}
+		}
+	}
+	for _, ep := range []string{"", e.ID} {
+		tenant := ""
+		if ep != "" {
+			tenant = "acme"
+		}
+		stats, err := st.EndpointStats(ctx, tenant, ep, hookd.StatsQuery{Since: now.Add(-time.Hour), Until: now.Add(time.Hour), Interval: time.Hour})
+		if err != nil || stats.Totals.Attempts != 4 || stats.Totals.Succeeded != 2 {
+			t.Fatalf("EndpointStats(%q) = %+v, %v; want 4 attempts, 2 succeeded", ep, stats, err)
+		}
+	}
+}

@@ -8,7 +8,8 @@ import (
 )
 
 // A delivery's first attempt in its own row (Dialect.FirstAttemptInline,
-// SQLite). Every group commit writes to the log each page it touched, and
+// both stores; PostgreSQL's one statement follows the same rule in
+// resultsSQL, onestatement.go). On SQLite every group commit writes to the log each page it touched, and
 // the attempts table took four B-trees per commit (its rows, its
 // AUTOINCREMENT counter, the (delivery_id) and (endpoint_id, at) indexes)
 // for a record that most deliveries make once. The update that records a
@@ -60,13 +61,12 @@ const firstAttemptSQL = `UPDATE deliveries SET state = ?, attempts = ?, next_att
 // every claim and list. A first attempt with more goes to attempts.
 const inlineTextMax = 512
 
-// applyFirstAttempts records the results of first attempts in their
-// deliveries' rows where it can, and returns the results left for the
-// attempts table, in their order: the later attempts, and the first ones
-// whose delivery was not pending or held one already.
-func (s *Store) applyFirstAttempts(ctx context.Context, tx *sql.Tx, rs []*hookd.Result) ([]*hookd.Result, error) {
-	// A delivery's first result in the batch, if it is its first
-	// attempt: its later results, updating the same row, come after.
+// inlineCandidates returns the results that may be kept in their
+// deliveries' rows, in their order: a delivery's first result in the
+// batch, if it is its first attempt and its answer and error are short
+// (its later results, updating the same row, come after). The store keeps
+// one there only if the delivery is pending and has no attempt recorded.
+func inlineCandidates(rs []*hookd.Result) []*hookd.Result {
 	var first []*hookd.Result
 	var seen map[string]bool
 	if len(rs) > 1 {
@@ -82,6 +82,15 @@ func (s *Store) applyFirstAttempts(ctx context.Context, tx *sql.Tx, rs []*hookd.
 			seen[id] = true
 		}
 	}
+	return first
+}
+
+// applyFirstAttempts records the results of first attempts in their
+// deliveries' rows where it can, and returns the results left for the
+// attempts table, in their order: the later attempts, and the first ones
+// whose delivery was not pending or held one already.
+func (s *Store) applyFirstAttempts(ctx context.Context, tx *sql.Tx, rs []*hookd.Result) ([]*hookd.Result, error) {
+	first := inlineCandidates(rs)
 	if len(first) == 0 {
 		return rs, nil
 	}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"maps"
 	"slices"
@@ -45,7 +46,9 @@ const staleCode = "HK409"
 // in the transaction. With repeats, an event whose id or idempotency key
 // is stored already is left out (ON CONFLICT DO NOTHING); without, it
 // fails the statement with a unique violation, and nothing is stored.
-func oneStatementSQL(pubs, res, version, tokens, repeats bool) string {
+// With inline (Dialect.FirstAttemptInline), a delivery's first attempt
+// may be written into its row (resultsSQL).
+func oneStatementSQL(pubs bool, res resultsShape, version, tokens, repeats bool) string {
 	var with []string
 	final := `SELECT set_config('synchronous_commit', 'off', true)`
 	if pubs {
@@ -83,26 +86,83 @@ func oneStatementSQL(pubs, res, version, tokens, repeats bool) string {
 			final += ` UNION ALL SELECT '', hash FROM tk`
 		}
 	}
-	if res {
-		with = append(with, `at AS (INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error, tenant_id, outcome, endpoint_id)
-			SELECT v.d, v.n, v.at, v.dur, v.st, v.resp, v.cls, v.err, v.t, v.oc, (SELECT endpoint_id FROM deliveries WHERE id = v.d)
-			FROM unnest(CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS INTEGER[]),
-				CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]))
-				AS v(d, n, at, dur, st, resp, cls, err, t, oc))`,
-			// A delivery left pending in the store, or parked, is
-			// settled against its endpoint's state, as settleParked does.
-			`up AS (UPDATE deliveries SET state = v.state, attempts = v.n, next_attempt_at = v.next,
-				owner = CASE WHEN v.state = 'pending' AND (v.o = '' OR v.o = '`+hookd.Parked+`') THEN
-					CASE WHEN EXISTS (SELECT 1 FROM endpoints en WHERE en.id = deliveries.endpoint_id AND en.disabled = 1)
-					THEN '`+hookd.Parked+`' END
-					ELSE NULLIF(v.o, '') END,
-				first_sent_at = COALESCE(deliveries.first_sent_at, NULLIF(v.first, 0)), last_status = v.st, last_error = v.err, updated_at = v.at
-			FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]),
-				CAST(? AS BIGINT[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]))
-				AS v(id, state, n, next, o, first, st, err, at)
-			WHERE deliveries.id = v.id AND deliveries.state = 'pending')`)
+	if res.results {
+		with = append(with, resultsSQL(res)...)
+	}
+	if res.inline {
+		// The deliveries whose first attempt was not kept in their row
+		// (tenant NULL; without publishes, one row of NULLs if none).
+		notKept := `unnest(CAST(? AS TEXT[]), CAST(? AS BOOLEAN[])) AS nk(id, c)`
+		if pubs {
+			final += ` UNION ALL SELECT NULL, nk.id FROM ` + notKept + ` WHERE nk.c AND nk.id NOT IN (SELECT id FROM up)`
+		} else {
+			final = `SELECT NULL, nk.id FROM (` + final + `) AS s LEFT JOIN ` + notKept + ` ON nk.c AND nk.id NOT IN (SELECT id FROM up)`
+		}
 	}
 	return `WITH ` + strings.Join(with, ",\n") + "\n" + final
+}
+
+// settleOwner is the owner a result's update gives its delivery: one
+// left pending in the store, or parked, is settled against its endpoint's
+// state, as settleParked does.
+const settleOwner = `owner = CASE WHEN v.state = 'pending' AND (v.o = '' OR v.o = '` + hookd.Parked + `') THEN
+		CASE WHEN EXISTS (SELECT 1 FROM endpoints en WHERE en.id = deliveries.endpoint_id AND en.disabled = 1)
+		THEN '` + hookd.Parked + `' END
+		ELSE NULLIF(v.o, '') END`
+
+// resultsShape says what a batch's results need of the statement:
+// whether it has results, whether their first attempts may be kept in
+// their deliveries' rows (Dialect.FirstAttemptInline), and whether some
+// go to attempts in any case (attempts).
+type resultsShape struct{ results, inline, attempts bool }
+
+// resultsSQL returns the WITH clauses of a batch's results
+// (resultColumns' arrays): the deliveries' update, one row per delivery
+// (its last result), and the attempts' insert. With inline, the update of
+// a delivery whose first result in the batch is a candidate
+// (inlineCandidates) writes that attempt into its row, and is made only
+// if the delivery is pending with no attempt recorded, the rule
+// applyFirstAttempts follows; the insert takes the later results of the
+// deliveries so updated and the results of those without a candidate. A
+// delivery whose candidate was not kept is left as it is: the statement
+// returns it (oneStatementSQL's final SELECT), and its results are the
+// next statement's (applyNotKept).
+// One update of deliveries, not two: each table a statement modifies
+// costs its opening, with all its indexes, at every commit.
+func resultsSQL(res resultsShape) []string {
+	set := `state = v.state, attempts = v.n, next_attempt_at = v.next, ` + settleOwner + `,
+		first_sent_at = COALESCE(deliveries.first_sent_at, NULLIF(v.first, 0)), last_status = v.st, last_error = v.err, updated_at = v.at`
+	updates := `unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]),
+			CAST(? AS BIGINT[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[])`
+	cols, where, returning := `id, state, n, next, o, first, st, err, at`, ``, ``
+	if res.inline {
+		keep := func(col, val string) string {
+			return `, ` + col + ` = CASE WHEN v.c THEN v.` + val + ` ELSE deliveries.` + col + ` END`
+		}
+		set += keep("attempt1_at", "a1at") + keep("attempt1_duration_ms", "a1dur") + keep("attempt1_status", "a1st") +
+			keep("attempt1_response", "a1resp") + keep("attempt1_error_class", "a1cls") + keep("attempt1_error", "a1err") +
+			keep("attempt1_outcome", "a1oc")
+		updates += `, CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS INTEGER[]),
+			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])`
+		cols += `, c, a1at, a1dur, a1st, a1resp, a1cls, a1err, a1oc`
+		where, returning = ` AND (NOT v.c OR deliveries.attempts = 0)`, ` RETURNING deliveries.id, v.c`
+	}
+	with := []string{`up AS (UPDATE deliveries SET ` + set + `
+		FROM ` + updates + `) AS v(` + cols + `)
+		WHERE deliveries.id = v.id AND deliveries.state = 'pending'` + where + returning + `)`}
+	if !res.attempts {
+		return with
+	}
+	insert := `at AS (INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error, tenant_id, outcome, endpoint_id)
+		SELECT v.d, v.n, v.at, v.dur, v.st, v.resp, v.cls, v.err, v.t, v.oc, (SELECT endpoint_id FROM deliveries WHERE id = v.d)
+		FROM unnest(CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS INTEGER[]),
+			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])`
+	if res.inline {
+		// dc: the delivery has a candidate, inserted only if it was kept.
+		return append(with, insert+`, CAST(? AS BOOLEAN[])) AS v(d, n, at, dur, st, resp, cls, err, t, oc, dc)
+			WHERE NOT v.dc OR v.d IN (SELECT id FROM up WHERE up.c))`)
+	}
+	return append(with, insert+`) AS v(d, n, at, dur, st, resp, cls, err, t, oc))`)
 }
 
 // applyOne commits b as one statement when the dialect allows it and b
@@ -145,9 +205,13 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 		}
 		args = append(args, deliveryColumns(fresh)...)
 	}
+	var res resultsShape
 	if len(b.Results) > 0 {
-		args = append(args, resultColumns(b.Results)...)
+		var cols []any
+		cols, res = resultColumns(b.Results, s.d.FirstAttemptInline)
+		args = append(args, cols...)
 	}
+	notKept := map[string]bool{} // the deliveries whose first attempt did not go into their row
 	// The events are inserted first without ON CONFLICT: a new id is the
 	// rule and a repeat the exception (a publisher's retry), and the
 	// clause costs every row a probe of both unique indexes before its
@@ -157,21 +221,29 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 	stored := map[string]bool{} // the tokens the statement found
 	var pg interface{ SQLState() string }
 	for _, repeats := range []bool{false, true} {
-		q := s.q(oneStatementSQL(len(fresh) > 0, len(b.Results) > 0, b.CheckVersion, tokens && len(fresh) > 0, repeats))
+		q := s.q(oneStatementSQL(len(fresh) > 0, res, b.CheckVersion, tokens && len(fresh) > 0, repeats))
 		err = s.retry(ctx, func() error {
 			clear(inserted)
 			clear(stored)
+			clear(notKept)
 			rows, err := s.commits.QueryContext(ctx, q, args...)
 			if err != nil {
 				return err
 			}
 			defer rows.Close()
-			for len(fresh) > 0 && rows.Next() {
-				var k [2]string
-				if err := rows.Scan(&k[0], &k[1]); err != nil {
+			for (len(fresh) > 0 || res.inline) && rows.Next() {
+				var t, id sql.NullString
+				if err := rows.Scan(&t, &id); err != nil {
 					return err
 				}
-				if k[0] == "" { // tenant ids are never empty
+				k := [2]string{t.String, id.String}
+				switch {
+				case !t.Valid: // a delivery that did not keep its first attempt, or none (NULL)
+					if id.Valid {
+						notKept[id.String] = true
+					}
+					continue
+				case k[0] == "": // tenant ids are never empty
 					stored[k[1]] = true
 					continue
 				}
@@ -189,6 +261,9 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 	if err != nil {
 		return true, unavailable(err)
 	}
+	if err := s.applyNotKept(ctx, b.Results, notKept); err != nil {
+		return true, err
+	}
 	if tokens && len(s.keepStored(b.Publishes, stored)) < len(b.Publishes) {
 		// Nothing of a refused publish was stored; it answers no repeat
 		// (its repeats in the batch share its token: refused too).
@@ -199,6 +274,32 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 	// the first publish stored, read now that the statement committed.
 	_, err = s.answerRepeats(ctx, s.w, fresh, dupOf, inserted)
 	return true, err
+}
+
+// applyNotKept records the results of the deliveries whose first attempt
+// the statement did not keep in their row (not pending, or an attempt
+// recorded: another node made it too): all their results, in order, go
+// to attempts, with a statement of their own, after the batch's.
+func (s *Store) applyNotKept(ctx context.Context, rs []*hookd.Result, notKept map[string]bool) error {
+	if len(notKept) == 0 {
+		return nil
+	}
+	var rest []*hookd.Result
+	for _, r := range rs {
+		if notKept[r.Attempt.DeliveryID] {
+			rest = append(rest, r)
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	cols, res := resultColumns(rest, false)
+	q := s.q(oneStatementSQL(false, res, false, false, false))
+	err := s.retry(ctx, func() error {
+		_, err := s.commits.ExecContext(ctx, q, cols...)
+		return err
+	})
+	return unavailable(err)
 }
 
 // tokenColumn returns the tokens the publishes name, ” for none.
@@ -244,25 +345,34 @@ func deliveryColumns(ps []*hookd.Publish) []any {
 		nonNil(created), nonNil(updated), nonNil(okey)}
 }
 
-// resultColumns returns the attempts' values and the deliveries' updates,
-// one array per column; a delivery with several results in the batch is
-// updated with its last (an UPDATE that meets a row twice applies one of
-// them, and which is not defined).
-func resultColumns(rs []*hookd.Result) []any {
-	n := len(rs)
-	dID, resp, cls, errs, tenant, oc := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	num, status := make([]int32, n), make([]int32, n)
-	at, dur := make([]int64, n), make([]int64, n)
-	last := make(map[string]int, n)
+// resultColumns returns the deliveries' updates and the attempts' values,
+// one array per column, in the order of oneStatementSQL's placeholders
+// for them, and the shape of its results' clauses. A delivery with
+// several results in the batch is updated with its last (an UPDATE that
+// meets a row twice applies one of them, and which is not defined); with
+// inline, that carries the delivery's candidate (inlineCandidates), which
+// is not among the attempts.
+func resultColumns(rs []*hookd.Result, inline bool) (cols []any, shape resultsShape) {
+	shape = resultsShape{results: true, inline: inline}
+	last := make(map[string]int, len(rs))
 	for i, r := range rs {
-		a := r.Attempt
-		dID[i], num[i], at[i], dur[i], status[i] = a.DeliveryID, int32(a.N), ms(a.At), a.DurationMS, int32(a.Status)
-		resp[i], cls[i], errs[i], tenant[i], oc[i] = a.Response, a.ErrorClass, a.Error, r.TenantID, outcome(r.State)
-		last[a.DeliveryID] = i
+		last[r.Attempt.DeliveryID] = i
+	}
+	var cands map[string]*hookd.Result // a delivery's candidate
+	if inline {
+		cs := inlineCandidates(rs)
+		cands = make(map[string]*hookd.Result, len(cs))
+		for _, r := range cs {
+			cands[r.Attempt.DeliveryID] = r
+		}
 	}
 	var uID, uState, uOwner, uErr []string
 	var uN, uStatus []int32
 	var uNext, uFirst, uAt []int64
+	var c []bool
+	var a1At, a1Dur []int64
+	var a1St []int32
+	var a1Resp, a1Cls, a1Err, a1Oc []string
 	for i, r := range rs {
 		a := r.Attempt
 		if last[a.DeliveryID] != i {
@@ -272,9 +382,45 @@ func resultColumns(rs []*hookd.Result) []any {
 		uID, uState, uN, uNext = append(uID, a.DeliveryID), append(uState, r.State), append(uN, int32(a.N)), append(uNext, ms(next))
 		uOwner, uFirst, uStatus = append(uOwner, r.Owner), append(uFirst, ms(r.FirstSentAt)), append(uStatus, int32(a.Status))
 		uErr, uAt = append(uErr, errText), append(uAt, ms(when))
+		if !inline {
+			continue
+		}
+		f, ok := cands[a.DeliveryID]
+		if !ok {
+			f = &hookd.Result{Attempt: &hookd.Attempt{}}
+		}
+		fa := f.Attempt
+		c, a1At, a1Dur, a1St = append(c, ok), append(a1At, ms(fa.At)), append(a1Dur, fa.DurationMS), append(a1St, int32(fa.Status))
+		a1Resp, a1Cls, a1Err, a1Oc = append(a1Resp, fa.Response), append(a1Cls, fa.ErrorClass), append(a1Err, fa.Error), append(a1Oc, outcome(f.State))
 	}
-	return []any{dID, num, at, dur, status, resp, cls, errs, tenant, oc,
-		uID, uState, uN, uNext, uOwner, uFirst, uStatus, uErr, uAt}
+	cols = []any{uID, uState, uN, uNext, uOwner, uFirst, uStatus, uErr, uAt}
+	if inline {
+		cols = append(cols, c, a1At, a1Dur, a1St, a1Resp, a1Cls, a1Err, a1Oc)
+	}
+	var dID, resp, cls, errs, tenant, oc []string
+	var num, status []int32
+	var at, dur []int64
+	var dc []bool
+	for _, r := range rs {
+		a := r.Attempt
+		cand, has := cands[a.DeliveryID]
+		if cand == r {
+			continue
+		}
+		dID, num, at, dur, status = append(dID, a.DeliveryID), append(num, int32(a.N)), append(at, ms(a.At)), append(dur, a.DurationMS), append(status, int32(a.Status))
+		resp, cls, errs, tenant, oc = append(resp, a.Response), append(cls, a.ErrorClass), append(errs, a.Error), append(tenant, r.TenantID), append(oc, outcome(r.State))
+		dc = append(dc, has)
+	}
+	if shape.attempts = len(dID) > 0 || !inline; shape.attempts {
+		cols = append(cols, nonNil(dID), nonNil(num), nonNil(at), nonNil(dur), nonNil(status), nonNil(resp), nonNil(cls), nonNil(errs), nonNil(tenant), nonNil(oc))
+		if inline {
+			cols = append(cols, dc)
+		}
+	}
+	if inline { // the final SELECT's, after the other clauses'
+		cols = append(cols, uID, c)
+	}
+	return cols, shape
 }
 
 // nonNil makes an empty column an empty array rather than NULL (unnest of

@@ -74,9 +74,10 @@ type Dialect struct {
 	// FirstAttemptInline says a delivery's first attempt is kept in the
 	// delivery's row (its attempt1_ columns), written by the update that
 	// records its result, and the attempts table holds the others
-	// (SQLite, migration 017: the attempts row, its AUTOINCREMENT and its
-	// two indexes were a fifth of the pages a group commit writes). See
-	// firstattempt.go.
+	// (migration 017 of both stores: on SQLite the attempts row, its
+	// AUTOINCREMENT and its two indexes were a fifth of the pages a group
+	// commit writes; on PostgreSQL a heap tuple and three index entries
+	// per delivery, in the one statement's update). See firstattempt.go.
 	FirstAttemptInline bool
 	// SeqFromMax says the events table gives a new event one more than
 	// the largest seq it holds (SQLite: no AUTOINCREMENT, whose counter
