@@ -3,17 +3,15 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/bench"
 	"github.com/hookd/hookd/seal"
-	"github.com/jackc/pgx/v5"
 )
 
 // TestSessionSettings: hookd's sessions plan without sequential scans
@@ -144,9 +142,10 @@ func TestCommitPlan(t *testing.T) {
 	}
 }
 
-// schemaURL makes a schema of its own for the test, dropped when it ends,
-// and returns the URL of connections that work in it and a sealing key.
-// The test is skipped when PostgreSQL is unreachable, except in CI.
+// schemaURL makes a schema of its own for the test (bench.Schema),
+// dropped when it ends, and returns the URL of connections that work in it
+// and a sealing key. The test is skipped when PostgreSQL is unreachable,
+// except in CI.
 func schemaURL(t *testing.T) (string, *seal.Key) {
 	t.Helper()
 	base := os.Getenv("TEST_DATABASE_URL")
@@ -155,38 +154,19 @@ func schemaURL(t *testing.T) (string, *seal.Key) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "hookd_test_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(ctx, base)
+	u, drop, err := bench.Schema(ctx, base)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("PostgreSQL unreachable: %v", err)
 		}
 		t.Skipf("PostgreSQL unreachable: %v", err)
 	}
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		conn.Close(context.Background())
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`)
-		conn.Close(ctx)
-	})
+	t.Cleanup(drop)
 	raw := make([]byte, seal.KeySize)
 	rand.Read(raw)
 	k, err := seal.NewKey(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), k
+	return u, k
 }
