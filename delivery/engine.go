@@ -235,18 +235,23 @@ func (e *Engine) Start(ctx context.Context) error {
 		return err
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
-	e.wctx, e.wcancel = context.WithCancel(context.Background())
-	for range e.cfg.Writers {
-		e.writerWG.Add(1)
-		go e.writer()
-	}
-	if w, ok := e.store.(Waker); ok {
+	// The store's wake-ups are listened for before anything is started,
+	// so that a failure leaves no writer or loop behind.
+	w, waker := e.store.(Waker)
+	if waker {
 		ch, err := w.Listen(e.ctx)
 		if err != nil {
 			e.cancel()
 			return err
 		}
 		e.wake = ch
+	}
+	e.wctx, e.wcancel = context.WithCancel(context.Background())
+	for range e.cfg.Writers {
+		e.writerWG.Add(1)
+		go e.writer()
+	}
+	if waker {
 		e.bg.Add(1)
 		go e.notifier(w)
 	}
