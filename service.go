@@ -181,6 +181,7 @@ type TokenService interface {
 	// store. The context it returns then names the token for the publish's
 	// commit to check again (NewContextWithTokenCheck), so a token revoked
 	// on any node is still refused at once: the publish answers 401 and
-	// nothing of it is stored.
-	AuthenticatePublish(ctx context.Context, token string) (*Token, context.Context, error)
+	// nothing of it is stored. It takes the token's hash (HashToken),
+	// which the caller has made already to compare with the admin's.
+	AuthenticatePublish(ctx context.Context, tokenHash string) (*Token, context.Context, error)
 }

@@ -74,8 +74,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*hookd.Token,
 // AuthenticatePublish implements hookd.TokenService: the token may come
 // from the store's memory, and is then checked again by the publish's
 // commit. Its expiry is checked here: tokens never change once made.
-func (s *Service) AuthenticatePublish(ctx context.Context, token string) (*hookd.Token, context.Context, error) {
-	hash := hookd.HashToken(token)
+func (s *Service) AuthenticatePublish(ctx context.Context, hash string) (*hookd.Token, context.Context, error) {
 	t, recheck, err := s.Store.CachedToken(ctx, hash)
 	if t, err = s.inForce(t, err); err != nil {
 		return nil, ctx, err

@@ -686,15 +686,41 @@ var ErrStopped = &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "hookd is shutt
 // back from the store (retries, overflow, ordered claims, other nodes) are
 // then the same, and so is every body built from it.
 func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string) ([]*hookd.Publish, error) {
-	pubs := make([]*hookd.Publish, len(events))
 	token := hookd.TokenCheckFromContext(ctx) // checked again by the commit
-	for i, ev := range events {
-		pubs[i] = &hookd.Publish{Event: ev, Token: token}
+	var op *writeOp
+	if len(events) == 1 {
+		op = newSinglePublish(&hookd.Publish{Event: events[0], Token: token})
+	} else {
+		pubs := make([]*hookd.Publish, len(events))
+		for i, ev := range events {
+			pubs[i] = &hookd.Publish{Event: ev, Token: token}
+		}
+		op = &writeOp{pubs: pubs, handoffs: make([][]handoff, len(pubs))}
 	}
-	if err := e.publish(ctx, pubs, only); err != nil {
+	op.only = only
+	if err := e.publish(ctx, op); err != nil {
 		return nil, err
 	}
-	return pubs, nil
+	return op.pubs, nil
+}
+
+// singlePublish is what the publish of one event allocates, in one piece
+// (a publish's op, its slices and its delivery's hand-off are otherwise
+// four small allocations on every request).
+type singlePublish struct {
+	op       writeOp
+	pubs     [1]*hookd.Publish
+	handoffs [1][]handoff
+	handoff  [1]handoff
+}
+
+// newSinglePublish returns the op of the publish p alone.
+func newSinglePublish(p *hookd.Publish) *writeOp {
+	s := &singlePublish{}
+	s.pubs[0] = p
+	s.handoffs[0] = s.handoff[:0]
+	s.op.pubs, s.op.handoffs = s.pubs[:], s.handoffs[:]
+	return &s.op
 }
 
 // Ingest publishes an event a source received with the request it came as
@@ -702,21 +728,23 @@ func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string
 // one transaction, before it returns.
 func (e *Engine) Ingest(ctx context.Context, ev *hookd.Event, r *hookd.SourceRequest) (*hookd.Publish, error) {
 	p := &hookd.Publish{Event: ev, Request: r}
-	if err := e.publish(ctx, []*hookd.Publish{p}, ""); err != nil {
+	if err := e.publish(ctx, newSinglePublish(p)); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-func (e *Engine) publish(ctx context.Context, pubs []*hookd.Publish, only string) error {
+// publish fans op's publishes out, has them committed and waits for the
+// commit.
+func (e *Engine) publish(ctx context.Context, op *writeOp) error {
 	if !e.accepting.Load() {
 		return ErrStopped
 	}
-	for _, p := range pubs {
+	for _, p := range op.pubs {
 		p.Event.CreatedAt = time.UnixMilli(p.Event.CreatedAt.UnixMilli()).UTC()
 	}
-	op := &writeOp{pubs: pubs, handoffs: make([][]handoff, len(pubs)), only: only, done: make(chan error, 1)}
-	e.traceEvents(ctx, pubs)
+	op.done = make(chan error, 1)
+	e.traceEvents(ctx, op.pubs)
 	e.mu.Lock()
 	err := e.fanOut(op)
 	e.mu.Unlock()
@@ -751,7 +779,7 @@ func (e *Engine) fanOut(op *writeOp) error {
 		ev := p.Event
 		cost := jobCost(ev)
 		e.claimCost.CompareAndSwap(0, cost)
-		p.Deliveries, op.handoffs[i] = nil, nil
+		p.Deliveries, op.handoffs[i] = nil, op.handoffs[i][:0]
 		for _, ep := range e.tenants[ev.TenantID] {
 			if op.only != "" {
 				if ep.ID != op.only {
@@ -764,9 +792,10 @@ func (e *Engine) fanOut(op *writeOp) error {
 			if err != nil {
 				return err
 			}
-			due := now
-			d := &hookd.Delivery{ID: "dlv_" + id.String(), TenantID: ev.TenantID, EventID: ev.ID, EndpointID: ep.ID,
-				EventType: ev.Type, State: hookd.StatePending, NextAttemptAt: &due, CreatedAt: now, UpdatedAt: now}
+			nd := &newDelivery{due: now}
+			d := &nd.d
+			*d = hookd.Delivery{ID: deliveryID(id), TenantID: ev.TenantID, EventID: ev.ID, EndpointID: ep.ID,
+				EventType: ev.Type, State: hookd.StatePending, NextAttemptAt: &nd.due, CreatedAt: now, UpdatedAt: now}
 			if ep.Ordering == hookd.OrderingKey && ev.OrderingKey != "" {
 				d.OrderingKey = ev.OrderingKey
 			}
@@ -791,6 +820,28 @@ func (e *Engine) fanOut(op *writeOp) error {
 		}
 	}
 	return nil
+}
+
+// newDelivery is a new delivery and the time its NextAttemptAt points to,
+// allocated together.
+type newDelivery struct {
+	d   hookd.Delivery
+	due time.Time
+}
+
+// deliveryID is "dlv_" and id as uuid.UUID.String writes it, made in one
+// allocation (not two: the string, then the concatenation).
+func deliveryID(id uuid.UUID) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, 0, 4+36)
+	b = append(b, "dlv_"...)
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, digits[c>>4], digits[c&0xf])
+	}
+	return string(b)
 }
 
 // handoff is a delivery reserved a place in its endpoint's queue, to be

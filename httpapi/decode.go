@@ -51,6 +51,12 @@ func decodeFast(r *http.Request, v any, fast func([]byte) bool) error {
 	if fast(body) {
 		return nil
 	}
+	return decodeSlow(body, v)
+}
+
+// decodeSlow is decodeFast's way for a body its fast path did not
+// recognise.
+func decodeSlow(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return hookd.Errorf(hookd.EINVALID, "the request body is empty: this route takes a JSON object")
 	}

@@ -22,9 +22,20 @@ func (in *eventIn) event() *hookd.Event {
 }
 
 func (s *Server) publish(w http.ResponseWriter, r *http.Request) error {
-	var in publishIn
-	if err := decodeFast(r, &in, func(b []byte) bool { return fastPublish(b, &in) }); err != nil {
+	// decodeFast's steps written out, so that in stays on the stack when
+	// the fast path reads the body (decodeSlow's reflection would move it
+	// to the heap).
+	body, err := readBody(r)
+	if err != nil {
 		return err
+	}
+	var in publishIn
+	if !fastPublish(body, &in) {
+		slow := new(publishIn)
+		if err := decodeSlow(body, slow); err != nil {
+			return err
+		}
+		in = *slow
 	}
 	ev := &hookd.Event{Type: in.Type, Payload: in.Payload, ID: in.ID, OrderingKey: in.OrderingKey,
 		IdempotencyKey: r.Header.Get("Idempotency-Key")}

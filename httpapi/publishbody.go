@@ -37,7 +37,7 @@ type batchIn struct {
 // must decide.
 func fastPublish(b []byte, in *publishIn) bool {
 	var ev eventIn
-	i, ok := fastEvent(b, jsonscan.SkipSpace(b, 0), 1, &ev, false)
+	i, ok := fastEvent(b, jsonscan.SkipSpace(b, 0), 1, &ev, false, true)
 	if !ok || jsonscan.SkipSpace(b, i) != len(b) {
 		return false
 	}
@@ -74,7 +74,7 @@ func fastBatch(b []byte, in *batchIn) bool {
 	} else {
 		for {
 			var ev eventIn
-			if i, ok = fastEvent(b, i, 3, &ev, true); !ok {
+			if i, ok = fastEvent(b, i, 3, &ev, true, false); !ok {
 				return false
 			}
 			events = append(events, ev)
@@ -103,10 +103,16 @@ func fastBatch(b []byte, in *batchIn) bool {
 	return true
 }
 
+// maxSlack is how many bytes of a single publish's body besides its
+// payload may be held with the payload (the other fields, whitespace).
+const maxSlack = 1024
+
 // fastEvent reads one event object starting at b[i] (at depth, counting
 // the object itself, as encoding/json counts nesting) and returns the
 // index after it. withKey admits the field idempotency_key (batch events).
-func fastEvent(b []byte, i, depth int, ev *eventIn, withKey bool) (int, bool) {
+// alone says b holds this one event and nothing else of size (a single
+// publish's body, read for it alone): its payload may then stay in b.
+func fastEvent(b []byte, i, depth int, ev *eventIn, withKey, alone bool) (int, bool) {
 	if i >= len(b) || b[i] != '{' {
 		return i, false
 	}
@@ -119,7 +125,7 @@ func fastEvent(b []byte, i, depth int, ev *eventIn, withKey bool) (int, bool) {
 		if i >= len(b) || b[i] != '"' {
 			return i, false
 		}
-		key, j, ok := jsonscan.PlainString(b, i)
+		key, j, ok := jsonscan.PlainBytes(b, i) // compared, not kept: no string made
 		if !ok {
 			return i, false
 		}
@@ -130,7 +136,7 @@ func fastEvent(b []byte, i, depth int, ev *eventIn, withKey bool) (int, bool) {
 		i = jsonscan.SkipSpace(b, i+1)
 		var bit uint8
 		var dst *string
-		switch key {
+		switch string(key) {
 		case "type":
 			bit, dst = 1, &ev.Type
 		case "id":
@@ -168,8 +174,15 @@ func fastEvent(b []byte, i, depth int, ev *eventIn, withKey bool) (int, bool) {
 			}
 			// A copy, as encoding/json makes: the engine may hold the
 			// event in memory for long, and weighs it by its payload,
-			// not by the body around it (a batch's).
-			ev.Payload = append(json.RawMessage(nil), b[start:i]...)
+			// not by the body around it (a batch's). A single
+			// publish's body, which nothing else holds or reuses, is
+			// kept instead when it is little more than its payload
+			// (its capacity cut, so nothing appends into the rest).
+			if alone && cap(b)-(i-start) <= maxSlack {
+				ev.Payload = json.RawMessage(b[start:i:i])
+			} else {
+				ev.Payload = append(json.RawMessage(nil), b[start:i]...)
+			}
 		}
 		i = jsonscan.SkipSpace(b, i)
 		if i >= len(b) {

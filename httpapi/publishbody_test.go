@@ -198,3 +198,46 @@ func BenchmarkPublishDecode(b *testing.B) {
 	run("batch100/decodeBody", batch, never, &bin)
 	run("batch100/fast", batch, func(b []byte) bool { return fastBatch(b, &bin) }, &bin)
 }
+
+// TestPublishPayloadInBody: a single publish's payload stays in its body
+// (capacity cut, so an append cannot write into the body) when the body is
+// little more than the payload, and is copied out of a body that holds
+// much besides it (the engine weighs a held event by its payload).
+func TestPublishPayloadInBody(t *testing.T) {
+	payload := `{"note":"` + strings.Repeat("x", 1000) + `"}`
+	// within reports whether p is b's bytes: a change to b shows in p.
+	within := func(p, b []byte) bool {
+		at := bytes.Index(b, []byte(payload))
+		b[at+2] = 'N'
+		defer func() { b[at+2] = 'n' }()
+		return p[2] == 'N'
+	}
+	for _, c := range []struct {
+		name, body string
+		kept       bool
+	}{
+		{"plain", `{"type":"a.b","id":"ev_1","payload":` + payload + `}`, true},
+		{"padded", `{"type":"a.b","payload":` + payload + strings.Repeat(" ", 2*maxSlack) + `}`, false},
+	} {
+		b := append([]byte(nil), c.body...)
+		var in publishIn
+		if !fastPublish(b, &in) {
+			t.Fatalf("%s: not read by the fast path", c.name)
+		}
+		if string(in.Payload) != payload {
+			t.Fatalf("%s: payload %.40q", c.name, in.Payload)
+		}
+		if got := within(in.Payload, b); got != c.kept {
+			t.Errorf("%s: payload in the body = %v, want %v", c.name, got, c.kept)
+		}
+		if c.kept && cap(in.Payload) != len(in.Payload) {
+			t.Errorf("%s: payload's capacity %d, its length %d", c.name, cap(in.Payload), len(in.Payload))
+		}
+	}
+	// A batch's payloads are copied, whatever the body.
+	b := []byte(`{"events":[{"type":"a.b","payload":` + payload + `}]}`)
+	var in batchIn
+	if !fastBatch(b, &in) || len(in.Events) != 1 || within(in.Events[0].Payload, b) {
+		t.Errorf("a batch's payload was not copied out of its body")
+	}
+}

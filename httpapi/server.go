@@ -361,9 +361,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeBody(w, status, append(b, '\n'))
 }
 
+// jsonType is every answer's Content-Type value: one slice shared by all
+// (net/http copies a handler's header when it writes it, and an Add to it
+// would reallocate: its capacity is its length), not one made per answer.
+var jsonType = []string{"application/json"}
+
 // writeBody writes an answer already encoded as JSON.
 func writeBody(w http.ResponseWriter, status int, b []byte) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
 	w.Write(b)
 }
@@ -389,13 +394,14 @@ func (s *Server) auth(h handler, adminOnly, publish bool) http.Handler {
 		}
 		var p principal
 		ctx := r.Context()
-		if subtle.ConstantTimeCompare([]byte(HashToken(tok)), []byte(s.AdminTokenHash)) == 1 {
+		hash := HashToken(tok) // once: the admin's, then the store's key
+		if sameHash(hash, s.AdminTokenHash) {
 			p.admin = true // the bootstrap token
 		} else {
 			var t *hookd.Token
 			var err error
 			if publish {
-				t, ctx, err = s.Tokens.AuthenticatePublish(ctx, tok)
+				t, ctx, err = s.Tokens.AuthenticatePublish(ctx, hash)
 			} else {
 				t, err = s.Tokens.Authenticate(ctx, tok)
 			}
@@ -417,6 +423,19 @@ func (s *Server) auth(h handler, adminOnly, publish bool) http.Handler {
 		}
 		return h(w, r.WithContext(ctx))
 	})
+}
+
+// sameHash compares two token hashes in constant time, as
+// subtle.ConstantTimeCompare does, without copying them to byte slices.
+func sameHash(a, b string) bool {
+	if len(a) != len(b) || len(a) == 0 {
+		return false
+	}
+	var v byte
+	for i := 0; i < len(a); i++ {
+		v |= a[i] ^ b[i]
+	}
+	return subtle.ConstantTimeByteEq(v, 0) == 1
 }
 
 // bearer returns the token of an Authorization header value of the Bearer
