@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -171,6 +172,61 @@ func TestSharedStore(t *testing.T) {
 	}
 	if s := got.ActiveSecrets(now); len(s) != 1 || s[0] != "whsec_abc" {
 		t.Errorf("secrets read by another node: %q", s)
+	}
+}
+
+// TestSourceChangedElsewhere: a node that found a source by its token (and
+// keeps it unsealed in memory) finds it as another node changed it since:
+// new secrets, a rotated token, deleted.
+func TestSourceChangedElsewhere(t *testing.T) {
+	u, _ := freshSchema(t)
+	key := testKey(t)
+	a, b := open(t, u, key), open(t, u, key)
+	ctx := t.Context()
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	if err := a.CreateTenant(ctx, &hookd.Tenant{ID: "ten_a", Name: "A", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	src := &hookd.Source{ID: "srcid_1", TenantID: "ten_a", Name: "lean", Profile: hookd.SourceLean,
+		Secrets: []hookd.Secret{{Value: "old"}}, TokenHash: "th-1", CreatedAt: now, UpdatedAt: now}
+	if err := b.CreateSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(hash string) (*hookd.Source, error) {
+		t.Helper()
+		got, err := a.SourceByToken(ctx, hash, now)
+		if err != nil && !errors.Is(err, hookd.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return got, err
+	}
+	for range 2 {
+		if got, err := lookup("th-1"); err != nil || got.Secrets[0].Value != "old" {
+			t.Fatalf("before any change: %+v %v", got, err)
+		}
+	}
+	src.Secrets = []hookd.Secret{{Value: "new"}}
+	if err := b.SaveSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := lookup("th-1"); err != nil || got.Secrets[0].Value != "new" {
+		t.Errorf("secrets changed on another node: %+v %v", got, err)
+	}
+	src.PrevTokenHash, src.PrevTokenUntil, src.TokenHash = "th-1", now.Add(-time.Minute), "th-2"
+	if err := b.SaveSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := lookup("th-1"); err == nil {
+		t.Errorf("a token rotated away on another node (its grace over) still finds %+v", got)
+	}
+	if got, err := lookup("th-2"); err != nil || got.ID != "srcid_1" {
+		t.Errorf("the new token: %+v %v", got, err)
+	}
+	if err := b.DeleteSource(ctx, "ten_a", "srcid_1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := lookup("th-2"); err == nil {
+		t.Errorf("a source deleted on another node still found: %+v", got)
 	}
 }
 

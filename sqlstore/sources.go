@@ -39,15 +39,21 @@ func (s *Store) sealSource(src *hookd.Source) ([]byte, error) {
 const sourceCols = `tenant_id, id, token_hash, prev_token_hash, prev_token_until, data, created_at`
 
 func (s *Store) scanSource(row interface{ Scan(...any) error }) (*hookd.Source, error) {
-	var src hookd.Source
-	var prev sql.NullString
-	var until sql.NullInt64
-	var data []byte
-	var created int64
-	if err := row.Scan(&src.TenantID, &src.ID, &src.TokenHash, &prev, &until, &data, &created); err != nil {
+	var r sourceRow
+	if err := r.scan(row); err != nil {
 		return nil, err
 	}
-	plain, err := s.key.Open(data)
+	return s.unsealSource(&r)
+}
+
+// scan reads a row of sourceCols.
+func (r *sourceRow) scan(row interface{ Scan(...any) error }) error {
+	return row.Scan(&r.tenantID, &r.id, &r.tokenHash, &r.prevTokenHash, &r.prevTokenUntil, &r.data, &r.createdAt)
+}
+
+// unsealSource is the source of a row, its data unsealed.
+func (s *Store) unsealSource(r *sourceRow) (*hookd.Source, error) {
+	plain, err := s.key.Open(r.data)
 	if err != nil {
 		return nil, err
 	}
@@ -55,14 +61,7 @@ func (s *Store) scanSource(row interface{ Scan(...any) error }) (*hookd.Source, 
 	if err := json.Unmarshal(plain, &d); err != nil {
 		return nil, err
 	}
-	src.PrevTokenHash = prev.String
-	if until.Valid {
-		src.PrevTokenUntil = fromMS(until.Int64)
-	}
-	src.Name, src.Profile, src.Secrets, src.BasicAuth, src.HeaderKey = d.Name, d.Profile, d.Secrets, d.BasicAuth, d.HeaderKey
-	src.AllowIPs, src.HMAC, src.ToleranceSeconds = d.AllowIPs, d.HMAC, d.ToleranceSeconds
-	src.CreatedAt, src.UpdatedAt = fromMS(created), fromMS(d.UpdatedAt)
-	return &src, nil
+	return sourceFrom(r, &d), nil
 }
 
 // CreateSource implements hookd.Store.
@@ -71,6 +70,7 @@ func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
 	if err != nil {
 		return err
 	}
+	defer s.sourcesWritten()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM tenants WHERE id = ?`), src.TenantID).Scan(&n); err != nil {
@@ -104,14 +104,37 @@ const sourceByTokenSQL = `SELECT ` + sourceCols + ` FROM sources WHERE token_has
 
 // SourceByToken implements hookd.Store: one indexed lookup of the current
 // token, then of the previous one.
+// A source found by its current token is kept unsealed in memory
+// (sourceCache): on a store one process owns it is answered from there.
 func (s *Store) SourceByToken(ctx context.Context, hash string, now time.Time) (*hookd.Source, error) {
-	src, err := s.scanSource(s.sourceByToken.QueryRowContext(ctx, hash))
-	if err == sql.ErrNoRows {
-		src, err = s.scanSource(s.r.QueryRowContext(ctx, s.q(`SELECT `+sourceCols+` FROM sources
-			WHERE prev_token_hash = ? AND prev_token_until > ?`), hash, ms(now)))
+	cached, gen := s.sources.get(hash)
+	if cached != nil && s.d.Exclusive {
+		return cached.source(), nil
 	}
-	return src, notFound(err)
+	var r sourceRow
+	err := r.scan(s.sourceByToken.QueryRowContext(ctx, hash))
+	if err == sql.ErrNoRows {
+		src, err := s.scanSource(s.r.QueryRowContext(ctx, s.q(`SELECT `+sourceCols+` FROM sources
+			WHERE prev_token_hash = ? AND prev_token_until > ?`), hash, ms(now)))
+		return src, notFound(err)
+	}
+	if err != nil {
+		return nil, notFound(err)
+	}
+	if cached != nil && cached.row.same(&r) {
+		return cached.source(), nil
+	}
+	src, err := s.unsealSource(&r)
+	if err != nil {
+		return nil, err
+	}
+	s.sources.put(hash, &cachedSource{row: r, src: *src}, gen)
+	return src, nil
 }
+
+// sourcesWritten drops the cached sources after a write of sources
+// committed (or failed: dropping is always safe).
+func (s *Store) sourcesWritten() { s.sources.drop() }
 
 // Sources implements hookd.Store: oldest first, after the cursor.
 func (s *Store) Sources(ctx context.Context, tenantID string, p hookd.Page) ([]*hookd.Source, error) {
@@ -145,6 +168,7 @@ func (s *Store) SaveSource(ctx context.Context, src *hookd.Source) error {
 	if err != nil {
 		return err
 	}
+	defer s.sourcesWritten()
 	res, err := s.w.ExecContext(ctx, s.q(`UPDATE sources SET token_hash = ?, prev_token_hash = ?, prev_token_until = ?, data = ?
 		WHERE tenant_id = ? AND id = ?`), src.TokenHash, nullStr(src.PrevTokenHash), nullTime(src.PrevTokenUntil), data,
 		src.TenantID, src.ID)
@@ -159,6 +183,7 @@ func (s *Store) SaveSource(ctx context.Context, src *hookd.Source) error {
 
 // DeleteSource implements hookd.Store.
 func (s *Store) DeleteSource(ctx context.Context, tenantID, id string) error {
+	defer s.sourcesWritten()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM sources WHERE tenant_id = ? AND id = ?`), tenantID, id)
 		if err != nil {

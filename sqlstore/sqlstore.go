@@ -133,6 +133,7 @@ type Store struct {
 	// sourceByToken is the lookup of every webhook sent to an ingest URL,
 	// prepared likewise.
 	sourceByToken *sql.Stmt
+	sources       *sourceCache
 	direct        direct // Dialect.Direct
 }
 
@@ -150,7 +151,8 @@ func New(ctx context.Context, w, r *sql.DB, d Dialect, key *seal.Key) (*Store, e
 	if d.RowsPerStatement <= 0 {
 		d.RowsPerStatement = 1
 	}
-	s := &Store{w: w, r: r, commits: w, d: d, key: key, stmts: map[string]*sql.Stmt{}, tokens: &tokenCache{}}
+	s := &Store{w: w, r: r, commits: w, d: d, key: key, stmts: map[string]*sql.Stmt{}, tokens: &tokenCache{},
+		sources: &sourceCache{}}
 	s.bound.m = map[string]*sql.Stmt{}
 	if err := s.Migrate(ctx); err != nil {
 		return nil, err

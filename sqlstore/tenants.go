@@ -110,7 +110,8 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, u *hookd.TenantUpda
 
 // DeleteTenant implements hookd.Store: the tenant and everything it owns.
 func (s *Store) DeleteTenant(ctx context.Context, id string) error {
-	defer s.tokensWritten() // its tokens go with it
+	defer s.tokensWritten()  // its tokens go with it
+	defer s.sourcesWritten() // and its sources
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM tenants WHERE id = ?`), id)
 		if err != nil {

@@ -32,6 +32,21 @@ func testSources(f *fixture) {
 	if s, err := f.s.SourceByToken(f.ctx, "th-new", t0); err != nil || s.ID != src.ID {
 		f.Errorf("the new token: %v %v", s, err)
 	}
+	// Changed secrets (the token kept) are what the next lookup verifies
+	// with, though the source was looked up (and may be in memory) before.
+	got.Secrets = []hookd.Secret{{Value: "n3w"}}
+	got.BasicAuth = nil
+	f.ok(f.s.SaveSource(f.ctx, got), "SaveSource (secrets)")
+	if s, err := f.s.SourceByToken(f.ctx, "th-new", t0); err != nil || len(s.Secrets) != 1 || s.Secrets[0].Value != "n3w" || s.BasicAuth != nil {
+		f.Errorf("after a change of secrets: %+v %v", s, err)
+	}
+	// A caller's changes to a source it was given reach no other caller.
+	if s, err := f.s.SourceByToken(f.ctx, "th-new", t0); err == nil {
+		s.Name, s.Profile = "changed", "changed"
+	}
+	if s, err := f.s.SourceByToken(f.ctx, "th-new", t0); err != nil || s.Name != "lean" || s.Profile != hookd.SourceLean {
+		f.Errorf("a caller's change was seen by the next: %+v %v", s, err)
+	}
 	list, err := f.s.Sources(f.ctx, "ten_a", hookd.Page{})
 	f.ok(err, "Sources")
 	if len(list) != 1 {

@@ -100,9 +100,14 @@ func testDeleteTenantCascades(f *fixture) {
 	v, err := f.s.EndpointsVersion(f.ctx)
 	f.ok(err, "EndpointsVersion")
 
-	// Read once before: a store that keeps tokens in memory forgets them.
+	// Read once before: a store that keeps tokens (or sources) in memory
+	// forgets them.
 	_, err = f.s.TokenByHash(f.ctx, "hash-ten_a")
 	f.ok(err, "TokenByHash before delete")
+	f.ok(f.s.CreateSource(f.ctx, &hookd.Source{ID: "srcid_a", TenantID: "ten_a", Name: "a", Profile: hookd.SourceLean,
+		Secrets: []hookd.Secret{{Value: "s"}}, TokenHash: "src-hash-ten_a", CreatedAt: t0, UpdatedAt: t0}), "CreateSource")
+	_, err = f.s.SourceByToken(f.ctx, "src-hash-ten_a", t0)
+	f.ok(err, "SourceByToken before delete")
 	f.ok(f.s.DeleteTenant(f.ctx, "ten_a"), "DeleteTenant")
 	f.wantCode(f.s.DeleteTenant(f.ctx, "ten_a"), hookd.ENOTFOUND, "DeleteTenant again")
 
@@ -110,6 +115,8 @@ func testDeleteTenantCascades(f *fixture) {
 	f.wantCode(err, hookd.ENOTFOUND, "Tenant after delete")
 	_, err = f.s.TokenByHash(f.ctx, "hash-ten_a")
 	f.wantCode(err, hookd.ENOTFOUND, "TokenByHash after delete")
+	_, err = f.s.SourceByToken(f.ctx, "src-hash-ten_a", t0)
+	f.wantCode(err, hookd.ENOTFOUND, "SourceByToken after delete")
 	_, err = f.s.Endpoint(f.ctx, "ten_a", a.ep.ID)
 	f.wantCode(err, hookd.ENOTFOUND, "Endpoint after delete")
 	_, err = f.s.Event(f.ctx, "ten_a", a.ev.ID)
