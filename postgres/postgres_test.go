@@ -628,3 +628,41 @@ func TestFirstAttemptInlineMigration(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantAttemptsByIndex: deleting a tenant finds its attempts through
+// attempts_delivery (migration 018), not by reading the whole of attempts:
+// with sequential scans made as costly as the planner allows, the
+// statement's plan (sqlstore/tenants.go, DeleteTenant) uses the index.
+func TestTenantAttemptsByIndex(t *testing.T) {
+	ctx, conn := t.Context(), admin(t)
+	u, schema := freshSchema(t)
+	open(t, u, testKey(t))
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, q := range []string{`SET LOCAL search_path TO ` + schema, `SET LOCAL enable_seqscan = off`} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := tx.Query(ctx, `EXPLAIN DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE tenant_id = 'acme')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if p := strings.Join(plan, "\n"); strings.Contains(p, "Seq Scan on attempts") || !strings.Contains(p, "attempts_delivery") {
+		t.Errorf("deleting a tenant's attempts does not use attempts_delivery:\n%s", p)
+	}
+}
