@@ -134,7 +134,18 @@ func (s *Service) Publish(ctx context.Context, tenantID string, events []*hookd.
 
 // result is the outcome of a publish as callers see it.
 func result(p *hookd.Publish) *hookd.PublishResult {
-	out := &hookd.PublishResult{ID: p.Event.ID, Deliveries: make([]hookd.DeliveryRef, 0, len(p.Deliveries))}
+	var out *hookd.PublishResult
+	if len(p.Deliveries) <= 1 {
+		// The common case, with its one delivery, in one allocation.
+		one := &struct {
+			r hookd.PublishResult
+			d [1]hookd.DeliveryRef
+		}{}
+		out = &one.r
+		out.ID, out.Deliveries = p.Event.ID, one.d[:0]
+	} else {
+		out = &hookd.PublishResult{ID: p.Event.ID, Deliveries: make([]hookd.DeliveryRef, 0, len(p.Deliveries))}
+	}
 	if p.Existing != nil {
 		out.ID, out.Duplicate = p.Existing.ID, true
 	}

@@ -689,7 +689,8 @@ func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string
 	token := hookd.TokenCheckFromContext(ctx) // checked again by the commit
 	var op *writeOp
 	if len(events) == 1 {
-		op = newSinglePublish(&hookd.Publish{Event: events[0], Token: token})
+		op = newSinglePublish(nil)
+		op.pubs[0].Event, op.pubs[0].Token = events[0], token
 	} else {
 		pubs := make([]*hookd.Publish, len(events))
 		for i, ev := range events {
@@ -709,14 +710,19 @@ func (e *Engine) Publish(ctx context.Context, events []*hookd.Event, only string
 // four small allocations on every request).
 type singlePublish struct {
 	op       writeOp
+	pub      hookd.Publish
 	pubs     [1]*hookd.Publish
 	handoffs [1][]handoff
 	handoff  [1]handoff
 }
 
-// newSinglePublish returns the op of the publish p alone.
+// newSinglePublish returns the op of the publish p alone (nil: of a
+// Publish allocated with the op, to be filled in).
 func newSinglePublish(p *hookd.Publish) *writeOp {
 	s := &singlePublish{}
+	if p == nil {
+		p = &s.pub
+	}
 	s.pubs[0] = p
 	s.handoffs[0] = s.handoff[:0]
 	s.op.pubs, s.op.handoffs = s.pubs[:], s.handoffs[:]

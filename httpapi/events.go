@@ -37,9 +37,14 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) error {
 		}
 		in = *slow
 	}
-	ev := &hookd.Event{Type: in.Type, Payload: in.Payload, ID: in.ID, OrderingKey: in.OrderingKey,
-		IdempotencyKey: r.Header.Get("Idempotency-Key")}
-	res, err := s.Events.Publish(r.Context(), r.PathValue("tenant"), []*hookd.Event{ev})
+	// The event and the slice that holds it, in one allocation.
+	one := &struct {
+		ev  hookd.Event
+		evs [1]*hookd.Event
+	}{ev: hookd.Event{Type: in.Type, Payload: in.Payload, ID: in.ID, OrderingKey: in.OrderingKey,
+		IdempotencyKey: r.Header.Get("Idempotency-Key")}}
+	one.evs[0] = &one.ev
+	res, err := s.Events.Publish(r.Context(), r.PathValue("tenant"), one.evs[:])
 	if err != nil {
 		return err
 	}
