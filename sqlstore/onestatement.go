@@ -110,6 +110,24 @@ const settleOwner = `owner = CASE WHEN v.state = 'pending' AND (v.o = '' OR v.o 
 		THEN '` + hookd.Parked + `' END
 		ELSE NULLIF(v.o, '') END`
 
+// oneStatement returns oneStatementSQL's text for the shape, as the
+// store runs it (s.q), built at the first use of the shape.
+func (s *Store) oneStatement(pubs bool, res resultsShape, version, tokens, repeats bool) string {
+	i := 0
+	for _, b := range []bool{pubs, res.results, res.inline, res.attempts, version, tokens, repeats} {
+		i <<= 1
+		if b {
+			i |= 1
+		}
+	}
+	if q := s.oneSQL[i].Load(); q != nil {
+		return *q
+	}
+	q := s.q(oneStatementSQL(pubs, res, version, tokens, repeats))
+	s.oneSQL[i].Store(&q)
+	return q
+}
+
 // resultsShape says what a batch's results need of the statement:
 // whether it has results, whether their first attempts may be kept in
 // their deliveries' rows (Dialect.FirstAttemptInline), and whether some
@@ -221,7 +239,7 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 	stored := map[string]bool{} // the tokens the statement found
 	var pg interface{ SQLState() string }
 	for _, repeats := range []bool{false, true} {
-		q := s.q(oneStatementSQL(len(fresh) > 0, res, b.CheckVersion, tokens && len(fresh) > 0, repeats))
+		q := s.oneStatement(len(fresh) > 0, res, b.CheckVersion, tokens && len(fresh) > 0, repeats)
 		err = s.retry(ctx, func() error {
 			clear(inserted)
 			clear(stored)
@@ -294,7 +312,7 @@ func (s *Store) applyNotKept(ctx context.Context, rs []*hookd.Result, notKept ma
 		return nil
 	}
 	cols, res := resultColumns(rest, false)
-	q := s.q(oneStatementSQL(false, res, false, false, false))
+	q := s.oneStatement(false, res, false, false, false)
 	err := s.retry(ctx, func() error {
 		_, err := s.commits.ExecContext(ctx, q, cols...)
 		return err

@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -135,6 +136,11 @@ type Store struct {
 	sourceByToken *sql.Stmt
 	sources       *sourceCache
 	direct        direct // Dialect.Direct
+	// oneSQL holds the one statement's texts as run (placeholders
+	// numbered), by shape (oneShape): built once rather than at every
+	// group commit, where building one (~6 KB, twice) cost the writer
+	// ~20 µs, an eighth of its CPU per commit.
+	oneSQL [1 << 7]atomic.Pointer[string]
 }
 
 var _ hookd.Database = (*Store)(nil)
