@@ -52,6 +52,10 @@ type Config struct {
 	Retention       time.Duration // attempts and payloads kept (30 days)
 	RetryAfterMax   time.Duration // longest Retry-After honoured (1 h)
 	HeartbeatTTL    time.Duration // a node silent this long is dead (30 s)
+	// ResultsWait is how long a batch of attempt results alone waits
+	// for a publish to share its commit, on a store several nodes share
+	// (2 ms; see writer). On an exclusive store results do not wait.
+	ResultsWait time.Duration
 	// ResponseDrain is how much of a response body is read past the
 	// recorded excerpt so the connection can be reused (64 KiB).
 	ResponseDrain int64
@@ -85,6 +89,7 @@ func (c *Config) defaults() {
 	setDefault(&c.Retention, 30*24*time.Hour)
 	setDefault(&c.RetryAfterMax, hookd.DefaultRetryAfterMax)
 	setDefault(&c.HeartbeatTTL, 30*time.Second)
+	setDefault(&c.ResultsWait, 2*time.Millisecond)
 	setDefault(&c.ResponseDrain, 64<<10)
 }
 
@@ -156,6 +161,9 @@ type Engine struct {
 	unflushed atomic.Bool
 	stats     Stats
 	commits   commitClock
+	// waitingHook, if set (tests), is called when a writer begins to
+	// wait with results alone (see writer).
+	waitingHook func()
 }
 
 // Stats are the engine's counters, for /metrics.

@@ -46,6 +46,8 @@ func (e *Engine) writer() {
 	defer e.writerWG.Done()
 	carry := &writeOp{} // what the last batch failed to commit, publishes aside
 	backoff := time.Duration(0)
+	wait := time.NewTimer(time.Hour)
+	wait.Stop()
 	for {
 		op, ok := <-e.writes
 		if !ok {
@@ -58,6 +60,15 @@ func (e *Engine) writer() {
 		}
 		ops := []*writeOp{op}
 		rows := op.rows()
+		// On a shared store (PostgreSQL) a commit costs the server and
+		// this node a fixed share whatever its rows, and on several
+		// nodes a node's batches are small; attempt results alone (no
+		// one waits for them) wait a little for a publish to share its
+		// commit rather than take one of their own. Publishes never
+		// wait, nor results that finish an ordered delivery (the next
+		// of its key is claimed after their commit).
+		lone := !e.exclusive && resultsAlone(op)
+		waiting := false
 	gather:
 		for rows < e.cfg.MaxBatch {
 			select {
@@ -67,9 +78,35 @@ func (e *Engine) writer() {
 				}
 				ops = append(ops, o)
 				rows += o.rows()
+				lone = lone && resultsAlone(o)
+				continue
 			default:
+			}
+			if !lone {
+				break
+			}
+			if !waiting {
+				waiting = true
+				wait.Reset(e.cfg.ResultsWait)
+				if e.waitingHook != nil {
+					e.waitingHook()
+				}
+			}
+			select {
+			case o, ok := <-e.writes:
+				if !ok {
+					break gather
+				}
+				ops = append(ops, o)
+				rows += o.rows()
+				lone = resultsAlone(o)
+			case <-wait.C:
+				waiting = false
 				break gather
 			}
+		}
+		if waiting {
+			wait.Stop()
 		}
 		rest := carry
 		for _, o := range ops {
@@ -235,6 +272,13 @@ func leftInStore(b *hookd.Batch) bool {
 		}
 	}
 	return false
+}
+
+// resultsAlone reports whether op holds attempt results and nothing else
+// that should not wait: no publish, hand-back or health change, and no
+// result that finishes an ordered delivery.
+func resultsAlone(op *writeOp) bool {
+	return len(op.pubs) == 0 && len(op.handBacks) == 0 && len(op.health) == 0 && !op.kick && op.done == nil
 }
 
 func disables(b *hookd.Batch) bool {
