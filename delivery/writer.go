@@ -71,39 +71,34 @@ func (e *Engine) writer() {
 		waiting := false
 	gather:
 		for rows < e.cfg.MaxBatch {
+			var o *writeOp
+			var ok bool
 			select {
-			case o, ok := <-e.writes:
-				if !ok {
-					break gather
-				}
-				ops = append(ops, o)
-				rows += o.rows()
-				lone = lone && resultsAlone(o)
-				continue
+			case o, ok = <-e.writes:
 			default:
-			}
-			if !lone {
-				break
-			}
-			if !waiting {
-				waiting = true
-				wait.Reset(e.cfg.ResultsWait)
-				if e.waitingHook != nil {
-					e.waitingHook()
-				}
-			}
-			select {
-			case o, ok := <-e.writes:
-				if !ok {
+				if !lone {
 					break gather
 				}
-				ops = append(ops, o)
-				rows += o.rows()
-				lone = resultsAlone(o)
-			case <-wait.C:
-				waiting = false
+				if !waiting {
+					waiting = true
+					wait.Reset(e.cfg.ResultsWait)
+					if e.waitingHook != nil {
+						e.waitingHook()
+					}
+				}
+				select {
+				case o, ok = <-e.writes:
+				case <-wait.C:
+					waiting = false
+					break gather
+				}
+			}
+			if !ok {
 				break gather
 			}
+			ops = append(ops, o)
+			rows += o.rows()
+			lone = lone && resultsAlone(o)
 		}
 		if waiting {
 			wait.Stop()

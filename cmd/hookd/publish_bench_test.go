@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -38,25 +36,8 @@ func BenchmarkPublishPath(b *testing.B) {
 	c := &Config{DB: "sqlite:" + filepath.Join(b.TempDir(), "hookd.db"), Addr: "127.0.0.1:0", AdminToken: testAdmin,
 		MaxBody: 256 << 10, MaxBatch: 1000, Retention: time.Hour, DisableAfter: time.Hour, DrainTimeout: time.Second,
 		PollInterval: 50 * time.Millisecond, LogLevel: "warn", AllowUnknownTypes: true, EgressAllow: "127.0.0.0/8"}
-	a, err := start(context.Background(), c, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { a.stop() })
-	serve := func(method, path, token, body string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(method, path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		w := httptest.NewRecorder()
-		a.srv.Handler.ServeHTTP(w, req)
-		if w.Code >= 300 {
-			b.Fatalf("%s %s: status %d: %s", method, path, w.Code, w.Body)
-		}
-		return w
-	}
-	serve("POST", "/v1/tenants", testAdmin, `{"id":"acme","name":"Acme"}`)
-	var tok struct{ Token string }
-	json.Unmarshal(serve("POST", "/v1/tenants/acme/tokens", testAdmin, "").Body.Bytes(), &tok)
-	serve("POST", "/v1/tenants/acme/endpoints", tok.Token, fmt.Sprintf(`{"url":%q,"event_types":["*"]}`, sink.URL))
+	a, serve, tok := benchApp(b, c)
+	serve("POST", "/v1/tenants/acme/endpoints", tok, fmt.Sprintf(`{"url":%q,"event_types":["*"]}`, sink.URL))
 	payload, _ := json.Marshal(map[string]any{"id": "pay_123", "amount": 1017, "currency": "AED", "note": strings.Repeat("x", 964)})
 	body := fmt.Sprintf(`{"type":"bench.event","payload":%s}`, payload)
 
@@ -69,7 +50,7 @@ func BenchmarkPublishPath(b *testing.B) {
 		for pb.Next() {
 			req, _ := http.NewRequest("POST", "/v1/tenants/acme/events", strings.NewReader(body))
 			req.RemoteAddr = "127.0.0.1:1"
-			req.Header.Set("Authorization", "Bearer "+tok.Token)
+			req.Header.Set("Authorization", "Bearer "+tok)
 			req.Header.Set("Content-Type", "application/json")
 			w := httptest.NewRecorder()
 			a.srv.Handler.ServeHTTP(w, req)
