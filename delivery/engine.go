@@ -161,9 +161,6 @@ type Engine struct {
 	unflushed atomic.Bool
 	stats     Stats
 	commits   commitClock
-	// waitingHook, if set (tests), is called when a writer begins to
-	// wait with results alone (see writer).
-	waitingHook func()
 }
 
 // Stats are the engine's counters, for /metrics.

@@ -82,9 +82,6 @@ func (e *Engine) writer() {
 				if !waiting {
 					waiting = true
 					wait.Reset(e.cfg.ResultsWait)
-					if e.waitingHook != nil {
-						e.waitingHook()
-					}
 				}
 				select {
 				case o, ok = <-e.writes:

@@ -137,7 +137,7 @@ type Store struct {
 	sources       *sourceCache
 	direct        direct // Dialect.Direct
 	// oneSQL holds the one statement's texts as run (placeholders
-	// numbered), by shape (oneShape): built once rather than at every
+	// numbered), by shape (oneStatement): built once rather than at every
 	// group commit, where building one (~6 KB, twice) cost the writer
 	// ~20 µs, an eighth of its CPU per commit.
 	oneSQL [1 << 7]atomic.Pointer[string]
