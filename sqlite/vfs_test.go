@@ -1,0 +1,202 @@
+//go:build cgo && linux
+
+package sqlite_test
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hookd/hookd/seal"
+	"github.com/hookd/hookd/sqlite"
+)
+
+// writeCalls reads how many write system calls (write, pwrite and the
+// like) the process has made, from /proc/self/io.
+func writeCalls(t *testing.T) int64 {
+	t.Helper()
+	f, err := os.Open("/proc/self/io")
+	if err != nil {
+		t.Skipf("no /proc/self/io: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "syscw: "); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Skip("no syscw in /proc/self/io")
+	return 0
+}
+
+// wrappedLog opens a store with the C driver, writes enough through its
+// writer connection that the log (WAL) is checkpointed and begins again
+// from its start, and returns the store and its writer's one connection:
+// from there on, commits write over the log's earlier frames, the case the
+// "hookd" VFS writes in runs.
+func wrappedLog(t *testing.T) (*sqlite.Store, *sql.Conn, string) {
+	t.Helper()
+	dir := t.TempDir()
+	key, err := seal.LoadOrCreate(filepath.Join(dir, "hookd.db.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "hookd.db")
+	st, err := sqlite.OpenDriver(t.Context(), sqlite.CGo, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := t.Context()
+	w, err := st.Writer().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	for _, q := range []string{
+		`PRAGMA wal_autocheckpoint = 0`, // checkpoints only when this test asks
+		`CREATE TABLE scratch (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, body BLOB NOT NULL)`,
+		`CREATE INDEX scratch_n ON scratch (n)`,
+	} {
+		if _, err := w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insertRows(t, w, 0, 400)
+	var busy, logged, moved int
+	if err := w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logged, &moved); err != nil {
+		t.Fatal(err)
+	}
+	if busy != 0 || logged != moved || logged < 400 {
+		t.Fatalf("checkpoint: busy %d, %d frames in the log, %d moved; want all of at least 400 moved", busy, logged, moved)
+	}
+	return st, w, path
+}
+
+// insertRows inserts rows [from, to) of ~3 KB each in one transaction.
+func insertRows(t *testing.T, w *sql.Conn, from, to int) {
+	t.Helper()
+	ctx := t.Context()
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	body := []byte(strings.Repeat("x", 3000))
+	for i := from; i < to; i++ {
+		body[0] = byte(i)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO scratch (id, n, body) VALUES (?, ?, ?)`, i, i%7, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLogWrittenInRuns: a commit of ~60 pages over an earlier part of the
+// log makes a handful of write calls (runs of up to 128 KiB), where the
+// unix VFS makes two per page (the frame's header, then the page).
+func TestLogWrittenInRuns(t *testing.T) {
+	_, w, _ := wrappedLog(t)
+	before := writeCalls(t)
+	insertRows(t, w, 1000, 1060) // 60 rows of ~3 KB: 60 table pages and the index's
+	calls := writeCalls(t) - before
+	// 60+ frames of 4,120 bytes: two runs of 128 KiB, to be generous 10
+	// calls; two per frame would be at least 120.
+	if calls > 10 {
+		t.Fatalf("a 60-page commit made %d write calls; want at most 10 (the log written in runs)", calls)
+	}
+	var ok string
+	if err := w.QueryRowContext(t.Context(), `PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+		t.Fatalf("integrity_check = %q, %v", ok, err)
+	}
+}
+
+// TestReadersSeeUnsyncedCommits: a commit made without an fsync (the
+// writer's synchronous=NORMAL, as for attempt results alone) is read
+// whole at once by another connection, which reads the log's frames from
+// the file: the runs the commit held back are written before any other
+// connection can learn of its frames.
+func TestReadersSeeUnsyncedCommits(t *testing.T) {
+	st, w, _ := wrappedLog(t)
+	ctx := t.Context()
+	if _, err := w.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.Reader().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	want := 400
+	for round := range 40 {
+		from := 10000 + round*20
+		insertRows(t, w, from, from+20)
+		want += 20
+		var n, bytes int
+		if err := r.QueryRowContext(ctx, `SELECT count(*), sum(length(body)) FROM scratch`).Scan(&n, &bytes); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if n != want || bytes != want*3000 {
+			t.Fatalf("round %d: the reader sees %d rows of %d bytes; want %d of %d", round, n, bytes, want, want*3000)
+		}
+		var last []byte
+		if err := r.QueryRowContext(ctx, `SELECT substr(body, 1, 1) FROM scratch WHERE id = ?`, from+19).Scan(&last); err != nil {
+			t.Fatalf("round %d: the last row: %v", round, err)
+		}
+		if len(last) != 1 || last[0] != byte(from+19) {
+			t.Fatalf("round %d: the last row begins with %v; want %d", round, last, byte(from+19))
+		}
+	}
+	for _, c := range []*sql.Conn{w, r} {
+		var ok string
+		if err := c.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+			t.Fatalf("integrity_check = %q, %v", ok, err)
+		}
+	}
+}
+
+// TestUnsyncedCommitsSurviveClose: commits made without an fsync and
+// checkpoints into the database file (written in runs too) leave a file
+// that opens with every row, once the store is closed.
+func TestUnsyncedCommitsSurviveClose(t *testing.T) {
+	st, w, path := wrappedLog(t)
+	ctx := context.Background()
+	if _, err := w.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 10 {
+		insertRows(t, w, 20000+round*50, 20000+round*50+50)
+		if _, err := w.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	var ok string
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM scratch`).Scan(&n); err != nil || n != 900 {
+		t.Fatalf("after reopening: %d rows, %v; want 900", n, err)
+	}
+	if err := db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+		t.Fatalf("integrity_check = %q, %v", ok, err)
+	}
+}
