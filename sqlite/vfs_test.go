@@ -117,8 +117,16 @@ func TestLogWrittenInRuns(t *testing.T) {
 	if calls > 10 {
 		t.Fatalf("a 60-page commit made %d write calls; want at most 10 (the log written in runs)", calls)
 	}
+	integrityOK(t, w)
+}
+
+// integrityOK runs SQLite's integrity check on a connection.
+func integrityOK(t *testing.T, c interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) {
+	t.Helper()
 	var ok string
-	if err := w.QueryRowContext(t.Context(), `PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+	if err := c.QueryRowContext(t.Context(), `PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
 		t.Fatalf("integrity_check = %q, %v", ok, err)
 	}
 }
@@ -159,12 +167,8 @@ func TestReadersSeeUnsyncedCommits(t *testing.T) {
 			t.Fatalf("round %d: the last row begins with %v; want %d", round, last, byte(from+19))
 		}
 	}
-	for _, c := range []*sql.Conn{w, r} {
-		var ok string
-		if err := c.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
-			t.Fatalf("integrity_check = %q, %v", ok, err)
-		}
-	}
+	integrityOK(t, w)
+	integrityOK(t, r)
 }
 
 // TestUnsyncedCommitsSurviveClose: commits made without an fsync and
@@ -192,11 +196,8 @@ func TestUnsyncedCommitsSurviveClose(t *testing.T) {
 	}
 	defer db.Close()
 	var n int
-	var ok string
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM scratch`).Scan(&n); err != nil || n != 900 {
 		t.Fatalf("after reopening: %d rows, %v; want 900", n, err)
 	}
-	if err := db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
-		t.Fatalf("integrity_check = %q, %v", ok, err)
-	}
+	integrityOK(t, db)
 }
