@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// The catch-up feed: what hookd has for an endpoint, in publish order, each
-// event as the exact request hookd sends for it, so that a consumer whose
-// endpoint was down, or that wants to check it missed nothing, pulls and
-// verifies with the code that receives.
+// The catch-up feed: what hookd has for an endpoint, in the order it
+// stored it (see FeedPlace), each event as the exact request hookd sends
+// for it, so that a consumer whose endpoint was down, or that wants to
+// check it missed nothing, pulls and verifies with the code that receives.
 
 // FeedService serves the feed of an endpoint and keeps the positions of
 // its named consumers.
@@ -65,16 +65,31 @@ type FeedPosition struct {
 	Consumer  string    `json:"consumer"`
 	Cursor    string    `json:"cursor"`
 	UpdatedAt time.Time `json:"updated_at"`
-	// Seq is the cursor event's sequence, kept with the position so that
-	// it holds after the event itself is purged; never shown.
-	Seq int64 `json:"-"`
+	// Place is the cursor event's place in the feed, kept with the
+	// position so that it holds after the event itself is purged; never
+	// shown.
+	Place FeedPlace `json:"-"`
+}
+
+// FeedPlace is an event's place in the order of the feed, as a store
+// keeps it: places compare by Xid, then Seq. On PostgreSQL, Xid is the id
+// of the transaction that stored the event: transactions commit in
+// another order than they take their events' seqs, and a feed read by seq
+// could step past an event committed a moment later, where the ids let
+// the store read up to the oldest transaction still in flight. On SQLite
+// (one writer: seqs are taken in the order of the commits) and for the
+// events PostgreSQL stored before it kept the ids, Xid is 0.
+type FeedPlace struct {
+	Xid uint64
+	Seq int64
 }
 
 // FeedEntry is an event meant for an endpoint, with its delivery there,
-// as a store reads it for the feed.
+// as a store reads it for the feed, and its place in the feed.
 type FeedEntry struct {
 	Event    *Event
 	Delivery *Delivery
+	Place    FeedPlace
 }
 
 // MaxFeedLimit is the largest page of a feed.

@@ -86,9 +86,15 @@ type Store interface {
 	Backlog(ctx context.Context, now time.Time) (*Backlog, error)
 
 	// Feed returns up to limit events with a delivery to the endpoint,
-	// with that delivery, in publish order (event Seq) after the event of
-	// sequence after, leaving out events created before since.
-	Feed(ctx context.Context, tenantID, endpointID string, after int64, since time.Time, limit int) ([]*FeedEntry, error)
+	// with that delivery, in the feed's order (FeedPlace) after the place
+	// after, leaving out events created before since. An event that
+	// becomes visible later has a place after every place returned, so a
+	// reader that goes on after the last one misses none: on PostgreSQL
+	// the read stops before the oldest transaction still in flight.
+	Feed(ctx context.Context, tenantID, endpointID string, after FeedPlace, since time.Time, limit int) ([]*FeedEntry, error)
+	// FeedPlace returns the place in the feed of an event of the tenant
+	// (ErrNotFound: no such event).
+	FeedPlace(ctx context.Context, tenantID, eventID string) (FeedPlace, error)
 	// FeedPosition returns a named consumer's acknowledged cursor of an
 	// endpoint's feed (ErrNotFound: none yet); SaveFeedPosition sets it.
 	// Deleting the endpoint deletes its consumers' positions.

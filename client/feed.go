@@ -12,8 +12,8 @@ import (
 var _ hookd.FeedService = (*Client)(nil)
 
 // Feed fetches one page of an endpoint's catch-up feed: the events meant
-// for it, in publish order, each as the exact request hookd sends (body
-// and signed headers). Pass page.Next as q.After to go on; with
+// for it, oldest first (hookd.FeedPlace), each as the exact request hookd
+// sends (body and signed headers). Pass page.Next as q.After to go on; with
 // q.Consumer and no q.After the page starts at that consumer's
 // acknowledged position (AckFeed).
 func (c *Client) Feed(ctx context.Context, tenant, endpointID string, q hookd.FeedQuery) (*hookd.FeedPage, error) {

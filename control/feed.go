@@ -11,9 +11,10 @@ import (
 
 var _ hookd.FeedService = (*Service)(nil)
 
-// Feed returns one page of the events meant for an endpoint, in publish
-// order, each with the body and headers hookd sends for it: built and
-// signed by the endpoint's profile as an attempt made now, with the
+// Feed returns one page of the events meant for an endpoint, in the order
+// the store keeps them (hookd.FeedPlace), each with the body and headers
+// hookd sends for it: built and signed by the endpoint's profile as an
+// attempt made now, with the
 // secrets that sign now, so the consumer verifies a pulled event with the
 // code that verifies a received one. The delivery's id and next attempt
 // number sign it (Weavr's call-ref is the delivery's, as on the wire).
@@ -29,16 +30,16 @@ func (s *Service) Feed(ctx context.Context, tenantID, endpointID string, q hookd
 	if err != nil {
 		return nil, err
 	}
-	after, seq := q.After, int64(0)
+	after, place := q.After, hookd.FeedPlace{}
 	switch {
 	case after != "":
-		if seq, err = s.cursorSeq(ctx, tenantID, "after", after); err != nil {
+		if place, err = s.cursorPlace(ctx, tenantID, "after", after); err != nil {
 			return nil, err
 		}
 	case q.Consumer != "":
 		switch pos, err := s.Store.FeedPosition(ctx, tenantID, endpointID, q.Consumer); {
 		case err == nil:
-			after, seq = pos.Cursor, pos.Seq
+			after, place = pos.Cursor, pos.Place
 		case err != hookd.ErrNotFound:
 			return nil, err
 		}
@@ -52,7 +53,7 @@ func (s *Service) Feed(ctx context.Context, tenantID, endpointID string, q hookd
 	if s.Retention > 0 {
 		since = now.Add(-s.Retention)
 	}
-	entries, err := s.Store.Feed(ctx, tenantID, endpointID, seq, since, limit+1)
+	entries, err := s.Store.Feed(ctx, tenantID, endpointID, place, since, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -89,26 +90,23 @@ func (s *Service) AckFeed(ctx context.Context, tenantID, endpointID string, a ho
 	if _, err := s.Store.Endpoint(ctx, tenantID, endpointID); err != nil {
 		return nil, err
 	}
-	seq, err := s.cursorSeq(ctx, tenantID, "cursor", a.Cursor)
+	place, err := s.cursorPlace(ctx, tenantID, "cursor", a.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	pos := &hookd.FeedPosition{Consumer: a.Consumer, Cursor: a.Cursor, UpdatedAt: s.now().Now().UTC(), Seq: seq}
+	pos := &hookd.FeedPosition{Consumer: a.Consumer, Cursor: a.Cursor, UpdatedAt: s.now().Now().UTC(), Place: place}
 	if err := s.Store.SaveFeedPosition(ctx, tenantID, endpointID, pos); err != nil {
 		return nil, err
 	}
 	return pos, nil
 }
 
-// cursorSeq reads a feed cursor given by the client, the id of an event of
-// the tenant, as that event's place in the publish order.
-func (s *Service) cursorSeq(ctx context.Context, tenantID, field, cursor string) (int64, error) {
-	ev, err := s.Store.Event(ctx, tenantID, cursor)
+// cursorPlace reads a feed cursor given by the client, the id of an event
+// of the tenant, as that event's place in the feed.
+func (s *Service) cursorPlace(ctx context.Context, tenantID, field, cursor string) (hookd.FeedPlace, error) {
+	place, err := s.Store.FeedPlace(ctx, tenantID, cursor)
 	if err == hookd.ErrNotFound {
-		return 0, hookd.Errorf(hookd.EINVALID, "%s %q is not a cursor of this feed (the next of a page), or its event is past retention: pull from the start, or by consumer", field, cursor)
+		return place, hookd.Errorf(hookd.EINVALID, "%s %q is not a cursor of this feed (the next of a page), or its event is past retention: pull from the start, or by consumer", field, cursor)
 	}
-	if err != nil {
-		return 0, err
-	}
-	return ev.Seq, nil
+	return place, err
 }

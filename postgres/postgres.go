@@ -110,7 +110,7 @@ func Open(ctx context.Context, url string, key *seal.Key) (*Store, error) {
 	life, stop := context.WithCancel(context.Background())
 	s := &Store{db: db, commits: commits, cfg: cfg, life: life, stop: stop}
 	sub, _ := fs.Sub(migrations, "migrations")
-	d := sqlstore.Dialect{Name: "postgres", Numbered: true, Lock: " FOR UPDATE SKIP LOCKED", Migrations: sub, Retryable: retryable, RowsPerStatement: 400, OneStatement: true, NoTimeIndexes: true, FirstAttemptInline: true,
+	d := sqlstore.Dialect{Name: "postgres", Numbered: true, Lock: " FOR UPDATE SKIP LOCKED", Migrations: sub, Retryable: retryable, RowsPerStatement: 400, OneStatement: true, NoTimeIndexes: true, FirstAttemptInline: true, FeedXid: true,
 		AsyncCommit: "SET LOCAL synchronous_commit TO OFF"}
 	err = s.withMigrationLock(ctx, func() error {
 		var err error

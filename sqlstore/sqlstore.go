@@ -86,6 +86,12 @@ type Dialect struct {
 	// never deleted but made a placeholder, so no seq is given twice.
 	// See seq.go.
 	SeqFromMax bool
+	// FeedXid says events keep the id of the transaction that stored
+	// them (PostgreSQL's xid8 column, migration 019) and the feed reads
+	// them in the order of those ids, up to the oldest transaction still
+	// in flight: transactions commit in another order than they take
+	// their events' seqs. See feed.go.
+	FeedXid bool
 	// LocalStatements says statements run in this process and end on
 	// their own (SQLite: a lock is waited for up to busy_timeout). The
 	// engine's statements then get a context that is never done, and

@@ -4,8 +4,9 @@
 // store; the suite then checks each method's contract as store.go documents
 // it, the same way for SQLite and PostgreSQL, so the two cannot drift apart.
 //
-// The suite uses fixed times (no clock, no sleeping) and runs its subtests
-// in parallel, each on its own store.
+// The suite uses fixed times (no clock, no sleeping: only the feed's first
+// read is repeated until a store's head has caught up, see testFeed) and
+// runs its subtests in parallel, each on its own store.
 package storetest
 
 import (
