@@ -84,8 +84,8 @@ struct hk_wrap {
 	hk_file *real;    // the unix VFS's file, right after this struct
 	int coalesce;     // the log: writes are held back in runs
 	hk_int64 size;    // the file's size as far as this handle knows
-	char *buf;        // the pending run: buf[0:n] goes at off
-	int n, cap;
+	char *buf;        // the pending run: buf[0:n] goes at off (HK_BUF_MAX bytes)
+	int n;
 	hk_int64 off;
 	hk_wrap *next;    // in pending, while n > 0
 };
@@ -132,36 +132,29 @@ static int hk_write(hk_file *p, const void *b, int amt, hk_int64 off) {
 	hk_wrap *f = (hk_wrap*)p;
 	if (!f->coalesce) return f->real->pMethods->xWrite(f->real, b, amt, off);
 	pthread_mutex_lock(&hk_mu);
-	int rc = HK_OK;
-	if (f->n > 0 && (off != f->off + f->n || f->n + amt > HK_BUF_MAX)) rc = hk_flush_locked(f);
 	// Only writes within the file are held back: a write that grows the
 	// file can fail for want of space, and a failure must reach the
 	// statement that made it, not a later flush that cannot report it.
-	if (rc == HK_OK && off + amt <= f->size && amt <= HK_BUF_MAX) {
+	int hold = off + amt <= f->size && amt <= HK_BUF_MAX;
+	if (hold && !f->buf) {
+		f->buf = malloc(HK_BUF_MAX);
+		hold = f->buf != 0;
+	}
+	// The file is written in the order SQLite wrote: the run first.
+	int rc = HK_OK;
+	if (f->n > 0 && (!hold || off != f->off + f->n || f->n + amt > HK_BUF_MAX)) rc = hk_flush_locked(f);
+	if (rc == HK_OK && hold) {
 		if (f->n == 0) {
 			f->off = off;
 			f->next = hk_pending;
 			hk_pending = f;
 			hk_npending++;
 		}
-		if (f->n + amt > f->cap) {
-			int c = HK_BUF_MAX;
-			char *nb = realloc(f->buf, c);
-			if (!nb) {
-				rc = hk_flush_locked(f);
-				pthread_mutex_unlock(&hk_mu);
-				return rc == HK_OK ? f->real->pMethods->xWrite(f->real, b, amt, off) : rc;
-			}
-			f->buf = nb;
-			f->cap = c;
-		}
 		memcpy(f->buf + f->n, b, amt);
 		f->n += amt;
-		pthread_mutex_unlock(&hk_mu);
-		return HK_OK;
 	}
 	pthread_mutex_unlock(&hk_mu);
-	if (rc != HK_OK) return rc;
+	if (rc != HK_OK || hold) return rc;
 	rc = f->real->pMethods->xWrite(f->real, b, amt, off);
 	if (rc == HK_OK && off + amt > f->size) f->size = off + amt;
 	return rc;
