@@ -169,14 +169,18 @@ func TestFeedWaitsForTransactions(t *testing.T) {
 }
 
 // TestFeedPlan: the feed's statement (sqlstore/feed.go, Store.Feed, as
-// run on PostgreSQL) starts from the endpoint's deliveries
-// (deliveries_endpoint), joins their events and sorts them by (xid, seq):
-// with a few thousand events of eight endpoints, analyzed, in a session
-// set as hookd's are (enable_seqscan off, postgres.Open), the plan reads
-// no table whole. (With the default settings, the planner scans events
-// whole for the hash join at that size, as it did for the statement by
-// seq; PostgreSQL's own choice between a hash join with the tenant's
-// events and looking each event up by events_id.)
+// run on PostgreSQL) walks the tenant's events in (xid, seq) order from
+// the cursor by events_tenant_xid_seq (migration 020) and probes each
+// one's delivery for the endpoint, stopping after a page: no Sort of the
+// endpoint's deliveries, no table read whole. 8,000 events of eight
+// endpoints, in 20 group commits, analyzed; the cursor at the head (100
+// events of the endpoint before its last); a session set as hookd's are
+// (enable_seqscan off, postgres.Open), with the planner's custom plan (the
+// cursor's values known) and its generic plan (what a prepared statement
+// may keep). In the same transaction the index is then dropped and the
+// plan must change to a Sort of the endpoint's deliveries joined with
+// their events, as it was before migration 020: so the rows are enough
+// for the planner to tell the two apart.
 func TestFeedPlan(t *testing.T) {
 	ctx, conn := t.Context(), admin(t)
 	u, schema := freshSchema(t)
@@ -185,7 +189,7 @@ func TestFeedPlan(t *testing.T) {
 	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	const endpoints, events = 8, 4000
+	const endpoints, events, perCommit = 2, 30000, 400
 	for i := range endpoints {
 		e := &hookd.Endpoint{ID: fmt.Sprint("ep_", i), TenantID: "acme", URL: "http://127.0.0.1:1/a", Profile: "standard", EventTypes: []string{"*"},
 			Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
@@ -193,9 +197,9 @@ func TestFeedPlan(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for start := 0; start < events; start += 400 {
+	for start := 0; start < events; start += perCommit {
 		b := &hookd.Batch{}
-		for i := start; i < start+400; i++ {
+		for i := start; i < start+perCommit; i++ {
 			ev := &hookd.Event{ID: fmt.Sprint("evt_", i), TenantID: "acme", Type: "payment.created", Payload: []byte(`{}`), CreatedAt: now}
 			d := &hookd.Delivery{ID: fmt.Sprint("dlv_", i), TenantID: "acme", EventID: ev.ID, EndpointID: fmt.Sprint("ep_", i%endpoints),
 				EventType: ev.Type, State: hookd.StatePending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now, Owner: "node-1"}
@@ -213,33 +217,59 @@ func TestFeedPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	for _, q := range []string{`SET LOCAL search_path TO ` + schema, `SET LOCAL enable_seqscan = off`} {
+	for _, q := range []string{`SET LOCAL search_path TO ` + schema, `SET LOCAL enable_seqscan = off`, `SET LOCAL jit = off`} {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rows, err := tx.Query(ctx, `EXPLAIN SELECT e.xid, e.seq, e.tenant_id, e.id, e.type, e.payload, e.ordering_key, e.idempotency_key,
+	// The head: the place of the endpoint's event 100 before its last.
+	var xid uint64
+	var seq int64
+	if err := tx.QueryRow(ctx, `SELECT e.xid::text::bigint, e.seq FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+		WHERE d.tenant_id = 'acme' AND d.endpoint_id = 'ep_1' ORDER BY e.xid DESC, e.seq DESC OFFSET 100 LIMIT 1`).Scan(&xid, &seq); err != nil {
+		t.Fatal(err)
+	}
+	// The statement is prepared, as hookd's driver prepares it, and
+	// explained with each plan the server may run for it: a custom plan
+	// (made for the cursor's values, the first runs) and the generic plan
+	// (which a prepared statement keeps when it costs no more).
+	if _, err := tx.Exec(ctx, `PREPARE feed (text, text, xid8, bigint, bigint, int) AS
+		SELECT e.xid, e.seq, e.tenant_id, e.id, e.type, e.payload, e.ordering_key, e.idempotency_key,
 			e.created_at, e.trace_context, e.is_test, d.*
 		FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
 		WHERE d.tenant_id = $1 AND d.endpoint_id = $2 AND (e.xid, e.seq) > ($3, $4)
 			AND e.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) AND e.created_at >= $5
-		ORDER BY e.xid, e.seq LIMIT $6`, "acme", "ep_3", uint64(0), int64(0), int64(0), 101)
-	if err != nil {
+		ORDER BY e.xid, e.seq LIMIT $6`); err != nil {
 		t.Fatal(err)
 	}
-	var plan []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
+	explain := func(mode string) string {
+		t.Helper()
+		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = `+mode); err != nil {
 			t.Fatal(err)
 		}
-		plan = append(plan, line)
+		rows, err := tx.Query(ctx, fmt.Sprintf(`EXPLAIN EXECUTE feed ('acme', 'ep_1', '%d', %d, 0, 101)`, xid, seq))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(lines, "\n")
 	}
-	if err := rows.Err(); err != nil {
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		p := explain(mode)
+		if !strings.Contains(p, "Scan using events_tenant_xid_seq") || strings.Contains(p, "Sort") || strings.Contains(p, "Seq Scan") {
+			t.Errorf("%s: the feed's plan at the head does not walk events_tenant_xid_seq, or sorts, or scans a table whole:\n%s", mode, p)
+		}
+	}
+	if _, err := tx.Exec(ctx, `DROP INDEX events_tenant_xid_seq`); err != nil {
 		t.Fatal(err)
 	}
-	if p := strings.Join(plan, "\n"); strings.Contains(p, "Seq Scan") || !strings.Contains(p, "deliveries_endpoint") {
-		t.Errorf("the feed's plan does not start from deliveries_endpoint, or scans a table whole:\n%s", p)
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		if p := explain(mode); !strings.Contains(p, "Sort") {
+			t.Errorf("%s: without events_tenant_xid_seq the plan does not sort; the rows are too few to tell the plans apart:\n%s", mode, p)
+		}
 	}
 }
 
@@ -278,7 +308,7 @@ func TestFeedXidMigration(t *testing.T) {
 	for _, q := range []string{
 		`ALTER TABLE ` + schema + `.events DROP COLUMN xid`,
 		`ALTER TABLE ` + schema + `.feed_positions DROP COLUMN xid`,
-		`DELETE FROM ` + schema + `.schema_migrations WHERE version = 19`,
+		`DELETE FROM ` + schema + `.schema_migrations WHERE version >= 19`,
 		`INSERT INTO ` + schema + `.feed_positions (tenant_id, endpoint_id, consumer, cursor_text, seq, updated_at)
 			SELECT 'acme', 'ep_1', 'books', id, seq, 0 FROM ` + schema + `.events WHERE id = 'evt_0'`,
 	} {
@@ -317,5 +347,89 @@ func TestFeedXidMigration(t *testing.T) {
 	}
 	if got := read(hookd.FeedQuery{Consumer: "books"}); !slices.Equal(got, []string{"evt_1", "evt_2"}) {
 		t.Errorf("the feed from the position acknowledged before the migration: %v, want evt_1 evt_2", got)
+	}
+}
+
+// TestFeedIndexMigration: migration 020 builds events_tenant_xid_seq in
+// its transaction, or keeps the one an operator built beforehand with
+// CREATE INDEX CONCURRENTLY under that name (not built again: the same
+// relation), and replaces one that a concurrent build left invalid when
+// it failed (here: its predicate divides by zero on the rows of events).
+func TestFeedIndexMigration(t *testing.T) {
+	ctx, conn := t.Context(), admin(t)
+	u, schema := freshSchema(t)
+	key := testKey(t)
+	now := time.Now().Truncate(time.Millisecond)
+	st := open(t, u, key)
+	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		ev := &hookd.Event{ID: fmt.Sprint("evt_", i), TenantID: "acme", Type: "payment.created", Payload: []byte(`{}`), CreatedAt: now}
+		if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	const index = `events_tenant_xid_seq`
+	// index reports the index's relation, its definition and validity.
+	type state struct {
+		oid   uint32
+		def   string
+		valid bool
+	}
+	get := func() (s state) {
+		t.Helper()
+		err := conn.QueryRow(ctx, `SELECT i.indexrelid::oid, pg_get_indexdef(i.indexrelid), i.indisvalid FROM pg_index i
+			WHERE i.indexrelid = to_regclass($1)`, schema+`.`+index).Scan(&s.oid, &s.def, &s.valid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	want := `CREATE INDEX ` + index + ` ON ` + schema + `.events USING btree (tenant_id, xid, seq)`
+	if s := get(); s.def != want || !s.valid {
+		t.Fatalf("after the migrations: %+v, want %s, valid", s, want)
+	}
+	exec := func(qs ...string) {
+		t.Helper()
+		for _, q := range qs {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	// migrate opens the store as a node at version 19 would upgrade.
+	migrate := func() {
+		t.Helper()
+		open(t, u, key).Close()
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT COUNT(*) FROM `+schema+`.schema_migrations WHERE version = 20`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("migration 020 recorded %d times, %v", n, err)
+		}
+	}
+	back := `DELETE FROM ` + schema + `.schema_migrations WHERE version = 20`
+
+	// Built beforehand, concurrently: kept as it is.
+	exec(`DROP INDEX `+schema+`.`+index, back,
+		`CREATE INDEX CONCURRENTLY `+index+` ON `+schema+`.events (tenant_id, xid, seq)`)
+	before := get()
+	migrate()
+	if s := get(); s != before {
+		t.Errorf("an index built beforehand: %+v after the migration, want it kept: %+v", s, before)
+	}
+
+	// A concurrent build that failed: invalid, replaced.
+	exec(`DROP INDEX `+schema+`.`+index, back)
+	if _, err := conn.Exec(ctx, `CREATE INDEX CONCURRENTLY `+index+` ON `+schema+`.events (tenant_id, xid, seq)
+		WHERE 1 / (seq - seq) = 0`); err == nil {
+		t.Fatal("the concurrent build that divides by zero succeeded")
+	}
+	if s := get(); s.valid {
+		t.Fatalf("the failed build left %+v, want an invalid index", s)
+	}
+	migrate()
+	if s := get(); s.def != want || !s.valid {
+		t.Errorf("after a failed concurrent build and the migration: %+v, want %s, valid", s, want)
 	}
 }

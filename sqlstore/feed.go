@@ -8,12 +8,16 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// Feed implements hookd.Store. The join starts from the endpoint's
-// deliveries (deliveries_endpoint) and finds their events (by events_id,
-// or, as PostgreSQL's planner prefers for a tenant of few endpoints, with
-// the tenant's by events_tenant_seq); the page is sorted by the events'
-// places. No index gives the order (xid, seq): on PostgreSQL the
-// endpoint's events after the place are all read and sorted for a page.
+// Feed implements hookd.Store: the endpoint's deliveries joined with
+// their events, in the order of the events' places. On PostgreSQL the
+// plan walks the tenant's events from the place by events_tenant_xid_seq
+// (tenant_id, xid, seq; migration 020: the row comparison below is its
+// condition after the tenant), looks each one's delivery for the endpoint
+// up by deliveries_event and stops when the page is full, so a page's
+// cost does not grow with the endpoint's deliveries (postgres
+// TestFeedPlan). Without that index a page joined all of them and sorted
+// them; the planner still does for an endpoint of a few thousand, where
+// it costs that below the walk.
 //
 // Where events keep the id of the transaction that stored them
 // (Dialect.FeedXid: PostgreSQL), a place is (xid, seq), and the page ends
