@@ -6,7 +6,9 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -200,4 +202,122 @@ func TestUnsyncedCommitsSurviveClose(t *testing.T) {
 		t.Fatalf("after reopening: %d rows, %v; want 900", n, err)
 	}
 	integrityOK(t, db)
+}
+
+// TestKilledMidCommit: a process that commits rows through the VFS, the
+// log wrapped (so its frames are held back in runs), is killed with
+// SIGKILL at moments spread over its run, again and again on the same
+// file; each time the file opens whole, with at least every row whose
+// commit (fsync'd, synchronous=FULL) returned before the kill.
+func TestKilledMidCommit(t *testing.T) {
+	if os.Getenv("HOOKD_VFS_CHILD") != "" {
+		vfsChild(t, os.Getenv("HOOKD_VFS_CHILD"))
+		return
+	}
+	if testing.Short() {
+		t.Skip("kills child processes")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hookd.db")
+	committed := 0
+	for round := range 6 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestKilledMidCommit$", "-test.v")
+		cmd.Env = append(os.Environ(), "HOOKD_VFS_CHILD="+path)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// The child prints "committed N" after each commit returns; it is
+		// killed after a number of them that differs by round, in the
+		// middle of whatever it is doing then.
+		sc := bufio.NewScanner(out)
+		last, seen := committed, 0
+		for sc.Scan() {
+			n, ok := strings.CutPrefix(sc.Text(), "committed ")
+			if !ok {
+				continue
+			}
+			v, err := strconv.Atoi(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last, seen = v, seen+1
+			if seen == 40+round*37 {
+				cmd.Process.Kill()
+				break
+			}
+		}
+		cmd.Wait()
+		if seen == 0 {
+			t.Fatalf("round %d: the child committed nothing", round)
+		}
+		committed = last
+		db, err := sql.Open("sqlite3", "file:"+path+"?vfs=hookd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM scratch`).Scan(&n); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		integrityOK(t, db)
+		db.Close()
+		if n < committed {
+			t.Fatalf("round %d: %d rows after the kill; %d were committed before it", round, n, committed)
+		}
+		committed = n
+	}
+}
+
+// vfsChild is TestKilledMidCommit's child: it opens the file (creating
+// the table and wrapping the log the first time), then commits rows of
+// ~3 KB in transactions of 1 to 40, alternating synchronous FULL and
+// NORMAL as the store's writer does, and after each FULL commit prints how
+// many rows the table holds, until it is killed.
+func vfsChild(t *testing.T, path string) {
+	key, err := seal.LoadOrCreate(path + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.OpenDriver(t.Context(), sqlite.CGo, path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	w, err := st.Writer().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS scratch (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, body BLOB NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := w.QueryRowContext(ctx, `SELECT count(*) FROM scratch`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		insertRows(t, w, 0, 400) // wrap the log: later commits write over it
+		if _, err := w.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			t.Fatal(err)
+		}
+		n = 400
+	}
+	for i := 0; ; i++ {
+		sync := "FULL"
+		if i%2 == 1 {
+			sync = "NORMAL"
+		}
+		if _, err := w.ExecContext(ctx, `PRAGMA synchronous = `+sync); err != nil {
+			t.Fatal(err)
+		}
+		k := 1 + (i*7)%40
+		insertRows(t, w, 1_000_000+n, 1_000_000+n+k)
+		n += k
+		if sync == "FULL" {
+			fmt.Printf("committed %d\n", n)
+		}
+	}
 }
