@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -48,36 +47,6 @@ func TestFeedWaitsForTransactions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// begin opens a transaction in the schema on a connection of its
-	// own; store then inserts an event and its delivery in it as the
-	// store's publishes do (the columns' defaults give the rest).
-	begin := func() pgx.Tx {
-		t.Helper()
-		conn := admin(t)
-		if _, err := conn.Exec(ctx, `SET search_path TO `+schema); err != nil {
-			t.Fatal(err)
-		}
-		tx, err := conn.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tx.Rollback(context.Background()) })
-		return tx
-	}
-	store := func(tx pgx.Tx, id string) {
-		t.Helper()
-		_, err := tx.Exec(ctx, `INSERT INTO events (tenant_id, id, type, payload, created_at) VALUES ('acme', $1, 'payment.created', '{}', $2)`,
-			id, now.UnixMilli())
-		if err == nil {
-			_, err = tx.Exec(ctx, `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at, owner,
-				created_at, updated_at, state, attempts, last_status, last_error) VALUES ($1, 'acme', $2, 'ep_1', 'payment.created', $3, 'node-1',
-				$3, $3, 'pending', 0, 0, '')`, "dlv_"+id, id, now.UnixMilli())
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-
 	svc := &control.Service{Store: st, Profiles: profile.New(nil)}
 	var seen []string
 	// pull reads the consumer's pages of one item from its position,
@@ -122,13 +91,13 @@ func TestFeedWaitsForTransactions(t *testing.T) {
 
 	publish("evt_a")
 	want("a committed event", "evt_a")
-	first, second := begin(), begin()
+	first, second := rawTx(t, schema), rawTx(t, schema)
 	var firstXid, secondXid uint64
 	if err := first.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&firstXid); err != nil {
 		t.Fatal(err)
 	}
-	store(second, "evt_b")
-	store(first, "evt_c")
+	rawEvent(t, second, "evt_b", e.ID, now)
+	rawEvent(t, first, "evt_c", e.ID, now)
 	if err := second.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&secondXid); err != nil {
 		t.Fatal(err)
 	}

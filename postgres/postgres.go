@@ -61,10 +61,17 @@ type Store struct {
 // DSN, as pgx reads them) and applies the migrations. Several nodes may
 // open the same database at once: migrations run under an advisory lock.
 func Open(ctx context.Context, url string, key *seal.Key) (*Store, error) {
+	return openTraced(ctx, url, key, nil)
+}
+
+// openTraced is Open with tracer on every session of the store (nil: none;
+// tests record the statements the store runs, OpenTraced).
+func openTraced(ctx context.Context, url string, key *seal.Key, tracer pgx.QueryTracer) (*Store, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	cfg.Tracer = tracer
 	// hookd's statements on its growing tables are served by indexes. On
 	// a fresh database the planner finds those tables nearly empty and
 	// prefers to scan them whole, and a prepared statement keeps that
@@ -110,7 +117,7 @@ func Open(ctx context.Context, url string, key *seal.Key) (*Store, error) {
 	life, stop := context.WithCancel(context.Background())
 	s := &Store{db: db, commits: commits, cfg: cfg, life: life, stop: stop}
 	sub, _ := fs.Sub(migrations, "migrations")
-	d := sqlstore.Dialect{Name: "postgres", Numbered: true, Lock: " FOR UPDATE SKIP LOCKED", Migrations: sub, Retryable: retryable, RowsPerStatement: 400, OneStatement: true, NoTimeIndexes: true, FirstAttemptInline: true, FeedXid: true,
+	d := sqlstore.Dialect{Name: "postgres", Numbered: true, Lock: " FOR UPDATE SKIP LOCKED", Migrations: sub, Retryable: retryable, RowsPerStatement: 400, OneStatement: true, NoTimeIndexes: true, FirstAttemptInline: true, FeedXid: true, StartsWith: true,
 		AsyncCommit: "SET LOCAL synchronous_commit TO OFF"}
 	err = s.withMigrationLock(ctx, func() error {
 		var err error

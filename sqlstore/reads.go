@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -48,10 +49,23 @@ func (s *Store) Event(ctx context.Context, tenantID, id string) (*hookd.Event, e
 }
 
 // Events implements hookd.Store: newest first; After is the id of the last
-// event of the previous page.
+// event of the previous page. Newest first is the feed's order backwards
+// (feed.go): where events keep their transaction's id (Dialect.FeedXid:
+// PostgreSQL) by place, (xid, seq) descending, walked backward on the
+// feed's index events_tenant_xid_seq (the row comparison with the
+// cursor's place is its condition after the tenant; postgres
+// TestEventsListPlan), so the list needs no index of its own (migration
+// 021); on SQLite by seq, on events_tenant_seq. A page shows what is
+// visible when it is read (no horizon as the feed's): an event whose
+// transaction commits while the list is paged is on a later page if its
+// place is below the cursor, and not if it is above, as by seq.
 func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter) ([]*hookd.Event, error) {
 	q := `SELECT ` + eventCols + ` FROM events WHERE tenant_id = ?`
 	args := []any{tenantID}
+	order, before := `seq DESC`, `seq < ?`
+	if s.d.FeedXid {
+		order, before = `xid DESC, seq DESC`, `(xid, seq) < (?, ?)`
+	}
 	if f.Type != "" {
 		q += ` AND type = ?`
 		args = append(args, f.Type)
@@ -61,15 +75,25 @@ func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter
 		args = append(args, f.IdempotencyKey)
 	}
 	// Prefixes are compared with substr, not LIKE or a range: LIKE's case
-	// rules and a range's collation differ between the dialects. The
-	// scan is the (tenant_id, seq) index's either way.
+	// rules and a range's collation differ between the dialects; where
+	// the dialect has starts_with (Dialect.StartsWith), with it (type
+	// names are ASCII: the same test). The scan is the list's index
+	// either way (see above), if the planner does not guess that few
+	// events match: it guesses 0.5% for substr(...) = ?, and reads the
+	// share of starts_with from the column's statistics. Where the list's
+	// order is seq, events_pkey gives it too and the guess did not
+	// matter; in (xid, seq) order it sorted the tenant's events.
+	prefix := func(n int) string { return `substr(type, 1, ` + strconv.Itoa(n) + `) = ?` }
+	if s.d.StartsWith {
+		prefix = func(int) string { return `starts_with(type, ?)` }
+	}
 	var alts []string
 	for _, t := range f.Types {
 		alts = append(alts, `type = ?`)
 		args = append(args, t)
 	}
 	for _, p := range f.Prefixes {
-		alts = append(alts, `substr(type, 1, `+strconv.Itoa(len(p))+`) = ?`)
+		alts = append(alts, prefix(len(p)))
 		args = append(args, p)
 	}
 	if len(alts) > 0 {
@@ -84,18 +108,20 @@ func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter
 		args = append(args, f.DeliveryState)
 	}
 	if f.After != "" {
-		var seq int64
-		err := s.r.QueryRowContext(ctx, s.q(`SELECT seq FROM events WHERE tenant_id = ? AND id = ?`), tenantID, f.After).Scan(&seq)
+		p, err := s.FeedPlace(ctx, tenantID, f.After)
 		if err != nil {
-			if err == sql.ErrNoRows {
+			if errors.Is(err, hookd.ErrNotFound) {
 				return nil, hookd.Errorf(hookd.EINVALID, "after: no event %q", f.After)
 			}
-			return nil, unavailable(err)
+			return nil, err
 		}
-		q += ` AND seq < ?`
-		args = append(args, seq)
+		q += ` AND ` + before
+		if s.d.FeedXid {
+			args = append(args, p.Xid)
+		}
+		args = append(args, p.Seq)
 	}
-	q += ` ORDER BY seq DESC LIMIT ?`
+	q += ` ORDER BY ` + order + ` LIMIT ?`
 	rows, err := s.r.QueryContext(ctx, s.q(q), append(args, limit(f.Page))...)
 	if err != nil {
 		return nil, unavailable(err)

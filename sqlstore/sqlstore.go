@@ -92,6 +92,11 @@ type Dialect struct {
 	// in flight: transactions commit in another order than they take
 	// their events' seqs. See feed.go.
 	FeedXid bool
+	// StartsWith says the dialect has starts_with(text, prefix), whose
+	// share of rows the planner reads from the column's statistics
+	// (PostgreSQL), where substr(text, 1, n) = prefix is guessed at 0.5%:
+	// the events list tests its type prefixes with it. See reads.go.
+	StartsWith bool
 	// LocalStatements says statements run in this process and end on
 	// their own (SQLite: a lock is waited for up to busy_timeout). The
 	// engine's statements then get a context that is never done, and
