@@ -418,7 +418,7 @@ func operations(ex examples) []op {
 			status: 202, resp: schemaRef("PublishResult"), respEx: publishResult, respDesc: "The test event and its delivery.",
 			errors: []int{400, 413, 422}},
 		{pattern: "GET /v1/tenants/{tenant}/endpoints/{id}/feed", id: "endpointFeed", tag: "endpoints", summary: "Pull the endpoint's feed",
-			description: "The events meant for the endpoint, in publish order, each with its delivery state and exactly the body " +
+			description: "The events meant for the endpoint, oldest first (on PostgreSQL in the order of the transactions that stored them, none shown before an older transaction still in flight has ended, so a consumer going on from `next` misses none), each with its delivery state and exactly the body " +
 				"and headers hookd sends for it, signed as an attempt made at the time of the read: verify them with the code " +
 				"that verifies webhooks. `next` is the cursor after the last item; with `consumer` and no `after`, the page " +
 				"starts after that consumer's acknowledged cursor (feed/ack). Events past retention are not shown.",
@@ -475,7 +475,7 @@ func operations(ex examples) []op {
 			status: 202, resp: schemaRef("BatchResult"), respDesc: "One result or error per event, in order.",
 			errors: []int{400, 413, 429}},
 		{pattern: "GET /v1/tenants/{tenant}/events", id: "listEvents", tag: "events", summary: "List events",
-			description: "Newest first.",
+			description: "Newest first (on PostgreSQL the feed's order backwards: the order of the transactions that stored them, publish order within one).",
 			params: append([]any{queryParam("type", "What an endpoint subscribed to this pattern receives: a name "+
 				"(`payment.created` finds every provider's), a qualified name (`lean:payment.created`), a prefix ending at "+
 				"a dot (`payment.*`) or `*` (every event but hookd's own).", obj{"type": "string"}),
