@@ -27,17 +27,8 @@ import (
 // that stored them. Read by seq, the consumer would step past B and C.
 func TestFeedWaitsForTransactions(t *testing.T) {
 	ctx := t.Context()
-	u, schema := freshSchema(t)
-	st := open(t, u, testKey(t))
-	now := time.Now().Truncate(time.Millisecond)
-	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	e := &hookd.Endpoint{ID: "ep_1", TenantID: "acme", URL: "http://127.0.0.1:1/a", Profile: "standard", EventTypes: []string{"*"},
-		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateEndpoint(ctx, e); err != nil {
-		t.Fatal(err)
-	}
+	_, schema, _, st, now := acmeStore(t)
+	e := acmeEndpoint(t, st, now)
 	publish := func(id string) {
 		t.Helper()
 		ev := &hookd.Event{ID: id, TenantID: "acme", Type: "payment.created", Payload: []byte(`{}`), CreatedAt: now}
@@ -152,12 +143,7 @@ func TestFeedWaitsForTransactions(t *testing.T) {
 // for the planner to tell the two apart.
 func TestFeedPlan(t *testing.T) {
 	ctx, conn := t.Context(), admin(t)
-	u, schema := freshSchema(t)
-	st := open(t, u, testKey(t))
-	now := time.Now().Truncate(time.Millisecond)
-	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	_, schema, _, st, now := acmeStore(t)
 	const endpoints, events, perCommit = 2, 30000, 400
 	for i := range endpoints {
 		e := &hookd.Endpoint{ID: fmt.Sprint("ep_", i), TenantID: "acme", URL: "http://127.0.0.1:1/a", Profile: "standard", EventTypes: []string{"*"},
@@ -249,18 +235,8 @@ func TestFeedPlan(t *testing.T) {
 // resumes where it was.
 func TestFeedXidMigration(t *testing.T) {
 	ctx, conn := t.Context(), admin(t)
-	u, schema := freshSchema(t)
-	key := testKey(t)
-	now := time.Now().Truncate(time.Millisecond)
-	st := open(t, u, key)
-	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	e := &hookd.Endpoint{ID: "ep_1", TenantID: "acme", URL: "http://127.0.0.1:1/a", Profile: "standard", EventTypes: []string{"*"},
-		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateEndpoint(ctx, e); err != nil {
-		t.Fatal(err)
-	}
+	u, schema, key, st, now := acmeStore(t)
+	e := acmeEndpoint(t, st, now)
 	publish := func(st *postgres.Store, id string) {
 		t.Helper()
 		ev := &hookd.Event{ID: id, TenantID: "acme", Type: "payment.created", Payload: []byte(`{}`), CreatedAt: now}
@@ -326,13 +302,7 @@ func TestFeedXidMigration(t *testing.T) {
 // it failed (here: its predicate divides by zero on the rows of events).
 func TestFeedIndexMigration(t *testing.T) {
 	ctx, conn := t.Context(), admin(t)
-	u, schema := freshSchema(t)
-	key := testKey(t)
-	now := time.Now().Truncate(time.Millisecond)
-	st := open(t, u, key)
-	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	u, schema, key, st, now := acmeStore(t)
 	for i := range 3 {
 		ev := &hookd.Event{ID: fmt.Sprint("evt_", i), TenantID: "acme", Type: "payment.created", Payload: []byte(`{}`), CreatedAt: now}
 		if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev}}}); err != nil {

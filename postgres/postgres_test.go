@@ -88,6 +88,32 @@ func testKey(t testing.TB) *seal.Key {
 	return key
 }
 
+// acmeStore opens a store on a fresh schema with the tenant "acme" in it,
+// the start of several tests: the schema's URL and name, the store's
+// sealing key (to open it again), and the time its rows are stamped with.
+func acmeStore(t *testing.T) (u, schema string, key *seal.Key, st *postgres.Store, now time.Time) {
+	t.Helper()
+	u, schema = freshSchema(t)
+	key = testKey(t)
+	now = time.Now().Truncate(time.Millisecond)
+	st = open(t, u, key)
+	if err := st.CreateTenant(t.Context(), &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	return u, schema, key, st, now
+}
+
+// acmeEndpoint stores acme's endpoint ep_1, subscribed to everything.
+func acmeEndpoint(t *testing.T, st *postgres.Store, now time.Time) *hookd.Endpoint {
+	t.Helper()
+	e := &hookd.Endpoint{ID: "ep_1", TenantID: "acme", URL: "http://127.0.0.1:1/a", Profile: "standard", EventTypes: []string{"*"},
+		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateEndpoint(t.Context(), e); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 func open(t testing.TB, u string, key *seal.Key) *postgres.Store {
 	t.Helper()
 	st, err := postgres.Open(t.Context(), u, key)
@@ -544,18 +570,8 @@ func TestNoTimeIndexes(t *testing.T) {
 // and the stats count each once.
 func TestFirstAttemptInlineMigration(t *testing.T) {
 	ctx, conn := t.Context(), admin(t)
-	u, schema := freshSchema(t)
-	key := testKey(t)
-	now := time.Now().Truncate(time.Millisecond)
-	st := open(t, u, key)
-	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	e := &hookd.Endpoint{ID: "ep_1", TenantID: "acme", URL: "http://127.0.0.1:1/a", Profile: "standard", EventTypes: []string{"*"},
-		Ordering: hookd.OrderingNone, Signature: hookd.SignatureV1, Secrets: []hookd.Secret{{Value: "whsec_c2VjcmV0"}}, CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateEndpoint(ctx, e); err != nil {
-		t.Fatal(err)
-	}
+	u, schema, key, st, now := acmeStore(t)
+	e := acmeEndpoint(t, st, now)
 	publish := func(st *postgres.Store, i int) *hookd.Delivery {
 		ev := &hookd.Event{ID: fmt.Sprint("evt_", i), TenantID: "acme", Type: "t.x", Payload: []byte(`{}`), CreatedAt: now}
 		d := &hookd.Delivery{ID: fmt.Sprintf("dlv_%02d", i), TenantID: "acme", EventID: ev.ID, EndpointID: e.ID, EventType: ev.Type,
