@@ -29,15 +29,7 @@ func TestFeedWaitsForTransactions(t *testing.T) {
 	ctx := t.Context()
 	_, schema, _, st, now := acmeStore(t)
 	e := acmeEndpoint(t, st, now)
-	publish := func(id string) {
-		t.Helper()
-		ev := &hookd.Event{ID: id, TenantID: "acme", Type: "payment.created", Payload: []byte(`{}`), CreatedAt: now}
-		d := &hookd.Delivery{ID: "dlv_" + id, TenantID: "acme", EventID: id, EndpointID: e.ID, EventType: ev.Type,
-			State: hookd.StatePending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now, Owner: "node-1"}
-		if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publish := func(id string) { t.Helper(); publishOne(t, st, e, id, now) }
 	svc := &control.Service{Store: st, Profiles: profile.New(nil)}
 	var seen []string
 	// pull reads the consumer's pages of one item from its position,
@@ -237,15 +229,7 @@ func TestFeedXidMigration(t *testing.T) {
 	ctx, conn := t.Context(), admin(t)
 	u, schema, key, st, now := acmeStore(t)
 	e := acmeEndpoint(t, st, now)
-	publish := func(st *postgres.Store, id string) {
-		t.Helper()
-		ev := &hookd.Event{ID: id, TenantID: "acme", Type: "payment.created", Payload: []byte(`{}`), CreatedAt: now}
-		d := &hookd.Delivery{ID: "dlv_" + id, TenantID: "acme", EventID: id, EndpointID: e.ID, EventType: ev.Type,
-			State: hookd.StatePending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now, Owner: "node-1"}
-		if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publish := func(st *postgres.Store, id string) { t.Helper(); publishOne(t, st, e, id, now) }
 	publish(st, "evt_0")
 	publish(st, "evt_1")
 	st.Close()
@@ -370,5 +354,17 @@ func TestFeedIndexMigration(t *testing.T) {
 	migrate()
 	if s := get(); s.def != want || !s.valid {
 		t.Errorf("after a failed concurrent build and the migration: %+v, want %s, valid", s, want)
+	}
+}
+
+// publishOne stores event id of acme (a payment.created) with its pending
+// delivery to e, held by node-1, in a group commit of its own.
+func publishOne(t *testing.T, st *postgres.Store, e *hookd.Endpoint, id string, now time.Time) {
+	t.Helper()
+	ev := &hookd.Event{ID: id, TenantID: "acme", Type: "payment.created", Payload: []byte(`{}`), CreatedAt: now}
+	d := &hookd.Delivery{ID: "dlv_" + id, TenantID: "acme", EventID: id, EndpointID: e.ID, EventType: ev.Type,
+		State: hookd.StatePending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now, Owner: "node-1"}
+	if err := st.Apply(t.Context(), &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
+		t.Fatal(err)
 	}
 }
