@@ -92,7 +92,9 @@ struct hk_wrap {
 
 static hk_vfs *hk_unix;
 static hk_vfs hk_vfs_hookd;
-static hk_methods hk_io;
+static hk_methods hk_io;      // over a database file with shared memory
+static hk_methods hk_io_nosh; // over a file without (the log, journals, nolock=1)
+static hk_methods hk_io1;     // over a file of version 1 or 2
 static pthread_mutex_t hk_mu = PTHREAD_MUTEX_INITIALIZER;
 static hk_wrap *hk_pending;           // the files with a pending run
 static volatile int hk_npending;      // read without the lock as a hint
@@ -282,14 +284,22 @@ static int hk_open(hk_vfs *v, const char *name, hk_file *p, int flags, int *out)
 		f->base.pMethods = 0;
 		return rc;
 	}
-	if (f->real->pMethods->iVersion >= 3 && (flags & HK_OPEN_WAL)) {
+	// The wrapper's methods are the file's: SQLite asks a database file
+	// for shared memory by its xShmMap (the unix VFS gives it to the
+	// main database only), and a file of an older version for no more.
+	const hk_methods *m = f->real->pMethods;
+	if (m->iVersion < 3 || !m->xFetch || !m->xUnfetch) {
+		f->base.pMethods = &hk_io1;
+		return HK_OK;
+	}
+	f->base.pMethods = m->xShmMap ? &hk_io : &hk_io_nosh;
+	if (flags & HK_OPEN_WAL) {
 		hk_int64 size;
-		if (f->real->pMethods->xFileSize(f->real, &size) == HK_OK) {
+		if (m->xFileSize(f->real, &size) == HK_OK) {
 			f->coalesce = 1;
 			f->size = size;
 		}
 	}
-	f->base.pMethods = &hk_io;
 	return HK_OK;
 }
 
@@ -315,6 +325,15 @@ static int hk_register(void) {
 	hk_io = (hk_methods){3, hk_close, hk_read, hk_write, hk_truncate, hk_sync, hk_file_size, hk_lock, hk_unlock,
 		hk_check_reserved, hk_file_control, hk_sector_size, hk_device, hk_shm_map, hk_shm_lock, hk_shm_barrier,
 		hk_shm_unmap, hk_fetch, hk_unfetch};
+	hk_io_nosh = hk_io;
+	hk_io_nosh.xShmMap = 0;
+	hk_io_nosh.xShmLock = 0;
+	hk_io_nosh.xShmBarrier = 0;
+	hk_io_nosh.xShmUnmap = 0;
+	hk_io1 = hk_io_nosh;
+	hk_io1.iVersion = 1;
+	hk_io1.xFetch = 0;
+	hk_io1.xUnfetch = 0;
 	hk_vfs_hookd = (hk_vfs){2, ((sizeof(hk_wrap) + 15) & ~15) + hk_unix->szOsFile, hk_unix->mxPathname, 0, "hookd", 0,
 		hk_open, hk_delete, hk_access, hk_full, hk_dlopen, hk_dlerror, hk_dlsym, hk_dlclose, hk_random, hk_sleep,
 		hk_time, hk_lasterr, hk_time64};

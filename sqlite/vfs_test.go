@@ -321,3 +321,47 @@ func vfsChild(t *testing.T, path string) {
 		}
 	}
 }
+
+// TestVFSWithoutLocks: a file opened through the VFS without locking
+// (nolock=1: the unix VFS's methods without shared memory) is passed
+// through as what it is: SQLite answers the switch to the log (WAL) as it
+// does on the unix VFS (no shared memory: the log only in exclusive
+// locking mode), and rows written either way read back.
+func TestVFSWithoutLocks(t *testing.T) {
+	ctx := t.Context()
+	mode := func(vfs string, exclusive bool) string {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "nolock.db")
+		db, err := sql.Open("sqlite3", "file:"+path+"?nolock=1"+vfs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		if exclusive {
+			if _, err := db.ExecContext(ctx, `PRAGMA locking_mode = EXCLUSIVE`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var m string
+		if err := db.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&m); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)`, `INSERT INTO t (v) VALUES ('a'), ('b')`} {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM t`).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("count = %d, %v; want 2", n, err)
+		}
+		integrityOK(t, db)
+		return m
+	}
+	for _, exclusive := range []bool{false, true} {
+		if unix, hookd := mode("", exclusive), mode("&vfs=hookd", exclusive); unix != hookd {
+			t.Errorf("exclusive %v: journal_mode = WAL answers %q through the VFS, %q through unix", exclusive, hookd, unix)
+		}
+	}
+}
