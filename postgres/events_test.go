@@ -153,9 +153,6 @@ func TestEventsListPlan(t *testing.T) {
 	// options among them left out).
 	explain := func(i int, mode string) string {
 		t.Helper()
-		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = `+mode); err != nil {
-			t.Fatal(err)
-		}
 		var args []string
 		for _, a := range lists[i].stmt.Args {
 			switch a.(type) {
@@ -164,15 +161,7 @@ func TestEventsListPlan(t *testing.T) {
 			}
 			args = append(args, `'`+strings.ReplaceAll(fmt.Sprint(a), `'`, `''`)+`'`)
 		}
-		rows, err := tx.Query(ctx, fmt.Sprintf(`EXPLAIN EXECUTE list%d (%s)`, i, strings.Join(args, ", ")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.Join(lines, "\n")
+		return explainExecute(t, tx, mode, fmt.Sprintf(`list%d (%s)`, i, strings.Join(args, ", ")))
 	}
 	modes := []string{"force_custom_plan", "force_generic_plan"}
 	for i, l := range lists {

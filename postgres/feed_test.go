@@ -191,18 +191,7 @@ func TestFeedPlan(t *testing.T) {
 	}
 	explain := func(mode string) string {
 		t.Helper()
-		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = `+mode); err != nil {
-			t.Fatal(err)
-		}
-		rows, err := tx.Query(ctx, fmt.Sprintf(`EXPLAIN EXECUTE feed ('acme', 'ep_1', '%d', %d, 0, 101)`, xid, seq))
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.Join(lines, "\n")
+		return explainExecute(t, tx, mode, fmt.Sprintf(`feed ('acme', 'ep_1', '%d', %d, 0, 101)`, xid, seq))
 	}
 	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
 		p := explain(mode)
@@ -367,4 +356,23 @@ func publishOne(t *testing.T, st *postgres.Store, e *hookd.Endpoint, id string, 
 	if err := st.Apply(t.Context(), &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// explainExecute returns the plan of EXECUTE call (a statement prepared in
+// tx, with its arguments) under plan_cache_mode mode: force_custom_plan
+// or force_generic_plan.
+func explainExecute(t *testing.T, tx pgx.Tx, mode, call string) string {
+	t.Helper()
+	if _, err := tx.Exec(t.Context(), `SET LOCAL plan_cache_mode = `+mode); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(t.Context(), `EXPLAIN EXECUTE `+call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
 }
