@@ -154,6 +154,7 @@ type Engine struct {
 	wctx     context.Context
 	wcancel  context.CancelFunc
 	sending  sync.WaitGroup // attempts in flight
+	active   atomic.Int64   // queues with workers (queue.spawn)
 	bg       sync.WaitGroup // poller, refresher, housekeeping
 	writerWG sync.WaitGroup
 	// unflushed: a writer gave up on its last commit when Stop closed

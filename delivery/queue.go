@@ -72,15 +72,25 @@ func jobCost(ev *hookd.Event) int64 { return int64(len(ev.Payload)) + jobOverhea
 type queue struct {
 	e *Engine
 
-	mu         sync.Mutex
-	ep         *hookd.Endpoint // nil once deleted
-	jobs       []*job
-	head       int
-	reserved   int
-	workers    int // running workers, busy or about to look for a job
-	busy       int // workers making an attempt
-	closed     bool
-	overflowed bool // deliveries were committed to the store for lack of room here
+	mu       sync.Mutex
+	ep       *hookd.Endpoint // nil once deleted
+	jobs     []*job
+	head     int
+	reserved int
+	workers  int // running workers, busy or about to look for a job
+	busy     int // workers making an attempt
+	// The endpoint's pace, for needWorker: the shortest attempt of the
+	// last whole window of attempts (0: none yet) and of the current
+	// one, the attempts in the current window, their moving mean, when a
+	// worker last took or finished a job, and a timer that looks again
+	// while waiting jobs are left to the busy workers.
+	base, windowMin, mean time.Duration
+	windowN               int
+	progress              time.Time
+	recheck               *time.Timer
+	armed                 bool
+	closed                bool
+	overflowed            bool // deliveries were committed to the store for lack of room here
 	// Health: when the current run of failures began (nil: healthy).
 	failingSince *time.Time
 	// Rate limit: the next request slot, and how many of the slots
@@ -173,30 +183,114 @@ func (q *queue) push(j *job) {
 
 func (q *queue) add(j *job) {
 	q.jobs = append(q.jobs, j)
+	q.spawn()
+}
+
+// Near endpoints: one whose shortest recent attempt took less than
+// nearBase, and its attempts less than nearMean on average, answers from
+// close by (this machine, its network) and at once, and the time its
+// attempts take beyond that is mostly this machine's CPU, shared with the
+// receiver. More requests in flight to it add goroutines and
+// connections on both sides, more CPU for each delivery, not more
+// deliveries (README "Workers at the endpoint's pace"). So the near
+// endpoints with work share one endpoint's MaxInFlight between them,
+// each at least minShare, while their attempts keep ending; the others
+// keep MaxInFlight each.
+const (
+	nearBase  = time.Millisecond
+	nearMean  = 50 * time.Millisecond
+	minShare  = 4
+	baseEvery = 256 // attempts per window of the shortest attempt
+	// stallWait: with no job taken or finished for this long, the
+	// attempts in flight are slow now, and a waiting job gets a worker.
+	stallWait = 5 * time.Millisecond
+)
+
+// spawn starts workers for the waiting jobs (q.mu held), up to the
+// endpoint's MaxInFlight. A worker busy with an attempt takes no job until
+// it ends, so only the others count against the jobs waiting: a job
+// starts at once while a slot is free (no head-of-line wait), within its
+// share for a near endpoint.
+func (q *queue) spawn() {
 	if q.closed {
 		return
 	}
-	// A worker busy with an attempt takes no job until it ends: count
-	// only the others against the jobs waiting, so a job starts at once
-	// while the endpoint has a free slot (no head-of-line wait).
+	now := time.Now()
 	for q.workers < q.e.cfg.MaxInFlight && q.workers-q.busy < q.queued() {
+		if !q.needWorker(now) {
+			q.armRecheck()
+			return
+		}
+		if q.workers == 0 {
+			q.e.active.Add(1)
+		}
 		q.workers++
 		q.e.sending.Add(1)
 		go q.work()
 	}
 }
 
+// needWorker reports whether a waiting job that no idle worker will take
+// gets a worker of its own: always, unless the endpoint is near and has
+// its share of workers. Then only when none of them has taken or finished
+// a job for stallWait (its attempts are slow now), one more worker each
+// stallWait.
+func (q *queue) needWorker(now time.Time) bool {
+	if q.workers < minShare || !q.near() || q.workers < q.e.cfg.MaxInFlight/max(int(q.e.active.Load()), 1) {
+		return true
+	}
+	if now.Sub(q.progress) >= stallWait {
+		q.progress = now
+		return true
+	}
+	return false
+}
+
+// near reports whether one of the endpoint's last baseEvery attempts at
+// least, and of those since, took less than nearBase, and its attempts
+// take less than nearMean on average.
+func (q *queue) near() bool {
+	return q.mean < nearMean && ((q.base > 0 && q.base < nearBase) || (q.windowN > 0 && q.windowMin < nearBase))
+}
+
+// armRecheck has spawn run again in stallWait (q.mu held), so that jobs
+// left to busy workers whose attempts then stall get workers of their
+// own.
+func (q *queue) armRecheck() {
+	if q.armed {
+		return
+	}
+	q.armed = true
+	if q.recheck == nil {
+		q.recheck = time.AfterFunc(stallWait, func() {
+			q.mu.Lock()
+			q.armed = false
+			q.spawn()
+			q.mu.Unlock()
+		})
+		return
+	}
+	q.recheck.Reset(stallWait)
+}
+
 // next pops the next job, or returns nil when the worker should exit;
-// done says the worker has just finished an attempt.
-func (q *queue) next(done bool) (*job, *hookd.Endpoint) {
+// with started set the worker has just finished an attempt begun then.
+// It returns the time it took the job.
+func (q *queue) next(started time.Time) (*job, *hookd.Endpoint, time.Time) {
+	now := time.Now()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if done {
+	q.progress = now
+	if !started.IsZero() {
 		q.busy--
+		q.timed(now.Sub(started))
 	}
 	if q.closed || q.queued() == 0 {
 		q.workers--
-		return nil, nil
+		if q.workers == 0 {
+			q.e.active.Add(-1)
+		}
+		return nil, nil, now
 	}
 	q.busy++
 	j := q.jobs[q.head]
@@ -213,16 +307,34 @@ func (q *queue) next(done bool) (*job, *hookd.Endpoint) {
 		q.overflowed = false
 		q.e.Kick()
 	}
-	return j, q.ep
+	return j, q.ep, now
+}
+
+// timed counts an attempt that took d in the window of the endpoint's
+// shortest attempt (q.mu held).
+func (q *queue) timed(d time.Duration) {
+	if q.mean == 0 {
+		q.mean = d
+	} else {
+		q.mean += (d - q.mean) / 16
+	}
+	if q.windowN == 0 || d < q.windowMin {
+		q.windowMin = d
+	}
+	if q.windowN++; q.windowN == baseEvery {
+		q.base, q.windowN = q.windowMin, 0
+	}
 }
 
 func (q *queue) work() {
 	defer q.e.sending.Done()
-	for done := false; ; done = true {
-		j, ep := q.next(done)
+	var started time.Time
+	for {
+		j, ep, now := q.next(started)
 		if j == nil {
 			return
 		}
+		started = now
 		q.e.attempt(q, ep, j)
 		q.e.held.Add(-1)
 		q.e.releaseBytes(j.cost)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,4 +108,44 @@ func TestNoHeadOfLineWait(t *testing.T) {
 	if h.maxHeld != 4 {
 		t.Fatalf("at most %d requests in flight at once, want the endpoint's 4", h.maxHeld)
 	}
+}
+
+// TestNearEndpointsStallGetWorkers: four endpoints on a receiver that
+// answers at once are near (their attempts take well under a millisecond
+// on loopback) and share MaxInFlight, each keeping at least 4 workers
+// while their attempts end. When the receiver then holds every request,
+// the jobs left waiting behind the held ones still get workers of their
+// own, up to each endpoint's MaxInFlight: all 8 events of each endpoint
+// end up in flight at once.
+func TestNearEndpointsStallGetWorkers(t *testing.T) {
+	t.Parallel()
+	var holding atomic.Bool // answer at once while the endpoints are timed
+	hold := make(chan struct{})
+	held := atomic.Int64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if holding.Load() {
+			held.Add(1)
+			select {
+			case <-hold:
+			case <-r.Context().Done():
+			}
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	b := setupWith(t, 200, func(e *hookd.Endpoint) { e.URL = srv.URL + "/0"; e.TimeoutMS = 60_000 },
+		func(c *delivery.Config) { c.MaxInFlight = 8 })
+	t.Cleanup(func() { close(hold) }) // before the engine stops (cleanups run last registered first)
+	for i := 1; i < 4; i++ {
+		b.addEndpoint(t, fmt.Sprintf("ep%d", i), fmt.Sprintf("%s/%d", srv.URL, i), func(e *hookd.Endpoint) { e.TimeoutMS = 60_000 })
+	}
+	for i := range 25 {
+		d := b.publish(t, fmt.Sprintf("warm%d", i))
+		b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.State == hookd.StateSucceeded })
+	}
+	holding.Store(true)
+	for i := range 8 {
+		b.publish(t, fmt.Sprintf("e%d", i))
+	}
+	eventually(t, 10*time.Second, "32 requests held at once", func() bool { return held.Load() == 32 })
 }
