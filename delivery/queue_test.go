@@ -121,7 +121,7 @@ func TestNearEndpointsStallGetWorkers(t *testing.T) {
 	t.Parallel()
 	var holding atomic.Bool // answer at once while the endpoints are timed
 	hold := make(chan struct{})
-	held := atomic.Int64{}
+	var answered, held atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if holding.Load() {
 			held.Add(1)
@@ -129,6 +129,8 @@ func TestNearEndpointsStallGetWorkers(t *testing.T) {
 			case <-hold:
 			case <-r.Context().Done():
 			}
+		} else {
+			answered.Add(1)
 		}
 		w.WriteHeader(http.StatusOK)
 	}))
@@ -143,6 +145,9 @@ func TestNearEndpointsStallGetWorkers(t *testing.T) {
 		d := b.publish(t, fmt.Sprintf("warm%d", i))
 		b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.State == hookd.StateSucceeded })
 	}
+	// Every warm-up delivery answered (4 endpoints each), so that only
+	// the 32 below are held.
+	eventually(t, 10*time.Second, "100 warm-up requests answered", func() bool { return answered.Load() == 100 })
 	holding.Store(true)
 	for i := range 8 {
 		b.publish(t, fmt.Sprintf("e%d", i))
