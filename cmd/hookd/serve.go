@@ -21,6 +21,7 @@ import (
 	"github.com/hookd/hookd/portal"
 	"github.com/hookd/hookd/profile"
 	"github.com/hookd/hookd/sqlite"
+	"github.com/hookd/hookd/internal/slack"
 	"github.com/hookd/hookd/telemetry"
 )
 
@@ -196,6 +197,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 	if lite, ok := st.(*sqlite.Store); ok {
 		attrs = append(attrs, "sqlite_driver", lite.Driver())
 	}
+	attrs = append(attrs, "timer_slack", slack.Current().String())
 	log.Info("hookd listening", attrs...)
 	return a, nil
 }
