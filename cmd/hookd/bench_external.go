@@ -92,6 +92,13 @@ func runBenchLoad(ctx context.Context, args []string) error {
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
+// standIn is the environment of the processes that stand in for programs
+// other than hookd (the sink, the null relay, the publishers): the
+// kernel's default timer slack, as such programs have, where hookd's own
+// processes widen theirs (internal/slack) and pass it on to the processes
+// they start.
+var standIn = []string{"HOOKD_TIMER_SLACK_NS=50000"}
+
 // child is a process the external bench started.
 type child struct {
 	cmd  *exec.Cmd
@@ -205,7 +212,7 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	expected := o.N * o.E
-	sink, err := startChild(ctx, []string{"bench-sink", "-n", strconv.Itoa(expected)}, nil, true)
+	sink, err := startChild(ctx, []string{"bench-sink", "-n", strconv.Itoa(expected)}, standIn, true)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +229,7 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 	case extRaw:
 		load = append(load, "-raw", "-target", sink.addr, "-e", strconv.Itoa(o.E))
 	case extRelay:
-		relay, err := startChild(ctx, []string{"bench-relay", "-forward", strings.Join(endpoints, ",")}, nil, true)
+		relay, err := startChild(ctx, []string{"bench-relay", "-forward", strings.Join(endpoints, ",")}, standIn, true)
 		if err != nil {
 			return nil, err
 		}
@@ -286,7 +293,7 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 	if o.CPUProfile != "" && len(procs) > 0 && o.DebugAddr != "" {
 		stopProfile = fetchProfile(o.DebugAddr, o.CPUProfile, o.ProfileSeconds)
 	}
-	lc, err := startChild(ctx, load, nil, false)
+	lc, err := startChild(ctx, load, standIn, false)
 	if err != nil {
 		return nil, err
 	}
