@@ -18,10 +18,10 @@ import (
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/httpapi"
+	"github.com/hookd/hookd/internal/slack"
 	"github.com/hookd/hookd/portal"
 	"github.com/hookd/hookd/profile"
 	"github.com/hookd/hookd/sqlite"
-	"github.com/hookd/hookd/internal/slack"
 	"github.com/hookd/hookd/telemetry"
 )
 
