@@ -38,7 +38,7 @@ func writePlot(file, title string, r *extResult) error {
 			ys = append(ys, float64(c)/bucket.Seconds())
 		}
 	}
-	panel(&b, pad, pad+10, pw, ph, xs, ys, "seconds since the first arrival", "deliveries/s",
+	panel(&b, pad, pad+10, pw, ph, xs, ys, 0, "seconds since the first arrival", "deliveries/s",
 		fmt.Sprintf("%.0f deliveries/s overall", r.rate()))
 
 	// The latency distribution: share of deliveries within x ms, up to p99.9.
@@ -52,20 +52,25 @@ func writePlot(file, title string, r *extResult) error {
 			ys = append(ys, 100*float64(k)/float64(n))
 		}
 	}
-	panel(&b, 2*pad+pw, pad+10, pw, ph, xs, ys, "publish to arrival, ms (to p99.9)", "% of deliveries",
+	panel(&b, 2*pad+pw, pad+10, pw, ph, xs, ys, 100, "publish to arrival, ms (to p99.9)", "% of deliveries",
 		fmt.Sprintf("p50 %.1f ms, p99 %.1f ms", millis(r.P50), millis(r.P99)))
 	b.WriteString("</svg>\n")
 	return os.WriteFile(file, b.Bytes(), 0o644)
 }
 
-// panel draws axes with ticks and a polyline of the points.
-func panel(b *bytes.Buffer, x0, y0, pw, ph int, xs, ys []float64, xlabel, ylabel, note string) {
+// panel draws axes with ticks and a polyline of the points; the y axis
+// ends at top if it is set (a share in per cent ends at 100), else at a
+// round value above the largest y.
+func panel(b *bytes.Buffer, x0, y0, pw, ph int, xs, ys []float64, top float64, xlabel, ylabel, note string) {
 	fmt.Fprintf(b, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#888"/>`+"\n", x0, y0, pw, ph)
 	xmax, ymax := 1.0, 1.0
 	for i := range xs {
 		xmax, ymax = max(xmax, xs[i]), max(ymax, ys[i])
 	}
 	xmax, ymax = nice(xmax), nice(ymax*1.05)
+	if top > 0 {
+		ymax = top
+	}
 	for i := 0; i <= 4; i++ {
 		xv, yv := xmax*float64(i)/4, ymax*float64(i)/4
 		px := x0 + pw*i/4
