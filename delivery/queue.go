@@ -198,7 +198,7 @@ func (q *queue) add(j *job) {
 // keep MaxInFlight each.
 const (
 	nearBase  = time.Millisecond
-	nearMean  = 50 * time.Millisecond
+	nearMean  = 20 * time.Millisecond
 	minShare  = 4
 	baseEvery = 256 // attempts per window of the shortest attempt
 	// stallWait: with no job taken or finished for this long, the
