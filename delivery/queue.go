@@ -215,8 +215,11 @@ func (q *queue) spawn() {
 	if q.closed {
 		return
 	}
-	now := time.Now()
+	var now time.Time // read once, and only when a worker may be wanted
 	for q.workers < q.e.cfg.MaxInFlight && q.workers-q.busy < q.queued() {
+		if now.IsZero() {
+			now = time.Now()
+		}
 		if !q.needWorker(now) {
 			q.armRecheck()
 			return
