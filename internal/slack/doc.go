@@ -18,6 +18,7 @@
 // timeouts and polls of seconds, and a few of milliseconds (a result's
 // wait for a publish on a shared store, a queue's recheck), none on the
 // path of a delivery. HOOKD_TIMER_SLACK_NS sets another slack in
-// nanoseconds; 0 leaves the kernel's default (50 µs). Without cgo, or off
-// Linux, nothing changes.
+// nanoseconds; 0, or a value that is not a number, leaves the slack the
+// process was started with (the kernel's 50 µs unless its parent changed
+// it). Without cgo, or off Linux, nothing changes.
 package slack

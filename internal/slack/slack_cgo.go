@@ -19,7 +19,7 @@ __attribute__((constructor)) static void hookd_timer_slack(void) {
 		char *end;
 		unsigned long n = strtoul(v, &end, 10);
 		if (*end != '\0') {
-			return; // not a number: the kernel's default stays
+			return; // not a number: the slack the process started with stays
 		}
 		ns = n;
 	}
