@@ -28,6 +28,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -295,11 +296,22 @@ func path(segments ...string) string {
 	return b.String()
 }
 
-// newKey returns a random idempotency key.
+// newKey returns a new idempotency key: "idem_", the time in milliseconds
+// (48 bits) and 80 random bits, in hex. Keys made later sort after, so the
+// server's unique index on keys takes each new one at its end, as it does
+// time-ordered event ids: a random key lands on a page of its own of that
+// index, which the commit writes to the log and fsyncs (with random keys,
+// about a third more log written per event; README "Time-ordered
+// idempotency keys").
 func newKey() string {
-	b := make([]byte, 16)
-	rand.Read(b) // never fails (crypto/rand)
-	return "idem_" + hex.EncodeToString(b)
+	return keyAt(time.Now())
+}
+
+func keyAt(t time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
+	rand.Read(b[6:]) // never fails (crypto/rand)
+	return "idem_" + hex.EncodeToString(b[:])
 }
 
 // Health checks GET /healthz: nil when the server answers.
