@@ -180,7 +180,7 @@ func open(ctx context.Context, name, path string, key *seal.Key) (*sqlstore.Stor
 	r.SetMaxIdleConns(4)
 	sub, _ := fs.Sub(migrations, "migrations")
 	d := sqlstore.Dialect{Name: "sqlite", Migrations: sub, Exclusive: true, Prepare: true, RowsPerStatement: rows, NoTimeIndexes: true, LocalStatements: true,
-		FirstAttemptInline: true, SeqFromMax: true,
+		FirstAttemptInline: true, SeqFromMax: true, EventSeq: true,
 		// A transaction that need not wait for the disk commits with
 		// synchronous=NORMAL: its frames are written to the log but not
 		// fsync'd. The next commit with FULL fsyncs the log, and with it

@@ -704,3 +704,152 @@ func (f *migrationFile) downgrade(t *testing.T, stmts ...string) *sqlite.Store {
 	}
 	return f.st
 }
+
+// TestDeliveryEventSeqMigration upgrades a database made before migration
+// 018, whose deliveries are found by their event's id: each gets its
+// event's seq, the index on event ids goes, and the deliveries of an
+// event, the events with a delivery in a state and the purge find the
+// same rows through the seq, for deliveries stored before the migration
+// and after it.
+func TestDeliveryEventSeqMigration(t *testing.T) {
+	f := newMigrationFile(t)
+	ctx, now, old, cut := t.Context(), f.now, f.old, f.cut
+	for i := range 4 {
+		at := now
+		if i < 2 {
+			at = old
+		}
+		f.publish(t, i, at)
+	}
+	// Back to the schema before migration 018.
+	st := f.downgrade(t, `DROP INDEX deliveries_event_seq`, `ALTER TABLE deliveries DROP COLUMN event_seq`,
+		`CREATE INDEX deliveries_event ON deliveries (event_id)`, `DELETE FROM schema_migrations WHERE version = 18`)
+	f.publish(t, 4, now)
+	var wrong, indexes int
+	if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries d
+		WHERE d.event_seq IS NOT (SELECT e.seq FROM events e WHERE e.tenant_id = d.tenant_id AND e.id = d.event_id)`).Scan(&wrong); err != nil || wrong != 0 {
+		t.Fatalf("deliveries without their event's seq after the migration: %d, %v", wrong, err)
+	}
+	if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'deliveries_event'`).Scan(&indexes); err != nil || indexes != 0 {
+		t.Fatalf("the index on event ids after the migration: %d, %v", indexes, err)
+	}
+	for i := range 5 {
+		ds, err := st.Deliveries(ctx, "acme", hookd.DeliveryFilter{EventID: fmt.Sprintf("evt_%02d", i)})
+		if err != nil || len(ds) != 1 || ds[0].ID != fmt.Sprintf("dlv_%02d", i) {
+			t.Fatalf("deliveries of evt_%02d: %v, %v", i, ds, err)
+		}
+	}
+	// The two old deliveries end; the events with a succeeded delivery
+	// are theirs.
+	for _, id := range []string{"dlv_00", "dlv_01"} {
+		r := &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: id, N: 1, At: old, DurationMS: 3, Status: 200}, TenantID: "acme",
+			State: hookd.StateSucceeded, FirstSentAt: old, At: old}
+		if err := st.Apply(ctx, &hookd.Batch{Results: []*hookd.Result{r}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := st.Events(ctx, "acme", hookd.EventFilter{DeliveryState: hookd.StateSucceeded})
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("events with a succeeded delivery: %d, %v; want 2", len(evs), err)
+	}
+	// Their attempts, deliveries and events go; the pending ones stay.
+	if n, err := st.Purge(ctx, cut); err != nil || n != 6 {
+		t.Fatalf("Purge = %d, %v; want 6 rows", n, err)
+	}
+	for i, want := range map[int]error{0: hookd.ErrNotFound, 1: hookd.ErrNotFound, 2: nil, 4: nil} {
+		if _, err := st.Event(ctx, "acme", fmt.Sprintf("evt_%02d", i)); hookd.ErrorCode(err) != hookd.ErrorCode(want) {
+			t.Errorf("event %d after Purge: %v, want %v", i, err, want)
+		}
+	}
+}
+
+// TestDeliveriesFoundByEventSeq: the deliveries of an event, inserted one
+// and several to a statement, keep its seq, and are found through the
+// index on it, whatever order the events' ids are in.
+func TestDeliveriesFoundByEventSeq(t *testing.T) {
+	f := newMigrationFile(t)
+	ctx, now := t.Context(), f.now
+	// A batch of three events with ids out of order, then one alone.
+	batch := &hookd.Batch{}
+	for _, id := range []string{"evt_c", "evt_a", "evt_b", "evt_d"} {
+		ev := &hookd.Event{ID: id, TenantID: "acme", Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: now}
+		d := &hookd.Delivery{ID: "dlv_" + id, TenantID: "acme", EventID: id, EndpointID: f.ep.ID, EventType: ev.Type,
+			State: hookd.StatePending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now}
+		batch.Publishes = append(batch.Publishes, &hookd.Publish{Event: ev, Deliveries: []*hookd.Delivery{d}})
+		if id == "evt_b" {
+			if err := f.st.Apply(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			batch = &hookd.Batch{}
+		}
+	}
+	if err := f.st.Apply(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.st.Reader().QueryContext(ctx, `SELECT d.event_id, d.event_seq, e.seq FROM deliveries d
+		JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id ORDER BY e.seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for rows.Next() {
+		var id string
+		var got sql.NullInt64
+		var want int64
+		if err := rows.Scan(&id, &got, &want); err != nil {
+			t.Fatal(err)
+		}
+		if got.Int64 != want {
+			t.Errorf("delivery of %s: event_seq %v, want %d", id, got, want)
+		}
+		order = append(order, id)
+	}
+	rows.Close()
+	if strings.Join(order, ",") != "evt_c,evt_a,evt_b,evt_d" {
+		t.Errorf("events in the order of their seqs: %v", order)
+	}
+	// A publish of the same id again answers with the first one's delivery.
+	again := &hookd.Publish{Event: &hookd.Event{ID: "evt_a", TenantID: "acme", Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: now}}
+	if err := f.st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{again}}); err != nil {
+		t.Fatal(err)
+	}
+	if again.Existing == nil || len(again.Deliveries) != 1 || again.Deliveries[0].ID != "dlv_evt_a" {
+		t.Fatalf("a repeated publish answered %+v, %v", again.Existing, again.Deliveries)
+	}
+	// The plans, as sqlstore writes the queries: an event's deliveries
+	// are a look-up of the seq's index, and a page of the feed walks the
+	// tenant's events from its place and looks up each one's deliveries,
+	// rather than reading all of the endpoint's and sorting them.
+	plan := func(q string) string {
+		t.Helper()
+		rows, err := f.st.Reader().QueryContext(ctx, "EXPLAIN QUERY PLAN "+q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(detail + "\n")
+		}
+		return b.String()
+	}
+	if p := plan(`SELECT id FROM deliveries WHERE event_seq = (SELECT seq FROM events WHERE tenant_id = 'acme' AND id = 'evt_a')
+		AND tenant_id = 'acme' ORDER BY id`); !strings.Contains(p, "deliveries_event_seq (event_seq=?)") {
+		t.Errorf("an event's deliveries are not looked up by deliveries_event_seq:\n%s", p)
+	}
+	if p := plan(`SELECT id FROM deliveries WHERE tenant_id = 'acme'
+		AND event_seq = (SELECT seq FROM events WHERE tenant_id = 'acme' AND id = 'evt_a') ORDER BY id DESC LIMIT 50`); !strings.Contains(p, "deliveries_event_seq (event_seq=?)") {
+		t.Errorf("the list of an event's deliveries does not look them up by deliveries_event_seq:\n%s", p)
+	}
+	p := plan(`SELECT e.seq FROM events e JOIN deliveries d INDEXED BY deliveries_event_seq ON d.event_seq = e.seq AND d.tenant_id = e.tenant_id
+		WHERE d.tenant_id = 'acme' AND d.endpoint_id = 'ep_1' AND e.seq > 1 AND e.created_at >= 0 ORDER BY e.seq LIMIT 100`)
+	if !strings.Contains(p, "events_tenant_seq (tenant_id=? AND seq>?)") || !strings.Contains(p, "deliveries_event_seq (event_seq=?)") ||
+		strings.Contains(p, "TEMP B-TREE") {
+		t.Errorf("a page of the feed does not walk the events by seq:\n%s", p)
+	}
+}

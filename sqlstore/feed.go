@@ -38,8 +38,15 @@ func (s *Store) Feed(ctx context.Context, tenantID, endpointID string, after hoo
 		order, from = `e.xid, e.seq`, `(e.xid, e.seq) > (?, ?) AND e.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))`
 		args = append(args, after.Xid)
 	}
+	join := `deliveries d JOIN events e ON ` + s.ofEvent("d", "e")
+	if s.d.EventSeq {
+		// SQLite: the deliveries looked up by their event's seq, each
+		// event's in turn, never by the tenant or the endpoint (a plan
+		// that reads all of the endpoint's deliveries and sorts them).
+		join = `events e JOIN deliveries d INDEXED BY deliveries_event_seq ON ` + s.ofEvent("d", "e")
+	}
 	q := `SELECT ` + s.feedXid("e.xid") + `, ` + prefixed("e.", eventCols) + `, ` + prefixed("d.", deliveryCols) + `
-		FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+		FROM ` + join + `
 		WHERE d.tenant_id = ? AND d.endpoint_id = ? AND ` + from + ` AND e.created_at >= ?
 		ORDER BY ` + order + ` LIMIT ?`
 	rows, err := s.r.QueryContext(ctx, s.q(q), append(args, after.Seq, ms(since), limit)...)

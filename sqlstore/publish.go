@@ -97,20 +97,29 @@ func insertEventsSQL(n int, version bool) string {
 
 // insertDeliveriesSQL inserts n new deliveries; one is a plain INSERT, as
 // cheap as a statement gets (SQLite sends rows one at a time, prepared).
-func insertDeliveriesSQL(n int) string {
+// With eventSeq each also gets its event's seq (Dialect.EventSeq), from
+// the same values.
+func insertDeliveriesSQL(n int, eventSeq bool) string {
+	cols, more := insertDeliveriesCols, ""
+	if eventSeq {
+		cols, more = insertDeliveriesCols+`, event_seq`, `, `+eventSeqOf("v.column2", "v.column3")
+	}
 	if n == 1 {
+		if eventSeq {
+			return cols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, 0, '', ` + eventSeqOf("?2", "?3") + `)`
+		}
 		return insertDeliverySQL
 	}
-	return insertDeliveriesCols + ` SELECT v.*, 'pending', 0, NULL, 0, '' FROM (VALUES ` + rowsSQL(n, "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
+	return cols + `) SELECT v.*, 'pending', 0, NULL, 0, ''` + more + ` FROM (VALUES ` + rowsSQL(n, "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
 		"BIGINT", "TEXT", "BIGINT", "BIGINT", "TEXT") + `) AS v`
 }
 
 const insertDeliveriesCols = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type,
-		next_attempt_at, owner, created_at, updated_at, ordering_key, state, attempts, first_sent_at, last_status, last_error)`
+		next_attempt_at, owner, created_at, updated_at, ordering_key, state, attempts, first_sent_at, last_status, last_error`
 
 // insertDeliverySQL inserts one delivery, a constant: the text is the
 // prepared statement's key, looked up for every row.
-const insertDeliverySQL = insertDeliveriesCols + ` VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, 0, '')`
+const insertDeliverySQL = insertDeliveriesCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, 0, '')`
 
 // applyPublishes stores the events and their deliveries with multi-row
 // statements (a round trip per row would dominate on PostgreSQL). With
@@ -194,7 +203,7 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 			args = append(args, d.ID, d.TenantID, d.EventID, d.EndpointID, d.EventType,
 				ms(*d.NextAttemptAt), nullStr(d.Owner), ms(d.CreatedAt), ms(d.UpdatedAt), nullStr(d.OrderingKey))
 		}
-		if err := s.exec(ctx, tx, insertDeliveriesSQL(len(part)), args...); err != nil {
+		if err := s.exec(ctx, tx, insertDeliveriesSQL(len(part), s.d.EventSeq), args...); err != nil {
 			return unavailable(err)
 		}
 	}
@@ -283,7 +292,8 @@ func (s *Store) existingEvent(ctx context.Context, tx querier, ev *hookd.Event) 
 }
 
 func (s *Store) deliveriesOf(ctx context.Context, q querier, tenantID, eventID string) ([]*hookd.Delivery, error) {
-	return s.queryDeliveries(ctx, q, `SELECT `+deliveryCols+` FROM deliveries WHERE event_id = ? AND tenant_id = ? ORDER BY id`, eventID, tenantID)
+	cond, args := s.byEvent(tenantID, eventID)
+	return s.queryDeliveries(ctx, q, `SELECT `+deliveryCols+` FROM deliveries WHERE `+cond+` ORDER BY id`, args...)
 }
 
 // querier is a transaction or a pool.

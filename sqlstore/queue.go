@@ -21,8 +21,8 @@ func (s *Store) Claim(ctx context.Context, node string, now time.Time, max int, 
 		// flight on some node).
 		inner := `SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.owner IS NULL AND d.next_attempt_at <= ?
 			AND (d.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p
-				JOIN events pe ON pe.tenant_id = p.tenant_id AND pe.id = p.event_id
-				JOIN events de ON de.tenant_id = d.tenant_id AND de.id = d.event_id
+				JOIN events pe ON ` + s.ofEvent("p", "pe") + `
+				JOIN events de ON ` + s.ofEvent("d", "de") + `
 				WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key AND p.state = 'pending'
 				AND p.id <> d.id AND pe.seq < de.seq))`
 		args := []any{node, ms(now), ms(now)}
@@ -49,7 +49,7 @@ func (s *Store) Claim(ctx context.Context, node string, now time.Time, max int, 
 			ids[i] = d.ID
 		}
 		rows, err := tx.QueryContext(ctx, s.q(`SELECT d.id, e.seq, e.tenant_id, e.id, e.type, e.payload, e.ordering_key,
-			e.idempotency_key, e.created_at, e.trace_context FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+			e.idempotency_key, e.created_at, e.trace_context FROM deliveries d JOIN events e ON `+s.ofEvent("d", "e")+`
 			WHERE d.id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`), ids...)
 		if err != nil {
 			return unavailable(err)
@@ -149,9 +149,9 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 		newest = ` AND seq < (SELECT MAX(seq) FROM events)`
 	}
 	events := `DELETE FROM events WHERE seq IN (SELECT seq FROM events e WHERE created_at < ?` + newest + `
-			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.tenant_id = e.tenant_id) LIMIT 1000)`
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE ` + s.ofEvent("d", "e") + `) LIMIT 1000)`
 	if s.d.NoTimeIndexes {
-		attempts, events = purgeAttemptsByEndpointSQL, purgeEventsBySeqSQL(newest)
+		attempts, events = purgeAttemptsByEndpointSQL, purgeEventsBySeqSQL(newest, s.ofEvent("d", "e"))
 	}
 	steps := []string{attempts}
 	if s.d.FirstAttemptInline {
@@ -162,7 +162,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 		events,
 	)
 	if s.d.SeqFromMax {
-		steps = append(steps, purgeNewestEventSQL)
+		steps = append(steps, purgeNewestEventSQL(s.ofEvent("d", "events")))
 	}
 	steps = append(steps,
 		// A source's request goes with its event (it stays as long as the event does).

@@ -104,7 +104,7 @@ func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter
 		args = append(args, f.NotPrefix)
 	}
 	if f.DeliveryState != "" {
-		q += ` AND EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.tenant_id = events.tenant_id AND d.state = ?)`
+		q += ` AND EXISTS (SELECT 1 FROM deliveries d WHERE ` + s.ofEvent("d", "events") + ` AND d.state = ?)`
 		args = append(args, f.DeliveryState)
 	}
 	if f.After != "" {
@@ -212,8 +212,13 @@ func (s *Store) Deliveries(ctx context.Context, tenantID string, f hookd.Deliver
 		args = append(args, f.EndpointID)
 	}
 	if f.EventID != "" {
-		q += ` AND event_id = ?`
-		args = append(args, f.EventID)
+		if s.d.EventSeq {
+			q += ` AND event_seq = (SELECT seq FROM events WHERE tenant_id = ? AND id = ?)`
+			args = append(args, tenantID, f.EventID)
+		} else {
+			q += ` AND event_id = ?`
+			args = append(args, f.EventID)
+		}
 	}
 	switch f.State {
 	case "":

@@ -16,6 +16,9 @@ const placeholderNewestSQL = `UPDATE events SET tenant_id = '', id = 'seq_' || s
 	WHERE seq = (SELECT MAX(seq) FROM events) AND tenant_id <> ''`
 
 // purgeNewestEventSQL is the purge's step for the newest event, which
-// purgeEventsBySeqSQL(true) leaves: placeholdered on the same conditions.
-const purgeNewestEventSQL = placeholderNewestSQL + ` AND created_at < ?
-	AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.tenant_id = events.tenant_id)`
+// purgeEventsBySeqSQL leaves: placeholdered on the same conditions
+// (ofEvent: that a delivery d is of the row of events).
+func purgeNewestEventSQL(ofEvent string) string {
+	return placeholderNewestSQL + ` AND created_at < ?
+	AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE ` + ofEvent + `)`
+}

@@ -86,6 +86,13 @@ type Dialect struct {
 	// never deleted but made a placeholder, so no seq is given twice.
 	// See seq.go.
 	SeqFromMax bool
+	// EventSeq says a delivery keeps its event's seq (event_seq) and is
+	// found by it, where the index that finds an event's deliveries is on
+	// the seq, appended in the order of the commits, rather than on the
+	// event's id, which publishers make in any order (SQLite, migration
+	// 018: an index on random ids takes each new entry on a page of its
+	// own, a page the group commit writes). See eventseq.go.
+	EventSeq bool
 	// FeedXid says events keep the id of the transaction that stored
 	// them (PostgreSQL's xid8 column, migration 019) and the feed reads
 	// them in the order of those ids, up to the oldest transaction still
@@ -473,7 +480,7 @@ func (s *Store) prepare(ctx context.Context) error {
 	}
 	qs := []string{insertEventSQL}
 	for n := 1; n <= s.d.RowsPerStatement; n *= 2 {
-		qs = append(qs, insertDeliveriesSQL(n), insertAttemptsSQL(n), updateDeliveriesSQL(n), insertRequestsSQL(n))
+		qs = append(qs, insertDeliveriesSQL(n, s.d.EventSeq), insertAttemptsSQL(n), updateDeliveriesSQL(n), insertRequestsSQL(n))
 		if s.d.FirstAttemptInline {
 			qs = append(qs, firstAttemptsSQL(n))
 		}

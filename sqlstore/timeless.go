@@ -15,11 +15,12 @@ import "strings"
 // An event created a moment before one that committed ahead of it (the
 // commit orders them, the clock their creation) waits for the next purge.
 // newest is a condition added to the rows' (Dialect.SeqFromMax leaves the
-// newest event to purgeNewestEventSQL).
-func purgeEventsBySeqSQL(newest string) string {
+// newest event to purgeNewestEventSQL); ofEvent is the condition that a
+// delivery d is of the event e (Store.ofEvent).
+func purgeEventsBySeqSQL(newest, ofEvent string) string {
 	return `DELETE FROM events WHERE seq IN (SELECT seq FROM events e
 	WHERE seq < COALESCE((SELECT seq FROM events WHERE created_at >= ? ORDER BY seq LIMIT 1), 9223372036854775807)` + newest + `
-	AND created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.tenant_id = e.tenant_id)
+	AND created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE ` + ofEvent + `)
 	ORDER BY seq LIMIT 1000)`
 }
 

@@ -1,0 +1,34 @@
+package sqlstore
+
+// A delivery's event, where deliveries keep their event's seq
+// (Dialect.EventSeq: SQLite, migration 018) and where they are found by
+// the event's id (PostgreSQL).
+
+// ofEvent is the condition that the delivery aliased d is of the event
+// aliased e. With EventSeq it names the tenants too, though the seq alone
+// decides: so that the planner may walk a tenant's events by
+// events_tenant_seq (the feed; TestDeliveriesFoundByEventSeq).
+func (s *Store) ofEvent(d, e string) string {
+	if s.d.EventSeq {
+		return d + ".event_seq = " + e + ".seq AND " + d + ".tenant_id = " + e + ".tenant_id"
+	}
+	return d + ".event_id = " + e + ".id AND " + d + ".tenant_id = " + e + ".tenant_id"
+}
+
+// byEvent is the condition, and its arguments, that a delivery of tenantID
+// (its table not aliased) is of the event eventID.
+func (s *Store) byEvent(tenantID, eventID string) (string, []any) {
+	if s.d.EventSeq {
+		return `event_seq = (SELECT seq FROM events WHERE tenant_id = ? AND id = ?) AND tenant_id = ?`, []any{tenantID, eventID, tenantID}
+	}
+	return `event_id = ? AND tenant_id = ?`, []any{eventID, tenantID}
+}
+
+// eventSeqOf is the value of a new delivery's event_seq in its insert: its
+// event's, looked up by the tenant and the event's id (the insert's second
+// and third values, named as SQLite names the columns of a VALUES list,
+// or as numbered parameters for a single row). The event was inserted
+// before, in the same transaction or an earlier one.
+func eventSeqOf(tenant, event string) string {
+	return `(SELECT e.seq FROM events e WHERE e.tenant_id = ` + tenant + ` AND e.id = ` + event + `)`
+}
