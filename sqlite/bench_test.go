@@ -317,7 +317,16 @@ func TestStatementsOnTheCallersGoroutine(t *testing.T) {
 // the dbstat table of a copy of the file.
 func BenchmarkCommitFrames(b *testing.B) { perDriver(b, commitFrames) }
 
-func commitFrames(b *testing.B, drv string) {
+// BenchmarkCommitFramesRandomIDs is BenchmarkCommitFrames with event ids
+// and idempotency keys as many publishers make them: random UUIDs. Each
+// index on them takes every new entry on a page of its own.
+func BenchmarkCommitFramesRandomIDs(b *testing.B) {
+	perDriver(b, func(b *testing.B, drv string) { commitFramesIDs(b, drv, true) })
+}
+
+func commitFrames(b *testing.B, drv string) { commitFramesIDs(b, drv, false) }
+
+func commitFramesIDs(b *testing.B, drv string, random bool) {
 	st, _ := benchStore(b, drv)
 	e := benchEndpoint(b, st, "ten_"+uuid.NewString(), "ep_"+uuid.NewString())
 	ctx := b.Context()
@@ -346,6 +355,10 @@ func commitFrames(b *testing.B, drv string) {
 		batch := publishes(e, 0, 12, "node_b")
 		for _, p := range batch.Publishes {
 			p.Event.ID = "evt_" + uuid.Must(uuid.NewV7()).String()
+			if random {
+				p.Event.ID = uuid.NewString()
+				p.Event.IdempotencyKey = uuid.NewString()
+			}
 			d := p.Deliveries[0]
 			d.ID, d.EventID = "dlv_"+uuid.Must(uuid.NewV7()).String(), p.Event.ID
 		}
