@@ -16,10 +16,13 @@ func (s *Store) ofEvent(d, e string) string {
 }
 
 // byEvent is the condition, and its arguments, that a delivery of tenantID
-// (its table not aliased) is of the event eventID.
+// (its table not aliased) is of the event eventID. With EventSeq the
+// event's seq says it all: a condition on the delivery's tenant as well
+// may lead SQLite's planner to read the tenant's deliveries by
+// deliveries_tenant instead of the event's by its seq.
 func (s *Store) byEvent(tenantID, eventID string) (string, []any) {
 	if s.d.EventSeq {
-		return `event_seq = (SELECT seq FROM events WHERE tenant_id = ? AND id = ?) AND tenant_id = ?`, []any{tenantID, eventID, tenantID}
+		return `event_seq = (SELECT seq FROM events WHERE tenant_id = ? AND id = ?)`, []any{tenantID, eventID}
 	}
 	return `event_id = ? AND tenant_id = ?`, []any{eventID, tenantID}
 }

@@ -205,20 +205,23 @@ func (s *Store) Delivery(ctx context.Context, tenantID, id string) (*hookd.Deliv
 
 // Deliveries implements hookd.Store: newest first.
 func (s *Store) Deliveries(ctx context.Context, tenantID string, f hookd.DeliveryFilter) ([]*hookd.Delivery, error) {
-	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE tenant_id = ?`
+	from := `deliveries`
+	if f.EventID != "" && s.d.EventSeq {
+		// One event's few deliveries, by the seq's index: never the
+		// tenant's, read in the order of their ids until the event's
+		// come (SQLite's planner may weigh the two the same).
+		from = `deliveries INDEXED BY deliveries_event_seq`
+	}
+	q := `SELECT ` + deliveryCols + ` FROM ` + from + ` WHERE tenant_id = ?`
 	args := []any{tenantID}
 	if f.EndpointID != "" {
 		q += ` AND endpoint_id = ?`
 		args = append(args, f.EndpointID)
 	}
 	if f.EventID != "" {
-		if s.d.EventSeq {
-			q += ` AND event_seq = (SELECT seq FROM events WHERE tenant_id = ? AND id = ?)`
-			args = append(args, tenantID, f.EventID)
-		} else {
-			q += ` AND event_id = ?`
-			args = append(args, f.EventID)
-		}
+		cond, a := s.byEvent(tenantID, f.EventID)
+		q += ` AND ` + cond
+		args = append(args, a...)
 	}
 	switch f.State {
 	case "":
