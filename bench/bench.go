@@ -39,6 +39,10 @@ type Options struct {
 	// Ingest sends the events as signed Lean webhooks to a Lean source's
 	// ingest URL instead of publishing them through the events API.
 	Ingest bool
+	// RandomIDs gives each event an id and an idempotency key that begin
+	// with 16 random hex digits, as publishers that make random ids (a
+	// UUIDv4) do, instead of ev-N (see EventID).
+	RandomIDs bool
 	// Timeout bounds the wait for deliveries after the last publish.
 	Timeout time.Duration
 	// Progress, when set, gets a line a second while the run lasts.
@@ -199,7 +203,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return leanPoster(ctx, hc, onTarget(ingestURL, o.Targets[w%len(o.Targets)]), payload)
 		}
 		api := client.New(o.Targets[w%len(o.Targets)], tok.Token, client.WithHTTPClient(hc), client.WithUserAgent("hookd-bench"))
-		return publisher(ctx, api, tenant, payload)
+		return publisher(ctx, api, tenant, payload, o.RandomIDs)
 	})
 	pubDur := time.Since(pubStart)
 	deadline := time.Now().Add(o.Timeout)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -47,6 +48,17 @@ func (s *Sink) Control() http.Handler {
 		json.NewEncoder(w).Encode(st)
 	})
 	return mux
+}
+
+// EventID is the id of the bench's event i: ev-i, or with random 16
+// random hex digits and -ev-i, which sort in no particular order, as
+// random ids do, and still end in ev-i, by which the sink's arrivals are
+// matched with the publishes.
+func EventID(i int, random bool) string {
+	if !random {
+		return "ev-" + strconv.Itoa(i)
+	}
+	return fmt.Sprintf("%016x-ev-%d", rand.Uint64(), i)
 }
 
 // Latencies turns arrivals keyed by path and event id ("/e/0/ev-12") and
@@ -89,6 +101,8 @@ type LoadOptions struct {
 	// IngestURL, when set, is a Lean source's ingest URL: the load posts
 	// signed Lean webhooks to it instead of publishing.
 	IngestURL string
+	// RandomIDs: see Options.RandomIDs.
+	RandomIDs bool
 }
 
 // LoadResult is what a publishing process measured: Sent holds each
@@ -120,7 +134,7 @@ func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 	default:
 		work = func(w int) func(first, n int) int {
 			api := client.New(targets[w%len(targets)], o.Token, client.WithHTTPClient(hc), client.WithUserAgent("hookd-bench"))
-			return publisher(ctx, api, o.Tenant, payload)
+			return publisher(ctx, api, o.Tenant, payload, o.RandomIDs)
 		}
 	}
 	start := time.Now()
@@ -173,11 +187,11 @@ func publishAll(n, c, batch int, rate float64, sent []time.Time, work func(w int
 
 // publisher publishes events first..first+n-1 through the Go client, one
 // request or one batch, and returns how many failed.
-func publisher(ctx context.Context, api *client.Client, tenant string, payload []byte) func(first, n int) int {
+func publisher(ctx context.Context, api *client.Client, tenant string, payload []byte, random bool) func(first, n int) int {
 	// The event ids double as idempotency keys: a retried publish (after
 	// a 503) creates nothing twice.
 	ev := func(i int) client.EventCreate {
-		id := fmt.Sprintf("ev-%d", i)
+		id := EventID(i, random)
 		return client.EventCreate{Type: "bench.event", ID: id, IdempotencyKey: id, Payload: payload}
 	}
 	return func(first, n int) int {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -63,5 +65,36 @@ func TestRelayAndRawReachTheSink(t *testing.T) {
 				t.Fatalf("latencies: %d (first %v), want %d non-negative", len(lat), lat, 20*c.eps)
 			}
 		})
+	}
+}
+
+// Random ids sort in no particular order, end in ev-i, and the sink's
+// arrivals are matched with their publishes by that end, as ev-i's are.
+func TestRandomEventIDs(t *testing.T) {
+	const n = 200
+	ids := make([]string, n)
+	arrivals := map[string]int64{}
+	sent := make([]int64, n)
+	inOrder := 0
+	for i := range n {
+		ids[i] = EventID(i, true)
+		if !strings.HasSuffix(ids[i], "-ev-"+strconv.Itoa(i)) || len(ids[i]) != 16+len("-ev-")+len(strconv.Itoa(i)) {
+			t.Fatalf("random id %d: %q", i, ids[i])
+		}
+		if i > 0 && ids[i] > ids[i-1] {
+			inOrder++
+		}
+		sent[i] = int64(1000 * (i + 1))
+		arrivals["/e/0/"+ids[i]] = int64(1000*(i+1) + 500)
+	}
+	if inOrder > n*3/4 {
+		t.Errorf("%d of %d random ids sort after the one before: they should not be in order", inOrder, n-1)
+	}
+	if got := EventID(7, false); got != "ev-7" {
+		t.Errorf("EventID(7, false) = %q, want ev-7", got)
+	}
+	lat, first, last := Latencies(arrivals, sent)
+	if len(lat) != n || lat[0] != 500 || lat[n-1] != 500 || first.UnixNano() != 1500 || last.UnixNano() != int64(1000*n+500) {
+		t.Fatalf("latencies of random ids: %d, %v..%v, first %v, last %v", len(lat), lat[0], lat[len(lat)-1], first.UnixNano(), last.UnixNano())
 	}
 }

@@ -58,6 +58,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.DB, "db", "", "database of the in-process hookd (default: a temporary SQLite file)")
 	fs.StringVar(&o.Profile, "profile", "standard", "endpoint profile")
 	fs.BoolVar(&o.Ingest, "ingest", false, "send the events as signed Lean webhooks to a Lean source's ingest URL instead of publishing them")
+	fs.BoolVar(&o.RandomIDs, "random-ids", false, "give the events ids and idempotency keys in random order (16 random hex digits, then -ev-N), as publishers that make random ids do")
 	fs.IntVar(&o.Nodes, "nodes", 1, "hookd nodes to run in-process on the --db (PostgreSQL for more than one)")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up waiting for deliveries after this long")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (with --external: of the hookd serve process)")

@@ -82,6 +82,7 @@ func runBenchLoad(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Tenant, "tenant", "", "tenant id")
 	fs.BoolVar(&o.Raw, "raw", false, "post signed deliveries straight to the sink")
 	fs.StringVar(&o.IngestURL, "ingest-url", "", "post signed Lean webhooks to this ingest URL instead of publishing")
+	fs.BoolVar(&o.RandomIDs, "random-ids", false, "event ids and idempotency keys in random order")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -223,6 +224,9 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 	}
 	load := []string{"bench-load", "-n", strconv.Itoa(o.N), "-c", strconv.Itoa(o.C), "-batch", strconv.Itoa(o.Batch),
 		"-size", strconv.Itoa(o.Size), "-rate", strconv.FormatFloat(o.Rate, 'f', -1, 64)}
+	if o.RandomIDs {
+		load = append(load, "-random-ids")
+	}
 	var procs []*child // the serving processes: hookd's nodes or the null relay
 	var hk *served
 	switch t {
