@@ -106,7 +106,7 @@ func insertDeliveriesSQL(n int, eventSeq bool) string {
 	}
 	if n == 1 {
 		if eventSeq {
-			return cols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, 0, '', ` + eventSeqOf("?2", "?3") + `)`
+			return insertDeliverySeqSQL
 		}
 		return insertDeliverySQL
 	}
@@ -120,6 +120,12 @@ const insertDeliveriesCols = `INSERT INTO deliveries (id, tenant_id, event_id, e
 // insertDeliverySQL inserts one delivery, a constant: the text is the
 // prepared statement's key, looked up for every row.
 const insertDeliverySQL = insertDeliveriesCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, 0, '')`
+
+// insertDeliverySeqSQL is insertDeliverySQL with the event's seq
+// (Dialect.EventSeq), looked up by the tenant and the event's id, its
+// second and third values (see eventSeqOf).
+const insertDeliverySeqSQL = insertDeliveriesCols + `, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, 0, '',
+	(SELECT e.seq FROM events e WHERE e.tenant_id = ?2 AND e.id = ?3))`
 
 // applyPublishes stores the events and their deliveries with multi-row
 // statements (a round trip per row would dominate on PostgreSQL). With
@@ -218,27 +224,36 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 
 // splitRepeats parts a batch's publishes into the first of each id or
 // idempotency key and the repeats within the batch, which answer with the
-// first publish that carries their id or key.
+// first publish that carries their id or key (dupOf is nil when there are
+// none).
 func splitRepeats(ps []*hookd.Publish) (fresh []*hookd.Publish, dupOf map[*hookd.Publish]*hookd.Publish) {
-	first := map[string]*hookd.Publish{}
-	dupOf = map[*hookd.Publish]*hookd.Publish{}
+	if len(ps) == 1 {
+		return ps, nil
+	}
+	// Keyed by what names the event (its id, or its idempotency key: the
+	// first field tells which) within its tenant.
+	type name struct {
+		key       bool
+		tenant, v string
+	}
+	first := make(map[name]*hookd.Publish, 2*len(ps))
 	for _, p := range ps {
-		keys := []string{"i\x00" + p.Event.TenantID + "\x00" + p.Event.ID}
-		if p.Event.IdempotencyKey != "" {
-			keys = append(keys, "k\x00"+p.Event.TenantID+"\x00"+p.Event.IdempotencyKey)
-		}
-		var prev *hookd.Publish
-		for _, k := range keys {
-			if q := first[k]; q != nil && prev == nil {
-				prev = q
-			}
+		id := name{false, p.Event.TenantID, p.Event.ID}
+		key := name{true, p.Event.TenantID, p.Event.IdempotencyKey}
+		prev := first[id]
+		if prev == nil && key.v != "" {
+			prev = first[key]
 		}
 		if prev != nil {
+			if dupOf == nil {
+				dupOf = map[*hookd.Publish]*hookd.Publish{}
+			}
 			dupOf[p] = prev
 			continue
 		}
-		for _, k := range keys {
-			first[k] = p
+		first[id] = p
+		if key.v != "" {
+			first[key] = p
 		}
 		fresh = append(fresh, p)
 	}
