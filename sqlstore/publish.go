@@ -228,7 +228,8 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 // none).
 func splitRepeats(ps []*hookd.Publish) (fresh []*hookd.Publish, dupOf map[*hookd.Publish]*hookd.Publish) {
 	if len(ps) == 1 {
-		return ps, nil
+		// A slice of its own: callers delete from fresh in place.
+		return []*hookd.Publish{ps[0]}, nil
 	}
 	// Keyed by what names the event (its id, or its idempotency key: the
 	// first field tells which) within its tenant.
