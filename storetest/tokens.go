@@ -234,6 +234,15 @@ func testPublishRevokedToken(f *fixture) {
 		f.wantCode(err, hookd.ENOTFOUND, "the event of a revoked token's publish")
 	}
 
+	// A revoked publish alone in its batch: the batch still holds it,
+	// marked, and nothing of it is stored.
+	lone := mk(f.event("ten_a", "payment.created", t0), "hash-gone")
+	b := &hookd.Batch{Publishes: []*hookd.Publish{lone}}
+	f.apply(b)
+	if b.Publishes[0] != lone || !lone.Revoked || stored(lone) {
+		f.Errorf("a revoked publish alone: the batch holds %p (want %p), Revoked %v, stored %v", b.Publishes[0], lone, lone.Revoked, stored(lone))
+	}
+
 	// A repeat made with another token than the first of its id in the
 	// batch: the first is refused, the repeat stored as new.
 	first := mk(f.event("ten_a", "payment.created", t0), "hash-gone")
