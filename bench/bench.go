@@ -200,7 +200,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	errs := publishAll(o.N, o.C, o.Batch, o.Rate, sent, func(w int) func(first, n int) int {
 		// Publishers are spread over the nodes.
 		if o.Ingest {
-			return leanPoster(ctx, hc, onTarget(ingestURL, o.Targets[w%len(o.Targets)]), payload)
+			return leanPoster(ctx, hc, onTarget(ingestURL, o.Targets[w%len(o.Targets)]), payload, o.RandomIDs)
 		}
 		api := client.New(o.Targets[w%len(o.Targets)], tok.Token, client.WithHTTPClient(hc), client.WithUserAgent("hookd-bench"))
 		return publisher(ctx, api, tenant, payload, o.RandomIDs)

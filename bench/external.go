@@ -129,7 +129,7 @@ func Load(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 		work = func(int) func(first, n int) int { return rawPoster(ctx, hc, o, payload) }
 	case o.IngestURL != "":
 		work = func(w int) func(first, n int) int {
-			return leanPoster(ctx, hc, onTarget(o.IngestURL, targets[w%len(targets)]), payload)
+			return leanPoster(ctx, hc, onTarget(o.IngestURL, targets[w%len(targets)]), payload, o.RandomIDs)
 		}
 	default:
 		work = func(w int) func(first, n int) int {

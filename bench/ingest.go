@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha512"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -19,14 +18,14 @@ const LeanSecret = "hookd-bench-lean-secret-0123456789"
 
 // leanBody is event i as Lean sends it: type, message, payload, timestamp
 // and event_id (the event's id at hookd, so the sink's arrivals name it).
-func leanBody(i int, payload []byte) []byte {
+func leanBody(i int, payload []byte, random bool) []byte {
 	b := make([]byte, 0, len(payload)+160)
 	b = append(b, `{"type":"bench.event","message":"A bench event occurred.","payload":`...)
 	b = append(b, payload...)
 	b = append(b, `,"timestamp":"`...)
 	b = time.Now().UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
-	b = append(b, `","event_id":"ev-`...)
-	b = fmt.Append(b, i)
+	b = append(b, `","event_id":"`...)
+	b = append(b, EventID(i, random)...)
 	return append(b, `"}`...)
 }
 
@@ -35,11 +34,11 @@ func leanBody(i int, payload []byte) []byte {
 // sha512= and the hex of HMAC-SHA512(secret, body)), not by hookd's code.
 // Like a provider, it sends a webhook again after a 429, a 5xx or a
 // network error (a few times); it returns how many were never answered 200.
-func leanPoster(ctx context.Context, hc *http.Client, url string, payload []byte) func(first, n int) int {
+func leanPoster(ctx context.Context, hc *http.Client, url string, payload []byte, random bool) func(first, n int) int {
 	return func(first, n int) int {
 		bad := 0
 		for i := first; i < first+n; i++ {
-			body := leanBody(i, payload)
+			body := leanBody(i, payload, random)
 			m := hmac.New(sha512.New, []byte(LeanSecret))
 			m.Write(body)
 			sig := "sha512=" + hex.EncodeToString(m.Sum(nil))
