@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -851,5 +852,77 @@ func TestDeliveriesFoundByEventSeq(t *testing.T) {
 	if !strings.Contains(p, "events_tenant_seq (tenant_id=? AND seq>?)") || !strings.Contains(p, "deliveries_event_seq (event_seq=?)") ||
 		strings.Contains(p, "TEMP B-TREE") {
 		t.Errorf("a page of the feed does not walk the events by seq:\n%s", p)
+	}
+}
+
+// TestSourceRequestEventSeqMigration upgrades a database made before
+// migration 019, whose sources' requests are found by their event's id:
+// each gets its event's seq, the unique index on event ids goes, and an
+// event's request, a repeat's count and the purge find the same rows
+// through the seq, for requests stored before the migration and after.
+func TestSourceRequestEventSeqMigration(t *testing.T) {
+	f := newMigrationFile(t)
+	ctx, now, old, cut := t.Context(), f.now, f.old, f.cut
+	// publish stores the events received as requests, in one batch.
+	publish := func(at time.Time, is ...int) []*hookd.Publish {
+		t.Helper()
+		var ps []*hookd.Publish
+		for _, i := range is {
+			ev := &hookd.Event{ID: fmt.Sprintf("evt_%02d", i), TenantID: "acme", Type: "a.b", Payload: json.RawMessage(`{}`), CreatedAt: at}
+			ps = append(ps, &hookd.Publish{Event: ev, Request: &hookd.SourceRequest{ID: fmt.Sprintf("sreq_%02d", i), SourceID: "src_1",
+				ReceivedAt: at, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{}`), Verdict: "verified"}})
+		}
+		if err := f.st.Apply(ctx, &hookd.Batch{Publishes: ps}); err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	// Two old requests in one batch and a recent one alone.
+	publish(old, 0, 1)
+	publish(now, 2)
+	// Back to the schema before migration 019.
+	st := f.downgrade(t, `DROP INDEX source_requests_event_seq`, `ALTER TABLE source_requests DROP COLUMN event_seq`,
+		`CREATE UNIQUE INDEX source_requests_by_event ON source_requests (tenant_id, event_id)`, `DELETE FROM schema_migrations WHERE version = 19`)
+	// After it, two in one batch (a statement of two rows) and one alone.
+	publish(now, 3, 4)
+	publish(now, 5)
+	var wrong, indexes int
+	if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM source_requests r
+		WHERE r.event_seq IS NOT (SELECT e.seq FROM events e WHERE e.tenant_id = r.tenant_id AND e.id = r.event_id)`).Scan(&wrong); err != nil || wrong != 0 {
+		t.Fatalf("requests without their event's seq after the migration: %d, %v", wrong, err)
+	}
+	if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'source_requests_by_event'`).Scan(&indexes); err != nil || indexes != 0 {
+		t.Fatalf("the index on event ids after the migration: %d, %v", indexes, err)
+	}
+	for i := range 6 {
+		r, err := st.EventSourceRequest(ctx, "acme", fmt.Sprintf("evt_%02d", i))
+		if err != nil || r.ID != fmt.Sprintf("sreq_%02d", i) {
+			t.Fatalf("the request of evt_%02d: %+v, %v", i, r, err)
+		}
+	}
+	// The same event received again, before and after the migration's
+	// requests: counted on the first request.
+	for _, i := range []int{1, 3} {
+		if p := publish(now, i)[0]; p.Existing == nil {
+			t.Fatalf("evt_%02d again: not a repeat", i)
+		}
+		r, err := st.EventSourceRequest(ctx, "acme", fmt.Sprintf("evt_%02d", i))
+		if err != nil || r.Duplicates != 1 || r.ID != fmt.Sprintf("sreq_%02d", i) {
+			t.Fatalf("the request of evt_%02d after a repeat: %+v, %v; want 1 duplicate", i, r, err)
+		}
+	}
+	// The old events and their requests go (they have no deliveries).
+	if _, err := st.Purge(ctx, cut); err != nil {
+		t.Fatal(err)
+	}
+	for i, gone := range map[int]bool{0: true, 1: true, 2: false, 3: false, 4: false, 5: false} {
+		_, err := st.EventSourceRequest(ctx, "acme", fmt.Sprintf("evt_%02d", i))
+		if got := hookd.ErrorCode(err) == hookd.ENOTFOUND; got != gone {
+			t.Errorf("the request of evt_%02d after Purge: %v, want gone %v", i, err, gone)
+		}
+	}
+	var left int
+	if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM source_requests`).Scan(&left); err != nil || left != 4 {
+		t.Errorf("requests after Purge: %d, %v; want 4", left, err)
 	}
 }

@@ -15,6 +15,17 @@ func (s *Store) ofEvent(d, e string) string {
 	return d + ".event_id = " + e + ".id AND " + d + ".tenant_id = " + e + ".tenant_id"
 }
 
+// requestOfEvent is the condition that the source's request aliased r is
+// of the event aliased e. The tenants are compared with the seq: the
+// newest event's row, made a placeholder (seq.go), keeps its seq but no
+// longer its tenant, and its request goes.
+func (s *Store) requestOfEvent(r, e string) string {
+	if s.d.EventSeq {
+		return e + ".seq = " + r + ".event_seq AND " + e + ".tenant_id = " + r + ".tenant_id"
+	}
+	return e + ".tenant_id = " + r + ".tenant_id AND " + e + ".id = " + r + ".event_id"
+}
+
 // byEvent is the condition, and its arguments, that a delivery of tenantID
 // (its table not aliased) is of the event eventID. With EventSeq the
 // event's seq says it all: a condition on the delivery's tenant as well

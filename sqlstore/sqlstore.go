@@ -480,7 +480,7 @@ func (s *Store) prepare(ctx context.Context) error {
 	}
 	qs := []string{insertEventSQL}
 	for n := 1; n <= s.d.RowsPerStatement; n *= 2 {
-		qs = append(qs, insertDeliveriesSQL(n, s.d.EventSeq), insertAttemptsSQL(n), updateDeliveriesSQL(n), insertRequestsSQL(n))
+		qs = append(qs, insertDeliveriesSQL(n, s.d.EventSeq), insertAttemptsSQL(n), updateDeliveriesSQL(n), insertRequestsSQL(n, s.d.EventSeq))
 		if s.d.FirstAttemptInline {
 			qs = append(qs, firstAttemptsSQL(n))
 		}
