@@ -726,14 +726,7 @@ func TestDeliveryEventSeqMigration(t *testing.T) {
 	st := f.downgrade(t, `DROP INDEX deliveries_event_seq`, `ALTER TABLE deliveries DROP COLUMN event_seq`,
 		`CREATE INDEX deliveries_event ON deliveries (event_id)`, `DELETE FROM schema_migrations WHERE version = 18`)
 	f.publish(t, 4, now)
-	var wrong, indexes int
-	if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries d
-		WHERE d.event_seq IS NOT (SELECT e.seq FROM events e WHERE e.tenant_id = d.tenant_id AND e.id = d.event_id)`).Scan(&wrong); err != nil || wrong != 0 {
-		t.Fatalf("deliveries without their event's seq after the migration: %d, %v", wrong, err)
-	}
-	if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'deliveries_event'`).Scan(&indexes); err != nil || indexes != 0 {
-		t.Fatalf("the index on event ids after the migration: %d, %v", indexes, err)
-	}
+	wantEventSeqs(t, st, "deliveries", "deliveries_event")
 	for i := range 5 {
 		ds, err := st.Deliveries(ctx, "acme", hookd.DeliveryFilter{EventID: fmt.Sprintf("evt_%02d", i)})
 		if err != nil || len(ds) != 1 || ds[0].ID != fmt.Sprintf("dlv_%02d", i) {
@@ -886,14 +879,7 @@ func TestSourceRequestEventSeqMigration(t *testing.T) {
 	// After it, two in one batch (a statement of two rows) and one alone.
 	publish(now, 3, 4)
 	publish(now, 5)
-	var wrong, indexes int
-	if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM source_requests r
-		WHERE r.event_seq IS NOT (SELECT e.seq FROM events e WHERE e.tenant_id = r.tenant_id AND e.id = r.event_id)`).Scan(&wrong); err != nil || wrong != 0 {
-		t.Fatalf("requests without their event's seq after the migration: %d, %v", wrong, err)
-	}
-	if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'source_requests_by_event'`).Scan(&indexes); err != nil || indexes != 0 {
-		t.Fatalf("the index on event ids after the migration: %d, %v", indexes, err)
-	}
+	wantEventSeqs(t, st, "source_requests", "source_requests_by_event")
 	for i := range 6 {
 		r, err := st.EventSourceRequest(ctx, "acme", fmt.Sprintf("evt_%02d", i))
 		if err != nil || r.ID != fmt.Sprintf("sreq_%02d", i) {
@@ -924,5 +910,20 @@ func TestSourceRequestEventSeqMigration(t *testing.T) {
 	var left int
 	if err := st.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM source_requests`).Scan(&left); err != nil || left != 4 {
 		t.Errorf("requests after Purge: %d, %v; want 4", left, err)
+	}
+}
+
+// wantEventSeqs checks, after migration 018 or 019, that every row of
+// table (deliveries or source_requests) has its event's seq, and that the
+// index on event ids, oldIndex, is gone.
+func wantEventSeqs(t *testing.T, st *sqlite.Store, table, oldIndex string) {
+	t.Helper()
+	var wrong, indexes int
+	if err := st.Reader().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM `+table+` r
+		WHERE r.event_seq IS NOT (SELECT e.seq FROM events e WHERE e.tenant_id = r.tenant_id AND e.id = r.event_id)`).Scan(&wrong); err != nil || wrong != 0 {
+		t.Fatalf("rows of %s without their event's seq after the migration: %d, %v", table, wrong, err)
+	}
+	if err := st.Reader().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM sqlite_master WHERE name = ?`, oldIndex).Scan(&indexes); err != nil || indexes != 0 {
+		t.Fatalf("the index on event ids %s after the migration: %d, %v", oldIndex, indexes, err)
 	}
 }
