@@ -1,5 +1,7 @@
 package sqlstore
 
+import "sync"
+
 // A delivery's event, where deliveries keep their event's seq
 // (Dialect.EventSeq: SQLite, migration 018) and where they are found by
 // the event's id (PostgreSQL).
@@ -26,17 +28,36 @@ func (s *Store) requestOfEvent(r, e string) string {
 	return e + ".tenant_id = " + r + ".tenant_id AND " + e + ".id = " + r + ".event_id"
 }
 
-// byEvent is the condition, and its arguments, that a delivery of tenantID
-// (its table not aliased) is of the event eventID. With EventSeq the
-// event's seq says it all: a condition on the delivery's tenant as well
-// may lead SQLite's planner to read the tenant's deliveries by
-// deliveries_tenant instead of the event's by its seq.
+// byEvent is the condition, and its arguments, that a row of deliveries
+// or of source_requests (its table not aliased) is of the event eventID of
+// tenantID. With EventSeq the event's seq says it all: a condition on the
+// row's tenant as well may lead SQLite's planner to read the tenant's
+// deliveries by deliveries_tenant instead of the event's by its seq.
 func (s *Store) byEvent(tenantID, eventID string) (string, []any) {
 	if s.d.EventSeq {
 		return `event_seq = (SELECT seq FROM events WHERE tenant_id = ? AND id = ?)`, []any{tenantID, eventID}
 	}
-	return `event_id = ? AND tenant_id = ?`, []any{eventID, tenantID}
+	return `tenant_id = ? AND event_id = ?`, []any{tenantID, eventID}
 }
+
+// batchSQL returns the text of a batch statement of n rows, built once
+// (the text is also the key its prepared statement is found by).
+func batchSQL(kind string, n int, eventSeq bool, build func() string) string {
+	k := batchKey{kind, n, eventSeq}
+	if q, ok := batchTexts.Load(k); ok {
+		return q.(string)
+	}
+	q, _ := batchTexts.LoadOrStore(k, build())
+	return q.(string)
+}
+
+type batchKey struct {
+	kind     string
+	n        int
+	eventSeq bool
+}
+
+var batchTexts sync.Map // batchKey → string
 
 // eventSeqOf is the value of a new delivery's event_seq in its insert: its
 // event's, looked up by the tenant and the event's id (the insert's second

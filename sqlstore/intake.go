@@ -16,29 +16,22 @@ import (
 // event id, its second and fourth values (numbered parameters, of its own
 // row).
 func insertRequestsSQL(n int, eventSeq bool) string {
-	const cols = `INSERT INTO source_requests (id, tenant_id, source_id, event_id, received_at, remote_addr, headers, body, verdict, invalid`
-	if !eventSeq {
-		return cols + `) VALUES ` + rowsSQL(n, "", "", "", "", "", "", "", "", "", "")
-	}
-	var b strings.Builder
-	b.WriteString(cols + `, event_seq) VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
+	return batchSQL("requests", n, eventSeq, func() string {
+		const cols = `INSERT INTO source_requests (id, tenant_id, source_id, event_id, received_at, remote_addr, headers, body, verdict, invalid`
+		if !eventSeq {
+			return cols + `) VALUES ` + rowsSQL(n, "", "", "", "", "", "", "", "", "", "")
 		}
-		base := 10 * i
-		fmt.Fprintf(&b, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, %s)", eventSeqOf(fmt.Sprintf("?%d", base+2), fmt.Sprintf("?%d", base+4)))
-	}
-	return b.String()
-}
-
-// byRequestEvent is the condition, and its arguments, that a source's
-// request (its table not aliased) is of the event eventID of tenantID.
-func (s *Store) byRequestEvent(tenantID, eventID string) (string, []any) {
-	if s.d.EventSeq {
-		return `event_seq = (SELECT seq FROM events WHERE tenant_id = ? AND id = ?)`, []any{tenantID, eventID}
-	}
-	return `tenant_id = ? AND event_id = ?`, []any{tenantID, eventID}
+		var b strings.Builder
+		b.WriteString(cols + `, event_seq) VALUES `)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			base := 10 * i
+			fmt.Fprintf(&b, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, %s)", eventSeqOf(fmt.Sprintf("?%d", base+2), fmt.Sprintf("?%d", base+4)))
+		}
+		return b.String()
+	})
 }
 
 // applyRequests stores, with the events of a batch, the requests sources
@@ -80,7 +73,7 @@ func (s *Store) applyRequests(ctx context.Context, tx *sql.Tx, ps []*hookd.Publi
 		}
 	}
 	for _, p := range repeats {
-		cond, args := s.byRequestEvent(p.Existing.TenantID, p.Existing.ID)
+		cond, args := s.byEvent(p.Existing.TenantID, p.Existing.ID)
 		if err := s.exec(ctx, tx, `UPDATE source_requests SET duplicates = duplicates + 1, last_duplicate_at = ? WHERE `+cond,
 			append([]any{ms(p.Request.ReceivedAt)}, args...)...); err != nil {
 			return unavailable(err)
@@ -149,7 +142,7 @@ func (s *Store) SourceRequest(ctx context.Context, tenantID, id string) (*hookd.
 
 // EventSourceRequest implements hookd.Store.
 func (s *Store) EventSourceRequest(ctx context.Context, tenantID, eventID string) (*hookd.SourceRequest, error) {
-	cond, args := s.byRequestEvent(tenantID, eventID)
+	cond, args := s.byEvent(tenantID, eventID)
 	r, err := scanRequest(s.r.QueryRowContext(ctx, s.q(`SELECT `+requestCols+` FROM source_requests WHERE `+cond), args...))
 	return r, notFound(err)
 }

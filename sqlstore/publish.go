@@ -100,18 +100,20 @@ func insertEventsSQL(n int, version bool) string {
 // With eventSeq each also gets its event's seq (Dialect.EventSeq), from
 // the same values.
 func insertDeliveriesSQL(n int, eventSeq bool) string {
-	cols, more := insertDeliveriesCols, ""
-	if eventSeq {
-		cols, more = insertDeliveriesCols+`, event_seq`, `, `+eventSeqOf("v.column2", "v.column3")
-	}
 	if n == 1 {
 		if eventSeq {
 			return insertDeliverySeqSQL
 		}
 		return insertDeliverySQL
 	}
-	return cols + `) SELECT v.*, 'pending', 0, NULL, 0, ''` + more + ` FROM (VALUES ` + rowsSQL(n, "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
-		"BIGINT", "TEXT", "BIGINT", "BIGINT", "TEXT") + `) AS v`
+	return batchSQL("deliveries", n, eventSeq, func() string {
+		cols, more := insertDeliveriesCols, ""
+		if eventSeq {
+			cols, more = insertDeliveriesCols+`, event_seq`, `, `+eventSeqOf("v.column2", "v.column3")
+		}
+		return cols + `) SELECT v.*, 'pending', 0, NULL, 0, ''` + more + ` FROM (VALUES ` + rowsSQL(n, "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
+			"BIGINT", "TEXT", "BIGINT", "BIGINT", "TEXT") + `) AS v`
+	})
 }
 
 const insertDeliveriesCols = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type,
