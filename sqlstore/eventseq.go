@@ -6,26 +6,18 @@ import "sync"
 // (Dialect.EventSeq: SQLite, migration 018) and where they are found by
 // the event's id (PostgreSQL).
 
-// ofEvent is the condition that the delivery aliased d is of the event
-// aliased e. With EventSeq it names the tenants too, though the seq alone
-// decides: so that the planner may walk a tenant's events by
-// events_tenant_seq (the feed; TestDeliveriesFoundByEventSeq).
+// ofEvent is the condition that the row aliased d, of deliveries or of
+// source_requests, is of the event aliased e. With EventSeq it names the
+// tenants too, though the seq alone decides: so that the planner may walk
+// a tenant's events by events_tenant_seq (the feed;
+// TestDeliveriesFoundByEventSeq), and so that a source's request no
+// longer matches the newest event's row once it is a placeholder (seq.go:
+// it keeps its seq, not its tenant), and goes with its event.
 func (s *Store) ofEvent(d, e string) string {
 	if s.d.EventSeq {
 		return d + ".event_seq = " + e + ".seq AND " + d + ".tenant_id = " + e + ".tenant_id"
 	}
 	return d + ".event_id = " + e + ".id AND " + d + ".tenant_id = " + e + ".tenant_id"
-}
-
-// requestOfEvent is the condition that the source's request aliased r is
-// of the event aliased e. The tenants are compared with the seq: the
-// newest event's row, made a placeholder (seq.go), keeps its seq but no
-// longer its tenant, and its request goes.
-func (s *Store) requestOfEvent(r, e string) string {
-	if s.d.EventSeq {
-		return e + ".seq = " + r + ".event_seq AND " + e + ".tenant_id = " + r + ".tenant_id"
-	}
-	return e + ".tenant_id = " + r + ".tenant_id AND " + e + ".id = " + r + ".event_id"
 }
 
 // byEvent is the condition, and its arguments, that a row of deliveries

@@ -126,8 +126,8 @@ const insertDeliverySQL = insertDeliveriesCols + `) VALUES (?, ?, ?, ?, ?, ?, ?,
 // insertDeliverySeqSQL is insertDeliverySQL with the event's seq
 // (Dialect.EventSeq), looked up by the tenant and the event's id, its
 // second and third values (see eventSeqOf).
-const insertDeliverySeqSQL = insertDeliveriesCols + `, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, 0, '',
-	(SELECT e.seq FROM events e WHERE e.tenant_id = ?2 AND e.id = ?3))`
+var insertDeliverySeqSQL = insertDeliveriesCols + `, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, 0, '', ` +
+	eventSeqOf("?2", "?3") + `)`
 
 // applyPublishes stores the events and their deliveries with multi-row
 // statements (a round trip per row would dominate on PostgreSQL). With

@@ -167,7 +167,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
 	steps = append(steps,
 		// A source's request goes with its event (it stays as long as the event does).
 		`DELETE FROM source_requests WHERE id IN (SELECT id FROM source_requests r WHERE received_at < ?
-			AND NOT EXISTS (SELECT 1 FROM events e WHERE `+s.requestOfEvent("r", "e")+`) LIMIT 1000)`,
+			AND NOT EXISTS (SELECT 1 FROM events e WHERE `+s.ofEvent("r", "e")+`) LIMIT 1000)`,
 	)
 	for _, q := range steps {
 		args := make([]any, strings.Count(q, "?"))
