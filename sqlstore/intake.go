@@ -55,18 +55,12 @@ func (s *Store) applyRequests(ctx context.Context, tx *sql.Tx, ps []*hookd.Publi
 		start += len(part)
 		args := make([]any, 0, 10*len(part))
 		for _, p := range part {
-			r := p.Request
-			r.TenantID, r.EventID = p.Event.TenantID, p.Event.ID
-			headers, err := json.Marshal(r.Header)
+			r, headers, err := requestRow(p)
 			if err != nil {
 				return err
 			}
-			body := r.Body
-			if body == nil {
-				body = []byte{}
-			}
-			args = append(args, r.ID, r.TenantID, r.SourceID, r.EventID, ms(r.ReceivedAt), r.RemoteAddr, string(headers),
-				body, r.Verdict, r.Invalid)
+			args = append(args, r.ID, r.TenantID, r.SourceID, r.EventID, ms(r.ReceivedAt), r.RemoteAddr, headers,
+				r.Body, r.Verdict, r.Invalid)
 		}
 		if err := s.exec(ctx, tx, insertRequestsSQL(len(part), s.d.EventSeq), args...); err != nil {
 			return unavailable(err)
@@ -80,6 +74,19 @@ func (s *Store) applyRequests(ctx context.Context, tx *sql.Tx, ps []*hookd.Publi
 		}
 	}
 	return nil
+}
+
+// requestRow readies the request of p to be stored with p's event: it
+// takes the event's tenant and id, and a body (never NULL); headers is
+// the header as stored (JSON).
+func requestRow(p *hookd.Publish) (r *hookd.SourceRequest, headers string, err error) {
+	r = p.Request
+	r.TenantID, r.EventID = p.Event.TenantID, p.Event.ID
+	if r.Body == nil {
+		r.Body = []byte{}
+	}
+	h, err := json.Marshal(r.Header)
+	return r, string(h), err
 }
 
 const requestCols = `id, tenant_id, source_id, event_id, received_at, remote_addr, headers, body, verdict, invalid, duplicates, last_duplicate_at`

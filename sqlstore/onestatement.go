@@ -24,7 +24,8 @@ import (
 //
 // It writes what applyPublishes and applyResults write (the conformance
 // suite runs both paths); batches with hand-backs, health changes or the
-// requests of sources take the transaction.
+// requests of sources repeated (in the batch, or of a stored event) take
+// the transaction.
 
 // uniqueCode is PostgreSQL's unique_violation: the statement without ON
 // CONFLICT met an event id or idempotency key stored before.
@@ -48,7 +49,8 @@ const staleCode = "HK409"
 // fails the statement with a unique violation, and nothing is stored.
 // With inline (Dialect.FirstAttemptInline), a delivery's first attempt
 // may be written into its row (resultsSQL).
-func oneStatementSQL(pubs bool, res resultsShape, version, tokens, repeats bool) string {
+func oneStatementSQL(sh oneShape) string {
+	pubs, res, version, tokens, repeats := sh.pubs, sh.res, sh.version, sh.tokens, sh.repeats
 	var with []string
 	final := `SELECT set_config('synchronous_commit', 'off', true)`
 	if pubs {
@@ -81,6 +83,17 @@ func oneStatementSQL(pubs bool, res resultsShape, version, tokens, repeats bool)
 				CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))
 				AS v(id, t, e, ep, ty, next, o, c, u, ok)
 			JOIN ev ON ev.tenant_id = v.t AND ev.id = v.e)`)
+		if sh.requests {
+			// The requests of the events that were new (requestColumns);
+			// a repeat's count is the transaction's (applyRequests).
+			with = append(with, `rq AS (INSERT INTO source_requests (id, tenant_id, source_id, event_id, received_at, remote_addr, headers,
+				body, verdict, invalid)
+			SELECT v.id, v.t, v.s, v.e, v.r, v.a, v.h, v.b, v.vd, v.iv
+			FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]),
+				CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BYTEA[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]))
+				AS v(id, t, s, e, r, a, h, b, vd, iv)
+			JOIN ev ON ev.tenant_id = v.t AND ev.id = v.e)`)
+		}
 		final = `SELECT tenant_id, id FROM ev`
 		if tokens {
 			final += ` UNION ALL SELECT '', hash FROM tk`
@@ -110,20 +123,35 @@ const settleOwner = `owner = CASE WHEN v.state = 'pending' AND (v.o = '' OR v.o 
 		THEN '` + hookd.Parked + `' END
 		ELSE NULLIF(v.o, '') END`
 
-// oneStatement returns oneStatementSQL's text for the shape, as the
-// store runs it (s.q), built at the first use of the shape.
-func (s *Store) oneStatement(pubs bool, res resultsShape, version, tokens, repeats bool) string {
+// oneShape is what a batch needs of the one statement (oneStatementSQL).
+type oneShape struct {
+	pubs, version, tokens, repeats, requests bool
+	res                                      resultsShape
+}
+
+// oneShapes is the number of shapes (oneShape.index).
+const oneShapes = 1 << 8
+
+// index numbers the shape, for Store.oneSQL.
+func (sh oneShape) index() int {
 	i := 0
-	for _, b := range []bool{pubs, res.results, res.inline, res.attempts, version, tokens, repeats} {
+	for _, b := range []bool{sh.pubs, sh.res.results, sh.res.inline, sh.res.attempts, sh.version, sh.tokens, sh.repeats, sh.requests} {
 		i <<= 1
 		if b {
 			i |= 1
 		}
 	}
+	return i
+}
+
+// oneStatement returns oneStatementSQL's text for the shape, as the
+// store runs it (s.q), built at the first use of the shape.
+func (s *Store) oneStatement(sh oneShape) string {
+	i := sh.index()
 	if q := s.oneSQL[i].Load(); q != nil {
 		return *q
 	}
-	q := s.q(oneStatementSQL(pubs, res, version, tokens, repeats))
+	q := s.q(oneStatementSQL(sh))
 	s.oneSQL[i].Store(&q)
 	return q
 }
@@ -189,22 +217,20 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 	if !s.d.OneStatement || len(b.HandBacks) > 0 || len(b.Health) > 0 || len(b.Publishes)+len(b.Results) == 0 {
 		return false, nil
 	}
-	for _, p := range b.Publishes {
-		if p.Request != nil { // a source's request, stored with its event by applyRequests
-			return false, nil
-		}
-	}
-	tokens := false
+	tokens, requests := false, false
 	for _, p := range b.Publishes {
 		p.Existing, p.Revoked = nil, false
 		tokens = tokens || p.Token != ""
+		requests = requests || p.Request != nil
 	}
 	fresh, dupOf := splitRepeats(b.Publishes)
 	for p, prev := range dupOf {
-		if p.Token != prev.Token {
+		if p.Token != prev.Token || p.Request != nil {
 			// A repeat made with another token than the first of its
 			// id in the batch: the transaction checks the tokens
-			// before it pairs repeats (refuseRevoked).
+			// before it pairs repeats (refuseRevoked). A source's
+			// request repeated: the transaction counts it on the
+			// first's (applyRequests).
 			return false, nil
 		}
 	}
@@ -222,6 +248,13 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 			args = append(args, b.EndpointsVersion)
 		}
 		args = append(args, deliveryColumns(fresh)...)
+		if requests {
+			cols, err := requestColumns(fresh)
+			if err != nil {
+				return true, err
+			}
+			args = append(args, cols...)
+		}
 	}
 	var res resultsShape
 	if len(b.Results) > 0 {
@@ -239,7 +272,9 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 	stored := map[string]bool{} // the tokens the statement found
 	var pg interface{ SQLState() string }
 	for _, repeats := range []bool{false, true} {
-		q := s.oneStatement(len(fresh) > 0, res, b.CheckVersion, tokens && len(fresh) > 0, repeats)
+		pubs := len(fresh) > 0
+		q := s.oneStatement(oneShape{pubs: pubs, res: res, version: b.CheckVersion, tokens: tokens && pubs, repeats: repeats,
+			requests: requests && pubs})
 		err = s.retry(ctx, func() error {
 			clear(inserted)
 			clear(stored)
@@ -271,6 +306,12 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 		})
 		if len(fresh) == 0 || !errors.As(err, &pg) || pg.SQLState() != uniqueCode {
 			break
+		}
+		if requests {
+			// A source's request whose event was stored before: the
+			// transaction counts it on the first's. The statement
+			// stored nothing.
+			return false, nil
 		}
 	}
 	if errors.As(err, &pg) && pg.SQLState() == staleCode {
@@ -312,7 +353,7 @@ func (s *Store) applyNotKept(ctx context.Context, rs []*hookd.Result, notKept ma
 		return nil
 	}
 	cols, res := resultColumns(rest, false)
-	q := s.oneStatement(false, res, false, false, false)
+	q := s.oneStatement(oneShape{res: res})
 	err := s.retry(ctx, func() error {
 		_, err := s.commits.ExecContext(ctx, q, cols...)
 		return err
@@ -344,6 +385,29 @@ func eventColumns(ps []*hookd.Publish) []any {
 		}
 	}
 	return []any{tenant, id, typ, payload, okey, ikey, created, trace, test}
+}
+
+// requestColumns returns the requests of the publishes that carry one (a
+// source's), one array per column of the requests' insert; the statement
+// keeps those of the events that were new.
+func requestColumns(ps []*hookd.Publish) ([]any, error) {
+	var id, tenant, source, event, remote, headers, verdict, invalid []string
+	var received []int64
+	var body [][]byte
+	for _, p := range ps {
+		if p.Request == nil {
+			continue
+		}
+		r, h, err := requestRow(p)
+		if err != nil {
+			return nil, err
+		}
+		id, tenant, source, event = append(id, r.ID), append(tenant, r.TenantID), append(source, r.SourceID), append(event, r.EventID)
+		received, remote, headers, body = append(received, ms(r.ReceivedAt)), append(remote, r.RemoteAddr), append(headers, h), append(body, r.Body)
+		verdict, invalid = append(verdict, r.Verdict), append(invalid, r.Invalid)
+	}
+	return []any{nonNil(id), nonNil(tenant), nonNil(source), nonNil(event), nonNil(received), nonNil(remote), nonNil(headers),
+		nonNil(body), nonNil(verdict), nonNil(invalid)}, nil
 }
 
 // deliveryColumns returns the deliveries of the publishes, one array per

@@ -7,13 +7,14 @@ import "testing"
 func TestOneStatementCache(t *testing.T) {
 	s := &Store{d: Dialect{Numbered: true}}
 	texts := map[string]int{}
-	for i := range 1 << 7 {
+	for i := range oneShapes {
 		f := func(n int) bool { return i&(1<<n) != 0 }
-		res := resultsShape{results: f(1), inline: f(2), attempts: f(3)}
-		want := s.q(oneStatementSQL(f(0), res, f(4), f(5), f(6)))
+		sh := oneShape{pubs: f(0), res: resultsShape{results: f(1), inline: f(2), attempts: f(3)}, version: f(4), tokens: f(5),
+			repeats: f(6), requests: f(7)}
+		want := s.q(oneStatementSQL(sh))
 		for range 2 {
-			if got := s.oneStatement(f(0), res, f(4), f(5), f(6)); got != want {
-				t.Fatalf("shape %07b: the cached text is not the one built for it", i)
+			if got := s.oneStatement(sh); got != want {
+				t.Fatalf("shape %08b: the cached text is not the one built for it", i)
 			}
 		}
 		texts[want]++
@@ -33,7 +34,7 @@ func BenchmarkOneStatementText(b *testing.B) {
 	res := resultsShape{results: true, inline: true}
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = s.oneStatement(true, res, true, true, false)
+		_ = s.oneStatement(oneShape{pubs: true, res: res, version: true, tokens: true})
 	}
 }
 
@@ -44,6 +45,6 @@ func BenchmarkOneStatementTextBuilt(b *testing.B) {
 	res := resultsShape{results: true, inline: true}
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = s.q(oneStatementSQL(true, res, true, true, false))
+		_ = s.q(oneStatementSQL(oneShape{pubs: true, res: res, version: true, tokens: true}))
 	}
 }

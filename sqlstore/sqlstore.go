@@ -158,7 +158,7 @@ type Store struct {
 	// numbered), by shape (oneStatement): built once rather than at every
 	// group commit, where building one (~6 KB, twice) cost the writer
 	// ~20 µs, an eighth of its CPU per commit.
-	oneSQL [1 << 7]atomic.Pointer[string]
+	oneSQL [oneShapes]atomic.Pointer[string]
 }
 
 var _ hookd.Database = (*Store)(nil)

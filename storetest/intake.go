@@ -102,6 +102,73 @@ func testSourceRequests(f *fixture) {
 	}
 }
 
+// testSourceRequestsEitherCommit: requests stored beside a plain publish
+// and an attempt's result, in a batch that commits as one statement where
+// the store has one (PostgreSQL) and in one that takes the transaction (a
+// hand-back in it): each request with its event and nothing for the
+// plain publish; then a replay of one beside a new request: the replay
+// counts on the first request, the new one is stored, once.
+func testSourceRequestsEitherCommit(f *fixture) {
+	f.tenant("ten_a")
+	e := f.endpoint("ten_a")
+	for _, tx := range []bool{false, true} {
+		_, earlier := f.send("ten_a", t0, "node-1", e.ID)
+		plain := f.event("ten_a", "payment.created", t0)
+		evA, evB := f.event("ten_a", "lean:payment.created", t0), f.event("ten_a", "lean:payment.created", t0)
+		rA, rB := f.request("srcid_1", t0, []byte(`{"a":1}`)), f.request("srcid_1", t0, []byte("b\x00"))
+		dA := f.delivery(evA, e.ID, t0, "node-1")
+		b := &hookd.Batch{Publishes: []*hookd.Publish{
+			{Event: plain, Deliveries: []*hookd.Delivery{f.delivery(plain, e.ID, t0, "node-1")}},
+			{Event: evA, Deliveries: []*hookd.Delivery{dA}, Request: rA},
+			{Event: evB, Request: rB},
+		}, Results: []*hookd.Result{{
+			Attempt:  &hookd.Attempt{DeliveryID: earlier[0].ID, N: 1, At: t0, Status: 200},
+			TenantID: "ten_a", State: hookd.StateSucceeded, FirstSentAt: t0, At: t0,
+		}}}
+		if tx {
+			b.HandBacks = []hookd.HandBack{{DeliveryID: "dlv_nope", At: t0, NextAttemptAt: t0}}
+		}
+		f.apply(b)
+		for _, want := range []*hookd.SourceRequest{rA, rB} {
+			got, err := f.s.EventSourceRequest(f.ctx, "ten_a", want.EventID)
+			f.ok(err, fmt.Sprintf("EventSourceRequest (transaction %v)", tx))
+			if err == nil && (got.ID != want.ID || got.SourceID != "srcid_1" || !bytes.Equal(got.Body, want.Body) ||
+				got.Header.Get("Lean-Signature") != "sha512=ab" || got.Duplicates != 0) {
+				f.Errorf("transaction %v: the request of %s = %+v, want %s", tx, want.EventID, got, want.ID)
+			}
+		}
+		_, err := f.s.EventSourceRequest(f.ctx, "ten_a", plain.ID)
+		f.wantCode(err, hookd.ENOTFOUND, "the request of a plain publish")
+		f.deliveryOf("ten_a", dA.ID)
+		if d := f.deliveryOf("ten_a", earlier[0].ID); d.State != hookd.StateSucceeded {
+			f.Errorf("transaction %v: the result's delivery is %s", tx, d.State)
+		}
+
+		again := *evA
+		evC := f.event("ten_a", "lean:payment.created", t0)
+		rC := f.request("srcid_1", t0.Add(time.Second), []byte(`{"c":3}`))
+		f.apply(&hookd.Batch{Publishes: []*hookd.Publish{
+			{Event: &again, Request: f.request("srcid_1", t0.Add(time.Second), []byte(`{"a":1}`))},
+			{Event: evC, Request: rC},
+		}})
+		first, err := f.s.SourceRequest(f.ctx, "ten_a", rA.ID)
+		f.ok(err, "SourceRequest")
+		if err == nil && (first.Duplicates != 1 || first.LastDuplicateAt == nil) {
+			f.Errorf("transaction %v: the replayed request: duplicates %d, last %v", tx, first.Duplicates, first.LastDuplicateAt)
+		}
+		got, err := f.s.EventSourceRequest(f.ctx, "ten_a", evC.ID)
+		f.ok(err, "EventSourceRequest beside a replay")
+		if err == nil && got.ID != rC.ID {
+			f.Errorf("transaction %v: the request beside a replay = %s, want %s", tx, got.ID, rC.ID)
+		}
+	}
+	list, err := f.s.SourceRequests(f.ctx, "ten_a", "srcid_1", hookd.Page{Limit: 100})
+	f.ok(err, "SourceRequests")
+	if len(list) != 6 {
+		f.Errorf("%d requests stored, want 6 (three per batch of new events, none for the replays)", len(list))
+	}
+}
+
 // testSourceRequestsPurged: a request goes when its event is purged, not
 // before; deleting its source or tenant deletes it.
 func testSourceRequestsPurged(f *fixture) {

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"Sources", testSources},
 		{"SourceRequests", testSourceRequests},
 		{"SourceRequestsPurged", testSourceRequestsPurged},
+		{"SourceRequestsEitherCommit", testSourceRequestsEitherCommit},
 		{"TokenPages", testTokenPages},
 		{"TokenRevoke", testTokenRevoke},
 		{"TokenExpiry", testTokenExpiry},
