@@ -178,11 +178,22 @@ func (e *Engine) commit(ops []*writeOp, rest *writeOp) (*writeOp, error) {
 			}
 			continue
 		}
-		if len(o.pubs) > 0 {
-			e.handOver(o)
-		}
 		if o.done != nil {
 			o.done <- nil
+		}
+	}
+	// The answers first, then the deliveries to their queues: readied by
+	// this goroutine, the handlers and the workers wait on its P in the
+	// order they were readied, and a publisher waiting for its answer is
+	// the loop that brings the next commit's publishes; a delivery is
+	// not sent sooner for being queued first while the P is busy. A
+	// worker checks its endpoint as it is when it makes the attempt
+	// (attempt), so an endpoint disabled or deleted right after the
+	// answer is respected all the same (README "Answers before
+	// deliveries").
+	for _, o := range ops {
+		if len(o.pubs) > 0 && !revoked(o) {
+			e.handOver(o)
 		}
 	}
 	if len(b.Publishes) > 0 {
