@@ -301,7 +301,7 @@ func path(segments ...string) string {
 // server's unique index on keys takes each new one at its end, as it does
 // time-ordered event ids: a random key lands on a page of its own of that
 // index, which the commit writes to the log and fsyncs (with random keys,
-// about a third more log written per event; README "Event ids and
+// about a third more log written per event; docs/performance.md "Event ids and
 // idempotency keys in any order").
 func newKey() string {
 	return keyAt(time.Now())

@@ -192,7 +192,7 @@ func (q *queue) add(j *job) {
 // attempts take beyond that is mostly this machine's CPU, shared with the
 // receiver. More requests in flight to it add goroutines and
 // connections on both sides, more CPU for each delivery, not more
-// deliveries (README "Workers at the endpoint's pace"). So the near
+// deliveries (docs/performance.md "Workers at the endpoint's pace"). So the near
 // endpoints with work share one endpoint's MaxInFlight between them,
 // each at least minShare, while their attempts keep ending; the others
 // keep MaxInFlight each.

@@ -189,7 +189,7 @@ func (e *Engine) commit(ops []*writeOp, rest *writeOp) (*writeOp, error) {
 	// not sent sooner for being queued first while the P is busy. A
 	// worker checks its endpoint as it is when it makes the attempt
 	// (attempt), so an endpoint disabled or deleted right after the
-	// answer is respected all the same (README "Answers before
+	// answer is respected all the same (docs/performance.md "Answers before
 	// deliveries").
 	for _, o := range ops {
 		if len(o.pubs) > 0 && !revoked(o) {
@@ -204,7 +204,7 @@ func (e *Engine) commit(ops []*writeOp, rest *writeOp) (*writeOp, error) {
 		// every 20 µs for a millisecond) or another P steals them. Run
 		// now, they answer their clients and read the next requests, so
 		// that the next commit gathers them: larger commits, fewer
-		// wake-ups (README "The writer yields after answering").
+		// wake-ups (docs/performance.md "The writer yields after answering").
 		runtime.Gosched()
 	}
 	return &writeOp{}, nil

@@ -21,7 +21,7 @@ func writers(st hookd.Queue, configured int) int {
 	}
 	// One: a group commit on PostgreSQL is one statement, and a second
 	// writer only halves the batches, each commit costing the server
-	// ~0.3 ms of CPU whatever its size (README, Performance).
+	// ~0.3 ms of CPU whatever its size (docs/performance.md, "PostgreSQL: the first changes").
 	return 1
 }
 

@@ -5,7 +5,7 @@
 // load every group commit's cgo call (SQLite's statements and the fsync)
 // outlasts 20 µs while no P is idle, sysmon takes the P back, and each
 // take resets its back-off. So it wakes thousands of times a second, and
-// the P hand-offs it makes cost more (README "The writer yields after
+// the P hand-offs it makes cost more (docs/performance.md "The writer yields after
 // answering": about a tenth of the serve process's CPU). A timer slack of
 // 1 ms lets the kernel coalesce those sleeps: sysmon wakes a tenth as
 // often, and a commit's cgo call keeps its P for its short length.
