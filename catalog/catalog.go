@@ -17,6 +17,7 @@ package catalog
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -304,6 +305,24 @@ func (c *Catalog) Add(t *hookd.EventType) error {
 	n.sort()
 	c.state.Store(n)
 	return nil
+}
+
+// AddStored adds the custom types read from the store that the catalog
+// lacks: all of them when a node starts, those another node registered
+// since when it reads them again. It goes on past a type it cannot add,
+// and reports whether it added any and the first error.
+func (c *Catalog) AddStored(ts []*hookd.EventType) (added bool, err error) {
+	for _, t := range ts {
+		if _, ok := c.Lookup(t.Name); ok {
+			continue
+		}
+		if e := c.Add(t); e != nil {
+			err = cmp.Or(err, e)
+			continue
+		}
+		added = true
+	}
+	return added, err
 }
 
 // Check reports the error Add would return for t, and adds nothing: a type

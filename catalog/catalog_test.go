@@ -711,6 +711,40 @@ func TestAdd(t *testing.T) {
 	}
 }
 
+// TestAddStored: the stored custom types the catalog lacks are added, one
+// it holds already is left as it is, and one it cannot add is skipped:
+// the rest still go in, and the first error is reported.
+func TestAddStored(t *testing.T) {
+	c := newCatalog(t)
+	if err := c.Add(&hookd.EventType{Name: "acme.held", Description: "first", Schema: []byte(`{"type":"object"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	stored := []*hookd.EventType{
+		{Name: "acme.held", Description: "again", Schema: []byte(`{"type":"object"}`)},
+		{Name: "acme.bad", Schema: []byte(`{"type":"text"}`)},
+		{Name: "acme.new", Schema: []byte(`{"type":"object"}`)},
+		{Name: "acme.worse", Schema: []byte(`{"properties":{"id":{"type":"text"}}}`)},
+	}
+	added, err := c.AddStored(stored)
+	if !added || hookd.ErrorCode(err) != hookd.EINVALID || !strings.Contains(err.Error(), "schema of acme.bad") {
+		t.Fatalf("AddStored = %v, %v; want added and the schema error of acme.bad", added, err)
+	}
+	if held, _ := c.Lookup("acme.held"); held.Description != "first" {
+		t.Errorf("a type the catalog held was replaced: %q", held.Description)
+	}
+	if _, ok := c.Lookup("acme.new"); !ok {
+		t.Error("the type after a bad one was not added")
+	}
+	for _, name := range []string{"acme.bad", "acme.worse"} {
+		if _, ok := c.Lookup(name); ok {
+			t.Errorf("%s was added", name)
+		}
+	}
+	if added, err := c.AddStored(stored[:1]); added || err != nil {
+		t.Errorf("AddStored of a type held = %v, %v; want nothing added, no error", added, err)
+	}
+}
+
 // TestValidateUnregisteredType covers a type the catalog does not hold,
 // e.g. a custom type read from the store before Add: it is compiled on the
 // spot.

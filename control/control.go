@@ -32,6 +32,9 @@ type Catalog interface {
 	Add(t *hookd.EventType) error
 	// Check reports the error Add would return, and adds nothing.
 	Check(t *hookd.EventType) error
+	// AddStored adds the stored custom types it lacks, past any it
+	// cannot add; it reports whether it added any and the first error.
+	AddStored(ts []*hookd.EventType) (added bool, err error)
 }
 
 // Engine is what the control plane asks of the delivery engine

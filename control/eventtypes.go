@@ -104,12 +104,7 @@ func (s *Service) loadCustomTypes(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	added := false
-	for _, t := range ts {
-		if _, ok := s.Catalog.Lookup(t.Name); !ok && s.Catalog.Add(t) == nil {
-			added = true
-		}
-	}
+	added, _ := s.Catalog.AddStored(ts) // one it cannot add is refused when named, as before
 	return added
 }
 

@@ -45,10 +45,8 @@ func newCatalog(ctx context.Context, st hookd.Store) (*catalog.Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range custom {
-		if err := cat.Add(t); err != nil {
-			return nil, err
-		}
+	if _, err := cat.AddStored(custom); err != nil {
+		return nil, err
 	}
 	return cat, nil
 }
