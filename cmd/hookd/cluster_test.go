@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
@@ -350,5 +353,71 @@ func TestClusterCustomTypeStoreDecides(t *testing.T) {
 		}
 		n.must(t, 202, "POST", "/v1/tenants/c/events", tok, map[string]any{"type": "order.shipped", "payload": map[string]any{"amount": 3}}, nil)
 		n.must(t, 422, "POST", "/v1/tenants/c/events", tok, map[string]any{"type": "order.shipped", "payload": map[string]any{"carrier": "dhl"}}, nil)
+	}
+}
+
+// TestClusterIngest: Lean webhooks sent to one source's URL through two
+// nodes on one PostgreSQL database (each commit checked against the
+// endpoints version, as on every shared store): each new one is stored
+// with its request and relayed once; a replay through the other node is a
+// duplicate, counted on the first request, and relayed no more.
+func TestClusterIngest(t *testing.T) {
+	a, b, tok := twoNodes(t)
+	rc := newReceiver(t, nil)
+	a.endpoint(t, "c", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
+	var src struct {
+		ID        string `json:"id"`
+		IngestURL string `json:"ingest_url"`
+	}
+	a.must(t, 201, "POST", "/v1/tenants/c/sources", tok, map[string]any{"name": "lean", "profile": "lean", "secrets": []string{"lean-secret"}}, &src)
+	path := strings.TrimPrefix(src.IngestURL, a.url)
+	send := func(node *testApp, id string) {
+		t.Helper()
+		body := `{"type":"payment.created","message":"A payment was created.","payload":{"id":"` + id + `-p","amount":1},"timestamp":"2026-01-02T15:04:05Z","event_id":"` + id + `"}`
+		m := hmac.New(sha512.New, []byte("lean-secret"))
+		m.Write([]byte(body))
+		req, _ := http.NewRequest(http.MethodPost, node.url+path, strings.NewReader(body))
+		req.Header.Set("lean-signature", "sha512="+hex.EncodeToString(m.Sum(nil)))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("ingest of %s through %s: %d", id, node.url, resp.StatusCode)
+		}
+	}
+	ids := []string{"0b1c2d3e-0000-4000-8000-000000000001", "0b1c2d3e-0000-4000-8000-000000000002", "0b1c2d3e-0000-4000-8000-000000000003"}
+	for i, id := range ids {
+		send([]*testApp{a, b}[i%2], id)
+	}
+	seen := map[string]bool{}
+	for range ids {
+		seen[rc.wait(t, 10*time.Second).header.Get("webhook-id")] = true
+	}
+	for _, id := range ids {
+		if !seen[id] {
+			t.Fatalf("webhook %s was not relayed: %v", id, seen)
+		}
+	}
+	send(b, ids[0]) // a replay, through the node the first did not go through
+	var reqs struct {
+		Data []struct {
+			EventID    string `json:"event_id"`
+			Duplicates int    `json:"duplicates"`
+		} `json:"data"`
+	}
+	a.must(t, 200, "GET", "/v1/tenants/c/sources/"+src.ID+"/requests", tok, nil, &reqs)
+	dups := map[string]int{}
+	for _, r := range reqs.Data {
+		dups[r.EventID] = r.Duplicates
+	}
+	if len(reqs.Data) != len(ids) || dups[ids[0]] != 1 || dups[ids[1]] != 0 || dups[ids[2]] != 0 {
+		t.Fatalf("requests after three webhooks and a replay: %+v", reqs.Data)
+	}
+	time.Sleep(300 * time.Millisecond) // a relay of the replay would have come by now
+	if n := rc.count(); n != len(ids) {
+		t.Fatalf("%d webhooks relayed, want %d (the replay is not relayed)", n, len(ids))
 	}
 }
