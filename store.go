@@ -132,6 +132,8 @@ type Queue interface {
 	Rescue(ctx context.Context, self string, deadline time.Time) (int, error)
 	// Heartbeat records that node is alive.
 	Heartbeat(ctx context.Context, node string, now time.Time) error
+	// Nodes counts the nodes whose last heartbeat is at since or later.
+	Nodes(ctx context.Context, since time.Time) (int, error)
 	// ReserveSlots reserves n consecutive request slots, interval apart, of
 	// a rate-limited endpoint, shared by every node, and returns the first:
 	// the later of now and the end of the slots reserved before.

@@ -56,6 +56,11 @@ type Config struct {
 	// for a publish to share its commit, on a store several nodes share
 	// (2 ms; see writer). On an exclusive store results do not wait.
 	ResultsWait time.Duration
+	// PublishWait is how long a batch of publishes waits for more before
+	// its commit when other live nodes share the store and this node's
+	// last commit of publishes held more than one (1 ms; see writer).
+	// A lone node, or a quiet one, never waits.
+	PublishWait time.Duration
 	// ResponseDrain is how much of a response body is read past the
 	// recorded excerpt so the connection can be reused (64 KiB).
 	ResponseDrain int64
@@ -90,6 +95,7 @@ func (c *Config) defaults() {
 	setDefault(&c.RetryAfterMax, hookd.DefaultRetryAfterMax)
 	setDefault(&c.HeartbeatTTL, 30*time.Second)
 	setDefault(&c.ResultsWait, 2*time.Millisecond)
+	setDefault(&c.PublishWait, time.Millisecond)
 	setDefault(&c.ResponseDrain, 64<<10)
 }
 
@@ -120,6 +126,9 @@ type Engine struct {
 	// declares): at start it takes back everything any earlier process
 	// held, and it shares nothing with other nodes.
 	exclusive bool
+	// peers: other nodes with a live heartbeat share the store (read at
+	// start and at every refresh and heartbeat).
+	peers atomic.Bool
 
 	writes chan *writeOp
 	kick   chan struct{}
@@ -237,6 +246,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	} else if n > 0 {
 		e.log.Info("took back deliveries of stopped nodes", "count", n)
 	}
+	e.countPeers(ctx, now)
 	if err := e.Reload(ctx); err != nil {
 		return err
 	}
@@ -501,6 +511,9 @@ func (e *Engine) refresher() {
 		case <-t.C:
 		}
 		e.refresh()
+		// A node that joined is counted within a refresh, not only at
+		// the next heartbeat.
+		e.countPeers(e.ctx, e.cfg.Clock.Now())
 	}
 }
 
@@ -545,9 +558,21 @@ func (e *Engine) housekeeping() {
 					e.Kick()
 				}
 			}
+			e.countPeers(e.ctx, now)
 		case <-purge.C:
 			e.purge()
 		}
+	}
+}
+
+// countPeers notes whether other nodes with a live heartbeat share the
+// store (never on an exclusive one); a failed count leaves it as it was.
+func (e *Engine) countPeers(ctx context.Context, now time.Time) {
+	if e.exclusive {
+		return
+	}
+	if n, err := e.store.Nodes(ctx, now.Add(-e.cfg.HeartbeatTTL)); err == nil {
+		e.peers.Store(n > 1)
 	}
 }
 

@@ -45,6 +45,7 @@ func (op *writeOp) rows() int {
 func (e *Engine) writer() {
 	defer e.writerWG.Done()
 	carry := &writeOp{} // what the last batch failed to commit, publishes aside
+	lastPubs := 0       // the publishes of the last commit that held any
 	backoff := time.Duration(0)
 	wait := time.NewTimer(time.Hour)
 	wait.Stop()
@@ -62,12 +63,15 @@ func (e *Engine) writer() {
 		rows := op.rows()
 		// On a shared store (PostgreSQL) a commit costs the server and
 		// this node a fixed share whatever its rows, and on several
-		// nodes a node's batches are small; attempt results alone (no
-		// one waits for them) wait a little for a publish to share its
-		// commit rather than take one of their own. Publishes never
-		// wait, nor results that finish an ordered delivery (the next
-		// of its key is claimed after their commit).
+		// nodes a node's batches are small. So attempt results alone
+		// (no one waits for them) wait a little for a publish to share
+		// its commit rather than take one of their own, and, while
+		// other nodes share the store and this one is busy, publishes
+		// wait a little for more (patience). Results that finish an
+		// ordered delivery never wait (the next of its key is claimed
+		// after their commit), nor does a lone or quiet node's publish.
 		lone := !e.exclusive && resultsAlone(op)
+		patience := e.patience(op, lone, lastPubs)
 		waiting := false
 	gather:
 		for rows < e.cfg.MaxBatch {
@@ -76,12 +80,12 @@ func (e *Engine) writer() {
 			select {
 			case o, ok = <-e.writes:
 			default:
-				if !lone {
+				if patience == 0 {
 					break gather
 				}
 				if !waiting {
 					waiting = true
-					wait.Reset(e.cfg.ResultsWait)
+					wait.Reset(patience)
 				}
 				select {
 				case o, ok = <-e.writes:
@@ -95,7 +99,11 @@ func (e *Engine) writer() {
 			}
 			ops = append(ops, o)
 			rows += o.rows()
-			lone = lone && resultsAlone(o)
+			if lone && !resultsAlone(o) {
+				// A publish came: commit now, or, if publishes wait
+				// here, go on gathering (the timer runs on).
+				lone, patience = false, e.patience(o, false, lastPubs)
+			}
 		}
 		if waiting {
 			wait.Stop()
@@ -106,8 +114,15 @@ func (e *Engine) writer() {
 			rest.handBacks = append(rest.handBacks, o.handBacks...)
 			rest.health = append(rest.health, o.health...)
 		}
+		pubs := 0
+		for _, o := range ops {
+			pubs += len(o.pubs)
+		}
 		var err error
 		carry, err = e.commit(ops, rest)
+		if err == nil && pubs > 0 {
+			lastPubs = pubs
+		}
 		if err != nil {
 			if carry.rows() > 0 {
 				// Give the fault time to clear before trying the
@@ -122,6 +137,24 @@ func (e *Engine) writer() {
 		}
 		backoff = 0
 	}
+}
+
+// patience is how long a batch that begins with op waits for more
+// before its commit: a batch of results alone on a shared store waits
+// for a publish (ResultsWait); a batch of publishes waits for more
+// (PublishWait) while other live nodes share the store and this node's
+// last commit of publishes held more than one, so that under load each
+// commit holds more rows and the server pays its fixed cost less often
+// (README "Several nodes on PostgreSQL"); a quiet node's publish, one a
+// lone node commits, or anything on an exclusive store does not wait.
+func (e *Engine) patience(op *writeOp, lone bool, lastPubs int) time.Duration {
+	switch {
+	case lone:
+		return e.cfg.ResultsWait
+	case len(op.pubs) > 0 && lastPubs > 1 && e.peers.Load():
+		return e.cfg.PublishWait
+	}
+	return 0
 }
 
 // commit applies the publishes of ops and rest's results, hand-backs and

@@ -125,6 +125,13 @@ func (s *Store) Heartbeat(ctx context.Context, node string, now time.Time) error
 	return unavailable(err)
 }
 
+// Nodes implements hookd.Queue.
+func (s *Store) Nodes(ctx context.Context, since time.Time) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM nodes WHERE heartbeat_at >= ?`), ms(since)).Scan(&n)
+	return n, unavailable(err)
+}
+
 // NextDue implements hookd.Queue.
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	var v sql.NullInt64

@@ -155,6 +155,12 @@ func testRescue(f *fixture) {
 	_, mine := f.send("ten_a", t0, "self", e.ID)
 
 	deadline := t0.Add(-30 * time.Second)
+	if n, err := f.s.Nodes(f.ctx, deadline); err != nil || n != 1 {
+		f.Errorf("Nodes since the deadline = %d, %v; want 1 (node-live)", n, err)
+	}
+	if n, err := f.s.Nodes(f.ctx, t0.Add(-2*time.Hour)); err != nil || n != 3 {
+		f.Errorf("Nodes since before every heartbeat = %d, %v; want 3", n, err)
+	}
 	n, err := f.s.Rescue(f.ctx, "self", deadline)
 	f.ok(err, "Rescue")
 	if n != 2 {
