@@ -99,7 +99,10 @@ func (e *Engine) writer() {
 			}
 			ops = append(ops, o)
 			rows += o.rows()
-			if lone && !resultsAlone(o) {
+			switch {
+			case !plain(o):
+				patience = 0 // it waits for nothing: commit now
+			case lone && !resultsAlone(o):
 				// A publish came: commit now, or, if publishes wait
 				// here, go on gathering (the timer runs on).
 				lone, patience = false, e.patience(o, false, lastPubs)
@@ -151,10 +154,18 @@ func (e *Engine) patience(op *writeOp, lone bool, lastPubs int) time.Duration {
 	switch {
 	case lone:
 		return e.cfg.ResultsWait
-	case len(op.pubs) > 0 && lastPubs > 1 && e.peers.Load():
+	case len(op.pubs) > 0 && plain(op) && lastPubs > 1 && e.peers.Load():
 		return e.cfg.PublishWait
 	}
 	return 0
+}
+
+// plain reports whether op may wait for others to share its commit: not
+// an ordered delivery's publish or result (the next of its key is
+// claimed after the commit), a hand-back, a health change, or a write
+// someone waits for other than a publish.
+func plain(op *writeOp) bool {
+	return !op.kick && len(op.handBacks) == 0 && len(op.health) == 0 && (op.done == nil || len(op.pubs) > 0)
 }
 
 // commit applies the publishes of ops and rest's results, hand-backs and
@@ -314,7 +325,7 @@ func leftInStore(b *hookd.Batch) bool {
 // that should not wait: no publish, hand-back or health change, and no
 // result that finishes an ordered delivery.
 func resultsAlone(op *writeOp) bool {
-	return len(op.pubs) == 0 && len(op.handBacks) == 0 && len(op.health) == 0 && !op.kick && op.done == nil
+	return len(op.pubs) == 0 && plain(op)
 }
 
 func disables(b *hookd.Batch) bool {
