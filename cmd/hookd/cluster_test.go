@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha512"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
@@ -374,18 +371,8 @@ func TestClusterIngest(t *testing.T) {
 	send := func(node *testApp, id string) {
 		t.Helper()
 		body := `{"type":"payment.created","message":"A payment was created.","payload":{"id":"` + id + `-p","amount":1},"timestamp":"2026-01-02T15:04:05Z","event_id":"` + id + `"}`
-		m := hmac.New(sha512.New, []byte("lean-secret"))
-		m.Write([]byte(body))
-		req, _ := http.NewRequest(http.MethodPost, node.url+path, strings.NewReader(body))
-		req.Header.Set("lean-signature", "sha512="+hex.EncodeToString(m.Sum(nil)))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("ingest of %s through %s: %d", id, node.url, resp.StatusCode)
+		if st := postIngest(t, node.url+path, []byte(body), http.Header{"Lean-Signature": {leanSign("lean-secret", []byte(body))}}); st != http.StatusOK {
+			t.Fatalf("ingest of %s through %s: %d", id, node.url, st)
 		}
 	}
 	ids := []string{"0b1c2d3e-0000-4000-8000-000000000001", "0b1c2d3e-0000-4000-8000-000000000002", "0b1c2d3e-0000-4000-8000-000000000003"}

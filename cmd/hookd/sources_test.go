@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"io"
 	"net/http"
@@ -56,17 +55,7 @@ func TestSourceSurvivesKill(t *testing.T) {
 	body := `{"type":"payment.created","message":"A payment was created.","payload":{"id":"0f9c3a4e-7b1d-4c8e-9f2a-6d5b8e1c3a70","amount":1},"timestamp":"2026-01-02T15:04:05Z","event_id":"7d3e2c1b-0a9f-4e8d-b7c6-5a4b3c2d1e0f"}`
 	post := func(url, secret string) int {
 		t.Helper()
-		m := hmac.New(sha512.New, []byte(secret))
-		m.Write([]byte(body))
-		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-		req.Header.Set("lean-signature", "sha512="+hex.EncodeToString(m.Sum(nil)))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return postIngest(t, url, []byte(body), http.Header{"Lean-Signature": {leanSign(secret, []byte(body))}})
 	}
 	if st := post(src.IngestURL, "wrong"); st != http.StatusUnauthorized {
 		t.Fatalf("a wrong signature: %d", st)
@@ -183,17 +172,8 @@ func TestSourceHMACThroughCLI(t *testing.T) {
 		t.Helper()
 		m := hmac.New(sha256.New, []byte(secret))
 		m.Write([]byte(body))
-		req, _ := http.NewRequest(http.MethodPost, src.IngestURL, strings.NewReader(body))
-		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(m.Sum(nil)))
-		req.Header.Set("X-GitHub-Delivery", delivery)
-		req.Header.Set("X-GitHub-Event", "issues")
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return postIngest(t, src.IngestURL, []byte(body), http.Header{"X-Hub-Signature-256": {"sha256=" + hex.EncodeToString(m.Sum(nil))},
+			"X-Github-Delivery": {delivery}, "X-Github-Event": {"issues"}})
 	}
 	if st := post("forged", "d-1"); st != http.StatusUnauthorized {
 		t.Fatalf("a forged signature: %d", st)
