@@ -58,8 +58,8 @@ type Config struct {
 	ResultsWait time.Duration
 	// PublishWait is how long a batch of publishes waits for more before
 	// its commit when other live nodes share the store and this node's
-	// last commit of publishes held more than one (1 ms; see writer).
-	// A lone node, or a quiet one, never waits.
+	// last commit of publishes held more than one (1 ms when 0; negative:
+	// never; see writer). A lone node, or a quiet one, never waits.
 	PublishWait time.Duration
 	// ResponseDrain is how much of a response body is read past the
 	// recorded excerpt so the connection can be reused (64 KiB).
@@ -95,7 +95,9 @@ func (c *Config) defaults() {
 	setDefault(&c.RetryAfterMax, hookd.DefaultRetryAfterMax)
 	setDefault(&c.HeartbeatTTL, 30*time.Second)
 	setDefault(&c.ResultsWait, 2*time.Millisecond)
-	setDefault(&c.PublishWait, time.Millisecond)
+	if c.PublishWait == 0 {
+		c.PublishWait = time.Millisecond
+	}
 	setDefault(&c.ResponseDrain, 64<<10)
 }
 

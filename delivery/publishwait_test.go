@@ -14,10 +14,15 @@ import (
 // a commit of publishes held more than one, a publish waits for more
 // before its commit (PublishWait, here a minute: the commit comes when
 // MaxBatch rows have gathered); a quiet node's publish (its last commit
-// held one) and a lone node's publish are committed at once.
+// held one), a lone node's and one with a negative PublishWait (never)
+// are committed at once.
 func TestPublishesWaitWithPeers(t *testing.T) {
-	for _, peer := range []bool{true, false} {
-		t.Run(fmt.Sprintf("peer=%v", peer), func(t *testing.T) {
+	for _, tc := range []struct {
+		peer bool
+		wait time.Duration
+	}{{true, time.Minute}, {false, time.Minute}, {true, -1}} {
+		peer, waits := tc.peer, tc.peer && tc.wait > 0
+		t.Run(fmt.Sprintf("peer=%v,wait=%v", tc.peer, tc.wait), func(t *testing.T) {
 			t.Parallel()
 			st := &applyLog{Database: openPostgres(t)}
 			if peer {
@@ -29,7 +34,7 @@ func TestPublishesWaitWithPeers(t *testing.T) {
 			}
 			// A publish of one event with its one delivery is two rows:
 			// MaxBatch 4 ends a batch at two such publishes.
-			b := setupOn(t, st, 200, nil, func(c *delivery.Config) { c.PublishWait, c.MaxBatch = time.Minute, 4 })
+			b := setupOn(t, st, 200, nil, func(c *delivery.Config) { c.PublishWait, c.MaxBatch = tc.wait, 4 })
 			publish := func(ids ...string) <-chan error {
 				done := make(chan error, 1)
 				var evs []*hookd.Event
@@ -62,8 +67,8 @@ func TestPublishesWaitWithPeers(t *testing.T) {
 				b.waitDelivery(t, deliveryOf(t, st, id), func(d *hookd.Delivery) bool { return d.State == hookd.StateSucceeded })
 			}
 			first := publish("w1")
-			if !peer {
-				answered(first, "a lone node's publish")
+			if !waits {
+				answered(first, "a publish that does not wait")
 				answered(publish("w2"), "the next publish")
 			} else {
 				second := publish("w2")
@@ -79,7 +84,7 @@ func TestPublishesWaitWithPeers(t *testing.T) {
 				}
 			}
 			want := []int{1, 1, 2, 1, 1} // q1, q2, b1+b2, w1, w2
-			if peer {
+			if waits {
 				want = []int{1, 1, 2, 2} // w1 waited for w2
 			}
 			if fmt.Sprint(pubs) != fmt.Sprint(want) {

@@ -154,7 +154,7 @@ func (e *Engine) patience(op *writeOp, lone bool, lastPubs int) time.Duration {
 	switch {
 	case lone:
 		return e.cfg.ResultsWait
-	case len(op.pubs) > 0 && plain(op) && lastPubs > 1 && e.peers.Load():
+	case len(op.pubs) > 0 && plain(op) && lastPubs > 1 && e.peers.Load() && e.cfg.PublishWait > 0:
 		return e.cfg.PublishWait
 	}
 	return 0

@@ -54,6 +54,9 @@ type Config struct {
 	DBMaxSize            int64
 	NodeTTL              time.Duration
 	Writers              int // PostgreSQL group-commit writers (HOOKD_WRITERS; 0 = 1)
+	// PublishWait is how long a busy node's publishes wait for more while
+	// other nodes share the database (HOOKD_PUBLISH_WAIT, 1 ms; 0 = never).
+	PublishWait time.Duration
 
 	// envErr holds the environment values that did not parse.
 	envErr error
@@ -207,6 +210,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.StuckAfter, "stuck-after", c.envDuration("HOOKD_STUCK_AFTER", 30*time.Second), "/readyz fails while a group commit has been pending this long (HOOKD_STUCK_AFTER)")
 	c.AdminToken = os.Getenv("HOOKD_ADMIN_TOKEN")
 	c.Writers = int(c.envInt("HOOKD_WRITERS", 0))
+	c.PublishWait = c.envDuration("HOOKD_PUBLISH_WAIT", time.Millisecond)
 }
 
 // frameAncestors splits --portal-frame-ancestors.
@@ -264,7 +268,8 @@ func (c *Config) Validate() error {
 		flag string
 		v    time.Duration
 	}{{"--retention", c.Retention}, {"--disable-after", c.DisableAfter}, {"--drain-timeout", c.DrainTimeout},
-		{"--poll-interval", c.PollInterval}, {"--node-ttl", c.NodeTTL}, {"--stuck-after", c.StuckAfter}} {
+		{"--poll-interval", c.PollInterval}, {"--node-ttl", c.NodeTTL}, {"--stuck-after", c.StuckAfter},
+		{"HOOKD_PUBLISH_WAIT", c.PublishWait}} {
 		if d.v < 0 {
 			return fmt.Errorf("%s %s: want a duration of at least 0, e.g. 30s", d.flag, d.v)
 		}

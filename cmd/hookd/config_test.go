@@ -78,7 +78,7 @@ func TestConfigValidate(t *testing.T) {
 	// variable named, never silently replaced by the default.
 	for name, v := range map[string]string{"HOOKD_RETENTION": "abc", "HOOKD_MAX_BODY": "1MB",
 		"HOOKD_OTEL_SAMPLE": "half", "HOOKD_ALLOW_UNKNOWN_TYPES": "yes please", "HOOKD_METRICS": "off!",
-		"HOOKD_DB_MAX_SIZE": "big", "HOOKD_WRITERS": "many"} {
+		"HOOKD_DB_MAX_SIZE": "big", "HOOKD_WRITERS": "many", "HOOKD_PUBLISH_WAIT": "soon"} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv(name, v)
 			if err := parseServe(t).Validate(); err == nil || !strings.Contains(err.Error(), name) {
@@ -91,6 +91,18 @@ func TestConfigValidate(t *testing.T) {
 	if c := parseServe(t); c.Validate() != nil || c.Retention != 48*time.Hour || !c.AllowUnknownTypes {
 		t.Errorf("good environment values: retention %v, unknown types %v", c.Retention, c.AllowUnknownTypes)
 	}
+	if c := parseServe(t); c.PublishWait != time.Millisecond || publishWait(c.PublishWait) != time.Millisecond {
+		t.Errorf("the default publish wait: %v", c.PublishWait)
+	}
+	t.Setenv("HOOKD_PUBLISH_WAIT", "0")
+	if c := parseServe(t); c.Validate() != nil || publishWait(c.PublishWait) >= 0 {
+		t.Errorf("HOOKD_PUBLISH_WAIT=0 gives the engine %v, want never (negative)", publishWait(c.PublishWait))
+	}
+	t.Setenv("HOOKD_PUBLISH_WAIT", "-1ms")
+	if err := parseServe(t).Validate(); err == nil || !strings.Contains(err.Error(), "HOOKD_PUBLISH_WAIT") {
+		t.Errorf("a negative publish wait: %v", err)
+	}
+	t.Setenv("HOOKD_PUBLISH_WAIT", "")
 	if c := parseServe(t, "--retention", "1h"); c.Retention != time.Hour {
 		t.Errorf("a flag beats the environment: retention %v", c.Retention)
 	}

@@ -118,6 +118,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		DisableAfter: c.DisableAfter,
 		Retention:    c.Retention,
 		HeartbeatTTL: c.NodeTTL,
+		PublishWait:  publishWait(c.PublishWait),
 	})
 	if err := eng.Start(ctx); err != nil {
 		tr.Shutdown(ctx)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/catalog"
@@ -33,6 +34,15 @@ func openPostgres(ctx context.Context, c *Config) (hookd.Database, error) {
 		return nil, err
 	}
 	return postgres.Open(ctx, c.DB, key)
+}
+
+// publishWait is the engine's PublishWait for HOOKD_PUBLISH_WAIT: the
+// engine takes 0 for its default, and a negative wait for never.
+func publishWait(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // newCatalog loads the built-in catalog and the operator's custom types.
