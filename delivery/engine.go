@@ -128,8 +128,8 @@ type Engine struct {
 	// declares): at start it takes back everything any earlier process
 	// held, and it shares nothing with other nodes.
 	exclusive bool
-	// peers: other nodes with a live heartbeat share the store (read at
-	// start and at every refresh and heartbeat).
+	// peers: other nodes with a live heartbeat share the store (counted
+	// at start and at every refresh).
 	peers atomic.Bool
 
 	writes chan *writeOp
@@ -513,8 +513,7 @@ func (e *Engine) refresher() {
 		case <-t.C:
 		}
 		e.refresh()
-		// A node that joined is counted within a refresh, not only at
-		// the next heartbeat.
+		// A node that joined is counted within a refresh.
 		e.countPeers(e.ctx, e.cfg.Clock.Now())
 	}
 }
@@ -560,7 +559,6 @@ func (e *Engine) housekeeping() {
 					e.Kick()
 				}
 			}
-			e.countPeers(e.ctx, now)
 		case <-purge.C:
 			e.purge()
 		}
