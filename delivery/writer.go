@@ -111,14 +111,11 @@ func (e *Engine) writer() {
 		if waiting {
 			wait.Stop()
 		}
-		rest := carry
+		rest, pubs := carry, 0
 		for _, o := range ops {
 			rest.results = append(rest.results, o.results...)
 			rest.handBacks = append(rest.handBacks, o.handBacks...)
 			rest.health = append(rest.health, o.health...)
-		}
-		pubs := 0
-		for _, o := range ops {
 			pubs += len(o.pubs)
 		}
 		var err error
