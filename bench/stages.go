@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	dto "github.com/prometheus/client_model/go"
@@ -24,7 +25,8 @@ var stageMetrics = []struct{ metric, name string }{
 // Stages reads the /metrics of hookd nodes (their URLs) and describes, one
 // line per stage, how many times it was timed on all of them and the
 // bucket bounds under which half and 99 % of those times fell (the
-// histograms' resolution: a bound, not a measurement).
+// histograms' resolution: a bound, not a measurement), and their mean
+// (the histograms' sums: a measurement).
 func Stages(urls ...string) (string, error) {
 	byName := map[string][]*dto.Metric{}
 	for _, u := range urls {
@@ -44,19 +46,21 @@ func Stages(urls ...string) (string, error) {
 	}
 	var b strings.Builder
 	for _, s := range stageMetrics {
-		count, buckets := mergeBuckets(byName[s.metric])
+		count, sum, buckets := mergeBuckets(byName[s.metric])
 		if count == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "  %-36s %8d  p50 <= %-8s p99 <= %s\n", s.name, count,
-			bound(buckets, count, 0.50), bound(buckets, count, 0.99))
+		fmt.Fprintf(&b, "  %-36s %8d  p50 <= %-8s p99 <= %-8s mean %.2f ms\n", s.name, count,
+			bound(buckets, count, 0.50), bound(buckets, count, 0.99), 1000*sum/float64(count))
 	}
 	return b.String(), nil
 }
 
-// mergeBuckets adds up the histograms of a family's label sets.
-func mergeBuckets(ms []*dto.Metric) (uint64, map[float64]uint64) {
+// mergeBuckets adds up the histograms of a family's label sets: their
+// counts, sums (seconds) and buckets.
+func mergeBuckets(ms []*dto.Metric) (uint64, float64, map[float64]uint64) {
 	var count uint64
+	var sum float64
 	buckets := map[float64]uint64{}
 	for _, m := range ms {
 		h := m.GetHistogram()
@@ -64,11 +68,12 @@ func mergeBuckets(ms []*dto.Metric) (uint64, map[float64]uint64) {
 			continue
 		}
 		count += h.GetSampleCount()
+		sum += h.GetSampleSum()
 		for _, bk := range h.GetBucket() {
 			buckets[bk.GetUpperBound()] += bk.GetCumulativeCount()
 		}
 	}
-	return count, buckets
+	return count, sum, buckets
 }
 
 // bound returns the smallest bucket bound under which the fraction q of
@@ -83,9 +88,5 @@ func bound(buckets map[float64]uint64, count uint64, q float64) string {
 	if math.IsInf(best, 1) {
 		return "+Inf"
 	}
-	ms := best * 1000
-	if ms < 1 {
-		return fmt.Sprintf("%.1fms", ms)
-	}
-	return fmt.Sprintf("%.0fms", ms)
+	return strconv.FormatFloat(math.Round(best*1e6)/1e3, 'f', -1, 64) + "ms"
 }

@@ -17,6 +17,9 @@ func init() {
 	// once, not per call: a claim of 100 deliveries costs 12-18 % less
 	// CPU (go test ./sqlite -bench Claim/cgo).
 	options[CGo] = "_stmt_cache_size=32"
+	// Before anything initializes the library (registerVFS does): its
+	// allocations then take no process-wide mutex (vfs.go).
+	memstatusOff()
 	// The "hookd" VFS (vfs.go) writes a commit's frames to the log in one
 	// write rather than two per page.
 	if registerVFS() {

@@ -67,6 +67,25 @@ struct hk_vfs {
 // compiles (cgo links each package's C objects on their own first).
 extern hk_vfs *sqlite3_vfs_find(const char*) __attribute__((weak));
 extern int sqlite3_vfs_register(hk_vfs*, int) __attribute__((weak));
+extern int sqlite3_config(int, ...) __attribute__((weak));
+extern hk_int64 sqlite3_memory_used(void) __attribute__((weak));
+
+#define HK_CONFIG_MEMSTATUS 9
+
+// hk_memstatus_off turns off SQLite's count of the memory it allocates,
+// before anything initializes the library (sqlite3_config refuses once it
+// is): 0 when done.
+static int hk_memstatus_off(void) {
+	if (!sqlite3_config) return -1;
+	return sqlite3_config(HK_CONFIG_MEMSTATUS, 0);
+}
+
+// hk_memory_used is what SQLite counts as allocated (0 while it counts
+// nothing); -1 when SQLite is not linked.
+static hk_int64 hk_memory_used(void) {
+	if (!sqlite3_memory_used) return -1;
+	return sqlite3_memory_used();
+}
 
 #define HK_OK 0
 #define HK_OPEN_WAL 0x00080000
@@ -356,3 +375,15 @@ import "C"
 // of space reaches the statement that wrote. false when SQLite is not
 // linked or its unix VFS is older than version 2.
 func registerVFS() bool { return C.hk_register() == 0 }
+
+// memstatusOff turns off the C library's count of the memory it allocates
+// (SQLITE_CONFIG_MEMSTATUS), which mattn/go-sqlite3 leaves on: with it,
+// every allocation SQLite makes (several per statement) takes and releases
+// a process-wide mutex to update the count, and hookd never reads the
+// count. It must run before the library is initialized (registerVFS
+// initializes it); false if it was not done.
+func memstatusOff() bool { return C.hk_memstatus_off() == 0 }
+
+// memoryCounted reports whether the C library counts the memory it has
+// allocated (a test reads it).
+func memoryCounted() bool { return C.hk_memory_used() > 0 }
