@@ -172,6 +172,47 @@ func procStat(pid int) (cpu time.Duration, rss int64) {
 	return cpu, rss
 }
 
+// machineTimes reads the whole machine's CPU time from /proc/stat: busy
+// (user, nice, system, irq, softirq), idle (idle, iowait) and stolen by
+// the hypervisor; zero where there is no /proc.
+func machineTimes() (busy, idle, steal time.Duration) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0, 0
+	}
+	var v [8]time.Duration // user nice system idle iowait irq softirq steal
+	for i := range v {
+		n, _ := strconv.ParseInt(f[i+1], 10, 64)
+		v[i] = time.Duration(n) * time.Second / 100 // USER_HZ
+	}
+	return v[0] + v[1] + v[2] + v[5] + v[6], v[3] + v[4], v[7]
+}
+
+// machineUse is the machine's CPU over a run: every process's, the
+// publishers', the sink's and the bench's own included.
+type machineUse struct {
+	Busy, Idle, Steal time.Duration
+}
+
+// perDelivery is the machine's busy CPU per delivery, in µs.
+func (m machineUse) perDelivery(deliveries int) float64 {
+	return m.Busy.Seconds() * 1e6 / float64(max(deliveries, 1))
+}
+
+// idleShare is the share of the machine's CPU time that was idle, in %.
+func (m machineUse) idleShare() float64 {
+	all := m.Busy + m.Idle + m.Steal
+	if all <= 0 {
+		return 0
+	}
+	return 100 * m.Idle.Seconds() / all.Seconds()
+}
+
 // extTarget is what the external publishers are pointed at.
 type extTarget int
 
@@ -193,6 +234,9 @@ type extResult struct {
 	RSS     []int64       // sampled every 100 ms
 	Arrival []time.Time   // every arrival, for the plot
 	Lat     []time.Duration
+	// Machine is the whole machine's CPU from the publishers' start to
+	// the last arrival.
+	Machine machineUse
 	// Stages is hookd's own timing of the stages of a delivery, from
 	// its /metrics at the end of the run ("" for the ceilings).
 	Stages string
@@ -275,6 +319,7 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 	var mu sync.Mutex
 	var rss []int64
 	cpu0, _ := sample()
+	busy0, idle0, steal0 := machineTimes()
 	stopSampling := make(chan struct{})
 	sampled := make(chan struct{})
 	go func() {
@@ -331,6 +376,7 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 	}
 	cpu, _ := sample()
 	cpu -= cpu0
+	busy, idle, steal := machineTimes()
 	commits := commitFigures(hk, o)
 	var stages string
 	if hk != nil && !o.NoMetrics {
@@ -361,7 +407,8 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 		r.PeakRSS = max(r.PeakRSS, v)
 	}
 	mu.Unlock()
-	er := &extResult{Result: r, CPU: cpu, RSS: rss, Lat: lat, Stages: stages}
+	er := &extResult{Result: r, CPU: cpu, RSS: rss, Lat: lat, Stages: stages,
+		Machine: machineUse{Busy: busy - busy0, Idle: idle - idle0, Steal: steal - steal0}}
 	for _, at := range st.Arrivals {
 		er.Arrival = append(er.Arrival, time.Unix(0, at))
 	}
@@ -608,6 +655,8 @@ func printExternal(w io.Writer, o benchOpts, r *extResult) {
 	fmt.Fprintf(w, "  %s %10.0f µs CPU per delivery (%.2fs CPU: %.0f %% of one core over the run), peak RSS %.1f MiB\n",
 		label, r.CPU.Seconds()*1e6/float64(max(r.Deliveries, 1)), r.CPU.Seconds(),
 		100*r.CPU.Seconds()/max(r.DeliverDur.Seconds(), 1e-9), float64(peak)/(1<<20))
+	fmt.Fprintf(w, "  machine           %10.0f µs CPU per delivery, every process (%.0f %% of the machine idle)\n",
+		r.Machine.perDelivery(r.Deliveries), r.Machine.idleShare())
 	if r.Stages != "" {
 		fmt.Fprintf(w, "  hookd's own stage timings (its /metrics: histogram bucket bounds)\n%s", r.Stages)
 	}
@@ -704,9 +753,11 @@ func externalSuite(ctx context.Context, o benchOpts, w io.Writer) error {
 				if sc.ceiling != extRaw {
 					ceilCPU = fmt.Sprintf(", %s %.0f", sc.against(), cr.CPU.Seconds()*1e6/float64(max(cr.Deliveries, 1)))
 				}
-				fmt.Fprintf(w, "  round %d  %-58s hookd %7.0f/s  %s %7.0f/s  ratio %.2f  (µs CPU/delivery: hookd %.0f%s; %d dup, %d of %d)\n",
+				fmt.Fprintf(w, "  round %d  %-58s hookd %7.0f/s  %s %7.0f/s  ratio %.2f  (µs CPU/delivery: hookd %.0f%s; machine %.0f and %.0f, idle %.0f and %.0f %%; %d dup, %d of %d)\n",
 					i+1, sc.name, hr.rate(), sc.against(), cr.rate(), hr.rate()/cr.rate(),
-					hr.CPU.Seconds()*1e6/float64(max(hr.Deliveries, 1)), ceilCPU, hr.Duplicates, hr.Deliveries, hr.Expected)
+					hr.CPU.Seconds()*1e6/float64(max(hr.Deliveries, 1)), ceilCPU,
+					hr.Machine.perDelivery(hr.Deliveries), cr.Machine.perDelivery(cr.Deliveries), hr.Machine.idleShare(), cr.Machine.idleShare(),
+					hr.Duplicates, hr.Deliveries, hr.Expected)
 			}
 		}
 		if sc.latency {
