@@ -218,7 +218,7 @@ func metricsCost(ctx context.Context, o benchOpts, pairs int, w io.Writer) error
 				return err
 			}
 			rate := float64(r.Deliveries) / r.DeliverDur.Seconds()
-			cpu := (bench.CPUTime() - cpu0).Seconds() * 1e6 / float64(max(r.Deliveries, 1))
+			cpu := perDelivery(bench.CPUTime()-cpu0, r.Deliveries)
 			label := "with metrics   "
 			if off {
 				label = "without metrics"

@@ -153,9 +153,7 @@ func procStat(pid int) (cpu time.Duration, rss int64) {
 		if i := strings.LastIndexByte(string(b), ')'); i > 0 {
 			f := strings.Fields(string(b)[i+1:])
 			if len(f) > 13 {
-				u, _ := strconv.ParseInt(f[11], 10, 64)
-				s, _ := strconv.ParseInt(f[12], 10, 64)
-				cpu = time.Duration(u+s) * time.Second / 100 // USER_HZ
+				cpu = clockTicks(f[11]) + clockTicks(f[12])
 			}
 		}
 	}
@@ -170,6 +168,18 @@ func procStat(pid int) (cpu time.Duration, rss int64) {
 		}
 	}
 	return cpu, rss
+}
+
+// clockTicks reads a CPU time /proc gives in clock ticks (USER_HZ, 100
+// a second).
+func clockTicks(field string) time.Duration {
+	n, _ := strconv.ParseInt(field, 10, 64)
+	return time.Duration(n) * time.Second / 100
+}
+
+// perDelivery is CPU time per delivery, in µs.
+func perDelivery(cpu time.Duration, deliveries int) float64 {
+	return cpu.Seconds() * 1e6 / float64(max(deliveries, 1))
 }
 
 // machineTimes reads the whole machine's CPU time from /proc/stat: busy
@@ -187,8 +197,7 @@ func machineTimes() (busy, idle, steal time.Duration) {
 	}
 	var v [8]time.Duration // user nice system idle iowait irq softirq steal
 	for i := range v {
-		n, _ := strconv.ParseInt(f[i+1], 10, 64)
-		v[i] = time.Duration(n) * time.Second / 100 // USER_HZ
+		v[i] = clockTicks(f[i+1])
 	}
 	return v[0] + v[1] + v[2] + v[5] + v[6], v[3] + v[4], v[7]
 }
@@ -197,11 +206,6 @@ func machineTimes() (busy, idle, steal time.Duration) {
 // publishers', the sink's and the bench's own included.
 type machineUse struct {
 	Busy, Idle, Steal time.Duration
-}
-
-// perDelivery is the machine's busy CPU per delivery, in µs.
-func (m machineUse) perDelivery(deliveries int) float64 {
-	return m.Busy.Seconds() * 1e6 / float64(max(deliveries, 1))
 }
 
 // idleShare is the share of the machine's CPU time that was idle, in %.
@@ -653,10 +657,10 @@ func printExternal(w io.Writer, o benchOpts, r *extResult) {
 		label = fmt.Sprintf("%d hookd processes", o.Nodes) // summed
 	}
 	fmt.Fprintf(w, "  %s %10.0f µs CPU per delivery (%.2fs CPU: %.0f %% of one core over the run), peak RSS %.1f MiB\n",
-		label, r.CPU.Seconds()*1e6/float64(max(r.Deliveries, 1)), r.CPU.Seconds(),
+		label, perDelivery(r.CPU, r.Deliveries), r.CPU.Seconds(),
 		100*r.CPU.Seconds()/max(r.DeliverDur.Seconds(), 1e-9), float64(peak)/(1<<20))
 	fmt.Fprintf(w, "  machine           %10.0f µs CPU per delivery, every process (%.0f %% of the machine idle)\n",
-		r.Machine.perDelivery(r.Deliveries), r.Machine.idleShare())
+		perDelivery(r.Machine.Busy, r.Deliveries), r.Machine.idleShare())
 	if r.Stages != "" {
 		fmt.Fprintf(w, "  hookd's own stage timings (its /metrics: histogram bucket bounds)\n%s", r.Stages)
 	}
@@ -751,12 +755,12 @@ func externalSuite(ctx context.Context, o benchOpts, w io.Writer) error {
 				ratio = append(ratio, hr.rate()/cr.rate())
 				ceilCPU := "" // the raw POSTs have no serving process
 				if sc.ceiling != extRaw {
-					ceilCPU = fmt.Sprintf(", %s %.0f", sc.against(), cr.CPU.Seconds()*1e6/float64(max(cr.Deliveries, 1)))
+					ceilCPU = fmt.Sprintf(", %s %.0f", sc.against(), perDelivery(cr.CPU, cr.Deliveries))
 				}
 				fmt.Fprintf(w, "  round %d  %-58s hookd %7.0f/s  %s %7.0f/s  ratio %.2f  (µs CPU/delivery: hookd %.0f%s; machine %.0f and %.0f, idle %.0f and %.0f %%; %d dup, %d of %d)\n",
 					i+1, sc.name, hr.rate(), sc.against(), cr.rate(), hr.rate()/cr.rate(),
-					hr.CPU.Seconds()*1e6/float64(max(hr.Deliveries, 1)), ceilCPU,
-					hr.Machine.perDelivery(hr.Deliveries), cr.Machine.perDelivery(cr.Deliveries), hr.Machine.idleShare(), cr.Machine.idleShare(),
+					perDelivery(hr.CPU, hr.Deliveries), ceilCPU,
+					perDelivery(hr.Machine.Busy, hr.Deliveries), perDelivery(cr.Machine.Busy, cr.Deliveries), hr.Machine.idleShare(), cr.Machine.idleShare(),
 					hr.Duplicates, hr.Deliveries, hr.Expected)
 			}
 		}

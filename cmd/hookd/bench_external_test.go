@@ -71,7 +71,7 @@ func TestMachineUse(t *testing.T) {
 		t.Fatalf("100 ms of a busy core added no busy time (%v)", b0)
 	}
 	m := machineUse{Busy: 3 * time.Second, Idle: time.Second}
-	if got := m.perDelivery(1000); math.Abs(got-3000) > 1e-9 {
+	if got := perDelivery(m.Busy, 1000); math.Abs(got-3000) > 1e-9 {
 		t.Errorf("perDelivery = %v µs, want 3000", got)
 	}
 	if got := m.idleShare(); math.Abs(got-25) > 1e-9 {
