@@ -86,6 +86,11 @@ type entry struct {
 	// known ones, which ValidateWarn reports as warnings. nil when the schema
 	// names no known values.
 	known *jsonschema.Schema
+	// knownFirst: every enum the twin adds is in a place where a
+	// stricter schema can only make the whole stricter (knownMonotone),
+	// so a payload that passes known passes schema, and ValidateWarn
+	// runs known alone for the payloads that pass it (most do).
+	knownFirst bool
 }
 
 // builtin is the shape of one element of an embedded data file.
@@ -469,7 +474,70 @@ func (e *entry) compile(c *jsonschema.Compiler) error {
 	// A compiler of its own: the strict twin has the same resource URL
 	// and $ids as the schema itself.
 	e.known, err = compile(newCompiler(), e.t.Name, raw)
+	e.knownFirst = err == nil && knownMonotone(doc, true)
 	return err
+}
+
+// Keywords under which a stricter subschema makes the schema stricter
+// (a conjunction, an alternative of anyOf, a branch of if, what a
+// property, an item or a present dependency must be), so an enum added
+// below them only narrows what the whole accepts. Under the others it
+// may widen it: "not", "oneOf" (one alternative fewer may leave exactly
+// one), "if" (another branch chosen), "contains" (with maxContains),
+// what "unevaluated…" sees after a subschema fails; and a "$ref" may
+// bring a schema into any place, so any reference makes the whole count
+// as not monotone.
+var (
+	monotoneMaps   = []string{"properties", "patternProperties", "dependentSchemas", "dependencies"}
+	monotoneOne    = []string{"items", "additionalItems", "additionalProperties", "then", "else"}
+	monotoneArrays = []string{"items", "prefixItems", "allOf", "anyOf"}
+)
+
+// knownMonotone reports whether every KnownValues list of the schema s
+// (that closeKnown turns into an enum) sits only below monotone keywords
+// (ok says whether s itself does) and s refers to no other schema.
+func knownMonotone(s any, ok bool) bool {
+	m, isMap := s.(map[string]any)
+	if !isMap {
+		return true
+	}
+	for _, k := range []string{"$ref", "$dynamicRef", "$recursiveRef"} {
+		if _, has := m[k]; has {
+			return false
+		}
+	}
+	if _, has := m[KnownValues]; has && !ok {
+		_, hasEnum := m["enum"]
+		_, hasConst := m["const"]
+		if !hasEnum && !hasConst {
+			return false
+		}
+	}
+	monotone := func(k string, list []string) bool { return ok && slices.Contains(list, k) }
+	for _, k := range schemaMaps {
+		if sub, isMap := m[k].(map[string]any); isMap {
+			for _, v := range sub {
+				if !knownMonotone(v, monotone(k, monotoneMaps)) {
+					return false
+				}
+			}
+		}
+	}
+	for _, k := range schemaOne {
+		if v, isMap := m[k].(map[string]any); isMap && !knownMonotone(v, monotone(k, monotoneOne)) {
+			return false
+		}
+	}
+	for _, k := range schemaArrays {
+		if arr, isArr := m[k].([]any); isArr {
+			for _, v := range arr {
+				if !knownMonotone(v, monotone(k, monotoneArrays)) {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 // KnownValues is the schema keyword that lists a field's known values

@@ -86,17 +86,34 @@ func (c *Catalog) check(t *hookd.EventType, payload []byte, warn bool) ([]hookd.
 // validate checks payload and, if warn is set and it passes, looks for
 // values outside the known ones.
 func (e *entry) validate(payload []byte, warn bool) ([]hookd.Detail, error) {
-	v, err := e.validateOnly(payload)
-	if err != nil || !warn || e.known == nil {
+	v, err := e.decode(payload)
+	if err != nil {
 		return nil, err
+	}
+	if !warn || e.known == nil {
+		return nil, e.check(v)
+	}
+	var verr *jsonschema.ValidationError
+	if e.knownFirst {
+		// Passing the strict twin passes the schema (knownMonotone): one
+		// validation, not two, for a payload of known values.
+		verr, err = e.runWith(e.known, v)
+		if err == nil && verr == nil {
+			return nil, nil
+		}
+	}
+	if err := e.check(v); err != nil {
+		return nil, err
+	}
+	if !e.knownFirst {
+		verr, err = e.runWith(e.known, v)
+	}
+	if err != nil || verr == nil {
+		return nil, nil // a warning pass never refuses what was accepted
 	}
 	// The strict twin fails only where a value is outside its known
 	// values. Inside a oneOf, the walk follows the closest alternative, the
 	// one the payload matched; other failures are not warnings.
-	verr, err := e.runWith(e.known, v)
-	if err != nil || verr == nil {
-		return nil, nil // a warning pass never refuses what was accepted
-	}
 	f := flattener{root: v, printer: message.NewPrinter(language.English), known: true}
 	var out []hookd.Detail
 	for _, d := range f.walk(verr) {
@@ -110,8 +127,10 @@ func (e *entry) validate(payload []byte, warn bool) ([]hookd.Detail, error) {
 	return finish(out), nil
 }
 
-// validateOnly checks payload and returns it decoded.
-func (e *entry) validateOnly(payload []byte) (any, error) {
+// decode parses a payload for validation. Numbers stay exact
+// (json.Number); numbers a 64-bit float cannot hold are refused, with a
+// detail each.
+func (e *entry) decode(payload []byte) (any, error) {
 	if len(bytes.TrimSpace(payload)) == 0 {
 		return nil, hookd.Errorf(hookd.EINVALID, "payload is empty: it must be a JSON value")
 	}
@@ -123,28 +142,35 @@ func (e *entry) validateOnly(payload []byte) (any, error) {
 		// for the publisher, so it goes into Message, not Err.
 		return nil, hookd.Errorf(hookd.EINVALID, "payload is not valid JSON: %v", err)
 	}
-	f := flattener{root: v}
-	var details []hookd.Detail
 	if hasBadNumber(v) {
 		// Checked before the schema: the validator turns numbers into
 		// big.Rat, where 1e999999 costs tens of milliseconds and 1e9999999
 		// makes it panic.
-		details = f.numbers(v, make([]string, 0, 8), nil)
-	} else if e.schema != nil {
-		verr, err := e.run(v)
-		if err != nil {
-			return nil, err
+		f := flattener{root: v}
+		return nil, &hookd.Error{
+			Code:    hookd.EUNPROCESSABLE,
+			Message: "payload does not match the schema of " + e.t.Name,
+			Details: finish(f.numbers(v, make([]string, 0, 8), nil)),
 		}
-		if verr == nil {
-			return v, nil
-		}
-		f.printer = message.NewPrinter(language.English)
-		details = f.walk(verr)
 	}
+	return v, nil
+}
+
+// check validates a decoded payload against the schema.
+func (e *entry) check(v any) error {
+	if e.schema == nil {
+		return nil
+	}
+	verr, err := e.run(v)
+	if err != nil || verr == nil {
+		return err
+	}
+	f := flattener{root: v, printer: message.NewPrinter(language.English)}
+	details := f.walk(verr)
 	if len(details) == 0 {
-		return v, nil
+		return nil
 	}
-	return nil, &hookd.Error{
+	return &hookd.Error{
 		Code:    hookd.EUNPROCESSABLE,
 		Message: "payload does not match the schema of " + e.t.Name,
 		Details: finish(details),

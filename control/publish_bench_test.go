@@ -37,3 +37,26 @@ func BenchmarkCheckEvent(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCheckEventCatalog is the same check of a catalog type's own
+// example, validated against its schema (and its known values).
+func BenchmarkCheckEventCatalog(b *testing.B) {
+	bu := setup(b)
+	ctx := hookd.NewContextWithTenant(b.Context(), "t")
+	for _, name := range []string{"lean:entity.created", "lean:payment.updated", "weavr:linkedAccountWatch", "weavr:paymentRunWatch"} {
+		b.Run(name, func(b *testing.B) {
+			t, err := bu.svc.Resolve(ctx, name, "")
+			if err != nil {
+				b.Skip(err)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(t.Example)))
+			for b.Loop() {
+				ev := &hookd.Event{Type: name, ID: "ev-1", Payload: t.Example}
+				if _, err := bu.svc.CheckEvent(ctx, "t", ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
