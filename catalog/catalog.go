@@ -474,7 +474,7 @@ func (e *entry) compile(c *jsonschema.Compiler) error {
 	// A compiler of its own: the strict twin has the same resource URL
 	// and $ids as the schema itself.
 	e.known, err = compile(newCompiler(), e.t.Name, raw)
-	e.knownFirst = err == nil && knownMonotone(doc, true)
+	e.knownFirst = err == nil && knownMonotone(doc)
 	return err
 }
 
@@ -484,60 +484,129 @@ func (e *entry) compile(c *jsonschema.Compiler) error {
 // below them only narrows what the whole accepts. Under the others it
 // may widen it: "not", "oneOf" (one alternative fewer may leave exactly
 // one), "if" (another branch chosen), "contains" (with maxContains),
-// what "unevaluated…" sees after a subschema fails; and a "$ref" may
-// bring a schema into any place, so any reference makes the whole count
-// as not monotone.
+// what "unevaluated…" sees after a subschema fails.
 var (
 	monotoneMaps   = []string{"properties", "patternProperties", "dependentSchemas", "dependencies"}
 	monotoneOne    = []string{"items", "additionalItems", "additionalProperties", "then", "else"}
 	monotoneArrays = []string{"items", "prefixItems", "allOf", "anyOf"}
 )
 
-// knownMonotone reports whether every KnownValues list of the schema s
-// (that closeKnown turns into an enum) sits only below monotone keywords
-// (ok says whether s itself does) and s refers to no other schema.
-func knownMonotone(s any, ok bool) bool {
-	m, isMap := s.(map[string]any)
-	if !isMap {
+// knownMonotone reports whether every KnownValues list that closeKnown
+// turns into an enum in the schema doc is reached, from its root, only
+// through monotone keywords: then the strict twin accepts no payload the
+// schema refuses. A reference within the document ("#/$defs/x", a JSON
+// pointer) is followed as if its schema stood where the reference is;
+// definitions are not walked on their own (unreferenced, they validate
+// nothing). Any other reference, or an $id below the root (pointers
+// would then be relative to it), makes the answer false.
+func knownMonotone(doc any) bool {
+	type visit struct {
+		ref string
+		ok  bool
+	}
+	seen := map[visit]bool{}
+	var walk func(s any, ok, root bool) bool
+	walk = func(s any, ok, root bool) bool {
+		m, isMap := s.(map[string]any)
+		if !isMap {
+			return true
+		}
+		if _, has := m["$id"]; has && !root {
+			return false
+		}
+		for _, k := range []string{"$dynamicRef", "$recursiveRef"} {
+			if _, has := m[k]; has {
+				return false
+			}
+		}
+		if r, has := m["$ref"]; has {
+			ref, isStr := r.(string)
+			if !isStr {
+				return false
+			}
+			target, found := pointer(doc, ref)
+			if !found {
+				return false
+			}
+			if v := (visit{ref, ok}); !seen[v] {
+				seen[v] = true
+				if !walk(target, ok, false) {
+					return false
+				}
+			}
+		}
+		if _, has := m[KnownValues]; has && !ok {
+			_, hasEnum := m["enum"]
+			_, hasConst := m["const"]
+			if !hasEnum && !hasConst {
+				return false
+			}
+		}
+		monotone := func(k string, list []string) bool { return ok && slices.Contains(list, k) }
+		for _, k := range schemaMaps {
+			if k == "$defs" || k == "definitions" {
+				continue
+			}
+			if sub, isMap := m[k].(map[string]any); isMap {
+				for _, v := range sub {
+					if !walk(v, monotone(k, monotoneMaps), false) {
+						return false
+					}
+				}
+			}
+		}
+		for _, k := range schemaOne {
+			if v, isMap := m[k].(map[string]any); isMap && !walk(v, monotone(k, monotoneOne), false) {
+				return false
+			}
+		}
+		for _, k := range schemaArrays {
+			if arr, isArr := m[k].([]any); isArr {
+				for _, v := range arr {
+					if !walk(v, monotone(k, monotoneArrays), false) {
+						return false
+					}
+				}
+			}
+		}
 		return true
 	}
-	for _, k := range []string{"$ref", "$dynamicRef", "$recursiveRef"} {
-		if _, has := m[k]; has {
-			return false
-		}
+	return walk(doc, true, true)
+}
+
+// pointer resolves a reference that is a JSON pointer into doc ("#",
+// "#/$defs/a~1b"); false for any other reference or a pointer to nothing.
+func pointer(doc any, ref string) (any, bool) {
+	frag, ok := strings.CutPrefix(ref, "#")
+	if !ok {
+		return nil, false
 	}
-	if _, has := m[KnownValues]; has && !ok {
-		_, hasEnum := m["enum"]
-		_, hasConst := m["const"]
-		if !hasEnum && !hasConst {
-			return false
-		}
+	frag, err := url.PathUnescape(frag)
+	if err != nil || (frag != "" && !strings.HasPrefix(frag, "/")) {
+		return nil, false
 	}
-	monotone := func(k string, list []string) bool { return ok && slices.Contains(list, k) }
-	for _, k := range schemaMaps {
-		if sub, isMap := m[k].(map[string]any); isMap {
-			for _, v := range sub {
-				if !knownMonotone(v, monotone(k, monotoneMaps)) {
-					return false
-				}
+	v := doc
+	if frag == "" {
+		return v, true
+	}
+	for _, tok := range strings.Split(frag[1:], "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch c := v.(type) {
+		case map[string]any:
+			if v, ok = c[tok]; !ok {
+				return nil, false
 			}
-		}
-	}
-	for _, k := range schemaOne {
-		if v, isMap := m[k].(map[string]any); isMap && !knownMonotone(v, monotone(k, monotoneOne)) {
-			return false
-		}
-	}
-	for _, k := range schemaArrays {
-		if arr, isArr := m[k].([]any); isArr {
-			for _, v := range arr {
-				if !knownMonotone(v, monotone(k, monotoneArrays)) {
-					return false
-				}
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil, false
 			}
+			v = c[i]
+		default:
+			return nil, false
 		}
 	}
-	return true
+	return v, true
 }
 
 // KnownValues is the schema keyword that lists a field's known values
