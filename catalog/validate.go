@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/jsonscan"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
@@ -134,13 +135,19 @@ func (e *entry) decode(payload []byte) (any, error) {
 	if len(bytes.TrimSpace(payload)) == 0 {
 		return nil, hookd.Errorf(hookd.EINVALID, "payload is empty: it must be a JSON value")
 	}
-	// UseNumber (inside UnmarshalJSON) keeps numbers exact: a float64 would
-	// round large integers and make "integer" and "multipleOf" lie.
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(payload))
-	if err != nil {
-		// The parser's message (what, and at which offset) is the useful part
-		// for the publisher, so it goes into Message, not Err.
-		return nil, hookd.Errorf(hookd.EINVALID, "payload is not valid JSON: %v", err)
+	// Numbers stay json.Numbers (UseNumber, inside UnmarshalJSON), exact: a
+	// float64 would round large integers and make "integer" and
+	// "multipleOf" lie. jsonscan.Decode gives the same value in one pass
+	// and without reflection for most payloads, and leaves the rest (and
+	// every error) to encoding/json.
+	v, ok := jsonscan.Decode(payload)
+	if !ok {
+		var err error
+		if v, err = jsonschema.UnmarshalJSON(bytes.NewReader(payload)); err != nil {
+			// The parser's message (what, and at which offset) is the useful
+			// part for the publisher, so it goes into Message, not Err.
+			return nil, hookd.Errorf(hookd.EINVALID, "payload is not valid JSON: %v", err)
+		}
 	}
 	if hasBadNumber(v) {
 		// Checked before the schema: the validator turns numbers into

@@ -1,9 +1,14 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 var seeds = []string{
@@ -61,4 +66,33 @@ func TestPlainString(t *testing.T) {
 			t.Errorf("PlainString(%q) = %q, json.Unmarshal %q", c.in, got, v)
 		}
 	}
+}
+
+// FuzzDecode: what Decode decodes, encoding/json decodes (a Decoder with
+// UseNumber, into an any) to the same value; what encoding/json refuses,
+// Decode does not decode.
+func FuzzDecode(f *testing.F) {
+	for _, s := range append(seeds, `{"a":1,"a":[2,{"b":null}]}`, `[[],{},"",-1.5E+2]`, `{"k":"v"} `) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := Decode(b)
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		var want any
+		err := d.Decode(&want)
+		if err == nil {
+			if _, terr := d.Token(); terr != io.EOF {
+				err = errors.New("data after the value")
+			}
+		}
+		switch {
+		case ok && err != nil:
+			t.Fatalf("Decode(%q) = %#v, encoding/json: %v", b, got, err)
+		case ok && !reflect.DeepEqual(got, want):
+			t.Fatalf("Decode(%q) = %#v, encoding/json %#v", b, got, want)
+		case !ok && err == nil && Valid(b) && !strings.Contains(string(b), `\`) && utf8.Valid(b):
+			t.Fatalf("Decode(%q) gave up on valid JSON without escapes or bad UTF-8", b)
+		}
+	})
 }
