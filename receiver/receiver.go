@@ -2,8 +2,8 @@
 // formats (profiles): standard (Standard Webhooks v1), lean, weavr and
 // linkmoney; and, as profile hmac with an [HMACScheme], those of any sender
 // that signs an HMAC of the body (GitHub, Stripe, Shopify, ...). It is what
-// the receiving side of a webhook imports: it depends on the standard
-// library only.
+// the receiving side of a webhook imports: it depends on nothing outside
+// the standard library and this module (internal/jsonscan).
 //
 // The usual entry point is a [Handler], which verifies each request,
 // answers duplicates without running user code again and dispatches by
@@ -113,7 +113,8 @@ func Parse(p Profile, h http.Header, body []byte) (*Webhook, error) {
 			Timestamp string          `json:"timestamp"`
 			Data      json.RawMessage `json:"data"`
 		}
-		if err := unmarshalEnvelope(p, body, &env); err != nil {
+		if err := unmarshalEnvelope(p, body, &env, str("type", &env.Type), str("timestamp", &env.Timestamp),
+			raw("data", &env.Data)); err != nil {
 			return nil, err
 		}
 		w.Type, w.Payload = env.Type, env.Data
@@ -136,7 +137,8 @@ func Parse(p Profile, h http.Header, body []byte) (*Webhook, error) {
 			EventType    string          `json:"eventType"`
 			Metadata     json.RawMessage `json:"metadata"`
 		}
-		if err := unmarshalEnvelope(p, body, &env); err != nil {
+		if err := unmarshalEnvelope(p, body, &env, str("id", &env.ID), str("creationTime", &env.CreationTime),
+			str("eventType", &env.EventType), raw("metadata", &env.Metadata)); err != nil {
 			return nil, err
 		}
 		w.Type, w.Payload = env.EventType, env.Metadata
@@ -155,7 +157,8 @@ func Parse(p Profile, h http.Header, body []byte) (*Webhook, error) {
 		}
 	case Lean:
 		var env LeanEnvelope
-		if err := unmarshalEnvelope(p, body, &env); err != nil {
+		if err := unmarshalEnvelope(p, body, &env, str("type", &env.Type), str("message", &env.Message),
+			raw("payload", &env.Payload), str("timestamp", &env.Timestamp), str("event_id", &env.EventID)); err != nil {
 			return nil, err
 		}
 		w.Type, w.Payload, w.ID = env.Type, env.Payload, env.EventID
@@ -170,7 +173,7 @@ func Parse(p Profile, h http.Header, body []byte) (*Webhook, error) {
 			Type    string          `json:"type"`
 			Payload json.RawMessage `json:"payload"`
 		}
-		if err := unmarshalEnvelope(p, body, &env); err != nil {
+		if err := unmarshalEnvelope(p, body, &env, str("type", &env.Type), raw("payload", &env.Payload)); err != nil {
 			return nil, err
 		}
 		w.Type, w.Payload = env.Type, env.Payload
@@ -192,10 +195,15 @@ func Parse(p Profile, h http.Header, body []byte) (*Webhook, error) {
 }
 
 // unmarshalEnvelope decodes a body into an envelope struct and reports
-// any failure as ErrMalformed.
-func unmarshalEnvelope(p Profile, body []byte, v any) error {
+// any failure as ErrMalformed. fields name the struct's fields for
+// fastEnvelope, which reads the common shape of a body in one pass; what
+// it cannot tell is left to json.Unmarshal.
+func unmarshalEnvelope(p Profile, body []byte, v any, fields ...envelopeField) error {
 	if len(body) == 0 {
 		return fmt.Errorf("%w: empty %s body", ErrMalformed, p)
+	}
+	if fastEnvelope(body, fields) {
+		return nil
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("%w: %s body: %v", ErrMalformed, p, err)

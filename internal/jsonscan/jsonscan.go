@@ -261,3 +261,50 @@ func digits(b []byte, i int) int {
 	}
 	return i
 }
+
+// Members reads the object whose '{' is b[i] (inside depth arrays and
+// objects, as Value counts them), calling fn with each member's key and
+// the bytes of its value (a valid JSON value, a part of b), in order, and
+// returns the index after the object. ok is false when the object is not
+// valid JSON, a key needs decoding (see PlainBytes), or fn returns false.
+func Members(b []byte, i, depth int, fn func(key, value []byte) bool) (int, bool) {
+	if i >= len(b) || b[i] != '{' {
+		return i, false
+	}
+	if depth++; depth > MaxDepth {
+		return i, false
+	}
+	i = SkipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return i, false
+		}
+		key, j, ok := PlainBytes(b, i)
+		if !ok {
+			return i, false
+		}
+		i = SkipSpace(b, j)
+		if i >= len(b) || b[i] != ':' {
+			return i, false
+		}
+		start := SkipSpace(b, i+1)
+		if i, ok = Value(b, start, depth); !ok || !fn(key, b[start:i]) {
+			return i, false
+		}
+		i = SkipSpace(b, i)
+		if i >= len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case ',':
+			i = SkipSpace(b, i+1)
+		case '}':
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
+}
