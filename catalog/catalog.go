@@ -562,8 +562,12 @@ func knownMonotone(doc any) bool {
 		}
 		for _, k := range schemaArrays {
 			if arr, isArr := m[k].([]any); isArr {
+				// A oneOf whose alternatives exclude each other is an
+				// anyOf: at most one matches, in the schema as in its
+				// stricter twin.
+				each := monotone(k, monotoneArrays) || (ok && k == "oneOf" && exclusive(doc, arr))
 				for _, v := range arr {
-					if !walk(v, monotone(k, monotoneArrays), false) {
+					if !walk(v, each, false) {
 						return false
 					}
 				}
@@ -572,6 +576,113 @@ func knownMonotone(doc any) bool {
 		return true
 	}
 	return walk(doc, true, true)
+}
+
+// exclusive reports whether no value can match two of the schemas alts
+// (of doc, whose references they may be), by a rule that sees it without
+// validating: for each pair, a property both require whose values they
+// keep apart (const, enum, or "not" an enum, of strings), one requiring a
+// property the other says must be absent ("not": {"required": [...]}), or
+// types that do not meet. false when it cannot tell.
+func exclusive(doc any, alts []any) bool {
+	shapes := make([]map[string]any, len(alts))
+	for i, a := range alts {
+		m, ok := a.(map[string]any)
+		if r, isRef := m["$ref"].(string); ok && isRef && len(m) == 1 {
+			target, _ := pointer(doc, r) // nil when it points to nothing
+			m, ok = target.(map[string]any)
+		}
+		if !ok {
+			return false
+		}
+		shapes[i] = m
+	}
+	for i := range shapes {
+		for j := i + 1; j < len(shapes); j++ {
+			if !apart(shapes[i], shapes[j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// apart is exclusive's rule for two schemas.
+func apart(a, b map[string]any) bool {
+	if ta, tb := stringList(a["type"]), stringList(b["type"]); ta != nil && tb != nil && !slices.ContainsFunc(ta, func(t string) bool {
+		return slices.Contains(tb, t) || (t == "number" && slices.Contains(tb, "integer")) || (t == "integer" && slices.Contains(tb, "number"))
+	}) {
+		return true
+	}
+	ra, rb := stringList(a["required"]), stringList(b["required"])
+	if slices.ContainsFunc(ra, absent(b)) || slices.ContainsFunc(rb, absent(a)) {
+		return true
+	}
+	for _, p := range ra {
+		if !slices.Contains(rb, p) {
+			continue
+		}
+		inA, outA := values(a, p)
+		inB, outB := values(b, p)
+		switch {
+		case inA != nil && inB != nil && !slices.ContainsFunc(inA, func(v string) bool { return slices.Contains(inB, v) }):
+			return true
+		case inA != nil && outB != nil && !slices.ContainsFunc(inA, func(v string) bool { return !slices.Contains(outB, v) }):
+			return true
+		case inB != nil && outA != nil && !slices.ContainsFunc(inB, func(v string) bool { return !slices.Contains(outA, v) }):
+			return true
+		}
+	}
+	return false
+}
+
+// absent returns whether s says that a property must not be there.
+func absent(s map[string]any) func(string) bool {
+	not, _ := s["not"].(map[string]any)
+	forbidden := stringList(not["required"])
+	return func(p string) bool { return len(not) == 1 && len(forbidden) == 1 && forbidden[0] == p }
+}
+
+// values returns what the schema s lets its property p be, as strings:
+// in, the only values (const or enum), or out, values it may not be
+// ("not": {"enum"} or {"const"}); nil for each it does not say, or says
+// with anything other than strings.
+func values(s map[string]any, p string) (in, out []string) {
+	props, _ := s["properties"].(map[string]any)
+	ps, _ := props[p].(map[string]any)
+	if c, ok := ps["const"].(string); ok {
+		in = []string{c}
+	} else if e := stringList(ps["enum"]); e != nil {
+		in = e
+	}
+	if not, ok := ps["not"].(map[string]any); ok && len(not) == 1 {
+		if c, ok := not["const"].(string); ok {
+			out = []string{c}
+		} else {
+			out = stringList(not["enum"])
+		}
+	}
+	return in, out
+}
+
+// stringList returns v as a list of strings (a string alone is a list of
+// one), or nil if it is anything else.
+func stringList(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			s, ok := x.(string)
+			if !ok {
+				return nil
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
 }
 
 // pointer resolves a reference that is a JSON pointer into doc ("#",
