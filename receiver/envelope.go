@@ -23,31 +23,38 @@ func raw(name string, p *json.RawMessage) envelopeField { return envelopeField{n
 // common shape: a JSON object whose keys need no decoding, whose string
 // fields hold strings that need none either (no escapes), whatever the
 // other members are (ignored, as json.Unmarshal ignores unknown fields). It
-// returns false, with the fields in any state, for anything else: invalid
-// JSON, a string field holding an escape or another kind of value, a key
-// that matches a field only in another letter case (json.Unmarshal would
-// take it) or is not ASCII. json.Unmarshal then decides (FuzzEnvelope).
+// returns false, and leaves the fields as they were, for anything else:
+// invalid JSON, a string field holding an escape or another kind of value,
+// a key that matches a field only in another letter case (json.Unmarshal
+// would take it) or is not ASCII. json.Unmarshal then decides
+// (FuzzEnvelope).
 func fastEnvelope(body []byte, fields []envelopeField) bool {
-	if len(fields) == 0 {
+	const most = 8
+	if len(fields) == 0 || len(fields) > most {
 		return false
 	}
+	// The values found, set into the fields only once the whole body has
+	// been read. A key given twice: the last value wins, as in
+	// json.Unmarshal.
+	var strs [most]string
+	var raws [most][]byte
+	var found [most]bool
 	i, ok := jsonscan.Members(body, jsonscan.SkipSpace(body, 0), 0, func(key, value []byte) bool {
 		for _, c := range key {
 			if c >= 0x80 {
 				return false // Unicode case folding: json.Unmarshal's to judge
 			}
 		}
-		for _, f := range fields {
+		for n, f := range fields {
 			if string(key) != f.name {
 				if strings.EqualFold(string(key), f.name) {
 					return false
 				}
 				continue
 			}
+			found[n] = true
 			if f.raw != nil {
-				// A copy, as json.Unmarshal makes. A key given twice:
-				// the last value wins, as there.
-				*f.raw = append((*f.raw)[:0:0], value...)
+				raws[n] = value
 				return true
 			}
 			if value[0] != '"' {
@@ -57,10 +64,22 @@ func fastEnvelope(body []byte, fields []envelopeField) bool {
 			if !ok || end != len(value) {
 				return false
 			}
-			*f.str = s
+			strs[n] = s
 			return true
 		}
 		return true
 	})
-	return ok && jsonscan.SkipSpace(body, i) == len(body)
+	if !ok || jsonscan.SkipSpace(body, i) != len(body) {
+		return false
+	}
+	for n, f := range fields {
+		switch {
+		case !found[n]:
+		case f.raw != nil:
+			*f.raw = append(json.RawMessage(nil), raws[n]...) // a copy, as json.Unmarshal makes
+		default:
+			*f.str = strs[n]
+		}
+	}
+	return true
 }

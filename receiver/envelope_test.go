@@ -80,6 +80,12 @@ func TestEnvelopeFastPath(t *testing.T) {
 			t.Errorf("fastEnvelope decoded %s as %+v: json.Unmarshal must decide", b, env)
 		}
 	}
+	// Giving up half way leaves the fields as they were, for
+	// json.Unmarshal to fill.
+	env = LeanEnvelope{}
+	if fastEnvelope([]byte(`{"type":"t","payload":{"a":1},"message":"\u0041"}`), fields) || env.Type != "" || env.Payload != nil {
+		t.Errorf("fastEnvelope gave up but set %+v", env)
+	}
 }
 
 // BenchmarkParse reads a ~1 KB Lean webhook's envelope, as a Lean source's
