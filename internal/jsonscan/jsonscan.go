@@ -96,41 +96,7 @@ func Value(b []byte, i, depth int) (int, bool) {
 	case c == '"':
 		return scanString(b, i)
 	case c == '{':
-		if depth++; depth > MaxDepth {
-			return i, false
-		}
-		i = SkipSpace(b, i+1)
-		if i < len(b) && b[i] == '}' {
-			return i + 1, true
-		}
-		for {
-			if i >= len(b) || b[i] != '"' {
-				return i, false
-			}
-			var ok bool
-			if i, ok = scanString(b, i); !ok {
-				return i, false
-			}
-			i = SkipSpace(b, i)
-			if i >= len(b) || b[i] != ':' {
-				return i, false
-			}
-			if i, ok = Value(b, SkipSpace(b, i+1), depth); !ok {
-				return i, false
-			}
-			i = SkipSpace(b, i)
-			if i >= len(b) {
-				return i, false
-			}
-			switch b[i] {
-			case ',':
-				i = SkipSpace(b, i+1)
-			case '}':
-				return i + 1, true
-			default:
-				return i, false
-			}
-		}
+		return object(b, i, depth, nil)
 	case c == '[':
 		if depth++; depth > MaxDepth {
 			return i, false
@@ -268,6 +234,12 @@ func digits(b []byte, i int) int {
 // returns the index after the object. ok is false when the object is not
 // valid JSON, a key needs decoding (see PlainBytes), or fn returns false.
 func Members(b []byte, i, depth int, fn func(key, value []byte) bool) (int, bool) {
+	return object(b, i, depth, fn)
+}
+
+// object validates the object whose '{' is b[i], as Value does; with fn,
+// as Members does.
+func object(b []byte, i, depth int, fn func(key, value []byte) bool) (int, bool) {
 	if i >= len(b) || b[i] != '{' {
 		return i, false
 	}
@@ -282,7 +254,13 @@ func Members(b []byte, i, depth int, fn func(key, value []byte) bool) (int, bool
 		if i >= len(b) || b[i] != '"' {
 			return i, false
 		}
-		key, j, ok := PlainBytes(b, i)
+		var key []byte
+		j, ok := i, false
+		if fn != nil {
+			key, j, ok = PlainBytes(b, i)
+		} else {
+			j, ok = scanString(b, i)
+		}
 		if !ok {
 			return i, false
 		}
@@ -291,7 +269,7 @@ func Members(b []byte, i, depth int, fn func(key, value []byte) bool) (int, bool
 			return i, false
 		}
 		start := SkipSpace(b, i+1)
-		if i, ok = Value(b, start, depth); !ok || !fn(key, b[start:i]) {
+		if i, ok = Value(b, start, depth); !ok || (fn != nil && !fn(key, b[start:i])) {
 			return i, false
 		}
 		i = SkipSpace(b, i)
