@@ -52,17 +52,9 @@ func decodeValue(b []byte, i, depth int) (any, int, bool) {
 				return nil, i, false
 			}
 			m[key] = v
-			i = SkipSpace(b, i)
-			if i >= len(b) {
-				return nil, i, false
-			}
-			switch b[i] {
-			case ',':
-				i = SkipSpace(b, i+1)
-			case '}':
-				return m, i + 1, true
-			default:
-				return nil, i, false
+			var more bool
+			if i, more, ok = after(b, i, '}'); !ok || !more {
+				return m, i, ok
 			}
 		}
 	case c == '[':
@@ -80,17 +72,9 @@ func decodeValue(b []byte, i, depth int) (any, int, bool) {
 				return nil, end, false
 			}
 			a = append(a, v)
-			i = SkipSpace(b, end)
-			if i >= len(b) {
-				return nil, i, false
-			}
-			switch b[i] {
-			case ',':
-				i = SkipSpace(b, i+1)
-			case ']':
-				return a, i + 1, true
-			default:
-				return nil, i, false
+			var more bool
+			if i, more, ok = after(b, end, ']'); !ok || !more {
+				return a, i, ok
 			}
 		}
 	case c == '-' || (c >= '0' && c <= '9'):

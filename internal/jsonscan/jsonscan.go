@@ -106,21 +106,12 @@ func Value(b []byte, i, depth int) (int, bool) {
 			return i + 1, true
 		}
 		for {
-			var ok bool
+			var ok, more bool
 			if i, ok = Value(b, i, depth); !ok {
 				return i, false
 			}
-			i = SkipSpace(b, i)
-			if i >= len(b) {
-				return i, false
-			}
-			switch b[i] {
-			case ',':
-				i = SkipSpace(b, i+1)
-			case ']':
-				return i + 1, true
-			default:
-				return i, false
+			if i, more, ok = after(b, i, ']'); !ok || !more {
+				return i, ok
 			}
 		}
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -272,17 +263,25 @@ func object(b []byte, i, depth int, fn func(key, value []byte) bool) (int, bool)
 		if i, ok = Value(b, start, depth); !ok || (fn != nil && !fn(key, b[start:i])) {
 			return i, false
 		}
-		i = SkipSpace(b, i)
-		if i >= len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
-			i = SkipSpace(b, i+1)
-		case '}':
-			return i + 1, true
-		default:
-			return i, false
+		var more bool
+		if i, more, ok = after(b, i, '}'); !ok || !more {
+			return i, ok
 		}
 	}
+}
+
+// after reads what follows an object's member or an array's element at
+// b[i]: a ',' and the next one (more, the index of the next one), or the
+// closing byte (the index after it); ok is false for anything else.
+func after(b []byte, i int, closing byte) (next int, more, ok bool) {
+	i = SkipSpace(b, i)
+	switch {
+	case i >= len(b):
+		return i, false, false
+	case b[i] == ',':
+		return SkipSpace(b, i+1), true, true
+	case b[i] == closing:
+		return i + 1, false, true
+	}
+	return i, false, false
 }
