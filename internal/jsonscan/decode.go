@@ -36,7 +36,7 @@ func decodeValue(b []byte, i, depth int) (any, int, bool) {
 			return m, i + 1, true
 		}
 		for {
-			if i >= len(b) || b[i] != '"' {
+			if i = SkipSpace(b, i); i >= len(b) || b[i] != '"' {
 				return nil, i, false
 			}
 			key, end, ok := PlainString(b, i)
@@ -67,7 +67,7 @@ func decodeValue(b []byte, i, depth int) (any, int, bool) {
 			return a, i + 1, true
 		}
 		for {
-			v, end, ok := decodeValue(b, i, depth)
+			v, end, ok := decodeValue(b, SkipSpace(b, i), depth)
 			if !ok {
 				return nil, end, false
 			}

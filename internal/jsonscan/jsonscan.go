@@ -107,7 +107,7 @@ func Value(b []byte, i, depth int) (int, bool) {
 		}
 		for {
 			var ok, more bool
-			if i, ok = Value(b, i, depth); !ok {
+			if i, ok = Value(b, SkipSpace(b, i), depth); !ok {
 				return i, false
 			}
 			if i, more, ok = after(b, i, ']'); !ok || !more {
@@ -242,7 +242,7 @@ func object(b []byte, i, depth int, fn func(key, value []byte) bool) (int, bool)
 		return i + 1, true
 	}
 	for {
-		if i >= len(b) || b[i] != '"' {
+		if i = SkipSpace(b, i); i >= len(b) || b[i] != '"' {
 			return i, false
 		}
 		var key []byte
@@ -271,17 +271,13 @@ func object(b []byte, i, depth int, fn func(key, value []byte) bool) (int, bool)
 }
 
 // after reads what follows an object's member or an array's element at
-// b[i]: a ',' and the next one (more, the index of the next one), or the
-// closing byte (the index after it); ok is false for anything else.
+// b[i] (after spaces): a ',' (more) or the closing byte, and returns the
+// index after it; ok is false for anything else. Small enough to be
+// inlined in the loops that call it.
 func after(b []byte, i int, closing byte) (next int, more, ok bool) {
 	i = SkipSpace(b, i)
-	switch {
-	case i >= len(b):
-		return i, false, false
-	case b[i] == ',':
-		return SkipSpace(b, i+1), true, true
-	case b[i] == closing:
-		return i + 1, false, true
+	if i < len(b) && (b[i] == ',' || b[i] == closing) {
+		return i + 1, b[i] == ',', true
 	}
 	return i, false, false
 }
