@@ -145,15 +145,16 @@ func TenantFromContext(ctx context.Context) string {
 const tokenCheckKey ctxKey = 1
 
 // NewContextWithTokenCheck returns ctx carrying the hash of the token a
-// publish was authenticated with from a node's memory (Store.CachedToken):
-// the engine has the publish's commit check the token again
+// publish was authenticated with from a node's memory (Store.CachedToken),
+// or the key of the source an ingest was verified with from there
+// (Store.CachedSource): the engine has the publish's commit check it again
 // (Publish.Token).
 func NewContextWithTokenCheck(ctx context.Context, hash string) context.Context {
 	return context.WithValue(ctx, tokenCheckKey, hash)
 }
 
-// TokenCheckFromContext returns the hash of the token ctx's publish must
-// have checked in its commit, or "" (checked already).
+// TokenCheckFromContext returns the hash of the token (or the source key)
+// ctx's publish must have checked in its commit, or "" (checked already).
 func TokenCheckFromContext(ctx context.Context) string {
 	h, _ := ctx.Value(tokenCheckKey).(string)
 	return h

@@ -283,6 +283,12 @@ type SourceStore interface {
 	// SourceByToken finds the source whose current token has this hash,
 	// or whose previous one does and is still accepted at now.
 	SourceByToken(ctx context.Context, hash string, now time.Time) (*Source, error)
+	// CachedSource is SourceByToken for an ingest: it may answer from the
+	// node's memory a source another node has changed or deleted since.
+	// It then returns the source's key (recheck), which the publish of
+	// the request must carry (Publish.Token), so that its commit stores
+	// it only if the source is still stored as it was read.
+	CachedSource(ctx context.Context, hash string, now time.Time) (src *Source, recheck string, err error)
 	Sources(ctx context.Context, tenantID string, p Page) ([]*Source, error)
 	SaveSource(ctx context.Context, s *Source) error
 	DeleteSource(ctx context.Context, tenantID, id string) error

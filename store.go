@@ -241,15 +241,18 @@ type Publish struct {
 	// the event exists already (a replay), no request is stored and the
 	// first one's Duplicates counts one more.
 	Request *SourceRequest
-	// Token, when set, is the hash of the token the publish was made with,
-	// taken from a node's memory (Store.CachedToken): Apply stores the
-	// publish only if the token is still stored when it commits, and sets
-	// Revoked otherwise, so a token revoked on any node is refused by the
-	// next commit on every node.
+	// Token, when set, names the credential the publish was made with,
+	// taken from a node's memory: the hash of an API token
+	// (Store.CachedToken) or the key of the source whose ingest URL the
+	// request came to (Store.CachedSource). Apply stores the publish only
+	// if the token is still stored, or the source still stored as it was
+	// read, when it commits, and sets Revoked otherwise: a token revoked,
+	// or a source changed or deleted, on any node is refused by the next
+	// commit on every node.
 	Token string
 
 	Existing *Event // out: the event first published with that id or key
-	Revoked  bool   // out: Token was revoked before the commit; nothing of the publish was stored
+	Revoked  bool   // out: Token was revoked, or the source changed, before the commit; nothing of the publish was stored
 }
 
 // Result is the outcome of one attempt: the attempt's record, which names

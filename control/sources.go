@@ -249,9 +249,25 @@ func (s *Service) countIngest(profile, result string) {
 // publishes it as an event of the source's tenant, durably before it
 // returns. A rejected request is logged in the source's error log and
 // stores nothing else.
+//
+// The source may come from the node's memory (Store.CachedSource), which
+// another node may have changed or deleted since: the publish's commit
+// then checks the source is still stored as it was read. If it is not
+// (nothing was stored), or the request is refused, the request is
+// verified again against the source as stored now, and only that answer
+// counts: a request signed with a secret just added elsewhere is not
+// refused for this node's memory.
 func (s *Service) Ingest(ctx context.Context, token string, r *hookd.IngestRequest) (*hookd.Ingested, error) {
+	hash := hookd.HashToken(token)
 	now := s.now().Now().UTC()
-	src, err := s.Store.SourceByToken(ctx, hookd.HashToken(token), now)
+	src, recheck, err := s.Store.CachedSource(ctx, hash, now)
+	if err == nil && recheck != "" {
+		out, ierr := s.ingest(hookd.NewContextWithTokenCheck(ctx, recheck), src, r, now, false)
+		if ierr != errReadAgain {
+			return out, ierr
+		}
+		src, err = s.Store.SourceByToken(ctx, hash, now)
+	}
 	if err != nil {
 		if errors.Is(err, hookd.ErrNotFound) {
 			s.countIngest("unknown", IngestNotFound)
@@ -260,28 +276,45 @@ func (s *Service) Ingest(ctx context.Context, token string, r *hookd.IngestReque
 		s.countIngest("unknown", IngestError)
 		return nil, err
 	}
-	if reason := s.authenticate(src, r, now); reason != "" {
+	return s.ingest(ctx, src, r, now, true)
+}
+
+// errReadAgain is ingest's answer, when not final, to a request refused,
+// or whose publish the commit refused: the source taken from memory is to
+// be read again and the request verified anew.
+var errReadAgain = errors.New("control: read the source again")
+
+// ingest verifies r against src and publishes it. A refusal is final (in
+// the source's error log, counted, answered) only when final is set;
+// otherwise it is errReadAgain, and so is a commit that found the source
+// changed (ctx's token check).
+func (s *Service) ingest(ctx context.Context, src *hookd.Source, r *hookd.IngestRequest, now time.Time, final bool) (*hookd.Ingested, error) {
+	refuse := func(reason, result, code, format string) error {
+		if !final {
+			return errReadAgain
+		}
 		s.reject(ctx, src, r, now, reason)
-		s.countIngest(src.Profile, IngestRejected)
-		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "webhook refused: %s", reason)
+		s.countIngest(src.Profile, result)
+		return hookd.Errorf(code, format, reason)
+	}
+	if reason := s.authenticate(src, r, now); reason != "" {
+		return nil, refuse(reason, IngestRejected, hookd.EUNAUTHORIZED, "webhook refused: %s")
 	}
 	w, err := parseWebhook(src, r, now)
 	if err != nil {
-		reason := strings.TrimPrefix(err.Error(), "receiver: ")
-		s.reject(ctx, src, r, now, reason)
-		s.countIngest(src.Profile, IngestMalformed)
-		return nil, hookd.Errorf(hookd.EINVALID, "webhook body: %s", reason)
+		return nil, refuse(strings.TrimPrefix(err.Error(), "receiver: "), IngestMalformed, hookd.EINVALID, "webhook body: %s")
 	}
 	ev, invalid := s.ingestEvent(ctx, src, w, now)
 	if !hookd.ValidTypeName(ev.Type) || hookd.NotOperational("type", ev.Type) != nil {
 		reason := fmt.Sprintf("event type %q is not a usable event type name", w.Type)
-		s.reject(ctx, src, r, now, reason)
-		s.countIngest(src.Profile, IngestMalformed)
-		return nil, hookd.Errorf(hookd.EINVALID, "webhook body: %s", reason)
+		return nil, refuse(reason, IngestMalformed, hookd.EINVALID, "webhook body: %s")
 	}
 	// Not subject to the tenant's publish rate limit: a provider's burst
 	// is answered, not refused (it would only be sent again).
 	p, err := s.Engine.Ingest(ctx, ev, s.sourceRequest(src, r, now, invalid))
+	if err == hookd.ErrUnknownToken && hookd.TokenCheckFromContext(ctx) != "" {
+		return nil, errReadAgain // the source changed since it was read
+	}
 	if err != nil {
 		s.countIngest(src.Profile, IngestError)
 		return nil, err

@@ -762,9 +762,11 @@ func newSinglePublish(p *hookd.Publish) *writeOp {
 
 // Ingest publishes an event a source received with the request it came as
 // (see hookd.Publish.Request): both are committed in the same group commit,
-// one transaction, before it returns.
+// one transaction, before it returns. A source taken from a node's memory
+// is checked again by the commit (hookd.TokenCheckFromContext: its key),
+// which refuses the publish with ErrUnknownToken if the source changed.
 func (e *Engine) Ingest(ctx context.Context, ev *hookd.Event, r *hookd.SourceRequest) (*hookd.Publish, error) {
-	p := &hookd.Publish{Event: ev, Request: r}
+	p := &hookd.Publish{Event: ev, Request: r, Token: hookd.TokenCheckFromContext(ctx)}
 	if err := e.publish(ctx, newSinglePublish(p)); err != nil {
 		return nil, err
 	}

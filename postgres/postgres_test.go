@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -253,6 +255,107 @@ func TestSourceChangedElsewhere(t *testing.T) {
 	}
 	if got, err := lookup("th-2"); err == nil {
 		t.Errorf("a source deleted on another node still found: %+v", got)
+	}
+}
+
+// TestIngestSourceChangedElsewhere: an ingest takes its source from the
+// node's memory (CachedSource), with its key; a publish that carries the
+// key is stored while the source is as it was read, and refused (Revoked,
+// nothing of it stored, not its request either) once another node has
+// changed the source's secrets, rotated its token or deleted it, on both
+// ways of committing: one statement, and a transaction (a hand-back in the
+// batch). After a refusal the node reads the source again.
+func TestIngestSourceChangedElsewhere(t *testing.T) {
+	u, _ := freshSchema(t)
+	key := testKey(t)
+	a, b := open(t, u, key), open(t, u, key)
+	ctx := t.Context()
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	if err := a.CreateTenant(ctx, &hookd.Tenant{ID: "ten_a", Name: "A", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	src := &hookd.Source{ID: "srcid_1", TenantID: "ten_a", Name: "lean", Profile: hookd.SourceLean,
+		Secrets: []hookd.Secret{{Value: "old"}}, TokenHash: "th-1", CreatedAt: now, UpdatedAt: now}
+	if err := b.CreateSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	// cached looks the token up on a twice: read from the database (no
+	// key), then from memory (a key), the same source both times.
+	cached := func(hash, secret string) string {
+		t.Helper()
+		var keys []string
+		for range 2 {
+			got, recheck, err := a.CachedSource(ctx, hash, now)
+			if err != nil || got.ID != src.ID || got.Secrets[0].Value != secret {
+				t.Fatalf("CachedSource(%s) = %+v, %v: want %s with secret %s", hash, got, err, src.ID, secret)
+			}
+			keys = append(keys, recheck)
+		}
+		if keys[0] != "" || keys[1] == "" {
+			t.Fatalf("CachedSource(%s) keys %q: want none when read, one from memory", hash, keys)
+		}
+		return keys[1]
+	}
+	n := 0
+	ingest := func(recheck string, handBack bool) (revoked, stored bool) {
+		t.Helper()
+		n++
+		ev := &hookd.Event{TenantID: "ten_a", ID: fmt.Sprint("evt_", n), Type: "payment.created", Payload: json.RawMessage(`{}`), CreatedAt: now}
+		p := &hookd.Publish{Event: ev, Token: recheck, Request: &hookd.SourceRequest{ID: fmt.Sprint("sreq_", n), SourceID: src.ID,
+			ReceivedAt: now, Header: http.Header{}, Body: []byte(`{}`), Verdict: hookd.VerdictAccepted}}
+		bt := &hookd.Batch{Publishes: []*hookd.Publish{p}}
+		if handBack {
+			bt.HandBacks = []hookd.HandBack{{DeliveryID: "dlv_nope", At: now, NextAttemptAt: now}}
+		}
+		if err := a.Apply(ctx, bt); err != nil {
+			t.Fatal(err)
+		}
+		_, err := a.Event(ctx, "ten_a", ev.ID)
+		if err != nil && !errors.Is(err, hookd.ErrNotFound) {
+			t.Fatal(err)
+		}
+		_, rerr := a.SourceRequest(ctx, "ten_a", p.Request.ID)
+		if (err == nil) != (rerr == nil) {
+			t.Fatalf("event %s stored %v, its request %v", ev.ID, err == nil, rerr == nil)
+		}
+		return p.Revoked, err == nil
+	}
+	check := func(what, recheck string, want bool) {
+		t.Helper()
+		for _, handBack := range []bool{false, true} {
+			if revoked, stored := ingest(recheck, handBack); revoked == want || stored != want {
+				t.Errorf("%s (hand-back %v): Revoked %v, stored %v; want stored %v", what, handBack, revoked, stored, want)
+			}
+		}
+	}
+
+	k1 := cached("th-1", "old")
+	check("the source as read", k1, true)
+	src.Secrets = []hookd.Secret{{Value: "new"}}
+	if err := b.SaveSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	check("new secrets on another node", k1, false)
+	k2 := cached("th-1", "new") // read again after the refusal
+	if k2 == k1 {
+		t.Fatalf("the key did not change with the secrets: %q", k2)
+	}
+	src.PrevTokenHash, src.PrevTokenUntil, src.TokenHash = "th-1", now.Add(time.Hour), "th-2"
+	if err := b.SaveSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	check("the token rotated on another node", k2, false)
+	if got, recheck, err := a.CachedSource(ctx, "th-1", now); err != nil || got.ID != src.ID || recheck != "" {
+		t.Errorf("the previous token in its grace: %+v %q %v: want the source, read, no key", got, recheck, err)
+	}
+	k3 := cached("th-2", "new")
+	check("the new token", k3, true)
+	if err := b.DeleteSource(ctx, "ten_a", src.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("the source deleted on another node", k3, false)
+	if _, _, err := a.CachedSource(ctx, "th-2", now); !errors.Is(err, hookd.ErrNotFound) {
+		t.Errorf("after the refusal, the deleted source's token: %v, want not found", err)
 	}
 }
 

@@ -43,7 +43,7 @@ func (s *Store) applyRequests(ctx context.Context, tx *sql.Tx, ps []*hookd.Publi
 	var fresh, repeats []*hookd.Publish
 	for _, p := range ps {
 		switch {
-		case p.Request == nil:
+		case p.Request == nil, p.Revoked: // a refused publish stores nothing
 		case p.Existing == nil:
 			fresh = append(fresh, p)
 		default:

@@ -41,8 +41,9 @@ const staleCode = "HK409"
 // (pubs), with results (res), or both; with version, an inserted event
 // checks the endpoints version (once: an uncorrelated subquery is run
 // when first needed); with tokens, an event is inserted only if the token
-// its publish names (Publish.Token, or ”) is still stored, and the
-// statement also returns the stored tokens (tenant ”). Without publishes
+// its publish names (Publish.Token, or ”) is still stored, or its source
+// still stored as it was read (a source key), and the statement also
+// returns the stored tokens and keys (tenant ”). Without publishes
 // the statement commits without waiting for the disk, as AsyncCommit does
 // in the transaction. With repeats, an event whose id or idempotency key
 // is stored already is left out (ON CONFLICT DO NOTHING); without, it
@@ -63,7 +64,11 @@ func oneStatementSQL(sh oneShape) string {
 			conflict = `ON CONFLICT DO NOTHING `
 		}
 		if tokens {
-			with = append(with, `tk AS (SELECT hash FROM tokens WHERE hash = ANY(CAST(? AS TEXT[])))`)
+			// The tokens still stored, and the keys (sourceKey) of
+			// the sources as they are stored now.
+			with = append(with, `tk AS (SELECT hash FROM tokens WHERE hash = ANY(CAST(? AS TEXT[]))
+			UNION ALL SELECT '`+sourceKeyPrefix+`' || token_hash || ':' || encode(sha256(data), 'hex') FROM sources
+				WHERE token_hash = ANY(CAST(? AS TEXT[])))`)
 			cols = `, CAST(? AS TEXT[])) AS v(t, i, ty, p, ok, ik, c, tc, x, h) WHERE v.h = '' OR v.h IN (SELECT hash FROM tk)`
 		}
 		with = append(with, `ev AS (INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at, trace_context, is_test)
@@ -237,8 +242,8 @@ func (s *Store) applyOne(ctx context.Context, b *hookd.Batch) (done bool, err er
 	var args []any // in the order of the statement's placeholders
 	if len(fresh) > 0 {
 		if tokens {
-			t := tokenColumn(fresh)
-			args = append(args, t)
+			t, hashes, sources := tokenColumns(fresh)
+			args = append(args, hashes, sources)
 			args = append(args, eventColumns(fresh)...)
 			args = append(args, t)
 		} else {
@@ -361,13 +366,20 @@ func (s *Store) applyNotKept(ctx context.Context, rs []*hookd.Result, notKept ma
 	return unavailable(err)
 }
 
-// tokenColumn returns the tokens the publishes name, ” for none.
-func tokenColumn(ps []*hookd.Publish) []string {
-	t := make([]string, len(ps))
+// tokenColumns returns the tokens the publishes name, ” for none, and,
+// to look up, the API tokens' hashes and the token hashes of the source
+// keys among them.
+func tokenColumns(ps []*hookd.Publish) (t, hashes, sources []string) {
+	t = make([]string, len(ps))
 	for i, p := range ps {
 		t[i] = p.Token
+		if h, ok := sourceKeyHash(p.Token); ok {
+			sources = append(sources, h)
+		} else if p.Token != "" {
+			hashes = append(hashes, p.Token)
+		}
 	}
-	return t
+	return t, nonNil(hashes), nonNil(sources)
 }
 
 // eventColumns returns the events' values, one array per column of the

@@ -17,10 +17,15 @@ import (
 // through this Store, which drops the cache once the write has committed
 // (or failed), so a source found here is the stored one, and its lookup
 // skips the database. On a shared store (PostgreSQL) another node may
-// rotate a source's token or secrets, change or delete it: the row is read
-// every time, and only its unsealing is saved, when the row read is the
-// one cached, byte for byte (token hashes, times and the sealed data).
-// Previous tokens, valid for a while after a rotation, are not cached.
+// rotate a source's token or secrets, change or delete it: an ingest takes
+// the source from memory all the same (Store.CachedSource), and its
+// publish's commit checks that the row is still the one read, by its key
+// (sourceKey); a publish whose source changed is refused (Revoked), the
+// memory dropped, and the ingest read again and verified anew. Every other
+// lookup reads the row, and only its unsealing is saved, when the row read
+// is the one cached, byte for byte (token hashes, times and the sealed
+// data). Previous tokens, valid for a while after a rotation, are not
+// cached.
 //
 // A lookup that read the database before a write committed must not put
 // its stale answer back after the write dropped the cache: it remembers
@@ -31,10 +36,12 @@ type sourceCache struct {
 	m   map[string]*cachedSource // by current token hash
 }
 
-// cachedSource is a source and the row it was unsealed from.
+// cachedSource is a source and the row it was unsealed from, and the row's
+// key (sourceKey).
 type cachedSource struct {
 	row sourceRow
 	src hookd.Source
+	key string
 }
 
 // maxCachedSources bounds the cache; when full it starts again empty.

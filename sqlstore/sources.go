@@ -3,10 +3,12 @@ package sqlstore
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -107,10 +109,63 @@ const sourceByTokenSQL = `SELECT ` + sourceCols + ` FROM sources WHERE token_has
 // A source found by its current token is kept unsealed in memory
 // (sourceCache): on a store one process owns it is answered from there.
 func (s *Store) SourceByToken(ctx context.Context, hash string, now time.Time) (*hookd.Source, error) {
-	cached, gen := s.sources.get(hash)
-	if cached != nil && s.d.Exclusive {
-		return cached.source(), nil
+	src, _, err := s.findSource(ctx, hash, now, false)
+	return src, err
+}
+
+// CachedSource implements hookd.Store. On a shared store (PostgreSQL) a
+// source found in memory may have been changed or deleted on another node
+// since: recheck is its key (sourceKey), and the commit of the ingest's
+// publish checks the row again (applyOne, refuseRevoked). On a store one
+// process owns, the memory is exact, and a source read now needs no check.
+func (s *Store) CachedSource(ctx context.Context, hash string, now time.Time) (*hookd.Source, string, error) {
+	return s.findSource(ctx, hash, now, true)
+}
+
+// findSource is SourceByToken; with cached, a source kept in memory is
+// answered on a shared store too, with its key to check at the commit.
+func (s *Store) findSource(ctx context.Context, hash string, now time.Time, cached bool) (*hookd.Source, string, error) {
+	c, gen := s.sources.get(hash)
+	if c != nil && s.d.Exclusive {
+		return c.source(), "", nil
 	}
+	if c != nil && cached {
+		return c.source(), c.key, nil
+	}
+	src, err := s.readSource(ctx, hash, now, c, gen)
+	return src, "", err
+}
+
+// sourceKey names a source's row as it was read: its current token's hash
+// and its sealed data, sealed with a fresh nonce at every write (so any
+// change of the source, a rotation included, changes the key). It is
+// hookd.Publish.Token for an ingest whose source came from memory; the
+// one-statement commit computes the same text from the row.
+func sourceKey(tokenHash string, data []byte) string {
+	sum := sha256.Sum256(data)
+	return sourceKeyPrefix + tokenHash + ":" + hex.EncodeToString(sum[:])
+}
+
+// sourceKeyPrefix begins every source key: tokens' hashes are hex.
+const sourceKeyPrefix = "source:"
+
+// sourceKeyHash returns the token hash in a source key, and whether k is
+// one.
+func sourceKeyHash(k string) (string, bool) {
+	rest, ok := strings.CutPrefix(k, sourceKeyPrefix)
+	if !ok {
+		return "", false
+	}
+	h, _, ok := strings.Cut(rest, ":")
+	return h, ok
+}
+
+// readSource reads the source whose current token (or previous one, still
+// accepted at now) has this hash; one found by its current token is kept
+// in memory, unless a write of sources dropped the memory since gen.
+// cached is what the memory held: its unsealing serves again if the row is
+// the same.
+func (s *Store) readSource(ctx context.Context, hash string, now time.Time, cached *cachedSource, gen uint64) (*hookd.Source, error) {
 	var r sourceRow
 	err := r.scan(s.sourceByToken.QueryRowContext(ctx, hash))
 	if err == sql.ErrNoRows {
@@ -128,7 +183,7 @@ func (s *Store) SourceByToken(ctx context.Context, hash string, now time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	s.sources.put(hash, &cachedSource{row: r, src: *src}, gen)
+	s.sources.put(hash, &cachedSource{row: r, src: *src, key: sourceKey(r.tokenHash, r.data)}, gen)
 	return src, nil
 }
 

@@ -90,52 +90,91 @@ func (s *Store) readToken(ctx context.Context, hash string, gen uint64) (*hookd.
 // no longer stored as Revoked, and returns the others, the ones to store.
 // The one-statement commit checks the tokens in its own statement instead.
 func (s *Store) refuseRevoked(ctx context.Context, q querier, ps []*hookd.Publish) ([]*hookd.Publish, error) {
-	var hashes []any
+	var hashes, sources []any
 	seen := map[string]bool{}
 	for _, p := range ps {
 		p.Revoked = false
-		if p.Token != "" && !seen[p.Token] {
-			seen[p.Token] = true
+		if p.Token == "" || seen[p.Token] {
+			continue
+		}
+		seen[p.Token] = true
+		if h, ok := sourceKeyHash(p.Token); ok {
+			sources = append(sources, h)
+		} else {
 			hashes = append(hashes, p.Token)
 		}
 	}
-	if len(hashes) == 0 {
+	if len(hashes)+len(sources) == 0 {
 		return ps, nil
 	}
-	rows, err := q.QueryContext(ctx, s.q(`SELECT hash FROM tokens WHERE hash IN (?`+strings.Repeat(", ?", len(hashes)-1)+`)`), hashes...)
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	defer rows.Close()
 	stored := map[string]bool{}
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			return nil, unavailable(err)
+	if len(hashes) > 0 {
+		err := s.scanAll(ctx, q, `SELECT hash FROM tokens WHERE hash IN (?`+strings.Repeat(", ?", len(hashes)-1)+`)`, hashes, func(r *sql.Rows) error {
+			var h string
+			err := r.Scan(&h)
+			stored[h] = true
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
-		stored[h] = true
 	}
-	if err := rows.Err(); err != nil {
-		return nil, unavailable(err)
+	if len(sources) > 0 {
+		// The sources' rows as they are now, named as the keys name them.
+		err := s.scanAll(ctx, q, `SELECT token_hash, data FROM sources WHERE token_hash IN (?`+strings.Repeat(", ?", len(sources)-1)+`)`, sources, func(r *sql.Rows) error {
+			var h string
+			var data []byte
+			err := r.Scan(&h, &data)
+			stored[sourceKey(h, data)] = true
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	return s.keepStored(ps, stored), nil
 }
 
-// keepStored marks the publishes whose token is not among the stored ones
-// as Revoked and returns the others. A token found revoked is dropped from
-// memory (with every other: revocations are rare), so the node's next
-// request with it is refused without a commit.
+// scanAll runs a query and calls scan for each of its rows.
+func (s *Store) scanAll(ctx context.Context, q querier, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return unavailable(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return unavailable(err)
+		}
+	}
+	return unavailable(rows.Err())
+}
+
+// keepStored marks the publishes whose token (or source key) is not among
+// the stored ones as Revoked and returns the others. A token found revoked
+// is dropped from memory (with every other: revocations are rare), so the
+// node's next request with it is refused without a commit; a source found
+// changed likewise, so that the ingest, tried again, reads it anew.
 func (s *Store) keepStored(ps []*hookd.Publish, stored map[string]bool) []*hookd.Publish {
 	live := make([]*hookd.Publish, 0, len(ps))
+	tokens, sources := false, false
 	for _, p := range ps {
 		if p.Token != "" && !stored[p.Token] {
 			p.Revoked = true
+			if _, ok := sourceKeyHash(p.Token); ok {
+				sources = true
+			} else {
+				tokens = true
+			}
 			continue
 		}
 		live = append(live, p)
 	}
-	if len(live) < len(ps) {
+	if tokens {
 		s.tokensWritten()
+	}
+	if sources {
+		s.sourcesWritten()
 	}
 	return live
 }

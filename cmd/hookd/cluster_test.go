@@ -408,3 +408,85 @@ func TestClusterIngest(t *testing.T) {
 		t.Fatalf("%d webhooks relayed, want %d (the replay is not relayed)", n, len(ids))
 	}
 }
+
+// TestClusterSourceChange: a source changed through one node is what the
+// other verifies with on its very next webhook, though that node keeps the
+// source in memory (and its commit checks it is still as read): a webhook
+// signed with a secret just retired elsewhere is refused, and logged once;
+// one signed with a secret just added is accepted; after a rotation of the
+// token both URLs work through the grace; after a delete neither does.
+// Only the accepted webhooks are stored and relayed.
+func TestClusterSourceChange(t *testing.T) {
+	a, b, tok := twoNodes(t)
+	rc := newReceiver(t, nil)
+	a.endpoint(t, "c", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
+	var src struct {
+		ID        string `json:"id"`
+		IngestURL string `json:"ingest_url"`
+	}
+	a.must(t, 201, "POST", "/v1/tenants/c/sources", tok, map[string]any{"name": "lean", "profile": "lean", "secrets": []string{"s1"}}, &src)
+	n := 0
+	send := func(node *testApp, ingestURL, secret string) (int, string) {
+		t.Helper()
+		n++
+		id := fmt.Sprintf("0b1c2d3e-0000-4000-8000-%012d", n)
+		body := `{"type":"payment.created","message":"A payment was created.","payload":{"id":"` + id + `-p","amount":1},"timestamp":"2026-01-02T15:04:05Z","event_id":"` + id + `"}`
+		path := strings.TrimPrefix(ingestURL, a.url)
+		return postIngest(t, node.url+path, []byte(body), http.Header{"Lean-Signature": {leanSign(secret, []byte(body))}}), id
+	}
+	var accepted []string
+	expect := func(what string, want int, node *testApp, ingestURL, secret string) {
+		t.Helper()
+		st, id := send(node, ingestURL, secret)
+		if st != want {
+			t.Fatalf("%s: %d, want %d", what, st, want)
+		}
+		if st == http.StatusOK {
+			accepted = append(accepted, id)
+		}
+	}
+	for range 3 { // node b reads the source, then keeps it
+		expect("before any change", 200, b, src.IngestURL, "s1")
+	}
+	a.must(t, 200, "POST", "/v1/tenants/c/sources/"+src.ID+"/rotate", tok, map[string]any{"secret": "s2", "grace_seconds": 0}, nil)
+	expect("the secret retired through the other node", 401, b, src.IngestURL, "s1")
+	expect("the secret added through the other node", 200, b, src.IngestURL, "s2")
+	a.must(t, 200, "POST", "/v1/tenants/c/sources/"+src.ID+"/rotate", tok, map[string]any{"secret": "s3", "grace_seconds": 0}, nil)
+	expect("a newer secret, node b holding the one before", 200, b, src.IngestURL, "s3")
+	var errs struct {
+		Data []struct {
+			Reason string `json:"reason"`
+		} `json:"data"`
+	}
+	a.must(t, 200, "GET", "/v1/tenants/c/sources/"+src.ID+"/errors", tok, nil, &errs)
+	if len(errs.Data) != 1 {
+		t.Errorf("error log %+v: want the one refused webhook", errs.Data)
+	}
+	var rot struct {
+		IngestURL string `json:"ingest_url"`
+	}
+	a.must(t, 200, "POST", "/v1/tenants/c/sources/"+src.ID+"/rotate", tok, map[string]any{"token": true, "grace_seconds": 3600}, &rot)
+	if rot.IngestURL == "" || rot.IngestURL == src.IngestURL {
+		t.Fatalf("rotated ingest URL %q", rot.IngestURL)
+	}
+	expect("the old URL in its grace", 200, b, src.IngestURL, "s3")
+	expect("the new URL", 200, b, rot.IngestURL, "s3")
+	expect("the new URL again", 200, b, rot.IngestURL, "s3")
+	a.must(t, 204, "DELETE", "/v1/tenants/c/sources/"+src.ID, tok, nil, nil)
+	expect("the new URL of a source deleted through the other node", 404, b, rot.IngestURL, "s3")
+	expect("the old URL of a source deleted through the other node", 404, b, src.IngestURL, "s3")
+
+	seen := map[string]bool{}
+	for range accepted {
+		seen[rc.wait(t, 10*time.Second).header.Get("webhook-id")] = true
+	}
+	for _, id := range accepted {
+		if !seen[id] {
+			t.Fatalf("webhook %s was not relayed: %v", id, seen)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // a relay of a refused webhook would have come by now
+	if c := rc.count(); c != len(accepted) {
+		t.Fatalf("%d webhooks relayed, want the %d accepted", c, len(accepted))
+	}
+}
