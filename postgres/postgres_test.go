@@ -203,23 +203,33 @@ func TestSharedStore(t *testing.T) {
 	}
 }
 
-// TestSourceChangedElsewhere: a node that found a source by its token (and
-// keeps it unsealed in memory) finds it as another node changed it since:
-// new secrets, a rotated token, deleted.
-func TestSourceChangedElsewhere(t *testing.T) {
+// sourceElsewhere opens two stores on one fresh schema, as two nodes, and
+// creates through b a Lean source of tenant ten_a (secret "old", token hash
+// "th-1") created at now.
+func sourceElsewhere(t *testing.T) (a, b *postgres.Store, src *hookd.Source, now time.Time) {
+	t.Helper()
 	u, _ := freshSchema(t)
 	key := testKey(t)
-	a, b := open(t, u, key), open(t, u, key)
+	a, b = open(t, u, key), open(t, u, key)
 	ctx := t.Context()
-	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	now = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	if err := a.CreateTenant(ctx, &hookd.Tenant{ID: "ten_a", Name: "A", CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	src := &hookd.Source{ID: "srcid_1", TenantID: "ten_a", Name: "lean", Profile: hookd.SourceLean,
+	src = &hookd.Source{ID: "srcid_1", TenantID: "ten_a", Name: "lean", Profile: hookd.SourceLean,
 		Secrets: []hookd.Secret{{Value: "old"}}, TokenHash: "th-1", CreatedAt: now, UpdatedAt: now}
 	if err := b.CreateSource(ctx, src); err != nil {
 		t.Fatal(err)
 	}
+	return a, b, src, now
+}
+
+// TestSourceChangedElsewhere: a node that found a source by its token (and
+// keeps it unsealed in memory) finds it as another node changed it since:
+// new secrets, a rotated token, deleted.
+func TestSourceChangedElsewhere(t *testing.T) {
+	a, b, src, now := sourceElsewhere(t)
+	ctx := t.Context()
 	lookup := func(hash string) (*hookd.Source, error) {
 		t.Helper()
 		got, err := a.SourceByToken(ctx, hash, now)
@@ -266,19 +276,8 @@ func TestSourceChangedElsewhere(t *testing.T) {
 // ways of committing: one statement, and a transaction (a hand-back in the
 // batch). After a refusal the node reads the source again.
 func TestIngestSourceChangedElsewhere(t *testing.T) {
-	u, _ := freshSchema(t)
-	key := testKey(t)
-	a, b := open(t, u, key), open(t, u, key)
+	a, b, src, now := sourceElsewhere(t)
 	ctx := t.Context()
-	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	if err := a.CreateTenant(ctx, &hookd.Tenant{ID: "ten_a", Name: "A", CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	src := &hookd.Source{ID: "srcid_1", TenantID: "ten_a", Name: "lean", Profile: hookd.SourceLean,
-		Secrets: []hookd.Secret{{Value: "old"}}, TokenHash: "th-1", CreatedAt: now, UpdatedAt: now}
-	if err := b.CreateSource(ctx, src); err != nil {
-		t.Fatal(err)
-	}
 	// cached looks the token up on a twice: read from the database (no
 	// key), then from memory (a key), the same source both times.
 	cached := func(hash, secret string) string {

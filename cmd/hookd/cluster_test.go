@@ -353,32 +353,31 @@ func TestClusterCustomTypeStoreDecides(t *testing.T) {
 	}
 }
 
-// TestClusterIngest: Lean webhooks sent to one source's URL through two
-// nodes on one PostgreSQL database (each commit checked against the
-// endpoints version, as on every shared store): each new one is stored
-// with its request and relayed once; a replay through the other node is a
-// duplicate, counted on the first request, and relayed no more.
-func TestClusterIngest(t *testing.T) {
-	a, b, tok := twoNodes(t)
-	rc := newReceiver(t, nil)
+// leanOnTwoNodes starts two nodes on one PostgreSQL schema, a receiver
+// subscribed to every type of tenant c, and a Lean source of c signed with
+// secret, made through the first node.
+func leanOnTwoNodes(t *testing.T, secret string) (a, b *testApp, tok string, rc *recv, srcID, ingestURL string) {
+	t.Helper()
+	a, b, tok = twoNodes(t)
+	rc = newReceiver(t, nil)
 	a.endpoint(t, "c", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
 	var src struct {
 		ID        string `json:"id"`
 		IngestURL string `json:"ingest_url"`
 	}
-	a.must(t, 201, "POST", "/v1/tenants/c/sources", tok, map[string]any{"name": "lean", "profile": "lean", "secrets": []string{"lean-secret"}}, &src)
-	path := strings.TrimPrefix(src.IngestURL, a.url)
-	send := func(node *testApp, id string) {
-		t.Helper()
-		body := `{"type":"payment.created","message":"A payment was created.","payload":{"id":"` + id + `-p","amount":1},"timestamp":"2026-01-02T15:04:05Z","event_id":"` + id + `"}`
-		if st := postIngest(t, node.url+path, []byte(body), http.Header{"Lean-Signature": {leanSign("lean-secret", []byte(body))}}); st != http.StatusOK {
-			t.Fatalf("ingest of %s through %s: %d", id, node.url, st)
-		}
-	}
-	ids := []string{"0b1c2d3e-0000-4000-8000-000000000001", "0b1c2d3e-0000-4000-8000-000000000002", "0b1c2d3e-0000-4000-8000-000000000003"}
-	for i, id := range ids {
-		send([]*testApp{a, b}[i%2], id)
-	}
+	a.must(t, 201, "POST", "/v1/tenants/c/sources", tok, map[string]any{"name": "lean", "profile": "lean", "secrets": []string{secret}}, &src)
+	return a, b, tok, rc, src.ID, src.IngestURL
+}
+
+// leanPaymentWebhook is a Lean payment.created webhook whose event id is id.
+func leanPaymentWebhook(id string) []byte {
+	return []byte(`{"type":"payment.created","message":"A payment was created.","payload":{"id":"` + id +
+		`-p","amount":1},"timestamp":"2026-01-02T15:04:05Z","event_id":"` + id + `"}`)
+}
+
+// relayed waits until rc has received the webhooks of ids (by webhook-id).
+func relayed(t *testing.T, rc *recv, ids []string) {
+	t.Helper()
 	seen := map[string]bool{}
 	for range ids {
 		seen[rc.wait(t, 10*time.Second).header.Get("webhook-id")] = true
@@ -388,6 +387,28 @@ func TestClusterIngest(t *testing.T) {
 			t.Fatalf("webhook %s was not relayed: %v", id, seen)
 		}
 	}
+}
+
+// TestClusterIngest: Lean webhooks sent to one source's URL through two
+// nodes on one PostgreSQL database (each commit checked against the
+// endpoints version, as on every shared store): each new one is stored
+// with its request and relayed once; a replay through the other node is a
+// duplicate, counted on the first request, and relayed no more.
+func TestClusterIngest(t *testing.T) {
+	a, b, tok, rc, srcID, ingestURL := leanOnTwoNodes(t, "lean-secret")
+	path := strings.TrimPrefix(ingestURL, a.url)
+	send := func(node *testApp, id string) {
+		t.Helper()
+		body := leanPaymentWebhook(id)
+		if st := postIngest(t, node.url+path, body, http.Header{"Lean-Signature": {leanSign("lean-secret", body)}}); st != http.StatusOK {
+			t.Fatalf("ingest of %s through %s: %d", id, node.url, st)
+		}
+	}
+	ids := []string{"0b1c2d3e-0000-4000-8000-000000000001", "0b1c2d3e-0000-4000-8000-000000000002", "0b1c2d3e-0000-4000-8000-000000000003"}
+	for i, id := range ids {
+		send([]*testApp{a, b}[i%2], id)
+	}
+	relayed(t, rc, ids)
 	send(b, ids[0]) // a replay, through the node the first did not go through
 	var reqs struct {
 		Data []struct {
@@ -395,7 +416,7 @@ func TestClusterIngest(t *testing.T) {
 			Duplicates int    `json:"duplicates"`
 		} `json:"data"`
 	}
-	a.must(t, 200, "GET", "/v1/tenants/c/sources/"+src.ID+"/requests", tok, nil, &reqs)
+	a.must(t, 200, "GET", "/v1/tenants/c/sources/"+srcID+"/requests", tok, nil, &reqs)
 	dups := map[string]int{}
 	for _, r := range reqs.Data {
 		dups[r.EventID] = r.Duplicates
@@ -417,27 +438,15 @@ func TestClusterIngest(t *testing.T) {
 // token both URLs work through the grace; after a delete neither does.
 // Only the accepted webhooks are stored and relayed.
 func TestClusterSourceChange(t *testing.T) {
-	a, b, tok := twoNodes(t)
-	rc := newReceiver(t, nil)
-	a.endpoint(t, "c", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
-	var src struct {
-		ID        string `json:"id"`
-		IngestURL string `json:"ingest_url"`
-	}
-	a.must(t, 201, "POST", "/v1/tenants/c/sources", tok, map[string]any{"name": "lean", "profile": "lean", "secrets": []string{"s1"}}, &src)
+	a, b, tok, rc, srcID, ingestURL := leanOnTwoNodes(t, "s1")
 	n := 0
-	send := func(node *testApp, ingestURL, secret string) (int, string) {
-		t.Helper()
-		n++
-		id := fmt.Sprintf("0b1c2d3e-0000-4000-8000-%012d", n)
-		body := `{"type":"payment.created","message":"A payment was created.","payload":{"id":"` + id + `-p","amount":1},"timestamp":"2026-01-02T15:04:05Z","event_id":"` + id + `"}`
-		path := strings.TrimPrefix(ingestURL, a.url)
-		return postIngest(t, node.url+path, []byte(body), http.Header{"Lean-Signature": {leanSign(secret, []byte(body))}}), id
-	}
 	var accepted []string
 	expect := func(what string, want int, node *testApp, ingestURL, secret string) {
 		t.Helper()
-		st, id := send(node, ingestURL, secret)
+		n++
+		id := fmt.Sprintf("0b1c2d3e-0000-4000-8000-%012d", n)
+		body := leanPaymentWebhook(id)
+		st := postIngest(t, node.url+strings.TrimPrefix(ingestURL, a.url), body, http.Header{"Lean-Signature": {leanSign(secret, body)}})
 		if st != want {
 			t.Fatalf("%s: %d, want %d", what, st, want)
 		}
@@ -446,45 +455,37 @@ func TestClusterSourceChange(t *testing.T) {
 		}
 	}
 	for range 3 { // node b reads the source, then keeps it
-		expect("before any change", 200, b, src.IngestURL, "s1")
+		expect("before any change", 200, b, ingestURL, "s1")
 	}
-	a.must(t, 200, "POST", "/v1/tenants/c/sources/"+src.ID+"/rotate", tok, map[string]any{"secret": "s2", "grace_seconds": 0}, nil)
-	expect("the secret retired through the other node", 401, b, src.IngestURL, "s1")
-	expect("the secret added through the other node", 200, b, src.IngestURL, "s2")
-	a.must(t, 200, "POST", "/v1/tenants/c/sources/"+src.ID+"/rotate", tok, map[string]any{"secret": "s3", "grace_seconds": 0}, nil)
-	expect("a newer secret, node b holding the one before", 200, b, src.IngestURL, "s3")
+	a.must(t, 200, "POST", "/v1/tenants/c/sources/"+srcID+"/rotate", tok, map[string]any{"secret": "s2", "grace_seconds": 0}, nil)
+	expect("the secret retired through the other node", 401, b, ingestURL, "s1")
+	expect("the secret added through the other node", 200, b, ingestURL, "s2")
+	a.must(t, 200, "POST", "/v1/tenants/c/sources/"+srcID+"/rotate", tok, map[string]any{"secret": "s3", "grace_seconds": 0}, nil)
+	expect("a newer secret, node b holding the one before", 200, b, ingestURL, "s3")
 	var errs struct {
 		Data []struct {
 			Reason string `json:"reason"`
 		} `json:"data"`
 	}
-	a.must(t, 200, "GET", "/v1/tenants/c/sources/"+src.ID+"/errors", tok, nil, &errs)
+	a.must(t, 200, "GET", "/v1/tenants/c/sources/"+srcID+"/errors", tok, nil, &errs)
 	if len(errs.Data) != 1 {
 		t.Errorf("error log %+v: want the one refused webhook", errs.Data)
 	}
 	var rot struct {
 		IngestURL string `json:"ingest_url"`
 	}
-	a.must(t, 200, "POST", "/v1/tenants/c/sources/"+src.ID+"/rotate", tok, map[string]any{"token": true, "grace_seconds": 3600}, &rot)
-	if rot.IngestURL == "" || rot.IngestURL == src.IngestURL {
+	a.must(t, 200, "POST", "/v1/tenants/c/sources/"+srcID+"/rotate", tok, map[string]any{"token": true, "grace_seconds": 3600}, &rot)
+	if rot.IngestURL == "" || rot.IngestURL == ingestURL {
 		t.Fatalf("rotated ingest URL %q", rot.IngestURL)
 	}
-	expect("the old URL in its grace", 200, b, src.IngestURL, "s3")
+	expect("the old URL in its grace", 200, b, ingestURL, "s3")
 	expect("the new URL", 200, b, rot.IngestURL, "s3")
 	expect("the new URL again", 200, b, rot.IngestURL, "s3")
-	a.must(t, 204, "DELETE", "/v1/tenants/c/sources/"+src.ID, tok, nil, nil)
+	a.must(t, 204, "DELETE", "/v1/tenants/c/sources/"+srcID, tok, nil, nil)
 	expect("the new URL of a source deleted through the other node", 404, b, rot.IngestURL, "s3")
-	expect("the old URL of a source deleted through the other node", 404, b, src.IngestURL, "s3")
+	expect("the old URL of a source deleted through the other node", 404, b, ingestURL, "s3")
 
-	seen := map[string]bool{}
-	for range accepted {
-		seen[rc.wait(t, 10*time.Second).header.Get("webhook-id")] = true
-	}
-	for _, id := range accepted {
-		if !seen[id] {
-			t.Fatalf("webhook %s was not relayed: %v", id, seen)
-		}
-	}
+	relayed(t, rc, accepted)
 	time.Sleep(300 * time.Millisecond) // a relay of a refused webhook would have come by now
 	if c := rc.count(); c != len(accepted) {
 		t.Fatalf("%d webhooks relayed, want the %d accepted", c, len(accepted))
