@@ -70,7 +70,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.Var(negBool{&o.NoMetrics}, "metrics", "in-process nodes keep metrics, scraped every second (--metrics=false: no metrics)")
 	cost := fs.Int("metrics-cost", 0, "run this many pairs of runs with and without metrics, interleaved, and report the medians and their ratio")
 	fs.BoolVar(&o.Backlog, "backlog", false, "with --external: publish the -n events while the endpoints are disabled, then enable them and measure the drain and the peak RSS")
-	fs.BoolVar(&suite, "suite", false, "run the reference scenarios: 20,000 events to 1 endpoint (published, and received as signed Lean webhooks), 2,000 to 10, and 100 events/s for latency")
+	fs.BoolVar(&suite, "suite", false, "run the reference scenarios: 20,000 events to 1 endpoint (published, and received as signed Lean webhooks), 2,000 to 10, and 100 events/s for latency; on PostgreSQL also three nodes against one")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -675,15 +675,21 @@ type suiteCase struct {
 	ceilC   int // the ceiling's publishers (0: the scenario's)
 	// ingest: hookd receives the events as signed Lean webhooks, held
 	// against hookd's own single publish (ceiling extHookd).
-	ingest  bool
+	ingest bool
+	// nodes: hookd runs as this many nodes on the one PostgreSQL
+	// database, held against one node (ceiling extHookd).
+	nodes   int
 	latency bool
 	goal    string
 }
 
 // against names what a scenario is held against.
 func (sc suiteCase) against() string {
-	if sc.ingest {
+	switch {
+	case sc.ingest:
 		return "hookd single publish"
+	case sc.nodes > 1:
+		return "hookd one node"
 	}
 	return sc.ceiling.String()
 }
@@ -710,6 +716,9 @@ func externalSuite(ctx context.Context, o benchOpts, w io.Writer) error {
 		// endpoint, against the relay.
 		cases[0].goal = ">= 0.5 on PostgreSQL"
 		cases[2].goal, cases[3].goal = "none set on PostgreSQL", "none set on PostgreSQL"
+		// And three nodes on one machine not slower than one.
+		cases = append(cases, suiteCase{name: "20,000 x 1 KB, 1 endpoint, 32 publishers, 3 nodes", o: bench.Options{N: 20000, C: 32, E: 1, Batch: 1},
+			ceiling: extHookd, nodes: 3, goal: ">= 1 (not slower than one node)"})
 	}
 	rounds := max(o.Rounds, 1)
 	fmt.Fprintf(w, "hookd bench --external -suite: db=%s, %d interleaved rounds, medians\n", o.setup().DB, rounds)
@@ -727,6 +736,12 @@ func externalSuite(ctx context.Context, o benchOpts, w io.Writer) error {
 				so.Options.N, so.Options.C, so.Options.E, so.Options.Batch, so.Options.Rate = sc.o.N, sc.o.C, sc.o.E, sc.o.Batch, sc.o.Rate
 				t := extHookd
 				so.Options.Ingest = sc.ingest && !ceil
+				if sc.nodes > 1 { // held against one node
+					so.Nodes = 1
+					if !ceil {
+						so.Nodes = sc.nodes
+					}
+				}
 				if ceil {
 					t = sc.ceiling
 					if sc.ceilC > 0 && !sc.latency {
@@ -771,6 +786,12 @@ func externalSuite(ctx context.Context, o benchOpts, w io.Writer) error {
 		}
 		if oneEndpoint == 0 {
 			oneEndpoint = bench.Median(h)
+		}
+		if sc.nodes > 1 {
+			label := fmt.Sprintf("hookd %d nodes", sc.nodes)
+			fmt.Fprintf(w, "%-60s %s %7.0f/s  %s %7.0f/s  ratio %.2f  (goal %s)\n",
+				sc.name, label, bench.Median(h), sc.against(), bench.Median(c), bench.Median(ratio), sc.goal)
+			continue
 		}
 		fmt.Fprintf(w, "%-60s hookd %7.0f/s  %s %7.0f/s  ratio %.2f  (goal %s)\n",
 			sc.name, bench.Median(h), sc.against(), bench.Median(c), bench.Median(ratio), sc.goal)
