@@ -367,18 +367,14 @@ func (s *Store) applyNotKept(ctx context.Context, rs []*hookd.Result, notKept ma
 }
 
 // tokenColumns returns the tokens the publishes name, ” for none, and,
-// to look up, the API tokens' hashes and the token hashes of the source
-// keys among them.
+// to look up, their credentials (the API tokens' hashes and the token
+// hashes of the source keys among them).
 func tokenColumns(ps []*hookd.Publish) (t, hashes, sources []string) {
 	t = make([]string, len(ps))
 	for i, p := range ps {
 		t[i] = p.Token
-		if h, ok := sourceKeyHash(p.Token); ok {
-			sources = append(sources, h)
-		} else if p.Token != "" {
-			hashes = append(hashes, p.Token)
-		}
 	}
+	hashes, sources = credentials(ps)
 	return t, nonNil(hashes), nonNil(sources)
 }
 

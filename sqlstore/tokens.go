@@ -90,26 +90,16 @@ func (s *Store) readToken(ctx context.Context, hash string, gen uint64) (*hookd.
 // no longer stored as Revoked, and returns the others, the ones to store.
 // The one-statement commit checks the tokens in its own statement instead.
 func (s *Store) refuseRevoked(ctx context.Context, q querier, ps []*hookd.Publish) ([]*hookd.Publish, error) {
-	var hashes, sources []any
-	seen := map[string]bool{}
 	for _, p := range ps {
 		p.Revoked = false
-		if p.Token == "" || seen[p.Token] {
-			continue
-		}
-		seen[p.Token] = true
-		if h, ok := sourceKeyHash(p.Token); ok {
-			sources = append(sources, h)
-		} else {
-			hashes = append(hashes, p.Token)
-		}
 	}
+	hashes, sources := credentials(ps)
 	if len(hashes)+len(sources) == 0 {
 		return ps, nil
 	}
 	stored := map[string]bool{}
 	if len(hashes) > 0 {
-		err := s.scanAll(ctx, q, `SELECT hash FROM tokens WHERE hash IN (?`+strings.Repeat(", ?", len(hashes)-1)+`)`, hashes, func(r *sql.Rows) error {
+		err := s.scanAll(ctx, q, `SELECT hash FROM tokens WHERE hash IN (?`+strings.Repeat(", ?", len(hashes)-1)+`)`, anys(hashes), func(r *sql.Rows) error {
 			var h string
 			err := r.Scan(&h)
 			stored[h] = true
@@ -121,7 +111,7 @@ func (s *Store) refuseRevoked(ctx context.Context, q querier, ps []*hookd.Publis
 	}
 	if len(sources) > 0 {
 		// The sources' rows as they are now, named as the keys name them.
-		err := s.scanAll(ctx, q, `SELECT token_hash, data FROM sources WHERE token_hash IN (?`+strings.Repeat(", ?", len(sources)-1)+`)`, sources, func(r *sql.Rows) error {
+		err := s.scanAll(ctx, q, `SELECT token_hash, data FROM sources WHERE token_hash IN (?`+strings.Repeat(", ?", len(sources)-1)+`)`, anys(sources), func(r *sql.Rows) error {
 			var h string
 			var data []byte
 			err := r.Scan(&h, &data)
@@ -133,6 +123,33 @@ func (s *Store) refuseRevoked(ctx context.Context, q querier, ps []*hookd.Publis
 		}
 	}
 	return s.keepStored(ps, stored), nil
+}
+
+// credentials returns, each once, the API tokens' hashes the publishes
+// name (Publish.Token) and the token hashes of the source keys among them.
+func credentials(ps []*hookd.Publish) (hashes, sources []string) {
+	seen := map[string]bool{}
+	for _, p := range ps {
+		if p.Token == "" || seen[p.Token] {
+			continue
+		}
+		seen[p.Token] = true
+		if h, ok := sourceKeyHash(p.Token); ok {
+			sources = append(sources, h)
+		} else {
+			hashes = append(hashes, p.Token)
+		}
+	}
+	return hashes, sources
+}
+
+// anys returns v as query arguments.
+func anys(v []string) []any {
+	out := make([]any, len(v))
+	for i, x := range v {
+		out[i] = x
+	}
+	return out
 }
 
 // scanAll runs a query and calls scan for each of its rows.
