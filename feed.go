@@ -51,7 +51,7 @@ type FeedItem struct {
 type FeedPage struct {
 	Data    []*FeedItem `json:"data"`
 	HasMore bool        `json:"has_more"`
-	Next    string      `json:"next,omitempty"`
+	Next    string      `json:"next"`
 }
 
 // FeedAck acknowledges a consumer's position (the body of feed/ack).

@@ -173,6 +173,11 @@ type Page struct {
 	Limit int
 }
 
+// PageMax is the most items a page of a list shows. A store gives up to
+// PageMax+1 items, so that its caller can ask for one more than it shows
+// to know whether more follow.
+const PageMax = 1000
+
 // EventFilter selects events.
 type EventFilter struct {
 	// Type, when set, selects the events of exactly this type name.

@@ -49,7 +49,14 @@ func (s *Service) CreateToken(ctx context.Context, kind, tenantID string, in *ho
 }
 
 // Tokens implements hookd.TokenService.
+// A tenant that does not exist has no list: not found, as on its other
+// routes.
 func (s *Service) Tokens(ctx context.Context, kind, tenantID string, p hookd.Page) ([]*hookd.Token, error) {
+	if kind == hookd.TokenTenant {
+		if err := s.tenantExists(ctx, tenantID); err != nil {
+			return nil, err
+		}
+	}
 	return s.Store.Tokens(ctx, kind, tenantID, p)
 }
 

@@ -41,6 +41,8 @@ func TestTokens(t *testing.T) {
 	code(t, err, hookd.ENOTFOUND)
 	_, _, err = b.svc.CreateToken(ctx, "root", "", &hookd.TokenCreate{})
 	code(t, err, hookd.EINVALID)
+	_, err = b.svc.Tokens(ctx, hookd.TokenTenant, "nope", hookd.Page{})
+	code(t, err, hookd.ENOTFOUND)
 	if ts, err := b.svc.Tokens(ctx, hookd.TokenTenant, "acme", hookd.Page{}); err != nil || len(ts) != 1 {
 		t.Fatalf("tokens after refusals: %d, %v", len(ts), err)
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/hookd/hookd"
@@ -102,12 +103,15 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// errorBody is the error object of an answer, or of one event's result in
+// a batch: its code, its message and its details, always a list (empty
+// when the error names no field).
 func errorBody(err error) map[string]any {
-	body := map[string]any{"code": hookd.ErrorCode(err), "message": hookd.ErrorMessage(err)}
-	if he, ok := err.(*hookd.Error); ok && len(he.Details) > 0 {
-		body["details"] = he.Details
+	details := []hookd.Detail{}
+	if he := (*hookd.Error)(nil); errors.As(err, &he) && he.Details != nil {
+		details = he.Details
 	}
-	return body
+	return map[string]any{"code": hookd.ErrorCode(err), "message": hookd.ErrorMessage(err), "details": details}
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {

@@ -341,21 +341,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if st >= 500 {
 		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	body := map[string]any{"code": code, "message": hookd.ErrorMessage(err)}
-	var he *hookd.Error
-	if errors.As(err, &he) && len(he.Details) > 0 {
-		body["details"] = he.Details
-	}
 	if st == http.StatusServiceUnavailable || st == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1") // storage faults clear, rate windows are one second
 	}
-	writeJSON(w, st, map[string]any{"error": body})
+	writeJSON(w, st, map[string]any{"error": errorBody(err)})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		http.Error(w, `{"error":{"code":"internal","message":"cannot encode response"}}`, http.StatusInternalServerError)
+		http.Error(w, `{"error":{"code":"internal","message":"cannot encode response","details":[]}}`, http.StatusInternalServerError)
 		return
 	}
 	writeBody(w, status, append(b, '\n'))

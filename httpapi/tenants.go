@@ -8,29 +8,34 @@ import (
 	"github.com/hookd/hookd"
 )
 
+// page reads a list's ?after= and ?limit= (1 to 1000, 100 by default).
+// The store is asked for one item more than the page shows, so that list
+// knows whether more follow.
 func page(r *http.Request) (hookd.Page, error) {
-	p := hookd.Page{After: r.URL.Query().Get("after")}
+	p := hookd.Page{After: r.URL.Query().Get("after"), Limit: 100 + 1}
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return p, hookd.Errorf(hookd.EINVALID, "limit must be a number from 1 to 1000")
+		if err != nil || n < 1 || n > hookd.PageMax {
+			return p, hookd.Errorf(hookd.EINVALID, "limit must be a number from 1 to %d", hookd.PageMax)
 		}
-		p.Limit = n
+		p.Limit = n + 1
 	}
 	return p, nil
 }
 
-// list writes one page: the items, and the cursor of the next page.
+// list writes one page of the items a store gave for page's p (one more
+// than the page shows when more follow): the items, whether more follow,
+// and then the cursor of the next page.
 func list[T any](w http.ResponseWriter, items []T, p hookd.Page, id func(T) string) error {
 	if items == nil {
 		items = []T{}
 	}
-	lim := p.Limit
-	if lim == 0 {
-		lim = 100
+	more := len(items) >= p.Limit
+	if more {
+		items = items[:p.Limit-1]
 	}
-	out := map[string]any{"data": items, "has_more": len(items) == lim}
-	if len(items) == lim {
+	out := map[string]any{"data": items, "has_more": more}
+	if more {
 		out["next"] = id(items[len(items)-1])
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -17,6 +17,20 @@ import (
 // an index whatever the tenant holds.
 const pageSize = 50
 
+// pageOf is the page after a cursor with one item more than a page shows:
+// nextOf trims it, and names the next page's cursor only when more follow.
+func pageOf(after string) hookd.Page { return hookd.Page{After: after, Limit: pageSize + 1} }
+
+// nextOf is a page's items trimmed to pageSize and the cursor of the next
+// page: the last shown item's id, or "" when none follow.
+func nextOf[T any](items []T, id func(T) string) ([]T, string) {
+	if len(items) <= pageSize {
+		return items, ""
+	}
+	items = items[:pageSize]
+	return items, id(items[pageSize-1])
+}
+
 // recentWindow is how many of an endpoint's latest deliveries its
 // success rate on the list is computed over.
 const recentWindow = 100
@@ -29,11 +43,11 @@ type endpointRow struct {
 
 func (s *Server) endpointsPage(w http.ResponseWriter, r *http.Request, v *view) error {
 	ctx := r.Context()
-	p := hookd.Page{After: r.URL.Query().Get("after"), Limit: pageSize}
-	eps, err := s.Endpoints.Endpoints(ctx, v.TenantID, p)
+	eps, err := s.Endpoints.Endpoints(ctx, v.TenantID, pageOf(r.URL.Query().Get("after")))
 	if err != nil {
 		return err
 	}
+	eps, next := nextOf(eps, func(e *hookd.Endpoint) string { return e.ID })
 	rows := make([]endpointRow, 0, len(eps))
 	for _, e := range eps {
 		row := endpointRow{E: e}
@@ -55,10 +69,6 @@ func (s *Server) endpointsPage(w http.ResponseWriter, r *http.Request, v *view) 
 			}
 		}
 		rows = append(rows, row)
-	}
-	next := ""
-	if len(eps) == pageSize {
-		next = eps[len(eps)-1].ID
 	}
 	v.Title, v.Nav = "Endpoints", "endpoints"
 	s.render(w, http.StatusOK, "endpoints", v, map[string]any{"Rows": rows, "Next": next, "Window": recentWindow,
@@ -350,7 +360,7 @@ func (s *Server) showEndpoint(w http.ResponseWriter, r *http.Request, v *view, s
 		RecoverAt: s.now().Add(-24 * time.Hour).UTC().Format(formTime)}
 	p.Range, _ = rangeOf(q.Get("range"))
 	p.Ranges = ranges
-	f := hookd.DeliveryFilter{EndpointID: e.ID, State: p.State, EventType: p.Type, Page: hookd.Page{After: q.Get("after"), Limit: pageSize}}
+	f := hookd.DeliveryFilter{EndpointID: e.ID, State: p.State, EventType: p.Type, Page: pageOf(q.Get("after"))}
 	if f.Since, err = parseFormTime("since", p.Since); err != nil {
 		return err
 	}
@@ -360,9 +370,7 @@ func (s *Server) showEndpoint(w http.ResponseWriter, r *http.Request, v *view, s
 	if p.Deliveries, err = s.Deliveries.Deliveries(ctx, v.TenantID, f); err != nil {
 		return err
 	}
-	if len(p.Deliveries) == pageSize {
-		p.Next = p.Deliveries[len(p.Deliveries)-1].ID
-	}
+	p.Deliveries, p.Next = nextOf(p.Deliveries, func(d *hookd.Delivery) string { return d.ID })
 	types, err := s.EventTypes.EventTypes(ctx)
 	if err != nil {
 		return err
@@ -572,13 +580,14 @@ func (s *Server) eventsPage(w http.ResponseWriter, r *http.Request, v *view) err
 			data["URLs"] = urls
 		}
 	} else {
-		evs, err := s.Events.Events(ctx, v.TenantID, hookd.EventQuery{Page: hookd.Page{After: r.URL.Query().Get("after"), Limit: pageSize}})
+		evs, err := s.Events.Events(ctx, v.TenantID, hookd.EventQuery{Page: pageOf(r.URL.Query().Get("after"))})
 		if err != nil {
 			return err
 		}
+		evs, next := nextOf(evs, func(e *hookd.Event) string { return e.ID })
 		data["Recent"] = evs
-		if len(evs) == pageSize {
-			data["Next"] = evs[len(evs)-1].ID
+		if next != "" {
+			data["Next"] = next
 		}
 	}
 	v.Title, v.Nav = "Events", "events"
@@ -607,10 +616,11 @@ func (s *Server) opsPage(w http.ResponseWriter, r *http.Request, v *view) error 
 	if err != nil {
 		return err
 	}
-	ts, err := s.Tenants.Tenants(ctx, hookd.Page{After: r.URL.Query().Get("after"), Limit: pageSize})
+	ts, err := s.Tenants.Tenants(ctx, pageOf(r.URL.Query().Get("after")))
 	if err != nil {
 		return err
 	}
+	ts, next := nextOf(ts, func(t *hookd.Tenant) string { return t.ID })
 	var rows []tenantRow
 	var problems []problemRow
 	for _, t := range ts {
@@ -631,10 +641,6 @@ func (s *Server) opsPage(w http.ResponseWriter, r *http.Request, v *view) error 
 			}
 		}
 		rows = append(rows, row)
-	}
-	next := ""
-	if len(ts) == pageSize {
-		next = ts[len(ts)-1].ID
 	}
 	var oldest string
 	if !b.OldestDue.IsZero() {

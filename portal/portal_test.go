@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -203,5 +204,33 @@ func (e *env) waitDelivery(tenant, eventID, state string) string {
 			e.t.Fatalf("event %s: deliveries %+v, want one %s", eventID, ev.Deliveries, state)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestListPagesEnd: a list of exactly a page offers no next page; one item
+// more offers it, and the next page shows that item and offers none.
+func TestListPagesEnd(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	var ids []string
+	for range 50 {
+		ids = append(ids, e.endpoint("acme").ID)
+	}
+	c := e.session(t, e.link("acme", nil))
+	rows := func(body string) int {
+		return strings.Count(body, `<td class="url"><a href="/portal/t/acme/endpoints/ep_`)
+	}
+	resp, body := fetch(t, c, e.srv.URL+"/portal/t/acme/", nil)
+	if resp.StatusCode != 200 || rows(body) != 50 || strings.Contains(body, "Next page") {
+		t.Fatalf("a page of exactly 50 endpoints: %d, %d rows, next page offered: %v", resp.StatusCode, rows(body), strings.Contains(body, "Next page"))
+	}
+	ids = append(ids, e.endpoint("acme").ID)
+	_, body = fetch(t, c, e.srv.URL+"/portal/t/acme/", nil)
+	if rows(body) != 50 || !strings.Contains(body, `<a href="?after=`+ids[49]+`">Next page</a>`) {
+		t.Fatalf("51 endpoints: %d rows on the first page, next page after the 50th offered: %v", rows(body), strings.Contains(body, ids[49]))
+	}
+	_, body = fetch(t, c, e.srv.URL+"/portal/t/acme/?after="+ids[49], nil)
+	if rows(body) != 1 || !strings.Contains(body, ids[50]) || strings.Contains(body, "Next page") {
+		t.Fatalf("the second page: %d rows, the 51st shown: %v, next page offered: %v", rows(body), strings.Contains(body, ids[50]), strings.Contains(body, "Next page"))
 	}
 }

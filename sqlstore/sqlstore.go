@@ -457,11 +457,13 @@ func notFound(err error) error {
 	return unavailable(err)
 }
 
+// limit is the most rows a list's query returns: p's limit, up to one
+// more than a page shows (hookd.PageMax), 100 when it has none.
 func limit(p hookd.Page) int {
-	if p.Limit <= 0 || p.Limit > 1000 {
+	if p.Limit <= 0 {
 		return 100
 	}
-	return p.Limit
+	return min(p.Limit, hookd.PageMax+1)
 }
 
 // prepare readies the statements of every authenticated request and every

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -79,24 +80,57 @@ func TestAPIWalkThrough(t *testing.T) {
 	if len(el.Data) != 2 || el.Data[0].Type != "order.created" || el.Data[1].Type != "order.created" {
 		t.Fatalf("events of type order.created: %+v", el)
 	}
+	// has_more is exact: the fourth page of one is the last, and a page
+	// that holds every event says no more follow (and gives no cursor).
 	seen := map[string]bool{}
-	for page, after := 0, ""; ; page++ {
+	pages := 0
+	for after := ""; ; {
 		var p eventList
 		a.must(t, 200, "GET", "/v1/tenants/acme/events?limit=1&after="+after, tok, nil, &p)
-		for _, e := range p.Data {
-			seen[e.ID] = true
+		pages++
+		if len(p.Data) != 1 {
+			t.Fatalf("page %d of one event: %+v", pages, p)
 		}
+		seen[p.Data[0].ID] = true
 		if !p.HasMore {
+			if p.Next != "" {
+				t.Fatalf("the last page gives a cursor: %+v", p)
+			}
 			break
 		}
-		if page > 10 || p.Next == "" {
-			t.Fatalf("paging does not end: %+v", p)
+		if pages > 10 || p.Next != p.Data[0].ID {
+			t.Fatalf("paging does not end, or its cursor is not the last event's id: %+v", p)
 		}
 		after = p.Next
 	}
-	if len(seen) != 4 {
-		t.Fatalf("paging one by one saw %d events, want 4", len(seen))
+	if len(seen) != 4 || pages != 4 {
+		t.Fatalf("paging one by one saw %d events in %d pages, want 4 in 4", len(seen), pages)
 	}
+	var all eventList
+	a.must(t, 200, "GET", "/v1/tenants/acme/events?limit=4", tok, nil, &all)
+	if len(all.Data) != 4 || all.HasMore || all.Next != "" {
+		t.Fatalf("a page of exactly every event: %+v", all)
+	}
+	a.must(t, 200, "GET", "/v1/tenants/acme/events?limit=3", tok, nil, &all)
+	if len(all.Data) != 3 || !all.HasMore || all.Next != all.Data[2].ID {
+		t.Fatalf("a page of three of four events: %+v", all)
+	}
+
+	// Every error answer carries details, a list, empty when the error
+	// names no field.
+	var notFound struct {
+		Error struct {
+			Code    string            `json:"code"`
+			Message string            `json:"message"`
+			Details []json.RawMessage `json:"details"`
+		} `json:"error"`
+	}
+	a.must(t, 404, "GET", "/v1/tenants/acme/events/nope", tok, nil, &notFound)
+	if notFound.Error.Code != "not_found" || notFound.Error.Message == "" || notFound.Error.Details == nil || len(notFound.Error.Details) != 0 {
+		t.Fatalf("a 404's error: %+v", notFound.Error)
+	}
+	var tokensGone struct{ Error struct{ Code string } }
+	a.must(t, 404, "GET", "/v1/tenants/nope/tokens", testAdmin, nil, &tokensGone)
 
 	// Three order events fail twice (first try and one retry after 1 s).
 	type deliveryList struct {

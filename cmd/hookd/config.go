@@ -75,9 +75,11 @@ type Config struct {
 	readHeaderTimeout, readTimeout time.Duration
 }
 
-// env returns the environment variable or the default.
+// env returns the environment variable, or the default when it is unset
+// or empty (as the typed ones below: HOOKD_DB= in a compose file means the
+// default, not an empty database name).
 func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
+	if v := os.Getenv(name); v != "" {
 		return v
 	}
 	return def

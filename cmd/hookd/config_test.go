@@ -106,6 +106,13 @@ func TestConfigValidate(t *testing.T) {
 	if c := parseServe(t, "--retention", "1h"); c.Retention != time.Hour {
 		t.Errorf("a flag beats the environment: retention %v", c.Retention)
 	}
+	// A variable set but empty is the default, as if unset.
+	t.Setenv("HOOKD_DB", "")
+	t.Setenv("HOOKD_ADDR", "")
+	t.Setenv("HOOKD_LOG_LEVEL", "")
+	if c := parseServe(t); c.DB != "sqlite:hookd.db" || c.Addr != ":8080" || c.LogLevel != "info" || c.Validate() != nil {
+		t.Errorf("empty variables: db %q, addr %q, log level %q, %v", c.DB, c.Addr, c.LogLevel, c.Validate())
+	}
 	t.Setenv("HOOKD_ADMIN_TOKEN", "short")
 	if err := parseServe(t).Validate(); err == nil || !strings.Contains(err.Error(), "HOOKD_ADMIN_TOKEN") {
 		t.Errorf("a short admin token: %v", err)

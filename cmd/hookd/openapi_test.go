@@ -235,7 +235,7 @@ func TestOpenAPICheck(t *testing.T) {
 	if s := answer(418, `{"error":{"code":"teapot","message":"no"}}`); !strings.Contains(s, "418") {
 		t.Errorf("an undocumented status: %q", s)
 	}
-	if s := answer(404, `{"error":{"code":"not_found","message":"not found"}}`); s != "" {
+	if s := answer(404, `{"error":{"code":"not_found","message":"not found","details":[]}}`); s != "" {
 		t.Errorf("a documented error: %s", s)
 	}
 }

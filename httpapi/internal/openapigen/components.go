@@ -251,7 +251,7 @@ func components() obj {
 
 	schemas := obj{
 		"Error": closed([]string{"error"}, obj{"error": schemaRef("ErrorBody")}),
-		"ErrorBody": object([]string{"code", "message"}, obj{
+		"ErrorBody": object([]string{"code", "message", "details"}, obj{
 			"code":    obj{"type": "string", "enum": errorCodes},
 			"message": obj{"type": "string"},
 			"details": arrayOf(schemaRef("Detail")),
@@ -442,7 +442,7 @@ func components() obj {
 		"Event":               event,
 		"EventWithDeliveries": obj{"allOf": []any{schemaRef("Event"), object([]string{"deliveries"}, obj{"deliveries": arrayOf(schemaRef("Delivery"))})}},
 		"EventPage":           page("Event"),
-		"FeedPage": object([]string{"data", "has_more"}, obj{
+		"FeedPage": object([]string{"data", "has_more", "next"}, obj{
 			"data": arrayOf(object([]string{"event_id", "type", "state", "body", "headers"}, obj{
 				"event_id": obj{"type": "string"},
 				"type":     str("The type as the wire carries it."),
@@ -451,7 +451,7 @@ func components() obj {
 				"headers":  obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "The request headers hookd sends, signature headers included."},
 			})),
 			"has_more": obj{"type": "boolean", "description": "Whether more items follow now."},
-			"next":     str("The cursor after the last item, the id of its event (after the page asked for when empty): pass it as after, or acknowledge it."),
+			"next":     str("The cursor after the last item, the id of its event (after the page asked for when empty, and empty when that is the start): pass it as after, or acknowledge it."),
 		}),
 		"FeedAck": closed([]string{"consumer", "cursor"}, obj{
 			"consumer": obj{"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"},

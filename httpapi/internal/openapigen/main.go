@@ -243,7 +243,7 @@ func page(item string) obj {
 		"additionalProperties": false,
 		"properties": obj{
 			"data":     obj{"type": "array", "items": schemaRef(item)},
-			"has_more": obj{"type": "boolean", "description": "Whether a next page may hold more items."},
+			"has_more": obj{"type": "boolean", "description": "Whether more items follow this page."},
 			"next":     obj{"type": "string", "description": "The id to pass as ?after= for the next page; present when has_more is true."},
 		},
 	}
