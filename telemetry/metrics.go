@@ -30,6 +30,11 @@ type MetricsOptions struct {
 	// PublishRoutes are the route patterns whose requests are publishes
 	// (the two publish routes of the API).
 	PublishRoutes []string
+	// Profiles are the names of the wire formats: each gets its series
+	// of successful attempts, latency and accepted ingests at zero from
+	// the start, so that every metric is on /metrics before anything
+	// happens (an absent series is not a zero to a dashboard or an alert).
+	Profiles []string
 }
 
 // DefaultPublishRoutes are the API's publish routes.
@@ -116,6 +121,16 @@ func NewMetrics(o MetricsOptions) *Metrics {
 			"(accepted, duplicate, rejected, malformed, not_found, error)."}, []string{"profile", "result"})
 	for _, r := range []string{hookd.StateSucceeded, hookd.StateFailed} {
 		m.finished.WithLabelValues(r)
+	}
+	for _, p := range o.Profiles {
+		m.attempts.WithLabelValues(p, delivery.OutcomeSuccess)
+		m.attemptTime.WithLabelValues(p, delivery.OutcomeSuccess)
+		m.latency.WithLabelValues(p)
+		m.ingests.WithLabelValues(p, "accepted")
+	}
+	for _, r := range o.PublishRoutes {
+		m.publishTime.WithLabelValues(r)
+		m.series(r, http.StatusAccepted)
 	}
 	m.backlog = &backlog{store: o.Store, clock: o.Clock, every: o.BacklogEvery}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -247,6 +247,37 @@ func TestMetricsFollowDeliveries(t *testing.T) {
 
 var metricName = regexp.MustCompile(`\bhookd_[a-z_]+[a-z]`)
 
+// TestMetricsFromTheStart: the first scrape of a node that has done nothing
+// has every metric the product specification names, at zero, so that a
+// dashboard or an alert sees a zero rather than no series.
+func TestMetricsFromTheStart(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	s := a.scrape(t)
+	for _, name := range []string{"hookd_events_published_total", "hookd_attempts_total", "hookd_attempt_duration_seconds",
+		"hookd_delivery_latency_seconds", "hookd_delivery_lag_seconds", "hookd_deliveries_finished_total",
+		"hookd_backlog_deliveries", "hookd_backlog_oldest_due_seconds", "hookd_endpoints", "hookd_publish_duration_seconds",
+		"hookd_http_request_duration_seconds", "hookd_ingest_requests_total"} {
+		if s[name] == nil {
+			t.Errorf("the first scrape has no %s", name)
+		}
+	}
+	const events = "route=POST /v1/tenants/{tenant}/events"
+	var zeros []want
+	for _, p := range []string{"standard", "lean", "linkmoney", "weavr"} {
+		zeros = append(zeros, want{"hookd_attempts_total", []string{"profile=" + p, "outcome=success"}, 0},
+			want{"hookd_attempt_duration_seconds", []string{"profile=" + p, "outcome=success"}, 0},
+			want{"hookd_delivery_latency_seconds", []string{"profile=" + p}, 0},
+			want{"hookd_ingest_requests_total", []string{"profile=" + p, "result=accepted"}, 0})
+	}
+	zeros = append(zeros, want{"hookd_publish_duration_seconds", []string{events}, 0},
+		want{"hookd_http_request_duration_seconds", []string{events, "code=2xx"}, 0},
+		want{"hookd_http_requests_total", []string{events, "code=2xx"}, 0})
+	if bad := s.mismatches(zeros); len(bad) > 0 {
+		t.Errorf("the first scrape:\n  %s", strings.Join(bad, "\n  "))
+	}
+}
+
 // TestMetricsBacklogWhileEndpointDown: an endpoint that stops answering
 // holds its deliveries (in memory, and in the store once its queue is
 // full); the backlog gauges show them and their age grows with the clock.

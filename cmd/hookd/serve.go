@@ -89,7 +89,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 	var obs delivery.Observers
 	var m *telemetry.Metrics
 	if !c.NoMetrics {
-		m = telemetry.NewMetrics(telemetry.MetricsOptions{Store: st, Clock: c.clock})
+		m = telemetry.NewMetrics(telemetry.MetricsOptions{Store: st, Clock: c.clock, Profiles: profiles.Names()})
 		obs = append(obs, m)
 	}
 	tr, err := telemetry.StartTracing(ctx, telemetry.TracingOptions{Endpoint: c.OTelEndpoint, Sample: c.OTelSample, Log: log,
