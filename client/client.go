@@ -179,6 +179,7 @@ type request struct {
 	path   string     // escaped, from the base URL on
 	query  url.Values // nil: none
 	in     any        // JSON body; nil: none
+	raw    []byte     // a body sent as it is, instead of in
 	out    any        // where a 2xx answer is decoded; nil: discarded
 	header http.Header
 	// retry tries again after a network error or 503/429: only for
@@ -188,7 +189,7 @@ type request struct {
 
 // do makes a request, retrying as r.retry allows.
 func (c *Client) do(ctx context.Context, r request) error {
-	var body []byte
+	body := r.raw
 	if r.in != nil {
 		var err error
 		if body, err = json.Marshal(r.in); err != nil {
@@ -248,15 +249,17 @@ func (c *Client) once(ctx context.Context, r request, body []byte) error {
 		return err
 	}
 	for k, v := range r.header {
-		req.Header[k] = v
+		req.Header[http.CanonicalHeaderKey(k)] = v
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	if body != nil {
+	if body != nil && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Accept", "application/json")
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
@@ -323,6 +326,15 @@ func (c *Client) Health(ctx context.Context) error {
 // an error whose message is the server's reason (status 503).
 func (c *Client) Ready(ctx context.Context) error {
 	return c.do(ctx, request{method: http.MethodGet, path: "/readyz"})
+}
+
+// Metrics returns the server's Prometheus metrics (GET /metrics) in the
+// text exposition format.
+func (c *Client) Metrics(ctx context.Context) ([]byte, error) {
+	var b []byte
+	err := c.do(ctx, request{method: http.MethodGet, path: "/metrics", out: &b,
+		header: http.Header{"Accept": {"text/plain"}}})
+	return b, err
 }
 
 // OpenAPI returns the server's OpenAPI 3.1 document (GET /v1/openapi.json)

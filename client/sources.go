@@ -4,6 +4,8 @@ import (
 	"context"
 	"iter"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/hookd/hookd"
 )
@@ -109,4 +111,27 @@ func (c *Client) GetSourceRequest(ctx context.Context, tenant, id, requestID str
 		return nil, err
 	}
 	return &r, nil
+}
+
+// Ingest sends a provider's webhook to a source (POST /ingest/{token}) as
+// the provider would: the body and the headers as they are, the provider's
+// signature among them, and no bearer token. ingest is the source's
+// IngestURL or the token at its end; the request goes to this client's
+// server. It returns what the webhook became; a refusal is an error whose
+// StatusCode is 401 (the signature does not verify) or 404 (no such
+// source).
+func (c *Client) Ingest(ctx context.Context, ingest string, header http.Header, body []byte) (*hookd.Ingested, error) {
+	if _, token, ok := strings.Cut(ingest, "/ingest/"); ok {
+		ingest = token
+	}
+	if body == nil {
+		body = []byte{}
+	}
+	var out hookd.Ingested
+	err := c.WithToken("").do(ctx, request{method: http.MethodPost, path: "/ingest/" + url.PathEscape(ingest),
+		raw: body, header: header, out: &out})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -18,23 +17,22 @@ import (
 )
 
 // postLean sends a Lean webhook, signed with Lean's recipe, to an ingest
-// URL and returns the status.
-func postLean(t *testing.T, url, secret, body string) int {
+// URL with the client's Ingest and returns the status.
+func postLean(t *testing.T, c *client.Client, ingest, secret, body string) int {
 	t.Helper()
 	m := hmac.New(sha512.New, []byte(secret))
 	m.Write([]byte(body))
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader([]byte(body)))
+	in, err := c.Ingest(context.Background(), ingest, http.Header{"lean-signature": {"sha512=" + hex.EncodeToString(m.Sum(nil))}}, []byte(body))
 	if err != nil {
-		t.Fatal(err)
+		if client.StatusCode(err) == 0 {
+			t.Fatal(err)
+		}
+		return client.StatusCode(err)
 	}
-	req.Header.Set("lean-signature", "sha512="+hex.EncodeToString(m.Sum(nil)))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	if in.EventID == "" || in.Type != "lean:payment.created" {
+		t.Fatalf("ingested %+v", in)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return http.StatusOK
 }
 
 func TestSourceRoutes(t *testing.T) {
@@ -48,18 +46,18 @@ func TestSourceRoutes(t *testing.T) {
 		t.Fatalf("created %+v", src)
 	}
 	body := `{"type":"payment.created","message":"m","payload":{"id":"p1","amount":1},"timestamp":"2026-01-02T15:04:05Z","event_id":"ev-1"}`
-	if st := postLean(t, src.IngestURL, "lean-secret", body); st != http.StatusOK {
+	if st := postLean(t, acme, src.IngestURL, "lean-secret", body); st != http.StatusOK {
 		t.Fatalf("ingest: %d", st)
 	}
-	if st := postLean(t, src.IngestURL, "wrong", body); st != http.StatusUnauthorized {
+	if st := postLean(t, acme, src.IngestURL, "wrong", body); st != http.StatusUnauthorized {
 		t.Fatalf("ingest with a wrong secret: %d", st)
 	}
-	if st := postLean(t, srv.URL+"/ingest/src_nope", "lean-secret", body); st != http.StatusNotFound {
+	if st := postLean(t, acme, "src_nope", "lean-secret", body); st != http.StatusNotFound {
 		t.Fatalf("ingest at an unknown token: %d", st)
 	}
 	// The request as received, with the event it became, which links to it;
 	// a replay adds no request, it counts.
-	if st := postLean(t, src.IngestURL, "lean-secret", body); st != http.StatusOK {
+	if st := postLean(t, acme, src.IngestURL, "lean-secret", body); st != http.StatusOK {
 		t.Fatalf("replay: %d", st)
 	}
 	var reqs []*hookd.SourceRequest
@@ -99,7 +97,7 @@ func TestSourceRoutes(t *testing.T) {
 		t.Fatalf("rotate: %+v %v", rot, err)
 	}
 	body2 := strings.Replace(body, "ev-1", "ev-2", 1)
-	if st := postLean(t, rot.IngestURL, "new-secret", body2); st != http.StatusOK {
+	if st := postLean(t, acme, rot.IngestURL, "new-secret", body2); st != http.StatusOK {
 		t.Fatalf("ingest after rotation: %d", st)
 	}
 	n := 0
@@ -117,7 +115,7 @@ func TestSourceRoutes(t *testing.T) {
 	if err := acme.DeleteSource(ctx, "acme", src.ID); err != nil {
 		t.Fatal(err)
 	}
-	if st := postLean(t, rot.IngestURL, "new-secret", body2); st != http.StatusNotFound {
+	if st := postLean(t, acme, rot.IngestURL, "new-secret", body2); st != http.StatusNotFound {
 		t.Fatalf("ingest after delete: %d", st)
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -275,6 +277,16 @@ func TestMetricsFromTheStart(t *testing.T) {
 		want{"hookd_http_requests_total", []string{events, "code=2xx"}, 0})
 	if bad := s.mismatches(zeros); len(bad) > 0 {
 		t.Errorf("the first scrape:\n  %s", strings.Join(bad, "\n  "))
+	}
+	// The Go client reads the same text.
+	b, err := a.api("").Metrics(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(bytes.NewReader(b))
+	if err != nil || fams["hookd_attempts_total"] == nil {
+		t.Fatalf("the client's Metrics: %v, hookd_attempts_total there: %v", err, fams["hookd_attempts_total"] != nil)
 	}
 }
 
