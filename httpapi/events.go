@@ -124,7 +124,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return list(w, evs, p, func(e *hookd.Event) string { return e.ID })
+	var v verbatim
+	v.write(w, http.StatusOK, pageAnswer(v.events(evs), p, func(e *hookd.Event) string { return e.ID }))
+	return nil
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
@@ -132,10 +134,11 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
+	var v verbatim
+	v.write(w, http.StatusOK, struct {
 		*hookd.Event
 		Deliveries []*hookd.Delivery `json:"deliveries"`
-	}{ev, ds})
+	}{v.event(ev), ds})
 	return nil
 }
 

@@ -27,6 +27,12 @@ func page(r *http.Request) (hookd.Page, error) {
 // than the page shows when more follow): the items, whether more follow,
 // and then the cursor of the next page.
 func list[T any](w http.ResponseWriter, items []T, p hookd.Page, id func(T) string) error {
+	writeJSON(w, http.StatusOK, pageAnswer(items, p, id))
+	return nil
+}
+
+// pageAnswer is the answer list writes.
+func pageAnswer[T any](items []T, p hookd.Page, id func(T) string) map[string]any {
 	if items == nil {
 		items = []T{}
 	}
@@ -38,8 +44,7 @@ func list[T any](w http.ResponseWriter, items []T, p hookd.Page, id func(T) stri
 	if more {
 		out["next"] = id(items[len(items)-1])
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out
 }
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) error {

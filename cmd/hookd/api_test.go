@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -203,4 +204,51 @@ func TestAPIWalkThrough(t *testing.T) {
 	a.must(t, 404, "GET", "/v1/tenants/acme/endpoints/"+ep.ID, tok, nil, nil)
 	a.must(t, 204, "DELETE", "/v1/tenants/acme", testAdmin, nil, nil)
 	a.must(t, 404, "GET", "/v1/tenants/acme", testAdmin, nil, nil)
+}
+
+// TestPayloadVerbatim: an event's payload is shown by the API byte for byte
+// as it was published (whitespace, key order, characters encoding/json
+// would escape), on the event's route and in lists, and the answers stay
+// JSON that fits the OpenAPI document.
+func TestPayloadVerbatim(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "v")
+	payloads := []string{
+		"{ \"b\" : 1,\n  \"a\" : [ 1 , 2 ],\t\"html\": \"<b>&amp;</b>\", \"n\": 1.50 }",
+		`{"z":{"y":"é \u00e9 \ud83d\ude00"},"big":12345678901234567890}`,
+		`{}`,
+	}
+	var ids []string
+	for i, p := range payloads {
+		var out struct{ ID string }
+		a.must(t, 202, "POST", "/v1/tenants/v/events", tok, `{"type":"verbatim.test","id":"ev-`+strconv.Itoa(i)+`","payload":`+p+`}`, &out)
+		ids = append(ids, out.ID)
+	}
+	for i, p := range payloads {
+		var ev struct {
+			ID      string          `json:"id"`
+			Payload json.RawMessage `json:"payload"`
+		}
+		a.must(t, 200, "GET", "/v1/tenants/v/events/"+ids[i], tok, nil, &ev)
+		if ev.ID != ids[i] || string(ev.Payload) != p {
+			t.Errorf("event %s: payload %q, want %q", ids[i], ev.Payload, p)
+		}
+	}
+	var page struct {
+		Data []struct {
+			ID      string          `json:"id"`
+			Payload json.RawMessage `json:"payload"`
+		} `json:"data"`
+		HasMore bool `json:"has_more"`
+	}
+	// Newest first; a page of two leaves the third out.
+	a.must(t, 200, "GET", "/v1/tenants/v/events?limit=2", tok, nil, &page)
+	if len(page.Data) != 2 || !page.HasMore || string(page.Data[0].Payload) != payloads[2] || string(page.Data[1].Payload) != payloads[1] {
+		t.Errorf("a page of two: %+v", page)
+	}
+	a.must(t, 200, "GET", "/v1/tenants/v/events", tok, nil, &page)
+	if len(page.Data) != 3 || page.HasMore || string(page.Data[2].Payload) != payloads[0] {
+		t.Errorf("every event: %+v", page)
+	}
 }
