@@ -31,8 +31,12 @@ func placeholder(i int) []byte {
 	return []byte(`"` + placeholderNonce + strconv.Itoa(i) + `"`)
 }
 
-// event returns a copy of ev whose payload is the next placeholder.
+// event returns a copy of ev whose payload is the next placeholder (ev
+// itself when it has no payload, which encodes as null).
 func (v *verbatim) event(ev *hookd.Event) *hookd.Event {
+	if len(ev.Payload) == 0 {
+		return ev
+	}
 	c := *ev
 	c.Payload = placeholder(len(v.payloads))
 	v.payloads = append(v.payloads, ev.Payload)
