@@ -229,7 +229,7 @@ func components() obj {
 		"response":    str("The start of the endpoint's answer."),
 		"error_class": obj{"type": "string", "description": "Why the attempt failed (absent when it succeeded).",
 			"enum": []string{hookd.ClassTimeout, hookd.ClassConnect, hookd.ClassTLS, hookd.ClassBlocked, hookd.ClassStatus}},
-		"error":       obj{"type": "string"},
+		"error": obj{"type": "string"},
 	})
 
 	publish := closed([]string{"type", "payload"}, obj{
