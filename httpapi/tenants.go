@@ -36,7 +36,7 @@ func pageAnswer[T any](items []T, p hookd.Page, id func(T) string) map[string]an
 	if items == nil {
 		items = []T{}
 	}
-	more := len(items) >= p.Limit
+	more := p.Limit > 1 && len(items) >= p.Limit
 	if more {
 		items = items[:p.Limit-1]
 	}
