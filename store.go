@@ -178,6 +178,9 @@ type Page struct {
 // to know whether more follow.
 const PageMax = 1000
 
+// PageDefault is how many items a page shows when its limit is not given.
+const PageDefault = 100
+
 // EventFilter selects events.
 type EventFilter struct {
 	// Type, when set, selects the events of exactly this type name.

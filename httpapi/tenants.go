@@ -12,7 +12,7 @@ import (
 // The store is asked for one item more than the page shows, so that list
 // knows whether more follow.
 func page(r *http.Request) (hookd.Page, error) {
-	p := hookd.Page{After: r.URL.Query().Get("after"), Limit: 100 + 1}
+	p := hookd.Page{After: r.URL.Query().Get("after"), Limit: hookd.PageDefault + 1}
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > hookd.PageMax {

@@ -458,10 +458,10 @@ func notFound(err error) error {
 }
 
 // limit is the most rows a list's query returns: p's limit, up to one
-// more than a page shows (hookd.PageMax), 100 when it has none.
+// more than a page shows (hookd.PageMax), hookd.PageDefault when it has none.
 func limit(p hookd.Page) int {
 	if p.Limit <= 0 {
-		return 100
+		return hookd.PageDefault
 	}
 	return min(p.Limit, hookd.PageMax+1)
 }
