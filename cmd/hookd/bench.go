@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,7 +45,7 @@ type benchOpts struct {
 func runBench(ctx context.Context, args []string) error {
 	var o benchOpts
 	var suite bool
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs := newFlagSet("bench", args)
 	fs.IntVar(&o.N, "n", 20000, "events to publish")
 	fs.IntVar(&o.C, "c", 32, "concurrent publishers")
 	fs.IntVar(&o.E, "e", 1, "endpoints (each gets every event)")
@@ -54,7 +53,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.IntVar(&o.Batch, "batch", 1, "events per publish request (1: single publish)")
 	fs.Float64Var(&o.Rate, "rate", 0, "steady publish rate in events/s (0: as fast as possible)")
 	fs.StringVar(&o.Target, "target", "", "URL of a running hookd (default: start one in-process)")
-	fs.StringVar(&o.Token, "token", os.Getenv("HOOKD_ADMIN_TOKEN"), "admin token of --target")
+	fs.StringVar(&o.Token, "token", "", "admin token of --target (default HOOKD_ADMIN_TOKEN)")
 	fs.StringVar(&o.DB, "db", "", "database of the in-process hookd (default: a temporary SQLite file)")
 	fs.StringVar(&o.Profile, "profile", "standard", "endpoint profile")
 	fs.BoolVar(&o.Ingest, "ingest", false, "send the events as signed Lean webhooks to a Lean source's ingest URL instead of publishing them")
@@ -73,6 +72,9 @@ func runBench(ctx context.Context, args []string) error {
 	fs.BoolVar(&suite, "suite", false, "run the reference scenarios: 20,000 events to 1 endpoint (published, and received as signed Lean webhooks), 2,000 to 10, and 100 events/s for latency; on PostgreSQL also three nodes against one")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if o.Token == "" {
+		o.Token = os.Getenv("HOOKD_ADMIN_TOKEN") // read after parsing, so -h never prints it
 	}
 	o.Quiet = !isTerminal(os.Stderr) // progress on a terminal only, not into a pipe or a log
 	if o.External {

@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -42,24 +45,48 @@ func runGroup(ctx context.Context, group, about string, verbs []verb, args []str
 		tw.Flush()
 		fmt.Fprintf(w, "\nRun \"hookd %s VERB -h\" for a verb's flags.\n", group)
 	}
+	if len(args) > 0 {
+		switch args[0] {
+		case "-h", "--help", "-help", "help":
+			usage(os.Stdout)
+			return flag.ErrHelp
+		}
+	}
+	// The shared flags may come before the verb (hookd tenant --json
+	// list): they are parsed with the verb's.
+	lead, args := splitLeading(args)
 	if len(args) == 0 {
 		usage(os.Stderr)
 		return fmt.Errorf("%s: a verb is required", group)
 	}
-	switch args[0] {
-	case "-h", "--help", "-help", "help":
-		usage(os.Stdout)
-		return flag.ErrHelp
-	}
 	for _, v := range verbs {
 		if v.name == args[0] {
 			c := newAPICmd(group, v)
-			c.rest = args[1:]
+			c.rest = slices.Concat(lead, args[1:])
 			return c.fail(v.run(ctx, c))
 		}
 	}
 	usage(os.Stderr)
 	return fmt.Errorf("%s: unknown verb %q", group, args[0])
+}
+
+// sharedValueFlags are the flags every API verb takes that take a value;
+// --json takes none.
+var sharedValueFlags = map[string]bool{"url": true, "token": true, "tenant": true}
+
+// splitLeading splits the shared flags given before a command or a verb
+// (hookd --url U tenant list, hookd tenant --json list) from what follows
+// them, from the first argument that is not a flag.
+func splitLeading(args []string) (lead, rest []string) {
+	i := 0
+	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "-" && args[i] != "--" {
+		name, _, withValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		i++
+		if !withValue && sharedValueFlags[name] && i < len(args) {
+			i++
+		}
+	}
+	return args[:i:i], args[i:]
 }
 
 // apiCmd is one run of a verb: its flag set (with the shared --url,
@@ -83,9 +110,7 @@ type apiCmd struct {
 func newAPICmd(group string, v verb) *apiCmd {
 	c := &apiCmd{name: group + " " + v.name, stdout: os.Stdout, stderr: os.Stderr, names: strings.Fields(v.args)}
 	c.fs = flag.NewFlagSet(c.name, flag.ContinueOnError)
-	c.url = c.fs.String("url", env("HOOKD_URL", "http://localhost:8080"), "hookd API URL (HOOKD_URL)")
-	// The token's default is read after parsing, so -h never prints it.
-	c.token = c.fs.String("token", "", "admin or tenant token (default HOOKD_TOKEN, else HOOKD_ADMIN_TOKEN)")
+	c.url, c.token = apiFlags(c.fs)
 	c.json = c.fs.Bool("json", false, "print JSON for scripts instead of a table")
 	c.fs.Usage = func() {
 		args := ""
@@ -98,10 +123,24 @@ func newAPICmd(group string, v verb) *apiCmd {
 	return c
 }
 
-// withTenant adds --tenant (default HOOKD_TENANT), required.
-func (c *apiCmd) withTenant() {
-	c.tenant = c.fs.String("tenant", os.Getenv("HOOKD_TENANT"), "tenant id (HOOKD_TENANT)")
+// apiFlags adds --url and --token, the API a command talks to. The
+// token's default is read after parsing (envToken), so -h never prints it.
+func apiFlags(fs *flag.FlagSet) (base, token *string) {
+	base = fs.String("url", env("HOOKD_URL", "http://localhost:8080"), "hookd API URL (HOOKD_URL)")
+	token = fs.String("token", "", "admin or tenant token (default HOOKD_TOKEN, else HOOKD_ADMIN_TOKEN)")
+	return base, token
 }
+
+// envToken is the token of a command given no --token.
+func envToken() string { return env("HOOKD_TOKEN", os.Getenv("HOOKD_ADMIN_TOKEN")) }
+
+// tenantFlag adds --tenant, whose default is HOOKD_TENANT.
+func tenantFlag(fs *flag.FlagSet) *string {
+	return fs.String("tenant", os.Getenv("HOOKD_TENANT"), "tenant id (HOOKD_TENANT)")
+}
+
+// withTenant adds --tenant (default HOOKD_TENANT), required.
+func (c *apiCmd) withTenant() { c.tenant = tenantFlag(c.fs) }
 
 // withLimit adds --limit, for list verbs.
 func (c *apiCmd) withLimit() {
@@ -113,6 +152,9 @@ func (c *apiCmd) withLimit() {
 // the verb takes, a token, and the tenant when the verb needs one.
 func (c *apiCmd) parse() error {
 	args := c.rest
+	if wantsHelp(args) {
+		c.fs.SetOutput(c.stdout)
+	}
 	for {
 		if err := c.fs.Parse(args); err != nil {
 			return err
@@ -133,7 +175,7 @@ func (c *apiCmd) parse() error {
 		return fmt.Errorf("--url %q: want the API's http:// or https:// URL (http://localhost:8080)", *c.url)
 	}
 	if *c.token == "" {
-		*c.token = env("HOOKD_TOKEN", os.Getenv("HOOKD_ADMIN_TOKEN"))
+		*c.token = envToken()
 	}
 	if *c.token == "" {
 		return errors.New("a token is required: --token or HOOKD_TOKEN")
@@ -364,6 +406,33 @@ func compact(raw json.RawMessage) string {
 		return string(raw)
 	}
 	return b.String()
+}
+
+// parseSeconds reads a length of time as the API takes them: whole
+// seconds ("3600") or a Go duration ("1h").
+func parseSeconds(v string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 || n > math.MaxInt64/int64(time.Second) {
+			return 0, fmt.Errorf("%q: out of range", v)
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%q: want whole seconds (3600) or a duration (1h, 90m)", v)
+	}
+	return d, nil
+}
+
+// secondsFlag adds a flag of a length of time, given in seconds or as a
+// duration (see parseSeconds).
+func secondsFlag(fs *flag.FlagSet, name, usage string) *time.Duration {
+	d := new(time.Duration)
+	fs.Func(name, usage, func(v string) (err error) {
+		*d, err = parseSeconds(v)
+		return err
+	})
+	return d
 }
 
 // listFlag is a comma-separated list flag.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,7 +50,7 @@ func addEndpointOpts(c *apiCmd, update bool) *endpointOpts {
 	o.types = c.fs.String("event-types", "", `event types, comma-separated: names, "payment.*" or "*" (default "*")`)
 	o.description = c.fs.String("description", "", "description")
 	o.ordering = c.fs.String("ordering", "", `"none" (default) or "key": in publish order per ordering key`)
-	o.retry = c.fs.String("retry-schedule", "", "delays between tries, comma-separated (5s,5m,30m; default: the profile's)")
+	o.retry = c.fs.String("retry-schedule", "", "delays between tries, comma-separated, in seconds or as durations (5,300 or 5s,5m,30m; default: the profile's)")
 	o.signature = c.fs.String("signature", "", "standard, linkmoney: v1 (HMAC, default) or v1a (ed25519: only the public key is shown)")
 	o.rateLimit = c.fs.Int("rate-limit", 0, "requests per second at most (0: no limit)")
 	o.timeoutMS = c.fs.Int("timeout-ms", 0, "request timeout in ms, 100 to 60000 (default: the profile's)")
@@ -73,9 +75,9 @@ func (h headerFlag) Set(v string) error {
 func schedule(v string) ([]hookd.Duration, error) {
 	var out []hookd.Duration
 	for _, s := range listFlag(v) {
-		d, err := time.ParseDuration(s)
+		d, err := parseSeconds(s)
 		if err != nil {
-			return nil, fmt.Errorf("--retry-schedule: %q is not a duration (5s, 5m, 2h)", s)
+			return nil, fmt.Errorf("--retry-schedule: %w", err)
 		}
 		out = append(out, hookd.Duration(d))
 	}
@@ -117,6 +119,22 @@ func endpointFields(w io.Writer, e *hookd.Endpoint) {
 		"description", e.Description, "state", state, "ordering", e.Ordering, "created", e.CreatedAt, "updated", e.UpdatedAt)
 	if e.FailingSince != nil {
 		fields(w, "failing since", e.FailingSince)
+	}
+	if e.RateLimit > 0 {
+		fields(w, "rate limit", fmt.Sprintf("%d/s", e.RateLimit))
+	}
+	if e.TimeoutMS > 0 {
+		fields(w, "timeout", fmt.Sprintf("%d ms", e.TimeoutMS))
+	}
+	if len(e.RetrySchedule) > 0 {
+		delays := make([]string, len(e.RetrySchedule))
+		for i, d := range e.RetrySchedule {
+			delays[i] = time.Duration(d).String()
+		}
+		fields(w, "retry schedule", delays)
+	}
+	for _, k := range slices.Sorted(maps.Keys(e.Headers)) {
+		fields(w, "header", k+": "+e.Headers[k])
 	}
 	if e.PublicKey != "" {
 		fields(w, "signature", e.Signature, "public key", e.PublicKey)
@@ -229,7 +247,7 @@ func endpointDelete(ctx context.Context, c *apiCmd) error {
 func endpointRotate(ctx context.Context, c *apiCmd) error {
 	c.withTenant()
 	secret := c.fs.String("secret", "", "the new secret in the profile's format (default: generated)")
-	grace := c.fs.Duration("grace", 0, "how long the old secret keeps signing, up to 720h (default 24h)")
+	grace := secondsFlag(c.fs, "grace", "how long the old secret keeps signing: seconds or a duration, up to 720h (default 24h)")
 	activate := c.fs.String("activate-at", "", "lean, weavr: when the new secret takes over (RFC 3339), instead of the end of the grace period")
 	if err := c.parse(); err != nil {
 		return err
@@ -347,7 +365,7 @@ func endpointStats(ctx context.Context, c *apiCmd) error {
 	c.withTenant()
 	since := c.fs.String("since", "", "from this time: RFC 3339, or a duration ago (24h) (default: 24 hours before --until)")
 	until := c.fs.String("until", "", "to this time (default: now)")
-	interval := c.fs.Duration("interval", 0, "bucket width, e.g. 1h (default: at most 60 buckets)")
+	interval := secondsFlag(c.fs, "interval", "bucket width: seconds or a duration, e.g. 1h (default: at most 60 buckets)")
 	if err := c.parse(); err != nil {
 		return err
 	}

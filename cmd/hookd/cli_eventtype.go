@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/catalog"
 	"github.com/hookd/hookd/client"
 )
 
@@ -24,6 +26,11 @@ func eventTypeList(ctx context.Context, c *apiCmd) error {
 	provider := c.fs.String("provider", "", "only this provider's types (lean, linkmoney, weavr; custom for custom types)")
 	if err := c.parse(); err != nil {
 		return err
+	}
+	switch *provider {
+	case "", catalog.ProviderLean, catalog.ProviderLinkMoney, catalog.ProviderWeavr, "custom":
+	default:
+		return fmt.Errorf("--provider %q: want %s, %s, %s or custom", *provider, catalog.ProviderLean, catalog.ProviderLinkMoney, catalog.ProviderWeavr)
 	}
 	api := c.client()
 	return list(c, "event types", func(client.ListOptions) iter.Seq2[*hookd.EventType, error] {

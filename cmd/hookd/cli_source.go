@@ -261,7 +261,7 @@ func sourceRotate(ctx context.Context, c *apiCmd) error {
 	c.withTenant()
 	secret := c.fs.String("secret", "", "the provider's new secret")
 	newURL := c.fs.Bool("new-url", false, "also make a new ingest URL")
-	grace := c.fs.Duration("grace", 0, "how long the old secret and URL keep working (default 24h)")
+	grace := secondsFlag(c.fs, "grace", "how long the old secret and URL keep working: seconds or a duration (default 24h)")
 	if err := c.parse(); err != nil {
 		return err
 	}
@@ -286,9 +286,13 @@ func sourceErrors(ctx context.Context, c *apiCmd) error {
 	if err != nil {
 		return err
 	}
-	return c.show(map[string]any{"data": es}, func(w io.Writer) {
+	if es == nil {
+		es = []*hookd.SourceError{}
+	}
+	return c.show(es, func(w io.Writer) {
+		row(w, "AT", "REASON", "BODY")
 		for _, e := range es {
-			fmt.Fprintf(w, "%s\t%s\t%s\n", e.At.Format("2006-01-02T15:04:05Z07:00"), e.Reason, cell(e.Body))
+			row(w, e.At, e.Reason, e.Body)
 		}
 	})
 }

@@ -57,7 +57,7 @@ func startBinary(t *testing.T, env []string, args ...string) (string, *syncBuffe
 	out := &syncBuffer{}
 	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stdout, cmd.Stderr = out.stdout(), out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -98,9 +98,9 @@ func TestAdminTokenFirstStart(t *testing.T) {
 
 	// The next start generates the token, keeps it and shows it.
 	url, out2, cmd := startBinary(t, cleanEnv(), "--db", db)
-	m := adminLine.FindStringSubmatch(out2.String())
+	m := adminLine.FindStringSubmatch(out2.Stdout())
 	if m == nil {
-		t.Fatalf("first successful start showed no admin token: %s", out2)
+		t.Fatalf("first successful start showed no admin token on its standard output: %s", out2)
 	}
 	if !strings.Contains(out2.String(), `admin_token="generated now"`) {
 		t.Errorf("the log does not say the token was generated now: %s", out2)
@@ -164,17 +164,22 @@ func TestCLIArguments(t *testing.T) {
 			t.Errorf("hookd %v: exit %d, want an error saying %s: %s", c.args, code, c.want, out)
 		}
 	}
+	// -h is the command's output, on standard output, and never shows
+	// a token or a secret from the environment.
+	secrets := cleanEnv("HOOKD_ADMIN_TOKEN="+testAdmin, "HOOKD_TOKEN=tenant-token-value", "HOOKD_SECRET=listen-secret-value")
 	help := []struct {
 		cmd       string
 		want, not []string
 	}{
 		{"serve", []string{"-addr", "-db", "-log-level"}, []string{"hookd: ", "help requested"}},
 		{"migrate", []string{"-db", "-data-key"}, []string{"-addr", "-publish-rate", "help requested"}},
-		{"listen", []string{"-profile", "-secret"}, []string{"-db", "help requested"}},
-		{"trigger", []string{"-tenant", "TYPE"}, []string{"-db", "help requested"}},
+		{"listen", []string{"-profile", "-secret"}, []string{"-db", "help requested", "listen-secret-value"}},
+		{"trigger", []string{"-tenant", "TYPE"}, []string{"-db", "help requested", testAdmin, "tenant-token-value"}},
+		{"simulate", []string{"-tenant", "-fail-share", "LIFECYCLE"}, []string{testAdmin, "tenant-token-value"}},
+		{"bench", []string{"-external", "-suite"}, []string{testAdmin}},
 	}
 	for _, c := range help {
-		code, out := runBinary(t, env, c.cmd, "-h")
+		code, out, _ := cli(t, secrets, c.cmd, "-h")
 		if code != 0 {
 			t.Errorf("hookd %s -h: exit %d: %s", c.cmd, code, out)
 		}
@@ -226,5 +231,35 @@ func TestAttemptIDsOpaque(t *testing.T) {
 	}
 	if ids[0] == ids[1] {
 		t.Fatalf("two deliveries' first attempts share the id %s", ids[0])
+	}
+}
+
+// TestDataKeyFileMissing: a SQLite database that holds data but has no key
+// file (made with --data-key, or restored without its key) is refused
+// with an error naming the key file, and no new key is made beside it; a
+// new database gets its key file.
+func TestDataKeyFileMissing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hookd.db")
+	if code, out := runBinary(t, cleanEnv(), "migrate", "--db", "sqlite:"+db, "--data-key", randomKey()); code != 0 {
+		t.Fatalf("migrate with --data-key: exit %d: %s", code, out)
+	}
+	code, out := runBinary(t, cleanEnv(), "migrate", "--db", "sqlite:"+db)
+	if code == 0 || !strings.Contains(out, db+".key does not") {
+		t.Fatalf("migrate without the key: exit %d: %s", code, out)
+	}
+	if _, err := os.Stat(db + ".key"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a key file was made for a database that has data: %v", err)
+	}
+	fresh := filepath.Join(dir, "new.db")
+	if code, out := runBinary(t, cleanEnv(), "migrate", "--db", "sqlite:"+fresh); code != 0 {
+		t.Fatalf("a new database: exit %d: %s", code, out)
+	}
+	if st, err := os.Stat(fresh + ".key"); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("a new database's key file: %v", err)
 	}
 }

@@ -53,7 +53,7 @@ func parseScoped(c *apiCmd, check func() error) error {
 func tokenCreateVerb(ctx context.Context, c *apiCmd) error {
 	check := tokenScope(c)
 	name := c.fs.String("name", "", "what the token is for")
-	expires := c.fs.Duration("expires-in", 0, "valid for this long, whole seconds from 1s to 8784h (default: until revoked)")
+	expires := secondsFlag(c.fs, "expires-in", "valid for this long: seconds (3600) or a duration (24h), from 1s to 8784h (default: until revoked)")
 	if err := parseScoped(c, check); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,10 +69,20 @@ func TestCLIWalkThrough(t *testing.T) {
 	if tenant.ID != "acme" || tenant.Name != "Acme Ltd" {
 		t.Fatalf("tenant %+v", tenant)
 	}
-	var tok struct{ ID, Token, Name string }
-	cliJSON(t, admin, &tok, "token", "create", "--tenant", "acme", "--name", "cli")
-	if !strings.HasPrefix(tok.Token, "hkt_") || tok.Name != "cli" {
+	var tok struct {
+		ID, Token, Name string
+		ExpiresAt       time.Time `json:"expires_at"`
+	}
+	// --expires-in in seconds, as the API's expires_in.
+	cliJSON(t, admin, &tok, "token", "create", "--tenant", "acme", "--name", "cli", "--expires-in", "86400")
+	if !strings.HasPrefix(tok.Token, "hkt_") || tok.Name != "cli" || time.Until(tok.ExpiresAt) < 23*time.Hour || time.Until(tok.ExpiresAt) > 25*time.Hour {
 		t.Fatalf("token %+v", tok)
+	}
+	// The shared flags may come before the command or the verb.
+	var shared struct{ ID string }
+	if code, out, errOut := cli(t, cleanEnv(), "--url", a.url, "--token="+testAdmin, "tenant", "--json", "get", "acme"); code != 0 ||
+		json.Unmarshal([]byte(out), &shared) != nil || shared.ID != "acme" {
+		t.Fatalf("hookd --url U --token T tenant --json get acme: exit %d: %s %s", code, out, errOut)
 	}
 	// From here on the tenant's token, and its tenant, from the environment.
 	env := cleanEnv("HOOKD_URL="+a.url, "HOOKD_TOKEN="+tok.Token, "HOOKD_TENANT=acme")
@@ -143,6 +154,15 @@ func TestCLIWalkThrough(t *testing.T) {
 	if code != 0 || !strings.Contains(out, pub.ID) || !strings.Contains(out, "pay_1") {
 		t.Fatalf("event list: exit %d:\n%s", code, out)
 	}
+	var evs []struct{ ID string }
+	cliJSON(t, env, &evs, "event", "list", "--delivery", "succeeded")
+	if len(evs) != 1 || evs[0].ID != pub.ID {
+		t.Fatalf("event list --delivery succeeded: %+v", evs)
+	}
+	cliJSON(t, env, &evs, "event", "list", "--delivery", "failed")
+	if len(evs) != 0 {
+		t.Fatalf("event list --delivery failed: %+v", evs)
+	}
 
 	// Update changes only what is given; an empty list is given.
 	var up struct {
@@ -164,8 +184,19 @@ func TestCLIWalkThrough(t *testing.T) {
 	if up.Disabled {
 		t.Fatalf("enable %+v", up)
 	}
+	// Delays in seconds or as durations, as the API takes them.
+	var sched struct {
+		RetrySchedule []int `json:"retry_schedule"`
+	}
+	cliJSON(t, env, &sched, "endpoint", "update", ep.ID, "--retry-schedule", "5,5m,3600")
+	if !slices.Equal(sched.RetrySchedule, []int{5, 300, 3600}) {
+		t.Fatalf("retry schedule %v, want [5 300 3600]", sched.RetrySchedule)
+	}
+	if code, out, _ := cli(t, env, "endpoint", "get", ep.ID); code != 0 || !strings.Contains(out, "5s,5m0s,1h0m0s") || !strings.Contains(out, "X-Env: test") {
+		t.Fatalf("endpoint get shows no retry schedule or headers: exit %d:\n%s", code, out)
+	}
 	var rot struct{ Secret string }
-	cliJSON(t, env, &rot, "endpoint", "rotate", ep.ID, "--grace", "1h")
+	cliJSON(t, env, &rot, "endpoint", "rotate", ep.ID, "--grace", "3600")
 	if !strings.HasPrefix(rot.Secret, "whsec_") || rot.Secret == ep.Secret {
 		t.Fatalf("rotate %+v", rot)
 	}
@@ -214,6 +245,7 @@ func TestCLIVerbArguments(t *testing.T) {
 		"event":      {"publish", "list", "get"},
 		"delivery":   {"list", "get", "retry"},
 		"event-type": {"list", "get", "create"},
+		"source":     {"create", "list", "get", "update", "delete", "rotate", "errors", "requests", "request"},
 	}
 	own := map[string]string{"endpoint create": "-event-types", "endpoint rotate": "-grace", "endpoint disable": "-reason",
 		"endpoint recover": "-since", "endpoint stats": "-interval", "event publish": "-payload", "delivery list": "-state", "token create": "-expires-in",
@@ -228,9 +260,12 @@ func TestCLIVerbArguments(t *testing.T) {
 		if code != 0 || !strings.Contains(out, vs[len(vs)-1]) {
 			t.Errorf("hookd %s --help: exit %d: %s", group, code, out)
 		}
+		if code, out, _ := cli(t, env, "-h"); code != 0 || !strings.Contains(out, "hookd "+group+" ") || !strings.Contains(out, vs[len(vs)-1]) {
+			t.Errorf("hookd -h does not list %s %s: %s", group, vs[len(vs)-1], out)
+		}
 		for _, v := range vs {
-			code, out, errOut := cli(t, env, group, v, "--help")
-			all := out + errOut
+			// Help asked for is on standard output.
+			code, all, _ := cli(t, env, group, v, "--help")
 			if code != 0 || !strings.Contains(all, "usage: hookd "+group+" "+v) || !strings.Contains(all, "-json") ||
 				!strings.Contains(all, "-url") || strings.Contains(all, "secret-token-value") {
 				t.Errorf("hookd %s %s --help: exit %d: %s", group, v, code, all)
@@ -259,6 +294,10 @@ func TestCLIVerbArguments(t *testing.T) {
 		{[]string{"token", "create", "--tenant", "acme", "--admin"}, "not both"},
 		{[]string{"endpoint", "update", "--tenant", "acme", "ep_1"}, "nothing to change"},
 		{[]string{"endpoint", "recover", "--tenant", "acme", "ep_1"}, "--since is required"},
+		{[]string{"event-type", "list", "--provider", "stripe"}, `--provider "stripe"`},
+		{[]string{"token", "create", "--tenant", "acme", "--expires-in", "soon"}, "want whole seconds (3600) or a duration"},
+		{[]string{"endpoint", "create", "--tenant", "acme", "http://127.0.0.1:1/", "--retry-schedule", "5,x"}, `--retry-schedule: "x"`},
+		{[]string{"--tenant", "acme", "endpoint", "fly"}, `unknown verb "fly"`},
 	}
 	for _, c := range bad {
 		code, _, errOut := cli(t, env, c.args...)

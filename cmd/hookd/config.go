@@ -6,9 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,8 +60,10 @@ type Config struct {
 	// other nodes share the database (HOOKD_PUBLISH_WAIT, 1 ms; 0 = never).
 	PublishWait time.Duration
 
-	// envErr holds the environment values that did not parse.
-	envErr error
+	// envErrs holds the environment values that did not parse, by
+	// variable: a flag given on the command line overrides its variable,
+	// and its error with it (see parse).
+	envErrs map[string]error
 
 	// traceExporter replaces the OTLP exporter in tests.
 	traceExporter sdktrace.SpanExporter
@@ -171,7 +175,33 @@ func (c *Config) envValue(name string) (string, bool) {
 }
 
 func (c *Config) badEnv(name, v, want string) {
-	c.envErr = errors.Join(c.envErr, fmt.Errorf("%s=%q: want %s", name, v, want))
+	if c.envErrs == nil {
+		c.envErrs = map[string]error{}
+	}
+	c.envErrs[name] = fmt.Errorf("%s=%q: want %s", name, v, want)
+}
+
+// parse parses serve's or migrate's flags. A variable that did not parse
+// is an error only when its flag (--max-body for HOOKD_MAX_BODY) was not
+// given: flags come before the environment.
+func (c *Config) parse(fs *flag.FlagSet, args []string) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fs.Visit(func(f *flag.Flag) {
+		delete(c.envErrs, "HOOKD_"+strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")))
+	})
+	return nil
+}
+
+// envError is the variables that did not parse, in the order of their
+// names.
+func (c *Config) envError() error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(c.envErrs)) {
+		errs = append(errs, c.envErrs[name])
+	}
+	return errors.Join(errs...)
 }
 
 // storeFlags registers the flags that choose and open the database (all
@@ -290,8 +320,8 @@ func (c *Config) Validate() error {
 // validateStore checks the flags that choose and open the database (all
 // that migrate takes).
 func (c *Config) validateStore() error {
-	if c.envErr != nil {
-		return c.envErr
+	if err := c.envError(); err != nil {
+		return err
 	}
 	switch {
 	case strings.HasPrefix(c.DB, "sqlite:"):
@@ -331,7 +361,7 @@ func (c *Config) openStore(ctx context.Context) (hookd.Database, error) {
 		if c.DataKey != "" {
 			key, err = seal.ParseKey(c.DataKey)
 		} else {
-			key, err = seal.LoadOrCreate(path + ".key")
+			key, err = dataKeyFile(path)
 		}
 		if err != nil {
 			return nil, err
@@ -349,4 +379,19 @@ func (c *Config) openStore(ctx context.Context) (hookd.Database, error) {
 		return st, nil
 	}
 	return openPostgres(ctx, c)
+}
+
+// dataKeyFile is the data key of a SQLite database given no --data-key:
+// the file beside it, made at the database's first start. A database that
+// already holds data but has no key file was made with --data-key or
+// restored without its key: a key made now would open none of its
+// secrets, so none is made and hookd does not start.
+func dataKeyFile(path string) (*seal.Key, error) {
+	keyPath := path + ".key"
+	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
+		if db, err := os.Stat(path); err == nil && db.Size() > 0 {
+			return nil, fmt.Errorf("--db %s: the database exists but its data key %s does not: restore the key file beside it, or give the key with --data-key (HOOKD_DATA_KEY)", path, keyPath)
+		}
+	}
+	return seal.LoadOrCreate(keyPath)
 }

@@ -15,7 +15,7 @@ func parseServe(t *testing.T, args ...string) *Config {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	c.flags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := c.parse(fs, args); err != nil {
 		t.Fatalf("parse %v: %v", args, err)
 	}
 	return &c
@@ -86,6 +86,18 @@ func TestConfigValidate(t *testing.T) {
 			}
 		})
 	}
+	// A flag given overrides its variable, and the variable's mistake
+	// with it; a variable without its flag is still checked.
+	t.Setenv("HOOKD_RETENTION", "abc")
+	if c := parseServe(t, "--retention", "1h"); c.Validate() != nil || c.Retention != time.Hour {
+		t.Errorf("HOOKD_RETENTION=abc with --retention 1h: %v, retention %v", c.Validate(), c.Retention)
+	}
+	t.Setenv("HOOKD_MAX_BODY", "1MB")
+	if err := parseServe(t, "--retention", "1h").Validate(); err == nil || !strings.Contains(err.Error(), "HOOKD_MAX_BODY") ||
+		strings.Contains(err.Error(), "HOOKD_RETENTION") {
+		t.Errorf("HOOKD_MAX_BODY=1MB beside --retention: %v, want an error naming only HOOKD_MAX_BODY", err)
+	}
+	t.Setenv("HOOKD_MAX_BODY", "")
 	t.Setenv("HOOKD_RETENTION", "48h")
 	t.Setenv("HOOKD_ALLOW_UNKNOWN_TYPES", "true")
 	if c := parseServe(t); c.Validate() != nil || c.Retention != 48*time.Hour || !c.AllowUnknownTypes {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -22,9 +21,9 @@ import (
 // runListen is a local receiver: it verifies webhooks of any profile with
 // the given secrets and prints each one readably.
 func runListen(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
+	fs := newFlagSet("listen", args)
 	addr := fs.String("addr", "127.0.0.1:9000", "address to listen on (loopback by default)")
-	secrets := fs.String("secret", os.Getenv("HOOKD_SECRET"), "endpoint secret(s), comma-separated (HOOKD_SECRET)")
+	secrets := fs.String("secret", "", "endpoint secret(s), comma-separated (default HOOKD_SECRET)")
 	publicKeys := fs.String("public-key", os.Getenv("HOOKD_PUBLIC_KEY"), "v1a public key(s) whpk_..., comma-separated (HOOKD_PUBLIC_KEY): standard and linkmoney")
 	choices := "auto"
 	for i, p := range receiver.Profiles() {
@@ -38,6 +37,9 @@ func runListen(ctx context.Context, args []string) error {
 	status := fs.Int("status", 0, "answer this status to every request (default: 200 when verified, 401 when not)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *secrets == "" {
+		*secrets = os.Getenv("HOOKD_SECRET") // read after parsing, so -h never prints it
 	}
 	if *prof != "auto" && !slices.Contains(receiver.Profiles(), receiver.Profile(*prof)) {
 		return fmt.Errorf("listen: --profile %q: want %s", *prof, choices)

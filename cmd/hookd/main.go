@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"syscall"
 )
 
@@ -30,11 +31,11 @@ The API from the command line (the Go client underneath; --url/--token or HOOKD_
 
   hookd tenant      create | list | get | update | delete
   hookd token       create | list | delete
-  hookd endpoint    create | list | get | update | delete | rotate | enable | disable | recover | test
+  hookd endpoint    create | list | get | update | delete | rotate | enable | disable | recover | test | stats
   hookd event       publish | list | get
   hookd delivery    list | get | retry
   hookd event-type  list | get | create
-  hookd source      create | list | get | update | delete | rotate | errors
+  hookd source      create | list | get | update | delete | rotate | errors | requests | request
 
 Run "hookd COMMAND -h" for a command's flags, "hookd GROUP VERB -h" for a verb's.
 `
@@ -66,8 +67,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	var err error
-	args := os.Args[2:]
-	switch os.Args[1] {
+	cmd, args := os.Args[1], os.Args[2:]
+	if lead, rest := splitLeading(os.Args[1:]); len(lead) > 0 && len(rest) > 0 && !wantsHelp(lead) {
+		// The API's shared flags before the command (hookd --url U
+		// tenant list) go with the command's own.
+		cmd, args = rest[0], slices.Concat(lead, rest[1:])
+	}
+	switch cmd {
 	case "serve":
 		err = runServe(ctx, args)
 	case "migrate":
@@ -107,7 +113,7 @@ func main() {
 		fmt.Print(usage)
 		return
 	default:
-		fmt.Fprintf(os.Stderr, "hookd: unknown command %q\n\n%s", os.Args[1], usage)
+		fmt.Fprintf(os.Stderr, "hookd: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -117,6 +123,31 @@ func main() {
 		fmt.Fprintln(os.Stderr, "hookd:", err)
 		os.Exit(1)
 	}
+}
+
+// newFlagSet is a command's flag set. Help asked for (-h) is the
+// command's output, so it goes to standard output; a mistake in the flags
+// and the usage after it go to standard error.
+func newFlagSet(name string, args []string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if wantsHelp(args) {
+		fs.SetOutput(os.Stdout)
+	}
+	return fs
+}
+
+// wantsHelp reports whether args ask for help: -h or --help before any
+// "--" that ends the flags.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "--h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 // parseFlags parses a command's flags. The commands take flags only, so an

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 )
@@ -10,9 +9,9 @@ import (
 // runMigrate applies the migrations to the database and exits.
 func runMigrate(ctx context.Context, args []string) error {
 	var c Config
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs := newFlagSet("migrate", args)
 	c.storeFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	st, err := c.openStore(ctx) // opening applies the migrations

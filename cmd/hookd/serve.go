@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -27,9 +26,9 @@ import (
 
 func runServe(ctx context.Context, args []string) error {
 	var c Config
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := newFlagSet("serve", args)
 	c.flags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if err := c.Validate(); err != nil {
@@ -283,6 +282,8 @@ func (a *admin) keep(ctx context.Context, st hookd.Store) error {
 	if err := st.PutSetting(ctx, "admin_token_hash", a.hash); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "\nhookd: generated the admin token (shown only this once, stored hashed):\n\n    %s\n\n", a.token)
+	// The token is the command's output, on standard output (the log is
+	// on standard error): a script that starts hookd reads it there.
+	fmt.Fprintf(os.Stdout, "\nhookd: generated the admin token (shown only this once, stored hashed):\n\n    %s\n\n", a.token)
 	return nil
 }

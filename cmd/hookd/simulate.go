@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -288,7 +287,7 @@ func (s *simulation) run(ctx context.Context, runs []*simRun) (int, error) {
 			}
 			for _, r := range res {
 				if r.Err != nil {
-					return sent, fmt.Errorf("simulate: publish refused: %v", r.Err)
+					return sent, fmt.Errorf("publish refused: %v", r.Err)
 				}
 			}
 			sent += n
@@ -314,10 +313,9 @@ func (s *simulation) run(ctx context.Context, runs []*simRun) (int, error) {
 
 // runSimulate publishes the providers' lifecycles into a tenant.
 func runSimulate(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	base := fs.String("url", env("HOOKD_URL", "http://localhost:8080"), "hookd API URL (HOOKD_URL)")
-	token := fs.String("token", env("HOOKD_TOKEN", os.Getenv("HOOKD_ADMIN_TOKEN")), "tenant or admin token (HOOKD_TOKEN, else HOOKD_ADMIN_TOKEN)")
-	tenant := fs.String("tenant", os.Getenv("HOOKD_TENANT"), "tenant id (HOOKD_TENANT)")
+	fs := newFlagSet("simulate", args)
+	base, token := apiFlags(fs)
+	tenant := tenantFlag(fs)
 	count := fs.Int("count", 1, "lifecycles of each kind")
 	rate := fs.Float64("rate", 50, "events per second at most (0: as fast as the API takes them)")
 	failShare := fs.Float64("fail-share", 0.1, "share of lifecycles that take a failure path, 0 to 1")
@@ -338,6 +336,9 @@ func runSimulate(ctx context.Context, args []string) error {
 			break
 		}
 		names, args = append(names, fs.Arg(0)), fs.Args()[1:]
+	}
+	if *token == "" {
+		*token = envToken()
 	}
 	switch {
 	case len(names) == 0:
@@ -377,7 +378,10 @@ func runSimulate(ctx context.Context, args []string) error {
 	start := time.Now()
 	sent, err := sim.run(ctx, runs)
 	printSimSummary(os.Stdout, runs, kinds, sent, *seed, time.Since(start))
-	return err
+	if err != nil {
+		return describe("simulate", err)
+	}
+	return nil
 }
 
 // printSimSummary writes, per lifecycle, how many ran, how many took a

@@ -78,9 +78,7 @@ func TestSourceSurvivesKill(t *testing.T) {
 	if st := post(url2, "lean-secret"); st != http.StatusOK {
 		t.Fatalf("replay: %d", st)
 	}
-	var errs struct {
-		Data []struct{ Reason string } `json:"data"`
-	}
+	var errs []struct{ Reason string }
 	env2 := cleanEnv("HOOKD_URL="+p2.url, "HOOKD_TOKEN="+tok, "HOOKD_TENANT=acme")
 	// The raw request answered before the kill is there, byte for byte,
 	// without the credentials; its replay stored no second request or
@@ -108,7 +106,7 @@ func TestSourceSurvivesKill(t *testing.T) {
 		t.Fatalf("%d events after a webhook and its replay, want 1", len(events))
 	}
 	cliJSON(t, env2, &errs, "source", "errors", src.ID)
-	if len(errs.Data) != 1 || !strings.Contains(errs.Data[0].Reason, "lean-signature") {
+	if len(errs) != 1 || !strings.Contains(errs[0].Reason, "lean-signature") {
 		t.Fatalf("source errors %+v: want the wrong signature", errs)
 	}
 	if rc.count() == 0 {
@@ -190,11 +188,9 @@ func TestSourceHMACThroughCLI(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	var errs struct {
-		Data []struct{ Reason string } `json:"data"`
-	}
+	var errs []struct{ Reason string }
 	cliJSON(t, env, &errs, "source", "errors", src.ID)
-	if len(errs.Data) != 1 || !strings.Contains(errs.Data[0].Reason, "X-Hub-Signature-256 does not match") {
+	if len(errs) != 1 || !strings.Contains(errs[0].Reason, "X-Hub-Signature-256 does not match") {
 		t.Fatalf("source errors %+v: want the forged signature", errs)
 	}
 	cliJSON(t, env, &src, "source", "update", src.ID, "--algorithm", "sha512")

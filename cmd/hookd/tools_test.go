@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,14 +15,35 @@ import (
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu  sync.Mutex
+	b   bytes.Buffer
+	out bytes.Buffer // what came on standard output alone (see stdout)
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
+}
+
+// stdout is a writer for a command's standard output: into the buffer,
+// and apart (Stdout).
+func (s *syncBuffer) stdout() io.Writer { return stdoutOf{s} }
+
+type stdoutOf struct{ s *syncBuffer }
+
+func (w stdoutOf) Write(p []byte) (int, error) {
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	w.s.out.Write(p)
+	return w.s.b.Write(p)
+}
+
+// Stdout is what the command printed on its standard output.
+func (s *syncBuffer) Stdout() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
 }
 
 func (s *syncBuffer) String() string {

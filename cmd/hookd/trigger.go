@@ -4,19 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 
 	"github.com/hookd/hookd/client"
 )
 
 // runTrigger publishes the catalog example of an event type to a tenant.
 func runTrigger(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
-	base := fs.String("url", env("HOOKD_URL", "http://localhost:8080"), "hookd API URL (HOOKD_URL)")
-	token := fs.String("token", env("HOOKD_TOKEN", os.Getenv("HOOKD_ADMIN_TOKEN")), "tenant or admin token (HOOKD_TOKEN, else HOOKD_ADMIN_TOKEN)")
-	tenant := fs.String("tenant", os.Getenv("HOOKD_TENANT"), "tenant id (HOOKD_TENANT)")
+	fs := newFlagSet("trigger", args)
+	base, token := apiFlags(fs)
+	tenant := tenantFlag(fs)
 	id := fs.String("id", "", "event id (default: generated)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: hookd trigger [flags] TYPE")
@@ -34,6 +31,9 @@ func runTrigger(ctx context.Context, args []string) error {
 	typ := rest[0]
 	if err := parseFlags(fs, rest[1:]); err != nil {
 		return err
+	}
+	if *token == "" {
+		*token = envToken()
 	}
 	if *tenant == "" || *token == "" {
 		return errors.New("trigger: --tenant and --token are required")
