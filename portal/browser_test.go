@@ -5,12 +5,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -472,4 +476,66 @@ func TestOperatorView(t *testing.T) {
 		t.Error("at 390 px the page scrolls sideways")
 	}
 	shot(t, small, "portal-mobile.png")
+}
+
+// watch records what the page of ctx reports as going wrong from now on:
+// console errors and warnings, uncaught exceptions, entries of the
+// browser's log at those levels, and answers of 400 or more or loads that
+// failed. The func it returns gives them so far.
+func watch(t *testing.T, ctx context.Context) func() []string {
+	t.Helper()
+	var mu sync.Mutex
+	var seen []string
+	add := func(s string) { mu.Lock(); seen = append(seen, s); mu.Unlock() }
+	err := chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
+				var args []string
+				for _, a := range ev.Args {
+					args = append(args, string(a.Value)+a.Description)
+				}
+				add("console." + string(ev.Type) + ": " + strings.Join(args, " "))
+			}
+		case *runtime.EventExceptionThrown:
+			add("exception: " + ev.ExceptionDetails.Text)
+		case *cdplog.EventEntryAdded:
+			if ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Level == cdplog.EntryLevelWarning {
+				add("log." + string(ev.Entry.Level) + ": " + ev.Entry.Text + " " + ev.Entry.URL)
+			}
+		case *network.EventResponseReceived:
+			if ev.Response.Status >= 400 {
+				add("answer " + strconv.FormatInt(ev.Response.Status, 10) + ": " + ev.Response.URL)
+			}
+		case *network.EventLoadingFailed:
+			add("load failed: " + ev.ErrorText)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(seen) }
+}
+
+// TestFirstVisitClean: a first visit (the sign-in page, a link's pages, an
+// endpoint's page with its chart) logs no console error and asks for
+// nothing that fails, the site icon included (the page names one, so the
+// browser does not ask for /favicon.ico).
+func TestFirstVisitClean(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	ep := e.endpoint("acme")
+	ctx := tab(t)
+	problems := watch(t, ctx)
+	icon := `(document.querySelector('link[rel~="icon"]') || {}).href || ""`
+	// The link's page is the sign-in page, which opens the session.
+	signIn(t, ctx, e.link("acme", nil))
+	run(t, ctx, chromedp.Navigate(e.srv.URL+"/portal/t/acme/endpoints/"+ep.ID))
+	get(t, ctx, chromedp.Poll[bool](`(function(){var i=document.querySelector("img.chart");return !!i && i.complete && i.naturalWidth>0})()`))
+	if href := get(t, ctx, chromedp.Evaluate[string](icon)); !strings.HasPrefix(href, "data:") {
+		t.Errorf("the page's icon is %q: the browser asks the server for /favicon.ico", href)
+	}
+	if p := problems(); len(p) > 0 {
+		t.Errorf("a first visit reports:\n%s", strings.Join(p, "\n"))
+	}
 }
