@@ -539,3 +539,25 @@ func TestFirstVisitClean(t *testing.T) {
 		t.Errorf("a first visit reports:\n%s", strings.Join(p, "\n"))
 	}
 }
+
+// TestNarrowPages: at 360 px no page scrolls sideways: the forms' event
+// types (long catalog names) and the catalog wrap or scroll inside.
+func TestNarrowPages(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	ep := e.endpoint("acme")
+	ev := e.publish("acme")
+	d := e.waitDelivery("acme", ev, "succeeded")
+	ctx := tab(t)
+	run(t, ctx, chromedp.EmulateViewport(360, 740))
+	signIn(t, ctx, e.link("acme", nil))
+	for _, path := range []string{"/", "/endpoints/new", "/endpoints/" + ep.ID + "/edit", "/event-types", "/endpoints/" + ep.ID,
+		"/deliveries/" + d, "/events", "/events?q=" + ev} {
+		run(t, ctx, chromedp.Navigate(e.srv.URL+"/portal/t/acme"+path), chromedp.WaitVisible(css(`main h1`)))
+		sizes := get(t, ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`))
+		if sizes[0] > sizes[1] {
+			past := get(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("main *")].filter(e => e.getBoundingClientRect().right > innerWidth && e.parentElement.getBoundingClientRect().right <= innerWidth).map(e => e.tagName + " " + Math.round(e.getBoundingClientRect().right) + " px")`))
+			t.Errorf("at 360 px %s is %d px wide: it scrolls sideways (past the edge: %s)", path, sizes[0], strings.Join(past, ", "))
+		}
+	}
+}
