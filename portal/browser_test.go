@@ -168,6 +168,12 @@ func location(t *testing.T, ctx context.Context) string {
 	return get(t, ctx, chromedp.Location())
 }
 
+// waitPath waits until the address bar shows path (and no query).
+func waitPath(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	get(t, ctx, chromedp.Poll[bool](`location.pathname === `+strconv.Quote(path)+` && location.search === ""`))
+}
+
 // shot saves a PNG screenshot of the page's viewport under $HOOKD_SCREENSHOTS (not set:
 // nothing is written, so test runs leave the tree alone).
 func shot(t *testing.T, ctx context.Context, name string) {
@@ -353,6 +359,18 @@ func TestSecrets(t *testing.T) {
 	secret = get(t, ctx, chromedp.Text(css(`#secret`)))
 	if secret == ep.Secret || !strings.HasPrefix(secret, "whsec_") {
 		t.Errorf("rotated secret %q (was %q)", secret, ep.Secret)
+	}
+	// The page is at its own address: a reload shows it without the
+	// secret and rotates nothing again; the range tabs work.
+	waitPath(t, ctx, "/portal/t/acme/endpoints/"+ep.ID)
+	run(t, ctx, chromedp.Reload(), chromedp.WaitVisible(xpath(`//h2[text()="Deliveries"]`)))
+	if s := text(t, ctx); strings.Contains(s, "Secret rotated.") || strings.Contains(s, secret) {
+		t.Errorf("a reload after the rotation shows:\n%s", s)
+	}
+	run(t, ctx, chromedp.Click(xpath(`//a[text()="1 hour"]`)), chromedp.WaitVisible(xpath(`//a[text()="1 hour"][@aria-current]`)))
+	run(t, ctx, chromedp.Click(xpath(`//button[text()="Reveal secret"]`)), chromedp.WaitVisible(css(`#secret`)))
+	if got := get(t, ctx, chromedp.Text(css(`#secret`))); got != secret {
+		t.Errorf("after a reload the endpoint's secret is %q, want the rotated %q", got, secret)
 	}
 
 	limited := tab(t)

@@ -242,7 +242,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, v *view)
 	if len(f.Errors) == 0 {
 		e, err := s.Endpoints.CreateEndpoint(r.Context(), v.TenantID, u, "")
 		if err == nil {
-			http.Redirect(w, r, "/portal/t/"+url.PathEscape(v.TenantID)+"/endpoints/"+url.PathEscape(e.ID)+"?done=created", http.StatusSeeOther)
+			http.Redirect(w, r, s.endpointURL(v, e.ID)+"?done=created", http.StatusSeeOther)
 			return nil
 		}
 		if !invalid(err) {
@@ -309,6 +309,7 @@ var done = map[string]string{
 
 type endpointPage struct {
 	E          *hookd.Endpoint
+	Base       string // the page's address, without a query
 	Deliveries []*hookd.Delivery
 	Next       string
 	State      string
@@ -319,11 +320,33 @@ type endpointPage struct {
 	Ranges     any
 	States     []string
 	TestTypes  []string
+	TestType   string // the type the test form selects: the last one sent
 	Message    string
 	Problem    string
-	Secret     string // revealed or new, shown once in this answer
+	Secret     string // new, revealed or the first, shown once in this answer
 	SecretNote string
-	RecoverAt  string
+	// RecoverSince and RecoverUntil are the recover form's values: the
+	// last ones sent, else the last 24 hours.
+	RecoverSince string
+	RecoverUntil string
+}
+
+// Link is the page's address with its filters and chart range, and after
+// (the cursor of older deliveries) when set: links and forms name the page
+// itself, so they work on a page drawn in answer to a form posted to
+// another address.
+func (p *endpointPage) Link(rangeKey, after string) string {
+	q := url.Values{}
+	for _, kv := range [][2]string{{"state", p.State}, {"type", p.Type}, {"since", p.Since}, {"until", p.Until},
+		{"range", rangeKey}, {"after", after}} {
+		if kv[1] != "" {
+			q.Set(kv[0], kv[1])
+		}
+	}
+	if len(q) == 0 {
+		return p.Base
+	}
+	return p.Base + "?" + q.Encode()
 }
 
 const formTime = "2006-01-02T15:04"
@@ -343,21 +366,26 @@ func parseFormTime(name, v string) (time.Time, error) {
 }
 
 func (s *Server) endpointPage(w http.ResponseWriter, r *http.Request, v *view) error {
-	return s.showEndpoint(w, r, v, http.StatusOK, func(*endpointPage) {})
+	return s.showEndpoint(w, r, v, r.PathValue("id"), http.StatusOK, func(*endpointPage) {})
 }
 
 // showEndpoint renders an endpoint's page; mod adds what an action shows.
-func (s *Server) showEndpoint(w http.ResponseWriter, r *http.Request, v *view, st int, mod func(*endpointPage)) error {
+// Drawn in answer to a form (a secret shown once, a refusal beside the
+// values sent), the page names its own address for portal.js to put in
+// the address bar: a reload then asks for the page, not the form again.
+func (s *Server) showEndpoint(w http.ResponseWriter, r *http.Request, v *view, id string, st int, mod func(*endpointPage)) error {
 	ctx := r.Context()
-	e, err := s.Endpoints.Endpoint(ctx, v.TenantID, r.PathValue("id"))
+	e, err := s.Endpoints.Endpoint(ctx, v.TenantID, id)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	p := &endpointPage{E: e, State: q.Get("state"), Type: q.Get("type"), Since: q.Get("since"), Until: q.Get("until"),
-		States:    []string{hookd.StatePending, hookd.StateParked, hookd.StateSucceeded, hookd.StateFailed, hookd.StateCanceled},
-		Message:   done[q.Get("done")],
-		RecoverAt: s.now().Add(-24 * time.Hour).UTC().Format(formTime)}
+	p := &endpointPage{E: e, Base: s.endpointURL(v, e.ID), State: q.Get("state"), Type: q.Get("type"), Since: q.Get("since"), Until: q.Get("until"),
+		States:       []string{hookd.StatePending, hookd.StateParked, hookd.StateSucceeded, hookd.StateFailed, hookd.StateCanceled},
+		Message:      s.doneMessage(q),
+		TestType:     q.Get("test_type"),
+		RecoverSince: cmp.Or(q.Get("recover_since"), s.now().Add(-24*time.Hour).UTC().Format(formTime)),
+		RecoverUntil: q.Get("recover_until")}
 	p.Range, _ = rangeOf(q.Get("range"))
 	p.Ranges = ranges
 	f := hookd.DeliveryFilter{EndpointID: e.ID, State: p.State, EventType: p.Type, Page: pageOf(q.Get("after"))}
@@ -381,9 +409,35 @@ func (s *Server) showEndpoint(w http.ResponseWriter, r *http.Request, v *view, s
 		}
 	}
 	mod(p)
+	if r.Method == http.MethodPost {
+		v.Location = p.Base
+	}
 	v.Title, v.Nav = "Endpoint "+e.URL, "endpoints"
 	s.render(w, st, "endpoint", v, p)
 	return nil
+}
+
+// doneMessage is what an endpoint's page says after a change redirected
+// to it: a fixed sentence, or a recovery's count or a test event's id.
+func (s *Server) doneMessage(q url.Values) string {
+	switch q.Get("done") {
+	case "recovered":
+		n, _ := strconv.Atoi(q.Get("recovered"))
+		msg := "Recovered " + strconv.Itoa(n) + " failed deliveries"
+		if since, err := parseFormTime("since", q.Get("recover_since")); err == nil && !since.IsZero() {
+			msg += " created since " + since.Format(time.RFC3339)
+			if until, err := parseFormTime("until", q.Get("recover_until")); err == nil && !until.IsZero() {
+				msg += " until " + until.Format(time.RFC3339)
+			}
+		}
+		return msg + "."
+	case "tested":
+		if id := q.Get("test_event"); id != "" {
+			return "Test event " + id + " sent."
+		}
+		return "Test event sent."
+	}
+	return done[q.Get("done")]
 }
 
 func (s *Server) chart(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -429,7 +483,7 @@ func (s *Server) rotate(w http.ResponseWriter, r *http.Request, v *view) error {
 	if err != nil {
 		return err
 	}
-	return s.showEndpoint(w, r, v, http.StatusOK, func(p *endpointPage) {
+	return s.showEndpoint(w, r, v, r.PathValue("id"), http.StatusOK, func(p *endpointPage) {
 		p.Message = "Secret rotated."
 		p.Secret = rot.Secret
 		if rot.Secret == "" { // v1a: the private key never leaves hookd
@@ -450,7 +504,7 @@ func (s *Server) reveal(w http.ResponseWriter, r *http.Request, v *view) error {
 	if len(secrets) == 0 {
 		return hookd.Errorf(hookd.ENOTFOUND, "This endpoint has no active secret.")
 	}
-	return s.showEndpoint(w, r, v, http.StatusOK, func(p *endpointPage) {
+	return s.showEndpoint(w, r, v, e.ID, http.StatusOK, func(p *endpointPage) {
 		p.Secret = secrets[0]
 		p.SecretNote = "The secret that signs now. Keep it private."
 		if hookd.IsSigningKey(secrets[0]) { // v1a: the private key never leaves hookd
@@ -460,37 +514,63 @@ func (s *Server) reveal(w http.ResponseWriter, r *http.Request, v *view) error {
 	})
 }
 
+// recover sends again the failed deliveries of a window, then shows the
+// page with the count and the window kept in the form; a refusal is shown
+// beside the values sent.
 func (s *Server) recover(w http.ResponseWriter, r *http.Request, v *view) error {
-	since, err := parseFormTime("since", r.PostForm.Get("since"))
+	id := r.PathValue("id")
+	sinceIn, untilIn := strings.TrimSpace(r.PostForm.Get("since")), strings.TrimSpace(r.PostForm.Get("until"))
+	refuse := func(err error) error {
+		return s.showEndpoint(w, r, v, id, http.StatusBadRequest, func(p *endpointPage) {
+			p.Problem, p.RecoverSince, p.RecoverUntil = hookd.ErrorMessage(err), sinceIn, untilIn
+		})
+	}
+	since, err := parseFormTime("since", sinceIn)
 	if err == nil && since.IsZero() {
 		err = hookd.Errorf(hookd.EINVALID, "since is required: the time from which failed deliveries are sent again")
 	}
 	if err != nil {
-		return s.showEndpoint(w, r, v, http.StatusBadRequest, func(p *endpointPage) { p.Problem = hookd.ErrorMessage(err) })
+		return refuse(err)
 	}
-	n, err := s.Endpoints.RecoverEndpoint(r.Context(), v.TenantID, r.PathValue("id"), hookd.Recovery{Since: &since})
+	win := hookd.Recovery{Since: &since}
+	until, err := parseFormTime("until", untilIn)
+	if err != nil {
+		return refuse(err)
+	}
+	if !until.IsZero() {
+		win.Until = &until
+	}
+	n, err := s.Endpoints.RecoverEndpoint(r.Context(), v.TenantID, id, win)
 	if err != nil {
 		if !invalid(err) {
 			return err
 		}
-		return s.showEndpoint(w, r, v, http.StatusBadRequest, func(p *endpointPage) { p.Problem = hookd.ErrorMessage(err) })
+		return refuse(err)
 	}
-	return s.showEndpoint(w, r, v, http.StatusOK, func(p *endpointPage) {
-		p.Message = "Recovered " + strconv.Itoa(n) + " failed deliveries since " + since.UTC().Format(time.RFC3339) + "."
-	})
+	q := url.Values{"done": {"recovered"}, "recovered": {strconv.Itoa(n)}, "recover_since": {sinceIn}}
+	if untilIn != "" {
+		q.Set("recover_until", untilIn)
+	}
+	http.Redirect(w, r, s.endpointURL(v, id)+"?"+q.Encode(), http.StatusSeeOther)
+	return nil
 }
 
+// testSend sends a test event of the chosen type, then shows the page with
+// its id and the type still chosen.
 func (s *Server) testSend(w http.ResponseWriter, r *http.Request, v *view) error {
-	res, err := s.Endpoints.TestEndpoint(r.Context(), v.TenantID, r.PathValue("id"), r.PostForm.Get("type"))
+	id, typ := r.PathValue("id"), r.PostForm.Get("type")
+	res, err := s.Endpoints.TestEndpoint(r.Context(), v.TenantID, id, typ)
 	if err != nil {
 		if !invalid(err) {
 			return err
 		}
-		return s.showEndpoint(w, r, v, http.StatusBadRequest, func(p *endpointPage) { p.Problem = hookd.ErrorMessage(err) })
+		return s.showEndpoint(w, r, v, id, http.StatusBadRequest, func(p *endpointPage) {
+			p.Problem, p.TestType = hookd.ErrorMessage(err), typ
+		})
 	}
-	return s.showEndpoint(w, r, v, http.StatusOK, func(p *endpointPage) {
-		p.Message = "Test event " + res.ID + " sent."
-	})
+	q := url.Values{"done": {"tested"}, "test_event": {res.ID}, "test_type": {typ}}
+	http.Redirect(w, r, s.endpointURL(v, id)+"?"+q.Encode(), http.StatusSeeOther)
+	return nil
 }
 
 func (s *Server) retry(w http.ResponseWriter, r *http.Request, v *view) error {

@@ -288,6 +288,10 @@ type view struct {
 	TenantID string             // the tenant whose pages these are
 	CSRF     string
 	Nav      string
+	// Location is the address of what a page drawn in answer to a form
+	// shows (the form was posted elsewhere); portal.js puts it in the
+	// address bar.
+	Location string
 	Data     any
 }
 

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -232,5 +236,162 @@ func TestListPagesEnd(t *testing.T) {
 	_, body = fetch(t, c, e.srv.URL+"/portal/t/acme/?after="+ids[49], nil)
 	if rows(body) != 1 || !strings.Contains(body, ids[50]) || strings.Contains(body, "Next page") {
 		t.Fatalf("the second page: %d rows, the 51st shown: %v, next page offered: %v", rows(body), strings.Contains(body, ids[50]), strings.Contains(body, "Next page"))
+	}
+}
+
+// csrfOf is the CSRF token of a page's forms.
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token on the page:\n%.2000s", page)
+	}
+	return m[1]
+}
+
+// post sends a form from the portal's own origin, as a browser does, with
+// the session's CSRF token.
+func (e *env) post(t *testing.T, c *http.Client, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	_, page := fetch(t, c, e.srv.URL+"/portal/t/acme/event-types", nil) // any page of the session carries the token
+	form.Set("csrf", csrfOf(t, page))
+	req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", e.srv.URL)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+var (
+	hrefs     = regexp.MustCompile(`<a [^>]*href="([^"]*)"`)
+	forms     = regexp.MustCompile(`<form ([^>]*)>`)
+	method    = regexp.MustCompile(`method="([^"]*)"`)
+	action    = regexp.MustCompile(`action="([^"]*)"`)
+	canonical = regexp.MustCompile(`<link rel="canonical" href="([^"]*)">`)
+)
+
+// TestPagesAfterActions: a page drawn in answer to a form posted to an
+// action's address (rotate, reveal) names its own address for the address
+// bar, and each of its links and forms reaches what it names (the chart's
+// range tabs, the deliveries' filter, older deliveries), not a path under
+// the action's.
+func TestPagesAfterActions(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	ep := e.endpoint("acme")
+	var batch []map[string]any
+	for range 51 {
+		batch = append(batch, map[string]any{"type": "invoice.paid", "payload": map[string]any{"invoice_id": "inv_1"}})
+	}
+	e.api("POST", "/v1/tenants/acme/events/batch", map[string]any{"events": batch}, 202, nil)
+	c := e.session(t, e.link("acme", nil))
+	base := "/portal/t/acme/endpoints/" + ep.ID
+	for _, act := range []string{"rotate", "reveal"} {
+		resp, page := e.post(t, c, base+"/"+act, url.Values{})
+		if resp.StatusCode != 200 || !strings.Contains(page, `id="secret"`) {
+			t.Fatalf("%s: %d\n%.3000s", act, resp.StatusCode, page)
+		}
+		if m := canonical.FindStringSubmatch(page); m == nil || m[1] != base {
+			t.Errorf("%s: the page names %v as its address, want %s", act, m, base)
+		}
+		posted, _ := url.Parse(e.srv.URL + base + "/" + act)
+		var links []string
+		for _, m := range hrefs.FindAllStringSubmatch(page, -1) {
+			links = append(links, html.UnescapeString(m[1]))
+		}
+		for _, m := range forms.FindAllStringSubmatch(page, -1) {
+			a := action.FindStringSubmatch(m[1])
+			if a == nil {
+				t.Errorf("%s: a form without an action is sent to the action's address: <form %s>", act, m[1])
+				continue
+			}
+			if mt := method.FindStringSubmatch(m[1]); mt != nil && mt[1] == "get" {
+				links = append(links, html.UnescapeString(a[1]))
+			} else if !strings.HasPrefix(a[1], "/portal/") {
+				t.Errorf("%s: a form posts to %q", act, a[1])
+			}
+		}
+		if !slices.ContainsFunc(links, func(l string) bool { return strings.Contains(l, "after=") }) {
+			t.Errorf("%s: no link to older deliveries among %q", act, links)
+		}
+		for _, l := range links {
+			if strings.HasPrefix(l, "#") { // within the page
+				continue
+			}
+			ref, err := url.Parse(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := posted.ResolveReference(ref)
+			if !strings.HasPrefix(u.Path, "/portal/") {
+				continue
+			}
+			if resp, _ := fetch(t, c, u.String(), nil); resp.StatusCode != 200 {
+				t.Errorf("%s: the link %q leads to %s: %d", act, l, u.Path, resp.StatusCode)
+			}
+		}
+	}
+	// The range tabs keep the deliveries' filters.
+	_, page := fetch(t, c, e.srv.URL+base+"?state=succeeded&type=invoice.paid&range=7d", nil)
+	for _, m := range hrefs.FindAllStringSubmatch(page, -1) {
+		if l := html.UnescapeString(m[1]); strings.Contains(l, "range=1h") &&
+			(!strings.Contains(l, "state=succeeded") || !strings.Contains(l, "type=invoice.paid") || !strings.HasPrefix(l, base+"?")) {
+			t.Errorf("the 1 hour tab %q drops the filters", l)
+		}
+	}
+	if !strings.Contains(page, `name="range" value="7d"`) {
+		t.Error("the filter form drops the chart's range")
+	}
+}
+
+// TestRecoverAndTestSendKeepValues: a refused recover shows the window
+// sent (since and until); a done recover and a test send answer with a
+// redirect to the page (a reload sends nothing again), which says what was
+// done and keeps the values chosen.
+func TestRecoverAndTestSendKeepValues(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	ep := e.endpoint("acme")
+	c := e.session(t, e.link("acme", nil))
+	base := "/portal/t/acme/endpoints/" + ep.ID
+	future := time.Now().Add(48 * time.Hour).UTC().Format("2006-01-02T15:04")
+	resp, page := e.post(t, c, base+"/recover", url.Values{"since": {future}})
+	if resp.StatusCode != 400 || !strings.Contains(page, "since must be before until") {
+		t.Fatalf("recover since a future time: %d\n%.3000s", resp.StatusCode, page)
+	}
+	if !strings.Contains(page, `name="since" type="datetime-local" value="`+future+`"`) {
+		t.Errorf("the refused since %s is not kept in the form", future)
+	}
+	if !strings.Contains(page, `name="until"`) {
+		t.Error("the recover form has no until")
+	}
+	since := time.Now().Add(-2 * time.Hour).UTC().Format("2006-01-02T15:04")
+	until := time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04")
+	resp, _ = e.post(t, c, base+"/recover", url.Values{"since": {since}, "until": {until}})
+	if resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), base+"?") {
+		t.Fatalf("recover: %d to %q, want 303 to the page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, page = fetch(t, c, e.srv.URL+resp.Header.Get("Location"), nil)
+	if !strings.Contains(page, "Recovered 0 failed deliveries created since") ||
+		!strings.Contains(page, `value="`+since+`"`) || !strings.Contains(page, `value="`+until+`"`) {
+		t.Errorf("after a recover the page lacks its message or its window %s to %s:\n%.3000s", since, until, page)
+	}
+
+	resp, _ = e.post(t, c, base+"/test", url.Values{"type": {"invoice.paid"}})
+	if resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), base+"?") {
+		t.Fatalf("test send: %d to %q, want 303 to the page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, page = fetch(t, c, e.srv.URL+resp.Header.Get("Location"), nil)
+	if !regexp.MustCompile(`Test event \S+ sent\.`).MatchString(page) || !strings.Contains(page, `<option selected>invoice.paid</option>`) {
+		t.Errorf("after a test send the page lacks its message or the type sent:\n%.3000s", page)
+	}
+	resp, page = e.post(t, c, base+"/test", url.Values{"type": {"no such type"}})
+	if resp.StatusCode != 400 || !strings.Contains(page, `class="error"`) {
+		t.Errorf("a test of an invalid type: %d", resp.StatusCode)
 	}
 }

@@ -1,8 +1,17 @@
 // hookd portal: opens a portal link. The link's token travels in the URL
 // fragment, which browsers never send to a server; it is taken out of the
 // address bar (and history) first, then exchanged once for a session cookie.
+//
+// A page drawn in answer to a form posted to another address (a secret
+// shown once, a refusal beside the values sent) names its own address in
+// <link rel="canonical">: it replaces the form's in the address bar, so a
+// reload asks for the page and never sends the form again.
 (function () {
   "use strict";
+  var canonical = document.querySelector('link[rel="canonical"]');
+  if (canonical && canonical.href) {
+    history.replaceState(null, "", canonical.href);
+  }
   var m = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
   if (!m) {
     return;
