@@ -272,6 +272,13 @@ func TestCreateEndpointAndDelivery(t *testing.T) {
 	if s := text(t, ctx); !strings.Contains(s, url) || !strings.Contains(s, "No deliveries yet") {
 		t.Fatalf("endpoint page after create:\n%s", s)
 	}
+	if secret := get(t, ctx, chromedp.Text(css(`#secret`))); !strings.HasPrefix(secret, "whsec_") {
+		t.Errorf("the new endpoint's secret shows as %q", secret)
+	}
+	// The address bar shows the endpoint's page, so a reload (waitFor's)
+	// asks for the page and does not create another endpoint.
+	id := get(t, ctx, chromedp.Evaluate[string](`document.querySelector(".facts code").textContent`))
+	waitPath(t, ctx, "/portal/t/acme/endpoints/"+id)
 	ev := e.publish("acme")
 	e.waitDelivery("acme", ev, "succeeded")
 	waitFor(t, ctx, "td .state.succeeded")

@@ -242,8 +242,18 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, v *view)
 	if len(f.Errors) == 0 {
 		e, err := s.Endpoints.CreateEndpoint(r.Context(), v.TenantID, u, "")
 		if err == nil {
-			http.Redirect(w, r, s.endpointURL(v, e.ID)+"?done=created", http.StatusSeeOther)
-			return nil
+			// The new endpoint's page, with its secret shown once, as the
+			// API answers a create (a v1a endpoint's public key: hookd
+			// keeps its private key).
+			return s.showEndpoint(w, r, v, e.ID, http.StatusOK, func(p *endpointPage) {
+				p.Message = "Endpoint created."
+				p.Secret = e.Secrets[0].Value
+				p.SecretNote = "The secret that signs what this endpoint receives: copy it to the receiver now and keep it private."
+				if hookd.IsSigningKey(p.Secret) {
+					p.Secret = e.PublicKey
+					p.SecretNote = "The public key (Standard Webhooks v1a) that verifies what this endpoint receives."
+				}
+			})
 		}
 		if !invalid(err) {
 			return err
@@ -303,7 +313,7 @@ func rangeOf(key string) (string, time.Duration) {
 
 // done are the messages a redirect after a change shows.
 var done = map[string]string{
-	"created": "Endpoint created.", "saved": "Endpoint saved.", "enabled": "Endpoint enabled.",
+	"saved": "Endpoint saved.", "enabled": "Endpoint enabled.",
 	"disabled": "Endpoint disabled.", "retried": "Delivery queued for another attempt.", "deleted": "Endpoint deleted.",
 }
 

@@ -395,3 +395,28 @@ func TestRecoverAndTestSendKeepValues(t *testing.T) {
 		t.Errorf("a test of an invalid type: %d", resp.StatusCode)
 	}
 }
+
+// TestCreateShowsSecret: the page after a create shows the new endpoint's
+// secret once, as the API's answer does.
+func TestCreateShowsSecret(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	c := e.session(t, e.link("acme", nil))
+	resp, page := e.post(t, c, "/portal/t/acme/endpoints/new", url.Values{"url": {e.rcv.URL + "/hooks/new"}, "patterns": {"*"},
+		"profile": {"standard"}, "ordering": {"none"}})
+	m := regexp.MustCompile(`<code id="secret">([^<]+)</code>`).FindStringSubmatch(page)
+	if resp.StatusCode != 200 || !strings.Contains(page, "Endpoint created.") || m == nil || !strings.HasPrefix(m[1], "whsec_") {
+		t.Fatalf("create: %d, secret %v\n%.3000s", resp.StatusCode, m, page)
+	}
+	l := canonical.FindStringSubmatch(page)
+	if l == nil || !strings.HasPrefix(l[1], "/portal/t/acme/endpoints/ep_") {
+		t.Fatalf("the page after a create names %v as its address", l)
+	}
+	_, page = e.post(t, c, l[1]+"/reveal", url.Values{})
+	if !strings.Contains(page, `<code id="secret">`+m[1]+`</code>`) {
+		t.Errorf("the secret shown after the create, %s, is not the endpoint's", m[1])
+	}
+	if _, page = fetch(t, c, e.srv.URL+l[1], nil); strings.Contains(page, m[1]) {
+		t.Error("the endpoint's page shows the secret again")
+	}
+}
