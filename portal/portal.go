@@ -150,11 +150,11 @@ func (s *Server) Handler() http.Handler {
 	t := func(pattern string, h pageHandler) { mux.Handle(pattern, s.tenant(h, "")) }
 	act := func(pattern, capability string, h pageHandler) { mux.Handle(pattern, s.tenant(h, capability)) }
 	t("GET /portal/t/{tenant}/{$}", s.endpointsPage)
-	t("GET /portal/t/{tenant}/endpoints/new", s.newEndpointPage)
+	act("GET /portal/t/{tenant}/endpoints/new", hookd.CapManageEndpoints, s.newEndpointPage)
 	act("POST /portal/t/{tenant}/endpoints/new", hookd.CapManageEndpoints, s.createEndpoint)
 	t("GET /portal/t/{tenant}/endpoints/{id}", s.endpointPage)
 	t("GET /portal/t/{tenant}/endpoints/{id}/chart.svg", s.chart)
-	t("GET /portal/t/{tenant}/endpoints/{id}/edit", s.editEndpointPage)
+	act("GET /portal/t/{tenant}/endpoints/{id}/edit", hookd.CapManageEndpoints, s.editEndpointPage)
 	act("POST /portal/t/{tenant}/endpoints/{id}/edit", hookd.CapManageEndpoints, s.updateEndpoint)
 	act("POST /portal/t/{tenant}/endpoints/{id}/enable", hookd.CapManageEndpoints, s.enable)
 	act("POST /portal/t/{tenant}/endpoints/{id}/disable", hookd.CapManageEndpoints, s.disable)
@@ -364,7 +364,8 @@ func checkForm(r *http.Request, session string) error {
 }
 
 // tenant serves a tenant's page to its session, or to the operator; a
-// state-changing request needs the capability and passes the CSRF check.
+// state-changing request passes the CSRF check; a page with a capability
+// (an action, or the form that leads to one) needs it.
 // Another tenant's path is not found, as the API answers.
 func (s *Server) tenant(h pageHandler, capability string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -394,10 +395,10 @@ func (s *Server) tenant(h pageHandler, capability string) http.Handler {
 				s.fail(w, r, v, err)
 				return
 			}
-			if capability != "" && !g.Can(capability) {
-				s.fail(w, r, v, hookd.Errorf(hookd.EFORBIDDEN, "Your portal link does not allow this (it needs the %s capability).", capability))
-				return
-			}
+		}
+		if capability != "" && !g.Can(capability) {
+			s.fail(w, r, v, hookd.Errorf(hookd.EFORBIDDEN, "Your portal link does not allow this (it needs the %s capability).", capability))
+			return
 		}
 		if err := h(w, r.WithContext(ctx), v); err != nil {
 			s.fail(w, r, v, err)

@@ -420,3 +420,22 @@ func TestCreateShowsSecret(t *testing.T) {
 		t.Error("the endpoint's page shows the secret again")
 	}
 }
+
+// TestFormsNeedTheirCapability: a read-only link opens neither the create
+// nor the edit form (which it could not send) but the page saying so.
+func TestFormsNeedTheirCapability(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	ep := e.endpoint("acme")
+	read := e.session(t, e.link("acme", map[string]any{"capabilities": []string{"read"}}))
+	full := e.session(t, e.link("acme", nil))
+	for _, path := range []string{"/portal/t/acme/endpoints/new", "/portal/t/acme/endpoints/" + ep.ID + "/edit"} {
+		resp, body := fetch(t, read, e.srv.URL+path, nil)
+		if resp.StatusCode != 403 || !strings.Contains(body, "Not allowed") || !strings.Contains(body, "manage_endpoints") || strings.Contains(body, `name="url"`) {
+			t.Errorf("a read-only link on %s: %d\n%.2000s", path, resp.StatusCode, body)
+		}
+		if resp, _ := fetch(t, full, e.srv.URL+path, nil); resp.StatusCode != 200 {
+			t.Errorf("a link with manage_endpoints on %s: %d", path, resp.StatusCode)
+		}
+	}
+}
