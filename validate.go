@@ -110,7 +110,7 @@ func (e *Endpoint) Validate() error {
 		}
 	}
 	if len(e.Headers) > 20 {
-		return Errorf(EINVALID, "at most 20 headers")
+		return headerError("max_items", "at most 20 headers")
 	}
 	for k, v := range e.Headers {
 		if err := checkHeader(k, v); err != nil {
@@ -135,20 +135,29 @@ func checkHeader(k, v string) error {
 	if k == "" || len(k) > 256 || strings.ContainsFunc(k, func(c rune) bool {
 		return c <= ' ' || c >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", c)
 	}) {
-		return Errorf(EINVALID, "header name %q is not a valid HTTP header name: 1 to 256 letters, digits and !#$%%&'*+-.^_`|~", k)
+		return headerError("name", "header name %q is not a valid HTTP header name: 1 to 256 letters, digits and !#$%%&'*+-.^_`|~", k)
 	}
 	if ck := http.CanonicalHeaderKey(k); slices.Contains(FramingHeaders, ck) || strings.HasPrefix(ck, "Webhook-") {
 		return ReservedHeader(k)
 	}
 	if len(v) > 4096 || strings.ContainsAny(v, "\r\n\x00") {
-		return Errorf(EINVALID, "header %q has an invalid value: at most 4096 bytes, without CR, LF or NUL", k)
+		return headerError("value", "header %q has an invalid value: at most 4096 bytes, without CR, LF or NUL", k)
 	}
 	return nil
 }
 
 // ReservedHeader is the error of a custom header hookd sets itself.
 func ReservedHeader(name string) error {
-	return Errorf(EINVALID, "header %q is reserved: hookd sets it on every request", name)
+	return headerError("reserved", "header %q is reserved: hookd sets it on every request", name)
+}
+
+// headerError is a refusal of the custom headers: its detail names the
+// field (path "headers"), as other fields' refusals do, so that a form
+// shows it beside the headers.
+func headerError(rule, format string, args ...any) error {
+	e := Errorf(EINVALID, format, args...)
+	e.Details = []Detail{{Path: "headers", Rule: rule, Message: e.Message}}
+	return e
 }
 
 // Validate checks the fields an endpoint update sets, before it is

@@ -439,3 +439,27 @@ func TestFormsNeedTheirCapability(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderErrorsBesideTheField: a refused custom header (not a header
+// name, or one hookd sets) is shown beside the headers, with the values
+// sent kept.
+func TestHeaderErrorsBesideTheField(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	c := e.session(t, e.link("acme", nil))
+	besides := regexp.MustCompile(`(?s)<textarea id="headers"[^>]*>[^<]*</textarea>\s*<p class="error" id="headers-error">([^<]+)</p>`)
+	for _, h := range []string{"Bad Header: x", "webhook-signature: x"} {
+		resp, page := e.post(t, c, "/portal/t/acme/endpoints/new", url.Values{"url": {e.rcv.URL + "/hooks/new"}, "patterns": {"*"},
+			"profile": {"standard"}, "ordering": {"none"}, "headers": {h}})
+		m := besides.FindStringSubmatch(page)
+		if resp.StatusCode != 400 || m == nil || !strings.Contains(html.UnescapeString(m[1]), "header") {
+			t.Errorf("headers %q: %d, beside the field: %v\n%.3000s", h, resp.StatusCode, m, page)
+		}
+		if strings.Contains(page, `<p class="error" role="alert">`) {
+			t.Errorf("headers %q: the refusal is also at the top of the form", h)
+		}
+		if !strings.Contains(page, ">"+h+"</textarea>") {
+			t.Errorf("headers %q are not kept in the form", h)
+		}
+	}
+}
