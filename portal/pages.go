@@ -89,10 +89,13 @@ type endpointForm struct {
 	Ordering    string
 	Headers     string // "Name: value" per line
 	TimeoutMS   string
-	Errors      map[string]string
-	Problem     string // an error no field names
-	Catalog     []*hookd.EventType
-	Profiles    []string
+	// TimeoutSet: the endpoint has a timeout of its own, which no update
+	// can give back to the profile (an update leaving it out keeps it).
+	TimeoutSet bool
+	Errors     map[string]string
+	Problem    string // an error no field names
+	Catalog    []*hookd.EventType
+	Profiles   []string
 }
 
 func (s *Server) formOf(r *http.Request, f *endpointForm) error {
@@ -140,7 +143,7 @@ func (s *Server) editEndpointPage(w http.ResponseWriter, r *http.Request, v *vie
 		f.RateLimit = strconv.Itoa(e.RateLimit)
 	}
 	if e.TimeoutMS > 0 {
-		f.TimeoutMS = strconv.Itoa(e.TimeoutMS)
+		f.TimeoutMS, f.TimeoutSet = strconv.Itoa(e.TimeoutMS), true
 	}
 	var hs []string
 	for k, val := range e.Headers {
@@ -272,6 +275,15 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, v *view)
 	id := r.PathValue("id")
 	f, u := readForm(r)
 	f.ID = id
+	e, err := s.Endpoints.Endpoint(r.Context(), v.TenantID, id)
+	if err != nil {
+		return err
+	}
+	if f.TimeoutSet = e.TimeoutMS > 0; f.TimeoutSet && f.TimeoutMS == "" {
+		// Left out, the timeout would be kept: say so rather than save
+		// the rest as if it had gone.
+		f.Errors["timeout_ms"] = "timeout_ms cannot go back to the profile's once set: enter 100 to 60000 ms (it is " + strconv.Itoa(e.TimeoutMS) + ")"
+	}
 	if len(f.Errors) == 0 {
 		_, err := s.Endpoints.UpdateEndpoint(r.Context(), v.TenantID, id, u)
 		if err == nil {

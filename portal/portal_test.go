@@ -463,3 +463,48 @@ func TestHeaderErrorsBesideTheField(t *testing.T) {
 		}
 	}
 }
+
+// TestEditTimeoutAndRateLimit: the edit form does not promise what no
+// update can do: an emptied timeout (which an update would keep) is
+// refused beside the field and nothing is saved; an emptied rate limit
+// removes the limit.
+func TestEditTimeoutAndRateLimit(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	var ep createdEndpoint
+	e.api("POST", "/v1/tenants/acme/endpoints", map[string]any{"url": e.rcv.URL + "/hooks/acme", "event_types": []string{"*"},
+		"timeout_ms": 5000, "rate_limit_per_s": 10}, 201, &ep)
+	c := e.session(t, e.link("acme", nil))
+	edit := "/portal/t/acme/endpoints/" + ep.ID + "/edit"
+	if _, page := fetch(t, c, e.srv.URL+"/portal/t/acme/endpoints/new", nil); !strings.Contains(page, "empty = the profile's") {
+		t.Error("the new endpoint form does not say an empty timeout is the profile's")
+	}
+	if _, page := fetch(t, c, e.srv.URL+edit, nil); !strings.Contains(page, `value="5000"`) || strings.Contains(page, "empty = the profile's") {
+		t.Errorf("the edit form of an endpoint with a timeout promises an empty one is the profile's:\n%.3000s", page)
+	}
+	form := func(timeout, rate string) url.Values {
+		return url.Values{"url": {e.rcv.URL + "/hooks/acme"}, "patterns": {"*"}, "profile": {"standard"}, "ordering": {"none"},
+			"description": {"changed"}, "timeout_ms": {timeout}, "rate_limit_per_s": {rate}}
+	}
+	var got struct {
+		Description string `json:"description"`
+		TimeoutMS   int    `json:"timeout_ms"`
+		RateLimit   int    `json:"rate_limit_per_s"`
+	}
+	resp, page := e.post(t, c, edit, form("", ""))
+	if resp.StatusCode != 400 || !regexp.MustCompile(`id="timeout"[^>]*>\s*<p class="error">timeout_ms cannot`).MatchString(page) {
+		t.Errorf("an emptied timeout: %d\n%.4000s", resp.StatusCode, page)
+	}
+	e.api("GET", "/v1/tenants/acme/endpoints/"+ep.ID, nil, 200, &got)
+	if got.Description != "" || got.TimeoutMS != 5000 || got.RateLimit != 10 {
+		t.Errorf("a refused edit saved %+v", got)
+	}
+	if resp, _ := e.post(t, c, edit, form("2000", "")); resp.StatusCode != 303 {
+		t.Fatalf("an edit with a timeout: %d", resp.StatusCode)
+	}
+	got.Description, got.TimeoutMS, got.RateLimit = "", 0, 0 // fields left out of the answer (0) stay as they are
+	e.api("GET", "/v1/tenants/acme/endpoints/"+ep.ID, nil, 200, &got)
+	if got.Description != "changed" || got.TimeoutMS != 2000 || got.RateLimit != 0 {
+		t.Errorf("after the edit the endpoint has %+v, want the timeout 2000 and no rate limit", got)
+	}
+}
