@@ -675,8 +675,13 @@ func (s *Server) eventsPage(w http.ResponseWriter, r *http.Request, v *view) err
 				if _, ok := urls[d.EndpointID]; ok {
 					continue
 				}
-				if e, err := s.Endpoints.Endpoint(ctx, v.TenantID, d.EndpointID); err == nil {
+				e, err := s.Endpoints.Endpoint(ctx, v.TenantID, d.EndpointID)
+				switch {
+				case err == nil:
 					urls[d.EndpointID] = e.URL
+				case hookd.ErrorCode(err) == hookd.ENOTFOUND: // deleted: shown without a link
+				default:
+					return err
 				}
 			}
 			data["URLs"] = urls

@@ -508,3 +508,22 @@ func TestEditTimeoutAndRateLimit(t *testing.T) {
 		t.Errorf("after the edit the endpoint has %+v, want the timeout 2000 and no rate limit", got)
 	}
 }
+
+// TestEventOfDeletedEndpoint: an event's deliveries to an endpoint since
+// deleted name it as deleted, without a link to a page that is gone.
+func TestEventOfDeletedEndpoint(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	ep := e.endpoint("acme")
+	ev := e.publish("acme")
+	e.waitDelivery("acme", ev, "succeeded")
+	c := e.session(t, e.link("acme", nil))
+	if _, page := fetch(t, c, e.srv.URL+"/portal/t/acme/events?q="+ev, nil); !strings.Contains(page, `href="/portal/t/acme/endpoints/`+ep.ID+`">`+e.rcv.URL) {
+		t.Errorf("the event's delivery does not link to its endpoint:\n%.3000s", page)
+	}
+	e.api("DELETE", "/v1/tenants/acme/endpoints/"+ep.ID, nil, 204, nil)
+	resp, page := fetch(t, c, e.srv.URL+"/portal/t/acme/events?q="+ev, nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, ep.ID+" (deleted)") || strings.Contains(page, "/endpoints/"+ep.ID) {
+		t.Errorf("the event of a deleted endpoint: %d\n%.3000s", resp.StatusCode, page)
+	}
+}
