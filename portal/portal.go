@@ -167,10 +167,22 @@ func (s *Server) Handler() http.Handler {
 	act("POST /portal/t/{tenant}/deliveries/{id}/retry", hookd.CapReplay, s.retry)
 	t("GET /portal/t/{tenant}/event-types", s.catalogPage)
 	t("GET /portal/t/{tenant}/events", s.eventsPage)
-	mux.Handle("/portal/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		return hookd.Errorf(hookd.ENOTFOUND, "There is no such page.")
-	}))
+	mux.HandleFunc("/portal/", s.notFound)
 	return s.headers(mux)
+}
+
+// notFound answers a path the portal does not serve, drawn in the
+// signed-in user's layout (their navigation and sign-out) when there is a
+// session.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	var v *view
+	if g, session, err := s.session(r); err == nil {
+		v = s.newView(r, g, session)
+		if !g.Operator() {
+			v.TenantID = g.TenantID
+		}
+	}
+	s.fail(w, r, v, hookd.Errorf(hookd.ENOTFOUND, "There is no such page."))
 }
 
 // cacheStatic lets browsers keep the embedded files for an hour: they

@@ -527,3 +527,22 @@ func TestEventOfDeletedEndpoint(t *testing.T) {
 		t.Errorf("the event of a deleted endpoint: %d\n%.3000s", resp.StatusCode, page)
 	}
 }
+
+// TestUnknownPage: a path the portal does not serve answers 404, in the
+// layout of the session when there is one (its navigation, Sign out).
+func TestUnknownPage(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	c := e.session(t, e.link("acme", nil))
+	for _, path := range []string{"/portal/t/acme/nosuch", "/portal/nosuch"} {
+		resp, page := fetch(t, c, e.srv.URL+path, nil)
+		if resp.StatusCode != 404 || !strings.Contains(page, "There is no such page.") || !strings.Contains(page, ">Sign out</button>") ||
+			!strings.Contains(page, `<a href="/portal/t/acme/events"`) {
+			t.Errorf("%s with a session: %d\n%.3000s", path, resp.StatusCode, page)
+		}
+	}
+	resp, page := fetch(t, http.DefaultClient, e.srv.URL+"/portal/t/acme/nosuch", nil)
+	if resp.StatusCode != 404 || strings.Contains(page, "Sign out") {
+		t.Errorf("without a session: %d\n%.3000s", resp.StatusCode, page)
+	}
+}
