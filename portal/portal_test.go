@@ -546,3 +546,28 @@ func TestUnknownPage(t *testing.T) {
 		t.Errorf("without a session: %d\n%.3000s", resp.StatusCode, page)
 	}
 }
+
+// TestStatusShownOnce: an attempt answered 500 says HTTP 500 once, and
+// the deliveries' last status 500 once.
+func TestStatusShownOnce(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	ep := e.endpoint("acme")
+	e.status.Store(500)
+	d := e.waitDelivery("acme", e.publish("acme"), "failed")
+	c := e.session(t, e.link("acme", nil))
+	_, page := fetch(t, c, e.srv.URL+"/portal/t/acme/deliveries/"+d, nil)
+	attempts := strings.Split(page, `<article class="card attempt">`)[1:]
+	if len(attempts) != 2 {
+		t.Fatalf("%d attempts shown, want 2:\n%.3000s", len(attempts), page)
+	}
+	for i, a := range attempts {
+		if n := strings.Count(a, "HTTP 500"); n != 1 {
+			t.Errorf("attempt %d says HTTP 500 %d times:\n%s", i+1, n, a)
+		}
+	}
+	_, page = fetch(t, c, e.srv.URL+"/portal/t/acme/endpoints/"+ep.ID, nil)
+	if m := regexp.MustCompile(`<td>500[^<]*(<span[^>]*>[^<]*</span>)?</td>`).FindString(page); m != "<td>500</td>" {
+		t.Errorf("the last status shows as %q", m)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +36,14 @@ var funcs = template.FuncMap{
 			return t.UTC().Format("2006-01-02 15:04:05 UTC")
 		}
 		return ""
+	},
+	// beyond is an attempt's or a delivery's error where it says more
+	// than its status: "" for the "HTTP 500" of a 500.
+	"beyond": func(status int, err string) string {
+		if status != 0 && err == "HTTP "+strconv.Itoa(status) {
+			return ""
+		}
+		return err
 	},
 	"join":       strings.Join,
 	"pathEscape": url.PathEscape,
