@@ -98,6 +98,9 @@ type EventQuery struct {
 type DeliveryService interface {
 	// Delivery returns a delivery with its attempts.
 	Delivery(ctx context.Context, tenantID, id string) (*Delivery, []*Attempt, error)
+	// Deliveries returns one page of the deliveries f selects, newest
+	// first; f.EventType is a type or pattern as the events list's ?type=
+	// takes it (payment.created selects lean:payment.created too).
 	Deliveries(ctx context.Context, tenantID string, f DeliveryFilter) ([]*Delivery, error)
 	// RetryDelivery makes a delivery pending and due now.
 	RetryDelivery(ctx context.Context, tenantID, id string) (*Delivery, error)

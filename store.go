@@ -205,7 +205,14 @@ type DeliveryFilter struct {
 	EventID    string
 	State      string
 	// EventType, when set, selects the deliveries of exactly this type.
+	// (DeliveryService reads it as the events list's ?type=, and hands
+	// the store the Types, Prefixes and NotPrefix it stands for.)
 	EventType string
+	// Types, Prefixes and NotPrefix select by the event's type as
+	// EventFilter's do.
+	Types     []string
+	Prefixes  []string
+	NotPrefix string
 	// Since and Until, when set, select the deliveries created in
 	// [Since, Until).
 	Since, Until time.Time

@@ -264,10 +264,18 @@ func (s *Service) Events(ctx context.Context, tenantID string, q hookd.EventQuer
 
 var states = map[string]bool{hookd.StatePending: true, hookd.StateParked: true, hookd.StateSucceeded: true, hookd.StateFailed: true, hookd.StateCanceled: true}
 
-// Deliveries returns one page of the tenant's deliveries, newest first.
+// Deliveries returns one page of the tenant's deliveries, newest first;
+// f.EventType selects as the events list's ?type= does (typeFilter).
 func (s *Service) Deliveries(ctx context.Context, tenantID string, f hookd.DeliveryFilter) ([]*hookd.Delivery, error) {
 	if f.State != "" && !states[f.State] {
 		return nil, hookd.Errorf(hookd.EINVALID, "state must be pending, parked, succeeded, failed or canceled")
+	}
+	if f.EventType != "" {
+		tf, err := s.typeFilter(f.EventType)
+		if err != nil {
+			return nil, err
+		}
+		f.EventType, f.Types, f.Prefixes, f.NotPrefix = "", tf.Types, tf.Prefixes, tf.NotPrefix
 	}
 	if err := s.tenantExists(ctx, tenantID); err != nil {
 		return nil, err

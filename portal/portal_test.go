@@ -571,3 +571,40 @@ func TestStatusShownOnce(t *testing.T) {
 		t.Errorf("the last status shows as %q", m)
 	}
 }
+
+// TestDeliveriesByType: the deliveries' type filter reads a type as the
+// events list's ?type= does: an unqualified name or a pattern finds the
+// provider's qualified type; a pattern of no valid form is shown above the
+// page.
+func TestDeliveriesByType(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	ep := e.endpoint("acme")
+	e.api("POST", "/v1/tenants/acme/endpoints/"+ep.ID+"/test", map[string]any{"type": "lean:payment.created"}, 202, nil)
+	e.publish("acme")
+	c := e.session(t, e.link("acme", nil))
+	rows := func(typ string) (int, []string) {
+		resp, page := fetch(t, c, e.srv.URL+"/portal/t/acme/endpoints/"+ep.ID+"?type="+url.QueryEscape(typ), nil)
+		var types []string
+		for _, m := range regexp.MustCompile(`<td><code>([^<]+)</code></td>`).FindAllStringSubmatch(page, -1) {
+			types = append(types, m[1])
+		}
+		return resp.StatusCode, types
+	}
+	for typ, want := range map[string][]string{
+		"payment.created":      {"lean:payment.created"},
+		"lean:payment.created": {"lean:payment.created"},
+		"payment.*":            {"lean:payment.created"},
+		"invoice.paid":         {"invoice.paid"},
+		"*":                    {"invoice.paid", "lean:payment.created"},
+	} {
+		st, got := rows(typ)
+		slices.Sort(got)
+		if st != 200 || !slices.Equal(got, want) {
+			t.Errorf("type %q: %d, deliveries of %q, want %q", typ, st, got, want)
+		}
+	}
+	if st, got := rows("pay*ment"); st != 400 || len(got) != 0 {
+		t.Errorf("type pay*ment: %d, %q", st, got)
+	}
+}

@@ -74,35 +74,9 @@ func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter
 		q += ` AND idempotency_key = ?`
 		args = append(args, f.IdempotencyKey)
 	}
-	// Prefixes are compared with substr, not LIKE or a range: LIKE's case
-	// rules and a range's collation differ between the dialects; where
-	// the dialect has starts_with (Dialect.StartsWith), with it (type
-	// names are ASCII: the same test). The scan is the list's index
-	// either way (see above), if the planner does not guess that few
-	// events match: it guesses 0.5% for substr(...) = ?, and reads the
-	// share of starts_with from the column's statistics. Where the list's
-	// order is seq, events_pkey gives it too and the guess did not
-	// matter; in (xid, seq) order it sorted the tenant's events.
-	prefix := func(n int) string { return `substr(type, 1, ` + strconv.Itoa(n) + `) = ?` }
-	if s.d.StartsWith {
-		prefix = func(int) string { return `starts_with(type, ?)` }
-	}
-	var alts []string
-	for _, t := range f.Types {
-		alts = append(alts, `type = ?`)
-		args = append(args, t)
-	}
-	for _, p := range f.Prefixes {
-		alts = append(alts, prefix(len(p)))
-		args = append(args, p)
-	}
-	if len(alts) > 0 {
-		q += ` AND (` + strings.Join(alts, ` OR `) + `)`
-	}
-	if f.NotPrefix != "" {
-		q += ` AND substr(type, 1, ` + strconv.Itoa(len(f.NotPrefix)) + `) <> ?`
-		args = append(args, f.NotPrefix)
-	}
+	cond, a := s.typeMatch("type", f.Types, f.Prefixes, f.NotPrefix)
+	q += cond
+	args = append(args, a...)
 	if f.DeliveryState != "" {
 		q += ` AND EXISTS (SELECT 1 FROM deliveries d WHERE ` + s.ofEvent("d", "events") + ` AND d.state = ?)`
 		args = append(args, f.DeliveryState)
@@ -197,6 +171,46 @@ func (s *Store) queryDeliveries(ctx context.Context, q querier, query string, ar
 	return out, unavailable(rows.Err())
 }
 
+// typeMatch is the condition (" AND ...", or "") and its arguments that
+// select rows whose type column is one of types or begins with one of
+// prefixes (when either is set), and does not begin with notPrefix (when
+// set): EventFilter's and DeliveryFilter's Types, Prefixes and NotPrefix.
+//
+// Prefixes are compared with substr, not LIKE or a range: LIKE's case
+// rules and a range's collation differ between the dialects; where the
+// dialect has starts_with (Dialect.StartsWith), with it (type names are
+// ASCII: the same test). The scan of the events list is its index either
+// way (see Events), if the planner does not guess that few events match:
+// it guesses 0.5% for substr(...) = ?, and reads the share of starts_with
+// from the column's statistics. Where the list's order is seq, events_pkey
+// gives it too and the guess did not matter; in (xid, seq) order it sorted
+// the tenant's events.
+func (s *Store) typeMatch(col string, types, prefixes []string, notPrefix string) (string, []any) {
+	prefix := func(n int) string { return `substr(` + col + `, 1, ` + strconv.Itoa(n) + `) = ?` }
+	if s.d.StartsWith {
+		prefix = func(int) string { return `starts_with(` + col + `, ?)` }
+	}
+	var q string
+	var args []any
+	var alts []string
+	for _, t := range types {
+		alts = append(alts, col+` = ?`)
+		args = append(args, t)
+	}
+	for _, p := range prefixes {
+		alts = append(alts, prefix(len(p)))
+		args = append(args, p)
+	}
+	if len(alts) > 0 {
+		q += ` AND (` + strings.Join(alts, ` OR `) + `)`
+	}
+	if notPrefix != "" {
+		q += ` AND substr(` + col + `, 1, ` + strconv.Itoa(len(notPrefix)) + `) <> ?`
+		args = append(args, notPrefix)
+	}
+	return q, args
+}
+
 // Delivery implements hookd.Store.
 func (s *Store) Delivery(ctx context.Context, tenantID, id string) (*hookd.Delivery, error) {
 	d, err := scanDelivery(s.r.QueryRowContext(ctx, s.q(`SELECT `+deliveryCols+` FROM deliveries WHERE id = ? AND tenant_id = ?`), id, tenantID))
@@ -239,6 +253,9 @@ func (s *Store) Deliveries(ctx context.Context, tenantID string, f hookd.Deliver
 		q += ` AND event_type = ?`
 		args = append(args, f.EventType)
 	}
+	cond, a := s.typeMatch("event_type", f.Types, f.Prefixes, f.NotPrefix)
+	q += cond
+	args = append(args, a...)
 	// Ids grow with creation time, so the newest-first scan of the
 	// (endpoint_id, id) or (tenant_id, id) index stops at the page's end.
 	if !f.Since.IsZero() {

@@ -70,6 +70,10 @@ func testDeliveriesFilter(f *fixture) {
 		return deliveryIDs(ds)
 	}
 	f.wantIDs("type payment.failed", list(hookd.DeliveryFilter{EventType: "payment.failed"}), ids[3], ids[1])
+	f.wantIDs("types", list(hookd.DeliveryFilter{Types: []string{"payment.failed", "lean:payment.failed"}}), ids[3], ids[1])
+	f.wantIDs("prefixes", list(hookd.DeliveryFilter{Prefixes: []string{"payment.f", "lean:payment."}}), ids[3], ids[1])
+	f.wantIDs("types or prefixes", list(hookd.DeliveryFilter{Types: []string{"payment.created"}, Prefixes: []string{"payment.f"}}), ids[3], ids[2], ids[1], ids[0])
+	f.wantIDs("not prefix", list(hookd.DeliveryFilter{NotPrefix: "payment.c"}), ids[3], ids[1])
 	f.wantIDs("since t0+1h", list(hookd.DeliveryFilter{Since: t0.Add(time.Hour)}), ids[3], ids[2], ids[1])
 	f.wantIDs("until t0+2h", list(hookd.DeliveryFilter{Until: t0.Add(2 * time.Hour)}), ids[1], ids[0])
 	f.wantIDs("type and window", list(hookd.DeliveryFilter{EventType: "payment.created", Since: t0.Add(time.Hour), Until: t0.Add(3 * time.Hour)}), ids[2])
