@@ -533,7 +533,9 @@ func watch(t *testing.T, ctx context.Context) func() []string {
 				add("answer " + strconv.FormatInt(ev.Response.Status, 10) + ": " + ev.Response.URL)
 			}
 		case *network.EventLoadingFailed:
-			add("load failed: " + ev.ErrorText)
+			if !ev.Canceled { // a load the page no longer needed (it went on) is no fault
+				add("load failed: " + ev.ErrorText)
+			}
 		}
 	})
 	if err != nil {

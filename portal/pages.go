@@ -404,7 +404,7 @@ func (s *Server) showEndpoint(w http.ResponseWriter, r *http.Request, v *view, i
 	q := r.URL.Query()
 	p := &endpointPage{E: e, Base: s.endpointURL(v, e.ID), State: q.Get("state"), Type: q.Get("type"), Since: q.Get("since"), Until: q.Get("until"),
 		States:       []string{hookd.StatePending, hookd.StateParked, hookd.StateSucceeded, hookd.StateFailed, hookd.StateCanceled},
-		Message:      s.doneMessage(q),
+		Message:      doneMessage(q),
 		TestType:     q.Get("test_type"),
 		RecoverSince: cmp.Or(q.Get("recover_since"), s.now().Add(-24*time.Hour).UTC().Format(formTime)),
 		RecoverUntil: q.Get("recover_until")}
@@ -448,7 +448,7 @@ func (s *Server) showEndpoint(w http.ResponseWriter, r *http.Request, v *view, i
 
 // doneMessage is what an endpoint's page says after a change redirected
 // to it: a fixed sentence, or a recovery's count or a test event's id.
-func (s *Server) doneMessage(q url.Values) string {
+func doneMessage(q url.Values) string {
 	switch q.Get("done") {
 	case "recovered":
 		n, _ := strconv.Atoi(q.Get("recovered"))
