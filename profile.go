@@ -60,7 +60,9 @@ type Policy struct {
 	// previous one.
 	Schedule  []time.Duration
 	FromFirst bool
-	// Jitter spreads each delay by ± this fraction (0.2 = ±20 %).
+	// Jitter lengthens each delay by up to this fraction (0.2: a delay d
+	// comes between d and 1.2 d). It never shortens one, so no try comes
+	// before its point in the schedule, whatever the schedule.
 	Jitter float64
 	// Retryable says whether an answered status that is not a success is
 	// retried; nil retries every failure. No answer is always retried.
@@ -114,11 +116,11 @@ func (p *Policy) NextDelay(tries int, first, now time.Time, rnd float64) (d time
 	if p.FromFirst {
 		d = first.Add(d).Sub(now)
 	}
-	if p.Jitter > 0 {
-		d += time.Duration(float64(d) * p.Jitter * (2*rnd - 1))
-	}
 	if d < 0 {
 		d = 0
+	}
+	if p.Jitter > 0 && rnd > 0 {
+		d += time.Duration(float64(d) * p.Jitter * min(rnd, 1))
 	}
 	return d, true
 }

@@ -114,7 +114,8 @@ func setupOn(t *testing.T, st hookd.Database, status int, ep func(*hookd.Endpoin
 		t.Fatal(err)
 	}
 	reg := profile.New(nil)
-	c := delivery.Config{Clock: clock, Rand: func() float64 { return 0.5 },
+	// Randomness 0 adds no jitter: each delay is the schedule's own.
+	c := delivery.Config{Clock: clock, Rand: func() float64 { return 0 },
 		Profiles: reg.Get, PollInterval: 10 * time.Millisecond, DisableAfter: 5 * 24 * time.Hour}
 	if cfg != nil {
 		cfg(&c)
@@ -170,8 +171,8 @@ func (b *bundle) waitDelivery(t *testing.T, id string, cond func(*hookd.Delivery
 }
 
 // TestRetrySchedule walks the standard schedule with a fake clock: each
-// retry comes exactly its delay after the previous try (jitter is centred
-// by the injected randomness), and after the last one the delivery fails.
+// retry comes exactly its delay after the previous try (the injected
+// randomness adds no jitter), and after the last one the delivery fails.
 func TestRetrySchedule(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 500, nil)
@@ -253,16 +254,17 @@ func TestDisableAfterContinuousFailure(t *testing.T) {
 	}
 }
 
+// TestPolicyJitter: jitter only lengthens a delay, by up to its fraction.
 func TestPolicyJitter(t *testing.T) {
 	p := hookd.Policy{Schedule: []time.Duration{100 * time.Second}, Jitter: 0.2}
 	now := time.Now()
 	for _, c := range []struct {
 		rnd  float64
 		want time.Duration
-	}{{0, 80 * time.Second}, {0.5, 100 * time.Second}, {0.999999, 120 * time.Second}} {
+	}{{0, 100 * time.Second}, {0.5, 110 * time.Second}, {0.999999, 120 * time.Second}} {
 		d, ok := p.NextDelay(1, now, now, c.rnd)
-		if !ok || d < c.want-time.Second || d > c.want+time.Second {
-			t.Errorf("rnd %v: %v, want about %v", c.rnd, d, c.want)
+		if !ok || d < c.want-time.Second || d > c.want+time.Second || d < 100*time.Second {
+			t.Errorf("rnd %v: %v, want about %v and never below 100s", c.rnd, d, c.want)
 		}
 	}
 	if _, ok := p.NextDelay(2, now, now, 0.5); ok {
@@ -271,6 +273,28 @@ func TestPolicyJitter(t *testing.T) {
 	lean := hookd.Policy{Schedule: []time.Duration{time.Minute, 2 * time.Minute}, FromFirst: true}
 	if d, _ := lean.NextDelay(2, now, now.Add(70*time.Second), 0); d != 50*time.Second {
 		t.Errorf("from-first delay %v, want 50s", d)
+	}
+}
+
+// TestCustomScheduleJitter: an endpoint's own retry_schedule takes the
+// profile's jitter, which only lengthens its delays: with the lowest random
+// number the retry is due exactly its delay after the try, with the highest
+// at most 20 % later (standard's jitter), never earlier.
+func TestCustomScheduleJitter(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		rnd    float64
+		lo, hi time.Duration
+	}{{0, 10 * time.Second, 10 * time.Second}, {0.999, 10 * time.Second, 12 * time.Second}} {
+		b := setupWith(t, http.StatusServiceUnavailable, func(e *hookd.Endpoint) {
+			e.RetrySchedule = []hookd.Duration{hookd.Duration(10 * time.Second), hookd.Duration(time.Minute)}
+		}, func(cfg *delivery.Config) { cfg.Rand = func() float64 { return c.rnd } })
+		d := b.publish(t, "e1")
+		at := b.next(t)
+		got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.Attempts == 1 && d.NextAttemptAt != nil })
+		if wait := got.NextAttemptAt.Sub(at); wait < c.lo || wait > c.hi {
+			t.Errorf("rnd %v: first retry due %v after the try, want %v to %v", c.rnd, wait, c.lo, c.hi)
+		}
 	}
 }
 

@@ -23,8 +23,8 @@ func withProfile(name string) func(*hookd.Endpoint) {
 }
 
 // walk follows a delivery's retries with the fake clock: after each try
-// the next is due exactly delays[i] later (jitter is centred by the
-// injected randomness), and comes neither before nor after that time.
+// the next is due exactly delays[i] later (the injected randomness adds no
+// jitter), and comes neither before nor after that time.
 func (b *bundle) walk(t *testing.T, id string, delays []time.Duration) {
 	t.Helper()
 	for i, delay := range delays {
@@ -175,7 +175,7 @@ func TestPolicyRetry(t *testing.T) {
 		{"lean late try: Retry-After still waited", lean, 2, 503, 30 * time.Second, now, now.Add(3 * time.Minute), 30 * time.Second, true},
 		{"default bound 1 h", profile.Lean{}.Policy(), 1, 503, 5 * time.Hour, now, now, time.Hour, true},
 	} {
-		d, ok := c.pol.Retry(c.tries, c.status, c.retryAfter, c.first, c.now, 0.5)
+		d, ok := c.pol.Retry(c.tries, c.status, c.retryAfter, c.first, c.now, 0) // 0: no jitter
 		if d != c.want || ok != c.ok {
 			t.Errorf("%s: Retry = %v, %v; want %v, %v", c.name, d, ok, c.want, c.ok)
 		}

@@ -122,7 +122,8 @@ func standardKey(secret string) ([]byte, error) {
 }
 
 // Policy implements hookd.Profile: 15 s, retries after 5 s, 5 min, 30 min,
-// 2 h, 5 h, 10 h and 10 h, ±20 %.
+// 2 h, 5 h, 10 h and 10 h, each lengthened by up to 20 % (jitter never
+// brings a retry forward).
 func (Standard) Policy() hookd.Policy { return standardPolicy }
 
 var standardPolicy = hookd.Policy{

@@ -102,9 +102,11 @@ func (Weavr) MultiSignature() bool { return false }
 
 // Policy implements hookd.Profile: 10 s; retries only on 408, 409, 425 and
 // 5xx (and when no answer came), 10 s, 60 s, 6 min, 36 min and 3.6 h after
-// the previous try, ±10 %. Weavr's own times are an exponential series
-// rather than promises, so a little jitter costs receivers nothing and keeps
-// the retries of a burst of failures from arriving all at once.
+// the previous try, each lengthened by up to 10 %. Weavr's own times are an
+// exponential series rather than promises, so a little jitter costs
+// receivers nothing and keeps the retries of a burst of failures from
+// arriving all at once; it only lengthens, so no retry comes before
+// Weavr's time.
 func (Weavr) Policy() hookd.Policy { return weavrPolicy }
 
 var weavrPolicy = hookd.Policy{
