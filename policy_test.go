@@ -37,7 +37,7 @@ func TestJitterOnlyLengthens(t *testing.T) {
 		for range 2000 {
 			now := t0
 			for tries := 1; ; tries++ {
-				d, ok := pol.Retry(tries, 503, 0, t0, now, rng.Float64())
+				d, ok := pol.Retry(tries, 503, 0, t0, now, now, rng.Float64())
 				if !ok {
 					if tries != len(pol.Schedule)+1 {
 						t.Fatalf("%s: %d tries, want %d", name, tries, len(pol.Schedule)+1)
@@ -57,10 +57,10 @@ func TestJitterOnlyLengthens(t *testing.T) {
 	}
 	// The extremes of the random number: exactly d, and at most d*(1+J).
 	std := profile.Standard{}.Policy()
-	if d, _ := std.NextDelay(1, t0, t0, 0); d != 5*time.Second {
+	if d, _ := std.NextDelay(1, t0, t0, t0, 0); d != 5*time.Second {
 		t.Errorf("rnd 0: %v, want 5s", d)
 	}
-	if d, _ := std.NextDelay(1, t0, t0, 0.999999); d <= 5*time.Second || d > 6*time.Second {
+	if d, _ := std.NextDelay(1, t0, t0, t0, 0.999999); d <= 5*time.Second || d > 6*time.Second {
 		t.Errorf("rnd ~1: %v, want just under 6s", d)
 	}
 }

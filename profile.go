@@ -57,7 +57,10 @@ type Policy struct {
 	Timeout time.Duration
 	// Schedule holds the delays of the retries after the first try. With
 	// FromFirst they count from the first try, otherwise from the
-	// previous one.
+	// previous one. With FromFirst a retry also comes no sooner after the
+	// previous try was sent than the gap between their points in the
+	// schedule: a try that came late (moved by a Retry-After, say) moves
+	// the ones after it rather than have them go out back to back.
 	Schedule  []time.Duration
 	FromFirst bool
 	// Jitter lengthens each delay by up to this fraction (0.2: a delay d
@@ -82,19 +85,20 @@ func Success(status int) bool { return status >= 200 && status < 300 }
 // has failed for good, otherwise the next try is due d after now. tries is
 // the number of tries made so far, status the answer's status (0: no
 // answer came), retryAfter the wait the endpoint asked for with
-// Retry-After (0: none), first when the first try was made and rnd a
-// random number in [0,1) for jitter.
+// Retry-After (0: none), first when the first try was sent, sent when the
+// try just made was sent (now is when it ended) and rnd a random number in
+// [0,1) for jitter.
 //
 // Retry-After only lengthens a wait: the next try waits the larger of the
 // schedule's delay and Retry-After (bounded by RetryAfterMax). It neither
 // spends a try nor makes a final status retryable, so the tries of a
 // delivery always span at least the whole schedule, and a status the
 // profile's rule makes final (Weavr: 429) stays final.
-func (p *Policy) Retry(tries, status int, retryAfter time.Duration, first, now time.Time, rnd float64) (d time.Duration, ok bool) {
+func (p *Policy) Retry(tries, status int, retryAfter time.Duration, first, sent, now time.Time, rnd float64) (d time.Duration, ok bool) {
 	if status != 0 && p.Retryable != nil && !p.Retryable(status) {
 		return 0, false
 	}
-	d, ok = p.NextDelay(tries, first, now, rnd)
+	d, ok = p.NextDelay(tries, first, sent, now, rnd)
 	if !ok {
 		return 0, false
 	}
@@ -106,15 +110,31 @@ func (p *Policy) Retry(tries, status int, retryAfter time.Duration, first, now t
 }
 
 // NextDelay returns how long after now the next try of a delivery is due,
-// given the number of tries made so far, when the first was made and a
-// random number in [0,1) for jitter; ok is false when no try is left.
-func (p *Policy) NextDelay(tries int, first, now time.Time, rnd float64) (d time.Duration, ok bool) {
+// given the number of tries made so far, when the first and the last of
+// them were sent and a random number in [0,1) for jitter; ok is false when
+// no try is left.
+//
+// With FromFirst the next try is due at its point in the schedule, first +
+// Schedule[tries-1], but no sooner after the last try was sent than the
+// gap between that point and the last try's: when a long Retry-After (or
+// anything else) made the last try late, past later points, the tries
+// after it keep the schedule's spacing instead of going out back to back.
+// A try sent at its point leaves the next at its own point.
+func (p *Policy) NextDelay(tries int, first, sent, now time.Time, rnd float64) (d time.Duration, ok bool) {
 	if tries < 1 || tries > len(p.Schedule) {
 		return 0, false
 	}
 	d = p.Schedule[tries-1]
 	if p.FromFirst {
-		d = first.Add(d).Sub(now)
+		gap := d
+		if tries > 1 {
+			gap -= p.Schedule[tries-2]
+		}
+		next := first.Add(d)
+		if spaced := sent.Add(gap); spaced.After(next) {
+			next = spaced
+		}
+		d = next.Sub(now)
 	}
 	if d < 0 {
 		d = 0

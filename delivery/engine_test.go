@@ -262,16 +262,16 @@ func TestPolicyJitter(t *testing.T) {
 		rnd  float64
 		want time.Duration
 	}{{0, 100 * time.Second}, {0.5, 110 * time.Second}, {0.999999, 120 * time.Second}} {
-		d, ok := p.NextDelay(1, now, now, c.rnd)
+		d, ok := p.NextDelay(1, now, now, now, c.rnd)
 		if !ok || d < c.want-time.Second || d > c.want+time.Second || d < 100*time.Second {
 			t.Errorf("rnd %v: %v, want about %v and never below 100s", c.rnd, d, c.want)
 		}
 	}
-	if _, ok := p.NextDelay(2, now, now, 0.5); ok {
+	if _, ok := p.NextDelay(2, now, now, now, 0.5); ok {
 		t.Error("a try past the schedule")
 	}
 	lean := hookd.Policy{Schedule: []time.Duration{time.Minute, 2 * time.Minute}, FromFirst: true}
-	if d, _ := lean.NextDelay(2, now, now.Add(70*time.Second), 0); d != 50*time.Second {
+	if d, _ := lean.NextDelay(2, now, now.Add(time.Minute), now.Add(70*time.Second), 0); d != 50*time.Second {
 		t.Errorf("from-first delay %v, want 50s", d)
 	}
 }

@@ -122,6 +122,34 @@ func TestRetryAfterLengthensWait(t *testing.T) {
 	})
 }
 
+// TestLeanRetryAfterNoBurst: Lean's schedule counts from the first send
+// (1, 2, 5, 10, 60 and 180 min after it). A Retry-After of 15 min on the
+// first answer moves the second try past the 2, 5 and 10 min points; the
+// tries after it keep the schedule's gaps (1, 3, 5, 50 and 120 min) rather
+// than go out back to back, and the delivery still gets its seven tries.
+func TestLeanRetryAfterNoBurst(t *testing.T) {
+	t.Parallel()
+	b := setup(t, http.StatusServiceUnavailable, withProfile("lean"))
+	n := 0
+	b.mu.Lock()
+	b.answer = func(*http.Request) int {
+		n++
+		b.retryAfter = ""
+		if n == 1 {
+			b.retryAfter = "900"
+		}
+		return http.StatusServiceUnavailable
+	}
+	b.mu.Unlock()
+	d := b.publish(t, "e1")
+	b.next(t)
+	b.walk(t, d.ID, []time.Duration{15 * time.Minute, time.Minute, 3 * time.Minute, 5 * time.Minute, 50 * time.Minute, 120 * time.Minute})
+	got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.State != hookd.StatePending })
+	if got.State != hookd.StateFailed || got.Attempts != 7 {
+		t.Fatalf("after the schedule: %s after %d tries; want failed after 7", got.State, got.Attempts)
+	}
+}
+
 // TestWeavrFinalWithRetryAfter: Weavr's 429 is final, with or without
 // Retry-After; its 503 with Retry-After is retried.
 func TestWeavrFinalWithRetryAfter(t *testing.T) {
@@ -155,27 +183,28 @@ func TestPolicyRetry(t *testing.T) {
 	std := profile.Standard{}.Policy()
 	std.RetryAfterMax = 10 * time.Minute
 	for _, c := range []struct {
-		name       string
-		pol        hookd.Policy
-		tries      int
-		status     int
-		retryAfter time.Duration
-		first, now time.Time
-		want       time.Duration
-		ok         bool
+		name             string
+		pol              hookd.Policy
+		tries            int
+		status           int
+		retryAfter       time.Duration
+		first, sent, now time.Time // first try sent; the last sent and ended
+		want             time.Duration
+		ok               bool
 	}{
-		{"short Retry-After keeps the delay", std, 1, 503, time.Second, now, now, 5 * time.Second, true},
-		{"long Retry-After lengthens it", std, 1, 503, 2 * time.Minute, now, now, 2 * time.Minute, true},
-		{"bounded", std, 1, 503, 2 * time.Hour, now, now, 10 * time.Minute, true},
-		{"no try left whatever Retry-After", std, 8, 503, time.Second, now, now, 0, false},
-		{"weavr 429 final", weavr, 1, 429, time.Second, now, now, 0, false},
-		{"weavr 503 retried", weavr, 1, 503, time.Minute, now, now, time.Minute, true},
-		{"weavr no answer retried", weavr, 1, 0, 0, now, now, 10 * time.Second, true},
-		{"lean from the first send", lean, 2, 503, time.Second, now, now.Add(70 * time.Second), 50 * time.Second, true},
-		{"lean late try: Retry-After still waited", lean, 2, 503, 30 * time.Second, now, now.Add(3 * time.Minute), 30 * time.Second, true},
-		{"default bound 1 h", profile.Lean{}.Policy(), 1, 503, 5 * time.Hour, now, now, time.Hour, true},
+		{"short Retry-After keeps the delay", std, 1, 503, time.Second, now, now, now, 5 * time.Second, true},
+		{"long Retry-After lengthens it", std, 1, 503, 2 * time.Minute, now, now, now, 2 * time.Minute, true},
+		{"bounded", std, 1, 503, 2 * time.Hour, now, now, now, 10 * time.Minute, true},
+		{"no try left whatever Retry-After", std, 8, 503, time.Second, now, now, now, 0, false},
+		{"weavr 429 final", weavr, 1, 429, time.Second, now, now, now, 0, false},
+		{"weavr 503 retried", weavr, 1, 503, time.Minute, now, now, now, time.Minute, true},
+		{"weavr no answer retried", weavr, 1, 0, 0, now, now, now, 10 * time.Second, true},
+		{"lean from the first send", lean, 2, 503, time.Second, now, now.Add(time.Minute), now.Add(70 * time.Second), 50 * time.Second, true},
+		{"lean late try: the gap to the next point waited", lean, 2, 503, 30 * time.Second, now, now.Add(3 * time.Minute), now.Add(3 * time.Minute), time.Minute, true},
+		{"lean late try: a longer Retry-After waited", lean, 2, 503, 90 * time.Second, now, now.Add(3 * time.Minute), now.Add(3 * time.Minute), 90 * time.Second, true},
+		{"default bound 1 h", profile.Lean{}.Policy(), 1, 503, 5 * time.Hour, now, now, now, time.Hour, true},
 	} {
-		d, ok := c.pol.Retry(c.tries, c.status, c.retryAfter, c.first, c.now, 0) // 0: no jitter
+		d, ok := c.pol.Retry(c.tries, c.status, c.retryAfter, c.first, c.sent, c.now, 0) // 0: no jitter
 		if d != c.want || ok != c.ok {
 			t.Errorf("%s: Retry = %v, %v; want %v, %v", c.name, d, ok, c.want, c.ok)
 		}

@@ -107,7 +107,7 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 		e.stats.Failed.Add(1)
 	default:
 		// status is 0 when no answer came: retried while tries are left.
-		if delay, more := pol.Retry(n, status, retryAfter, first, end, e.cfg.Rand()); more {
+		if delay, more := pol.Retry(n, status, retryAfter, first, now, end, e.cfg.Rand()); more {
 			r.State = hookd.StatePending
 			r.NextAttemptAt = end.Add(delay)
 			e.stats.Retried.Add(1)

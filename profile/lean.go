@@ -88,6 +88,9 @@ func (Lean) MultiSignature() bool { return false }
 // Policy implements hookd.Profile: 10 s, retries 1, 2, 5, 10, 60 and 180
 // minutes after the first send. No jitter: Lean documents these exact
 // times, and receivers may rely on them (e.g. to expect the last retry).
+// A try that went out late (a Retry-After moved it past later points) is
+// followed no sooner than the schedule's gap to the next point (1, 3, 5,
+// 50 or 120 min), so that the rest do not go out back to back.
 func (Lean) Policy() hookd.Policy { return leanPolicy }
 
 var leanPolicy = hookd.Policy{

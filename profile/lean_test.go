@@ -168,31 +168,43 @@ func TestLeanPolicy(t *testing.T) {
 	first := time.Date(2024, 1, 9, 10, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		tries int
-		now   time.Duration // after first
+		sent  time.Duration // the last try's, after first
+		now   time.Duration // when it ended, after first
 		next  time.Duration // after first
 	}{
-		{1, 3 * time.Second, time.Minute},
-		{2, 61 * time.Second, 2 * time.Minute},
-		{3, 2*time.Minute + 10*time.Second, 5 * time.Minute},
-		{4, 5*time.Minute + 10*time.Second, 10 * time.Minute},
-		{5, 10*time.Minute + 10*time.Second, 60 * time.Minute},
-		{6, 60*time.Minute + 10*time.Second, 180 * time.Minute},
-		// A try that ran late is followed at once, never skipped.
-		{2, 3 * time.Minute, 3 * time.Minute},
+		{1, 0, 3 * time.Second, time.Minute},
+		{2, time.Minute, 61 * time.Second, 2 * time.Minute},
+		{3, 2 * time.Minute, 2*time.Minute + 10*time.Second, 5 * time.Minute},
+		{4, 5 * time.Minute, 5*time.Minute + 10*time.Second, 10 * time.Minute},
+		{5, 10 * time.Minute, 10*time.Minute + 10*time.Second, 60 * time.Minute},
+		{6, 60 * time.Minute, 60*time.Minute + 10*time.Second, 180 * time.Minute},
+		// A try sent late moves the next as much: it still waits the
+		// gap (3 min) after it.
+		{3, 2*time.Minute + 30*time.Second, 2*time.Minute + 40*time.Second, 5*time.Minute + 30*time.Second},
+		// A try sent past later points (a Retry-After of 15 min moved
+		// the second): the next ones keep the schedule's gaps after it
+		// (1, 3, 5, 50 and 120 min) rather than go out back to back.
+		{2, 15 * time.Minute, 15 * time.Minute, 16 * time.Minute},
+		{3, 16 * time.Minute, 16*time.Minute + 10*time.Second, 19 * time.Minute},
+		{4, 19 * time.Minute, 19 * time.Minute, 24 * time.Minute},
+		{5, 24 * time.Minute, 24 * time.Minute, 74 * time.Minute},
+		{6, 74 * time.Minute, 74 * time.Minute, 194 * time.Minute},
+		// One sent late, past its own point but not the next's.
+		{2, 3 * time.Minute, 3 * time.Minute, 4 * time.Minute},
 	} {
 		// No jitter: the extremes of the random number change nothing.
 		for _, rnd := range []float64{0, 0.5, 0.999} {
-			d, ok := pol.NextDelay(tc.tries, first, first.Add(tc.now), rnd)
+			d, ok := pol.NextDelay(tc.tries, first, first.Add(tc.sent), first.Add(tc.now), rnd)
 			if !ok || first.Add(tc.now).Add(d) != first.Add(tc.next) {
-				t.Errorf("after try %d at first+%v (rnd %v): next at first+%v (ok %v), want first+%v",
-					tc.tries, tc.now, rnd, tc.now+d, ok, tc.next)
+				t.Errorf("after try %d sent at first+%v (rnd %v): next at first+%v (ok %v), want first+%v",
+					tc.tries, tc.sent, rnd, tc.now+d, ok, tc.next)
 			}
 		}
 	}
-	if d, ok := pol.NextDelay(1, first, first.Add(3*time.Second), 0.5); d != 57*time.Second || !ok {
-		t.Errorf("NextDelay(1, first, first+3s) = %v, %v; want 57s", d, ok)
+	if d, ok := pol.NextDelay(1, first, first, first.Add(3*time.Second), 0.5); d != 57*time.Second || !ok {
+		t.Errorf("NextDelay(1, first, first, first+3s) = %v, %v; want 57s", d, ok)
 	}
-	if _, ok := pol.NextDelay(7, first, first.Add(4*time.Hour), 0.5); ok {
+	if _, ok := pol.NextDelay(7, first, first.Add(4*time.Hour), first.Add(4*time.Hour), 0.5); ok {
 		t.Error("a seventh retry is scheduled; Lean stops after six")
 	}
 }

@@ -151,17 +151,17 @@ func TestWeavrPolicy(t *testing.T) {
 		36 * time.Minute, 3*time.Hour + 36*time.Minute} {
 		// From the previous try, whenever the first was.
 		now := first.Add(time.Duration(i) * time.Hour)
-		if d, ok := pol.NextDelay(i+1, first, now, 0); !ok || d != want {
+		if d, ok := pol.NextDelay(i+1, first, now, now, 0); !ok || d != want {
 			t.Errorf("NextDelay(%d, rnd 0) = %v, %v; want %v", i+1, d, ok, want)
 		}
 		// Jitter only lengthens: up to 10 %, never earlier than Weavr's time.
-		lo, _ := pol.NextDelay(i+1, first, now, 0)
-		hi, _ := pol.NextDelay(i+1, first, now, 0.999999)
+		lo, _ := pol.NextDelay(i+1, first, now, now, 0)
+		hi, _ := pol.NextDelay(i+1, first, now, now, 0.999999)
 		if lo != want || hi > want*11/10 || lo >= hi {
 			t.Errorf("try %d: jitter spans %v..%v, want %v to 10 %% more", i+1, lo, hi, want)
 		}
 	}
-	if _, ok := pol.NextDelay(6, first, first, 0.5); ok {
+	if _, ok := pol.NextDelay(6, first, first, first, 0.5); ok {
 		t.Error("a sixth retry is scheduled; Weavr stops after five")
 	}
 }
