@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/delivery"
@@ -417,6 +418,38 @@ func TestFaultSuite(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAnswerCutInCharacter: an answer whose byte 4096 is inside a
+// multi-byte character is recorded up to the last whole character before
+// it: valid UTF-8, never more than the 4 KiB excerpt (a U+FFFD for the cut
+// character would make it 4098 bytes).
+func TestAnswerCutInCharacter(t *testing.T) {
+	t.Parallel()
+	head := strings.Repeat("a", hookd.ResponseExcerptLimit-1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, head+"€ and more") // € is 3 bytes: bytes 4096 to 4098
+	}))
+	t.Cleanup(srv.Close)
+	b := setup(t, http.StatusOK, only("none.*"))
+	b.addEndpoint(t, "cut", srv.URL, nil)
+	ctx := context.Background()
+	b.publishType(t, "e1", "a.b")
+	ds, err := b.store.Deliveries(ctx, "t", hookd.DeliveryFilter{EventID: "e1"})
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("deliveries: %d (%v)", len(ds), err)
+	}
+	b.waitDelivery(t, ds[0].ID, func(d *hookd.Delivery) bool { return d.Attempts == 1 })
+	as, err := b.store.Attempts(ctx, ds[0].ID)
+	if err != nil || len(as) != 1 {
+		t.Fatalf("attempts: %+v (%v)", as, err)
+	}
+	if got := as[0].Response; got != head {
+		t.Fatalf("excerpt of %d bytes (valid UTF-8: %v) ending %q; want the %d bytes before the cut character",
+			len(got), utf8.ValidString(got), got[max(0, len(got)-8):], len(head))
+	}
 }
 
 // TestLongAnswerKeepsConnection: an answer longer than the recorded

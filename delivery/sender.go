@@ -265,13 +265,13 @@ func readExcerpt(r io.Reader, drain int64) (string, error) {
 		m, err := r.Read(buf[n:])
 		n += m
 		if err == io.EOF {
-			return validUTF8(buf[:n]), nil
+			return excerptText(buf[:n], n == len(buf)), nil
 		}
 		if err != nil {
-			return validUTF8(buf[:n]), err
+			return excerptText(buf[:n], n == len(buf)), err
 		}
 	}
-	excerpt := validUTF8(buf)
+	excerpt := excerptText(buf, true)
 	for drain > 0 {
 		m, err := r.Read(buf[:min(int64(len(buf)), drain)])
 		drain -= int64(m)
@@ -288,11 +288,50 @@ func readExcerpt(r io.Reader, drain int64) (string, error) {
 // excerpts are the buffers answers are read into.
 var excerpts = sync.Pool{New: func() any { return new([hookd.ResponseExcerptLimit]byte) }}
 
-func validUTF8(b []byte) string {
+// excerptText makes the recorded text of an answer's first bytes b (at most
+// ResponseExcerptLimit), valid UTF-8 and no longer than the limit: when cut
+// (b is the limit's worth of a longer answer, or may be), a character the
+// cut split is left out rather than replaced; other invalid bytes become
+// U+FFFD, a run of them one, as far as the limit leaves room.
+func excerptText(b []byte, cut bool) string {
+	if cut {
+		// The last character's start is among the last 4 bytes.
+		for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+			if utf8.RuneStart(b[i]) {
+				if !utf8.FullRune(b[i:]) {
+					b = b[:i]
+				}
+				break
+			}
+		}
+	}
 	if utf8.Valid(b) {
 		return string(b)
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	const repl = "\uFFFD"
+	out := make([]byte, 0, hookd.ResponseExcerptLimit)
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r != utf8.RuneError || size > 1 {
+			if len(out)+size > hookd.ResponseExcerptLimit {
+				break
+			}
+			out = append(out, b[i:i+size]...)
+			i += size
+			continue
+		}
+		if len(out)+len(repl) > hookd.ResponseExcerptLimit {
+			break
+		}
+		out = append(out, repl...)
+		for i < len(b) {
+			if r, size := utf8.DecodeRune(b[i:]); r != utf8.RuneError || size > 1 {
+				break
+			}
+			i++
+		}
+	}
+	return string(out)
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date.

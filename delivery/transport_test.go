@@ -18,6 +18,7 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/egress"
@@ -568,6 +569,41 @@ func TestReadExcerpt(t *testing.T) {
 	got, err := readExcerpt(io.MultiReader(strings.NewReader("part"), iotest.ErrReader(boom)), 100)
 	if got != "part" || !errors.Is(err, boom) {
 		t.Fatalf("%q %v, want the part and the error", got, err)
+	}
+}
+
+// TestReadExcerptUTF8: the recorded excerpt is valid UTF-8 and at most
+// ResponseExcerptLimit bytes, whatever the answer: a character split by
+// the cut is left out, other invalid bytes become U+FFFD while room is left.
+func TestReadExcerptUTF8(t *testing.T) {
+	t.Parallel()
+	const limit = hookd.ResponseExcerptLimit
+	a := func(n int) string { return strings.Repeat("a", n) }
+	for _, c := range []struct {
+		name, body, want string
+	}{
+		{"short", "ok", "ok"},
+		{"exactly the limit", a(limit), a(limit)},
+		{"longer", a(limit + 10), a(limit)},
+		{"2-byte character cut", a(limit-1) + "é" + a(10), a(limit - 1)},
+		{"3-byte character cut after 1", a(limit-1) + "€" + a(10), a(limit - 1)},
+		{"3-byte character cut after 2", a(limit-2) + "€" + a(10), a(limit - 2)},
+		{"4-byte character cut after 3", a(limit-3) + "😀" + a(10), a(limit - 3)},
+		{"character ending at the limit", a(limit-3) + "€" + a(10), a(limit-3) + "€"},
+		{"invalid byte in a short answer", "a\xffb", "a\uFFFDb"},
+		{"a run of invalid bytes is one U+FFFD", "a\xff\xfe\xfdb", "a\uFFFDb"},
+		{"answer ending inside a character", "ab\xe2\x82", "ab\uFFFD"},
+		{"valid U+FFFD kept", "a\uFFFDb", "a\uFFFDb"},
+		{"invalid bytes to the limit", strings.Repeat("\xffa", limit), strings.Repeat("\uFFFDa", limit/4)},
+		{"invalid bytes then a cut character", "\xff" + a(limit-2) + "€", "\uFFFD" + a(limit-3)},
+	} {
+		for _, r := range []io.Reader{strings.NewReader(c.body), iotest.OneByteReader(strings.NewReader(c.body))} {
+			got, err := readExcerpt(r, 1<<20)
+			if err != nil || got != c.want || len(got) > limit || !utf8.ValidString(got) {
+				t.Errorf("%s: %d bytes %q... (%v), want %d bytes %q...", c.name, len(got), got[:min(len(got), 12)], err,
+					len(c.want), c.want[:min(len(c.want), 12)])
+			}
+		}
 	}
 }
 
