@@ -54,6 +54,14 @@ func TestEndpointCreate(t *testing.T) {
 	if err != nil || lean.Secrets[0].Value != strings.Repeat("ab", 32) {
 		t.Fatalf("lean with a given secret: %+v, %v", lean, err)
 	}
+	// The short secret of a provider account, reused (the SPEC sets no
+	// length): taken by lean and weavr endpoints alike, as sources take it.
+	for _, prof := range []string{"lean", "weavr"} {
+		e, err := b.svc.CreateEndpoint(ctx, "acme", &hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/" + prof), Profile: ptr(prof)}, "my-lean-secret")
+		if err != nil || e.Secrets[0].Value != "my-lean-secret" {
+			t.Fatalf("%s with a 14-character secret: %+v, %v", prof, e, err)
+		}
+	}
 
 	for _, c := range []struct {
 		name   string
@@ -71,14 +79,15 @@ func TestEndpointCreate(t *testing.T) {
 		{"lean's header", hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/"), Headers: &map[string]string{"lean-signature": "x"}}, "", hookd.EINVALID, `header "lean-signature" is reserved`},
 		{"weavr's header", hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/"), Headers: &map[string]string{"Call-Ref": "x"}}, "", hookd.EINVALID, "is reserved"},
 		{"secret form", hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/")}, "not-a-whsec", hookd.EINVALID, "secret:"},
+		{"lean secret too short", hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/"), Profile: ptr("lean")}, "1234567", hookd.EINVALID, "secret: a lean secret is 8 to 256 printable ASCII characters"},
 	} {
 		_, err := b.svc.CreateEndpoint(ctx, "acme", &c.u, c.secret)
 		if hookd.ErrorCode(err) != c.code || !strings.Contains(hookd.ErrorMessage(err), c.msg) {
 			t.Errorf("%s: got %v, want %s %q", c.name, err, c.code, c.msg)
 		}
 	}
-	if all, _ := b.svc.Endpoints(ctx, "acme", hookd.Page{}); len(all) != 2 {
-		t.Errorf("%d endpoints after refused creates, want 2", len(all))
+	if all, _ := b.svc.Endpoints(ctx, "acme", hookd.Page{}); len(all) != 4 {
+		t.Errorf("%d endpoints after refused creates, want 4", len(all))
 	}
 }
 

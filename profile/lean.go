@@ -113,19 +113,32 @@ func (Lean) NewSecret() (string, error) {
 // string, used as given.
 func (Lean) CheckSecret(s string) error { return checkASCIISecret("lean", s) }
 
-// checkASCIISecret accepts 16 to 256 printable ASCII characters (space
+// checkASCIISecret accepts 8 to 256 printable ASCII characters (space
 // included), the opaque keys of Lean and Weavr: their bytes are the HMAC
 // key, so anything a user can type and paste into a header or a form works,
 // and control or non-ASCII characters, which would differ between
-// encodings on the two sides, are refused.
+// encodings on the two sides, are refused. Neither provider sets a length,
+// and a customer may reuse the secret their provider account has (say
+// "my-lean-secret"), so the minimum only refuses what cannot be meant as
+// a key; hookd makes 64 (lean) or 44 (weavr) characters.
 func checkASCIISecret(profile, s string) error {
-	if len(s) < 16 || len(s) > 256 {
-		return hookd.Errorf(hookd.EINVALID, "a %s secret is 16 to 256 printable ASCII characters", profile)
+	if len(s) < minASCIISecret || len(s) > maxASCIISecret {
+		return asciiSecretError(profile)
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7e {
-			return hookd.Errorf(hookd.EINVALID, "a %s secret is 16 to 256 printable ASCII characters", profile)
+			return asciiSecretError(profile)
 		}
 	}
 	return nil
+}
+
+// The bounds of a Lean or Weavr secret, in characters.
+const (
+	minASCIISecret = 8
+	maxASCIISecret = 256
+)
+
+func asciiSecretError(profile string) error {
+	return hookd.Errorf(hookd.EINVALID, "a %s secret is %d to %d printable ASCII characters", profile, minASCIISecret, maxASCIISecret)
 }

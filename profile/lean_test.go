@@ -235,7 +235,10 @@ func checkASCIISecrets(t *testing.T, p hookd.Profile) {
 		{strings.Repeat("a", 16), true},
 		{strings.Repeat("~", 256), true},
 		{"with spaces and !@#$%^&*()_+{}|:<>?", true},
-		{strings.Repeat("a", 15), false},
+		// The secret of a provider account, reused: no length is set.
+		{"my-lean-secret", true},
+		{strings.Repeat("a", 8), true},
+		{strings.Repeat("a", 7), false},
 		{strings.Repeat("a", 257), false},
 		{"", false},
 		{"tab\tin-the-middle-of-it", false},
@@ -249,5 +252,9 @@ func checkASCIISecrets(t *testing.T, p hookd.Profile) {
 		if err != nil && hookd.ErrorCode(err) != hookd.EINVALID {
 			t.Errorf("%s: CheckSecret(%q) code %q, want %q", p.Name(), tc.s, hookd.ErrorCode(err), hookd.EINVALID)
 		}
+	}
+	want := "a " + p.Name() + " secret is 8 to 256 printable ASCII characters"
+	if err := p.CheckSecret("short"); err == nil || hookd.ErrorMessage(err) != want {
+		t.Errorf("%s: CheckSecret(short) = %v, want %q", p.Name(), err, want)
 	}
 }
