@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,6 +81,36 @@ func TestHandlerDedupeAndRetry(t *testing.T) {
 	body2, hdr2 := leanDelivery("evt-2", LeanPaymentUpdated)
 	if code := post(body2, hdr2); code != http.StatusOK || calls.Load() != 3 {
 		t.Fatalf("next event: status %d, calls %d; want 200, 3", code, calls.Load())
+	}
+}
+
+// TestHandlerLeanUppercaseHex: a lean-signature in uppercase hex spells
+// the same MAC as Lean's lowercase and is accepted end to end (the hex is
+// decoded and the bytes compared); a wrong MAC in uppercase is still 401.
+func TestHandlerLeanUppercaseHex(t *testing.T) {
+	t.Parallel()
+	h, post := handlerSetup(t, Lean)
+	var calls atomic.Int32
+	h.On(LeanPaymentUpdated, func(context.Context, *Webhook) error { calls.Add(1); return nil })
+	body, hdr := leanDelivery("evt-upper", LeanPaymentUpdated)
+	sig := hdr.Get("lean-signature")
+	wrong := signLeanTest("wrong secret", body)
+	for _, c := range []struct {
+		name, sig string
+		want      int
+	}{
+		{"wrong MAC, uppercase", "sha512=" + strings.ToUpper(strings.TrimPrefix(wrong, "sha512=")), http.StatusUnauthorized},
+		{"uppercase hex", "sha512=" + strings.ToUpper(strings.TrimPrefix(sig, "sha512=")), http.StatusOK},
+		{"uppercase, again: a duplicate", "SHA512=" + strings.ToUpper(strings.TrimPrefix(sig, "sha512=")), http.StatusOK},
+	} {
+		up := hdr.Clone()
+		up.Set("lean-signature", c.sig)
+		if code := post(body, up); code != c.want {
+			t.Errorf("%s: %d, want %d", c.name, code, c.want)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("func called %d times, want once", n)
 	}
 }
 
