@@ -21,8 +21,8 @@ const (
 // the body byte for byte, the headers but those that carry credentials,
 // the sender's address, when it came, and the verdict. It is committed
 // with the event it became, in the same transaction, before the sender is
-// answered 200. A replay of it (the same provider id) stores no second
-// request: it counts in the first one's Duplicates.
+// answered 200. A replay of it (the same provider id at the same source)
+// stores no second request: it counts in the first one's Duplicates.
 type SourceRequest struct {
 	ID         string    `json:"id"`
 	TenantID   string    `json:"tenant_id"`

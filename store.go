@@ -253,8 +253,9 @@ type Publish struct {
 	Deliveries []*Delivery
 	// Request, when set, is the webhook a source received that the event
 	// is made from: stored with the event, in the same transaction. When
-	// the event exists already (a replay), no request is stored and the
-	// first one's Duplicates counts one more.
+	// the event exists already (Existing), no request is stored; if the
+	// same source received it (a replay), the first one's Duplicates
+	// counts one more.
 	Request *SourceRequest
 	// Token, when set, names the credential the publish was made with,
 	// taken from a node's memory: the hash of an API token

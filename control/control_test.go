@@ -41,16 +41,22 @@ type bundle struct {
 // and returns the service on them; the test's cleanup stops everything.
 func setup(t testing.TB) *bundle {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
 	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "hookd.db"), key)
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "hookd.db"), key)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return setupOn(t, st)
+}
+
+// setupOn is setup on the store given, which it closes when the test ends.
+func setupOn(t testing.TB, st hookd.Database) *bundle {
+	t.Helper()
+	ctx := context.Background()
 	cat, err := catalog.New()
 	if err != nil {
 		t.Fatal(err)

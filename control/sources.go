@@ -311,7 +311,7 @@ func (s *Service) ingest(ctx context.Context, src *hookd.Source, r *hookd.Ingest
 	}
 	// Not subject to the tenant's publish rate limit: a provider's burst
 	// is answered, not refused (it would only be sent again).
-	p, err := s.Engine.Ingest(ctx, ev, s.sourceRequest(src, r, now, invalid))
+	p, err := s.publishIngested(ctx, src, ev, s.sourceRequest(src, r, now, invalid))
 	if err == hookd.ErrUnknownToken && hookd.TokenCheckFromContext(ctx) != "" {
 		return nil, errReadAgain // the source changed since it was read
 	}
@@ -327,6 +327,60 @@ func (s *Service) ingest(ctx context.Context, src *hookd.Source, r *hookd.Ingest
 	}
 	s.countIngest(src.Profile, result)
 	return out, nil
+}
+
+// maxIngestIDs bounds the ids publishIngested tries for one webhook: the
+// provider's, then fresh UUIDv7s, which no other event has.
+const maxIngestIDs = 3
+
+// publishIngested publishes the event a webhook of src became, with the
+// request it came as. The store answers a publish whose id or idempotency
+// key was used before with that earlier event (Publish.Existing); its
+// unique constraints decide, so nodes publishing at once agree. When the
+// earlier event is this webhook, received before at this source (its key,
+// scoped by the source, or, for an event stored before keys were scoped,
+// its request's source), the publish is a replay: answered as a duplicate,
+// counted on the first request. Otherwise the provider's id, taken as the
+// event's id, belongs to another event of the tenant (the same id at
+// another source, or published through the API): nothing was stored, and
+// the event is published again under an id of its own.
+func (s *Service) publishIngested(ctx context.Context, src *hookd.Source, ev *hookd.Event, req *hookd.SourceRequest) (*hookd.Publish, error) {
+	for range maxIngestIDs {
+		p, err := s.Engine.Ingest(ctx, ev, req)
+		if err != nil || p.Existing == nil {
+			return p, err
+		}
+		if replay, err := s.receivedBefore(ctx, src, ev, p.Existing); err != nil || replay {
+			return p, err
+		}
+		ev.ID = newEventID()
+	}
+	return nil, hookd.Errorf(hookd.EUNAVAILABLE, "no free event id for the webhook after %d tries", maxIngestIDs)
+}
+
+// receivedBefore reports whether ex, the event the store answered the
+// publish of ev with, is the same webhook received before at src.
+func (s *Service) receivedBefore(ctx context.Context, src *hookd.Source, ev, ex *hookd.Event) (bool, error) {
+	if ev.IdempotencyKey == "" {
+		return false, nil // no provider id: every request is an event, ex only has its (fresh) id
+	}
+	if ex.IdempotencyKey == ev.IdempotencyKey {
+		return true, nil
+	}
+	// An event stored before keys were scoped by source has the key
+	// "profile:id" and the provider's id as its id: it is this webhook if
+	// this source received it.
+	if ex.ID != ev.ID || ex.IdempotencyKey != truncate(src.Profile+":"+ex.ID, 256) {
+		return false, nil
+	}
+	r, err := s.Store.EventSourceRequest(ctx, src.TenantID, ex.ID)
+	if hookd.ErrorCode(err) == hookd.ENOTFOUND {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return r.SourceID == src.ID, nil
 }
 
 // authenticate checks a request against the source: its sender's address,
@@ -400,9 +454,9 @@ func truncate(s string, n int) string {
 // the body, resolved in the catalog with the source's provider preferred
 // (an unknown type is kept, qualified by the provider); its payload the
 // provider's, checked against the type's schema (a mismatch is said in
-// invalid, not refused: the provider sent it); the provider's id as the
-// event's idempotency key (intakeIDs), so a retry publishes nothing new; the
-// payload's resource id as the ordering key.
+// invalid, not refused: the provider sent it); the provider's id, scoped
+// by the source, as the event's idempotency key (intakeIDs), so a retry
+// publishes nothing new; the payload's resource id as the ordering key.
 func (s *Service) ingestEvent(ctx context.Context, src *hookd.Source, w *receiver.Webhook, now time.Time) (*hookd.Event, string) {
 	provider := src.Profile
 	if provider == hookd.SourceStandard || provider == hookd.SourceHMAC {

@@ -50,26 +50,33 @@ func checkScheme(src *hookd.Source) error {
 }
 
 // intakeIDs are the event id and idempotency key of a webhook whose
-// provider id is id ("" when it has none: a new event each time). The
-// named providers' ids are the event's id, their keys scoped by provider;
-// an hmac source's ids are the sender's own, which may be short numbers
-// that another sender uses too, so its key is scoped by the source and
-// the event gets an id of its own.
+// provider id is id ("" when it has none: a new event each time). The key
+// is scoped by the source (profile:source:id, the id hashed when the key
+// would pass 256 bytes): a provider's retry to the same source is a
+// duplicate, while the same id arriving at another source (two accounts
+// of one provider, or hookd relaying one event to sources of several
+// profiles) is a webhook of its own. The named providers' ids are also
+// the event's id, as receivers downstream deduplicate on it, while that id
+// is free in the tenant (publishIngested gives the event one of its own
+// otherwise); an hmac source's ids are the sender's own, which may be
+// short numbers that another sender uses too, so its event always gets
+// an id of its own.
 func intakeIDs(src *hookd.Source, id string) (eventID, key string) {
-	eventID = uuid.Must(uuid.NewV7()).String()
+	eventID = newEventID()
 	if id == "" {
 		return eventID, ""
 	}
-	if src.Profile == hookd.SourceHMAC {
-		key = src.Profile + ":" + src.ID + ":" + id
-		if len(key) > 256 {
-			sum := sha256.Sum256([]byte(id))
-			key = src.Profile + ":" + src.ID + ":sha256:" + hex.EncodeToString(sum[:])
-		}
-		return eventID, key
+	key = src.Profile + ":" + src.ID + ":" + id
+	if len(key) > 256 {
+		sum := sha256.Sum256([]byte(id))
+		key = src.Profile + ":" + src.ID + ":sha256:" + hex.EncodeToString(sum[:])
 	}
-	if hookd.CheckID("id", id) == nil {
+	if src.Profile != hookd.SourceHMAC && hookd.CheckID("id", id) == nil {
 		eventID = id
 	}
-	return eventID, truncate(src.Profile+":"+id, 256)
+	return eventID, key
 }
+
+// newEventID is the id of an ingested event that does not take its
+// provider's: a UUIDv7, in time order like the ids of published events.
+func newEventID() string { return uuid.Must(uuid.NewV7()).String() }

@@ -37,8 +37,11 @@ func insertRequestsSQL(n int, eventSeq bool) string {
 // applyRequests stores, with the events of a batch, the requests sources
 // received them as: a request for each event inserted, and for each
 // repeat (its event existed, or came earlier in the batch) one more in the
-// first request's duplicate count. The inserts go first, so a repeat within
-// the batch finds its first request.
+// first request's duplicate count, if the same source received it: an
+// event that only has the repeat's id came from elsewhere (another source,
+// or the API), and its request, if any, is not counted (the caller
+// publishes the webhook again under an id of its own). The inserts go
+// first, so a repeat within the batch finds its first request.
 func (s *Store) applyRequests(ctx context.Context, tx *sql.Tx, ps []*hookd.Publish) error {
 	var fresh, repeats []*hookd.Publish
 	for _, p := range ps {
@@ -68,8 +71,8 @@ func (s *Store) applyRequests(ctx context.Context, tx *sql.Tx, ps []*hookd.Publi
 	}
 	for _, p := range repeats {
 		cond, args := s.byEvent(p.Existing.TenantID, p.Existing.ID)
-		if err := s.exec(ctx, tx, `UPDATE source_requests SET duplicates = duplicates + 1, last_duplicate_at = ? WHERE `+cond,
-			append([]any{ms(p.Request.ReceivedAt)}, args...)...); err != nil {
+		if err := s.exec(ctx, tx, `UPDATE source_requests SET duplicates = duplicates + 1, last_duplicate_at = ? WHERE `+cond+` AND source_id = ?`,
+			append(append([]any{ms(p.Request.ReceivedAt)}, args...), p.Request.SourceID)...); err != nil {
 			return unavailable(err)
 		}
 	}

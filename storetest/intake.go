@@ -169,6 +169,57 @@ func testSourceRequestsEitherCommit(f *fixture) {
 	}
 }
 
+// testSourceRequestsIDTaken: a source's publish whose event id another
+// event has (another source's webhook with the same provider id, under
+// another idempotency key) answers Existing with that event and stores
+// nothing: no request, and no duplicate counted on the other source's
+// request (the caller publishes it again under an id of its own). Alone,
+// in a batch beside the event that has the id, and beside a replay of
+// the same source, which is counted.
+func testSourceRequestsIDTaken(f *fixture) {
+	f.tenant("ten_a")
+	e := f.endpoint("ten_a")
+	evX := f.event("ten_a", "lean:payment.created", t0)
+	evX.IdempotencyKey = "lean:srcid_1:X"
+	rX := f.request("srcid_1", t0, []byte(`{"x":1}`))
+	f.apply(&hookd.Batch{Publishes: []*hookd.Publish{{Event: evX, Deliveries: []*hookd.Delivery{f.delivery(evX, e.ID, t0, "")}, Request: rX}}})
+
+	taken := func(ev *hookd.Event, key string) *hookd.Event {
+		out := f.event("ten_a", "payment.created", t0.Add(time.Second))
+		out.ID, out.IdempotencyKey = ev.ID, key
+		return out
+	}
+	other := &hookd.Publish{Event: taken(evX, "standard:srcid_2:X"), Request: f.request("srcid_2", t0.Add(time.Second), []byte(`{"x":2}`))}
+	f.apply(&hookd.Batch{Publishes: []*hookd.Publish{other}})
+	f.wantEvent("Existing of a publish whose id is taken", other.Existing, evX)
+
+	evY := f.event("ten_a", "lean:payment.created", t0.Add(2*time.Second))
+	evY.IdempotencyKey = "lean:srcid_1:Y"
+	rY := f.request("srcid_1", t0.Add(2*time.Second), []byte(`{"y":1}`))
+	otherY := &hookd.Publish{Event: taken(evY, "standard:srcid_2:Y"), Request: f.request("srcid_2", t0.Add(2*time.Second), []byte(`{"y":2}`))}
+	replayX := *evX
+	f.apply(&hookd.Batch{Publishes: []*hookd.Publish{
+		{Event: evY, Deliveries: []*hookd.Delivery{f.delivery(evY, e.ID, t0, "")}, Request: rY},
+		otherY,
+		{Event: &replayX, Request: f.request("srcid_1", t0.Add(3*time.Second), []byte(`{"x":1}`))},
+	}})
+	f.wantEvent("Existing of a publish whose id is taken in its batch", otherY.Existing, evY)
+
+	if l, err := f.s.SourceRequests(f.ctx, "ten_a", "srcid_2", hookd.Page{}); err != nil || len(l) != 0 {
+		f.Errorf("the requests of the source whose ids were taken: %d (%v), want none stored", len(l), err)
+	}
+	for _, c := range []struct {
+		r    *hookd.SourceRequest
+		dups int
+	}{{rX, 1}, {rY, 0}} {
+		got, err := f.s.SourceRequest(f.ctx, "ten_a", c.r.ID)
+		f.ok(err, "SourceRequest")
+		if err == nil && got.Duplicates != c.dups {
+			f.Errorf("request of event %s: %d duplicates, want %d (only its own source's replay counts)", c.r.EventID, got.Duplicates, c.dups)
+		}
+	}
+}
+
 // testSourceRequestsPurged: a request goes when its event is purged, not
 // before; deleting its source or tenant deletes it.
 func testSourceRequestsPurged(f *fixture) {

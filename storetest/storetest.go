@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"SourceRequests", testSourceRequests},
 		{"SourceRequestsPurged", testSourceRequestsPurged},
 		{"SourceRequestsEitherCommit", testSourceRequestsEitherCommit},
+		{"SourceRequestsIDTaken", testSourceRequestsIDTaken},
 		{"TokenPages", testTokenPages},
 		{"TokenRevoke", testTokenRevoke},
 		{"TokenExpiry", testTokenExpiry},

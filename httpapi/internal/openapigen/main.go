@@ -534,7 +534,8 @@ func operations(ex examples) []op {
 		{pattern: "GET /v1/tenants/{tenant}/sources/{id}/requests", id: "listSourceRequests", tag: "sources", summary: "List a source's requests",
 			description: "The requests the source accepted, newest first, as received: the body byte for byte, the headers but credentials, " +
 				"the sender's address and the verdict. Each was committed with its event before the sender was answered 200. " +
-				"A replay stores no second request: it counts in the first one's duplicates. Kept as long as events (the retention).",
+				"A replay (the same provider id at the same source) stores no second request: it counts in the first one's duplicates. " +
+				"Kept as long as events (the retention).",
 			params: pageParams,
 			status: 200, resp: schemaRef("SourceRequestPage"), respDesc: "A page of requests.", errors: []int{400}},
 		{pattern: "GET /v1/tenants/{tenant}/sources/{id}/requests/{request}", id: "getSourceRequest", tag: "sources", summary: "Get a source's request",
@@ -544,7 +545,9 @@ func operations(ex examples) []op {
 			description: "Verified on the raw body with the source's profile (lean-signature; Weavr signature-v2 and its timestamp; " +
 				"Standard Webhooks with a 5-minute tolerance; hmac: the source's own scheme), then published as an event of the source's tenant and answered " +
 				"once the event and the request as received are committed (one transaction). Not subject to the tenant's publish rate limit. " +
-				"The provider's id (Lean event_id, Weavr call-ref, webhook-id, Link Money id, an hmac source's id_header or id_path) makes a retry a duplicate.",
+				"The provider's id (Lean event_id, Weavr call-ref, webhook-id, Link Money id, an hmac source's id_header or id_path) makes a retry to the " +
+				"same source a duplicate; the same id at another source is a webhook of its own. The provider's id is also the event's id while no " +
+				"other event of the tenant has it (an hmac source's event always gets one of hookd's own), else event_id is a UUIDv7 of hookd's own.",
 			params: ingestHeaders(),
 			body:   obj{"required": true, "content": obj{"application/json": obj{"schema": obj{"type": "object", "additionalProperties": true, "description": "The provider's body, verified as received."}}}},
 			status: 200, resp: schemaRef("Ingested"), respEx: obj{"event_id": "8f1c1a52-4f09-4c0e-9a41-0f6d8f0b1a77", "type": "lean:payment.created", "duplicate": false},
