@@ -166,7 +166,7 @@ type Engine struct {
 	wcancel  context.CancelFunc
 	sending  sync.WaitGroup // attempts in flight
 	active   atomic.Int64   // queues with workers (queue.spawn)
-	bg       sync.WaitGroup // poller, refresher, housekeeping
+	bg       sync.WaitGroup // poller, refresher, housekeeping, upkeep
 	writerWG sync.WaitGroup
 	// unflushed: a writer gave up on its last commit when Stop closed
 	// the writes.
@@ -233,7 +233,7 @@ func (e *Engine) releaseBytes(cost int64) {
 }
 
 // Start loads the endpoints, takes back work left by dead nodes and starts
-// the writers, the poller and the housekeeping loops.
+// the writers, the poller and the background loops.
 func (e *Engine) Start(ctx context.Context) error {
 	now := e.cfg.Clock.Now()
 	if err := e.store.Heartbeat(ctx, e.cfg.Node, now); err != nil {
@@ -274,10 +274,11 @@ func (e *Engine) Start(ctx context.Context) error {
 		go e.notifier(w)
 	}
 	e.accepting.Store(true)
-	e.bg.Add(3)
+	e.bg.Add(4)
 	go e.poller()
 	go e.refresher()
 	go e.housekeeping()
+	go e.upkeep()
 	e.Kick()
 	return nil
 }
@@ -534,15 +535,12 @@ func (e *Engine) refresh() {
 	}
 }
 
-// housekeeping beats the node's heart, takes back the work of dead nodes and
-// purges what is older than the retention.
+// housekeeping beats the node's heart and takes back the work of dead
+// nodes.
 func (e *Engine) housekeeping() {
 	defer e.bg.Done()
 	beat := time.NewTicker(e.cfg.HeartbeatTTL / 3)
 	defer beat.Stop()
-	purge := time.NewTicker(10 * time.Minute)
-	defer purge.Stop()
-	e.purge()
 	for {
 		select {
 		case <-e.ctx.Done():
@@ -559,10 +557,34 @@ func (e *Engine) housekeeping() {
 					e.Kick()
 				}
 			}
+		}
+	}
+}
+
+// upkeep purges what is older than the retention, at start and then every
+// sweepEvery of it, so that a row outlives the retention by about a tenth
+// of it at most (plus the purge's own time), however short the retention.
+// It runs apart from the heartbeat: a long purge never makes this node
+// look dead.
+func (e *Engine) upkeep() {
+	defer e.bg.Done()
+	purge := time.NewTicker(sweepEvery(e.cfg.Retention))
+	defer purge.Stop()
+	e.purge()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
 		case <-purge.C:
 			e.purge()
 		}
 	}
+}
+
+// sweepEvery is how often a background check bound to a duration d runs: a
+// tenth of d, at least every second, at most every 10 minutes.
+func sweepEvery(d time.Duration) time.Duration {
+	return min(10*time.Minute, max(time.Second, d/10))
 }
 
 // countPeers notes whether other nodes with a live heartbeat share the
