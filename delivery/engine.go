@@ -21,7 +21,8 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// Config tunes the engine. The zero value of each field means its default.
+// Config tunes the engine. The zero value of each field means its default;
+// a negative DisableAfter, Retention or PublishWait means never.
 type Config struct {
 	// Node names this process in the store's ownership records.
 	Node  string
@@ -48,10 +49,15 @@ type Config struct {
 	// RefreshInterval is how often the endpoints version is checked to
 	// reload the endpoint cache (1 s).
 	RefreshInterval time.Duration
-	DisableAfter    time.Duration // continuous failure that disables an endpoint (5 days)
-	Retention       time.Duration // attempts and payloads kept (30 days)
-	RetryAfterMax   time.Duration // longest Retry-After honoured (1 h)
-	HeartbeatTTL    time.Duration // a node silent this long is dead (30 s)
+	// DisableAfter is how long an endpoint fails continuously before it
+	// is disabled (5 days; negative: never, though a 410 still does).
+	DisableAfter time.Duration
+	// Retention is how long attempts, finished deliveries and their
+	// events are kept (30 days; negative: for ever, nothing is purged),
+	// purged every tenth of it (see upkeep).
+	Retention     time.Duration
+	RetryAfterMax time.Duration // longest Retry-After honoured (1 h)
+	HeartbeatTTL  time.Duration // a node silent this long is dead (30 s)
 	// ResultsWait is how long a batch of attempt results alone waits
 	// for a publish to share its commit, on a store several nodes share
 	// (2 ms; see writer). On an exclusive store results do not wait.
@@ -90,8 +96,12 @@ func (c *Config) defaults() {
 	setDefault(&c.Writers, 1)
 	setDefault(&c.PollInterval, time.Second)
 	setDefault(&c.RefreshInterval, time.Second)
-	setDefault(&c.DisableAfter, 5*24*time.Hour)
-	setDefault(&c.Retention, 30*24*time.Hour)
+	if c.DisableAfter == 0 { // negative: never
+		c.DisableAfter = 5 * 24 * time.Hour
+	}
+	if c.Retention == 0 { // negative: for ever
+		c.Retention = 30 * 24 * time.Hour
+	}
 	setDefault(&c.RetryAfterMax, hookd.DefaultRetryAfterMax)
 	setDefault(&c.HeartbeatTTL, 30*time.Second)
 	setDefault(&c.ResultsWait, 2*time.Millisecond)
@@ -563,19 +573,23 @@ func (e *Engine) housekeeping() {
 
 // upkeep purges what is older than the retention, at start and then every
 // sweepEvery of it, so that a row outlives the retention by about a tenth
-// of it at most (plus the purge's own time), however short the retention.
-// It runs apart from the heartbeat: a long purge never makes this node
-// look dead.
+// of it at most (plus the purge's own time), however short the retention;
+// with a negative retention it never purges. It runs apart from the
+// heartbeat: a long purge never makes this node look dead.
 func (e *Engine) upkeep() {
 	defer e.bg.Done()
-	purge := time.NewTicker(sweepEvery(e.cfg.Retention))
-	defer purge.Stop()
-	e.purge()
+	var purge <-chan time.Time // nil: never
+	if e.cfg.Retention > 0 {
+		t := time.NewTicker(sweepEvery(e.cfg.Retention))
+		defer t.Stop()
+		purge = t.C
+		e.purge()
+	}
 	for {
 		select {
 		case <-e.ctx.Done():
 			return
-		case <-purge.C:
+		case <-purge:
 			e.purge()
 		}
 	}

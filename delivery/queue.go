@@ -431,7 +431,8 @@ func (q *queue) slot(ep *hookd.Endpoint, now time.Time) (time.Duration, error) {
 }
 
 // health records the outcome of an attempt and returns the change to store,
-// if any: the endpoint started failing, recovered, or must be disabled.
+// if any: the endpoint started failing, recovered, or must be disabled (on a
+// 410, or after failing continuously for after, unless after is negative).
 func (q *queue) health(ok, gone bool, now time.Time, after time.Duration) *hookd.EndpointHealth {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -458,7 +459,7 @@ func (q *queue) health(ok, gone bool, now time.Time, after time.Duration) *hookd
 	case gone:
 		return &hookd.EndpointHealth{EndpointID: q.ep.ID, FailingSince: q.failingSince, At: now,
 			Disable: true, DisabledReason: "the endpoint answered 410 Gone"}
-	case now.Sub(*q.failingSince) >= after:
+	case after > 0 && now.Sub(*q.failingSince) >= after: // negative: never
 		return &hookd.EndpointHealth{EndpointID: q.ep.ID, FailingSince: q.failingSince, At: now, Disable: true,
 			DisabledReason: "failing continuously since " + q.failingSince.UTC().Format(time.RFC3339)}
 	}

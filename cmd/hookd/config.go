@@ -35,8 +35,8 @@ type Config struct {
 	MaxBatch          int
 	PublishRate       int
 	AllowUnknownTypes bool
-	Retention         time.Duration
-	DisableAfter      time.Duration
+	Retention         time.Duration // 0: kept for ever
+	DisableAfter      time.Duration // 0: never for failure alone (a 410 still disables)
 	DrainTimeout      time.Duration
 	PollInterval      time.Duration
 	LogLevel          string
@@ -222,8 +222,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxBatch, "max-batch", int(c.envInt("HOOKD_MAX_BATCH", 1000)), "events per batch publish (HOOKD_MAX_BATCH)")
 	fs.IntVar(&c.PublishRate, "publish-rate", int(c.envInt("HOOKD_PUBLISH_RATE", 0)), "events per second a tenant may publish; 0 = no limit (HOOKD_PUBLISH_RATE)")
 	fs.BoolVar(&c.AllowUnknownTypes, "allow-unknown-types", c.envBool("HOOKD_ALLOW_UNKNOWN_TYPES", false), "accept event types that are not in the catalog (HOOKD_ALLOW_UNKNOWN_TYPES=true)")
-	fs.DurationVar(&c.Retention, "retention", c.envDuration("HOOKD_RETENTION", 30*24*time.Hour), "how long attempts and payloads are kept (HOOKD_RETENTION)")
-	fs.DurationVar(&c.DisableAfter, "disable-after", c.envDuration("HOOKD_DISABLE_AFTER", 5*24*time.Hour), "continuous failure that disables an endpoint (HOOKD_DISABLE_AFTER)")
+	fs.DurationVar(&c.Retention, "retention", c.envDuration("HOOKD_RETENTION", 30*24*time.Hour), "how long attempts and payloads are kept; 0: for ever (HOOKD_RETENTION)")
+	fs.DurationVar(&c.DisableAfter, "disable-after", c.envDuration("HOOKD_DISABLE_AFTER", 5*24*time.Hour), "continuous failure that disables an endpoint; 0: never (HOOKD_DISABLE_AFTER)")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.envDuration("HOOKD_DRAIN_TIMEOUT", 10*time.Second), "how long shutdown waits for attempts in flight (HOOKD_DRAIN_TIMEOUT)")
 	fs.DurationVar(&c.PollInterval, "poll-interval", c.envDuration("HOOKD_POLL_INTERVAL", time.Second), "how often due retries are looked for (HOOKD_POLL_INTERVAL)")
 	fs.DurationVar(&c.NodeTTL, "node-ttl", c.envDuration("HOOKD_NODE_TTL", 30*time.Second), "PostgreSQL: a node silent this long is dead and its work is taken over (HOOKD_NODE_TTL)")

@@ -103,12 +103,15 @@ func TestConfigValidate(t *testing.T) {
 	if c := parseServe(t); c.Validate() != nil || c.Retention != 48*time.Hour || !c.AllowUnknownTypes {
 		t.Errorf("good environment values: retention %v, unknown types %v", c.Retention, c.AllowUnknownTypes)
 	}
-	if c := parseServe(t); c.PublishWait != time.Millisecond || publishWait(c.PublishWait) != time.Millisecond {
+	if c := parseServe(t); c.PublishWait != time.Millisecond || never(c.PublishWait) != time.Millisecond {
 		t.Errorf("the default publish wait: %v", c.PublishWait)
 	}
 	t.Setenv("HOOKD_PUBLISH_WAIT", "0")
-	if c := parseServe(t); c.Validate() != nil || publishWait(c.PublishWait) >= 0 {
-		t.Errorf("HOOKD_PUBLISH_WAIT=0 gives the engine %v, want never (negative)", publishWait(c.PublishWait))
+	if c := parseServe(t); c.Validate() != nil || never(c.PublishWait) >= 0 {
+		t.Errorf("HOOKD_PUBLISH_WAIT=0 gives the engine %v, want never (negative)", never(c.PublishWait))
+	}
+	if c := parseServe(t, "--retention", "0", "--disable-after", "0"); c.Validate() != nil || never(c.Retention) >= 0 || never(c.DisableAfter) >= 0 {
+		t.Errorf("--retention 0 and --disable-after 0 give the engine %v and %v, want never (negative)", never(c.Retention), never(c.DisableAfter))
 	}
 	t.Setenv("HOOKD_PUBLISH_WAIT", "-1ms")
 	if err := parseServe(t).Validate(); err == nil || !strings.Contains(err.Error(), "HOOKD_PUBLISH_WAIT") {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -216,4 +217,46 @@ func TestRotateSecret(t *testing.T) {
 	if strings.Contains(string(raw), "whsec_") {
 		t.Fatal("a list response shows a secret")
 	}
+}
+
+// TestZeroMeansNever: serve's --disable-after 0 and --retention 0 mean
+// never, as the docs say, not the defaults: an endpoint failing for 1,000
+// days (on the injected clock) is not disabled, and the event, its
+// delivery and its attempts stay readable. (The engine's own test,
+// delivery.TestNegativeMeansNever, shows that nothing is purged beside an
+// engine that purges.)
+func TestZeroMeansNever(t *testing.T) {
+	t.Parallel()
+	clock := &stepClock{t: time.Now().UTC().Truncate(time.Millisecond)}
+	a := startApp(t, func(c *Config) { c.clock, c.Retention, c.DisableAfter = clock, 0, 0 })
+	tok := a.tenant(t, "z")
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) { w.WriteHeader(http.StatusServiceUnavailable) })
+	ep := a.endpoint(t, "z", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}, "retry_schedule": []float64{3600}})
+	var pub struct {
+		ID         string
+		Deliveries []struct{ ID string }
+	}
+	a.must(t, 202, "POST", "/v1/tenants/z/events", tok, map[string]any{"type": "x.y", "payload": map[string]any{}}, &pub)
+	rc.wait(t, 10*time.Second)
+	var d struct {
+		State    string
+		Attempts []json.RawMessage
+	}
+	read := func() {
+		a.must(t, 200, "GET", "/v1/tenants/z/deliveries/"+pub.Deliveries[0].ID, tok, nil, &d)
+	}
+	eventually(t, 10*time.Second, "the first attempt recorded", func() bool { read(); return len(d.Attempts) == 1 })
+	clock.Add(1000 * 24 * time.Hour) // the retry is due, 1,000 days into the failure
+	rc.wait(t, 10*time.Second)
+	eventually(t, 10*time.Second, "the delivery failed", func() bool { read(); return d.State == "failed" })
+	// The endpoint's health is committed with the attempt's result.
+	var got endpointResp
+	a.must(t, 200, "GET", "/v1/tenants/z/endpoints/"+ep.ID, tok, nil, &got)
+	if got.Disabled {
+		t.Fatalf("--disable-after 0 disabled an endpoint failing for 1,000 days: %q", got.DisabledReason)
+	}
+	if len(d.Attempts) != 2 {
+		t.Fatalf("%d attempts, want 2", len(d.Attempts))
+	}
+	a.must(t, 200, "GET", "/v1/tenants/z/events/"+pub.ID, tok, nil, nil)
 }

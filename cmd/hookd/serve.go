@@ -114,10 +114,10 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 		Logger:       log,
 		Writers:      writers(st, c.Writers),
 		PollInterval: c.PollInterval,
-		DisableAfter: c.DisableAfter,
-		Retention:    c.Retention,
+		DisableAfter: never(c.DisableAfter),
+		Retention:    never(c.Retention),
 		HeartbeatTTL: c.NodeTTL,
-		PublishWait:  publishWait(c.PublishWait),
+		PublishWait:  never(c.PublishWait),
 	})
 	if err := eng.Start(ctx); err != nil {
 		tr.Shutdown(ctx)

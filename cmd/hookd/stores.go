@@ -36,9 +36,11 @@ func openPostgres(ctx context.Context, c *Config) (hookd.Database, error) {
 	return postgres.Open(ctx, c.DB, key)
 }
 
-// publishWait is the engine's PublishWait for HOOKD_PUBLISH_WAIT: the
-// engine takes 0 for its default, and a negative wait for never.
-func publishWait(d time.Duration) time.Duration {
+// never is the engine's value of a setting whose 0 means never
+// (--retention: keep for ever; --disable-after: never for failure alone;
+// HOOKD_PUBLISH_WAIT: no wait): the engine takes 0 for its default, and a
+// negative duration for never.
+func never(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1
 	}
