@@ -307,6 +307,15 @@ type EndpointHealth struct {
 	Disable        bool
 	DisabledReason string
 	At             time.Time
+	// IfStillFailing makes a Disable conditional: the endpoint is disabled
+	// only if the store has it failing since FailingSince or earlier. The
+	// engine's periodic check sets it, as its view of an endpoint may be
+	// older than the store's (another node saw a success since).
+	IfStillFailing bool
+	// Disabled is set by Apply for a Disable: whether this change
+	// disabled the endpoint (not when it was disabled already, or, with
+	// IfStillFailing, no longer failing since then).
+	Disabled bool
 }
 
 // Backlog is the pending work of the whole store, for metrics.

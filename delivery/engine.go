@@ -50,7 +50,8 @@ type Config struct {
 	// reload the endpoint cache (1 s).
 	RefreshInterval time.Duration
 	// DisableAfter is how long an endpoint fails continuously before it
-	// is disabled (5 days; negative: never, though a 410 still does).
+	// is disabled (5 days; negative: never, though a 410 still does),
+	// checked at each attempt and every tenth of it (see upkeep).
 	DisableAfter time.Duration
 	// Retention is how long attempts, finished deliveries and their
 	// events are kept (30 days; negative: for ever, nothing is purged),
@@ -574,16 +575,23 @@ func (e *Engine) housekeeping() {
 // upkeep purges what is older than the retention, at start and then every
 // sweepEvery of it, so that a row outlives the retention by about a tenth
 // of it at most (plus the purge's own time), however short the retention;
-// with a negative retention it never purges. It runs apart from the
-// heartbeat: a long purge never makes this node look dead.
+// with a negative retention it never purges. It disables the endpoints
+// failing for DisableAfter likewise (see disableFailing). It runs apart
+// from the heartbeat: a long purge never makes this node look dead.
 func (e *Engine) upkeep() {
 	defer e.bg.Done()
-	var purge <-chan time.Time // nil: never
+	var purge, check <-chan time.Time // nil: never
 	if e.cfg.Retention > 0 {
 		t := time.NewTicker(sweepEvery(e.cfg.Retention))
 		defer t.Stop()
 		purge = t.C
 		e.purge()
+	}
+	if e.cfg.DisableAfter > 0 {
+		t := time.NewTicker(sweepEvery(e.cfg.DisableAfter))
+		defer t.Stop()
+		check = t.C
+		e.disableFailing()
 	}
 	for {
 		select {
@@ -591,7 +599,74 @@ func (e *Engine) upkeep() {
 			return
 		case <-purge:
 			e.purge()
+		case <-check:
+			e.disableFailing()
 		}
+	}
+}
+
+// disableFailing disables the endpoints failing continuously for
+// DisableAfter. An attempt checks its own endpoint (queue.health), but an
+// endpoint may get no more attempts: its deliveries ran out of retries,
+// or nothing more was published to it. The failing-since of each endpoint
+// is this node's (its queue's, else the cache's), which another node may
+// have overtaken with a success, so the store disables only an endpoint it
+// has failing since then or earlier (IfStillFailing), and only the node
+// whose change disabled it publishes the operational event.
+func (e *Engine) disableFailing() {
+	now := e.cfg.Clock.Now()
+	var hs []*hookd.EndpointHealth
+	var eps []*hookd.Endpoint
+	e.mu.Lock()
+	for _, list := range e.tenants {
+		for _, ep := range list {
+			if ep.Disabled {
+				continue
+			}
+			since := ep.FailingSince
+			if q := e.queues[ep.ID]; q != nil {
+				since = q.failing()
+			}
+			if since == nil || now.Sub(*since) < e.cfg.DisableAfter {
+				continue
+			}
+			hs = append(hs, &hookd.EndpointHealth{EndpointID: ep.ID, FailingSince: since, At: now, Disable: true,
+				IfStillFailing: true, DisabledReason: failingReason(*since)})
+			eps = append(eps, ep)
+		}
+	}
+	e.mu.Unlock()
+	if len(hs) == 0 {
+		return
+	}
+	if err := e.store.Apply(e.ctx, &hookd.Batch{Health: hs}); err != nil {
+		if e.ctx.Err() == nil {
+			e.log.Warn("auto-disable failed", "err", err)
+		}
+		return
+	}
+	var disabled []int
+	e.mu.Lock()
+	for i, h := range hs {
+		if h.Disabled {
+			disabled = append(disabled, i)
+			if q := e.queues[h.EndpointID]; q != nil {
+				q.disable(h.DisabledReason) // nothing more is sent while the reload comes
+			}
+		}
+	}
+	e.mu.Unlock()
+	if len(disabled) == 0 {
+		return
+	}
+	// Park what waits here and tell the other nodes.
+	if err := e.Changed(e.ctx); err != nil && e.ctx.Err() == nil {
+		e.log.Warn("endpoint reload failed", "err", err)
+	}
+	for _, i := range disabled {
+		ep, h := eps[i], hs[i]
+		e.log.Warn("endpoint disabled", "tenant", ep.TenantID, "endpoint", ep.ID, "reason", h.DisabledReason)
+		e.emitDisabled(ep, h)
 	}
 }
 

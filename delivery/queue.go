@@ -461,7 +461,20 @@ func (q *queue) health(ok, gone bool, now time.Time, after time.Duration) *hookd
 			Disable: true, DisabledReason: "the endpoint answered 410 Gone"}
 	case after > 0 && now.Sub(*q.failingSince) >= after: // negative: never
 		return &hookd.EndpointHealth{EndpointID: q.ep.ID, FailingSince: q.failingSince, At: now, Disable: true,
-			DisabledReason: "failing continuously since " + q.failingSince.UTC().Format(time.RFC3339)}
+			DisabledReason: failingReason(*q.failingSince)}
 	}
 	return h
+}
+
+// failing returns when the endpoint's current run of failures began, as
+// this node saw it (nil: healthy).
+func (q *queue) failing() *time.Time {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.failingSince
+}
+
+// failingReason is the reason an endpoint failing since then is disabled.
+func failingReason(since time.Time) string {
+	return "failing continuously since " + since.UTC().Format(time.RFC3339)
 }

@@ -353,12 +353,20 @@ func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string, now tim
 func (s *Store) applyHealth(ctx context.Context, tx *sql.Tx, hs []*hookd.EndpointHealth) error {
 	for _, h := range hs {
 		if h.Disable {
-			res, err := tx.ExecContext(ctx, s.q(`UPDATE endpoints SET disabled = 1, disabled_reason = ?, failing_since = ?, updated_at = ?
-				WHERE id = ? AND disabled = 0`), h.DisabledReason, nullMS(h.FailingSince), ms(h.At), h.EndpointID)
+			q := `UPDATE endpoints SET disabled = 1, disabled_reason = ?, failing_since = ?, updated_at = ?
+				WHERE id = ? AND disabled = 0`
+			args := []any{h.DisabledReason, nullMS(h.FailingSince), ms(h.At), h.EndpointID}
+			if h.IfStillFailing {
+				q += ` AND failing_since IS NOT NULL AND failing_since <= ?`
+				args = append(args, nullMS(h.FailingSince))
+			}
+			res, err := tx.ExecContext(ctx, s.q(q), args...)
 			if err != nil {
 				return unavailable(err)
 			}
-			if n, _ := res.RowsAffected(); n > 0 {
+			n, _ := res.RowsAffected()
+			h.Disabled = n > 0 // set on every try: the last, committed, one holds
+			if n > 0 {
 				if err := s.park(ctx, tx, h.EndpointID, false, true, h.At); err != nil {
 					return err
 				}

@@ -363,3 +363,57 @@ func testHealthDisable(f *fixture) {
 	f.wantIDs("Claim after enabling", f.claim("node-2", t2, 10), ds[0].ID)
 	f.wantIDs("Claim of the held delivery", f.claim("node-2", t2.Add(time.Hour), 10))
 }
+
+// testHealthDisableIfStillFailing: a conditional Disable (the engine's
+// periodic check) disables an endpoint only while the store has it
+// failing since the time given or earlier, and Apply reports whether a
+// Disable disabled it.
+func testHealthDisableIfStillFailing(f *fixture) {
+	f.tenant("ten_a")
+	since, t1 := t0.Add(-5*24*time.Hour), t0.Add(time.Minute)
+	disable := func(id string, since time.Time) *hookd.EndpointHealth {
+		h := &hookd.EndpointHealth{EndpointID: id, FailingSince: &since, Disable: true, IfStillFailing: true,
+			DisabledReason: "failing for 5 days", At: t1}
+		f.apply(&hookd.Batch{Health: []*hookd.EndpointHealth{h}})
+		return h
+	}
+
+	healthy := f.endpoint("ten_a")
+	if h := disable(healthy.ID, since); h.Disabled || f.endpointOf("ten_a", healthy.ID).Disabled {
+		f.Errorf("a conditional Disable of an endpoint the store has healthy: reported %v, disabled %v", h.Disabled,
+			f.endpointOf("ten_a", healthy.ID).Disabled)
+	}
+
+	// Failing again since later than the check saw (a success between).
+	later := f.endpoint("ten_a")
+	again := since.Add(time.Hour)
+	f.apply(&hookd.Batch{Health: []*hookd.EndpointHealth{{EndpointID: later.ID, FailingSince: &again, At: t0}}})
+	if h := disable(later.ID, since); h.Disabled {
+		f.Errorf("a conditional Disable of an endpoint failing only since later was reported applied")
+	}
+	if got := f.endpointOf("ten_a", later.ID); got.Disabled || got.FailingSince == nil || !got.FailingSince.Equal(again) {
+		f.Errorf("a conditional Disable of an endpoint failing only since later: %s", renderEndpoint(got))
+	}
+
+	failing := f.endpoint("ten_a")
+	f.apply(&hookd.Batch{Health: []*hookd.EndpointHealth{{EndpointID: failing.ID, FailingSince: &since, At: t0}}})
+	v, err := f.s.EndpointsVersion(f.ctx)
+	f.ok(err, "EndpointsVersion")
+	if h := disable(failing.ID, since); !h.Disabled {
+		f.Errorf("a conditional Disable of an endpoint failing since then was not reported applied")
+	}
+	if got := f.endpointOf("ten_a", failing.ID); !got.Disabled || got.DisabledReason != "failing for 5 days" || !got.UpdatedAt.Equal(t1) {
+		f.Errorf("after a conditional Disable of an endpoint failing since then: %s", renderEndpoint(got))
+	}
+	if v2, _ := f.s.EndpointsVersion(f.ctx); v2 == v {
+		f.Errorf("EndpointsVersion did not change when an endpoint was disabled")
+	}
+	// Disabled already: nothing to report (another node did it).
+	if h := disable(failing.ID, since); h.Disabled {
+		f.Errorf("a Disable of an endpoint disabled already was reported applied")
+	}
+	h := &hookd.EndpointHealth{EndpointID: healthy.ID, Disable: true, DisabledReason: "410 Gone", At: t1}
+	if f.apply(&hookd.Batch{Health: []*hookd.EndpointHealth{h}}); !h.Disabled {
+		f.Errorf("an unconditional Disable was not reported applied")
+	}
+}

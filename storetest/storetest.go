@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"ParkedState", testParkedState},
 		{"HealthFailingSince", testHealthFailingSince},
 		{"HealthDisable", testHealthDisable},
+		{"HealthDisableIfStillFailing", testHealthDisableIfStillFailing},
 		{"EventsList", testEventsList},
 		{"EventsByTypes", testEventsByTypes},
 		{"EventsByDeliveryState", testEventsByDeliveryState},
