@@ -93,6 +93,9 @@ type queue struct {
 	overflowed            bool // deliveries were committed to the store for lack of room here
 	// Health: when the current run of failures began (nil: healthy).
 	failingSince *time.Time
+	// halt is closed when the endpoint is disabled or deleted, to end the
+	// waits for request slots (made when a wait first asks for it).
+	halt chan struct{}
 	// Rate limit: the next request slot, and how many of the slots
 	// reserved in the store are left (several nodes).
 	slotMu    sync.Mutex
@@ -352,7 +355,7 @@ func (q *queue) setEndpoint(ep *hookd.Endpoint) {
 	if ep != nil && q.ep != nil && q.ep.Disabled && !ep.Disabled {
 		q.failingSince = nil // enabled again: a fresh start
 	}
-	q.ep = ep
+	q.point(ep)
 }
 
 // disable marks the in-memory endpoint disabled so its queued deliveries
@@ -365,7 +368,64 @@ func (q *queue) disable(reason string) {
 	}
 	c := *q.ep
 	c.Disabled, c.DisabledReason = true, reason
-	q.ep = &c
+	q.point(&c)
+}
+
+// point sets the queue's endpoint (q.mu held). When it is disabled or
+// deleted, the waits for request slots end (halt).
+func (q *queue) point(ep *hookd.Endpoint) {
+	was, stopped := halted(q.ep), halted(ep)
+	if was != stopped && q.halt != nil {
+		if stopped {
+			close(q.halt)
+		}
+		q.halt = nil // the next wait makes one for the endpoint as it is
+	}
+	q.ep = ep
+}
+
+// halted reports whether an endpoint takes no requests: deleted (nil) or
+// disabled.
+func halted(ep *hookd.Endpoint) bool { return ep == nil || ep.Disabled }
+
+// awaitSlot waits until at, when the delivery's request slot comes, and
+// returns the endpoint as it is then. The wait ends early when the engine
+// stops, and when the endpoint is disabled or deleted: the delivery is not
+// to be sent, and at a low rate its slot may be minutes away.
+func (q *queue) awaitSlot(at time.Time) *hookd.Endpoint {
+	t := time.NewTimer(time.Until(at))
+	defer t.Stop()
+	for {
+		q.mu.Lock()
+		ep := q.ep
+		if q.halt == nil {
+			q.halt = make(chan struct{})
+			if halted(ep) {
+				close(q.halt)
+			}
+		}
+		halt := q.halt
+		q.mu.Unlock()
+		if halted(ep) {
+			return ep
+		}
+		select {
+		case <-t.C:
+			return q.endpoint()
+		case <-q.e.ctx.Done():
+			return q.endpoint()
+		case <-halt:
+			// Disabled or deleted, or, if enabled again by now, the
+			// slot is still to come.
+		}
+	}
+}
+
+// endpoint returns the endpoint as the queue has it now (nil: deleted).
+func (q *queue) endpoint() *hookd.Endpoint {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.ep
 }
 
 func (q *queue) close() {

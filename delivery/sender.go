@@ -45,21 +45,11 @@ func policy(p hookd.Profile, ep *hookd.Endpoint, cfg *Config) hookd.Policy {
 
 // attempt makes one try of a delivery and queues its result for the writer.
 func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
-	if ep == nil {
-		return // endpoint deleted: the store canceled the delivery
-	}
 	now := e.cfg.Clock.Now()
-	if ep.Disabled {
-		// Park it: it waits in the store until the endpoint is enabled.
-		e.enqueue(context.Background(), &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: now, NextAttemptAt: now, Owner: hookd.Parked}}})
+	prof, pol, ready := e.ready(ep, j, now)
+	if !ready {
 		return
 	}
-	prof, err := e.cfg.Profiles(ep.Profile)
-	if err != nil {
-		e.unknownProfile(ep, j, now, err)
-		return
-	}
-	pol := policy(prof, ep, &e.cfg)
 	wait, err := q.slot(ep, now)
 	if err != nil {
 		// No slot could be reserved (storage fault): hand it back
@@ -68,11 +58,19 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 		return
 	}
 	if wait > 0 {
-		select {
-		case <-time.After(wait):
-		case <-e.ctx.Done():
-		}
+		// The endpoint may be disabled, deleted or changed while the
+		// delivery waits for its request slot (at a low rate, long
+		// after it was taken from the queue): the wait ends when it is
+		// disabled or deleted, and the attempt is made, or not, on the
+		// endpoint as it is then.
+		cur := q.awaitSlot(time.Now().Add(wait))
 		now = e.cfg.Clock.Now()
+		if cur != ep {
+			ep = cur
+			if prof, pol, ready = e.ready(ep, j, now); !ready {
+				return
+			}
+		}
 	}
 	n := j.d.Attempts + 1
 	first := now
@@ -132,6 +130,27 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 	if h := op.health; len(h) > 0 && h[0].Disable {
 		e.emitDisabled(ep, h[0])
 	}
+}
+
+// ready returns the profile and the policy of an attempt at ep, or false
+// when none is to be made: the endpoint was deleted (the store canceled
+// the delivery), is disabled (the delivery is parked, to wait in the
+// store until the endpoint is enabled), or names a profile this node does
+// not know (the delivery fails).
+func (e *Engine) ready(ep *hookd.Endpoint, j *job, now time.Time) (hookd.Profile, hookd.Policy, bool) {
+	if ep == nil {
+		return nil, hookd.Policy{}, false
+	}
+	if ep.Disabled {
+		e.enqueue(context.Background(), &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: now, NextAttemptAt: now, Owner: hookd.Parked}}})
+		return nil, hookd.Policy{}, false
+	}
+	prof, err := e.cfg.Profiles(ep.Profile)
+	if err != nil {
+		e.unknownProfile(ep, j, now, err)
+		return nil, hookd.Policy{}, false
+	}
+	return prof, policy(prof, ep, &e.cfg), true
 }
 
 // unknownProfile fails a delivery whose endpoint names a profile this node
