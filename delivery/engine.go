@@ -235,12 +235,20 @@ func (e *Engine) holdBytes(cost int64) bool {
 	}
 }
 
-// releaseBytes uncounts cost; once half of MaxHeldBytes is free again
-// after a claim found no room, it asks for the next claim.
+// releaseBytes uncounts cost; once room for a claim worth making is free
+// again after a claim found none, it asks for the next claim.
 func (e *Engine) releaseBytes(cost int64) {
-	if e.heldBytes.Add(-cost) <= e.cfg.MaxHeldBytes/2 && e.starved.Load() && e.starved.CompareAndSwap(true, false) {
+	if e.roomy(e.heldBytes.Add(-cost)) && e.starved.Load() && e.starved.CompareAndSwap(true, false) {
 		e.Kick()
 	}
+}
+
+// roomy reports whether, with held bytes held, a claim worth making fits:
+// half of what one may take (claimShare), an eighth of MaxHeldBytes. (Not
+// half of MaxHeldBytes, which a slow endpoint's share may keep from ever
+// being free.)
+func (e *Engine) roomy(held int64) bool {
+	return held <= e.cfg.MaxHeldBytes-e.cfg.MaxHeldBytes/(2*claimShare)
 }
 
 // Start loads the endpoints, takes back work left by dead nodes and starts
@@ -726,10 +734,19 @@ const claimBatch = 1000
 // or published.
 const firstClaimCost = 16 << 10
 
+// claimShare: one claim takes at most 1/claimShare of MaxHeldBytes (at
+// the mean cost), so that an endpoint under its share of the room before a
+// claim (queue.shares) holds at most that much more after it, whatever the
+// claim gives it: alone, at most 3/4 of the room, and the rest is left to
+// the others.
+const claimShare = 4
+
 // claimOnce claims one batch; it reports whether there may be more. The
 // batch is as large as the room left in MaxHeldBytes takes at the mean cost
-// of the last claim's jobs (see claimCost), so a claim passes the bound by
-// no more than its jobs exceed that mean.
+// of the last claim's jobs (see claimCost), up to a quarter of the room in
+// all (claimShare), so a claim passes the bound by no more than its jobs
+// exceed that mean. Endpoints that hold their share of the room are passed
+// by.
 func (e *Engine) claimOnce() bool {
 	if e.held.Load() >= int64(e.cfg.MaxHeld-claimBatch) || !e.accepting.Load() {
 		return false
@@ -739,12 +756,13 @@ func (e *Engine) claimOnce() bool {
 	if mean == 0 {
 		mean = firstClaimCost
 	}
-	batch := int(min(claimBatch, room/max(mean, jobOverhead)))
+	mean = max(mean, jobOverhead)
+	batch := int(min(claimBatch, room/mean, max(1, e.cfg.MaxHeldBytes/claimShare/mean)))
 	if batch < 1 {
 		e.starved.Store(true)
 		// A job that ended between the load and the store saw no
 		// starvation to end: look again.
-		if e.heldBytes.Load() > e.cfg.MaxHeldBytes/2 || !e.starved.CompareAndSwap(true, false) {
+		if !e.roomy(e.heldBytes.Load()) || !e.starved.CompareAndSwap(true, false) {
 			return false
 		}
 		batch = 1

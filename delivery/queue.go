@@ -77,8 +77,9 @@ type queue struct {
 	jobs     []*job
 	head     int
 	reserved int
-	workers  int // running workers, busy or about to look for a job
-	busy     int // workers making an attempt
+	bytes    int64 // the cost of its deliveries reserved, queued and in flight (see shares)
+	workers  int   // running workers, busy or about to look for a job
+	busy     int   // workers making an attempt
 	// The endpoint's pace, for needWorker: the shortest attempt of the
 	// last whole window of attempts (0: none yet) and of the current
 	// one, the attempts in the current window, their moving mean, when a
@@ -111,29 +112,75 @@ func newQueue(e *Engine, ep *hookd.Endpoint) *queue {
 
 func (q *queue) queued() int { return len(q.jobs) - q.head }
 
+// holding is how many deliveries the queue holds: reserved, queued and in
+// flight (q.mu held).
+func (q *queue) holding() int { return q.queued() + q.reserved + q.busy }
+
+// shares is the number of parts the engine's room in memory (MaxHeldBytes
+// and MaxHeld) is divided into for this queue (q.mu held): one for each
+// other endpoint with work (workers), one for this one, and one for an
+// endpoint to come. A slow endpoint's backlog so never takes all the room,
+// and the deliveries of the others do not wait in the store behind it
+// (the claims pass an endpoint that has its share by). Alone, an endpoint
+// may hold half of the room; beside k others, 1/(k+2).
+func (q *queue) shares() int64 {
+	n := q.e.active.Load() + 2
+	if q.workers > 0 {
+		n-- // counted among the active
+	}
+	return n
+}
+
+// overShare reports whether the queue, with a delivery of cost more,
+// would hold more than its share (q.mu held). A queue that holds nothing
+// may always take one.
+func (q *queue) overShare(cost int64) bool {
+	n := q.shares()
+	return q.bytes > 0 && ((q.bytes+cost)*n > q.e.cfg.MaxHeldBytes || int64(q.holding()+1)*n > int64(q.e.cfg.MaxHeld))
+}
+
+// full reports whether a claim must pass the queue by (q.mu held): it has
+// QueueSize deliveries waiting, or its share of the room.
+func (q *queue) full() bool {
+	n := q.shares()
+	return q.queued()+q.reserved >= q.e.cfg.QueueSize || q.bytes*n >= q.e.cfg.MaxHeldBytes ||
+		int64(q.holding())*n >= int64(q.e.cfg.MaxHeld)
+}
+
+// drained reports whether a queue that overflowed has room again for
+// what waits in the store (q.mu held): half its deliveries waiting and
+// half its share of the room, so that a claim brings a batch worth it.
+func (q *queue) drained() bool {
+	n := 2 * q.shares()
+	return q.queued()+q.reserved < q.e.cfg.QueueSize/2 && q.bytes*n < q.e.cfg.MaxHeldBytes &&
+		int64(q.holding())*n < int64(q.e.cfg.MaxHeld)
+}
+
 // reserve takes a place for a delivery about to be committed, of the given
-// cost; false when the queue is full or the engine holds as many bytes as
-// it may, and the delivery then waits in the store. The cost counts in the
-// engine's held bytes from now on.
+// cost; false when the queue is full or has its share of the room in
+// memory, or the engine holds as many bytes as it may, and the delivery
+// then waits in the store. The cost counts in the engine's held bytes
+// from now on.
 func (q *queue) reserve(cost int64) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed || q.queued()+q.reserved >= q.e.cfg.QueueSize || q.e.held.Load()+int64(q.reserved) >= int64(q.e.cfg.MaxHeld) ||
-		!q.e.holdBytes(cost) {
+		q.overShare(cost) || !q.e.holdBytes(cost) {
 		return false
 	}
 	q.reserved++
+	q.bytes += cost
 	return true
 }
 
 // overflowStored notes that deliveries which found no room here are now
 // committed to the store; it reports whether there is room for them
 // already (the caller then has them claimed at once). Otherwise next asks
-// for the claim once the queue has drained to half.
+// for the claim once the queue has drained.
 func (q *queue) overflowStored() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.queued()+q.reserved < q.e.cfg.QueueSize/2 {
+	if q.drained() {
 		q.overflowed = false
 		return true
 	}
@@ -145,17 +192,19 @@ func (q *queue) overflowStored() bool {
 func (q *queue) unreserve(cost int64) {
 	q.mu.Lock()
 	q.reserved--
+	q.bytes -= cost
 	q.mu.Unlock()
 	q.e.releaseBytes(cost)
 }
 
-// fullStillOverflowing reports whether the queue is full, so a claim must
-// pass it by; it then counts as overflowed: what the claim leaves in the
-// store for it is claimed once the queue has drained (see next).
+// fullStillOverflowing reports whether the queue is full or has its share
+// of the room, so a claim must pass it by; it then counts as overflowed:
+// what the claim leaves in the store for it is claimed once the queue has
+// drained (see next).
 func (q *queue) fullStillOverflowing() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.queued()+q.reserved >= q.e.cfg.QueueSize {
+	if q.full() {
 		q.overflowed = true
 		return true
 	}
@@ -177,9 +226,10 @@ func (q *queue) pushReserved(j *job) {
 }
 
 // push adds a claimed delivery (the claim already respected the room and
-// counted its cost).
+// counted its cost in the engine's held bytes).
 func (q *queue) push(j *job) {
 	q.mu.Lock()
+	q.bytes += j.cost
 	q.add(j)
 	q.mu.Unlock()
 }
@@ -280,15 +330,16 @@ func (q *queue) armRecheck() {
 }
 
 // next pops the next job, or returns nil when the worker should exit;
-// with started set the worker has just finished an attempt begun then.
-// It returns the time it took the job.
-func (q *queue) next(started time.Time) (*job, *hookd.Endpoint, time.Time) {
+// with started set the worker has just finished an attempt begun then,
+// of a job of cost done. It returns the time it took the job.
+func (q *queue) next(started time.Time, done int64) (*job, *hookd.Endpoint, time.Time) {
 	now := time.Now()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.progress = now
 	if !started.IsZero() {
 		q.busy--
+		q.bytes -= done
 		q.timed(now.Sub(started))
 	}
 	if q.closed || q.queued() == 0 {
@@ -296,6 +347,9 @@ func (q *queue) next(started time.Time) (*job, *hookd.Endpoint, time.Time) {
 		if q.workers == 0 {
 			q.e.active.Add(-1)
 		}
+		// The attempts in flight count in the queue's share: it may
+		// drain only as its last ones end.
+		q.roomAgain()
 		return nil, nil, now
 	}
 	q.busy++
@@ -308,12 +362,17 @@ func (q *queue) next(started time.Time) (*job, *hookd.Endpoint, time.Time) {
 		q.jobs = append(q.jobs[:0], q.jobs[q.head:]...)
 		q.head = 0
 	}
-	if q.overflowed && q.queued()+q.reserved < q.e.cfg.QueueSize/2 {
-		// Room again: deliveries that waited in the store can come.
+	q.roomAgain()
+	return j, q.ep, now
+}
+
+// roomAgain asks for a claim once a queue that overflowed has drained (q.mu
+// held): the deliveries that waited in the store can come.
+func (q *queue) roomAgain() {
+	if q.overflowed && !q.closed && q.drained() {
 		q.overflowed = false
 		q.e.Kick()
 	}
-	return j, q.ep, now
 }
 
 // timed counts an attempt that took d in the window of the endpoint's
@@ -335,8 +394,9 @@ func (q *queue) timed(d time.Duration) {
 func (q *queue) work() {
 	defer q.e.sending.Done()
 	var started time.Time
+	var done int64
 	for {
-		j, ep, now := q.next(started)
+		j, ep, now := q.next(started, done)
 		if j == nil {
 			return
 		}
@@ -344,6 +404,7 @@ func (q *queue) work() {
 		q.e.attempt(q, ep, j)
 		q.e.held.Add(-1)
 		q.e.releaseBytes(j.cost)
+		done = j.cost
 	}
 }
 
@@ -442,6 +503,7 @@ func (q *queue) drain() []*job {
 	q.jobs, q.head = nil, 0
 	q.e.held.Add(-int64(len(out)))
 	for _, j := range out {
+		q.bytes -= j.cost
 		q.e.releaseBytes(j.cost)
 	}
 	return out

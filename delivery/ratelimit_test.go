@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/delivery"
 )
 
 // TestRateLimitedStops: an endpoint limited to 2 requests a second has 40
@@ -62,7 +63,9 @@ func testRateLimitedStops(t *testing.T, st hookd.Database, how string) {
 		t.Fatal(err)
 	}
 	sent := 2 + len(b.hits)
-	eventually(t, 10*time.Second, "no delivery held in memory", func() bool { return b.engine.Held() == 0 })
+	eventually(t, 10*time.Second, "no delivery held in memory", func() bool {
+		return b.engine.Held() == 0 && b.engine.HeldBytes() == 0 && delivery.QueueBytes(b.engine) == 0
+	})
 	want := map[string]string{"disable": hookd.StateParked, "delete": hookd.StateCanceled}[how]
 	for _, p := range pubs {
 		b.waitDelivery(t, p.Deliveries[0].ID, func(d *hookd.Delivery) bool {
