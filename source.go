@@ -264,7 +264,8 @@ type SourceService interface {
 	SourceRequest(ctx context.Context, tenantID, id, requestID string) (*SourceRequest, error)
 	// Ingest verifies a webhook sent to /ingest/{token} and publishes it:
 	// ErrNotFound for an unknown token, EUNAUTHORIZED for a request that
-	// fails verification (logged in the source's errors).
+	// fails verification, ETOOLARGE for a body over the limit
+	// (IngestRequest.TooLarge); both logged in the source's errors.
 	Ingest(ctx context.Context, token string, r *IngestRequest) (*Ingested, error)
 }
 
@@ -274,6 +275,10 @@ type IngestRequest struct {
 	Body   []byte
 	// RemoteIP is the sender's address, for the allow-list.
 	RemoteIP net.IP
+	// TooLarge, when not 0, is the body limit the request went over:
+	// Body holds what was read of it, and the request is refused
+	// (ETOOLARGE), counted and logged as the source's.
+	TooLarge int64
 }
 
 // SourceStore is the storage of sources (package sqlstore).

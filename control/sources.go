@@ -297,6 +297,12 @@ func (s *Service) ingest(ctx context.Context, src *hookd.Source, r *hookd.Ingest
 		s.countIngest(src.Profile, result)
 		return hookd.Errorf(code, format, reason)
 	}
+	if r.TooLarge > 0 {
+		// Refused before its bytes are verified or read to the end, as
+		// the source's: a provider sending bodies over --max-body shows
+		// in its metric and its error log.
+		return nil, refuse(fmt.Sprintf("request body is larger than %d bytes", r.TooLarge), IngestRejected, hookd.ETOOLARGE, "%s")
+	}
 	if reason := s.authenticate(src, r, now); reason != "" {
 		return nil, refuse(reason, IngestRejected, hookd.EUNAUTHORIZED, "webhook refused: %s")
 	}

@@ -67,7 +67,7 @@ func decodeSlow(body []byte, v any) error {
 // Content-Length when the client sends one (up to 1 MiB: a larger body
 // grows it as it arrives), so a publish is read in one allocation; the
 // body's limit is the reader's (http.MaxBytesReader), whatever the header
-// says.
+// says. A body over it is an *http.MaxBytesError, with what was read of it.
 func readBody(r *http.Request) ([]byte, error) {
 	var body []byte
 	var err error
@@ -79,7 +79,7 @@ func readBody(r *http.Request) ([]byte, error) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, err
+			return body, err
 		}
 		return nil, hookd.Errorf(hookd.EINVALID, "cannot read the request body")
 	}

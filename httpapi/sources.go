@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net"
 	"net/http"
 
@@ -113,15 +114,21 @@ func (s *Server) sourceErrors(w http.ResponseWriter, r *http.Request) error {
 // verified and published by the source service; 200 once it is stored.
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, s.MaxBody)
-	body, err := readBody(r)
-	if err != nil {
-		return err
+	in := &hookd.IngestRequest{Header: r.Header}
+	var err error
+	if in.Body, err = readBody(r); err != nil {
+		// A body over the limit is the source's to refuse (413), so
+		// that it is counted and logged as its other refusals are.
+		var mbe *http.MaxBytesError
+		if !errors.As(err, &mbe) {
+			return err
+		}
+		in.TooLarge = mbe.Limit
 	}
-	var ip net.IP
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		ip = net.ParseIP(host)
+		in.RemoteIP = net.ParseIP(host)
 	}
-	out, err := s.Sources.Ingest(r.Context(), r.PathValue("token"), &hookd.IngestRequest{Header: r.Header, Body: body, RemoteIP: ip})
+	out, err := s.Sources.Ingest(r.Context(), r.PathValue("token"), in)
 	if err != nil {
 		return err
 	}

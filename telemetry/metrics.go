@@ -118,7 +118,7 @@ func NewMetrics(o MetricsOptions) *Metrics {
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"route", "code"})
 	m.ingests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookd_ingest_requests_total",
 		Help: "Requests to the sources' ingest URLs, by the source's profile (unknown: no such token) and result " +
-			"(accepted, duplicate, rejected, malformed, not_found, error)."}, []string{"profile", "result"})
+			"(accepted, duplicate, rejected: sender, credentials, signature or a body over the limit; malformed, not_found, error)."}, []string{"profile", "result"})
 	for _, r := range []string{hookd.StateSucceeded, hookd.StateFailed} {
 		m.finished.WithLabelValues(r)
 	}

@@ -214,3 +214,53 @@ func TestIngestNotRateLimited(t *testing.T) {
 		t.Fatalf("%d events, want %d", len(evs.Data), burst)
 	}
 }
+
+// TestIngestOversizeCounted: a body over --max-body sent to a source's
+// URL is answered 413 and counted as the source's refused request
+// (hookd_ingest_requests_total{profile,result="rejected"}), as a bad
+// signature is, and logged in the source's errors; one sent to a URL no
+// source has is answered 404 and counted as not_found.
+func TestIngestOversizeCounted(t *testing.T) {
+	a := startApp(t, func(c *Config) { c.MaxBody = 8 << 10 })
+	tok := a.tenant(t, "acme")
+	src := a.source(t, "acme", tok, map[string]any{"name": "lean", "profile": "lean", "secrets": []string{"lean-webhook-secret"}})
+	rejected := func() float64 {
+		return a.scrape(t).value("hookd_ingest_requests_total", "profile=lean", "result=rejected")
+	}
+	if n := rejected(); n > 0 {
+		t.Fatalf("%v rejected requests before any was sent", n)
+	}
+	big := []byte(`{"type":"payment.created","payload":{"id":"x","note":"` + strings.Repeat("a", 9<<10) + `"},"event_id":"big"}`)
+	if st := postIngest(t, src.IngestURL, big, http.Header{"Lean-Signature": {leanSign("lean-webhook-secret", big)}}); st != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a body over --max-body: %d, want 413", st)
+	}
+	if n := rejected(); n != 1 {
+		t.Fatalf(`hookd_ingest_requests_total{profile="lean",result="rejected"} = %v after an oversize body, want 1`, n)
+	}
+	var errs struct {
+		Data []struct {
+			Reason      string `json:"reason"`
+			BodyExcerpt string `json:"body_excerpt"`
+		} `json:"data"`
+	}
+	a.must(t, http.StatusOK, http.MethodGet, "/v1/tenants/acme/sources/"+src.ID+"/errors", tok, nil, &errs)
+	if len(errs.Data) != 1 || !strings.Contains(errs.Data[0].Reason, "larger than 8192 bytes") ||
+		!strings.HasPrefix(errs.Data[0].BodyExcerpt, `{"type":"payment.created"`) {
+		t.Fatalf("source errors after an oversize body: %+v", errs)
+	}
+
+	unknown := strings.TrimSuffix(src.IngestURL, src.IngestURL[strings.LastIndex(src.IngestURL, "/")+1:]) + "nosuchtoken"
+	if st := postIngest(t, unknown, big, http.Header{}); st != http.StatusNotFound {
+		t.Fatalf("an oversize body to an unknown token: %d, want 404", st)
+	}
+	if n := a.scrape(t).value("hookd_ingest_requests_total", "profile=unknown", "result=not_found"); n != 1 {
+		t.Fatalf(`hookd_ingest_requests_total{profile="unknown",result="not_found"} = %v, want 1`, n)
+	}
+	var evs struct {
+		Data []struct{ ID string } `json:"data"`
+	}
+	a.must(t, http.StatusOK, http.MethodGet, "/v1/tenants/acme/events", tok, nil, &evs)
+	if len(evs.Data) != 0 {
+		t.Fatalf("%d events after refused webhooks, want none", len(evs.Data))
+	}
+}

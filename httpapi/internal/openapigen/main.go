@@ -547,7 +547,8 @@ func operations(ex examples) []op {
 				"once the event and the request as received are committed (one transaction). Not subject to the tenant's publish rate limit. " +
 				"The provider's id (Lean event_id, Weavr call-ref, webhook-id, Link Money id, an hmac source's id_header or id_path) makes a retry to the " +
 				"same source a duplicate; the same id at another source is a webhook of its own. The provider's id is also the event's id while no " +
-				"other event of the tenant has it (an hmac source's event always gets one of hookd's own), else event_id is a UUIDv7 of hookd's own.",
+				"other event of the tenant has it (an hmac source's event always gets one of hookd's own), else event_id is a UUIDv7 of hookd's own. " +
+				"A refused request (401, or 413 for a body over --max-body) is logged in the source's errors.",
 			params: ingestHeaders(),
 			body:   obj{"required": true, "content": obj{"application/json": obj{"schema": obj{"type": "object", "additionalProperties": true, "description": "The provider's body, verified as received."}}}},
 			status: 200, resp: schemaRef("Ingested"), respEx: obj{"event_id": "8f1c1a52-4f09-4c0e-9a41-0f6d8f0b1a77", "type": "lean:payment.created", "duplicate": false},
