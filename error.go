@@ -50,6 +50,15 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// FieldErrorf returns an *Error about one field of a request: the
+// formatted message, which names the field, and one detail with the
+// field's path (its JSON name, with the index of a list's entry:
+// "event_types[1]"), the rule it breaks and the same message.
+func FieldErrorf(code, path, rule, format string, args ...any) *Error {
+	msg := fmt.Sprintf(format, args...)
+	return &Error{Code: code, Message: msg, Details: []Detail{{Path: path, Rule: rule, Message: msg}}}
+}
+
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
 // for any other error and "" for nil.
 func ErrorCode(err error) string {

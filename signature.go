@@ -83,7 +83,7 @@ func SignsV1a(p Profile) bool {
 // checkSignature refuses a signature scheme other than v1 and v1a.
 func checkSignature(sig string) error {
 	if sig != SignatureV1 && sig != SignatureV1a {
-		return Errorf(EINVALID, `signature must be "v1" (HMAC-SHA256) or "v1a" (ed25519)`)
+		return FieldErrorf(EINVALID, "signature", "enum", `signature must be "v1" (HMAC-SHA256) or "v1a" (ed25519)`)
 	}
 	return nil
 }
@@ -91,7 +91,7 @@ func checkSignature(sig string) error {
 // CheckSignatureProfile refuses v1a on a profile that cannot sign with it.
 func CheckSignatureProfile(p Profile, sig string) error {
 	if sig == SignatureV1a && !SignsV1a(p) {
-		return Errorf(EINVALID, `signature: "v1a" (Standard Webhooks ed25519) is for the profiles that send Standard Webhooks headers (standard, linkmoney), not %q`, p.Name())
+		return FieldErrorf(EINVALID, "signature", "profile", `signature: "v1a" (Standard Webhooks ed25519) is for the profiles that send Standard Webhooks headers (standard, linkmoney), not %q`, p.Name())
 	}
 	return nil
 }

@@ -77,13 +77,13 @@ const (
 // sets a custom header.
 func (e *Endpoint) Validate() error {
 	if e.URL == "" {
-		return Errorf(EINVALID, "url is required")
+		return FieldErrorf(EINVALID, "url", "required", "url is required")
 	}
 	if len(e.URL) > maxURL {
-		return Errorf(EINVALID, "url is longer than %d bytes", maxURL)
+		return FieldErrorf(EINVALID, "url", "max_length", "url is longer than %d bytes", maxURL)
 	}
 	if e.RateLimit < 0 || e.RateLimit > 100_000 {
-		return Errorf(EINVALID, "rate_limit_per_s must be from 0 (no limit) to 100000")
+		return FieldErrorf(EINVALID, "rate_limit_per_s", "range", "rate_limit_per_s must be from 0 (no limit) to 100000")
 	}
 	if e.Signature == "" {
 		e.Signature = SignatureV1
@@ -96,21 +96,22 @@ func (e *Endpoint) Validate() error {
 		e.Ordering = OrderingNone
 	case OrderingNone, OrderingKey:
 	default:
-		return Errorf(EINVALID, `ordering must be "none" or "key"`)
+		return FieldErrorf(EINVALID, "ordering", "enum", `ordering must be "none" or "key"`)
 	}
 	if e.TimeoutMS != 0 && (e.TimeoutMS < 100 || e.TimeoutMS > 60_000) {
-		return Errorf(EINVALID, "timeout_ms must be from 100 to 60000")
+		return FieldErrorf(EINVALID, "timeout_ms", "range", "timeout_ms must be from 100 to 60000")
 	}
 	if len(e.RetrySchedule) > 20 {
-		return Errorf(EINVALID, "retry_schedule has at most 20 delays")
+		return FieldErrorf(EINVALID, "retry_schedule", "max_items", "retry_schedule has at most 20 delays")
 	}
 	for i, d := range e.RetrySchedule {
 		if time.Duration(d) < minRetryDelay || time.Duration(d) > maxRetryDelay {
-			return Errorf(EINVALID, "retry_schedule[%d] is %v: each delay must be from 1s to 7 days (168h)", i, time.Duration(d))
+			return FieldErrorf(EINVALID, fmt.Sprintf("retry_schedule[%d]", i), "range",
+				"retry_schedule[%d] is %v: each delay must be from 1s to 7 days (168h)", i, time.Duration(d))
 		}
 	}
 	if len(e.Headers) > 20 {
-		return headerError("max_items", "at most 20 headers")
+		return FieldErrorf(EINVALID, "headers", "max_items", "at most 20 headers")
 	}
 	for k, v := range e.Headers {
 		if err := checkHeader(k, v); err != nil {
@@ -118,7 +119,7 @@ func (e *Endpoint) Validate() error {
 		}
 	}
 	if len(e.Description) > 1024 {
-		return Errorf(EINVALID, "description is longer than 1024 characters")
+		return FieldErrorf(EINVALID, "description", "max_length", "description is longer than 1024 characters")
 	}
 	return nil
 }
@@ -135,29 +136,20 @@ func checkHeader(k, v string) error {
 	if k == "" || len(k) > 256 || strings.ContainsFunc(k, func(c rune) bool {
 		return c <= ' ' || c >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", c)
 	}) {
-		return headerError("name", "header name %q is not a valid HTTP header name: 1 to 256 letters, digits and !#$%%&'*+-.^_`|~", k)
+		return FieldErrorf(EINVALID, "headers", "header_name", "header name %q is not a valid HTTP header name: 1 to 256 letters, digits and !#$%%&'*+-.^_`|~", k)
 	}
 	if ck := http.CanonicalHeaderKey(k); slices.Contains(FramingHeaders, ck) || strings.HasPrefix(ck, "Webhook-") {
 		return ReservedHeader(k)
 	}
 	if len(v) > 4096 || strings.ContainsAny(v, "\r\n\x00") {
-		return headerError("value", "header %q has an invalid value: at most 4096 bytes, without CR, LF or NUL", k)
+		return FieldErrorf(EINVALID, "headers", "header_value", "header %q has an invalid value: at most 4096 bytes, without CR, LF or NUL", k)
 	}
 	return nil
 }
 
 // ReservedHeader is the error of a custom header hookd sets itself.
 func ReservedHeader(name string) error {
-	return headerError("reserved", "header %q is reserved: hookd sets it on every request", name)
-}
-
-// headerError is a refusal of the custom headers: its detail names the
-// field (path "headers"), as other fields' refusals do, so that a form
-// shows it beside the headers.
-func headerError(rule, format string, args ...any) error {
-	e := Errorf(EINVALID, format, args...)
-	e.Details = []Detail{{Path: "headers", Rule: rule, Message: e.Message}}
-	return e
+	return FieldErrorf(EINVALID, "headers", "reserved", "header %q is reserved: hookd sets it on every request", name)
 }
 
 // Validate checks the fields an endpoint update sets, before it is
@@ -167,7 +159,7 @@ func (u *EndpointUpdate) Validate() error {
 	// leaving the field out; a client that sends 0 most likely means
 	// something else.
 	if u.TimeoutMS != nil && *u.TimeoutMS == 0 {
-		return Errorf(EINVALID, "timeout_ms must be from 100 to 60000; leave it out for the profile's default")
+		return FieldErrorf(EINVALID, "timeout_ms", "range", "timeout_ms must be from 100 to 60000; leave it out for the profile's default")
 	}
 	if u.DisabledReason != nil {
 		return CheckReason("disabled_reason", *u.DisabledReason)
@@ -179,7 +171,7 @@ func (u *EndpointUpdate) Validate() error {
 // most 1024 characters.
 func CheckReason(field, reason string) error {
 	if len(reason) > 1024 || strings.ContainsAny(reason, "\r\n\x00") {
-		return Errorf(EINVALID, "%s must be one line of at most 1024 characters", field)
+		return FieldErrorf(EINVALID, field, "one_line", "%s must be one line of at most 1024 characters", field)
 	}
 	return nil
 }

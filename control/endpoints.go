@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,7 +55,11 @@ func (s *Service) check(ctx context.Context, e *hookd.Endpoint, kept []string) e
 	}
 	u, err := s.Guard.CheckURL(ctx, e.URL)
 	if err != nil {
-		return hookd.Errorf(hookd.EINVALID, "url: %v", err)
+		rule := "url"
+		if errors.Is(err, hookd.ErrBlocked) {
+			rule = "blocked"
+		}
+		return hookd.FieldErrorf(hookd.EINVALID, "url", rule, "url: %v", err)
 	}
 	e.URL = u // an address spelled oddly is stored as the address checked
 	p, err := s.Profiles.Get(e.Profile)
@@ -101,10 +106,10 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenantID, id string, u *ho
 		return nil, err
 	}
 	if u.DisabledReason != nil && (u.Disabled != nil && !*u.Disabled || u.Disabled == nil && !e.Disabled) {
-		return nil, hookd.Errorf(hookd.EINVALID, `disabled_reason is set only with "disabled": true or on a disabled endpoint`)
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "disabled_reason", "disabled", `disabled_reason is set only with "disabled": true or on a disabled endpoint`)
 	}
 	if u.Signature != nil && *u.Signature != e.Signature {
-		return nil, hookd.Errorf(hookd.EINVALID, "signature is chosen when the endpoint is created (it is %q): create a new endpoint to change it", e.Signature)
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "signature", "immutable", "signature is chosen when the endpoint is created (it is %q): create a new endpoint to change it", e.Signature)
 	}
 	oldProfile, kept := e.Profile, e.EventTypes
 	u.Apply(e)
@@ -116,7 +121,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenantID, id string, u *ho
 		p, _ := s.Profiles.Get(e.Profile)
 		for _, sec := range e.Secrets {
 			if p.CheckSecret(sec.Value) != nil {
-				return nil, hookd.Errorf(hookd.EINVALID, "the endpoint's secret does not fit profile %q: rotate it with a new secret after changing the profile", e.Profile)
+				return nil, hookd.FieldErrorf(hookd.EINVALID, "profile", "secret", "the endpoint's secret does not fit profile %q: rotate it with a new secret after changing the profile", e.Profile)
 			}
 		}
 	}

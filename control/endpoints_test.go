@@ -2,6 +2,7 @@ package control_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,64 @@ func TestEndpointCreate(t *testing.T) {
 	}
 	if all, _ := b.svc.Endpoints(ctx, "acme", hookd.Page{}); len(all) != 4 {
 		t.Errorf("%d endpoints after refused creates, want 4", len(all))
+	}
+}
+
+// TestEndpointErrorDetails: a refused field of an endpoint is named in
+// the error's details (its JSON name, with the index of a list's entry),
+// as docs/api.md says, beside the message that names it.
+func TestEndpointErrorDetails(t *testing.T) {
+	b := setup(t)
+	b.tenant(t)
+	ctx := context.Background()
+	ok := "http://127.0.0.1:9/hook"
+	e, err := b.svc.CreateEndpoint(ctx, "acme", &hookd.EndpointUpdate{URL: ptr(ok)}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	many := make([]string, hookd.MaxEventTypes+1)
+	for i := range many {
+		many[i] = "payment.created"
+	}
+	for _, c := range []struct {
+		name string
+		u    hookd.EndpointUpdate
+		path string
+	}{
+		{"no url", hookd.EndpointUpdate{}, "url"},
+		{"long url", hookd.EndpointUpdate{URL: ptr("http://127.0.0.1/" + strings.Repeat("x", 2048))}, "url"},
+		{"url scheme", hookd.EndpointUpdate{URL: ptr("ftp://127.0.0.1/x")}, "url"},
+		{"blocked url", hookd.EndpointUpdate{URL: ptr("http://10.0.0.1/")}, "url"},
+		{"profile", hookd.EndpointUpdate{URL: ptr(ok), Profile: ptr("svix")}, "profile"},
+		{"unknown type", hookd.EndpointUpdate{URL: ptr(ok), EventTypes: &[]string{"payment.created", "order.nope"}}, "event_types[1]"},
+		{"bad pattern", hookd.EndpointUpdate{URL: ptr(ok), EventTypes: &[]string{"pay*"}}, "event_types[0]"},
+		{"bad name", hookd.EndpointUpdate{URL: ptr(ok), EventTypes: &[]string{"payment.created", "a b"}}, "event_types[1]"},
+		{"too many types", hookd.EndpointUpdate{URL: ptr(ok), EventTypes: &many}, "event_types"},
+		{"ordering", hookd.EndpointUpdate{URL: ptr(ok), Ordering: ptr("fifo")}, "ordering"},
+		{"timeout", hookd.EndpointUpdate{URL: ptr(ok), TimeoutMS: ptr(5)}, "timeout_ms"},
+		{"rate limit", hookd.EndpointUpdate{URL: ptr(ok), RateLimit: ptr(-1)}, "rate_limit_per_s"},
+		{"retry delay", hookd.EndpointUpdate{URL: ptr(ok), RetrySchedule: &[]hookd.Duration{hookd.Duration(time.Second), 0}}, "retry_schedule[1]"},
+		{"reserved header", hookd.EndpointUpdate{URL: ptr(ok), Headers: &map[string]string{"lean-signature": "x"}}, "headers"},
+		{"signature", hookd.EndpointUpdate{URL: ptr(ok), Signature: ptr("v2")}, "signature"},
+		{"v1a on lean", hookd.EndpointUpdate{URL: ptr(ok), Profile: ptr("lean"), Signature: ptr("v1a")}, "signature"},
+	} {
+		check := func(how string, err error) {
+			t.Helper()
+			var he *hookd.Error
+			if !errors.As(err, &he) {
+				t.Errorf("%s %s: %v, want a *hookd.Error", how, c.name, err)
+				return
+			}
+			if len(he.Details) != 1 || he.Details[0].Path != c.path || he.Details[0].Message == "" || he.Details[0].Rule == "" {
+				t.Errorf("%s %s: %q with details %+v, want one naming %s with a rule and a message", how, c.name, he.Message, he.Details, c.path)
+			}
+		}
+		_, err := b.svc.CreateEndpoint(ctx, "acme", &c.u, "")
+		check("create", err)
+		if c.u.URL != nil {
+			_, err = b.svc.UpdateEndpoint(ctx, "acme", e.ID, &c.u)
+			check("update", err)
+		}
 	}
 }
 

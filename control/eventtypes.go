@@ -180,7 +180,7 @@ func (s *Service) checkEventTypes(ctx context.Context, in, kept []string) ([]str
 		return []string{"*"}, nil
 	}
 	if len(in) > hookd.MaxEventTypes {
-		return nil, hookd.Errorf(hookd.EINVALID, "event_types holds at most %d entries, not %d", hookd.MaxEventTypes, len(in))
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "event_types", "max_items", "event_types holds at most %d entries, not %d", hookd.MaxEventTypes, len(in))
 	}
 	out := make([]string, 0, len(in))
 	for i, p := range in {
@@ -195,11 +195,11 @@ func (s *Service) checkEventTypes(ctx context.Context, in, kept []string) ([]str
 			if !hookd.ValidTypeName(strings.TrimSuffix(p, "*")) {
 				code = hookd.EINVALID
 			}
-			return nil, hookd.Errorf(code, "event_types[%d]: %q %s", i, p, msg)
+			return nil, hookd.FieldErrorf(code, fmt.Sprintf("event_types[%d]", i), "pattern", "event_types[%d]: %q %s", i, p, msg)
 		}
 		name, err := s.knownPattern(ctx, p)
 		if err != nil {
-			return nil, hookd.Errorf(hookd.EUNPROCESSABLE, "event_types[%d]: %s", i, err)
+			return nil, hookd.FieldErrorf(hookd.EUNPROCESSABLE, fmt.Sprintf("event_types[%d]", i), "known_type", "event_types[%d]: %s", i, err)
 		}
 		if !slices.Contains(out, name) {
 			out = append(out, name)

@@ -40,7 +40,7 @@ func (r Registry) Get(name string) (hookd.Profile, error) {
 	}
 	p, ok := r[name]
 	if !ok {
-		return nil, hookd.Errorf(hookd.EINVALID, "unknown profile %q (one of %v)", name, r.Names())
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "profile", "enum", "unknown profile %q (one of %v)", name, r.Names())
 	}
 	return p, nil
 }

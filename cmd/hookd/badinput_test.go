@@ -85,6 +85,41 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestEndpointErrorDetails: an endpoint's refused url, profile or
+// event_types entry answers an error whose details name the field (its
+// JSON name, with the entry's index), not an empty list.
+func TestEndpointErrorDetails(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, func(c *Config) { c.AllowUnknownTypes = false })
+	tok := a.tenant(t, "t")
+	rc := newReceiver(t, nil)
+	ep := a.endpoint(t, "t", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
+	for _, c := range []struct {
+		name, method, path, body string
+		status                   int
+		detail                   string
+	}{
+		{"no url", "POST", "/v1/tenants/t/endpoints", `{"event_types":["*"]}`, 400, "url"},
+		{"non-http url", "POST", "/v1/tenants/t/endpoints", `{"url":"ftp://127.0.0.1/x"}`, 400, "url"},
+		{"private target", "POST", "/v1/tenants/t/endpoints", `{"url":"http://10.1.2.3/hook"}`, 400, "url"},
+		{"patch with bad url", "PATCH", "/v1/tenants/t/endpoints/" + ep.ID, `{"url":"gopher://x"}`, 400, "url"},
+		{"unknown profile", "POST", "/v1/tenants/t/endpoints", `{"url":"` + rc.URL + `","profile":"nope"}`, 400, "profile"},
+		{"unknown type", "POST", "/v1/tenants/t/endpoints", `{"url":"` + rc.URL + `","event_types":["payment.*","order.nope"]}`, 422, "event_types[1]"},
+		{"bad pattern", "PATCH", "/v1/tenants/t/endpoints/" + ep.ID, `{"event_types":["pay*"]}`, 422, "event_types[0]"},
+	} {
+		var out struct {
+			Error struct {
+				Code, Message string
+				Details       []struct{ Path, Rule, Message string }
+			}
+		}
+		got := call(t, c.method, a.url+c.path, tok, c.body, &out)
+		if got != c.status || len(out.Error.Details) != 1 || out.Error.Details[0].Path != c.detail || out.Error.Details[0].Message == "" {
+			t.Errorf("%s: %d %+v, want %d with one detail naming %s", c.name, got, out.Error, c.status, c.detail)
+		}
+	}
+}
+
 // TestTenantIsolation: every tenant route with another tenant's token and
 // ids answers 404 and reads or changes nothing.
 func TestTenantIsolation(t *testing.T) {

@@ -258,7 +258,7 @@ func components() obj {
 			"details": arrayOf(schemaRef("Detail")),
 		}),
 		"Detail": object([]string{"message"}, obj{
-			"path":    str("A JSON path, such as $.payload.amount."),
+			"path":    str("What the detail is about: a request field by its JSON name, with the index of a list's entry (url, profile, event_types[1]), or a place in the body as a JSON path ($.payload.amount)."),
 			"rule":    str("The rule that failed, such as type or required."),
 			"message": obj{"type": "string"},
 		}),
@@ -485,7 +485,7 @@ func components() obj {
 
 	responses := obj{}
 	for st, desc := range map[int]string{
-		400: "Malformed request: the message names the field and the rule.",
+		400: "Malformed request: the message names the field and the rule, and the details name the field.",
 		401: "No token, or an unknown one.",
 		403: "The route needs the admin token.",
 		404: "No such resource, or another tenant's.",
