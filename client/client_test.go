@@ -421,6 +421,43 @@ func TestIteratorStops(t *testing.T) {
 	}
 }
 
+// TestTokenExpiresIn: an ExpiresIn the API's expires_in cannot carry (not
+// a whole number of seconds from 1 s: 500 ms would truncate to 0, a token
+// that never expires) is refused before a request is sent, and makes no
+// token; one second is the shortest life.
+func TestTokenExpiresIn(t *testing.T) {
+	admin, acme, _ := setup(t)
+	ctx := context.Background()
+	count := func() int {
+		toks, err := client.Collect(acme.ListTokens(ctx, "acme", client.ListOptions{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(toks)
+	}
+	before := count()
+	for _, d := range []time.Duration{time.Nanosecond, 500 * time.Millisecond, 1500 * time.Millisecond, -time.Second} {
+		in := client.TokenCreate{Name: "short", ExpiresIn: d}
+		if tok, err := admin.CreateToken(ctx, "acme", in); hookd.ErrorCode(err) != hookd.EINVALID || client.StatusCode(err) != 0 ||
+			!strings.Contains(hookd.ErrorMessage(err), "ExpiresIn") {
+			t.Errorf("CreateToken with ExpiresIn %v: %+v, %v; want an EINVALID error of the client", d, tok, err)
+		}
+		if tok, err := admin.CreateAdminToken(ctx, in); hookd.ErrorCode(err) != hookd.EINVALID {
+			t.Errorf("CreateAdminToken with ExpiresIn %v: %+v, %v; want EINVALID", d, tok, err)
+		}
+		if b, err := json.Marshal(in); err == nil {
+			t.Errorf("TokenCreate{ExpiresIn: %v} marshals to %s", d, b)
+		}
+	}
+	if n := count(); n != before {
+		t.Fatalf("%d tokens after refused creates, want %d", n, before)
+	}
+	tok, err := admin.CreateToken(ctx, "acme", client.TokenCreate{Name: "brief", ExpiresIn: time.Second})
+	if err != nil || tok.ExpiresAt == nil || tok.ExpiresAt.Sub(tok.CreatedAt) != time.Second {
+		t.Fatalf("a token for one second: %+v, %v", tok, err)
+	}
+}
+
 // TestTokens: a tenant token with a name and an expiry is listed without
 // its secret and refused once revoked; admin tokens likewise.
 func TestTokens(t *testing.T) {

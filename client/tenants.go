@@ -64,13 +64,28 @@ func (c *Client) ListTenantsPage(ctx context.Context, o ListOptions) (*Page[*hoo
 type TokenCreate struct {
 	// Name says what the token is for ("ci", "portal").
 	Name string
-	// ExpiresIn is how long the token is valid, in whole seconds; 0:
-	// until revoked.
+	// ExpiresIn is how long the token is valid: a whole number of
+	// seconds from 1s to 366 days (the API's expires_in), or 0: until
+	// revoked. Any other duration is refused before a request is sent
+	// (500ms would otherwise truncate to 0, a token that never expires).
 	ExpiresIn time.Duration
+}
+
+// check refuses an ExpiresIn that expires_in cannot carry as it is.
+func (t TokenCreate) check() error {
+	d := t.ExpiresIn
+	if d != 0 && (d < hookd.MinTokenLife*time.Second || d > hookd.MaxTokenLife*time.Second || d%time.Second != 0) {
+		return hookd.Errorf(hookd.EINVALID, "ExpiresIn %v: a token's expires_in is a whole number of seconds from 1s to %v (366 days); 0 for a token that does not expire",
+			d, hookd.MaxTokenLife*time.Second)
+	}
+	return nil
 }
 
 // MarshalJSON writes the API's body: expires_in in seconds.
 func (t TokenCreate) MarshalJSON() ([]byte, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
 	return json.Marshal(struct {
 		Name      string `json:"name,omitempty"`
 		ExpiresIn int64  `json:"expires_in,omitempty"`
@@ -94,6 +109,9 @@ func (c *Client) CreateToken(ctx context.Context, tenant string, in TokenCreate)
 }
 
 func (c *Client) createToken(ctx context.Context, p string, in TokenCreate) (*CreatedToken, error) {
+	if err := in.check(); err != nil {
+		return nil, err
+	}
 	var t CreatedToken
 	if err := c.do(ctx, request{method: http.MethodPost, path: p, in: in, out: &t}); err != nil {
 		return nil, err
