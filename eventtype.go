@@ -12,7 +12,7 @@ type EventType struct {
 	// Name is unique. Built-in names that two providers share are
 	// qualified with the provider ("lean:payment.created"); see WireType.
 	Name        string          `json:"name"`
-	Provider    string          `json:"provider,omitempty"` // lean, linkmoney, weavr; "" for custom
+	Provider    string          `json:"provider,omitempty"` // lean, linkmoney, weavr; hookd (OperationalProvider) for OperationalTypes; "" for custom
 	Description string          `json:"description,omitempty"`
 	Schema      json.RawMessage `json:"schema,omitempty"`
 	Example     json.RawMessage `json:"example,omitempty"`

@@ -264,10 +264,28 @@ func (e *Endpoint) Wants(eventType string) bool {
 const (
 	OperationalPrefix = "hookd."
 	EndpointDisabled  = "hookd.endpoint.disabled"
+	// OperationalProvider is the catalog's provider of the operational
+	// types: hookd, not a wire format (no profile, no qualifier).
+	OperationalProvider = "hookd"
 )
 
-// OperationalTypes lists the operational event types hookd emits.
+// OperationalTypes lists the operational event types hookd emits. The
+// catalog holds each one's schema and example (provider "hookd"), so that
+// GET /v1/event-types lists them; tenants subscribe to them but may not
+// publish them (NotOperational).
 var OperationalTypes = []string{EndpointDisabled}
+
+// EndpointDisabledPayload is the payload of EndpointDisabled, as hookd
+// publishes it (the catalog's schema of the type describes these fields).
+type EndpointDisabledPayload struct {
+	EndpointID string    `json:"endpoint_id"`
+	URL        string    `json:"url"`
+	Reason     string    `json:"reason"`
+	DisabledAt time.Time `json:"disabled_at"`
+	// FailingSince is when the run of failures began, if one was
+	// recorded.
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+}
 
 // MatchType reports whether pattern selects eventType.
 func MatchType(pattern, eventType string) bool {

@@ -1,7 +1,8 @@
 // Package catalog is hookd's catalog of event types: the built-in types of
-// the three seed providers (Lean, Link Money, Weavr), embedded as data files,
-// plus the custom types an operator registers, each with a JSON Schema that
-// published payloads are validated against.
+// the three seed providers (Lean, Link Money, Weavr) and hookd's own
+// operational types (hookd.OperationalTypes, provider "hookd"), embedded as
+// data files, plus the custom types an operator registers, each with a JSON
+// Schema that published payloads are validated against.
 //
 // Schemas use JSON Schema draft 2020-12 unless they declare another draft
 // with "$schema". Unlike the draft's default, "format" is asserted: a
@@ -39,7 +40,7 @@ import (
 
 // data holds one JSON file per provider, named after the provider.
 //
-//go:embed lean.json linkmoney.json weavr.json
+//go:embed lean.json linkmoney.json weavr.json hookd.json
 var data embed.FS
 
 // Provider names as used in EventType.Provider and in qualified names.
@@ -47,10 +48,14 @@ const (
 	ProviderLean      = "lean"
 	ProviderLinkMoney = "linkmoney"
 	ProviderWeavr     = "weavr"
+	// ProviderHookd is the provider of hookd's operational types
+	// (hookd.endpoint.disabled): hookd publishes them itself, tenants
+	// subscribe to them. It is no wire format and qualifies no name.
+	ProviderHookd = hookd.OperationalProvider
 )
 
-// providers lists the embedded files in a fixed order, so that errors and
-// "did you mean" lists read the same on every run.
+// providers lists the embedded files of the providers in a fixed order, so
+// that errors and "did you mean" lists read the same on every run.
 var providers = []string{ProviderLean, ProviderLinkMoney, ProviderWeavr}
 
 // MaxNameLen bounds a custom type's name.
@@ -112,7 +117,7 @@ func New() (*Catalog, error) {
 		b        builtin
 	}
 	var all []loaded
-	for _, p := range providers {
+	for _, p := range append(slices.Clone(providers), ProviderHookd) {
 		raw, err := data.ReadFile(p + ".json")
 		if err != nil {
 			return nil, fmt.Errorf("catalog: %w", err)
@@ -124,7 +129,17 @@ func New() (*Catalog, error) {
 			return nil, fmt.Errorf("catalog: %s.json: %w", p, err)
 		}
 		for _, b := range list {
+			// The operational types are hookd.OperationalTypes, each
+			// described once; no provider's type poses as one.
+			if (p == ProviderHookd) != slices.Contains(hookd.OperationalTypes, b.Name) || strings.HasPrefix(b.Name, hookd.OperationalPrefix) != (p == ProviderHookd) {
+				return nil, fmt.Errorf("catalog: %s.json: %q: hookd.json, and only it, describes hookd.OperationalTypes, the names under %q", p, b.Name, hookd.OperationalPrefix)
+			}
 			all = append(all, loaded{p, b})
+		}
+	}
+	for _, name := range hookd.OperationalTypes {
+		if !slices.ContainsFunc(all, func(l loaded) bool { return l.b.Name == name }) {
+			return nil, fmt.Errorf("catalog: hookd.json lacks the operational type %q", name)
 		}
 	}
 

@@ -153,7 +153,7 @@ func TestCatalogContents(t *testing.T) {
 			t.Errorf("Lookup(%s) = %v, %v", ty.Name, got, ok)
 		}
 	}
-	want := map[string]int{ProviderLean: 24, ProviderLinkMoney: 16, ProviderWeavr: 13}
+	want := map[string]int{ProviderLean: 24, ProviderLinkMoney: 16, ProviderWeavr: 13, ProviderHookd: len(hookd.OperationalTypes)}
 	if !reflect.DeepEqual(perProvider, want) {
 		t.Errorf("types per provider = %v, want %v", perProvider, want)
 	}
@@ -173,6 +173,64 @@ func TestCatalogContents(t *testing.T) {
 		if _, ok := c.Lookup(extra); !ok {
 			t.Errorf("type %s of PROVIDERS.md is missing", extra)
 		}
+	}
+}
+
+// TestOperationalTypes: hookd's operational types are in the catalog,
+// provider "hookd", with a description, a schema and an example, as every
+// type is; the payload hookd publishes for hookd.endpoint.disabled
+// (hookd.EndpointDisabledPayload) passes its schema, with and without
+// failing_since and in any time zone; the example decodes into it with no
+// field left over, and the schema names each of its fields.
+func TestOperationalTypes(t *testing.T) {
+	c := newCatalog(t)
+	for _, name := range hookd.OperationalTypes {
+		ty, ok := c.Lookup(name)
+		if !ok {
+			t.Fatalf("the operational type %s is not in the catalog", name)
+		}
+		if ty.Provider != ProviderHookd || ty.Custom || ty.Description == "" || len(ty.Schema) == 0 || len(ty.Example) == 0 {
+			t.Errorf("%s: %+v, want provider hookd with a description, a schema and an example", name, ty)
+		}
+		if got, err := c.Resolve(name, ProviderLean); err != nil || got.Name != name {
+			t.Errorf("Resolve(%s) = %v, %v", name, got, err)
+		}
+	}
+	ty, _ := c.Lookup(hookd.EndpointDisabled)
+	since := time.Date(2026, 1, 2, 15, 4, 5, 0, time.FixedZone("GST", 4*3600))
+	for _, p := range []hookd.EndpointDisabledPayload{
+		{EndpointID: "ep_1", URL: "https://hooks.acme.test/x?y=1", Reason: "the endpoint answered 410 Gone",
+			DisabledAt: time.Date(2026, 1, 7, 15, 4, 5, 123456789, time.UTC), FailingSince: &since},
+		{EndpointID: "ep_2", URL: "http://[::1]:8080/", Reason: "failing continuously since 2026-01-02T11:04:05Z", DisabledAt: since.UTC()},
+	} {
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(ty, b); err != nil {
+			t.Errorf("the published payload %s: %v %+v", b, err, details(err))
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(ty.Example))
+	dec.DisallowUnknownFields()
+	var ex hookd.EndpointDisabledPayload
+	if err := dec.Decode(&ex); err != nil || ex.FailingSince == nil || ex.EndpointID == "" {
+		t.Errorf("the example does not decode into hookd.EndpointDisabledPayload: %+v %v", ex, err)
+	}
+	var schema struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(ty.Schema, &schema); err != nil {
+		t.Fatal(err)
+	}
+	var fields []string
+	st := reflect.TypeFor[hookd.EndpointDisabledPayload]()
+	for i := range st.NumField() {
+		name, _, _ := strings.Cut(st.Field(i).Tag.Get("json"), ",")
+		fields = append(fields, name)
+	}
+	if got := slices.Sorted(maps.Keys(schema.Properties)); !slices.Equal(got, slices.Sorted(slices.Values(fields))) {
+		t.Errorf("the schema's properties %v, the payload's fields %v", got, fields)
 	}
 }
 
@@ -798,8 +856,8 @@ func TestConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := len(c.Types()); n != 53+4*50 {
-		t.Errorf("%d types after concurrent adds, want %d", n, 53+4*50)
+	if n, want := len(c.Types()), 53+len(hookd.OperationalTypes)+4*50; n != want {
+		t.Errorf("%d types after concurrent adds, want %d", n, want)
 	}
 }
 

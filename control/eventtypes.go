@@ -108,14 +108,16 @@ func (s *Service) loadCustomTypes(ctx context.Context) bool {
 	return added
 }
 
-// providers returns the providers of the catalog's types, sorted.
+// providers returns the providers of the catalog's types that qualify
+// names ("lean:payment.created"), sorted: not hookd, whose operational
+// types are named in full.
 func (s *Service) providers() []string {
 	var out []string
 	if s.Catalog == nil {
 		return nil
 	}
 	for _, t := range s.Catalog.Types() {
-		if t.Provider != "" && !slices.Contains(out, t.Provider) {
+		if t.Provider != "" && t.Provider != hookd.OperationalProvider && !slices.Contains(out, t.Provider) {
 			out = append(out, t.Provider)
 		}
 	}

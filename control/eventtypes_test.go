@@ -1,8 +1,10 @@
 package control_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/hookd/hookd"
@@ -47,6 +49,59 @@ func TestEventTypes(t *testing.T) {
 		t.Fatalf("order.created: %+v, %v", got, err)
 	}
 	code(t, b.svc.CreateEventType(ctx, &hookd.EventType{Name: "order.created"}), hookd.ECONFLICT)
+}
+
+// TestOperationalEventTypes: hookd's operational types are listed and
+// read like the catalog's others (provider hookd, a schema, an example);
+// an endpoint subscribes to them and a test send carries their example;
+// tenants still may not publish them, and a provider's webhook naming one
+// is taken as before, an unknown type of that provider.
+func TestOperationalEventTypes(t *testing.T) {
+	b := setup(t)
+	b.tenant(t)
+	ctx := context.Background()
+	all, err := b.svc.EventTypes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range hookd.OperationalTypes {
+		i := slices.IndexFunc(all, func(et *hookd.EventType) bool { return et.Name == name })
+		if i < 0 || all[i].Provider != "hookd" || len(all[i].Schema) == 0 || len(all[i].Example) == 0 {
+			t.Fatalf("%s in the list: %d %+v, want it with provider hookd, a schema and an example", name, i, all)
+		}
+		got, err := b.svc.EventType(ctx, name)
+		if err != nil || got.Name != name || string(got.Schema) != string(all[i].Schema) || string(got.Example) != string(all[i].Example) {
+			t.Fatalf("EventType(%s): %+v, %v", name, got, err)
+		}
+	}
+	op, _ := b.svc.EventType(ctx, hookd.EndpointDisabled)
+
+	// Not publishable.
+	res, err := b.svc.Publish(ctx, "acme", []*hookd.Event{{Type: hookd.EndpointDisabled, Payload: op.Example}})
+	if err != nil || len(res) != 1 || hookd.ErrorCode(res[0].Err) != hookd.EINVALID {
+		t.Fatalf("a tenant's publish of %s: %+v, %v; want it refused (400)", hookd.EndpointDisabled, res, err)
+	}
+
+	// Subscribed to by name or prefix; a test send carries the example.
+	for _, types := range [][]string{{hookd.EndpointDisabled}, {"hookd.*"}} {
+		ep, err := b.svc.CreateEndpoint(ctx, "acme", &hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/ops"), EventTypes: &types}, "")
+		if err != nil {
+			t.Fatalf("an endpoint of %v: %v", types, err)
+		}
+		for _, typ := range []string{hookd.EndpointDisabled, ""} {
+			if _, err := b.svc.TestEndpoint(ctx, "acme", ep.ID, typ); err != nil {
+				t.Fatalf("test send %q to an endpoint of %v: %v", typ, types, err)
+			}
+			evs := events(t, b)
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, op.Example); err != nil {
+				t.Fatal(err)
+			}
+			if evs[0].Type != hookd.EndpointDisabled || !evs[0].Test || string(evs[0].Payload) != compact.String() {
+				t.Fatalf("test send %q to an endpoint of %v: %s %s, want the example of %s", typ, types, evs[0].Type, evs[0].Payload, hookd.EndpointDisabled)
+			}
+		}
+	}
 }
 
 // TestEventTypeOfAnotherNode: a custom type registered through another

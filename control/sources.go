@@ -478,6 +478,13 @@ func (s *Service) ingestEvent(ctx context.Context, src *hookd.Source, w *receive
 	}
 	if s.Catalog != nil {
 		t, err := s.Resolve(ctx, w.Type, provider)
+		if err == nil && t.Provider == hookd.OperationalProvider {
+			// hookd's own types are no provider's: a webhook that
+			// names one is taken as one of an unknown type, as it was
+			// before the catalog listed them (and refused below when
+			// its name stays reserved).
+			t, err = nil, hookd.Errorf(hookd.EUNPROCESSABLE, "unknown event type %q", w.Type)
+		}
 		if err == nil {
 			ev.Type = t.Name
 			if _, err := s.Catalog.ValidateWarn(t, ev.Payload); err != nil && invalid == "" {

@@ -379,3 +379,20 @@ func TestSourceCRUD(t *testing.T) {
 	_, err = b.svc.Ingest(ctx, src.Token, leanRequest("s", "e", "payment.created", leanPaymentIn))
 	code(t, err, hookd.ENOTFOUND)
 }
+
+// TestSourceOperationalTypeName: a provider's webhook that names one of
+// hookd's operational types is taken as an unknown type of that provider
+// (qualified, flagged invalid), whatever the catalog lists: it never
+// becomes hookd's own event.
+func TestSourceOperationalTypeName(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	src, _, _ := sourceSetup(t, b, &hookd.Source{Name: "lean", Profile: "lean", Secrets: []hookd.Secret{{Value: "lean-secret"}}})
+	got, err := b.svc.Ingest(ctx, src.Token, leanRequest("lean-secret", "e-op", hookd.EndpointDisabled, leanPaymentIn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Type != "lean:"+hookd.EndpointDisabled || !strings.Contains(got.Invalid, "unknown event type") {
+		t.Fatalf("ingested %+v: want type lean:%s, flagged as an unknown type", got, hookd.EndpointDisabled)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/catalog"
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/profile"
 )
@@ -188,6 +189,19 @@ func TestGoneDisablesEndpoint(t *testing.T) {
 		evs, err := b.store.Events(ctx, "t", hookd.EventFilter{Type: hookd.EndpointDisabled})
 		if err != nil || len(evs) != 1 {
 			t.Fatalf("operational events stored: %d (%v), want 1", len(evs), err)
+		}
+		// The payload is what the catalog lists for the type
+		// (GET /v1/event-types/hookd.endpoint.disabled).
+		cat, err := catalog.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		et, ok := cat.Lookup(hookd.EndpointDisabled)
+		if !ok {
+			t.Fatalf("the catalog lacks %s", hookd.EndpointDisabled)
+		}
+		if err := cat.Validate(et, evs[0].Payload); err != nil {
+			t.Fatalf("the published payload %s fails the catalog's schema: %v", evs[0].Payload, err)
 		}
 		ds, err := b.store.Deliveries(ctx, "t", hookd.DeliveryFilter{EventID: evs[0].ID})
 		if err != nil || len(ds) != 1 || ds[0].EndpointID != "ops" {

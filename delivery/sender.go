@@ -177,13 +177,8 @@ func (e *Engine) unknownProfile(ep *hookd.Endpoint, j *job, now time.Time, err e
 // made of the endpoint and the version of it that was disabled, so nodes
 // that disable the same endpoint at once publish it once.
 func (e *Engine) emitDisabled(ep *hookd.Endpoint, h *hookd.EndpointHealth) {
-	payload, err := json.Marshal(struct {
-		EndpointID   string     `json:"endpoint_id"`
-		URL          string     `json:"url"`
-		Reason       string     `json:"reason"`
-		DisabledAt   time.Time  `json:"disabled_at"`
-		FailingSince *time.Time `json:"failing_since,omitempty"`
-	}{ep.ID, ep.URL, h.DisabledReason, h.At.UTC(), h.FailingSince})
+	payload, err := json.Marshal(hookd.EndpointDisabledPayload{EndpointID: ep.ID, URL: ep.URL, Reason: h.DisabledReason,
+		DisabledAt: h.At.UTC(), FailingSince: h.FailingSince})
 	if err != nil {
 		return
 	}

@@ -166,3 +166,25 @@ func TestFormsNeedCSRF(t *testing.T) {
 		t.Errorf("a link opened from another site: %d, cookies %v", resp.StatusCode, resp.Cookies())
 	}
 }
+
+// TestCatalogOperationalTypes: the catalog page shows hookd's operational
+// types with their schema and example, marked as hookd's, and the endpoint
+// form offers them to subscribe to.
+func TestCatalogOperationalTypes(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	c := e.session(t, e.link("acme", nil))
+	resp, body := fetch(t, c, e.srv.URL+"/portal/t/acme/event-types", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="type-hookd.endpoint.disabled"`) ||
+		!strings.Contains(body, "disabled_at") || !strings.Contains(body, "ep_0b7d6c51") {
+		t.Fatalf("catalog page: %d, lacks hookd.endpoint.disabled with its schema and example", resp.StatusCode)
+	}
+	card := body[strings.Index(body, `id="type-hookd.endpoint.disabled"`):]
+	if card = card[:strings.Index(card, "</h2>")]; !strings.Contains(card, "hookd") || !strings.Contains(card, "badge") {
+		t.Errorf("the card of hookd.endpoint.disabled is not marked as hookd's: %s", card)
+	}
+	resp, body = fetch(t, c, e.srv.URL+"/portal/t/acme/endpoints/new", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `name="event_types" value="hookd.endpoint.disabled"`) {
+		t.Fatalf("the endpoint form (%d) does not offer hookd.endpoint.disabled", resp.StatusCode)
+	}
+}

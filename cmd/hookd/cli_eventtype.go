@@ -23,7 +23,7 @@ func runEventType(ctx context.Context, args []string) error {
 
 func eventTypeList(ctx context.Context, c *apiCmd) error {
 	c.withLimit()
-	provider := c.fs.String("provider", "", "only this provider's types (lean, linkmoney, weavr; custom for custom types)")
+	provider := c.fs.String("provider", "", "only this provider's types (lean, linkmoney, weavr; hookd for hookd's operational types; custom for custom types)")
 	if err := c.parse(); err != nil {
 		return err
 	}

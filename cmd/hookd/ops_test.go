@@ -516,6 +516,8 @@ func TestEndpointTestRoute(t *testing.T) {
 		std := a.endpoint(t, "tr", tok, map[string]any{"url": rc.URL + "/std"})
 		lean := a.endpoint(t, "tr", tok, map[string]any{"url": rc.URL + "/lean", "profile": "lean"})
 		ops := a.endpoint(t, "tr", tok, map[string]any{"url": rc.URL + "/ops", "event_types": []string{"hookd.endpoint.disabled"}})
+		a.must(t, 201, "POST", "/v1/event-types", testAdmin, map[string]any{"name": "tr.bare", "schema": map[string]any{"type": "object"}}, nil)
+		bare := a.endpoint(t, "tr", tok, map[string]any{"url": rc.URL + "/bare", "event_types": []string{"tr.bare"}})
 
 		var e apiError
 		st := call(t, "POST", a.url+"/v1/tenants/tr/endpoints/"+std.ID+"/test", tok, map[string]any{"type": "payment.created"}, &e)
@@ -547,8 +549,9 @@ func TestEndpointTestRoute(t *testing.T) {
 		}
 		test(lean, map[string]any{"type": "payment.created"}, "lean:payment.created", "/lean")
 		test(std, map[string]any{"type": "linkmoney:payment.created"}, "linkmoney:payment.created", "/std")
-		test(std, nil, "", "/std") // the first catalog type it wants
-		test(ops, nil, "hookd.test", "/ops")
+		test(std, nil, "", "/std")                        // the first catalog type it wants
+		test(ops, nil, "hookd.endpoint.disabled", "/ops") // the catalog has its example
+		test(bare, nil, "hookd.test", "/bare")            // no type it wants has one
 
 		// A published event is not a test.
 		var res publishAnswer

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -149,6 +151,51 @@ func TestTriggerListenAndEndpointTest(t *testing.T) {
 	if err := runTrigger(context.Background(), []string{"--url", a.url, "--token", tok, "--tenant", "t", "no.such.type"}); err == nil ||
 		!strings.Contains(err.Error(), "404") {
 		t.Fatalf("trigger of an unknown type: %v", err)
+	}
+}
+
+// TestOperationalTypeTools: hookd.endpoint.disabled is in the catalog the
+// API lists, with its schema and example; an endpoint subscribes to it and
+// the test route sends it its example; hookd trigger, which publishes as
+// a tenant, says why it cannot and what does.
+func TestOperationalTypeTools(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, func(c *Config) { c.AllowUnknownTypes = false })
+	tok := a.tenant(t, "t")
+	var list struct {
+		Data []struct{ Name, Provider string }
+	}
+	a.must(t, 200, "GET", "/v1/event-types", tok, nil, &list)
+	if !slices.ContainsFunc(list.Data, func(et struct{ Name, Provider string }) bool {
+		return et.Name == "hookd.endpoint.disabled" && et.Provider == "hookd"
+	}) {
+		t.Fatalf("GET /v1/event-types lacks hookd.endpoint.disabled (provider hookd): %+v", list.Data)
+	}
+	var et struct {
+		Name, Provider  string
+		Schema, Example json.RawMessage
+	}
+	a.must(t, 200, "GET", "/v1/event-types/hookd.endpoint.disabled", tok, nil, &et)
+	if et.Provider != "hookd" || !strings.Contains(string(et.Schema), `"disabled_at"`) || !strings.Contains(string(et.Example), `"endpoint_id"`) {
+		t.Fatalf("GET /v1/event-types/hookd.endpoint.disabled: %+v", et)
+	}
+
+	rc := newReceiver(t, nil)
+	ep := a.endpoint(t, "t", tok, map[string]any{"url": rc.URL, "event_types": []string{"hookd.endpoint.disabled"}})
+	a.must(t, 202, "POST", "/v1/tenants/t/endpoints/"+ep.ID+"/test", tok, map[string]any{"type": "hookd.endpoint.disabled"}, nil)
+	if got := rc.wait(t, 10*time.Second); !strings.Contains(string(got.body), `"type":"hookd.endpoint.disabled"`) ||
+		!strings.Contains(string(got.body), `"endpoint_id"`) {
+		t.Fatalf("the test webhook: %s", got.body)
+	}
+
+	err := runTrigger(context.Background(), []string{"--url", a.url, "--token", tok, "--tenant", "t", "hookd.endpoint.disabled"})
+	if err == nil || !strings.Contains(err.Error(), "operational") || !strings.Contains(err.Error(), "hookd endpoint test") {
+		t.Fatalf("trigger of hookd.endpoint.disabled: %v", err)
+	}
+	var evs struct{ Data []struct{ Type string } }
+	a.must(t, 200, "GET", "/v1/tenants/t/events?type=hookd.endpoint.disabled", tok, nil, &evs)
+	if len(evs.Data) != 1 {
+		t.Fatalf("%d events of hookd.endpoint.disabled, want the test send's one", len(evs.Data))
 	}
 }
 

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/client"
 )
 
@@ -45,6 +47,12 @@ func runTrigger(ctx context.Context, args []string) error {
 	}
 	if len(et.Example) == 0 {
 		return fmt.Errorf("trigger: %s has no example payload", et.Name)
+	}
+	if strings.HasPrefix(et.Name, hookd.OperationalPrefix) {
+		// The API would refuse the publish (the prefix is reserved):
+		// say what does send it.
+		return fmt.Errorf("trigger: %s is one of hookd's operational events, which hookd publishes itself and tenants may not; "+
+			"to send its example to an endpoint that subscribes to it: hookd endpoint test ENDPOINT --type %s", et.Name, et.Name)
 	}
 	res, err := api.Publish(ctx, *tenant, client.EventCreate{Type: et.Name, Payload: et.Example, ID: *id})
 	if err != nil {

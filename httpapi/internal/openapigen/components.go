@@ -308,7 +308,7 @@ func components() obj {
 
 		"EventType": object([]string{"name", "custom"}, obj{
 			"name":        obj{"type": "string"},
-			"provider":    str("lean, linkmoney or weavr; absent for custom types."),
+			"provider":    str("lean, linkmoney or weavr; hookd for hookd's operational types (hookd.endpoint.disabled: hookd publishes them, endpoints subscribe to them by name or with hookd.*, tenants may not publish them); absent for custom types."),
 			"description": obj{"type": "string"},
 			"schema":      withDesc(obj{"type": []any{"object", "boolean"}}, "The JSON Schema of the payload."),
 			"example":     obj{"description": "An example payload."},

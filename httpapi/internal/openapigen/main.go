@@ -259,7 +259,7 @@ type examples struct {
 
 func newExamples(cat *catalog.Catalog) examples {
 	var ex examples
-	for _, name := range []string{"lean:payment.created", "linkmoney:payment.created", "weavr:loginWatch"} {
+	for _, name := range []string{"lean:payment.created", "linkmoney:payment.created", "weavr:loginWatch", hookd.EndpointDisabled} {
 		t, err := cat.Resolve(name, "")
 		if err != nil {
 			panic(err) // the catalog's own tests name these types
@@ -358,7 +358,7 @@ func operations(ex examples) []op {
 			status:      204, respDesc: "Revoked.", errors: []int{404}},
 
 		{pattern: "GET /v1/event-types", id: "listEventTypes", tag: "event-types", summary: "List event types",
-			description: "Every type, built-in and custom, sorted by name. Not paged.",
+			description: "Every type, sorted by name: the providers' built-in types, hookd's operational types (provider hookd), the custom types. Not paged.",
 			status:      200, resp: schemaRef("EventTypeList"), respEx: obj{"data": typeList}, respDesc: "The catalog."},
 		{pattern: "GET /v1/event-types/{type}", id: "getEventType", tag: "event-types", summary: "Get an event type, with its schema and example",
 			description: "A type two providers define is named qualified (`lean:payment.created`); any type may be.",
@@ -460,7 +460,7 @@ func operations(ex examples) []op {
 			description: "Answered once the event and its deliveries are stored. The payload is checked against the type's " +
 				"schema (422 with the JSON path otherwise). An `Idempotency-Key` or event `id` names one request: the " +
 				"same request again answers the first result with `duplicate: true`; a different request under it is " +
-				"refused with 409, the details naming the fields that differ.",
+				"refused with 409, the details naming the fields that differ. The operational types (hookd.*) are hookd's to publish: refused with 400.",
 			params: []any{ref("#/components/parameters/Idempotency-Key")},
 			body: jsonBody(schemaRef("Publish"), true, obj{"catalog": example("The catalog example of "+ex.publishType, publishBody),
 				"custom": example("A custom type with a chosen id", obj{"type": "invoice.paid", "id": "inv_42.paid", "payload": obj{"invoice_id": "inv_42"}})}),
