@@ -112,7 +112,7 @@ func decodeBody(body []byte, v any) error {
 	if dec.More() {
 		return hookd.Errorf(hookd.EINVALID, "malformed JSON body: data after the JSON value")
 	}
-	return nil
+	return checkJSON(body, v)
 }
 
 // decodeError translates an error of encoding/json into the API's words.

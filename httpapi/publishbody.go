@@ -11,13 +11,14 @@ import (
 // and a JSON object as the payload. encoding/json reads such a body two to
 // three times (the Decoder's readValue, then unmarshal, then skip for the
 // json.RawMessage payload), with reflection on the way. The fast path below
-// recognises that shape in one pass and validates the payload; anything else
-// (an unknown or duplicated field, a field in other letter cases, an escaped
-// or non-string value, malformed JSON, trailing data) makes it give up, and
-// the body is decoded by decodeBody as before, so every error message and
-// every corner of encoding/json's behaviour stays as it was. It never has to
-// produce an error: it only has to accept exactly what decodeBody accepts,
-// with the same result (TestPublishFastPath, FuzzPublishFastPath).
+// recognises that shape in one pass and validates the payload, its UTF-8
+// included; anything else (an unknown or duplicated field, a field in other
+// letter cases, an escaped or non-string value, malformed JSON, bytes that
+// are not UTF-8, trailing data) makes it give up, and the body is decoded by
+// decodeBody, so every error message and every corner of encoding/json's
+// behaviour stays as it was (and what decodeBody adds: checkJSON). It never
+// has to produce an error: it only has to accept exactly what decodeBody
+// accepts, with the same result (TestPublishFastPath, FuzzPublishFastPath).
 
 // publishIn is the body of POST /v1/tenants/{tenant}/events.
 type publishIn struct {
@@ -169,7 +170,9 @@ func fastEvent(b []byte, i, depth int, ev *eventIn, withKey, alone bool) (int, b
 				return i, false
 			}
 			start := i
-			if i, ok = jsonscan.Value(b, i, depth); !ok {
+			// UTF-8 checked in the same pass: a payload that is
+			// not is left to decodeBody, which refuses it.
+			if i, ok = jsonscan.ValueUTF8(b, i, depth); !ok {
 				return i, false
 			}
 			// A copy, as encoding/json makes: the engine may hold the

@@ -175,6 +175,10 @@ func BenchmarkPublishDecode(b *testing.B) {
 		evs[i] = map[string]any{"type": "bench.event", "id": fmt.Sprintf("ev-%d", i), "idempotency_key": fmt.Sprintf("ev-%d", i), "payload": json.RawMessage(payload)}
 	}
 	batch, _ := json.Marshal(map[string]any{"events": evs})
+	// The same with its note in a script that is not ASCII (two bytes a
+	// character), whose UTF-8 the fast path checks.
+	utfPayload, _ := json.Marshal(map[string]any{"id": "pay_123", "amount": 1017, "currency": "AED", "note": strings.Repeat("é", 482)})
+	utf, _ := json.Marshal(map[string]any{"type": "bench.event", "id": "ev-1", "payload": json.RawMessage(utfPayload)})
 	run := func(name string, body []byte, fast func([]byte) bool, v any) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -195,6 +199,7 @@ func BenchmarkPublishDecode(b *testing.B) {
 	var bin batchIn
 	run("single/decodeBody", one, never, &in)
 	run("single/fast", one, func(b []byte) bool { return fastPublish(b, &in) }, &in)
+	run("single-utf8/fast", utf, func(b []byte) bool { return fastPublish(b, &in) }, &in)
 	run("batch100/decodeBody", batch, never, &bin)
 	run("batch100/fast", batch, func(b []byte) bool { return fastBatch(b, &bin) }, &bin)
 }

@@ -27,6 +27,8 @@ func TestBadInput(t *testing.T) {
 		{"trailing data", "POST", "/v1/tenants/t/events", tok, `{"type":"a.b","payload":{}} {}`, 400, "invalid"},
 		{"unknown field", "POST", "/v1/tenants/t/events", tok, `{"type":"a.b","payload":{},"colour":1}`, 400, "invalid"},
 		{"payload not an object", "POST", "/v1/tenants/t/events", tok, `{"type":"a.b","payload":[1]}`, 400, "invalid"},
+		{"payload not UTF-8", "POST", "/v1/tenants/t/events", tok, `{"type":"a.b","payload":{"name":"Ann` + "\xff" + `"}}`, 400, "invalid"},
+		{"batch payload not UTF-8", "POST", "/v1/tenants/t/events/batch", tok, `{"events":[{"type":"a.b","payload":{"name":"` + "\xff" + `"}}]}`, 400, "invalid"},
 		{"missing type", "POST", "/v1/tenants/t/events", tok, `{"payload":{}}`, 400, "invalid"},
 		{"bad event id", "POST", "/v1/tenants/t/events", tok, `{"type":"a.b","id":"has space","payload":{}}`, 400, "invalid"},
 		{"operational type published", "POST", "/v1/tenants/t/events", tok, `{"type":"hookd.endpoint.disabled","payload":{}}`, 400, "invalid"},

@@ -264,3 +264,26 @@ func TestIngestOversizeCounted(t *testing.T) {
 		t.Fatalf("%d events after refused webhooks, want none", len(evs.Data))
 	}
 }
+
+// TestIngestKeepsWhatWasSigned: a provider's body with bytes that are not
+// UTF-8 is taken as signed (ingest verifies and keeps the raw bytes; only
+// the API's own request bodies must be UTF-8), and shown as body_base64.
+func TestIngestKeepsWhatWasSigned(t *testing.T) {
+	a := startApp(t, nil)
+	tok := a.tenant(t, "acme")
+	src := a.source(t, "acme", tok, map[string]any{"name": "lean", "profile": "lean", "secrets": []string{"lean-webhook-secret"}})
+	body := []byte(strings.Replace(string(leanWebhook("5c1d2e3f-0a9b-4c8d-8e7f-6a5b4c3d2e1f")), `"SAR"`, `"SA`+"\xff"+`"`, 1))
+	if st := postIngest(t, src.IngestURL, body, http.Header{"Lean-Signature": {leanSign("lean-webhook-secret", body)}}); st != http.StatusOK {
+		t.Fatalf("a signed body with a byte that is not UTF-8: %d, want 200", st)
+	}
+	var reqs struct {
+		Data []struct {
+			Body       *string `json:"body"`
+			BodyBase64 []byte  `json:"body_base64"`
+		} `json:"data"`
+	}
+	a.must(t, http.StatusOK, http.MethodGet, "/v1/tenants/acme/sources/"+src.ID+"/requests", tok, nil, &reqs)
+	if len(reqs.Data) != 1 || reqs.Data[0].Body != nil || !bytes.Equal(reqs.Data[0].BodyBase64, body) {
+		t.Fatalf("the request as stored: %+v", reqs.Data)
+	}
+}

@@ -89,14 +89,32 @@ func Valid(b []byte) bool {
 // encoding/json's scanner checks them: escapes, no control characters, any
 // other byte (UTF-8 is not checked).
 func Value(b []byte, i, depth int) (int, bool) {
+	return value(b, i, depth, false)
+}
+
+// ValueUTF8 is Value that also refuses a string, key or value, whose bytes
+// are not UTF-8: JSON text is UTF-8 (RFC 8259), which encoding/json does
+// not check (it keeps such bytes in a json.RawMessage and replaces them in
+// a decoded string). Still one pass: a run of a string's bytes that the
+// scan has just passed (up to a quote, a backslash or a control byte) is
+// checked by utf8.Valid while it is in cache, and only when it holds a
+// byte that is not ASCII (the scan tracks that anyway), so ASCII costs
+// nothing more. Decoding each sequence as the scan meets it measured
+// slower (docs/performance.md).
+func ValueUTF8(b []byte, i, depth int) (int, bool) {
+	return value(b, i, depth, true)
+}
+
+// value is Value, with the strings' UTF-8 checked when utf is set.
+func value(b []byte, i, depth int, utf bool) (int, bool) {
 	if i >= len(b) {
 		return i, false
 	}
 	switch c := b[i]; {
 	case c == '"':
-		return scanString(b, i)
+		return scanString(b, i, utf)
 	case c == '{':
-		return object(b, i, depth, nil)
+		return object(b, i, depth, nil, utf)
 	case c == '[':
 		if depth++; depth > MaxDepth {
 			return i, false
@@ -107,7 +125,7 @@ func Value(b []byte, i, depth int) (int, bool) {
 		}
 		for {
 			var ok, more bool
-			if i, ok = Value(b, SkipSpace(b, i), depth); !ok {
+			if i, ok = value(b, SkipSpace(b, i), depth, utf); !ok {
 				return i, false
 			}
 			if i, more, ok = after(b, i, ']'); !ok || !more {
@@ -133,11 +151,19 @@ func literal(b []byte, i int, lit string) (int, bool) {
 	return i + len(lit), true
 }
 
-// scanString validates the string whose opening quote is b[i].
-func scanString(b []byte, i int) (int, bool) {
+// scanString validates the string whose opening quote is b[i], and its
+// UTF-8 when utf is set.
+func scanString(b []byte, i int, utf bool) (int, bool) {
 	i++
 	for {
-		i, _ = stringEnd(b, i)
+		start := i
+		var ascii bool
+		i, ascii = stringEnd(b, i)
+		if utf && !ascii && !utf8.Valid(b[start:i]) {
+			// A run ends at an ASCII byte, where no UTF-8 sequence
+			// is cut: the runs are valid if and only if the string is.
+			return start, false
+		}
 		if i >= len(b) {
 			return i, false
 		}
@@ -225,12 +251,12 @@ func digits(b []byte, i int) int {
 // returns the index after the object. ok is false when the object is not
 // valid JSON, a key needs decoding (see PlainBytes), or fn returns false.
 func Members(b []byte, i, depth int, fn func(key, value []byte) bool) (int, bool) {
-	return object(b, i, depth, fn)
+	return object(b, i, depth, fn, false)
 }
 
-// object validates the object whose '{' is b[i], as Value does; with fn,
+// object validates the object whose '{' is b[i], as value does; with fn,
 // as Members does.
-func object(b []byte, i, depth int, fn func(key, value []byte) bool) (int, bool) {
+func object(b []byte, i, depth int, fn func(key, value []byte) bool, utf bool) (int, bool) {
 	if i >= len(b) || b[i] != '{' {
 		return i, false
 	}
@@ -250,7 +276,7 @@ func object(b []byte, i, depth int, fn func(key, value []byte) bool) (int, bool)
 		if fn != nil {
 			key, j, ok = PlainBytes(b, i)
 		} else {
-			j, ok = scanString(b, i)
+			j, ok = scanString(b, i, utf)
 		}
 		if !ok {
 			return i, false
@@ -260,7 +286,7 @@ func object(b []byte, i, depth int, fn func(key, value []byte) bool) (int, bool)
 			return i, false
 		}
 		start := SkipSpace(b, i+1)
-		if i, ok = Value(b, start, depth); !ok || (fn != nil && !fn(key, b[start:i])) {
+		if i, ok = value(b, start, depth, utf); !ok || (fn != nil && !fn(key, b[start:i])) {
 			return i, false
 		}
 		var more bool

@@ -96,3 +96,63 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValueUTF8: ValueUTF8 accepts exactly the JSON values json.Valid
+// accepts whose bytes are UTF-8 (outside strings, JSON is ASCII: the
+// bytes that are not are a string's).
+func FuzzValueUTF8(f *testing.F) {
+	for _, s := range append(seeds, `{"k`+"\xc3"+`":1}`, `["`+"\xe2\x82"+`"]`, `"`+strings.Repeat("é", 9)+"\xff"+`"`, `"\u00e9\`+"\xff"+`"`) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		i, ok := ValueUTF8(b, SkipSpace(b, 0), 0)
+		got := ok && SkipSpace(b, i) == len(b)
+		if want := json.Valid(b) && utf8.Valid(b); got != want {
+			t.Fatalf("ValueUTF8(%q) = %v, want %v", b, got, want)
+		}
+		if got != Valid(b) && utf8.Valid(b) {
+			t.Fatalf("ValueUTF8(%q) = %v, Value %v on UTF-8", b, got, Valid(b))
+		}
+	})
+}
+
+// TestPathAt: the path of the value (or the key) that holds a byte.
+func TestPathAt(t *testing.T) {
+	doc := `{"type":"a.b", "payload":{"note":"x` + "\xff" + `","list":[1,{"k` + "\xfe" + `y":2},"z` + "\xfd" + `"],"a-b":{"":"` + "\xfc" + `"}},` +
+		`"ty\u0070e":"` + "\xfb" + `"}`
+	for _, c := range []struct {
+		bad   byte
+		path  string
+		inKey bool
+	}{
+		{0xff, "$.payload.note", false},
+		{0xfe, "$.payload.list[1]", true},
+		{0xfd, "$.payload.list[2]", false},
+		{0xfc, `$.payload["a-b"][""]`, false},
+		{0xfb, "$.type", false},
+	} {
+		off := strings.IndexByte(doc, c.bad)
+		if path, inKey := PathAt([]byte(doc), off); path != c.path || inKey != c.inKey {
+			t.Errorf("PathAt(byte %d, %#x) = %s, %v; want %s, %v", off, c.bad, path, inKey, c.path, c.inKey)
+		}
+	}
+	if path, _ := PathAt([]byte(doc), 0); path != "$" {
+		t.Errorf("PathAt(0) = %s, want $", path)
+	}
+}
+
+// FuzzPathAt: on any valid JSON, PathAt answers a path for every byte.
+func FuzzPathAt(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s), 3)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, off int) {
+		if !json.Valid(b) || len(b) == 0 {
+			return
+		}
+		off = (off%len(b) + len(b)) % len(b)
+		if path, _ := PathAt(b, off); !strings.HasPrefix(path, "$") {
+			t.Fatalf("PathAt(%q, %d) = %q", b, off, path)
+		}
+	})
+}
