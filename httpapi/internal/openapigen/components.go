@@ -485,7 +485,7 @@ func components() obj {
 
 	responses := obj{}
 	for st, desc := range map[int]string{
-		400: "Malformed request (JSON that is not UTF-8, an unknown field, a value out of its bounds): the message names the field and the rule, and the details name the field.",
+		400: "Malformed request (JSON that is not UTF-8, a key given twice, an unknown field, a value out of its bounds): the message names the field and the rule, and the details name the field.",
 		401: "No token, or an unknown one.",
 		403: "The route needs the admin token.",
 		404: "No such resource, or another tenant's.",
