@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -141,6 +142,11 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) (string, error) {
 	}
 	if u.User != nil {
 		return "", errors.New("URL must not carry credentials; use headers")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("URL port %q is not a port from 1 to 65535", p)
+		}
 	}
 	host := u.Hostname()
 	if strings.HasPrefix(u.Host, "[") {

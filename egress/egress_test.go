@@ -186,6 +186,9 @@ func TestAddressForms(t *testing.T) {
 		{"file:///etc/passwd", invalid, invalid},
 		{"http://", invalid, invalid},
 		{"http://user:pw@93.184.216.34/", invalid, invalid},
+		{"http://127.0.0.1:99999/x", invalid, invalid},
+		{"http://93.184.216.34:0/x", invalid, invalid},
+		{"http://93.184.216.34:65535/x", same, same},
 	}
 	guards := map[string]*Guard{"deny": mustNew(t, ""), "allow": mustNew(t, "127.0.0.0/8")}
 	for _, c := range cases {

@@ -228,7 +228,7 @@ func describe(what string, err error) error {
 	b.WriteString(")")
 	for _, d := range he.Details {
 		b.WriteString("\n  ")
-		if d.Path != "" {
+		if d.Path != "" && !strings.HasPrefix(d.Message, d.Path+": ") {
 			b.WriteString(d.Path + ": ")
 		}
 		b.WriteString(d.Message)

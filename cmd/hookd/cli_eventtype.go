@@ -28,9 +28,10 @@ func eventTypeList(ctx context.Context, c *apiCmd) error {
 		return err
 	}
 	switch *provider {
-	case "", catalog.ProviderLean, catalog.ProviderLinkMoney, catalog.ProviderWeavr, "custom":
+	case "", catalog.ProviderLean, catalog.ProviderLinkMoney, catalog.ProviderWeavr, catalog.ProviderHookd, "custom":
 	default:
-		return fmt.Errorf("--provider %q: want %s, %s, %s or custom", *provider, catalog.ProviderLean, catalog.ProviderLinkMoney, catalog.ProviderWeavr)
+		return fmt.Errorf("--provider %q: want %s, %s, %s, %s or custom", *provider, catalog.ProviderLean, catalog.ProviderLinkMoney,
+			catalog.ProviderWeavr, catalog.ProviderHookd)
 	}
 	api := c.client()
 	return list(c, "event types", func(client.ListOptions) iter.Seq2[*hookd.EventType, error] {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookd/hookd"
 )
 
 // cli runs the real binary's API verbs to their end: exit code, standard
@@ -153,6 +155,11 @@ func TestCLIWalkThrough(t *testing.T) {
 	code, out, _ = cli(t, env, "event", "list", "--type", "payment.*")
 	if code != 0 || !strings.Contains(out, pub.ID) || !strings.Contains(out, "pay_1") {
 		t.Fatalf("event list: exit %d:\n%s", code, out)
+	}
+	var ops []struct{ Name, Provider string }
+	cliJSON(t, env, &ops, "event-type", "list", "--provider", "hookd")
+	if len(ops) == 0 || ops[0].Provider != "hookd" {
+		t.Fatalf("event-type list --provider hookd: %+v", ops)
 	}
 	var evs []struct{ ID string }
 	cliJSON(t, env, &evs, "event", "list", "--delivery", "succeeded")
@@ -308,5 +315,18 @@ func TestCLIVerbArguments(t *testing.T) {
 	code, _, errOut := cli(t, cleanEnv(), "tenant", "list")
 	if code == 0 || !strings.Contains(errOut, "a token is required") {
 		t.Errorf("no token: exit %d: %s", code, errOut)
+	}
+}
+
+// TestDescribe: an API error reads as the verb, the message, its code and
+// status, then a line per detail, whose path is not said twice when the
+// detail's message begins with it.
+func TestDescribe(t *testing.T) {
+	err := &hookd.Error{Code: hookd.EINVALID, Message: "url: target address is not allowed: 127.0.0.1",
+		Details: []hookd.Detail{{Path: "url", Message: "url: target address is not allowed: 127.0.0.1"}, {Path: "event_types[1]", Message: "unknown type"}}}
+	got := describe("endpoint create", err).Error()
+	want := "endpoint create: url: target address is not allowed: 127.0.0.1 (invalid)\n  url: target address is not allowed: 127.0.0.1\n  event_types[1]: unknown type"
+	if got != want {
+		t.Errorf("describe:\n%s\nwant\n%s", got, want)
 	}
 }
