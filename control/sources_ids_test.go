@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/storetest"
 )
 
 var (
@@ -213,7 +214,7 @@ func TestSourcesOfThreeProfilesOneEvent(t *testing.T) {
 // at its source, as an event of its own.
 func TestSourceSameIDConcurrent(t *testing.T) {
 	t.Parallel()
-	u, key := postgresSchema(t), testKey(t)
+	u, key := storetest.PostgresSchema(t), testKey(t)
 	nodes := []*bundle{setupOn(t, openPostgres(t, u, key)), setupOn(t, openPostgres(t, u, key))}
 	ctx := context.Background()
 	a, _, sk := sourceSetup(t, nodes[0], &hookd.Source{Name: "lean-a", Profile: "lean", Secrets: []hookd.Secret{{Value: "secret-a"}}})

@@ -2,15 +2,14 @@ package delivery_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/bench"
 	"github.com/hookd/hookd/postgres"
 	"github.com/hookd/hookd/seal"
+	"github.com/hookd/hookd/storetest"
 )
 
 // stores are the databases the engine's storage-dependent behaviour is
@@ -35,25 +34,12 @@ func onEachStore(t *testing.T, f func(t *testing.T, open func(*testing.T) hookd.
 }
 
 // openPostgres opens a store in a fresh schema of the test database
-// (TEST_DATABASE_URL, else the local one), dropped when the test ends.
-// Without a reachable database the test is skipped, except in CI
-// (CI=true), where that must fail the run.
+// (storetest.PostgresSchema), dropped when the test ends.
 func openPostgres(t *testing.T) hookd.Database {
 	t.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
+	u := storetest.PostgresSchema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	u, drop, err := bench.Schema(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is not reachable (set TEST_DATABASE_URL): %v", err)
-		}
-		t.Skipf("PostgreSQL is not reachable, skipping (set TEST_DATABASE_URL): %v", err)
-	}
-	t.Cleanup(drop)
 	key, err := seal.LoadOrCreate(filepath.Join(t.TempDir(), "key"))
 	if err != nil {
 		t.Fatal(err)

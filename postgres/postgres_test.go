@@ -24,12 +24,7 @@ import (
 )
 
 // baseURL is the test database. Each test works in a schema of its own.
-func baseURL() string {
-	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
+func baseURL() string { return storetest.PostgresURL() }
 
 // admin connects to the test database. When it cannot, the test is skipped,
 // except in CI (CI=true), where a missing database must fail the run

@@ -4,14 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/bench"
 	"github.com/hookd/hookd/seal"
+	"github.com/hookd/hookd/storetest"
 )
 
 // TestSessionSettings: hookd's sessions plan without sequential scans
@@ -148,20 +147,7 @@ func TestCommitPlan(t *testing.T) {
 // except in CI.
 func schemaURL(t *testing.T) (string, *seal.Key) {
 	t.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	u, drop, err := bench.Schema(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable: %v", err)
-	}
-	t.Cleanup(drop)
+	u := storetest.PostgresSchema(t)
 	raw := make([]byte, seal.KeySize)
 	rand.Read(raw)
 	k, err := seal.NewKey(raw)

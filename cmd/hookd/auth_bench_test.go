@@ -6,15 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd/httpapi"
-	"github.com/jackc/pgx/v5"
+	"github.com/hookd/hookd/storetest"
 )
 
 // BenchmarkAuth measures an authenticated request (GET a tenant: one store
@@ -67,29 +65,7 @@ func BenchmarkAuth(b *testing.B) {
 
 // benchPostgres is testPostgres for a benchmark: a fresh schema, dropped
 // at the end; skipped without PostgreSQL.
-func benchPostgres(b *testing.B) string {
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	conn, err := pgx.Connect(b.Context(), base)
-	if err != nil {
-		b.Skipf("PostgreSQL unreachable at %s: %v", base, err)
-	}
-	schema := "hookd_bench_" + randomToken()[:8]
-	if _, err := conn.Exec(b.Context(), "CREATE SCHEMA "+schema); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func benchPostgres(b *testing.B) string { return storetest.PostgresSchema(b) }
 
 // benchApp starts hookd in-process on c, creates the tenant acme and a
 // token of it, and returns the app, a function that serves one request

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,30 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookd/hookd/bench"
+	"github.com/hookd/hookd/storetest"
 )
 
 // testPostgres returns the URL of a fresh schema in the test PostgreSQL,
-// dropped when the test ends. Without PostgreSQL the test is skipped, or
-// fails when CI=true.
-func testPostgres(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	u, drop, err := bench.Schema(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable at %s: %v", base, err)
-		}
-		t.Skipf("PostgreSQL unreachable at %s: %v", base, err)
-	}
-	t.Cleanup(drop)
-	return u
-}
+// dropped when the test ends (storetest.PostgresSchema).
+func testPostgres(t *testing.T) string { return storetest.PostgresSchema(t) }
 
 // cluster starts n real hookd processes on one PostgreSQL schema; the test
 // runs in parallel with the others, and not at all with -short.
