@@ -442,6 +442,15 @@ func (q *queue) point(ep *hookd.Endpoint) {
 		}
 		q.halt = nil // the next wait makes one for the endpoint as it is
 	}
+	if stopped && !was {
+		// The waits end unsent, so the request slots they were given are
+		// free again: the first request after the endpoint is enabled
+		// takes a slot from then, not after every abandoned one. (The
+		// store frees those reserved there when the endpoint is enabled.)
+		q.slotMu.Lock()
+		q.nextSlot, q.slotsLeft = time.Time{}, 0
+		q.slotMu.Unlock()
+	}
 	q.ep = ep
 }
 

@@ -77,3 +77,51 @@ func testRateLimitedStops(t *testing.T, st hookd.Database, how string) {
 		t.Fatalf("%d requests after the endpoint was %sd (%d before)", got-sent, how, sent)
 	}
 }
+
+// TestRateLimitedEnabledAgain: the request slots taken by deliveries that
+// stopped waiting when their endpoint was disabled are given back when it
+// is enabled again, in memory and in the store (shared by nodes): the next
+// request comes at the endpoint's rate, not after every abandoned slot (at
+// 1/s, 39 of them here).
+func TestRateLimitedEnabledAgain(t *testing.T) {
+	t.Parallel()
+	onEachStore(t, func(t *testing.T, open func(*testing.T) hookd.Database) {
+		ctx := context.Background()
+		b := setupOn(t, open(t), http.StatusOK, func(e *hookd.Endpoint) { e.RateLimit = 1 }, nil)
+		evs := make([]*hookd.Event, 40)
+		for i := range evs {
+			evs[i] = &hookd.Event{ID: fmt.Sprintf("e%02d", i), TenantID: "t", Type: "a.b", Payload: []byte(`{}`), CreatedAt: b.clock.Now()}
+		}
+		if _, err := b.engine.Publish(ctx, evs, ""); err != nil {
+			t.Fatal(err)
+		}
+		b.next(t) // at once; the others wait for their slots, up to 39 s ahead
+		set := func(disabled bool) {
+			ep, err := b.store.Endpoint(ctx, "t", "ep")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ep.Disabled, ep.DisabledReason, ep.UpdatedAt = disabled, "", b.clock.Now()
+			if disabled {
+				ep.DisabledReason = "by hand"
+			}
+			if err := b.store.SaveEndpoint(ctx, ep); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.engine.Changed(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		set(true)
+		eventually(t, 10*time.Second, "no delivery held in memory", func() bool { return b.engine.Held() == 0 })
+		for len(b.hits) > 0 {
+			<-b.hits // one whose slot had come as it was disabled
+		}
+		set(false)
+		select {
+		case <-b.hits:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no request within 10 s of the endpoint enabled again: its abandoned slots were kept")
+		}
+	})
+}

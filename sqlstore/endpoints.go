@@ -263,7 +263,8 @@ func (s *Store) queryEndpoints(ctx context.Context, q string, args ...any) ([]*h
 }
 
 // SaveEndpoint implements hookd.Store. Enabling a disabled endpoint releases
-// the deliveries parked while it was disabled; disabling parks them.
+// the deliveries parked while it was disabled, and its rate limit's
+// reserved request slots; disabling parks them.
 func (s *Store) SaveEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	row, err := s.endpointRow(e)
 	if err != nil {
@@ -281,6 +282,14 @@ func (s *Store) SaveEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 		}
 		if err := s.park(ctx, tx, e.ID, was != 0, e.Disabled, e.UpdatedAt); err != nil {
 			return err
+		}
+		if was != 0 && !e.Disabled {
+			// Nothing was sent while it was disabled: the request slots
+			// reserved for the deliveries that then stopped waiting are
+			// given back, so its rate limit counts from now.
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM endpoint_slots WHERE endpoint_id = ?`), e.ID); err != nil {
+				return unavailable(err)
+			}
 		}
 		return s.bumpEndpoints(ctx, tx)
 	})
