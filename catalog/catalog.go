@@ -400,8 +400,17 @@ func newEntry(t *hookd.EventType) (*entry, error) {
 			case he.Code == hookd.EUNPROCESSABLE:
 				// The example is part of the request: a bad one makes a bad
 				// request (EINVALID), not a refused payload.
+				// Its details say where in the request: the example, not
+				// a payload.
+				details := make([]hookd.Detail, len(he.Details))
+				for i, d := range he.Details {
+					if rest, ok := strings.CutPrefix(d.Path, "$.payload"); ok {
+						d.Path = "$.example" + rest
+					}
+					details[i] = d
+				}
 				return nil, &hookd.Error{Code: hookd.EINVALID,
-					Message: "example of " + e.t.Name + " does not match its schema", Details: he.Details}
+					Message: "example of " + e.t.Name + " does not match its schema", Details: details}
 			default:
 				return nil, hookd.Errorf(hookd.EINVALID, "example of %s: %s", e.t.Name, he.Message)
 			}

@@ -756,7 +756,7 @@ func TestAdd(t *testing.T) {
 	if _, ok := c.Lookup("acme.g"); ok {
 		t.Error("a refused type was registered")
 	}
-	if d := details(c.Add(&hookd.EventType{Name: "acme.i", Schema: []byte(`{"type":"object","required":["x"]}`), Example: []byte(`{}`)})); len(d) != 1 || d[0].Path != "$.payload.x" {
+	if d := details(c.Add(&hookd.EventType{Name: "acme.i", Schema: []byte(`{"type":"object","required":["x"]}`), Example: []byte(`{}`)})); len(d) != 1 || d[0].Path != "$.example.x" {
 		t.Errorf("refused example details = %+v, want the missing x", d)
 	}
 	// A type without schema accepts any JSON but still refuses non-JSON.
@@ -983,4 +983,17 @@ func BenchmarkUnknownWire(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestAddBadExampleNamesIt: a custom type whose example does not match its
+// schema is refused with details whose paths are in the example
+// ("$.example.n"), the request's field, not a payload's.
+func TestAddBadExampleNamesIt(t *testing.T) {
+	c := newCatalog(t)
+	err := c.Add(&hookd.EventType{Name: "acme.count", Schema: []byte(`{"type":"object","properties":{"n":{"type":"integer"}}}`),
+		Example: []byte(`{"n":"x"}`)})
+	var he *hookd.Error
+	if !errors.As(err, &he) || he.Code != hookd.EINVALID || len(he.Details) != 1 || he.Details[0].Path != "$.example.n" {
+		t.Fatalf("Add with a bad example: %v (%+v), want EINVALID with the detail at $.example.n", err, he)
+	}
 }

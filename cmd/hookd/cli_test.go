@@ -166,13 +166,14 @@ func TestCLIArguments(t *testing.T) {
 	}
 	// -h is the command's output, on standard output, and never shows
 	// a token or a secret from the environment.
-	secrets := cleanEnv("HOOKD_ADMIN_TOKEN="+testAdmin, "HOOKD_TOKEN=tenant-token-value", "HOOKD_SECRET=listen-secret-value")
+	secrets := cleanEnv("HOOKD_ADMIN_TOKEN="+testAdmin, "HOOKD_TOKEN=tenant-token-value", "HOOKD_SECRET=listen-secret-value",
+		"HOOKD_DATA_KEY=data-key-value", "HOOKD_DB=postgres://u:db-password-value@127.0.0.1/x")
 	help := []struct {
 		cmd       string
 		want, not []string
 	}{
-		{"serve", []string{"-addr", "-db", "-log-level"}, []string{"hookd: ", "help requested"}},
-		{"migrate", []string{"-db", "-data-key"}, []string{"-addr", "-publish-rate", "help requested"}},
+		{"serve", []string{"-addr", "-db", "-log-level"}, []string{"hookd: ", "help requested", "data-key-value", "db-password-value"}},
+		{"migrate", []string{"-db", "-data-key"}, []string{"-addr", "-publish-rate", "help requested", "data-key-value", "db-password-value"}},
 		{"listen", []string{"-profile", "-secret"}, []string{"-db", "help requested", "listen-secret-value"}},
 		{"trigger", []string{"-tenant", "TYPE"}, []string{"-db", "help requested", testAdmin, "tenant-token-value"}},
 		{"simulate", []string{"-tenant", "-fail-share", "LIFECYCLE"}, []string{testAdmin, "tenant-token-value"}},

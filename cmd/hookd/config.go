@@ -188,9 +188,19 @@ func (c *Config) parse(fs *flag.FlagSet, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) {
+		given[f.Name] = true
 		delete(c.envErrs, "HOOKD_"+strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")))
 	})
+	// The variables that may hold a secret (a password in the database's
+	// URL, the data key) are read only now, so -h never prints them.
+	if !given["db"] {
+		c.DB = env("HOOKD_DB", c.DB)
+	}
+	if !given["data-key"] {
+		c.DataKey = env("HOOKD_DATA_KEY", c.DataKey)
+	}
 	return nil
 }
 
@@ -206,10 +216,12 @@ func (c *Config) envError() error {
 
 // storeFlags registers the flags that choose and open the database (all
 // that migrate needs); environment values are the flags' defaults, so a
-// flag given on the command line wins.
+// flag given on the command line wins. The database's URL (which may hold
+// a password) and the data key are read from the environment only after
+// parsing (see parse), so -h never prints them.
 func (c *Config) storeFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.DB, "db", env("HOOKD_DB", "sqlite:hookd.db"), "database: sqlite:PATH[?driver=cgo|purego] or a postgres:// URL (HOOKD_DB)")
-	fs.StringVar(&c.DataKey, "data-key", env("HOOKD_DATA_KEY", ""), "32-byte base64 key that encrypts endpoint secrets (HOOKD_DATA_KEY; SQLite default: a 0600 file beside the database)")
+	fs.StringVar(&c.DB, "db", "sqlite:hookd.db", "database: sqlite:PATH[?driver=cgo|purego] or a postgres:// URL (default from HOOKD_DB)")
+	fs.StringVar(&c.DataKey, "data-key", "", "32-byte base64 key that encrypts endpoint secrets (default from HOOKD_DATA_KEY; SQLite: a 0600 file beside the database)")
 	fs.Int64Var(&c.DBMaxSize, "db-max-size", c.envInt("HOOKD_DB_MAX_SIZE", 0), "SQLite only: cap the database file at this many bytes; 0 = no cap (HOOKD_DB_MAX_SIZE)")
 }
 

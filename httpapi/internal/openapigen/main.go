@@ -148,7 +148,7 @@ type op struct {
 	resp        any   // success response: a schema (nil: no content)
 	respEx      any   // example of the success response
 	respDesc    string
-	errors      []int // error statuses beside 401, 500 and, for tenant routes, 404
+	errors      []int // error statuses beside 401, 500 and, for tenant routes and routes with a path parameter, 404
 	extra       obj   // further responses (status -> response object)
 }
 
@@ -163,6 +163,9 @@ func (o op) render(a httpapi.Access) obj {
 	case httpapi.AccessAdmin:
 		desc = strings.TrimSpace("Admin token only. " + desc)
 		errs = append(errs, 401, 403)
+		if strings.Contains(o.pattern, "{") {
+			errs = append(errs, 404) // what the path names may not exist
+		}
 		out["x-hookd-access"] = "admin"
 	default:
 		errs = append(errs, 401, 404)
