@@ -128,26 +128,29 @@ func decodeError(err error, body []byte, v any) error {
 		if typ.Field == "" {
 			return hookd.Errorf(hookd.EINVALID, "the request body must be a JSON object, not %s", jsonValue(typ.Value))
 		}
-		return hookd.Errorf(hookd.EINVALID, "%s must be %s, not %s", typ.Field, expected(typ.Type), jsonValue(typ.Value))
+		return hookd.FieldErrorf(hookd.EINVALID, typ.Field, "type", "%s must be %s, not %s", typ.Field, expected(typ.Type), jsonValue(typ.Value))
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return hookd.Errorf(hookd.EINVALID, "unknown field %s", name)
+		return hookd.FieldErrorf(hookd.EINVALID, strings.Trim(name, `"`), "unknown_field", "unknown field %s", name)
 	}
 	// The error came from a field's own decoder (a duration, a time),
 	// which does not know the field's name: find the field that fails.
 	field, ft := failingField(body, reflect.TypeOf(v))
-	if field == "" {
-		field = "a field"
+	fail := func(rule, format string, args ...any) error {
+		if field == "" {
+			return hookd.Errorf(hookd.EINVALID, format, append([]any{"a field"}, args...)...)
+		}
+		return hookd.FieldErrorf(hookd.EINVALID, field, rule, format, append([]any{field}, args...)...)
 	}
 	var he *hookd.Error
 	var pe *time.ParseError
 	switch {
 	case errors.As(err, &he):
-		return hookd.Errorf(hookd.EINVALID, "%s: %s", field, he.Message)
+		return fail("format", "%s: %s", he.Message)
 	case errors.As(err, &pe) || strings.HasPrefix(err.Error(), "Time.") || isTime(ft):
-		return hookd.Errorf(hookd.EINVALID, "%s must be an RFC 3339 time such as \"2026-01-02T15:04:05Z\"", field)
+		return fail("format", "%s must be an RFC 3339 time such as \"2026-01-02T15:04:05Z\"")
 	}
-	return hookd.Errorf(hookd.EINVALID, "%s has an invalid value", field)
+	return fail("format", "%s has an invalid value")
 }
 
 var timeType = reflect.TypeFor[time.Time]()

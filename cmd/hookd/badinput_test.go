@@ -111,6 +111,10 @@ func TestEndpointErrorDetails(t *testing.T) {
 		{"unknown profile", "POST", "/v1/tenants/t/endpoints", `{"url":"` + rc.URL + `","profile":"nope"}`, 400, "profile"},
 		{"unknown type", "POST", "/v1/tenants/t/endpoints", `{"url":"` + rc.URL + `","event_types":["payment.*","order.nope"]}`, 422, "event_types[1]"},
 		{"bad pattern", "PATCH", "/v1/tenants/t/endpoints/" + ep.ID, `{"event_types":["pay*"]}`, 422, "event_types[0]"},
+		// The body's own refusals name the field too.
+		{"unknown field", "POST", "/v1/tenants/t/events", `{"type":"a.b","payload":{},"colour":1}`, 400, "colour"},
+		{"wrong JSON type", "POST", "/v1/tenants/t/endpoints", `{"url":"` + rc.URL + `","rate_limit_per_s":"fast"}`, 400, "rate_limit_per_s"},
+		{"bad time", "POST", "/v1/tenants/t/endpoints/" + ep.ID + "/recover", `{"since":"yesterday"}`, 400, "since"},
 	} {
 		var out struct {
 			Error struct {
