@@ -156,7 +156,7 @@ func (c *apiCmd) parse() error {
 		c.fs.SetOutput(c.stdout)
 	}
 	for {
-		if err := c.fs.Parse(args); err != nil {
+		if err := parse(c.fs, args); err != nil {
 			return err
 		}
 		if c.fs.NArg() == 0 {

@@ -316,6 +316,22 @@ func TestCLIVerbArguments(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "a token is required") {
 		t.Errorf("no token: exit %d: %s", code, errOut)
 	}
+	// A mistake in the flags is said once, with the usage, and exits 2.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"tenant", "list", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"event", "list", "--limit", "x"}, `invalid value "x" for flag -limit`},
+		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"trigger", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"simulate", "--bogus"}, "flag provided but not defined: -bogus"},
+	} {
+		code, out, errOut := cli(t, cleanEnv(), c.args...)
+		if code != 2 || out != "" || strings.Count(errOut, c.want) != 1 || !strings.Contains(errOut, "usage") && !strings.Contains(errOut, "Usage") {
+			t.Errorf("hookd %v: exit %d, stdout %q, want %q once and the usage on stderr:\n%s", c.args, code, out, c.want, errOut)
+		}
+	}
 }
 
 // TestDescribe: an API error reads as the verb, the message, its code and

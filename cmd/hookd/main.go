@@ -119,6 +119,9 @@ func main() {
 	if errors.Is(err, flag.ErrHelp) {
 		return // -h: the command printed its own flags
 	}
+	if fe := (flagError{}); errors.As(err, &fe) {
+		os.Exit(2) // the flag package printed the mistake and the usage
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hookd:", err)
 		os.Exit(1)
@@ -150,11 +153,27 @@ func wantsHelp(args []string) bool {
 	return false
 }
 
+// flagError is a mistake in a command's flags. The flag package has
+// already printed it, with the command's usage, so main prints nothing
+// more and exits 2, as for any other misuse.
+type flagError struct{ error }
+
+func (e flagError) Unwrap() error { return e.error }
+
+// parse is fs.Parse, its mistakes marked as flagError (but not -h).
+func parse(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return flagError{err}
+	}
+	return err
+}
+
 // parseFlags parses a command's flags. The commands take flags only, so an
 // argument that is not one is an error: the flag package would otherwise
 // stop there and silently ignore every flag after it.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -329,7 +329,7 @@ func runSimulate(ctx context.Context, args []string) error {
 	// Flags may come before or after the lifecycles.
 	var names []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parse(fs, args); err != nil {
 			return err
 		}
 		if fs.NArg() == 0 {

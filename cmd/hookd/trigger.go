@@ -22,7 +22,7 @@ func runTrigger(ctx context.Context, args []string) error {
 		fs.PrintDefaults()
 	}
 	// Flags may come before or after TYPE.
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	rest := fs.Args()
