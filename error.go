@@ -59,6 +59,20 @@ func FieldErrorf(code, path, rule, format string, args ...any) *Error {
 	return &Error{Code: code, Message: msg, Details: []Detail{{Path: path, Rule: rule, Message: msg}}}
 }
 
+// At gives err, when it is an *Error without details, one detail: the
+// field's path, the rule and the error's message. A check that knows
+// nothing of the request (a catalog look-up) says what is wrong; its
+// caller, which knows the field, says where.
+func At(err error, path, rule string) error {
+	var e *Error
+	if errors.As(err, &e) && len(e.Details) == 0 && e.Code != EINTERNAL && e.Code != EUNAVAILABLE {
+		c := *e
+		c.Details = []Detail{{Path: path, Rule: rule, Message: e.Message}}
+		return &c
+	}
+	return err
+}
+
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
 // for any other error and "" for nil.
 func ErrorCode(err error) string {

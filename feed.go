@@ -98,7 +98,7 @@ const MaxFeedLimit = 1000
 // Validate checks a feed query, naming the field.
 func (q *FeedQuery) Validate() error {
 	if q.Limit < 0 || q.Limit > MaxFeedLimit {
-		return Errorf(EINVALID, "limit must be a number from 1 to %d", MaxFeedLimit)
+		return FieldErrorf(EINVALID, "limit", "range", "limit must be a number from 1 to %d", MaxFeedLimit)
 	}
 	if q.Consumer != "" {
 		if err := CheckID("consumer", q.Consumer); err != nil {
@@ -114,13 +114,13 @@ func (q *FeedQuery) Validate() error {
 // Validate checks an acknowledgement, naming the field.
 func (a *FeedAck) Validate() error {
 	if a.Consumer == "" {
-		return Errorf(EINVALID, "consumer is required")
+		return FieldErrorf(EINVALID, "consumer", "required", "consumer is required")
 	}
 	if err := CheckID("consumer", a.Consumer); err != nil {
 		return err
 	}
 	if a.Cursor == "" {
-		return Errorf(EINVALID, "cursor is required (the next of a feed page)")
+		return FieldErrorf(EINVALID, "cursor", "required", "cursor is required (the next of a feed page)")
 	}
 	return CheckID("cursor", a.Cursor)
 }

@@ -167,7 +167,7 @@ func (e *Endpoint) Rotate(p Profile, r Rotation, now time.Time) (Rotated, error)
 	grace := DefaultRotationGrace
 	if r.GraceSeconds != nil {
 		if *r.GraceSeconds < 0 || *r.GraceSeconds > int64(MaxRotationGrace/time.Second) {
-			return Rotated{}, Errorf(EINVALID, "grace_seconds must be from 0 to %d (30 days)", int64(MaxRotationGrace/time.Second))
+			return Rotated{}, FieldErrorf(EINVALID, "grace_seconds", "range", "grace_seconds must be from 0 to %d (30 days)", int64(MaxRotationGrace/time.Second))
 		}
 		grace = time.Duration(*r.GraceSeconds) * time.Second
 	}
@@ -175,11 +175,11 @@ func (e *Endpoint) Rotate(p Profile, r Rotation, now time.Time) (Rotated, error)
 	if r.ActivateAt != nil {
 		switch {
 		case multi:
-			return Rotated{}, Errorf(EINVALID, "activate_at: profile %q signs with the old and the new secret side by side during the grace period; activate_at is for profiles that send one signature value (lean, weavr)", p.Name())
+			return Rotated{}, FieldErrorf(EINVALID, "activate_at", "profile", "activate_at: profile %q signs with the old and the new secret side by side during the grace period; activate_at is for profiles that send one signature value (lean, weavr)", p.Name())
 		case r.GraceSeconds != nil:
-			return Rotated{}, Errorf(EINVALID, "give grace_seconds or activate_at, not both: activate_at is the end of the grace period")
+			return Rotated{}, FieldErrorf(EINVALID, "activate_at", "exclusive", "give grace_seconds or activate_at, not both: activate_at is the end of the grace period")
 		case r.ActivateAt.After(now.Add(MaxRotationGrace)):
-			return Rotated{}, Errorf(EINVALID, "activate_at must be at most 30 days ahead")
+			return Rotated{}, FieldErrorf(EINVALID, "activate_at", "range", "activate_at must be at most 30 days ahead")
 		}
 		end = now
 		if r.ActivateAt.After(now) {
@@ -203,7 +203,7 @@ func (e *Endpoint) Rotate(p Profile, r Rotation, now time.Time) (Rotated, error)
 		switch s := &e.Secrets[i]; {
 		case s.Value != secret:
 		case s.activeAt(now):
-			return Rotated{}, Errorf(EINVALID, "secret: the endpoint already signs with this secret; rotate to a new one")
+			return Rotated{}, FieldErrorf(EINVALID, "secret", "unique", "secret: the endpoint already signs with this secret; rotate to a new one")
 		case s.ActiveFrom.After(now):
 			handover = s.ActiveFrom
 		}

@@ -152,7 +152,7 @@ func ProfileSecret(p Profile, given string) (string, error) {
 		return p.NewSecret()
 	}
 	if err := p.CheckSecret(given); err != nil {
-		return "", Errorf(EINVALID, "secret: %s", ErrorMessage(err))
+		return "", FieldErrorf(EINVALID, "secret", "secret", "secret: %s", ErrorMessage(err))
 	}
 	return given, nil
 }

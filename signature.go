@@ -110,14 +110,14 @@ func SignatureSecret(p Profile, sig, given string) (string, error) {
 	case sig == SignatureV1a && given == "":
 		return NewSigningKey()
 	case sig == SignatureV1a && !IsSigningKey(given):
-		return "", Errorf(EINVALID, "secret: a v1a endpoint signs with an ed25519 key (%s...); leave secret out for a new one", SigningKeyPrefix)
+		return "", FieldErrorf(EINVALID, "secret", "secret", "secret: a v1a endpoint signs with an ed25519 key (%s...); leave secret out for a new one", SigningKeyPrefix)
 	case sig == SignatureV1a:
 		if _, err := ParseSigningKey(given); err != nil {
-			return "", Errorf(EINVALID, "secret: %s", ErrorMessage(err))
+			return "", FieldErrorf(EINVALID, "secret", "secret", "secret: %s", ErrorMessage(err))
 		}
 		return given, nil
 	case IsSigningKey(given):
-		return "", Errorf(EINVALID, `secret: a %s key signs v1a: create the endpoint with "signature": "v1a"`, SigningKeyPrefix)
+		return "", FieldErrorf(EINVALID, "secret", "secret", `secret: a %s key signs v1a: create the endpoint with "signature": "v1a"`, SigningKeyPrefix)
 	}
 	return ProfileSecret(p, given)
 }

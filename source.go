@@ -2,6 +2,7 @@ package hookd
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
@@ -99,6 +100,8 @@ func (s *Source) ActiveSecrets(now time.Time) []string {
 func (s *Source) Redact(now time.Time) *Source {
 	c := *s
 	c.SecretCount = len(s.ActiveSecrets(now))
+	c.ToleranceSeconds = int(s.Tolerance() / time.Second) // 0 is stored for the default
+
 	if s.BasicAuth != nil {
 		c.BasicAuth = &BasicAuth{Username: s.BasicAuth.Username}
 	}
@@ -138,56 +141,56 @@ func (s *Source) AllowsIP(ip net.IP) bool {
 // receiver's to check).
 func (s *Source) Validate() error {
 	if s.Name == "" {
-		return Errorf(EINVALID, "name is required")
+		return FieldErrorf(EINVALID, "name", "required", "name is required")
 	}
 	if len(s.Name) > 200 {
-		return Errorf(EINVALID, "name is at most 200 characters")
+		return FieldErrorf(EINVALID, "name", "max_length", "name is at most 200 characters")
 	}
 	if !slices.Contains(SourceProfiles, s.Profile) {
-		return Errorf(EINVALID, "profile must be one of %s", strings.Join(SourceProfiles, ", "))
+		return FieldErrorf(EINVALID, "profile", "enum", "profile must be one of %s", strings.Join(SourceProfiles, ", "))
 	}
 	if s.Profile == SourceHMAC {
 		if s.HMAC == nil {
-			return Errorf(EINVALID, "hmac is required for profile hmac: the scheme the sender signs with (at least its header)")
+			return FieldErrorf(EINVALID, "hmac", "required", "hmac is required for profile hmac: the scheme the sender signs with (at least its header)")
 		}
 		if err := s.HMAC.Validate(); err != nil {
 			return err
 		}
 	} else if s.HMAC != nil {
-		return Errorf(EINVALID, "hmac is only for profile hmac (this source is %s)", s.Profile)
+		return FieldErrorf(EINVALID, "hmac", "profile", "hmac is only for profile hmac (this source is %s)", s.Profile)
 	}
 	if s.Profile != SourceLinkMoney && len(s.Secrets) == 0 {
-		return Errorf(EINVALID, "secrets is required for profile %s: the secret the provider signs with", s.Profile)
+		return FieldErrorf(EINVALID, "secrets", "required", "secrets is required for profile %s: the secret the provider signs with", s.Profile)
 	}
 	if len(s.Secrets) > 10 {
-		return Errorf(EINVALID, "secrets holds at most 10 values")
+		return FieldErrorf(EINVALID, "secrets", "max_items", "secrets holds at most 10 values")
 	}
 	for i, sec := range s.Secrets {
 		if sec.Value == "" {
-			return Errorf(EINVALID, "secrets[%d] is empty", i)
+			return FieldErrorf(EINVALID, fmt.Sprintf("secrets[%d]", i), "required", "secrets[%d] is empty", i)
 		}
 	}
 	if s.BasicAuth != nil && (s.BasicAuth.Username == "" || s.BasicAuth.Password == "") {
-		return Errorf(EINVALID, "basic_auth needs a username and a password")
+		return FieldErrorf(EINVALID, "basic_auth", "required", "basic_auth needs a username and a password")
 	}
 	if s.HeaderKey != nil {
 		if s.HeaderKey.Name == "" || s.HeaderKey.Value == "" {
-			return Errorf(EINVALID, "header_key needs a name and a value")
+			return FieldErrorf(EINVALID, "header_key", "required", "header_key needs a name and a value")
 		}
 		if !validHeaderName(s.HeaderKey.Name) {
-			return Errorf(EINVALID, "header_key.name %q is not a valid header name", s.HeaderKey.Name)
+			return FieldErrorf(EINVALID, "header_key.name", "header_name", "header_key.name %q is not a valid header name", s.HeaderKey.Name)
 		}
 	}
 	if len(s.AllowIPs) > 100 {
-		return Errorf(EINVALID, "allow_ips holds at most 100 entries")
+		return FieldErrorf(EINVALID, "allow_ips", "max_items", "allow_ips holds at most 100 entries")
 	}
-	for _, a := range s.AllowIPs {
+	for i, a := range s.AllowIPs {
 		if _, _, err := net.ParseCIDR(a); err != nil && net.ParseIP(a) == nil {
-			return Errorf(EINVALID, "allow_ips: %q is neither an IP address nor a CIDR range", a)
+			return FieldErrorf(EINVALID, fmt.Sprintf("allow_ips[%d]", i), "format", "allow_ips: %q is neither an IP address nor a CIDR range", a)
 		}
 	}
 	if s.ToleranceSeconds < 0 || s.ToleranceSeconds > 86400 {
-		return Errorf(EINVALID, "tolerance_seconds must be 0 to 86400")
+		return FieldErrorf(EINVALID, "tolerance_seconds", "range", "tolerance_seconds must be 0 to 86400")
 	}
 	return nil
 }

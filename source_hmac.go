@@ -83,7 +83,7 @@ var (
 func (s *HMACScheme) Validate() error {
 	enum := func(name, v string, allowed []string) error {
 		if v != "" && !slices.Contains(allowed, v) {
-			return Errorf(EINVALID, "hmac.%s must be one of %s, not %q", name, strings.Join(allowed, ", "), v)
+			return FieldErrorf(EINVALID, "hmac."+name, "enum", "hmac.%s must be one of %s, not %q", name, strings.Join(allowed, ", "), v)
 		}
 		return nil
 	}
@@ -101,39 +101,39 @@ func (s *HMACScheme) Validate() error {
 		}
 	}
 	if s.Header == "" {
-		return Errorf(EINVALID, "hmac.header is required: the header that carries the signature")
+		return FieldErrorf(EINVALID, "hmac.header", "required", "hmac.header is required: the header that carries the signature")
 	}
 	for _, h := range []struct{ name, v string }{
 		{"header", s.Header}, {"timestamp_header", s.TimestampHeader}, {"id_header", s.IDHeader}, {"type_header", s.TypeHeader},
 	} {
 		if h.v != "" && (len(h.v) > 100 || !validHeaderName(h.v)) {
-			return Errorf(EINVALID, "hmac.%s %q is not a valid header name", h.name, h.v)
+			return FieldErrorf(EINVALID, "hmac."+h.name, "header_name", "hmac.%s %q is not a valid header name", h.name, h.v)
 		}
 	}
 	for _, p := range []struct{ name, v string }{{"prefix", s.Prefix}, {"timestamp_prefix", s.TimestampPrefix}} {
 		if len(p.v) > 64 || strings.IndexFunc(p.v, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
-			return Errorf(EINVALID, "hmac.%s is at most 64 printable ASCII characters without spaces", p.name)
+			return FieldErrorf(EINVALID, "hmac."+p.name, "format", "hmac.%s is at most 64 printable ASCII characters without spaces", p.name)
 		}
 	}
 	if strings.Contains(s.TimestampPrefix, ",") {
-		return Errorf(EINVALID, "hmac.timestamp_prefix cannot hold a comma: it finds an item of a comma-separated list")
+		return FieldErrorf(EINVALID, "hmac.timestamp_prefix", "format", "hmac.timestamp_prefix cannot hold a comma: it finds an item of a comma-separated list")
 	}
 	if s.TimestampHeader == "" && (s.TimestampPrefix != "" || s.TimestampFormat != "") {
-		return Errorf(EINVALID, "hmac.timestamp_prefix and hmac.timestamp_format need hmac.timestamp_header")
+		return FieldErrorf(EINVALID, "hmac.timestamp_header", "required", "hmac.timestamp_prefix and hmac.timestamp_format need hmac.timestamp_header")
 	}
 	if len(s.SignedContent) > 512 {
-		return Errorf(EINVALID, "hmac.signed_content is at most 512 characters")
+		return FieldErrorf(EINVALID, "hmac.signed_content", "max_length", "hmac.signed_content is at most 512 characters")
 	}
 	for _, p := range []struct{ name, v string }{{"id_path", s.IDPath}, {"type_path", s.TypePath}} {
 		if p.v != "" && !validJSONPath(p.v) {
-			return Errorf(EINVALID, "hmac.%s %q is not a path: field names separated by dots (data.object.id), at most 200 characters", p.name, p.v)
+			return FieldErrorf(EINVALID, "hmac."+p.name, "format", "hmac.%s %q is not a path: field names separated by dots (data.object.id), at most 200 characters", p.name, p.v)
 		}
 	}
 	if s.TypePrefix != "" && !ValidTypeName(s.TypePrefix+"x") {
-		return Errorf(EINVALID, "hmac.type_prefix %q: an event type is letters, digits and _.:- (at most 128)", s.TypePrefix)
+		return FieldErrorf(EINVALID, "hmac.type_prefix", "pattern", "hmac.type_prefix %q: an event type is letters, digits and _.:- (at most 128)", s.TypePrefix)
 	}
 	if s.DefaultType != "" && !ValidTypeName(s.TypePrefix+s.DefaultType) {
-		return Errorf(EINVALID, "hmac.default_type %q: an event type is letters, digits and _.:- (at most 128)", s.DefaultType)
+		return FieldErrorf(EINVALID, "hmac.default_type", "pattern", "hmac.default_type %q: an event type is letters, digits and _.:- (at most 128)", s.DefaultType)
 	}
 	return nil
 }

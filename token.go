@@ -69,15 +69,15 @@ type TokenCreate struct {
 // Validate checks the name and the life against their bounds.
 func (c *TokenCreate) Validate() error {
 	if !utf8.ValidString(c.Name) || utf8.RuneCountInString(c.Name) > MaxTokenName {
-		return Errorf(EINVALID, "name must be at most %d characters", MaxTokenName)
+		return FieldErrorf(EINVALID, "name", "max_length", "name must be at most %d characters", MaxTokenName)
 	}
 	for _, r := range c.Name {
 		if unicode.IsControl(r) {
-			return Errorf(EINVALID, "name must not contain control characters")
+			return FieldErrorf(EINVALID, "name", "one_line", "name must not contain control characters")
 		}
 	}
 	if c.ExpiresIn != nil && (*c.ExpiresIn < MinTokenLife || *c.ExpiresIn > MaxTokenLife) {
-		return Errorf(EINVALID, "expires_in must be a whole number of seconds from %d to %d (366 days); leave it out for a token that does not expire",
+		return FieldErrorf(EINVALID, "expires_in", "range", "expires_in must be a whole number of seconds from %d to %d (366 days); leave it out for a token that does not expire",
 			MinTokenLife, MaxTokenLife)
 	}
 	return nil

@@ -13,7 +13,7 @@ import (
 // and _.:-, the first a letter or digit, naming the field.
 func CheckID(field, id string) error {
 	if !nameChars(id) || !isAlnum(id[0]) {
-		return Errorf(EINVALID, "%s must be 1-128 characters of letters, digits and _.:-", field)
+		return FieldErrorf(EINVALID, field, "pattern", "%s must be 1-128 characters of letters, digits and _.:-", field)
 	}
 	return nil
 }
@@ -21,7 +21,7 @@ func CheckID(field, id string) error {
 // Validate checks a tenant's fields.
 func (t *Tenant) Validate() error {
 	if t.Name == "" {
-		return Errorf(EINVALID, "name is required")
+		return FieldErrorf(EINVALID, "name", "required", "name is required")
 	}
 	if err := CheckID("id", t.ID); err != nil {
 		return err
@@ -32,7 +32,7 @@ func (t *Tenant) Validate() error {
 // Validate checks the fields a tenant update sets.
 func (u *TenantUpdate) Validate() error {
 	if u.Name != nil && *u.Name == "" {
-		return Errorf(EINVALID, "name must not be empty")
+		return FieldErrorf(EINVALID, "name", "required", "name must not be empty")
 	}
 	if u.Metadata != nil {
 		return checkMetadata(*u.Metadata)
@@ -43,7 +43,7 @@ func (u *TenantUpdate) Validate() error {
 // checkMetadata refuses metadata that is not a JSON object (or null).
 func checkMetadata(m json.RawMessage) error {
 	if len(m) > 0 && m[0] != '{' && string(m) != "null" {
-		return Errorf(EINVALID, "metadata must be a JSON object")
+		return FieldErrorf(EINVALID, "metadata", "type", "metadata must be a JSON object")
 	}
 	return nil
 }
@@ -52,7 +52,7 @@ func checkMetadata(m json.RawMessage) error {
 // own events: no publisher or custom type may pose as one.
 func NotOperational(field, name string) error {
 	if strings.HasPrefix(name, OperationalPrefix) {
-		return Errorf(EINVALID, "%s %q: the prefix %q is reserved for hookd's operational events", field, name, OperationalPrefix)
+		return FieldErrorf(EINVALID, field, "reserved", "%s %q: the prefix %q is reserved for hookd's operational events", field, name, OperationalPrefix)
 	}
 	return nil
 }

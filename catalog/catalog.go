@@ -373,7 +373,7 @@ func newEntry(t *hookd.EventType) (*entry, error) {
 		return nil, hookd.Errorf(hookd.EINVALID, "event type is missing")
 	}
 	if len(t.Name) > MaxNameLen || !validName.MatchString(t.Name) {
-		return nil, hookd.Errorf(hookd.EINVALID,
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "name", "pattern",
 			"event type name %q is invalid: use 1 to %d characters of A-Z, a-z, 0-9, '.', '_' and '-'", t.Name, MaxNameLen)
 	}
 	e := &entry{t: *t}
@@ -412,7 +412,7 @@ func newEntry(t *hookd.EventType) (*entry, error) {
 				return nil, &hookd.Error{Code: hookd.EINVALID,
 					Message: "example of " + e.t.Name + " does not match its schema", Details: details}
 			default:
-				return nil, hookd.Errorf(hookd.EINVALID, "example of %s: %s", e.t.Name, he.Message)
+				return nil, hookd.FieldErrorf(hookd.EINVALID, "example", "schema", "example of %s: %s", e.t.Name, he.Message)
 			}
 		}
 	} else {
@@ -835,7 +835,7 @@ func closeKnown(s any, path string) (any, bool, *knownError) {
 func compile(c *jsonschema.Compiler, name string, raw json.RawMessage) (*jsonschema.Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
-		return nil, hookd.Errorf(hookd.EINVALID, "schema of %s is not valid JSON: %v", name, err)
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "schema", "json", "schema of %s is not valid JSON: %v", name, err)
 	}
 	loc := schemaURL(name)
 	if err := c.AddResource(loc, doc); err != nil {
@@ -857,7 +857,7 @@ func compile(c *jsonschema.Compiler, name string, raw json.RawMessage) (*jsonsch
 	// Other compile errors (a $ref that does not resolve, ...) carry the
 	// internal resource URL, which means nothing to the client.
 	msg := strings.ReplaceAll(err.Error(), loc, "")
-	return nil, hookd.Errorf(hookd.EINVALID, "schema of %s does not compile: %s", name, msg)
+	return nil, hookd.FieldErrorf(hookd.EINVALID, "schema", "compile", "schema of %s does not compile: %s", name, msg)
 }
 
 // describe renders a validation error of an embedded example with its

@@ -133,7 +133,7 @@ func (e *entry) validate(payload []byte, warn bool) ([]hookd.Detail, error) {
 // detail each.
 func (e *entry) decode(payload []byte) (any, error) {
 	if len(bytes.TrimSpace(payload)) == 0 {
-		return nil, hookd.Errorf(hookd.EINVALID, "payload is empty: it must be a JSON value")
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "payload", "required", "payload is empty: it must be a JSON value")
 	}
 	// Numbers stay json.Numbers (UseNumber, inside UnmarshalJSON), exact: a
 	// float64 would round large integers and make "integer" and
@@ -146,7 +146,7 @@ func (e *entry) decode(payload []byte) (any, error) {
 		if v, err = jsonschema.UnmarshalJSON(bytes.NewReader(payload)); err != nil {
 			// The parser's message (what, and at which offset) is the useful
 			// part for the publisher, so it goes into Message, not Err.
-			return nil, hookd.Errorf(hookd.EINVALID, "payload is not valid JSON: %v", err)
+			return nil, hookd.FieldErrorf(hookd.EINVALID, "payload", "json", "payload is not valid JSON: %v", err)
 		}
 	}
 	if hasBadNumber(v) {

@@ -206,7 +206,7 @@ func (s *Service) DisableEndpoint(ctx context.Context, tenantID, id, reason stri
 // window, and returns how many.
 func (s *Service) RecoverEndpoint(ctx context.Context, tenantID, id string, w hookd.Recovery) (int, error) {
 	if w.Since == nil {
-		return 0, hookd.Errorf(hookd.EINVALID, "since is required (RFC 3339 time)")
+		return 0, hookd.FieldErrorf(hookd.EINVALID, "since", "required", "since is required (RFC 3339 time)")
 	}
 	now := s.now().Now()
 	until := now.Add(time.Second)
@@ -214,7 +214,7 @@ func (s *Service) RecoverEndpoint(ctx context.Context, tenantID, id string, w ho
 		until = *w.Until
 	}
 	if !w.Since.Before(until) {
-		return 0, hookd.Errorf(hookd.EINVALID, "since must be before until")
+		return 0, hookd.FieldErrorf(hookd.EINVALID, "since", "range", "since must be before until")
 	}
 	n, err := s.Store.Recover(ctx, tenantID, id, *w.Since, until, now)
 	if err != nil {
@@ -233,7 +233,7 @@ func (s *Service) TestEndpoint(ctx context.Context, tenantID, id, eventType stri
 		return nil, err
 	}
 	if eventType != "" && !hookd.ValidTypeName(eventType) {
-		return nil, hookd.Errorf(hookd.EINVALID, "type %q is not a valid event type name", eventType)
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "type", "pattern", "type %q is not a valid event type name", eventType)
 	}
 	typ, payload, err := s.example(ctx, e, eventType)
 	if err != nil {
@@ -275,7 +275,7 @@ func (s *Service) example(ctx context.Context, e *hookd.Endpoint, typ string) (s
 		// where the server accepts unknown types.
 		var err error
 		if t, err = s.Resolve(ctx, typ, provider); err != nil && (!s.AllowUnknownTypes || s.inCatalog(typ)) {
-			return "", nil, err
+			return "", nil, hookd.At(err, "type", "known_type")
 		}
 	default:
 		for _, c := range s.Catalog.Types() {

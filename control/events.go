@@ -27,16 +27,16 @@ var (
 func (s *Service) CheckEvent(ctx context.Context, tenantID string, ev *hookd.Event) ([]hookd.Detail, error) {
 	typ := ev.Type
 	if typ == "" {
-		return nil, hookd.Errorf(hookd.EINVALID, "type is required")
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "type", "required", "type is required")
 	}
 	if !hookd.ValidTypeName(typ) {
-		return nil, hookd.Errorf(hookd.EINVALID, "type %q is not a valid event type name", typ)
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "type", "pattern", "type %q is not a valid event type name", typ)
 	}
 	if err := hookd.NotOperational("type", typ); err != nil {
 		return nil, err
 	}
 	if len(ev.Payload) == 0 || ev.Payload[0] != '{' {
-		return nil, hookd.Errorf(hookd.EINVALID, "payload is required and must be a JSON object")
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "payload", "type", "payload is required and must be a JSON object")
 	}
 	var warnings []hookd.Detail
 	if s.Catalog != nil && !s.unknownType(ctx, typ) {
@@ -50,7 +50,7 @@ func (s *Service) CheckEvent(ctx context.Context, tenantID string, ev *hookd.Eve
 		case !s.AllowUnknownTypes || s.inCatalog(typ):
 			// Unknown types may be allowed; a catalog type named
 			// ambiguously may not.
-			return nil, err
+			return nil, hookd.At(err, "type", "known_type")
 		}
 	}
 	id := ev.ID
@@ -63,8 +63,11 @@ func (s *Service) CheckEvent(ctx context.Context, tenantID string, ev *hookd.Eve
 	} else if err := hookd.CheckID("id", id); err != nil {
 		return nil, err
 	}
-	if len(ev.OrderingKey) > 256 || len(ev.IdempotencyKey) > 256 {
-		return nil, hookd.Errorf(hookd.EINVALID, "ordering_key and the idempotency key are at most 256 characters")
+	if len(ev.OrderingKey) > 256 {
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "ordering_key", "max_length", "ordering_key and the idempotency key are at most 256 characters")
+	}
+	if len(ev.IdempotencyKey) > 256 {
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "Idempotency-Key", "max_length", "ordering_key and the idempotency key are at most 256 characters")
 	}
 	ev.ID, ev.TenantID, ev.Type, ev.CreatedAt = id, tenantID, typ, s.now().Now().UTC()
 	return warnings, nil
@@ -249,7 +252,7 @@ func (s *Service) Events(ctx context.Context, tenantID string, q hookd.EventQuer
 	switch q.Delivery {
 	case "", hookd.StatePending, hookd.StateSucceeded, hookd.StateFailed:
 	default:
-		return nil, hookd.Errorf(hookd.EINVALID, "delivery must be pending, succeeded or failed")
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "delivery", "enum", "delivery must be pending, succeeded or failed")
 	}
 	if err := s.tenantExists(ctx, tenantID); err != nil {
 		return nil, err
@@ -268,7 +271,7 @@ var states = map[string]bool{hookd.StatePending: true, hookd.StateParked: true, 
 // f.EventType selects as the events list's ?type= does (typeFilter).
 func (s *Service) Deliveries(ctx context.Context, tenantID string, f hookd.DeliveryFilter) ([]*hookd.Delivery, error) {
 	if f.State != "" && !states[f.State] {
-		return nil, hookd.Errorf(hookd.EINVALID, "state must be pending, parked, succeeded, failed or canceled")
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "state", "enum", "state must be pending, parked, succeeded, failed or canceled")
 	}
 	if f.EventType != "" {
 		tf, err := s.typeFilter(f.EventType)

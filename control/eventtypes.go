@@ -137,7 +137,7 @@ func (s *Service) typeFilter(pattern string) (hookd.EventFilter, error) {
 		return f, nil
 	}
 	if msg := hookd.CheckPattern(pattern); msg != "" {
-		return f, hookd.Errorf(hookd.EINVALID, "type: %q %s", pattern, msg)
+		return f, hookd.FieldErrorf(hookd.EINVALID, "type", "pattern", "type: %q %s", pattern, msg)
 	}
 	if pattern == "*" {
 		f.NotPrefix = hookd.OperationalPrefix

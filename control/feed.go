@@ -106,7 +106,7 @@ func (s *Service) AckFeed(ctx context.Context, tenantID, endpointID string, a ho
 func (s *Service) cursorPlace(ctx context.Context, tenantID, field, cursor string) (hookd.FeedPlace, error) {
 	place, err := s.Store.FeedPlace(ctx, tenantID, cursor)
 	if err == hookd.ErrNotFound {
-		return place, hookd.Errorf(hookd.EINVALID, "%s %q is not a cursor of this feed (the next of a page), or its event is past retention: pull from the start, or by consumer", field, cursor)
+		return place, hookd.FieldErrorf(hookd.EINVALID, field, "exists", "%s %q is not a cursor of this feed (the next of a page), or its event is past retention: pull from the start, or by consumer", field, cursor)
 	}
 	return place, err
 }

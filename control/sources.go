@@ -77,7 +77,7 @@ func checkSource(src *hookd.Source) error {
 		return err
 	}
 	if src.Profile == hookd.SourceLinkMoney && len(src.Secrets) > 0 {
-		return hookd.Errorf(hookd.EINVALID, "secrets: Link Money signs nothing; use basic_auth, header_key or allow_ips")
+		return hookd.FieldErrorf(hookd.EINVALID, "secrets", "profile", "secrets: Link Money signs nothing; use basic_auth, header_key or allow_ips")
 	}
 	if err := checkScheme(src); err != nil {
 		return err
@@ -85,7 +85,7 @@ func checkSource(src *hookd.Source) error {
 	for i, sec := range src.Secrets {
 		v := sourceVerifier(src, []string{sec.Value}, time.Time{})
 		if err := v.Verify(http.Header{}, nil); errors.Is(err, receiver.ErrConfig) {
-			return hookd.Errorf(hookd.EINVALID, "secrets[%d]: %s", i, strings.TrimPrefix(err.Error(), "receiver: bad configuration: "))
+			return hookd.FieldErrorf(hookd.EINVALID, fmt.Sprintf("secrets[%d]", i), "secret", "secrets[%d]: %s", i, strings.TrimPrefix(err.Error(), "receiver: bad configuration: "))
 		}
 	}
 	return nil
@@ -189,15 +189,15 @@ func (s *Service) RotateSource(ctx context.Context, tenantID, id string, r *hook
 	grace := hookd.DefaultRotationGrace
 	if r.GraceSeconds != nil {
 		if *r.GraceSeconds < 0 || time.Duration(*r.GraceSeconds)*time.Second > hookd.MaxRotationGrace {
-			return nil, hookd.Errorf(hookd.EINVALID, "grace_seconds must be 0 to %d", int64(hookd.MaxRotationGrace/time.Second))
+			return nil, hookd.FieldErrorf(hookd.EINVALID, "grace_seconds", "range", "grace_seconds must be 0 to %d", int64(hookd.MaxRotationGrace/time.Second))
 		}
 		grace = time.Duration(*r.GraceSeconds) * time.Second
 	}
 	if r.Secret == "" && !r.Token {
-		return nil, hookd.Errorf(hookd.EINVALID, "secret is required (or token: true to rotate only the ingest URL)")
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "secret", "required", "secret is required (or token: true to rotate only the ingest URL)")
 	}
 	if r.Secret != "" && src.Profile == hookd.SourceLinkMoney {
-		return nil, hookd.Errorf(hookd.EINVALID, "secret: Link Money signs nothing; change its basic_auth or header_key with PATCH")
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "secret", "profile", "secret: Link Money signs nothing; change its basic_auth or header_key with PATCH")
 	}
 	now := s.now().Now().UTC()
 	until := now.Add(grace)

@@ -362,8 +362,16 @@ func TestSourceCRUD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Token != "" || got.SecretCount != 1 {
-		t.Fatalf("read %+v", got)
+	if got.Token != "" || got.SecretCount != 1 || got.ToleranceSeconds != 300 {
+		t.Fatalf("read %+v (want the default tolerance, 300, not 0)", got)
+	}
+	tol := 60
+	if up, err := b.svc.UpdateSource(ctx, "acme", src.ID, &hookd.SourceUpdate{ToleranceSeconds: &tol}); err != nil || up.ToleranceSeconds != 60 {
+		t.Fatalf("update tolerance: %+v %v", up, err)
+	}
+	tol = 0
+	if up, err := b.svc.UpdateSource(ctx, "acme", src.ID, &hookd.SourceUpdate{ToleranceSeconds: &tol}); err != nil || up.ToleranceSeconds != 300 {
+		t.Fatalf("update tolerance to the default: %+v %v", up, err)
 	}
 	name := "renamed"
 	if up, err := b.svc.UpdateSource(ctx, "acme", src.ID, &hookd.SourceUpdate{Name: &name}); err != nil || up.Name != "renamed" {

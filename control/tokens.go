@@ -20,7 +20,7 @@ var tokenPrefix = map[string]string{hookd.TokenTenant: "hkt_", hookd.TokenAdmin:
 // CreateToken implements hookd.TokenService.
 func (s *Service) CreateToken(ctx context.Context, kind, tenantID string, in *hookd.TokenCreate) (*hookd.Token, string, error) {
 	if _, ok := tokenPrefix[kind]; !ok {
-		return nil, "", hookd.Errorf(hookd.EINVALID, "token kind %q: want %q or %q", kind, hookd.TokenTenant, hookd.TokenAdmin)
+		return nil, "", hookd.FieldErrorf(hookd.EINVALID, "kind", "enum", "token kind %q: want %q or %q", kind, hookd.TokenTenant, hookd.TokenAdmin)
 	}
 	if err := in.Validate(); err != nil {
 		return nil, "", err

@@ -74,10 +74,10 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if len(in.Events) == 0 {
-		return hookd.Errorf(hookd.EINVALID, "events is required and must not be empty")
+		return hookd.FieldErrorf(hookd.EINVALID, "events", "required", "events is required and must not be empty")
 	}
 	if len(in.Events) > s.MaxBatch {
-		return hookd.Errorf(hookd.EINVALID, "a batch holds at most %d events, not %d", s.MaxBatch, len(in.Events))
+		return hookd.FieldErrorf(hookd.EINVALID, "events", "max_items", "a batch holds at most %d events, not %d", s.MaxBatch, len(in.Events))
 	}
 	events := make([]*hookd.Event, len(in.Events))
 	for i := range in.Events {

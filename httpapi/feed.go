@@ -13,7 +13,7 @@ func (s *Server) endpointFeed(w http.ResponseWriter, r *http.Request) error {
 	if v := qs.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > hookd.MaxFeedLimit {
-			return hookd.Errorf(hookd.EINVALID, "limit must be a number from 1 to %d", hookd.MaxFeedLimit)
+			return hookd.FieldErrorf(hookd.EINVALID, "limit", "range", "limit must be a number from 1 to %d", hookd.MaxFeedLimit)
 		}
 		q.Limit = n
 	}

@@ -16,7 +16,7 @@ func page(r *http.Request) (hookd.Page, error) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > hookd.PageMax {
-			return p, hookd.Errorf(hookd.EINVALID, "limit must be a number from 1 to %d", hookd.PageMax)
+			return p, hookd.FieldErrorf(hookd.EINVALID, "limit", "range", "limit must be a number from 1 to %d", hookd.PageMax)
 		}
 		p.Limit = n + 1
 	}

@@ -85,7 +85,7 @@ func (s *Store) Events(ctx context.Context, tenantID string, f hookd.EventFilter
 		p, err := s.FeedPlace(ctx, tenantID, f.After)
 		if err != nil {
 			if errors.Is(err, hookd.ErrNotFound) {
-				return nil, hookd.Errorf(hookd.EINVALID, "after: no event %q", f.After)
+				return nil, hookd.FieldErrorf(hookd.EINVALID, "after", "exists", "after: no event %q", f.After)
 			}
 			return nil, err
 		}

@@ -91,14 +91,16 @@ func TestBadInput(t *testing.T) {
 }
 
 // TestEndpointErrorDetails: an endpoint's refused url, profile or
-// event_types entry answers an error whose details name the field (its
-// JSON name, with the entry's index), not an empty list.
+// event_types entry, and any other refused field or query parameter,
+// answers an error whose details name it (its JSON name, with a list
+// entry's index), not an empty list.
 func TestEndpointErrorDetails(t *testing.T) {
 	t.Parallel()
 	a := startApp(t, func(c *Config) { c.AllowUnknownTypes = false })
 	tok := a.tenant(t, "t")
 	rc := newReceiver(t, nil)
 	ep := a.endpoint(t, "t", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
+	a.must(t, 201, "POST", "/v1/event-types", testAdmin, map[string]any{"name": "order.placed", "schema": map[string]any{"type": "object"}}, nil)
 	for _, c := range []struct {
 		name, method, path, body string
 		status                   int
@@ -115,6 +117,21 @@ func TestEndpointErrorDetails(t *testing.T) {
 		{"unknown field", "POST", "/v1/tenants/t/events", `{"type":"a.b","payload":{},"colour":1}`, 400, "colour"},
 		{"wrong JSON type", "POST", "/v1/tenants/t/endpoints", `{"url":"` + rc.URL + `","rate_limit_per_s":"fast"}`, 400, "rate_limit_per_s"},
 		{"bad time", "POST", "/v1/tenants/t/endpoints/" + ep.ID + "/recover", `{"since":"yesterday"}`, 400, "since"},
+		// And every other refusal of a field or a query parameter.
+		{"since after until", "POST", "/v1/tenants/t/endpoints/" + ep.ID + "/recover", `{"since":"2030-01-01T00:00:00Z","until":"2029-01-01T00:00:00Z"}`, 400, "since"},
+		{"grace too long", "POST", "/v1/tenants/t/endpoints/" + ep.ID + "/rotate-secret", `{"grace_seconds":99999999}`, 400, "grace_seconds"},
+		{"list limit", "GET", "/v1/tenants/t/events?limit=0", "", 400, "limit"},
+		{"delivery state", "GET", "/v1/tenants/t/deliveries?state=lost", "", 400, "state"},
+		{"events' delivery", "GET", "/v1/tenants/t/events?delivery=lost", "", 400, "delivery"},
+		{"feed limit", "GET", "/v1/tenants/t/endpoints/" + ep.ID + "/feed?limit=5000", "", 400, "limit"},
+		{"token life", "POST", "/v1/tenants/t/tokens", `{"expires_in":99999999}`, 400, "expires_in"},
+		{"missing type", "POST", "/v1/tenants/t/events", `{"payload":{}}`, 400, "type"},
+		{"unknown published type", "POST", "/v1/tenants/t/events", `{"type":"order.nope","payload":{}}`, 422, "type"},
+		{"long ordering key", "POST", "/v1/tenants/t/events", `{"type":"order.placed","ordering_key":"` + strings.Repeat("k", 257) + `","payload":{}}`, 400, "ordering_key"},
+		{"bad event id", "POST", "/v1/tenants/t/events", `{"type":"order.placed","id":"has space","payload":{}}`, 400, "id"},
+		{"empty batch", "POST", "/v1/tenants/t/events/batch", `{"events":[]}`, 400, "events"},
+		{"source without name", "POST", "/v1/tenants/t/sources", `{"profile":"lean","secrets":["abcdefgh12"]}`, 400, "name"},
+		{"tenant id", "POST", "/v1/tenants", `{"id":"has space","name":"x"}`, 400, "id"},
 	} {
 		var out struct {
 			Error struct {
@@ -122,7 +139,11 @@ func TestEndpointErrorDetails(t *testing.T) {
 				Details       []struct{ Path, Rule, Message string }
 			}
 		}
-		got := call(t, c.method, a.url+c.path, tok, c.body, &out)
+		token := tok
+		if c.path == "/v1/tenants" || strings.HasSuffix(c.path, "/tokens") {
+			token = testAdmin
+		}
+		got := call(t, c.method, a.url+c.path, token, c.body, &out)
 		if got != c.status || len(out.Error.Details) != 1 || out.Error.Details[0].Path != c.detail || out.Error.Details[0].Message == "" {
 			t.Errorf("%s: %d %+v, want %d with one detail naming %s", c.name, got, out.Error, c.status, c.detail)
 		}
