@@ -188,7 +188,7 @@ func (s *Service) RotateSource(ctx context.Context, tenantID, id string, r *hook
 	}
 	grace := hookd.DefaultRotationGrace
 	if r.GraceSeconds != nil {
-		if *r.GraceSeconds < 0 || time.Duration(*r.GraceSeconds)*time.Second > hookd.MaxRotationGrace {
+		if *r.GraceSeconds < 0 || *r.GraceSeconds > int64(hookd.MaxRotationGrace/time.Second) { // compared before multiplying, which could wrap
 			return nil, hookd.FieldErrorf(hookd.EINVALID, "grace_seconds", "range", "grace_seconds must be 0 to %d", int64(hookd.MaxRotationGrace/time.Second))
 		}
 		grace = time.Duration(*r.GraceSeconds) * time.Second

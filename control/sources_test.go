@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -257,6 +258,15 @@ func TestSourceRotation(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	src, _, _ := sourceSetup(t, b, &hookd.Source{Name: "weavr", Profile: "weavr", Secrets: []hookd.Secret{{Value: "old-key"}}})
+	// A grace beyond the bound is refused, also one whose seconds would
+	// wrap round as a time.Duration, and nothing changes.
+	for _, g := range []int64{-1, 30*24*3600 + 1, math.MaxInt64, math.MaxInt64 / 1000} {
+		_, err := b.svc.RotateSource(ctx, "acme", src.ID, &hookd.SourceRotation{Secret: "new-key", GraceSeconds: &g, Token: true})
+		code(t, err, hookd.EINVALID)
+	}
+	if _, err := b.svc.Ingest(ctx, src.Token, weavrRequest("old-key", "before", b.clock.Now(), "linkedAccountWatch", `{"id":"652d25b73541d8084a88a38c"}`)); err != nil {
+		t.Fatalf("after refused rotations, the old token and key: %v", err)
+	}
 	grace := int64(3600)
 	rot, err := b.svc.RotateSource(ctx, "acme", src.ID, &hookd.SourceRotation{Secret: "new-key", GraceSeconds: &grace, Token: true})
 	if err != nil {
@@ -281,8 +291,8 @@ func TestSourceRotation(t *testing.T) {
 	if _, err := b.svc.Ingest(ctx, rot.Token, weavrRequest("new-key", "after-3", b.clock.Now(), "linkedAccountWatch", pay)); err != nil {
 		t.Fatalf("after the grace period, the new key: %v", err)
 	}
-	if evs := events(t, b); len(evs) != 5 {
-		t.Fatalf("%d events, want 5", len(evs))
+	if evs := events(t, b); len(evs) != 6 {
+		t.Fatalf("%d events, want 6", len(evs))
 	}
 }
 

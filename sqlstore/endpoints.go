@@ -232,9 +232,12 @@ func (s *Store) Endpoints(ctx context.Context, tenantID string, p hookd.Page) ([
 	if p.After != "" {
 		// As for tenants: concurrent creates can share a seq, the id
 		// breaks the tie.
-		q += ` AND (seq > COALESCE((SELECT seq FROM endpoints WHERE tenant_id = ? AND id = ?), 0)
-			OR (seq = (SELECT seq FROM endpoints WHERE tenant_id = ? AND id = ?) AND id > ?))`
-		args = append(args, tenantID, p.After, tenantID, p.After, p.After)
+		at, err := s.cursor(ctx, "endpoint", `SELECT seq FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, p.After)
+		if err != nil {
+			return nil, err
+		}
+		q += ` AND (seq > ? OR (seq = ? AND id > ?))`
+		args = append(args, at, at, p.After)
 	}
 	q += ` ORDER BY seq, id LIMIT ?`
 	return s.queryEndpoints(ctx, q, append(args, limit(p))...)

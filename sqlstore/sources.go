@@ -196,9 +196,12 @@ func (s *Store) Sources(ctx context.Context, tenantID string, p hookd.Page) ([]*
 	q := `SELECT ` + sourceCols + ` FROM sources WHERE tenant_id = ?`
 	args := []any{tenantID}
 	if p.After != "" {
-		q += ` AND (created_at > COALESCE((SELECT created_at FROM sources WHERE tenant_id = ? AND id = ?), 0)
-			OR (created_at = (SELECT created_at FROM sources WHERE tenant_id = ? AND id = ?) AND id > ?))`
-		args = append(args, tenantID, p.After, tenantID, p.After, p.After)
+		at, err := s.cursor(ctx, "source", `SELECT created_at FROM sources WHERE tenant_id = ? AND id = ?`, tenantID, p.After)
+		if err != nil {
+			return nil, err
+		}
+		q += ` AND (created_at > ? OR (created_at = ? AND id > ?))`
+		args = append(args, at, at, p.After)
 	}
 	q += ` ORDER BY created_at, id LIMIT ?`
 	rows, err := s.r.QueryContext(ctx, s.q(q), append(args, limit(p))...)

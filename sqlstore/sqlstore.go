@@ -457,6 +457,20 @@ func notFound(err error) error {
 	return unavailable(err)
 }
 
+// cursor reads the place in its list of the row a page's ?after= names:
+// the value the list is ordered by, which query selects. A cursor that
+// names no row (never one, or deleted since) is refused, as the events'
+// is: starting again from the first page would make a client that pages
+// past a row it deleted go round for ever.
+func (s *Store) cursor(ctx context.Context, what, query string, args ...any) (int64, error) {
+	var at int64
+	err := s.r.QueryRowContext(ctx, s.q(query), args...).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, hookd.FieldErrorf(hookd.EINVALID, "after", "exists", "after: no %s %q: give the id of the last item of the page before (its next)", what, args[len(args)-1])
+	}
+	return at, unavailable(err)
+}
+
 // limit is the most rows a list's query returns: p's limit, up to one
 // more than a page shows (hookd.PageMax), hookd.PageDefault when it has none.
 func limit(p hookd.Page) int {

@@ -61,9 +61,12 @@ func (s *Store) Tenants(ctx context.Context, p hookd.Page) ([]*hookd.Tenant, err
 	if p.After != "" {
 		// Tenants created at once on several nodes (PostgreSQL) can share
 		// a seq: the id breaks the tie, so no page skips one of them.
-		q += ` WHERE seq > COALESCE((SELECT seq FROM tenants WHERE id = ?), 0)
-			OR (seq = (SELECT seq FROM tenants WHERE id = ?) AND id > ?)`
-		args = append(args, p.After, p.After, p.After)
+		at, err := s.cursor(ctx, "tenant", `SELECT seq FROM tenants WHERE id = ?`, p.After)
+		if err != nil {
+			return nil, err
+		}
+		q += ` WHERE seq > ? OR (seq = ? AND id > ?)`
+		args = append(args, at, at, p.After)
 	}
 	q += ` ORDER BY seq, id LIMIT ?`
 	args = append(args, limit(p))

@@ -206,11 +206,13 @@ func (s *Store) Tokens(ctx context.Context, kind, tenantID string, p hookd.Page)
 	args := []any{kind, tenantID}
 	if p.After != "" {
 		// Tokens made in the same millisecond share created_at: the id
-		// breaks the tie, so no page skips one of them. An unknown cursor
-		// starts from the beginning.
-		q += ` AND (created_at > COALESCE((SELECT created_at FROM tokens WHERE id = ?), 0)
-			OR (created_at = (SELECT created_at FROM tokens WHERE id = ?) AND id > ?))`
-		args = append(args, p.After, p.After, p.After)
+		// breaks the tie, so no page skips one of them.
+		at, err := s.cursor(ctx, "token", `SELECT created_at FROM tokens WHERE kind = ? AND tenant_id = ? AND id = ?`, kind, tenantID, p.After)
+		if err != nil {
+			return nil, err
+		}
+		q += ` AND (created_at > ? OR (created_at = ? AND id > ?))`
+		args = append(args, at, at, p.After)
 	}
 	q += ` ORDER BY created_at, id LIMIT ?`
 	args = append(args, limit(p))

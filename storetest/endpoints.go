@@ -125,6 +125,14 @@ func testEndpointPages(f *fixture) {
 	f.wantIDs("page 2", list("ten_a", hookd.Page{After: a[1], Limit: 2}), a[2], a[3])
 	f.wantIDs("page 3", list("ten_a", hookd.Page{After: a[3], Limit: 2}), a[4])
 	f.wantIDs("after the last", list("ten_a", hookd.Page{After: a[4]}))
+	for _, p := range []hookd.Page{{After: "ep_nope"}, {After: a[2]}} {
+		tenant := "ten_b" // a[2] is ten_a's
+		if p.After == "ep_nope" {
+			tenant = "ten_a"
+		}
+		_, err := f.s.Endpoints(f.ctx, tenant, p)
+		f.wantCode(err, hookd.EINVALID, "Endpoints after "+p.After+", not "+tenant+"'s (not the first page again)")
+	}
 	if n := len(list("ten_b", hookd.Page{})); n != 3 {
 		f.Errorf("Endpoints of tenant b: %d, want 3", n)
 	}

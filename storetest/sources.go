@@ -52,6 +52,11 @@ func testSources(f *fixture) {
 	if len(list) != 1 {
 		f.Errorf("Sources: %d", len(list))
 	}
+	if list, err := f.s.Sources(f.ctx, "ten_a", hookd.Page{After: src.ID}); err != nil || len(list) != 0 {
+		f.Errorf("Sources after the only one: %d %v", len(list), err)
+	}
+	_, err = f.s.Sources(f.ctx, "ten_a", hookd.Page{After: "srcid_nope"})
+	f.wantCode(err, hookd.EINVALID, "Sources after an unknown source (not the first page again)")
 	// The error log keeps the newest entries, newest first.
 	for i := range hookd.SourceErrorLimit + 5 {
 		f.ok(f.s.AddSourceError(f.ctx, "ten_a", src.ID, &hookd.SourceError{At: t0.Add(time.Duration(i) * time.Second),

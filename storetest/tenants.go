@@ -73,6 +73,8 @@ func testTenantPages(f *fixture) {
 	f.wantIDs("page 2", list(hookd.Page{After: "ten_a", Limit: 2}), "ten_e", "ten_b")
 	f.wantIDs("page 3", list(hookd.Page{After: "ten_b", Limit: 2}), "ten_d")
 	f.wantIDs("after the last", list(hookd.Page{After: "ten_d", Limit: 2}))
+	_, err := f.s.Tenants(f.ctx, hookd.Page{After: "ten_nope", Limit: 2})
+	f.wantCode(err, hookd.EINVALID, "Tenants after an unknown tenant (not the first page again)")
 }
 
 func testDeleteTenantCascades(f *fixture) {

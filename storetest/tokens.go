@@ -54,6 +54,12 @@ func testTokens(f *fixture) {
 	f.wantIDs("Tokens of ten_b", f.tokenIDs(hookd.TokenTenant, "ten_b", hookd.Page{}), b1.ID)
 	f.wantIDs("admin tokens", f.tokenIDs(hookd.TokenAdmin, "", hookd.Page{}), ad.ID)
 	f.wantIDs("tenant tokens without a tenant", f.tokenIDs(hookd.TokenTenant, "", hookd.Page{}))
+	for _, c := range []struct{ kind, tenant, after string }{
+		{hookd.TokenTenant, "ten_a", "tok_nope"}, {hookd.TokenTenant, "ten_a", b1.ID}, {hookd.TokenAdmin, "", a1.ID},
+	} {
+		_, err := f.s.Tokens(f.ctx, c.kind, c.tenant, hookd.Page{After: c.after})
+		f.wantCode(err, hookd.EINVALID, "Tokens of "+c.kind+" "+c.tenant+" after "+c.after)
+	}
 }
 
 func testTokenPages(f *fixture) {
