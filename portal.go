@@ -80,6 +80,11 @@ type PortalGrant struct {
 	Capabilities []string
 	ExpiresAt    time.Time
 	CreatedAt    time.Time
+	// OpenedBy is, for an operator's session, the SHA-256 (HashToken) of
+	// the admin token it was opened with: the session is in force only
+	// while that token is (not revoked, not expired, the bootstrap token
+	// not replaced).
+	OpenedBy string
 }
 
 // Can reports whether the grant has a capability; the operator has all.
@@ -109,8 +114,9 @@ type PortalService interface {
 	// EUNAUTHORIZED with a message saying which.
 	OpenPortalLink(ctx context.Context, linkToken string) (string, *PortalGrant, error)
 	// OpenOperatorSession starts an operator's session; the caller has
-	// checked the admin token.
-	OpenOperatorSession(ctx context.Context) (string, *PortalGrant, error)
+	// checked the admin token, whose hash it gives, and its expiry (zero:
+	// none), which the session does not outlive.
+	OpenOperatorSession(ctx context.Context, tokenHash string, tokenExpires time.Time) (string, *PortalGrant, error)
 	// PortalSession returns the grant of a session token in force.
 	PortalSession(ctx context.Context, sessionToken string) (*PortalGrant, error)
 	// EndPortalSession signs a session out.

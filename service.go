@@ -180,6 +180,10 @@ type TokenService interface {
 	// in force (EUNAUTHORIZED otherwise), and notes when it was used. It
 	// reads the store every time: no node trusts a revoked token.
 	Authenticate(ctx context.Context, token string) (*Token, error)
+	// AuthenticateHash is Authenticate for a token known by its hash
+	// (HashToken): the admin token an operator's portal session was
+	// opened with.
+	AuthenticateHash(ctx context.Context, tokenHash string) (*Token, error)
 	// AuthenticatePublish is Authenticate for a publish: the token may be
 	// answered from the node's memory, without a round trip to a shared
 	// store. The context it returns then names the token for the publish's

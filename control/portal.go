@@ -98,10 +98,15 @@ func (s *Service) OpenPortalLink(ctx context.Context, linkToken string) (string,
 		Capabilities: link.Capabilities, ExpiresAt: link.ExpiresAt})
 }
 
-// OpenOperatorSession starts an operator session.
-func (s *Service) OpenOperatorSession(ctx context.Context) (string, *hookd.PortalGrant, error) {
+// OpenOperatorSession starts an operator session, which ends at the
+// latest when the admin token that opened it expires.
+func (s *Service) OpenOperatorSession(ctx context.Context, tokenHash string, tokenExpires time.Time) (string, *hookd.PortalGrant, error) {
+	end := s.now().Now().Add(OperatorSessionTTL)
+	if !tokenExpires.IsZero() && tokenExpires.Before(end) {
+		end = tokenExpires
+	}
 	return s.openSession(ctx, &hookd.PortalGrant{Kind: hookd.PortalOperator, Capabilities: hookd.Capabilities,
-		ExpiresAt: s.now().Now().Add(OperatorSessionTTL)})
+		ExpiresAt: end, OpenedBy: tokenHash})
 }
 
 func (s *Service) openSession(ctx context.Context, g *hookd.PortalGrant) (string, *hookd.PortalGrant, error) {

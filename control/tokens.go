@@ -74,7 +74,12 @@ func (s *Service) RevokeToken(ctx context.Context, kind, tenantID, id string) er
 // exact cache), so a token revoked or expired is refused at once on every
 // node.
 func (s *Service) Authenticate(ctx context.Context, token string) (*hookd.Token, error) {
-	t, err := s.Store.TokenByHash(ctx, hookd.HashToken(token))
+	return s.AuthenticateHash(ctx, hookd.HashToken(token))
+}
+
+// AuthenticateHash implements hookd.TokenService.
+func (s *Service) AuthenticateHash(ctx context.Context, hash string) (*hookd.Token, error) {
+	t, err := s.Store.TokenByHash(ctx, hash)
 	return s.inForce(t, err)
 }
 

@@ -357,6 +357,13 @@ func (s *Server) session(r *http.Request) (*hookd.PortalGrant, string, error) {
 		}
 		return nil, "", err
 	}
+	// An operator's session lasts only while the admin token that opened
+	// it is in force: revoked, expired or replaced, it ends it too.
+	if g.Operator() {
+		if _, ok := s.adminHash(r.Context(), g.OpenedBy); !ok {
+			return nil, "", hookd.Errorf(hookd.EUNAUTHORIZED, "Your session has ended: the admin token you signed in with was revoked, has expired or was replaced. Sign in again.")
+		}
+	}
 	return g, c.Value, nil
 }
 
@@ -536,10 +543,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get("csrf"))) != 1 {
 		return s.signInPage(w, r, http.StatusForbidden, "The sign-in form was out of date; try again.")
 	}
-	if !s.adminToken(r.Context(), strings.TrimSpace(r.PostForm.Get("token"))) {
+	hash, expires, ok := s.adminToken(r.Context(), strings.TrimSpace(r.PostForm.Get("token")))
+	if !ok {
 		return s.signInPage(w, r, http.StatusUnauthorized, "That is not an admin token in force.")
 	}
-	session, g, err := s.Portal.OpenOperatorSession(r.Context())
+	session, g, err := s.Portal.OpenOperatorSession(r.Context(), hash, expires)
 	if err != nil {
 		return err
 	}
@@ -569,15 +577,32 @@ func (s *Server) now() time.Time { return s.Clock.Now() }
 
 // adminToken reports whether a token is the bootstrap admin token or an
 // admin token in force, as the API's authentication decides.
-func (s *Server) adminToken(ctx context.Context, token string) bool {
+func (s *Server) adminToken(ctx context.Context, token string) (hash string, expires time.Time, ok bool) {
 	if token == "" {
-		return false
+		return "", time.Time{}, false
 	}
-	if s.AdminTokenHash != "" && subtle.ConstantTimeCompare([]byte(hookd.HashToken(token)), []byte(s.AdminTokenHash)) == 1 {
-		return true
+	hash = hookd.HashToken(token)
+	expires, ok = s.adminHash(ctx, hash)
+	return hash, expires, ok
+}
+
+// adminHash reports whether the hash is that of an admin token in force,
+// and when the token expires (zero: never).
+func (s *Server) adminHash(ctx context.Context, hash string) (time.Time, bool) {
+	if hash == "" {
+		return time.Time{}, false
 	}
-	t, err := s.Tokens.Authenticate(ctx, token)
-	return err == nil && t.Kind == hookd.TokenAdmin
+	if s.AdminTokenHash != "" && subtle.ConstantTimeCompare([]byte(hash), []byte(s.AdminTokenHash)) == 1 {
+		return time.Time{}, true
+	}
+	t, err := s.Tokens.AuthenticateHash(ctx, hash)
+	if err != nil || t.Kind != hookd.TokenAdmin {
+		return time.Time{}, false
+	}
+	if t.ExpiresAt != nil {
+		return *t.ExpiresAt, true
+	}
+	return time.Time{}, true
 }
 
 // Mount serves the portal under /portal/ beside the API: two muxes, so no

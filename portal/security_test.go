@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // session opens a portal link as portal.js does and returns a client
@@ -186,5 +187,59 @@ func TestCatalogOperationalTypes(t *testing.T) {
 	resp, body = fetch(t, c, e.srv.URL+"/portal/t/acme/endpoints/new", nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, `name="event_types" value="hookd.endpoint.disabled"`) {
 		t.Fatalf("the endpoint form (%d) does not offer hookd.endpoint.disabled", resp.StatusCode)
+	}
+}
+
+// operator signs in with an admin token as the sign-in form does and
+// returns a client holding the operator's session cookie.
+func (e *env) operator(t *testing.T, token string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	_, page := fetch(t, c, e.srv.URL+"/portal/", nil)
+	form := url.Values{"csrf": {csrfOf(t, page)}, "token": {token}}
+	req, _ := http.NewRequest("POST", e.srv.URL+"/portal/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", e.srv.URL)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signing in: %d", resp.StatusCode)
+	}
+	return c
+}
+
+// TestOperatorSessionEndsWithItsToken: an operator's session lasts only
+// while the admin token it was opened with is in force: revoking the
+// token, or its expiry, ends the session at once, and the bootstrap
+// token's session is not touched by either.
+func TestOperatorSessionEndsWithItsToken(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	var revoked, expiring struct{ ID, Token string }
+	e.api("POST", "/v1/admin-tokens", map[string]any{"name": "ops-temp"}, 201, &revoked)
+	e.api("POST", "/v1/admin-tokens", map[string]any{"name": "ops-hour", "expires_in": 3600}, 201, &expiring)
+	boot, byRevoked, byExpiring := e.operator(t, adminToken), e.operator(t, revoked.Token), e.operator(t, expiring.Token)
+	for name, c := range map[string]*http.Client{"bootstrap": boot, "revoked": byRevoked, "expiring": byExpiring} {
+		if resp, _ := fetch(t, c, e.srv.URL+"/portal/ops", nil); resp.StatusCode != 200 {
+			t.Fatalf("%s token's session: %d before anything changed", name, resp.StatusCode)
+		}
+	}
+	e.api("DELETE", "/v1/admin-tokens/"+revoked.ID, nil, 204, nil)
+	if resp, body := fetch(t, byRevoked, e.srv.URL+"/portal/ops", nil); resp.StatusCode != 401 || !strings.Contains(body, "revoked") {
+		t.Errorf("the revoked token's session: %d, want 401 saying why", resp.StatusCode)
+	}
+	if resp, _ := fetch(t, byExpiring, e.srv.URL+"/portal/t/acme/", nil); resp.StatusCode != 200 {
+		t.Errorf("the other token's session after a revocation: %d", resp.StatusCode)
+	}
+	e.clock.advance(time.Hour + time.Minute)
+	if resp, _ := fetch(t, byExpiring, e.srv.URL+"/portal/ops", nil); resp.StatusCode != 401 {
+		t.Errorf("the expired token's session: %d, want 401", resp.StatusCode)
+	}
+	if resp, _ := fetch(t, boot, e.srv.URL+"/portal/ops", nil); resp.StatusCode != 200 {
+		t.Errorf("the bootstrap token's session: %d, want 200", resp.StatusCode)
 	}
 }

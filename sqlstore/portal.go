@@ -25,8 +25,8 @@ func (s *Store) CreatePortalGrant(ctx context.Context, g *hookd.PortalGrant, has
 				return hookd.ErrNotFound
 			}
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO portal_grants (hash, kind, tenant_id, capabilities, expires_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`), hash, g.Kind, g.TenantID, strings.Join(g.Capabilities, ","), ms(g.ExpiresAt), ms(g.CreatedAt))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO portal_grants (hash, kind, tenant_id, capabilities, expires_at, created_at, opened_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), hash, g.Kind, g.TenantID, strings.Join(g.Capabilities, ","), ms(g.ExpiresAt), ms(g.CreatedAt), g.OpenedBy)
 		return unavailable(err)
 	})
 }
@@ -36,8 +36,8 @@ func (s *Store) PortalGrant(ctx context.Context, hash string) (*hookd.PortalGran
 	var g hookd.PortalGrant
 	var caps string
 	var exp, created int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT kind, tenant_id, capabilities, expires_at, created_at FROM portal_grants WHERE hash = ?`), hash).
-		Scan(&g.Kind, &g.TenantID, &caps, &exp, &created)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT kind, tenant_id, capabilities, expires_at, created_at, opened_by FROM portal_grants WHERE hash = ?`), hash).
+		Scan(&g.Kind, &g.TenantID, &caps, &exp, &created, &g.OpenedBy)
 	if err != nil {
 		return nil, notFound(err)
 	}

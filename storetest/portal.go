@@ -18,7 +18,7 @@ func testPortalGrants(f *fixture) {
 	f.ok(f.s.CreatePortalGrant(f.ctx, &hookd.PortalGrant{Kind: hookd.PortalLink, TenantID: "ten_b",
 		ExpiresAt: t0.Add(time.Hour), CreatedAt: t0}, "hash-b"), "CreatePortalGrant of another tenant")
 	f.ok(f.s.CreatePortalGrant(f.ctx, &hookd.PortalGrant{Kind: hookd.PortalOperator,
-		Capabilities: hookd.Capabilities, ExpiresAt: t0.Add(time.Hour), CreatedAt: t0}, "hash-op"), "CreatePortalGrant operator")
+		Capabilities: hookd.Capabilities, ExpiresAt: t0.Add(time.Hour), CreatedAt: t0, OpenedBy: "hash-admin"}, "hash-op"), "CreatePortalGrant operator")
 	f.wantCode(f.s.CreatePortalGrant(f.ctx, &hookd.PortalGrant{Kind: hookd.PortalLink, TenantID: "nobody",
 		ExpiresAt: t0.Add(time.Hour), CreatedAt: t0}, "hash-x"), hookd.ENOTFOUND, "CreatePortalGrant of an unknown tenant")
 
@@ -41,8 +41,11 @@ func testPortalGrants(f *fixture) {
 		f.wantCode(err, hookd.ENOTFOUND, "PortalGrant after revocation")
 	}
 	for _, h := range []string{"hash-b", "hash-op"} {
-		_, err = f.s.PortalGrant(f.ctx, h)
+		g, err = f.s.PortalGrant(f.ctx, h)
 		f.ok(err, "another tenant's or the operator's grant after a revocation")
+		if h == "hash-op" && (g == nil || g.OpenedBy != "hash-admin") {
+			f.Errorf("the operator's grant = %+v, want it opened by hash-admin", g)
+		}
 	}
 	f.ok(f.s.DeletePortalGrant(f.ctx, "hash-op"), "DeletePortalGrant")
 	_, err = f.s.PortalGrant(f.ctx, "hash-op")
