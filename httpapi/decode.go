@@ -39,6 +39,14 @@ func decodeOptional(r *http.Request, v any) (empty bool, err error) {
 	return false, decodeBody(body, v)
 }
 
+// noFields checks the body of a route that takes none: it may be left
+// out or be {}, and anything else (malformed JSON, a field) is refused as
+// decode refuses it, before the route does anything.
+func noFields(r *http.Request) error {
+	_, err := decodeOptional(r, &struct{}{})
+	return err
+}
+
 // decodeFast is decode with a fast path: fast decodes a body of the
 // common shape itself (into v, or what v is copied from) and reports
 // whether it did; a body it does not recognise is decoded as decode does,

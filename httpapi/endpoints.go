@@ -103,6 +103,9 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) enableEndpoint(w http.ResponseWriter, r *http.Request) error {
+	if err := noFields(r); err != nil {
+		return err
+	}
 	e, err := s.Endpoints.EnableEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
 	if err != nil {
 		return err

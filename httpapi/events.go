@@ -169,6 +169,9 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
+	if err := noFields(r); err != nil {
+		return err
+	}
 	d, err := s.Deliveries.RetryDelivery(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
 	if err != nil {
 		return err

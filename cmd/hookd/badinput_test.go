@@ -59,7 +59,12 @@ func TestBadInput(t *testing.T) {
 		{"recover without since", "POST", "/v1/tenants/t/endpoints/" + ep.ID + "/recover", tok, `{}`, 400, "invalid"},
 		{"batch too large", "POST", "/v1/tenants/t/events/batch", tok, `{"events":[]}`, 400, "invalid"},
 		{"unknown route", "GET", "/v1/nothing", tok, nil, 404, "not_found"},
+		// Routes that take no body refuse one that is not {}.
+		{"enable with a malformed body", "POST", "/v1/tenants/t/endpoints/" + ep.ID + "/enable", tok, `[[[`, 400, "invalid"},
+		{"enable with a field", "POST", "/v1/tenants/t/endpoints/" + ep.ID + "/enable", tok, `{"force":true}`, 400, "invalid"},
+		{"retry with a malformed body", "POST", "/v1/tenants/t/deliveries/dl_nope/retry", tok, "\xff", 400, "invalid"},
 	}
+	a.must(t, 200, "POST", "/v1/tenants/t/endpoints/"+ep.ID+"/disable", tok, nil, nil)
 	for _, c := range cases {
 		var out struct {
 			Error struct{ Code, Message string }
@@ -72,7 +77,7 @@ func TestBadInput(t *testing.T) {
 	// Nothing changed: one endpoint (unchanged), no events, no tenant added.
 	var eps struct{ Data []endpointResp }
 	a.must(t, 200, "GET", "/v1/tenants/t/endpoints", tok, nil, &eps)
-	if len(eps.Data) != 1 || eps.Data[0].URL != rc.URL {
+	if len(eps.Data) != 1 || eps.Data[0].URL != rc.URL || !eps.Data[0].Disabled {
 		t.Fatalf("endpoints changed: %+v", eps.Data)
 	}
 	var evs struct{ Data []json.RawMessage }
