@@ -123,7 +123,11 @@ func (s *Service) Publish(ctx context.Context, tenantID string, events []*hookd.
 	if err != nil {
 		return nil, err
 	}
+	repeats := 0
 	for k, p := range pubs {
+		if p.Existing != nil {
+			repeats++
+		}
 		i := index[k]
 		if err := reused(p, idGiven[i]); err != nil {
 			out[i] = &hookd.PublishResult{Err: err}
@@ -132,6 +136,7 @@ func (s *Service) Publish(ctx context.Context, tenantID string, events []*hookd.
 		out[i] = result(p)
 		out[i].Warnings = warnings[i]
 	}
+	s.refund(tenantID, repeats)
 	return out, nil
 }
 

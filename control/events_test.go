@@ -120,8 +120,39 @@ func TestPublishRate(t *testing.T) {
 		t.Fatalf("%d events stored (%v), want 3", len(evs), err)
 	}
 	b.clock.t = b.clock.t.Add(time.Second)
-	if _, err := b.svc.Publish(ctx, "acme", []*hookd.Event{event("lean:payment.created", leanPayment)}); err != nil {
+	first := event("lean:payment.created", leanPayment)
+	first.IdempotencyKey = "pay-1"
+	if _, err := b.svc.Publish(ctx, "acme", []*hookd.Event{first}); err != nil {
 		t.Fatalf("the next second: %v", err)
+	}
+	// A repeat of an event published before stores nothing and is given
+	// back: it leaves the second's other two places free.
+	for range 3 {
+		again := event("lean:payment.created", leanPayment)
+		again.IdempotencyKey = "pay-1"
+		if res, err := b.svc.Publish(ctx, "acme", []*hookd.Event{again}); err != nil || res[0].Err != nil || res[0].ID != first.ID {
+			t.Fatalf("a repeat: %+v %v", res, err)
+		}
+	}
+	two = []*hookd.Event{event("lean:payment.created", leanPayment), event("lean:payment.created", leanPayment)}
+	if _, err := b.svc.Publish(ctx, "acme", two); err != nil {
+		t.Fatalf("two more after the repeats: %v", err)
+	}
+	// A batch larger than the rate is refused while the second has
+	// publishes, and passes alone at the start of the next: refused, it
+	// could never pass.
+	four := []*hookd.Event{event("lean:payment.created", leanPayment), event("lean:payment.created", leanPayment),
+		event("lean:payment.created", leanPayment), event("lean:payment.created", leanPayment)}
+	_, err = b.svc.Publish(ctx, "acme", four)
+	code(t, err, hookd.ERATELIMIT)
+	b.clock.t = b.clock.t.Add(time.Second)
+	if res, err := b.svc.Publish(ctx, "acme", four); err != nil || res[3].Err != nil {
+		t.Fatalf("a batch over the rate at the start of a second: %v", err)
+	}
+	_, err = b.svc.Publish(ctx, "acme", []*hookd.Event{event("lean:payment.created", leanPayment)})
+	code(t, err, hookd.ERATELIMIT)
+	if evs, err = b.svc.Events(ctx, "acme", hookd.EventQuery{}); err != nil || len(evs) != 3+1+2+4 {
+		t.Fatalf("%d events stored (%v), want 10", len(evs), err)
 	}
 }
 

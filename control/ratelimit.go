@@ -8,7 +8,9 @@ type rateWindow struct {
 	n      int
 }
 
-// allow applies the per-tenant publish rate limit to n events.
+// allow applies the per-tenant publish rate limit to n events. A batch
+// of more events than the rate passes alone, at the start of a second:
+// refused, it could never pass, whatever Retry-After said.
 func (s *Service) allow(tenant string, n int) error {
 	if s.PublishRate <= 0 {
 		return nil
@@ -24,9 +26,24 @@ func (s *Service) allow(tenant string, n int) error {
 		w = &rateWindow{second: sec}
 		s.limits[tenant] = w
 	}
-	if w.n+n > s.PublishRate {
+	if w.n > 0 && w.n+n > s.PublishRate {
 		return hookd.Errorf(hookd.ERATELIMIT, "publish rate limit of %d events per second reached", s.PublishRate)
 	}
 	w.n += n
 	return nil
+}
+
+// refund gives back the count of n events allow let through that were
+// not published: repeats of events published before, which store
+// nothing.
+func (s *Service) refund(tenant string, n int) {
+	if s.PublishRate <= 0 || n == 0 {
+		return
+	}
+	sec := s.now().Now().Unix()
+	s.limitMu.Lock()
+	defer s.limitMu.Unlock()
+	if w := s.limits[tenant]; w != nil && w.second == sec {
+		w.n = max(0, w.n-n)
+	}
 }
