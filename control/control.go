@@ -92,6 +92,13 @@ func (s *Service) now() hookd.Clock {
 	return s.Clock
 }
 
+// stamp is the time a change is stored at: now, in UTC, cut to the
+// millisecond the stores keep, so that the answer to a create or an update
+// gives the same times as every later read.
+func (s *Service) stamp() time.Time {
+	return s.now().Now().UTC().Truncate(time.Millisecond)
+}
+
 func (s *Service) log() *slog.Logger {
 	if s.Log == nil {
 		return slog.Default()

@@ -20,7 +20,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, tenantID string, u *hookd.
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
-	now := s.now().Now().UTC()
+	now := s.stamp()
 	e := &hookd.Endpoint{ID: "ep_" + uuid.NewString(), TenantID: tenantID, CreatedAt: now, UpdatedAt: now}
 	u.Apply(e)
 	if e.Profile == "" {
@@ -133,7 +133,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenantID, id string, u *ho
 
 // save stores a changed endpoint and reloads the engine's cache.
 func (s *Service) save(ctx context.Context, e *hookd.Endpoint) error {
-	e.UpdatedAt = s.now().Now().UTC()
+	e.UpdatedAt = s.stamp()
 	if err := s.Store.SaveEndpoint(ctx, e); err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (s *Service) RotateSecret(ctx context.Context, tenantID, id string, r hookd
 	if err != nil {
 		return nil, err
 	}
-	out, err := e.Rotate(p, r, s.now().Now().UTC())
+	out, err := e.Rotate(p, r, s.stamp())
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func (s *Service) TestEndpoint(ctx context.Context, tenantID, id, eventType stri
 	// Made here, not as publish makes events: hookd publishes it, so it
 	// may carry hookd's own type (hookd.test) when the endpoint wants no
 	// type with an example, and it is marked as a test.
-	ev := &hookd.Event{ID: uid.String(), TenantID: e.TenantID, Type: typ, Payload: payload, Test: true, CreatedAt: s.now().Now().UTC()}
+	ev := &hookd.Event{ID: uid.String(), TenantID: e.TenantID, Type: typ, Payload: payload, Test: true, CreatedAt: s.stamp()}
 	pubs, err := s.Engine.Publish(ctx, []*hookd.Event{ev}, e.ID)
 	if err != nil {
 		return nil, err

@@ -48,7 +48,7 @@ func (s *Service) Feed(ctx context.Context, tenantID, endpointID string, q hookd
 	if limit == 0 {
 		limit = 100
 	}
-	now := s.now().Now().UTC()
+	now := s.stamp()
 	var since time.Time // what retention is about to purge is gone already
 	if s.Retention > 0 {
 		since = now.Add(-s.Retention)
@@ -94,7 +94,7 @@ func (s *Service) AckFeed(ctx context.Context, tenantID, endpointID string, a ho
 	if err != nil {
 		return nil, err
 	}
-	pos := &hookd.FeedPosition{Consumer: a.Consumer, Cursor: a.Cursor, UpdatedAt: s.now().Now().UTC(), Place: place}
+	pos := &hookd.FeedPosition{Consumer: a.Consumer, Cursor: a.Cursor, UpdatedAt: s.stamp(), Place: place}
 	if err := s.Store.SaveFeedPosition(ctx, tenantID, endpointID, pos); err != nil {
 		return nil, err
 	}

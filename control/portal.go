@@ -41,7 +41,7 @@ func (s *Service) CreatePortalLink(ctx context.Context, tenantID string, r hookd
 	if r.ExpiresIn != nil {
 		secs = *r.ExpiresIn
 	}
-	now := s.now().Now().UTC().Truncate(time.Millisecond)
+	now := s.stamp()
 	token, hash, err := portalToken(linkPrefix)
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (s *Service) openSession(ctx context.Context, g *hookd.PortalGrant) (string
 	if err != nil {
 		return "", nil, err
 	}
-	g.CreatedAt = s.now().Now().UTC().Truncate(time.Millisecond)
+	g.CreatedAt = s.stamp()
 	if err := s.Store.CreatePortalGrant(ctx, g, hash); err != nil {
 		return "", nil, err
 	}

@@ -51,7 +51,7 @@ func (s *Service) CreateSource(ctx context.Context, tenantID string, in *hookd.S
 	if err := s.tenantExists(ctx, tenantID); err != nil {
 		return nil, err
 	}
-	now := s.now().Now().UTC()
+	now := s.stamp()
 	src := &hookd.Source{ID: "srcid_" + uuid.NewString(), TenantID: tenantID, Name: in.Name, Profile: in.Profile,
 		Secrets: in.Secrets, BasicAuth: in.BasicAuth, HeaderKey: in.HeaderKey, AllowIPs: in.AllowIPs, HMAC: in.HMAC,
 		ToleranceSeconds: in.ToleranceSeconds, CreatedAt: now, UpdatedAt: now}
@@ -153,7 +153,7 @@ func (s *Service) UpdateSource(ctx context.Context, tenantID, id string, u *hook
 	if err := checkSource(src); err != nil {
 		return nil, err
 	}
-	now := s.now().Now().UTC()
+	now := s.stamp()
 	src.UpdatedAt = now
 	if err := s.Store.SaveSource(ctx, src); err != nil {
 		return nil, err
@@ -199,7 +199,7 @@ func (s *Service) RotateSource(ctx context.Context, tenantID, id string, r *hook
 	if r.Secret != "" && src.Profile == hookd.SourceLinkMoney {
 		return nil, hookd.FieldErrorf(hookd.EINVALID, "secret", "profile", "secret: Link Money signs nothing; change its basic_auth or header_key with PATCH")
 	}
-	now := s.now().Now().UTC()
+	now := s.stamp()
 	until := now.Add(grace)
 	if r.Secret != "" {
 		kept := []hookd.Secret{{Value: r.Secret}}
@@ -259,7 +259,7 @@ func (s *Service) countIngest(profile, result string) {
 // refused for this node's memory.
 func (s *Service) Ingest(ctx context.Context, token string, r *hookd.IngestRequest) (*hookd.Ingested, error) {
 	hash := hookd.HashToken(token)
-	now := s.now().Now().UTC()
+	now := s.stamp()
 	src, recheck, err := s.Store.CachedSource(ctx, hash, now)
 	if err == nil && recheck != "" {
 		out, ierr := s.ingest(hookd.NewContextWithTokenCheck(ctx, recheck), src, r, now, false)

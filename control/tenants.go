@@ -15,7 +15,7 @@ func (s *Service) CreateTenant(ctx context.Context, t *hookd.Tenant) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	now := s.now().Now().UTC()
+	now := s.stamp()
 	t.CreatedAt, t.UpdatedAt = now, now
 	return s.Store.CreateTenant(ctx, t)
 }
@@ -35,7 +35,7 @@ func (s *Service) UpdateTenant(ctx context.Context, id string, u *hookd.TenantUp
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
-	return s.Store.UpdateTenant(ctx, id, u, s.now().Now().UTC())
+	return s.Store.UpdateTenant(ctx, id, u, s.stamp())
 }
 
 // DeleteTenant removes a tenant with its endpoints, events and deliveries,

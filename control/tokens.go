@@ -31,7 +31,7 @@ func (s *Service) CreateToken(ctx context.Context, kind, tenantID string, in *ho
 	if err != nil {
 		return nil, "", err
 	}
-	now := s.now().Now().UTC().Truncate(time.Millisecond)
+	now := s.stamp()
 	t := &hookd.Token{ID: "tok_" + id.String(), Kind: kind, TenantID: tenantID, Name: in.Name, CreatedAt: now}
 	if in.ExpiresIn != nil {
 		exp := now.Add(time.Duration(*in.ExpiresIn) * time.Second)

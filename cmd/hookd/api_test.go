@@ -252,3 +252,40 @@ func TestPayloadVerbatim(t *testing.T) {
 		t.Errorf("every event: %+v", page)
 	}
 }
+
+// TestCreateAnswersMatchReads: the times in the answer to a create or an
+// update are the times every later read gives (the stores keep
+// milliseconds), for tenants, endpoints and sources.
+func TestCreateAnswersMatchReads(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	type times struct {
+		ID        string `json:"id"`
+		CreatedAt string `json:"created_at"`
+		UpdatedAt string `json:"updated_at"`
+	}
+	same := func(what string, answer times, path, token string) {
+		t.Helper()
+		var read times
+		a.must(t, 200, "GET", path, token, nil, &read)
+		if answer.CreatedAt == "" || answer != read {
+			t.Errorf("%s: answered %+v, read %+v", what, answer, read)
+		}
+	}
+	var tenant times
+	a.must(t, 201, "POST", "/v1/tenants", testAdmin, map[string]any{"id": "acme", "name": "Acme"}, &tenant)
+	same("tenant created", tenant, "/v1/tenants/acme", testAdmin)
+	a.must(t, 200, "PATCH", "/v1/tenants/acme", testAdmin, map[string]any{"name": "Acme Ltd"}, &tenant)
+	same("tenant updated", tenant, "/v1/tenants/acme", testAdmin)
+	rc := newReceiver(t, nil)
+	var ep times
+	a.must(t, 201, "POST", "/v1/tenants/acme/endpoints", testAdmin, map[string]any{"url": rc.URL}, &ep)
+	same("endpoint created", ep, "/v1/tenants/acme/endpoints/"+ep.ID, testAdmin)
+	a.must(t, 200, "PATCH", "/v1/tenants/acme/endpoints/"+ep.ID, testAdmin, map[string]any{"description": "x"}, &ep)
+	same("endpoint updated", ep, "/v1/tenants/acme/endpoints/"+ep.ID, testAdmin)
+	var src times
+	a.must(t, 201, "POST", "/v1/tenants/acme/sources", testAdmin, map[string]any{"name": "lean", "profile": "lean", "secrets": []string{"lean-secret-1"}}, &src)
+	same("source created", src, "/v1/tenants/acme/sources/"+src.ID, testAdmin)
+	a.must(t, 200, "PATCH", "/v1/tenants/acme/sources/"+src.ID, testAdmin, map[string]any{"name": "Lean"}, &src)
+	same("source updated", src, "/v1/tenants/acme/sources/"+src.ID, testAdmin)
+}
