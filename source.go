@@ -143,8 +143,8 @@ func (s *Source) Validate() error {
 	if s.Name == "" {
 		return FieldErrorf(EINVALID, "name", "required", "name is required")
 	}
-	if len(s.Name) > 200 {
-		return FieldErrorf(EINVALID, "name", "max_length", "name is at most 200 characters")
+	if err := CheckName("name", s.Name); err != nil {
+		return err
 	}
 	if !slices.Contains(SourceProfiles, s.Profile) {
 		return FieldErrorf(EINVALID, "profile", "enum", "profile must be one of %s", strings.Join(SourceProfiles, ", "))

@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Token kinds: a tenant token acts for one tenant, an admin token for the
@@ -56,7 +54,7 @@ func HashToken(token string) string {
 const (
 	MinTokenLife = 1
 	MaxTokenLife = 366 * 24 * 3600
-	MaxTokenName = 200
+	MaxTokenName = MaxName
 )
 
 // TokenCreate is what a new token may be given.
@@ -68,13 +66,8 @@ type TokenCreate struct {
 
 // Validate checks the name and the life against their bounds.
 func (c *TokenCreate) Validate() error {
-	if !utf8.ValidString(c.Name) || utf8.RuneCountInString(c.Name) > MaxTokenName {
-		return FieldErrorf(EINVALID, "name", "max_length", "name must be at most %d characters", MaxTokenName)
-	}
-	for _, r := range c.Name {
-		if unicode.IsControl(r) {
-			return FieldErrorf(EINVALID, "name", "one_line", "name must not contain control characters")
-		}
+	if err := CheckName("name", c.Name); err != nil {
+		return err
 	}
 	if c.ExpiresIn != nil && (*c.ExpiresIn < MinTokenLife || *c.ExpiresIn > MaxTokenLife) {
 		return FieldErrorf(EINVALID, "expires_in", "range", "expires_in must be a whole number of seconds from %d to %d (366 days); leave it out for a token that does not expire",

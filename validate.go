@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // CheckID refuses a caller-chosen id that is not 1 to 128 letters, digits
@@ -18,10 +20,28 @@ func CheckID(field, id string) error {
 	return nil
 }
 
+// MaxName is the length of a name shown to people, in characters.
+const MaxName = 200
+
+// CheckName checks a name shown to people (a tenant's, a token's, a
+// source's): UTF-8, at most MaxName characters, no control characters.
+func CheckName(field, name string) error {
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxName {
+		return FieldErrorf(EINVALID, field, "max_length", "%s must be at most %d characters", field, MaxName)
+	}
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return FieldErrorf(EINVALID, field, "one_line", "%s must not contain control characters", field)
+	}
+	return nil
+}
+
 // Validate checks a tenant's fields.
 func (t *Tenant) Validate() error {
 	if t.Name == "" {
 		return FieldErrorf(EINVALID, "name", "required", "name is required")
+	}
+	if err := CheckName("name", t.Name); err != nil {
+		return err
 	}
 	if err := CheckID("id", t.ID); err != nil {
 		return err
@@ -33,6 +53,11 @@ func (t *Tenant) Validate() error {
 func (u *TenantUpdate) Validate() error {
 	if u.Name != nil && *u.Name == "" {
 		return FieldErrorf(EINVALID, "name", "required", "name must not be empty")
+	}
+	if u.Name != nil {
+		if err := CheckName("name", *u.Name); err != nil {
+			return err
+		}
 	}
 	if u.Metadata != nil {
 		return checkMetadata(*u.Metadata)

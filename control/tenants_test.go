@@ -31,6 +31,8 @@ func TestTenants(t *testing.T) {
 	// Refused: nothing stored.
 	code(t, b.svc.CreateTenant(ctx, &hookd.Tenant{ID: "x y", Name: "Bad"}), hookd.EINVALID)
 	code(t, b.svc.CreateTenant(ctx, &hookd.Tenant{ID: "nameless"}), hookd.EINVALID)
+	code(t, b.svc.CreateTenant(ctx, &hookd.Tenant{ID: "long", Name: strings.Repeat("é", hookd.MaxName+1)}), hookd.EINVALID)
+	code(t, b.svc.CreateTenant(ctx, &hookd.Tenant{ID: "ctl", Name: "two\nlines"}), hookd.EINVALID)
 	code(t, b.svc.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "Again"}), hookd.ECONFLICT)
 	ts, err := b.svc.Tenants(ctx, hookd.Page{})
 	if err != nil {
@@ -42,6 +44,9 @@ func TestTenants(t *testing.T) {
 
 	empty, name := "", "Acme Ltd"
 	_, err = b.svc.UpdateTenant(ctx, "acme", &hookd.TenantUpdate{Name: &empty})
+	code(t, err, hookd.EINVALID)
+	nul := "nul\x00"
+	_, err = b.svc.UpdateTenant(ctx, "acme", &hookd.TenantUpdate{Name: &nul})
 	code(t, err, hookd.EINVALID)
 	got, err := b.svc.UpdateTenant(ctx, "acme", &hookd.TenantUpdate{Name: &name})
 	if err != nil {
