@@ -57,6 +57,10 @@ func tokenCreateVerb(ctx context.Context, c *apiCmd) error {
 	if err := parseScoped(c, check); err != nil {
 		return err
 	}
+	if c.set("expires-in") && *expires <= 0 {
+		// The client reads 0 as "does not expire": given, it is a mistake.
+		return fmt.Errorf("--expires-in %v: a token is valid from 1s to 8784h; leave the flag out for a token that does not expire", *expires)
+	}
 	in := client.TokenCreate{Name: *name, ExpiresIn: *expires}
 	var t *client.CreatedToken
 	var err error

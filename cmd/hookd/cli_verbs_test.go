@@ -303,6 +303,8 @@ func TestCLIVerbArguments(t *testing.T) {
 		{[]string{"endpoint", "recover", "--tenant", "acme", "ep_1"}, "--since is required"},
 		{[]string{"event-type", "list", "--provider", "stripe"}, `--provider "stripe"`},
 		{[]string{"token", "create", "--tenant", "acme", "--expires-in", "soon"}, "want whole seconds (3600) or a duration"},
+		{[]string{"token", "create", "--tenant", "acme", "--expires-in", "0"}, "leave the flag out for a token that does not expire"},
+		{[]string{"token", "create", "--admin", "--expires-in", "0s"}, "leave the flag out for a token that does not expire"},
 		{[]string{"endpoint", "create", "--tenant", "acme", "http://127.0.0.1:1/", "--retry-schedule", "5,x"}, `--retry-schedule: "x"`},
 		{[]string{"--tenant", "acme", "endpoint", "fly"}, `unknown verb "fly"`},
 	}
