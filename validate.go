@@ -138,10 +138,18 @@ func (e *Endpoint) Validate() error {
 	if len(e.Headers) > 20 {
 		return FieldErrorf(EINVALID, "headers", "max_items", "at most 20 headers")
 	}
+	seen := make(map[string]string, len(e.Headers))
 	for k, v := range e.Headers {
 		if err := checkHeader(k, v); err != nil {
 			return err
 		}
+		// Two spellings of one header (X-Env and x-env) would send one
+		// of the two values, chosen by chance.
+		if other, ok := seen[HeaderName(k)]; ok {
+			a, b := min(k, other), max(k, other)
+			return FieldErrorf(EINVALID, "headers", "unique", "headers %q and %q are the same header: give it once", a, b)
+		}
+		seen[HeaderName(k)] = k
 	}
 	if len(e.Description) > 1024 {
 		return FieldErrorf(EINVALID, "description", "max_length", "description is longer than 1024 characters")
@@ -150,9 +158,17 @@ func (e *Endpoint) Validate() error {
 }
 
 // FramingHeaders are the headers of every delivery that carry the body's
-// framing and hookd's identity: no endpoint may set them. A profile's own
-// (its identity and signature headers) are its Headers.
-var FramingHeaders = []string{"Content-Type", "Content-Length", "Host", "User-Agent", "Transfer-Encoding", "Connection"}
+// framing, the connection's and hookd's identity: no endpoint may set them.
+// A profile's own (its identity and signature headers) are its Headers.
+var FramingHeaders = []string{"Content-Type", "Content-Length", "Content-Encoding", "Host", "User-Agent", "Transfer-Encoding",
+	"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Upgrade", "Expect"}
+
+// HeaderName is the canonical form of a header name as a receiver may
+// read it: CGI, WSGI and Rack read "_" and "-" alike, so Webhook_Id is
+// Webhook-Id.
+func HeaderName(k string) string {
+	return http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
+}
 
 // checkHeader refuses a custom header that is not a valid HTTP header or
 // that carries framing (FramingHeaders, or Standard Webhooks' Webhook-
@@ -163,7 +179,7 @@ func checkHeader(k, v string) error {
 	}) {
 		return FieldErrorf(EINVALID, "headers", "header_name", "header name %q is not a valid HTTP header name: 1 to 256 letters, digits and !#$%%&'*+-.^_`|~", k)
 	}
-	if ck := http.CanonicalHeaderKey(k); slices.Contains(FramingHeaders, ck) || strings.HasPrefix(ck, "Webhook-") {
+	if ck := HeaderName(k); slices.Contains(FramingHeaders, ck) || strings.HasPrefix(ck, "Webhook-") {
 		return ReservedHeader(k)
 	}
 	if len(v) > 4096 || strings.ContainsAny(v, "\r\n\x00") {

@@ -5,7 +5,6 @@ package profile
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"net/http"
 	"slices"
 	"sort"
 
@@ -49,7 +48,7 @@ func (r Registry) Get(name string) (hookd.Profile, error) {
 // header hookd sets: one of hookd.FramingHeaders or any profile's Headers
 // (any profile's, as an endpoint may change its profile later).
 func (r Registry) Reserved(header string) bool {
-	ck := http.CanonicalHeaderKey(header)
+	ck := hookd.HeaderName(header)
 	if slices.Contains(hookd.FramingHeaders, ck) {
 		return true
 	}

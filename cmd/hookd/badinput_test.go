@@ -137,6 +137,14 @@ func TestEndpointErrorDetails(t *testing.T) {
 		{"empty batch", "POST", "/v1/tenants/t/events/batch", `{"events":[]}`, 400, "events"},
 		{"source without name", "POST", "/v1/tenants/t/sources", `{"profile":"lean","secrets":["abcdefgh12"]}`, 400, "name"},
 		{"tenant id", "POST", "/v1/tenants", `{"id":"has space","name":"x"}`, 400, "id"},
+		// Custom headers: a reserved one spelt with "_", which CGI-style
+		// receivers read as "-"; a connection's own; one given twice.
+		{"reserved header with _", "POST", "/v1/tenants/t/endpoints", `{"url":"` + rc.URL + `","headers":{"Webhook_Signature":"x"}}`, 400, "headers"},
+		{"profile header with _", "PATCH", "/v1/tenants/t/endpoints/" + ep.ID, `{"headers":{"lean_signature":"x"}}`, 400, "headers"},
+		{"content type with _", "POST", "/v1/tenants/t/endpoints", `{"url":"` + rc.URL + `","headers":{"Content_Type":"text/plain"}}`, 400, "headers"},
+		{"hop-by-hop header", "POST", "/v1/tenants/t/endpoints", `{"url":"` + rc.URL + `","headers":{"TE":"trailers"}}`, 400, "headers"},
+		{"expect header", "POST", "/v1/tenants/t/endpoints", `{"url":"` + rc.URL + `","headers":{"Expect":"100-continue"}}`, 400, "headers"},
+		{"header given twice", "POST", "/v1/tenants/t/endpoints", `{"url":"` + rc.URL + `","headers":{"X-Dup":"1","x-dup":"2"}}`, 400, "headers"},
 	} {
 		var out struct {
 			Error struct {
