@@ -209,6 +209,10 @@ func (s *Server) policy() string {
 		"; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + frame
 }
 
+// maxForm is the largest body a portal page takes: an endpoint's form
+// with 20 headers of the longest value fits.
+const maxForm = 256 << 10
+
 // headers sets the security headers of every portal answer.
 func (s *Server) headers(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -217,9 +221,15 @@ func (s *Server) headers(h http.Handler) http.Handler {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if len(s.FrameAncestors) == 0 {
+			hd.Set("X-Frame-Options", "DENY") // for browsers before CSP's frame-ancestors
+		}
 		if !strings.HasPrefix(r.URL.Path, "/portal/static/") {
 			hd.Set("Cache-Control", "no-store")
 		}
+		// A form is small: its body is read up to maxForm, not the 10 MB
+		// ParseForm would take.
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 		h.ServeHTTP(w, r)
 	})
 }

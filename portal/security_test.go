@@ -139,6 +139,9 @@ func TestFormsNeedCSRF(t *testing.T) {
 	if st := post(url.Values{"csrf": {csrf}}, "http://127.0.0.2:9"); st != 403 {
 		t.Errorf("from another origin: %d, want 403", st)
 	}
+	if st := post(url.Values{"csrf": {csrf}, "reason": {strings.Repeat("x", 300<<10)}}, e.srv.URL); st != 400 {
+		t.Errorf("a form of 300 KB: %d, want 400", st)
+	}
 	var got struct {
 		Disabled bool `json:"disabled"`
 	}
