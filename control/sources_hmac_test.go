@@ -260,10 +260,15 @@ func TestSourceHMACValidation(t *testing.T) {
 		{hookd.Source{Name: "x", Profile: "hmac", Secrets: sec, HMAC: &hookd.HMACScheme{Header: "X", DefaultType: "has space"}}, "hmac.default_type"},
 		{hookd.Source{Name: "x", Profile: "hmac", Secrets: []hookd.Secret{{Value: "!!"}}, HMAC: &hookd.HMACScheme{Header: "X", SecretEncoding: "base64"}}, "secrets[0]"},
 		{hookd.Source{Name: "x", Profile: "hmac", HMAC: &hookd.HMACScheme{Header: "X"}}, "secrets is required"},
+		// The message says what is wrong, never a piece of the secret.
+		{hookd.Source{Name: "x", Profile: "hmac", Secrets: []hookd.Secret{{Value: "00ffzq"}}, HMAC: &hookd.HMACScheme{Header: "X", SecretEncoding: "hex"}}, "hex digits"},
 	} {
 		_, err := b.svc.CreateSource(ctx, "acme", &c.src)
 		if hookd.ErrorCode(err) != hookd.EINVALID || !strings.Contains(hookd.ErrorMessage(err), c.want) {
 			t.Errorf("%+v: %v, want invalid: %q", c.src.HMAC, err, c.want)
+		}
+		if msg := hookd.ErrorMessage(err); strings.Contains(msg, "'z'") || strings.Contains(msg, "U+00") {
+			t.Errorf("%v: the message shows a piece of the secret", err)
 		}
 	}
 	bad := &hookd.HMACScheme{Header: "X", SignedContent: "{id}"}

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"net/http"
@@ -235,7 +236,11 @@ func (s *HMACScheme) keys(secrets []string) ([][]byte, error) {
 		case "base64":
 			keys[i], err = base64.StdEncoding.DecodeString(strings.TrimPrefix(sec, "whsec_"))
 		case "hex":
-			keys[i], err = hex.DecodeString(sec)
+			if keys[i], err = hex.DecodeString(sec); err != nil {
+				// hex's error quotes the offending character: a piece of
+				// the secret, which no message may show.
+				err = errors.New("an even number of hex digits (0-9, a-f) is wanted")
+			}
 		default:
 			return nil, fmt.Errorf("%w: hmac.secret_encoding %q: raw, base64 or hex", ErrConfig, s.SecretEncoding)
 		}
