@@ -635,7 +635,7 @@ func (s *Server) deliveryPage(w http.ResponseWriter, r *http.Request, v *view) e
 	data := map[string]any{"D": d, "Event": ev, "E": e, "Message": done[r.URL.Query().Get("done")]}
 	var views []attemptView
 	if e != nil {
-		body, hs := s.request(e, ev, d, attempts)
+		body, hs := s.request(e, ev, d, attempts, v.Can(hookd.CapManageEndpoints) || v.Can(hookd.CapManageSecrets))
 		data["Body"] = string(body)
 		for i, a := range attempts {
 			views = append(views, attemptView{A: a, Headers: hs[i]})

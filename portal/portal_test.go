@@ -608,3 +608,29 @@ func TestDeliveriesByType(t *testing.T) {
 		t.Errorf("type pay*ment: %d, %q", st, got)
 	}
 }
+
+// TestEndpointHeadersHiddenFromReaders: a delivery's page shows the
+// endpoint's own headers (often the receiver's credentials) to a link
+// that may manage endpoints or secrets, and hides their values from a
+// read-only one; the signature stays hidden from both.
+func TestEndpointHeadersHiddenFromReaders(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	ep := e.endpoint("acme")
+	e.api("PATCH", "/v1/tenants/acme/endpoints/"+ep.ID, map[string]any{"headers": map[string]string{"Authorization": "Bearer receiver-cred-123"}}, 200, nil)
+	d := e.waitDelivery("acme", e.publish("acme"), "succeeded")
+	page := "/portal/t/acme/deliveries/" + d
+	_, readBody := fetch(t, e.session(t, e.link("acme", map[string]any{"capabilities": []string{"read", "replay"}})), e.srv.URL+page, nil)
+	_, fullBody := fetch(t, e.session(t, e.link("acme", nil)), e.srv.URL+page, nil)
+	if strings.Contains(readBody, "receiver-cred-123") || !strings.Contains(readBody, "Authorization: (hidden: an endpoint header") {
+		t.Errorf("a read-only link's delivery page shows the endpoint's header value:\n%.3000s", readBody)
+	}
+	if !strings.Contains(fullBody, "Authorization: Bearer receiver-cred-123") {
+		t.Errorf("a full link's delivery page lacks the endpoint's header:\n%.3000s", fullBody)
+	}
+	for _, body := range []string{readBody, fullBody} {
+		if !strings.Contains(body, "(hidden: derived from the endpoint&#39;s secret)") {
+			t.Errorf("the signature is not shown as hidden:\n%.3000s", body)
+		}
+	}
+}

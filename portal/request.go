@@ -11,12 +11,18 @@ import (
 // hidden stands for a header value derived from a secret.
 const hidden = "(hidden: derived from the endpoint's secret)"
 
+// hiddenCustom stands for the value of an endpoint's own header, often a
+// credential of the receiver's, to a grant that may not manage the
+// endpoint (which sees it in the edit form) nor its secrets.
+const hiddenCustom = "(hidden: an endpoint header, shown to those who may manage endpoints or secrets)"
+
 // request rebuilds the request each attempt sent: the body (the same on
 // every attempt) and the headers, as the sender sets them. Headers whose
 // value depends on the secret (the signatures) are shown as hidden: the
 // request is signed twice with two stand-in secrets and the headers that
-// differ are the secret's.
-func (s *Server) request(e *hookd.Endpoint, ev *hookd.Event, d *hookd.Delivery, attempts []*hookd.Attempt) ([]byte, [][]header) {
+// differ are the secret's. The endpoint's own headers are shown as hidden
+// too unless custom is set.
+func (s *Server) request(e *hookd.Endpoint, ev *hookd.Event, d *hookd.Delivery, attempts []*hookd.Attempt, custom bool) ([]byte, [][]header) {
 	p, err := s.Profiles.Get(e.Profile)
 	if err != nil {
 		return nil, make([][]header, len(attempts))
@@ -47,6 +53,8 @@ func (s *Server) request(e *hookd.Endpoint, ev *hookd.Event, d *hookd.Delivery, 
 			val := v[0]
 			if !slices.Equal(v, h2[k]) {
 				val = hidden
+			} else if !custom && hasHeader(e.Headers, k) {
+				val = hiddenCustom
 			}
 			hs = append(hs, header{Name: k, Value: val})
 		}
@@ -62,6 +70,16 @@ func (s *Server) request(e *hookd.Endpoint, ev *hookd.Event, d *hookd.Delivery, 
 		out[i] = hs
 	}
 	return body, out
+}
+
+// hasHeader reports whether the endpoint's headers set k, in any case.
+func hasHeader(hs map[string]string, k string) bool {
+	for name := range hs {
+		if http.CanonicalHeaderKey(name) == k {
+			return true
+		}
+	}
+	return false
 }
 
 // standIns returns two different secrets of the profile's format.
