@@ -344,6 +344,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if st == http.StatusServiceUnavailable || st == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1") // storage faults clear, rate windows are one second
 	}
+	if st == http.StatusUnauthorized && !strings.HasPrefix(r.URL.Path, "/ingest/") {
+		// The API's credential is a bearer token (RFC 6750); an ingest
+		// URL's 401 is a webhook's signature, not a token.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hookd"`)
+	}
 	writeJSON(w, st, map[string]any{"error": errorBody(err)})
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +74,12 @@ func TestBadInput(t *testing.T) {
 		if got != c.want || out.Error.Code != c.code || out.Error.Message == "" {
 			t.Errorf("%s: %d %+v, want %d %s", c.name, got, out.Error, c.want, c.code)
 		}
+	}
+	// A 401 names the scheme it wants (RFC 6750).
+	if res, err := http.Get(a.url + "/v1/tenants/t/events"); err != nil {
+		t.Fatal(err)
+	} else if res.Body.Close(); res.StatusCode != 401 || !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
+		t.Errorf("no token: %d, WWW-Authenticate %q", res.StatusCode, res.Header.Get("WWW-Authenticate"))
 	}
 	// Nothing changed: one endpoint (unchanged), no events, no tenant added.
 	var eps struct{ Data []endpointResp }
