@@ -174,18 +174,19 @@ func (c *Client) GetEvent(ctx context.Context, tenant, id string) (*EventWithDel
 }
 
 // DeliveryListOptions selects deliveries: of one endpoint, of one event,
-// in one state (pending, parked, succeeded, failed or canceled); "" for
-// any.
+// in one state (pending, parked, succeeded, failed or canceled), of events
+// of a type (a pattern, as EventListOptions.Type); "" for any.
 type DeliveryListOptions struct {
 	ListOptions
 	Endpoint string
 	Event    string
 	State    string
+	Type     string
 }
 
 func (o DeliveryListOptions) values() url.Values {
 	q := o.ListOptions.values()
-	for k, v := range map[string]string{"endpoint": o.Endpoint, "event": o.Event, "state": o.State} {
+	for k, v := range map[string]string{"endpoint": o.Endpoint, "event": o.Event, "state": o.State, "type": o.Type} {
 		if v != "" {
 			q.Set(k, v)
 		}

@@ -148,7 +148,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	f := hookd.DeliveryFilter{EndpointID: q.Get("endpoint"), EventID: q.Get("event"), State: q.Get("state"), Page: p}
+	f := hookd.DeliveryFilter{EndpointID: q.Get("endpoint"), EventID: q.Get("event"), State: q.Get("state"), EventType: q.Get("type"), Page: p}
 	ds, err := s.Deliveries.Deliveries(r.Context(), r.PathValue("tenant"), f)
 	if err != nil {
 		return err

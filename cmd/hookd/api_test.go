@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -288,4 +289,25 @@ func TestCreateAnswersMatchReads(t *testing.T) {
 	same("source created", src, "/v1/tenants/acme/sources/"+src.ID, testAdmin)
 	a.must(t, 200, "PATCH", "/v1/tenants/acme/sources/"+src.ID, testAdmin, map[string]any{"name": "Lean"}, &src)
 	same("source updated", src, "/v1/tenants/acme/sources/"+src.ID, testAdmin)
+}
+
+// TestDeliveriesByType: the deliveries list reads ?type= as the events
+// list does (a name, a prefix ending at a dot), and refuses a bad pattern.
+func TestDeliveriesByType(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "acme")
+	rc := newReceiver(t, nil)
+	a.endpoint(t, "acme", tok, map[string]any{"url": rc.URL, "event_types": []string{"*"}})
+	for _, typ := range []string{"order.placed", "order.placed", "order.shipped", "invoice.paid"} {
+		a.must(t, 202, "POST", "/v1/tenants/acme/events", tok, map[string]any{"type": typ, "payload": map[string]any{}}, nil)
+	}
+	for q, want := range map[string]int{"order.placed": 2, "order.*": 3, "invoice.paid": 1, "*": 4} {
+		var ds struct{ Data []json.RawMessage }
+		a.must(t, 200, "GET", "/v1/tenants/acme/deliveries?type="+url.QueryEscape(q), tok, nil, &ds)
+		if len(ds.Data) != want {
+			t.Errorf("?type=%s: %d deliveries, want %d", q, len(ds.Data), want)
+		}
+	}
+	a.must(t, 400, "GET", "/v1/tenants/acme/deliveries?type=order*", tok, nil, nil)
 }

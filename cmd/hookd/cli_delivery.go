@@ -25,11 +25,12 @@ func deliveryList(ctx context.Context, c *apiCmd) error {
 	endpoint := c.fs.String("endpoint", "", "only this endpoint's deliveries")
 	event := c.fs.String("event", "", "only this event's deliveries")
 	state := c.fs.String("state", "", "only deliveries in this state: pending, parked, succeeded, failed or canceled")
+	typ := c.fs.String("type", "", `only deliveries of events of this type: a name, "payment.*" or "*"`)
 	if err := c.parse(); err != nil {
 		return err
 	}
 	api := c.client()
-	f := client.DeliveryListOptions{Endpoint: *endpoint, Event: *event, State: *state}
+	f := client.DeliveryListOptions{Endpoint: *endpoint, Event: *event, State: *state, Type: *typ}
 	return list(c, "deliveries", func(o client.ListOptions) iter.Seq2[*hookd.Delivery, error] {
 		f.ListOptions = o
 		return api.ListDeliveries(ctx, *c.tenant, f)

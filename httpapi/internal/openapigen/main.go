@@ -494,6 +494,7 @@ func operations(ex examples) []op {
 				queryParam("endpoint", "Only this endpoint's.", obj{"type": "string"}),
 				queryParam("event", "Only this event's.", obj{"type": "string"}),
 				queryParam("state", "Only in this state.", schemaRef("DeliveryState")),
+				queryParam("type", "Only the deliveries of events of this type, read as the events' `type` filter reads it.", obj{"type": "string"}),
 			}, pageParams...),
 			status: 200, resp: schemaRef("DeliveryPage"), respDesc: "A page of deliveries.", errors: []int{400}},
 		{pattern: "GET /v1/tenants/{tenant}/deliveries/{id}", id: "getDelivery", tag: "deliveries", summary: "Get a delivery with its attempts",
