@@ -124,6 +124,9 @@ func (s *HMACScheme) Validate() error {
 	if len(s.SignedContent) > 512 {
 		return FieldErrorf(EINVALID, "hmac.signed_content", "max_length", "hmac.signed_content is at most 512 characters")
 	}
+	if err := CheckText("hmac.signed_content", s.SignedContent); err != nil {
+		return err
+	}
 	for _, p := range []struct{ name, v string }{{"id_path", s.IDPath}, {"type_path", s.TypePath}} {
 		if p.v != "" && !validJSONPath(p.v) {
 			return FieldErrorf(EINVALID, "hmac."+p.name, "format", "hmac.%s %q is not a path: field names separated by dots (data.object.id), at most 200 characters", p.name, p.v)

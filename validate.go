@@ -20,6 +20,22 @@ func CheckID(field, id string) error {
 	return nil
 }
 
+// PlainText reports whether s is UTF-8 without control characters: a key
+// or an id any store keeps as it is (PostgreSQL's text refuses NUL).
+func PlainText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0
+}
+
+// CheckText refuses free text (a description) that a store could not
+// keep as it is: not UTF-8, or holding NUL. Line breaks and tabs are
+// text.
+func CheckText(field, s string) error {
+	if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+		return FieldErrorf(EINVALID, field, "text", "%s must be UTF-8 text without NUL (\\u0000)", field)
+	}
+	return nil
+}
+
 // MaxName is the length of a name shown to people, in characters.
 const MaxName = 200
 
@@ -153,6 +169,9 @@ func (e *Endpoint) Validate() error {
 	}
 	if len(e.Description) > 1024 {
 		return FieldErrorf(EINVALID, "description", "max_length", "description is longer than 1024 characters")
+	}
+	if err := CheckText("description", e.Description); err != nil {
+		return err
 	}
 	return nil
 }

@@ -376,6 +376,9 @@ func newEntry(t *hookd.EventType) (*entry, error) {
 		return nil, hookd.FieldErrorf(hookd.EINVALID, "name", "pattern",
 			"event type name %q is invalid: use 1 to %d characters of A-Z, a-z, 0-9, '.', '_' and '-'", t.Name, MaxNameLen)
 	}
+	if err := hookd.CheckText("description", t.Description); err != nil {
+		return nil, err
+	}
 	e := &entry{t: *t}
 	e.t.Custom = true
 	e.t.Provider = ""

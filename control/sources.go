@@ -503,7 +503,9 @@ func (s *Service) ingestEvent(ctx context.Context, src *hookd.Source, w *receive
 		}
 	}
 	ev.ID, ev.IdempotencyKey = intakeIDs(src, w.ID)
-	ev.OrderingKey = resourceID(ev.Payload)
+	if key := resourceID(ev.Payload); hookd.PlainText(key) {
+		ev.OrderingKey = key // else unordered: no store need keep a NUL
+	}
 	return ev, invalid
 }
 

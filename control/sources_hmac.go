@@ -67,7 +67,7 @@ func intakeIDs(src *hookd.Source, id string) (eventID, key string) {
 		return eventID, ""
 	}
 	key = src.Profile + ":" + src.ID + ":" + id
-	if len(key) > 256 {
+	if len(key) > 256 || !hookd.PlainText(id) {
 		sum := sha256.Sum256([]byte(id))
 		key = src.Profile + ":" + src.ID + ":sha256:" + hex.EncodeToString(sum[:])
 	}

@@ -166,7 +166,7 @@ func (e *Engine) unknownProfile(ep *hookd.Endpoint, j *job, now time.Time, err e
 		first = *j.d.FirstSentAt
 	}
 	a := &hookd.Attempt{DeliveryID: j.d.ID, N: j.d.Attempts + 1, At: now, ErrorClass: hookd.ClassConnect,
-		Error: "not sent: " + err.Error()}
+		Error: storable("not sent: " + err.Error())}
 	e.stats.Failed.Add(1)
 	e.enqueue(context.Background(), &writeOp{results: []*hookd.Result{{Attempt: a, TenantID: j.d.TenantID,
 		At: now, FirstSentAt: first, State: hookd.StateFailed}}, kick: j.d.OrderingKey != ""})
@@ -195,7 +195,7 @@ func (e *Engine) emitDisabled(ep *hookd.Endpoint, h *hookd.EndpointHealth) {
 func (e *Engine) send(prof hookd.Profile, ep *hookd.Endpoint, j *job, n int, now time.Time, timeout time.Duration, a *hookd.Attempt) (int, time.Duration, error) {
 	body, err := bodyOf(prof, j)
 	if err != nil {
-		a.ErrorClass, a.Error = hookd.ClassConnect, "cannot build body: "+err.Error()
+		a.ErrorClass, a.Error = hookd.ClassConnect, storable("cannot build body: "+err.Error())
 		return 0, 0, err
 	}
 	h := headers.Get().(http.Header)
@@ -207,7 +207,7 @@ func (e *Engine) send(prof hookd.Profile, ep *hookd.Endpoint, j *job, n int, now
 	resp, done, err := e.post(ep.URL, h, body, timeout)
 	defer done()
 	if err != nil {
-		a.ErrorClass, a.Error = classify(err), err.Error()
+		a.ErrorClass, a.Error = classify(err), storable(err.Error())
 		return 0, 0, err
 	}
 	defer resp.Body.Close()
@@ -299,14 +299,25 @@ func readExcerpt(r io.Reader, drain int64) (string, error) {
 	return excerpt, nil
 }
 
+// storable makes an error's text fit any store's text column: valid UTF-8
+// without NUL (an error may quote what a receiver sent).
+func storable(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
 // excerpts are the buffers answers are read into.
 var excerpts = sync.Pool{New: func() any { return new([hookd.ResponseExcerptLimit]byte) }}
 
 // excerptText makes the recorded text of an answer's first bytes b (at most
 // ResponseExcerptLimit), valid UTF-8 and no longer than the limit: when cut
 // (b is the limit's worth of a longer answer, or may be), a character the
-// cut split is left out rather than replaced; other invalid bytes become
-// U+FFFD, a run of them one, as far as the limit leaves room.
+// cut split is left out rather than replaced; other invalid bytes, and
+// NUL, which PostgreSQL's text refuses (a receiver's NUL once failed every
+// commit of the node that recorded it), become U+FFFD, a run of them one,
+// as far as the limit leaves room.
 func excerptText(b []byte, cut bool) string {
 	if cut {
 		// The last character's start is among the last 4 bytes.
@@ -319,14 +330,14 @@ func excerptText(b []byte, cut bool) string {
 			}
 		}
 	}
-	if utf8.Valid(b) {
+	if utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 {
 		return string(b)
 	}
 	const repl = "\uFFFD"
 	out := make([]byte, 0, hookd.ResponseExcerptLimit)
 	for i := 0; i < len(b); {
 		r, size := utf8.DecodeRune(b[i:])
-		if r != utf8.RuneError || size > 1 {
+		if r != 0 && (r != utf8.RuneError || size > 1) {
 			if len(out)+size > hookd.ResponseExcerptLimit {
 				break
 			}
@@ -339,7 +350,7 @@ func excerptText(b []byte, cut bool) string {
 		}
 		out = append(out, repl...)
 		for i < len(b) {
-			if r, size := utf8.DecodeRune(b[i:]); r != utf8.RuneError || size > 1 {
+			if r, size := utf8.DecodeRune(b[i:]); r != 0 && (r != utf8.RuneError || size > 1) {
 				break
 			}
 			i++

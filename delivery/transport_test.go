@@ -596,10 +596,13 @@ func TestReadExcerptUTF8(t *testing.T) {
 		{"valid U+FFFD kept", "a\uFFFDb", "a\uFFFDb"},
 		{"invalid bytes to the limit", strings.Repeat("\xffa", limit), strings.Repeat("\uFFFDa", limit/4)},
 		{"invalid bytes then a cut character", "\xff" + a(limit-2) + "€", "\uFFFD" + a(limit-3)},
+		// NUL is valid UTF-8 but no text PostgreSQL stores.
+		{"NUL", "bad\x00body", "bad\uFFFDbody"},
+		{"NUL beside an invalid byte", "a\x00\xffb", "a\uFFFDb"},
 	} {
 		for _, r := range []io.Reader{strings.NewReader(c.body), iotest.OneByteReader(strings.NewReader(c.body))} {
 			got, err := readExcerpt(r, 1<<20)
-			if err != nil || got != c.want || len(got) > limit || !utf8.ValidString(got) {
+			if err != nil || got != c.want || len(got) > limit || !utf8.ValidString(got) || strings.IndexByte(got, 0) >= 0 {
 				t.Errorf("%s: %d bytes %q... (%v), want %d bytes %q...", c.name, len(got), got[:min(len(got), 12)], err,
 					len(c.want), c.want[:min(len(c.want), 12)])
 			}
