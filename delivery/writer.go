@@ -47,6 +47,12 @@ func (e *Engine) writer() {
 	carry := &writeOp{} // what the last batch failed to commit, publishes aside
 	lastPubs := 0       // the publishes of the last commit that held any
 	backoff := time.Duration(0)
+	// apart: carry failed with an error that was not the store's
+	// unavailability, so one of its rows may be one the store refuses
+	// whatever the batch. It is then committed apart from the next
+	// batches (isolate) until it has gone, so that such a row fails no
+	// publish beside it. retryAt paces those tries.
+	apart, retryAt := false, time.Time{}
 	wait := time.NewTimer(time.Hour)
 	wait.Stop()
 	for {
@@ -112,18 +118,38 @@ func (e *Engine) writer() {
 			wait.Stop()
 		}
 		rest, pubs := carry, 0
+		if apart {
+			if carry.rows() > 0 && !time.Now().Before(retryAt) {
+				carry = e.isolate(carry)
+				backoff = min(max(2*backoff, 10*time.Millisecond), time.Second)
+				retryAt = time.Now().Add(backoff)
+			}
+			apart = carry.rows() > 0
+			rest = &writeOp{}
+		}
 		for _, o := range ops {
 			rest.results = append(rest.results, o.results...)
 			rest.handBacks = append(rest.handBacks, o.handBacks...)
 			rest.health = append(rest.health, o.health...)
 			pubs += len(o.pubs)
 		}
-		var err error
-		carry, err = e.commit(ops, rest)
+		failed, err := e.commit(ops, rest)
 		if err == nil && pubs > 0 {
 			lastPubs = pubs
 		}
+		if apart {
+			// carry waits apart; what this batch failed joins it.
+			carry.results = append(carry.results, failed.results...)
+			carry.handBacks = append(carry.handBacks, failed.handBacks...)
+			carry.health = append(carry.health, failed.health...)
+			continue
+		}
+		carry = failed
 		if err != nil {
+			if carry.rows() > 0 && hookd.ErrorCode(err) != hookd.EUNAVAILABLE {
+				apart, retryAt = true, time.Time{}
+				continue
+			}
 			if carry.rows() > 0 {
 				// Give the fault time to clear before trying the
 				// results again; failed publishes were answered.
@@ -163,6 +189,39 @@ func (e *Engine) patience(op *writeOp, lone bool, lastPubs int) time.Duration {
 // someone waits for other than a publish.
 func plain(op *writeOp) bool {
 	return !op.kick && len(op.handBacks) == 0 && len(op.health) == 0 && (op.done == nil || len(op.pubs) > 0)
+}
+
+// isolate commits c, rows the store refused in a batch, on its own, and
+// if that fails for a reason other than the store's unavailability, each
+// row in a commit of its own: it returns the rows that still fail, so
+// that one row no store takes holds up only itself.
+func (e *Engine) isolate(c *writeOp) *writeOp {
+	left, err := e.commit(nil, c)
+	if err == nil || hookd.ErrorCode(err) == hookd.EUNAVAILABLE || left.rows() <= 1 {
+		return left
+	}
+	out := &writeOp{}
+	for _, r := range left.results {
+		if l, err := e.commit(nil, &writeOp{results: []*hookd.Result{r}}); err != nil {
+			out.results = append(out.results, l.results...)
+			out.handBacks = append(out.handBacks, l.handBacks...)
+		}
+	}
+	for _, h := range left.handBacks {
+		if l, err := e.commit(nil, &writeOp{handBacks: []hookd.HandBack{h}}); err != nil {
+			out.handBacks = append(out.handBacks, l.handBacks...)
+		}
+	}
+	for _, h := range left.health {
+		if l, err := e.commit(nil, &writeOp{health: []*hookd.EndpointHealth{h}}); err != nil {
+			out.health = append(out.health, l.health...)
+		}
+	}
+	if out.rows() > 0 {
+		e.log.Error("rows the store refuses on their own wait to be committed again", "results", len(out.results),
+			"hand_backs", len(out.handBacks), "health", len(out.health))
+	}
+	return out
 }
 
 // commit applies the publishes of ops and rest's results, hand-backs and

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // TestHostileText: text a tenant or a receiver chooses (an answer with a
@@ -91,5 +94,56 @@ func TestHostileText(t *testing.T) {
 				t.Fatalf("the same webhook again: %d", st)
 			}
 		})
+	}
+}
+
+// TestRefusedResultHeldApart: an attempt's result the store refuses
+// whatever the batch (here a trigger of the test's that raises on it, on
+// PostgreSQL) fails the commit it first meets, and then only itself: the
+// writer commits it apart from later batches, so the publishes after it
+// are stored and answered 202. Before, it was carried into every later
+// commit, and every publish of the node failed with 500.
+func TestRefusedResultHeldApart(t *testing.T) {
+	db := testPostgres(t)
+	a := startNode(t, db, randomKey())
+	conn, err := pgx.Connect(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for _, q := range []string{
+		`CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN
+			IF NEW.attempt1_response LIKE '%poison%' OR NEW.last_error LIKE '%poison%' THEN RAISE EXCEPTION 'poison refused'; END IF;
+			RETURN NEW; END $$ LANGUAGE plpgsql`,
+		`CREATE TRIGGER refuse_poison BEFORE UPDATE ON deliveries FOR EACH ROW EXECUTE FUNCTION refuse_poison()`,
+	} {
+		if _, err := conn.Exec(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok := a.tenant(t, "acme")
+	poison := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte("poison"))
+	})
+	a.endpoint(t, "acme", tok, map[string]any{"url": poison.URL, "event_types": []string{"poison.*"}, "retry_schedule": []int{3600}})
+	ok := newReceiver(t, nil)
+	a.endpoint(t, "acme", tok, map[string]any{"url": ok.URL, "event_types": []string{"fine.*"}})
+	a.must(t, 202, "POST", "/v1/tenants/acme/events", tok, map[string]any{"type": "poison.pill", "payload": map[string]any{}}, nil)
+	poison.wait(t, 10*time.Second)
+	failed := 0
+	for i := range 20 {
+		st := call(t, "POST", a.url+"/v1/tenants/acme/events", tok, map[string]any{"type": "fine.thing", "payload": map[string]any{"i": i}}, nil)
+		switch {
+		case st == 202:
+			ok.wait(t, 10*time.Second)
+		case st >= 500 && i < 10:
+			failed++ // it shared the commit the refused result first failed
+		default:
+			t.Fatalf("publish %d after the refused result: %d", i, st)
+		}
+	}
+	if failed > 1 {
+		t.Errorf("%d publishes failed beside the refused result, want at most the one that shared its first commit", failed)
 	}
 }
