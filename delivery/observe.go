@@ -106,6 +106,9 @@ func (e *Engine) observeAttempt(ep *hookd.Endpoint, prof hookd.Profile, j *job, 
 // commit has been pending for long is stuck.
 type commitClock struct {
 	since atomic.Int64 // monotonic start of the commit in progress, in ns since base; 0: none
+	// failed is when the last commit that held publishes failed, in ns
+	// since base; 0 when it succeeded (or none has failed).
+	failed atomic.Int64
 }
 
 var base = time.Now()
@@ -128,9 +131,26 @@ func (e *Engine) CommitPending() time.Duration {
 	return time.Since(base) - time.Duration(s)
 }
 
+// PublishesFailing reports whether the last group commit that held
+// publishes failed (no later one has succeeded), and how long ago.
+func (e *Engine) PublishesFailing() (time.Duration, bool) {
+	f := e.commits.failed.Load()
+	if f == 0 {
+		return 0, false
+	}
+	return time.Since(base) - time.Duration(f), true
+}
+
 // observeCommit tells the observer about a commit that began at start.
 func (e *Engine) observeCommit(start time.Time, b *hookd.Batch, err error) {
 	e.commits.end()
+	if len(b.Publishes) > 0 {
+		if err != nil {
+			e.commits.failed.Store(int64(max(time.Since(base), 1)))
+		} else {
+			e.commits.failed.Store(0)
+		}
+	}
 	if e.cfg.Observer == nil {
 		return
 	}

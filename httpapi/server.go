@@ -447,9 +447,13 @@ func bearer(h string) (string, bool) {
 }
 
 // Ready is the readiness check: an error saying why while the store does
-// not answer or the writer is stuck (a group commit pending for longer
-// than StuckAfter: publishes would hang). /healthz only says the process
-// serves.
+// not answer, the writer is stuck (a group commit pending for longer
+// than StuckAfter: publishes would hang) or publishes fail (the last
+// group commit of publishes failed, less than StuckAfter ago, and none
+// has succeeded since: a full disk, a store that refuses writes; after
+// StuckAfter without a new failure the node is ready again, so that
+// traffic comes back to find whether the fault has cleared). /healthz
+// only says the process serves.
 func (s *Server) Ready(ctx context.Context) error {
 	stuck := s.StuckAfter
 	if stuck <= 0 {
@@ -457,6 +461,9 @@ func (s *Server) Ready(ctx context.Context) error {
 	}
 	if d := s.Engine.CommitPending(); d > stuck {
 		return fmt.Errorf("writer stuck: a group commit has been pending for %s (bound %s)", d.Round(time.Millisecond), stuck)
+	}
+	if ago, failing := s.Engine.PublishesFailing(); failing && ago < stuck {
+		return fmt.Errorf("publishes failing: the last group commit of publishes failed %s ago, and none has succeeded since", ago.Round(time.Millisecond))
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

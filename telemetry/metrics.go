@@ -179,7 +179,7 @@ func (m *Metrics) Attach(e *delivery.Engine) {
 // at each scrape), so readiness can be alerted on from the metrics alone.
 func (m *Metrics) AddReadiness(ready func(context.Context) error) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookd_ready",
-		Help: "1 while this node is ready (store reachable, writer not stuck; the reason is in /readyz), else 0."},
+		Help: "1 while this node is ready (store reachable, writer not stuck, publishes not failing; the reason is in /readyz), else 0."},
 		func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()

@@ -59,6 +59,14 @@ func storageFull(t *testing.T, drv string) {
 	if refused == 0 {
 		t.Fatal("no publish was refused on a full database")
 	}
+	// While publishes fail, the node says it is not ready, and why.
+	if code := call(t, "POST", a.url+"/v1/tenants/s/events", tok, map[string]any{"type": "a.b", "id": "full-last", "payload": map[string]any{"pad": big}}, nil); code != 503 {
+		t.Fatalf("a publish on the full database: %d", code)
+	}
+	var notReady struct{ Status, Reason string }
+	if code := call(t, "GET", a.url+"/readyz", "", nil, &notReady); code != 503 || !strings.Contains(notReady.Reason, "publishes failing") {
+		t.Errorf("/readyz while publishes fail: %d %+v", code, notReady)
+	}
 	var evs struct{ Data []struct{ ID string } }
 	a.must(t, 200, "GET", "/v1/tenants/s/events?limit=100", tok, nil, &evs)
 	accepted := 20 - refused
