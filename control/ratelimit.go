@@ -8,9 +8,9 @@ type rateWindow struct {
 	n      int
 }
 
-// allow applies the per-tenant publish rate limit to n events. A batch
-// of more events than the rate passes alone, at the start of a second:
-// refused, it could never pass, whatever Retry-After said.
+// allow applies the per-tenant publish rate limit to n events. A batch of
+// more events than the rate can never pass: its answer says so, and how
+// to split it.
 func (s *Service) allow(tenant string, n int) error {
 	if s.PublishRate <= 0 {
 		return nil
@@ -26,7 +26,11 @@ func (s *Service) allow(tenant string, n int) error {
 		w = &rateWindow{second: sec}
 		s.limits[tenant] = w
 	}
-	if w.n > 0 && w.n+n > s.PublishRate {
+	if n > s.PublishRate {
+		return hookd.FieldErrorf(hookd.ERATELIMIT, "events", "rate",
+			"a batch of %d events is more than the publish rate of %d events per second allows at once: send it in batches of at most %d", n, s.PublishRate, s.PublishRate)
+	}
+	if w.n+n > s.PublishRate {
 		return hookd.Errorf(hookd.ERATELIMIT, "publish rate limit of %d events per second reached", s.PublishRate)
 	}
 	w.n += n

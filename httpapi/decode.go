@@ -40,11 +40,18 @@ func decodeOptional(r *http.Request, v any) (empty bool, err error) {
 }
 
 // noFields checks the body of a route that takes none: it may be left
-// out or be {}, and anything else (malformed JSON, a field) is refused as
-// decode refuses it, before the route does anything.
+// out or be {} (or null, which some clients send for no body), and
+// anything else (malformed JSON, a field) is refused as decode refuses
+// it, before the route does anything.
 func noFields(r *http.Request) error {
-	_, err := decodeOptional(r, &struct{}{})
-	return err
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if b := bytes.TrimSpace(body); len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	return decodeBody(body, &struct{}{})
 }
 
 // decodeFast is decode with a fast path: fast decodes a body of the

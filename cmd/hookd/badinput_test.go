@@ -64,6 +64,7 @@ func TestBadInput(t *testing.T) {
 		{"enable with a malformed body", "POST", "/v1/tenants/t/endpoints/" + ep.ID + "/enable", tok, `[[[`, 400, "invalid"},
 		{"enable with a field", "POST", "/v1/tenants/t/endpoints/" + ep.ID + "/enable", tok, `{"force":true}`, 400, "invalid"},
 		{"retry with a malformed body", "POST", "/v1/tenants/t/deliveries/dl_nope/retry", tok, "\xff", 400, "invalid"},
+		{"enable with null is enable without a body", "POST", "/v1/tenants/t/endpoints/nope/enable", tok, "null", 404, "not_found"},
 	}
 	a.must(t, 200, "POST", "/v1/tenants/t/endpoints/"+ep.ID+"/disable", tok, nil, nil)
 	for _, c := range cases {
