@@ -151,11 +151,25 @@ func (e *Endpoint) Validate() error {
 				"retry_schedule[%d] is %v: each delay must be from 1s to 7 days (168h)", i, time.Duration(d))
 		}
 	}
-	if len(e.Headers) > 20 {
+	if len(e.Description) > 1024 {
+		return FieldErrorf(EINVALID, "description", "max_length", "description is longer than 1024 characters")
+	}
+	if err := CheckText("description", e.Description); err != nil {
+		return err
+	}
+	return nil
+}
+
+// CheckHeaders checks an endpoint's custom headers as a create or an
+// update sets them (EndpointUpdate.Validate): headers stored before are
+// not judged again by rules made since, so that an upgrade leaves every
+// endpoint editable.
+func CheckHeaders(hs map[string]string) error {
+	if len(hs) > 20 {
 		return FieldErrorf(EINVALID, "headers", "max_items", "at most 20 headers")
 	}
-	seen := make(map[string]string, len(e.Headers))
-	for k, v := range e.Headers {
+	seen := make(map[string]string, len(hs))
+	for k, v := range hs {
 		if err := checkHeader(k, v); err != nil {
 			return err
 		}
@@ -166,12 +180,6 @@ func (e *Endpoint) Validate() error {
 			return FieldErrorf(EINVALID, "headers", "unique", "headers %q and %q are the same header: give it once", a, b)
 		}
 		seen[HeaderName(k)] = k
-	}
-	if len(e.Description) > 1024 {
-		return FieldErrorf(EINVALID, "description", "max_length", "description is longer than 1024 characters")
-	}
-	if err := CheckText("description", e.Description); err != nil {
-		return err
 	}
 	return nil
 }
@@ -209,7 +217,7 @@ func checkHeader(k, v string) error {
 
 // ReservedHeader is the error of a custom header hookd sets itself.
 func ReservedHeader(name string) error {
-	return FieldErrorf(EINVALID, "headers", "reserved", "header %q is reserved: hookd sets it on every request", name)
+	return FieldErrorf(EINVALID, "headers", "reserved", "header %q is reserved: hookd sets it, or it belongs to the connection", name)
 }
 
 // Validate checks the fields an endpoint update sets, before it is
@@ -220,6 +228,11 @@ func (u *EndpointUpdate) Validate() error {
 	// something else.
 	if u.TimeoutMS != nil && *u.TimeoutMS == 0 {
 		return FieldErrorf(EINVALID, "timeout_ms", "range", "timeout_ms must be from 100 to 60000; leave it out for the profile's default")
+	}
+	if u.Headers != nil {
+		if err := CheckHeaders(*u.Headers); err != nil {
+			return err
+		}
 	}
 	if u.DisabledReason != nil {
 		return CheckReason("disabled_reason", *u.DisabledReason)

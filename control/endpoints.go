@@ -26,7 +26,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, tenantID string, u *hookd.
 	if e.Profile == "" {
 		e.Profile = "standard"
 	}
-	if err := s.check(ctx, e, nil); err != nil {
+	if err := s.check(ctx, e, nil, e.Headers); err != nil {
 		return nil, err
 	}
 	p, err := s.Profiles.Get(e.Profile)
@@ -48,8 +48,9 @@ func (s *Service) CreateEndpoint(ctx context.Context, tenantID string, u *hookd.
 // check validates an endpoint after create or update: its own rules
 // (Endpoint.Validate), then what needs the server: the URL's address, the
 // profile, the event types (kept are those it had before an update; see
-// checkEventTypes) and the custom headers the profiles set.
-func (s *Service) check(ctx context.Context, e *hookd.Endpoint, kept []string) error {
+// checkEventTypes) and the custom headers the profiles set (of headers,
+// those the create or update sets).
+func (s *Service) check(ctx context.Context, e *hookd.Endpoint, kept []string, headers map[string]string) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func (s *Service) check(ctx context.Context, e *hookd.Endpoint, kept []string) e
 	if e.EventTypes, err = s.checkEventTypes(ctx, e.EventTypes, kept); err != nil {
 		return err
 	}
-	for k := range e.Headers {
+	for k := range headers {
 		if s.Profiles.Reserved(k) {
 			return hookd.ReservedHeader(k)
 		}
@@ -113,7 +114,11 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenantID, id string, u *ho
 	}
 	oldProfile, kept := e.Profile, e.EventTypes
 	u.Apply(e)
-	if err := s.check(ctx, e, kept); err != nil {
+	var headers map[string]string // the headers the update sets; those kept are not judged again
+	if u.Headers != nil {
+		headers = *u.Headers
+	}
+	if err := s.check(ctx, e, kept, headers); err != nil {
 		return nil, err
 	}
 	if e.Profile != oldProfile {

@@ -260,3 +260,30 @@ func TestEndpointTest(t *testing.T) {
 	_, err = b.svc.TestEndpoint(ctx, "acme", lean.ID, "pay*")
 	code(t, err, hookd.EINVALID)
 }
+
+// TestHeadersStoredBeforeKept: custom headers an endpoint was given before
+// a rule refused them (a release ago) are not judged again by an update
+// that does not set headers, so the endpoint stays editable; an update
+// that sets them is judged.
+func TestHeadersStoredBeforeKept(t *testing.T) {
+	b := setup(t)
+	b.tenant(t)
+	ctx := context.Background()
+	e, err := b.svc.CreateEndpoint(ctx, "acme", &hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/hook")}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Headers = map[string]string{"TE": "trailers", "X-Dup": "1", "x-dup": "2"} // as an older release stored them
+	if err := b.store.SaveEndpoint(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	up, err := b.svc.UpdateEndpoint(ctx, "acme", e.ID, &hookd.EndpointUpdate{Description: ptr("edited")})
+	if err != nil || up.Description != "edited" || len(up.Headers) != 3 {
+		t.Fatalf("an edit that leaves the headers: %+v %v", up, err)
+	}
+	_, err = b.svc.UpdateEndpoint(ctx, "acme", e.ID, &hookd.EndpointUpdate{Headers: &map[string]string{"TE": "trailers"}})
+	code(t, err, hookd.EINVALID)
+	if up, err = b.svc.UpdateEndpoint(ctx, "acme", e.ID, &hookd.EndpointUpdate{Headers: &map[string]string{"X-Env": "test"}}); err != nil || len(up.Headers) != 1 {
+		t.Fatalf("new headers: %+v %v", up, err)
+	}
+}
