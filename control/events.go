@@ -270,6 +270,17 @@ func (s *Service) Events(ctx context.Context, tenantID string, q hookd.EventQuer
 	return s.Store.Events(ctx, tenantID, f)
 }
 
+// cursorOf refuses a cursor that is not an id of the list's kind (its
+// prefix). Such lists page by the ids' order, which a deleted item keeps;
+// a cursor of another kind would read as a place in it all the same, and
+// a client that made a mistake would get the first page again.
+func cursorOf(field, cursor, prefix, what string) error {
+	if cursor != "" && (!strings.HasPrefix(cursor, prefix) || len(cursor) > 128) {
+		return hookd.FieldErrorf(hookd.EINVALID, field, "format", "%s %q is not a %s id (%s…): give the next of the page before", field, cursor, what, prefix)
+	}
+	return nil
+}
+
 var states = map[string]bool{hookd.StatePending: true, hookd.StateParked: true, hookd.StateSucceeded: true, hookd.StateFailed: true, hookd.StateCanceled: true}
 
 // Deliveries returns one page of the tenant's deliveries, newest first;
@@ -277,6 +288,9 @@ var states = map[string]bool{hookd.StatePending: true, hookd.StateParked: true, 
 func (s *Service) Deliveries(ctx context.Context, tenantID string, f hookd.DeliveryFilter) ([]*hookd.Delivery, error) {
 	if f.State != "" && !states[f.State] {
 		return nil, hookd.FieldErrorf(hookd.EINVALID, "state", "enum", "state must be pending, parked, succeeded, failed or canceled")
+	}
+	if err := cursorOf("after", f.After, "dlv_", "delivery"); err != nil {
+		return nil, err
 	}
 	if f.EventType != "" {
 		tf, err := s.typeFilter(f.EventType)

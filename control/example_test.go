@@ -72,7 +72,7 @@ func Example() {
 	fmt.Println("refused:", hookd.ErrorCode(res[1].Err))
 	// Output:
 	// event_types stored: [entity.created]
-	// refused: invalid header "Lean-Signature" is reserved: hookd sets it on every request
+	// refused: invalid header "Lean-Signature" is reserved: hookd sets it, or it belongs to the connection
 	// published to 1 endpoint
 	// refused: validation_failed
 }

@@ -51,6 +51,9 @@ func (s *Service) SourceRequests(ctx context.Context, tenantID, id string, p hoo
 	if _, err := s.Store.Source(ctx, tenantID, id); err != nil {
 		return nil, err
 	}
+	if err := cursorOf("after", p.After, "sreq_", "request"); err != nil {
+		return nil, err
+	}
 	return s.Store.SourceRequests(ctx, tenantID, id, p)
 }
 

@@ -136,6 +136,7 @@ func TestEndpointErrorDetails(t *testing.T) {
 		{"list limit", "GET", "/v1/tenants/t/events?limit=0", "", 400, "limit"},
 		{"delivery state", "GET", "/v1/tenants/t/deliveries?state=lost", "", 400, "state"},
 		{"events' delivery", "GET", "/v1/tenants/t/events?delivery=lost", "", 400, "delivery"},
+		{"deliveries' cursor", "GET", "/v1/tenants/t/deliveries?after=zzz", "", 400, "after"},
 		{"feed limit", "GET", "/v1/tenants/t/endpoints/" + ep.ID + "/feed?limit=5000", "", 400, "limit"},
 		{"token life", "POST", "/v1/tenants/t/tokens", `{"expires_in":99999999}`, 400, "expires_in"},
 		{"missing type", "POST", "/v1/tenants/t/events", `{"payload":{}}`, 400, "type"},
