@@ -53,7 +53,7 @@ func CheckName(field, name string) error {
 
 // Validate checks a tenant's fields.
 func (t *Tenant) Validate() error {
-	if t.Name == "" {
+	if strings.TrimSpace(t.Name) == "" {
 		return FieldErrorf(EINVALID, "name", "required", "name is required")
 	}
 	if err := CheckName("name", t.Name); err != nil {
@@ -67,7 +67,7 @@ func (t *Tenant) Validate() error {
 
 // Validate checks the fields a tenant update sets.
 func (u *TenantUpdate) Validate() error {
-	if u.Name != nil && *u.Name == "" {
+	if u.Name != nil && strings.TrimSpace(*u.Name) == "" {
 		return FieldErrorf(EINVALID, "name", "required", "name must not be empty")
 	}
 	if u.Name != nil {

@@ -63,11 +63,13 @@ func (s *Service) CheckEvent(ctx context.Context, tenantID string, ev *hookd.Eve
 	} else if err := hookd.CheckID("id", id); err != nil {
 		return nil, err
 	}
-	if len(ev.OrderingKey) > 256 || !hookd.PlainText(ev.OrderingKey) {
-		return nil, hookd.FieldErrorf(hookd.EINVALID, "ordering_key", "max_length", "ordering_key and the idempotency key are at most 256 characters, without control characters")
-	}
-	if len(ev.IdempotencyKey) > 256 || !hookd.PlainText(ev.IdempotencyKey) {
-		return nil, hookd.FieldErrorf(hookd.EINVALID, "Idempotency-Key", "max_length", "ordering_key and the idempotency key are at most 256 characters, without control characters")
+	for _, k := range []struct{ field, v string }{{"ordering_key", ev.OrderingKey}, {"Idempotency-Key", ev.IdempotencyKey}} {
+		if len(k.v) > 256 {
+			return nil, hookd.FieldErrorf(hookd.EINVALID, k.field, "max_length", "ordering_key and the idempotency key are at most 256 characters, without control characters")
+		}
+		if !hookd.PlainText(k.v) {
+			return nil, hookd.FieldErrorf(hookd.EINVALID, k.field, "text", "ordering_key and the idempotency key are at most 256 characters, without control characters")
+		}
 	}
 	ev.ID, ev.TenantID, ev.Type, ev.CreatedAt = id, tenantID, typ, s.now().Now().UTC()
 	return warnings, nil

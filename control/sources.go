@@ -214,6 +214,12 @@ func (s *Service) RotateSource(ctx context.Context, tenantID, id string, r *hook
 		src.Secrets = kept
 	}
 	if err := checkSource(src); err != nil {
+		var he *hookd.Error
+		if r.Secret != "" && errors.As(err, &he) && len(he.Details) == 1 && he.Details[0].Path == "secrets[0]" {
+			// The new secret is the first of the list checked: the
+			// request calls it secret.
+			return nil, hookd.FieldErrorf(he.Code, "secret", he.Details[0].Rule, "secret: %s", strings.TrimPrefix(he.Message, "secrets[0]: "))
+		}
 		return nil, err
 	}
 	var tok string

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -286,5 +287,19 @@ func TestSourceHMACValidation(t *testing.T) {
 	}
 	if list, err := b.svc.Sources(ctx, "acme", hookd.Page{}); err != nil || len(list) != 1 {
 		t.Fatalf("list: %d %v", len(list), err)
+	}
+}
+
+// TestSourceRotateBadSecretNamed: a rotation's bad new secret is named as
+// the request names it (secret), not as the list it joins.
+func TestSourceRotateBadSecretNamed(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	src, _, _ := sourceSetup(t, b, &hookd.Source{Name: "gh", Profile: "hmac", Secrets: []hookd.Secret{{Value: "00ff"}},
+		HMAC: &hookd.HMACScheme{Header: "X-Sig", SecretEncoding: "hex"}})
+	_, err := b.svc.RotateSource(ctx, "acme", src.ID, &hookd.SourceRotation{Secret: "deadbeefXdeadbeef"})
+	var he *hookd.Error
+	if !errors.As(err, &he) || he.Code != hookd.EINVALID || len(he.Details) != 1 || he.Details[0].Path != "secret" || !strings.HasPrefix(he.Message, "secret: ") {
+		t.Fatalf("a bad new secret: %+v", err)
 	}
 }

@@ -226,7 +226,11 @@ func describe(what string, err error) error {
 		fmt.Fprintf(&b, ", HTTP %d", st)
 	}
 	b.WriteString(")")
-	for _, d := range he.Details {
+	details := he.Details
+	if len(details) == 1 && details[0].Message == he.Message {
+		details = nil // the one field's error is the message: said once
+	}
+	for _, d := range details {
 		b.WriteString("\n  ")
 		if d.Path != "" && !strings.HasPrefix(d.Message, d.Path+": ") {
 			b.WriteString(d.Path + ": ")

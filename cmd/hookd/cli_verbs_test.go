@@ -347,4 +347,8 @@ func TestDescribe(t *testing.T) {
 	if got != want {
 		t.Errorf("describe:\n%s\nwant\n%s", got, want)
 	}
+	one := hookd.FieldErrorf(hookd.EINVALID, "limit", "range", "limit must be a number from 1 to 1000")
+	if got, want := describe("event list", one).Error(), "event list: limit must be a number from 1 to 1000 (invalid)"; got != want {
+		t.Errorf("describe of one field's error:\n%s\nwant\n%s", got, want)
+	}
 }
