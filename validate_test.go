@@ -115,6 +115,10 @@ func TestEndpointValidate(t *testing.T) {
 		e := ok()
 		c.set(&e)
 		err := e.Validate()
+		if e.Headers != nil {
+			// Headers are judged as a create or an update sets them.
+			err = hookd.CheckHeaders(e.Headers)
+		}
 		if hookd.ErrorCode(err) != hookd.EINVALID || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
 		}
@@ -125,6 +129,9 @@ func TestEndpointValidate(t *testing.T) {
 	e.Headers = map[string]string{"X-Tenant": "acme", "Authorization": "Bearer x"}
 	if err := e.Validate(); err != nil {
 		t.Errorf("bounds: %v", err)
+	}
+	if err := hookd.CheckHeaders(e.Headers); err != nil {
+		t.Errorf("headers: %v", err)
 	}
 }
 
