@@ -500,6 +500,10 @@ func components() obj {
 		if st == 429 || st == 503 {
 			r["headers"] = obj{"Retry-After": obj{"description": "Seconds to wait.", "schema": obj{"type": "integer"}}}
 		}
+		if st == 401 {
+			r["headers"] = obj{"WWW-Authenticate": obj{"description": "`Bearer realm=\"hookd\"` on the API's routes (not on an ingest URL, whose 401 is a signature).",
+				"schema": obj{"type": "string"}}}
+		}
 		responses[fmt.Sprintf("E%d", st)] = r
 	}
 
