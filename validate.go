@@ -45,7 +45,7 @@ func CheckName(field, name string) error {
 	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxName {
 		return FieldErrorf(EINVALID, field, "max_length", "%s must be at most %d characters", field, MaxName)
 	}
-	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+	if !PlainText(name) {
 		return FieldErrorf(EINVALID, field, "one_line", "%s must not contain control characters", field)
 	}
 	return nil
