@@ -145,6 +145,7 @@ type Engine struct {
 
 	writes chan *writeOp
 	kick   chan struct{}
+	due    *dueTimes       // when this node's retries fall due, for the poller
 	wake   <-chan struct{} // other nodes announced work or changes
 	notify chan struct{}   // announce to the other nodes
 
@@ -202,6 +203,7 @@ func New(store hookd.Queue, cfg Config) *Engine {
 		exclusive: store.Exclusive(),
 		writes:    make(chan *writeOp, 4096),
 		kick:      make(chan struct{}, 1),
+		due:       newDueTimes(),
 		notify:    make(chan struct{}, 1),
 		tenants:   map[string][]*hookd.Endpoint{},
 		queues:    map[string]*queue{},
@@ -720,10 +722,19 @@ func (e *Engine) poller() {
 			// Another node changed something or left work: look at
 			// the endpoints first, then claim.
 			e.refresh()
+		case <-e.due.earlier:
+			// A retry falls due before the timer: sleep until then.
+			if d := e.due.sleep(e.cfg.Clock.Now(), e.cfg.PollInterval); d > 0 {
+				t.Reset(d)
+				continue
+			}
 		}
 		for e.claimOnce() {
 		}
-		t.Reset(e.cfg.PollInterval)
+		now := e.cfg.Clock.Now()
+		e.due.drop(now)
+		// Claims for retries come at most every dueGap, in groups.
+		t.Reset(max(e.due.sleep(now, e.cfg.PollInterval), min(dueGap, e.cfg.PollInterval)))
 	}
 }
 

@@ -1,0 +1,43 @@
+package delivery_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/delivery"
+)
+
+// TestRetriesOnTimeBetweenPolls: a retry is claimed when it falls due, not
+// at the next poll. With polls 30 s apart and a schedule of 1 s, 1 s, the
+// three tries come about a second apart (before, the second came with the
+// poll, 30 s after the first); never sooner than the schedule.
+func TestRetriesOnTimeBetweenPolls(t *testing.T) {
+	t.Parallel()
+	onEachStore(t, func(t *testing.T, open func(*testing.T) hookd.Database) {
+		b := setupOn(t, open(t), 500, func(e *hookd.Endpoint) {
+			e.RetrySchedule = []hookd.Duration{hookd.Duration(time.Second), hookd.Duration(time.Second)}
+		}, func(c *delivery.Config) {
+			c.Clock, c.PollInterval = hookd.SystemClock{}, 30*time.Second
+		})
+		d := b.publish(t, "e1")
+		var at []time.Time
+		for range 3 {
+			select {
+			case <-b.hits:
+				at = append(at, time.Now())
+			case <-time.After(20 * time.Second):
+				t.Fatalf("try %d did not come within 20 s of the one before (tries so far at %v)", len(at)+1, at)
+			}
+		}
+		for i := 1; i < len(at); i++ {
+			if gap := at[i].Sub(at[i-1]); gap < 900*time.Millisecond || gap > 15*time.Second {
+				t.Errorf("try %d came %v after the one before; want about 1 s (the schedule), well before the next poll", i+1, gap)
+			}
+		}
+		got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.State != hookd.StatePending })
+		if got.State != hookd.StateFailed || got.Attempts != 3 {
+			t.Fatalf("after the schedule: %s after %d tries; want failed after 3", got.State, got.Attempts)
+		}
+	})
+}
