@@ -273,8 +273,8 @@ type Publish struct {
 
 // Result is the outcome of one attempt: the attempt's record, which names
 // the delivery, and the delivery's new state. A result for a delivery that
-// is no longer pending (finished or canceled meanwhile) records the attempt
-// and changes nothing else.
+// is no longer pending (finished or canceled meanwhile), or that another
+// node now owns (Node), records the attempt and changes nothing else.
 type Result struct {
 	Attempt       *Attempt
 	TenantID      string
@@ -282,6 +282,11 @@ type Result struct {
 	NextAttemptAt time.Time // when State is pending
 	FirstSentAt   time.Time // set on the first attempt
 	Owner         string    // who owns it after the attempt ("" releases it)
+	// Node is the node that made the attempt. A delivery another node has
+	// claimed since (this one stalled past the node TTL and its work was
+	// rescued) is left to that node: the attempt is recorded, the
+	// delivery is not changed. "" checks no owner.
+	Node string
 	// At is when the attempt ended, the delivery's UpdatedAt; zero means
 	// the attempt's start.
 	At time.Time

@@ -93,7 +93,7 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 	a.DurationMS = end.Sub(now).Milliseconds()
 	e.stats.Attempts.Add(1)
 
-	r := &hookd.Result{Attempt: a, TenantID: j.d.TenantID, At: end, FirstSentAt: first}
+	r := &hookd.Result{Attempt: a, TenantID: j.d.TenantID, At: end, FirstSentAt: first, Node: e.cfg.Node}
 	ok := err == nil && hookd.Success(status)
 	gone := err == nil && status == http.StatusGone
 	switch {
@@ -169,7 +169,7 @@ func (e *Engine) unknownProfile(ep *hookd.Endpoint, j *job, now time.Time, err e
 		Error: storable("not sent: " + err.Error())}
 	e.stats.Failed.Add(1)
 	e.enqueue(context.Background(), &writeOp{results: []*hookd.Result{{Attempt: a, TenantID: j.d.TenantID,
-		At: now, FirstSentAt: first, State: hookd.StateFailed}}, kick: j.d.OrderingKey != ""})
+		At: now, FirstSentAt: first, State: hookd.StateFailed, Node: e.cfg.Node}}, kick: j.d.OrderingKey != ""})
 }
 
 // emitDisabled publishes the operational event hookd.endpoint.disabled into

@@ -26,10 +26,10 @@ import (
 // firstAttemptsSQL records the first attempt of n pending deliveries
 // with its result, each row (state, attempts, next_attempt_at, owner,
 // first_sent_at, last_status, last_error, updated_at, the attempt's at,
-// duration_ms, status, response, error_class, error and outcome, id). A
-// delivery that is not pending, or has a recorded attempt (attempts > 0:
-// in its row, or in the attempts table from before migration 017), is
-// left as it is, so the attempt in the row is always the delivery's
+// duration_ms, status, response, error_class, error and outcome, id,
+// node). A delivery that is not pending, has a recorded attempt (attempts
+// > 0: in its row, or in the attempts table from before migration 017), or
+// is another node's now (stillOwned), is left as it is, so the attempt in the row is always the delivery's
 // first recorded; one row reports which by the count of rows changed,
 // more by the ids returned.
 func firstAttemptsSQL(n int) string {
@@ -41,8 +41,9 @@ func firstAttemptsSQL(n int) string {
 		updated_at = v.column8, attempt1_at = v.column9, attempt1_duration_ms = v.column10, attempt1_status = v.column11,
 		attempt1_response = v.column12, attempt1_error_class = v.column13, attempt1_error = v.column14, attempt1_outcome = v.column15
 		FROM (VALUES ` + rowsSQL(n, "TEXT", "INTEGER", "BIGINT", "TEXT", "BIGINT", "INTEGER", "TEXT", "BIGINT",
-		"BIGINT", "BIGINT", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT") + `) AS v
+		"BIGINT", "BIGINT", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT") + `) AS v
 		WHERE deliveries.id = v.column16 AND deliveries.state = 'pending' AND deliveries.attempts = 0
+		AND ` + stillOwned("deliveries.owner", "v.column17") + `
 		RETURNING deliveries.id`
 }
 
@@ -52,7 +53,7 @@ const firstAttemptSQL = `UPDATE deliveries SET state = ?, attempts = ?, next_att
 	first_sent_at = COALESCE(first_sent_at, ?), last_status = ?, last_error = ?, updated_at = ?,
 	attempt1_at = ?, attempt1_duration_ms = ?, attempt1_status = ?, attempt1_response = ?,
 	attempt1_error_class = ?, attempt1_error = ?, attempt1_outcome = ?
-	WHERE id = ? AND state = 'pending' AND attempts = 0`
+	WHERE id = ? AND state = 'pending' AND attempts = 0 AND (owner IS NULL OR owner = '` + hookd.Parked + `' OR owner = ? OR ? = '')`
 
 // inlineTextMax bounds the response excerpt and error text (up to
 // hookd.ResponseExcerptLimit) of a first attempt kept in its delivery's
@@ -102,9 +103,10 @@ func (s *Store) applyFirstAttempts(ctx context.Context, tx *sql.Tx, rs []*hookd.
 		for _, r := range part {
 			a := r.Attempt
 			args = resultArgs(args, r)
-			args = append(args, ms(a.At), a.DurationMS, a.Status, a.Response, a.ErrorClass, a.Error, outcome(r.State), a.DeliveryID)
+			args = append(args, ms(a.At), a.DurationMS, a.Status, a.Response, a.ErrorClass, a.Error, outcome(r.State), a.DeliveryID, r.Node)
 		}
 		if len(part) == 1 {
+			args = append(args, part[0].Node) // stillOwned's second placeholder
 			n, err := s.execCount(ctx, tx, firstAttemptSQL, args...)
 			if err != nil {
 				return nil, unavailable(err)

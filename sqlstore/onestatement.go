@@ -169,7 +169,8 @@ type resultsShape struct{ results, inline, attempts bool }
 
 // resultsSQL returns the WITH clauses of a batch's results
 // (resultColumns' arrays): the deliveries' update, one row per delivery
-// (its last result), and the attempts' insert. With inline, the update of
+// (its last result; none for a delivery another node has claimed since
+// the attempt, stillOwned), and the attempts' insert. With inline, the update of
 // a delivery whose first result in the batch is a candidate
 // (inlineCandidates) writes that attempt into its row, and is made only
 // if the delivery is pending with no attempt recorded, the rule
@@ -184,8 +185,8 @@ func resultsSQL(res resultsShape) []string {
 	set := `state = v.state, attempts = v.n, next_attempt_at = v.next, ` + settleOwner + `,
 		first_sent_at = COALESCE(deliveries.first_sent_at, NULLIF(v.first, 0)), last_status = v.st, last_error = v.err, updated_at = v.at`
 	updates := `unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]),
-			CAST(? AS BIGINT[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[])`
-	cols, where, returning := `id, state, n, next, o, first, st, err, at`, ``, ``
+			CAST(? AS BIGINT[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[])`
+	cols, where, returning := `id, state, n, next, o, first, st, err, at, nd`, ` AND `+stillOwned("deliveries.owner", "v.nd"), ``
 	if res.inline {
 		keep := func(col, val string) string {
 			return `, ` + col + ` = CASE WHEN v.c THEN v.` + val + ` ELSE deliveries.` + col + ` END`
@@ -196,7 +197,7 @@ func resultsSQL(res resultsShape) []string {
 		updates += `, CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS INTEGER[]),
 			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])`
 		cols += `, c, a1at, a1dur, a1st, a1resp, a1cls, a1err, a1oc`
-		where, returning = ` AND (NOT v.c OR deliveries.attempts = 0)`, ` RETURNING deliveries.id, v.c`
+		where, returning = where+` AND (NOT v.c OR deliveries.attempts = 0)`, ` RETURNING deliveries.id, v.c`
 	}
 	with := []string{`up AS (UPDATE deliveries SET ` + set + `
 		FROM ` + updates + `) AS v(` + cols + `)
@@ -456,7 +457,7 @@ func resultColumns(rs []*hookd.Result, inline bool) (cols []any, shape resultsSh
 			cands[r.Attempt.DeliveryID] = r
 		}
 	}
-	var uID, uState, uOwner, uErr []string
+	var uID, uState, uOwner, uErr, uNode []string
 	var uN, uStatus []int32
 	var uNext, uFirst, uAt []int64
 	var c []bool
@@ -471,7 +472,7 @@ func resultColumns(rs []*hookd.Result, inline bool) (cols []any, shape resultsSh
 		when, errText, next := resultRow(r)
 		uID, uState, uN, uNext = append(uID, a.DeliveryID), append(uState, r.State), append(uN, int32(a.N)), append(uNext, ms(next))
 		uOwner, uFirst, uStatus = append(uOwner, r.Owner), append(uFirst, ms(r.FirstSentAt)), append(uStatus, int32(a.Status))
-		uErr, uAt = append(uErr, errText), append(uAt, ms(when))
+		uErr, uAt, uNode = append(uErr, errText), append(uAt, ms(when)), append(uNode, r.Node)
 		if !inline {
 			continue
 		}
@@ -483,7 +484,7 @@ func resultColumns(rs []*hookd.Result, inline bool) (cols []any, shape resultsSh
 		c, a1At, a1Dur, a1St = append(c, ok), append(a1At, ms(fa.At)), append(a1Dur, fa.DurationMS), append(a1St, int32(fa.Status))
 		a1Resp, a1Cls, a1Err, a1Oc = append(a1Resp, fa.Response), append(a1Cls, fa.ErrorClass), append(a1Err, fa.Error), append(a1Oc, outcome(f.State))
 	}
-	cols = []any{uID, uState, uN, uNext, uOwner, uFirst, uStatus, uErr, uAt}
+	cols = []any{uID, uState, uN, uNext, uOwner, uFirst, uStatus, uErr, uAt, uNode}
 	if inline {
 		cols = append(cols, c, a1At, a1Dur, a1St, a1Resp, a1Cls, a1Err, a1Oc)
 	}

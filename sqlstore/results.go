@@ -41,18 +41,33 @@ func outcome(state string) string {
 
 // updateDeliveriesSQL records the last result of n deliveries, each row
 // (state, attempts, next_attempt_at, owner, first_sent_at, last_status,
-// last_error, updated_at, id); one is a plain UPDATE by id.
+// last_error, updated_at, id, node); one is a plain UPDATE by id.
 func updateDeliveriesSQL(n int) string {
 	if n == 1 {
 		return `UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, owner = ?,
 			first_sent_at = COALESCE(first_sent_at, ?), last_status = ?, last_error = ?, updated_at = ?
-			WHERE id = ? AND state = 'pending'`
+			WHERE id = ? AND state = 'pending' AND ` + stillOwned("owner", "?")
 	}
 	return `UPDATE deliveries SET state = v.column1, attempts = v.column2,
 		next_attempt_at = v.column3, owner = v.column4, first_sent_at = COALESCE(deliveries.first_sent_at, v.column5),
 		last_status = v.column6, last_error = v.column7, updated_at = v.column8
-		FROM (VALUES ` + rowsSQL(n, "TEXT", "INTEGER", "BIGINT", "TEXT", "BIGINT", "INTEGER", "TEXT", "BIGINT", "TEXT") + `) AS v
-		WHERE deliveries.id = v.column9 AND deliveries.state = 'pending'`
+		FROM (VALUES ` + rowsSQL(n, "TEXT", "INTEGER", "BIGINT", "TEXT", "BIGINT", "INTEGER", "TEXT", "BIGINT", "TEXT", "TEXT") + `) AS v
+		WHERE deliveries.id = v.column9 AND deliveries.state = 'pending' AND ` + stillOwned("deliveries.owner", "v.column10")
+}
+
+// stillOwned is the condition under which a result's node (Result.Node,
+// the value node) may update its delivery: no other node has claimed it
+// since the attempt began. A node stalled longer than the node TTL (a
+// stopped process, a long pause) has its deliveries rescued and claimed by
+// another; its late result must not end a delivery another node is
+// sending, which on an ordered endpoint would release the key's next
+// event while that copy is in flight. Its attempt is recorded all the
+// same. One placeholder: the value is given twice ("" checks nothing).
+func stillOwned(owner, node string) string {
+	if node == "?" {
+		return `(` + owner + ` IS NULL OR ` + owner + ` = '` + hookd.Parked + `' OR ` + owner + ` = ? OR ? = '')`
+	}
+	return `(` + owner + ` IS NULL OR ` + owner + ` = '` + hookd.Parked + `' OR ` + owner + ` = ` + node + ` OR ` + node + ` = '')`
 }
 
 // settleParked makes the given pending deliveries parked if their endpoint
@@ -144,7 +159,10 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 				continue
 			}
 			rows++
-			args = append(resultArgs(args, r), id)
+			args = append(resultArgs(args, r), id, r.Node)
+		}
+		if rows == 1 {
+			args = append(args, args[len(args)-1]) // stillOwned's second placeholder
 		}
 		if err := s.exec(ctx, tx, updateDeliveriesSQL(rows), args...); err != nil {
 			return unavailable(err)

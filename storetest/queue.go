@@ -374,3 +374,68 @@ func testSeqNeverReused(f *fixture) {
 	}
 	f.wantIDs("the tenant's events", ids, evAfter.ID, evNew.ID)
 }
+
+// testLateResultOfRescued: a node that stalled past the node TTL has its
+// deliveries rescued and claimed by another; its late results record
+// their attempts and leave the deliveries to the node now sending them
+// (on an ordered endpoint, ending one would release the key's next event
+// while the other copy is in flight). Every path a result takes is met:
+// the first attempt kept in the row, one too long for it, a lone result,
+// and a batch with a hand-back (a transaction on PostgreSQL).
+func testLateResultOfRescued(f *fixture) {
+	f.tenant("ten_a")
+	e := f.endpoint("ten_a")
+	f.ok(f.s.Heartbeat(f.ctx, "node-b", t0), "Heartbeat")
+	var ds []*hookd.Delivery
+	for range 4 {
+		_, d := f.send("ten_a", t0, "node-a", e.ID) // node-a never beats
+		ds = append(ds, d[0])
+	}
+	n, err := f.s.Rescue(f.ctx, "node-b", t0.Add(-30*time.Second))
+	f.ok(err, "Rescue")
+	if n != 4 {
+		f.Fatalf("Rescue = %d, want 4", n)
+	}
+	f.wantSameIDs("node-b's claim", f.claim("node-b", t0, 10), ds[0].ID, ds[1].ID, ds[2].ID, ds[3].ID)
+	_, mine := f.send("ten_a", t0, "node-a", e.ID) // still node-a's
+
+	late := func(d *hookd.Delivery, response string) *hookd.Result {
+		return &hookd.Result{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 1, At: t0.Add(time.Minute), Status: 200,
+			Response: response}, TenantID: "ten_a", State: hookd.StateSucceeded, FirstSentAt: t0.Add(time.Minute),
+			At: t0.Add(time.Minute), Node: "node-a"}
+	}
+	f.apply(&hookd.Batch{Results: []*hookd.Result{late(ds[0], "ok"), late(ds[1], strings.Repeat("x", 2000))}})
+	f.apply(&hookd.Batch{Results: []*hookd.Result{late(ds[2], "ok")}})
+	f.apply(&hookd.Batch{Results: []*hookd.Result{late(ds[3], "ok")},
+		HandBacks: []hookd.HandBack{{DeliveryID: mine[0].ID, At: t0, NextAttemptAt: t0}}})
+	for i, d := range ds {
+		got := f.deliveryOf("ten_a", d.ID)
+		if got.State != hookd.StatePending || got.Owner != "node-b" {
+			f.Errorf("delivery %d after node-a's late result: %s; want pending, node-b's", i, describe(got))
+		}
+		if as := f.attempts(d.ID); len(as) != 1 || as[0].Status != 200 {
+			f.Errorf("delivery %d: %d attempts recorded, want node-a's one", i, len(as))
+		}
+	}
+
+	// node-b's own result ends the delivery; both attempts are kept.
+	f.apply(&hookd.Batch{Results: []*hookd.Result{{Attempt: &hookd.Attempt{DeliveryID: ds[0].ID, N: 1,
+		At: t0.Add(2 * time.Minute), Status: 204}, TenantID: "ten_a", State: hookd.StateSucceeded,
+		FirstSentAt: t0.Add(2 * time.Minute), At: t0.Add(2 * time.Minute), Node: "node-b"}}})
+	if got := f.deliveryOf("ten_a", ds[0].ID); got.State != hookd.StateSucceeded || got.LastStatus != 204 {
+		f.Errorf("after node-b's result: %s; want succeeded with its 204", describe(got))
+	}
+	if as := f.attempts(ds[0].ID); len(as) != 2 {
+		f.Errorf("%d attempts after both nodes' results, want 2", len(as))
+	}
+	// A result of the node that owns its delivery, or of one unowned
+	// (handed back) or parked, still applies.
+	_, own := f.send("ten_a", t0, "node-a", e.ID)
+	_, parked := f.send("ten_a", t0, hookd.Parked, f.disabledEndpoint("ten_a").ID)
+	f.apply(&hookd.Batch{Results: []*hookd.Result{late(own[0], "ok"), late(mine[0], "ok"), late(parked[0], "ok")}})
+	for _, d := range []*hookd.Delivery{own[0], mine[0], parked[0]} {
+		if got := f.deliveryOf("ten_a", d.ID); got.State != hookd.StateSucceeded {
+			f.Errorf("node-a's result on %s: %s; want succeeded", d.ID, describe(got))
+		}
+	}
+}

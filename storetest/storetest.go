@@ -85,6 +85,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Database) {
 		{"ClaimOnce", testClaimOnce},
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"Rescue", testRescue},
+		{"LateResultOfRescued", testLateResultOfRescued},
 		{"ClaimSameEventIDInTwoTenants", testClaimSameEventIDInTwoTenants},
 		{"ReserveSlots", testReserveSlots},
 		{"NextDue", testNextDue},
