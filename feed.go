@@ -55,6 +55,8 @@ type FeedPage struct {
 }
 
 // FeedAck acknowledges a consumer's position (the body of feed/ack).
+// Cursor "" moves the consumer back to the start of the feed (what
+// retention keeps); the route still wants the field given.
 type FeedAck struct {
 	Consumer string `json:"consumer"`
 	Cursor   string `json:"cursor"`
@@ -120,7 +122,7 @@ func (a *FeedAck) Validate() error {
 		return err
 	}
 	if a.Cursor == "" {
-		return FieldErrorf(EINVALID, "cursor", "required", "cursor is required (the next of a feed page)")
+		return nil // back to the start
 	}
 	return CheckID("cursor", a.Cursor)
 }

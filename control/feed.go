@@ -81,7 +81,7 @@ func (s *Service) Feed(ctx context.Context, tenantID, endpointID string, q hookd
 }
 
 // AckFeed records where a named consumer of an endpoint's feed is: its
-// next pull without after starts there. A consumer may move back (to
+// next pull without after starts there (at the start for cursor ""). A consumer may move back (to
 // read again) as well as forward.
 func (s *Service) AckFeed(ctx context.Context, tenantID, endpointID string, a hookd.FeedAck) (*hookd.FeedPosition, error) {
 	if err := a.Validate(); err != nil {
@@ -90,9 +90,12 @@ func (s *Service) AckFeed(ctx context.Context, tenantID, endpointID string, a ho
 	if _, err := s.Store.Endpoint(ctx, tenantID, endpointID); err != nil {
 		return nil, err
 	}
-	place, err := s.cursorPlace(ctx, tenantID, "cursor", a.Cursor)
-	if err != nil {
-		return nil, err
+	var place hookd.FeedPlace // the start, for cursor ""
+	if a.Cursor != "" {
+		var err error
+		if place, err = s.cursorPlace(ctx, tenantID, "cursor", a.Cursor); err != nil {
+			return nil, err
+		}
 	}
 	pos := &hookd.FeedPosition{Consumer: a.Consumer, Cursor: a.Cursor, UpdatedAt: s.stamp(), Place: place}
 	if err := s.Store.SaveFeedPosition(ctx, tenantID, endpointID, pos); err != nil {

@@ -26,11 +26,20 @@ func (s *Server) endpointFeed(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) ackFeed(w http.ResponseWriter, r *http.Request) error {
-	var in hookd.FeedAck
+	// cursor must be given: "" moves the consumer back to the start,
+	// which a body that forgot the field must not do.
+	var in struct {
+		Consumer string  `json:"consumer"`
+		Cursor   *string `json:"cursor"`
+	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	pos, err := s.Feeds.AckFeed(r.Context(), r.PathValue("tenant"), r.PathValue("id"), in)
+	if in.Cursor == nil {
+		return hookd.FieldErrorf(hookd.EINVALID, "cursor", "required",
+			`cursor is required: the next of a feed page, or "" to go back to the start`)
+	}
+	pos, err := s.Feeds.AckFeed(r.Context(), r.PathValue("tenant"), r.PathValue("id"), hookd.FeedAck{Consumer: in.Consumer, Cursor: *in.Cursor})
 	if err != nil {
 		return err
 	}

@@ -129,6 +129,14 @@ func TestFeedCatchUp(t *testing.T) {
 		if err != nil || len(page.Data) != 0 || page.HasMore || page.Next == "" {
 			t.Fatalf("%s: the page after the end: %+v %v", c.prof, page, err)
 		}
+		// An acknowledged "" moves the consumer back to the start.
+		if pos, err := b.api(tok).AckFeed(ctx, "feed", c.id, hookd.FeedAck{Consumer: c.name}); err != nil || pos.Cursor != "" {
+			t.Fatalf("%s: ack of the start: %+v %v", c.prof, pos, err)
+		}
+		page, err = b.api(tok).Feed(ctx, "feed", c.id, hookd.FeedQuery{Consumer: c.name, Limit: 2})
+		if err != nil || len(page.Data) != 2 || page.Data[0].EventID != want[0] || page.Data[1].EventID != want[1] || !page.HasMore {
+			t.Fatalf("%s: the first page after going back to the start: %+v %v", c.prof, page, err)
+		}
 	}
 
 	// Another tenant's token sees nothing, and bad input is refused.

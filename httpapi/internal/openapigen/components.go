@@ -456,7 +456,7 @@ func components() obj {
 		}),
 		"FeedAck": closed([]string{"consumer", "cursor"}, obj{
 			"consumer": obj{"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"},
-			"cursor":   str("A next of the feed."),
+			"cursor":   str("A next of the feed, or \"\" to go back to the start."),
 		}),
 		"FeedPosition": object([]string{"consumer", "cursor", "updated_at"}, obj{
 			"consumer": obj{"type": "string"}, "cursor": obj{"type": "string"}, "updated_at": dateTime,

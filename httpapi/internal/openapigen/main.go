@@ -431,7 +431,8 @@ func operations(ex examples) []op {
 			status: 200, resp: schemaRef("FeedPage"), respDesc: "A page of the feed.", errors: []int{400}},
 		{pattern: "POST /v1/tenants/{tenant}/endpoints/{id}/feed/ack", id: "ackFeed", tag: "endpoints", summary: "Acknowledge a feed position",
 			description: "Records that `consumer` has processed the feed up to `cursor` (a `next`); its next pull with " +
-				"`?consumer=` and no `after` starts there. A consumer may move back as well as forward.",
+				"`?consumer=` and no `after` starts there. A consumer may move back as well as forward; `\"cursor\": \"\"` " +
+				"moves it back to the start.",
 			body:   jsonBody(schemaRef("FeedAck"), true, obj{"ack": example("After a page", obj{"consumer": "billing", "cursor": "01a23402-0dea-776f-80ce-9c26624e26b2"})}),
 			status: 200, resp: schemaRef("FeedPosition"), respDesc: "The consumer's position.", errors: []int{400, 413}},
 
