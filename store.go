@@ -45,8 +45,9 @@ type Store interface {
 	// SaveEndpoint writes every field of an existing endpoint (secrets,
 	// disabled state included) and bumps its UpdatedAt.
 	SaveEndpoint(ctx context.Context, e *Endpoint) error
-	// DeleteEndpoint removes an endpoint and cancels its pending deliveries.
-	DeleteEndpoint(ctx context.Context, tenantID, id string, now time.Time) error
+	// DeleteEndpoint removes an endpoint and cancels its pending deliveries
+	// (parked ones among them); it returns how many it canceled.
+	DeleteEndpoint(ctx context.Context, tenantID, id string, now time.Time) (canceled int, err error)
 
 	// CreateEventType stores an operator's custom event type.
 	CreateEventType(ctx context.Context, t *EventType) error

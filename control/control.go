@@ -73,6 +73,8 @@ type Service struct {
 	Retention time.Duration
 	// Ingests counts the requests to sources' ingest URLs (nil: none).
 	Ingests IngestCounter
+	// Cancels counts the deliveries it cancels (nil: none).
+	Cancels CancelCounter
 
 	typesSynced atomic.Int64 // when custom types were last read from the store, Unix ns
 	limitMu     sync.Mutex

@@ -146,10 +146,15 @@ func (s *Service) save(ctx context.Context, e *hookd.Endpoint) error {
 	return nil
 }
 
-// DeleteEndpoint removes an endpoint and cancels its pending deliveries.
+// DeleteEndpoint removes an endpoint and cancels its pending deliveries,
+// counted by Cancels.
 func (s *Service) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
-	if err := s.Store.DeleteEndpoint(ctx, tenantID, id, s.now().Now()); err != nil {
+	n, err := s.Store.DeleteEndpoint(ctx, tenantID, id, s.now().Now())
+	if err != nil {
 		return err
+	}
+	if s.Cancels != nil && n > 0 {
+		s.Cancels.Canceled(n)
 	}
 	s.changed(ctx, tenantID)
 	return nil

@@ -20,6 +20,12 @@ import (
 
 var _ hookd.SourceService = (*Service)(nil)
 
+// CancelCounter counts the deliveries the control plane ends without an
+// attempt: the pending deliveries of a deleted endpoint, canceled.
+type CancelCounter interface {
+	Canceled(n int)
+}
+
 // IngestCounter counts the requests made to /ingest/{token}, by the
 // source's profile ("unknown" for an unknown token) and result (accepted,
 // duplicate, rejected, malformed, not_found, error).

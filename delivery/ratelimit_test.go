@@ -55,7 +55,7 @@ func testRateLimitedStops(t *testing.T, st hookd.Database, how string) {
 			t.Fatal(err)
 		}
 	case "delete":
-		if err := b.store.DeleteEndpoint(ctx, "t", "ep", b.clock.Now()); err != nil {
+		if _, err := b.store.DeleteEndpoint(ctx, "t", "ep", b.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}

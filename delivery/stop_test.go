@@ -37,7 +37,7 @@ func TestReloadRacingStop(t *testing.T) {
 				b.publish(t, fmt.Sprintf("e%d", k))
 			}
 			h.wait(t, "e0") // e0 is held in flight; e1-e3 are queued
-			if err := b.store.DeleteEndpoint(context.Background(), "t", "ep", b.clock.Now()); err != nil {
+			if _, err := b.store.DeleteEndpoint(context.Background(), "t", "ep", b.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 			var wg sync.WaitGroup

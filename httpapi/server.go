@@ -68,6 +68,9 @@ type Server struct {
 	// Ingests counts the requests to the sources' ingest URLs (nil: not
 	// counted).
 	Ingests control.IngestCounter
+	// Cancels counts the deliveries canceled by deleting their endpoint
+	// (nil: not counted).
+	Cancels control.CancelCounter
 
 	ctlOnce sync.Once
 	ctl     *control.Service
@@ -259,7 +262,7 @@ func (s *Server) control() *control.Service {
 	s.ctlOnce.Do(func() {
 		s.ctl = &control.Service{Store: s.Store, Catalog: s.Catalog, Profiles: s.Profiles, Guard: s.Guard,
 			Clock: s.Clock, Log: s.Log, AllowUnknownTypes: s.AllowUnknownTypes, PublishRate: s.PublishRate,
-			Retention: s.Retention, Ingests: s.Ingests}
+			Retention: s.Retention, Ingests: s.Ingests, Cancels: s.Cancels}
 		if s.Engine != nil { // a nil *delivery.Engine is not a nil Engine
 			s.ctl.Engine = s.Engine
 		}

@@ -342,8 +342,8 @@ func (s *Store) park(ctx context.Context, tx *sql.Tx, endpointID string, was, no
 const parkChunk = 2000
 
 // DeleteEndpoint implements hookd.Store.
-func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string, now time.Time) (canceled int, err error) {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`), tenantID, id)
 		if err != nil {
 			return unavailable(err)
@@ -351,15 +351,25 @@ func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string, now tim
 		if n, _ := res.RowsAffected(); n == 0 {
 			return hookd.ErrNotFound
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET state = 'canceled', owner = NULL, updated_at = ?
-			WHERE endpoint_id = ? AND state = 'pending'`), ms(now), id); err != nil {
+		res, err = tx.ExecContext(ctx, s.q(`UPDATE deliveries SET state = 'canceled', owner = NULL, updated_at = ?
+			WHERE endpoint_id = ? AND state = 'pending'`), ms(now), id)
+		if err != nil {
 			return unavailable(err)
 		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return unavailable(err)
+		}
+		canceled = int(n)
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM feed_positions WHERE endpoint_id = ?`), id); err != nil {
 			return unavailable(err)
 		}
 		return s.bumpEndpoints(ctx, tx)
 	})
+	if err != nil {
+		return 0, err
+	}
+	return canceled, nil
 }
 
 func (s *Store) applyHealth(ctx context.Context, tx *sql.Tx, hs []*hookd.EndpointHealth) error {

@@ -95,10 +95,10 @@ func testEndpointCRUD(f *fixture) {
 	missing.ID = "ep_nope"
 	f.wantCode(f.s.SaveEndpoint(f.ctx, &missing), hookd.ENOTFOUND, "SaveEndpoint of an unknown id")
 
-	f.ok(f.s.DeleteEndpoint(f.ctx, "ten_a", full.ID, t1), "DeleteEndpoint")
+	f.deleteEndpoint(f.ctx, "ten_a", full.ID, t1)
 	_, err = f.s.Endpoint(f.ctx, "ten_a", full.ID)
 	f.wantCode(err, hookd.ENOTFOUND, "Endpoint after DeleteEndpoint")
-	f.wantCode(f.s.DeleteEndpoint(f.ctx, "ten_a", full.ID, t1), hookd.ENOTFOUND, "DeleteEndpoint again")
+	f.wantCode(second(f.s.DeleteEndpoint(f.ctx, "ten_a", full.ID, t1)), hookd.ENOTFOUND, "DeleteEndpoint again")
 	all, err = f.s.AllEndpoints(f.ctx)
 	f.ok(err, "AllEndpoints")
 	f.wantIDs("AllEndpoints after a delete", ids(all, func(e *hookd.Endpoint) string { return e.ID }), bare.ID)
@@ -207,7 +207,7 @@ func testEndpointsVersion(f *fixture) {
 	moved("SaveEndpoint")
 	f.apply(&hookd.Batch{Health: []*hookd.EndpointHealth{{EndpointID: e.ID, Disable: true, DisabledReason: "gone", At: t0}}})
 	moved("a health change that disables")
-	f.ok(f.s.DeleteEndpoint(f.ctx, "ten_a", e.ID, t0), "DeleteEndpoint")
+	f.deleteEndpoint(f.ctx, "ten_a", e.ID, t0)
 	moved("DeleteEndpoint")
 	f.endpoint("ten_a")
 	moved("CreateEndpoint")
@@ -306,7 +306,9 @@ func testDeleteEndpointCancels(f *fixture) {
 	f.finish(done[0], hookd.StateSucceeded, t0)
 
 	t1 := t0.Add(time.Hour)
-	f.ok(f.s.DeleteEndpoint(f.ctx, "ten_a", e.ID, t1), "DeleteEndpoint")
+	if n := f.deleteEndpoint(f.ctx, "ten_a", e.ID, t1); n != 3 {
+		f.Errorf("DeleteEndpoint canceled %d deliveries, want 3 (the pending, the held and the parked one)", n)
+	}
 	for _, d := range []*hookd.Delivery{ds[0], held[0], parked[0]} {
 		got := f.deliveryOf("ten_a", d.ID)
 		want := *d

@@ -127,7 +127,7 @@ func testFeedPositions(f *fixture) {
 	_, err = f.s.FeedPosition(f.ctx, "ten_b", ep.ID, "books")
 	f.wantCode(err, hookd.ENOTFOUND, "FeedPosition under another tenant")
 
-	f.ok(f.s.DeleteEndpoint(f.ctx, "ten_a", ep.ID, t0), "DeleteEndpoint")
+	f.deleteEndpoint(f.ctx, "ten_a", ep.ID, t0)
 	_, err = f.s.FeedPosition(f.ctx, "ten_a", ep.ID, "books")
 	f.wantCode(err, hookd.ENOTFOUND, "FeedPosition of a deleted endpoint")
 	want("ten_a", ep2.ID, "books", "fc_Mw", t0)

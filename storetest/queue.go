@@ -239,7 +239,7 @@ func testPurge(f *fixture) {
 		TenantID: "ten_a", State: hookd.StatePending, NextAttemptAt: t0, FirstSentAt: old, At: old,
 	}}})
 	evCanceled, dCanceled := f.send("ten_a", old, "", gone.ID)
-	f.ok(f.s.DeleteEndpoint(f.ctx, "ten_a", gone.ID, old), "DeleteEndpoint")
+	f.deleteEndpoint(f.ctx, "ten_a", gone.ID, old)
 	evBare, _ := f.send("ten_a", old, "")
 	evAtCut, _ := f.send("ten_a", cut, "") // not older than the cut
 	evRecent, dRecent := f.send("ten_a", recent, "", e.ID)

@@ -104,7 +104,7 @@ func testResultDoesNotResurrect(f *fixture) {
 	_, canceled := f.send("ten_a", t0, "node-1", gone.ID)
 	f.finish(ds[0], hookd.StateSucceeded, t0)
 	f.finish(failed[0], hookd.StateFailed, t0)
-	f.ok(f.s.DeleteEndpoint(f.ctx, "ten_a", gone.ID, t0), "DeleteEndpoint")
+	f.deleteEndpoint(f.ctx, "ten_a", gone.ID, t0)
 	before := map[string]string{}
 	for _, d := range []*hookd.Delivery{ds[0], failed[0], canceled[0]} {
 		before[d.ID] = describe(f.deliveryOf("ten_a", d.ID))
@@ -326,7 +326,7 @@ func testRequeue(f *fixture) {
 	// The deliveries of a deleted endpoint have nowhere to go.
 	gone := f.endpoint("ten_a")
 	_, goned := f.send("ten_a", t0, "", gone.ID)
-	f.ok(f.s.DeleteEndpoint(f.ctx, "ten_a", gone.ID, t1), "DeleteEndpoint")
+	f.deleteEndpoint(f.ctx, "ten_a", gone.ID, t1)
 	_, err = f.s.Requeue(f.ctx, "ten_a", goned[0].ID, t2)
 	f.wantCode(err, hookd.ECONFLICT, "Requeue of a delivery whose endpoint was deleted")
 	if got := f.deliveryOf("ten_a", goned[0].ID); got.State != hookd.StateCanceled {
@@ -409,7 +409,7 @@ func testFirstAttemptTwice(f *fixture) {
 	_, twice := f.send("ten_a", t0, "node-1", e.ID)
 	_, inOneBatch := f.send("ten_a", t0, "node-1", e.ID)
 	_, canceled := f.send("ten_a", t0, "node-1", gone.ID)
-	f.ok(f.s.DeleteEndpoint(f.ctx, "ten_a", gone.ID, t0), "DeleteEndpoint")
+	f.deleteEndpoint(f.ctx, "ten_a", gone.ID, t0)
 	wasCanceled := describe(f.deliveryOf("ten_a", canceled[0].ID))
 
 	result := func(d *hookd.Delivery, at time.Time, dur int64, status int, state string) *hookd.Result {

@@ -201,6 +201,18 @@ func (f *fixture) delivery(ev *hookd.Event, endpointID string, due time.Time, ow
 		UpdatedAt: ev.CreatedAt, Owner: owner}
 }
 
+// deleteEndpoint deletes an endpoint and returns how many pending
+// deliveries that canceled.
+func (f *fixture) deleteEndpoint(ctx context.Context, tenantID, id string, at time.Time) int {
+	f.Helper()
+	n, err := f.s.DeleteEndpoint(ctx, tenantID, id, at)
+	f.ok(err, "DeleteEndpoint")
+	return n
+}
+
+// second is the error of a call that returns a value and an error.
+func second[T any](_ T, err error) error { return err }
+
 func (f *fixture) apply(b *hookd.Batch) {
 	f.Helper()
 	f.ok(f.s.Apply(f.ctx, b), "Apply")

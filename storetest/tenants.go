@@ -194,7 +194,7 @@ func testTenantIsolation(f *fixture) {
 	}
 	_, err = f.s.Recover(f.ctx, "ten_b", epA.ID, t0.Add(-time.Hour), t0.Add(time.Hour), t0)
 	f.wantCode(err, hookd.ENOTFOUND, "Recover of another tenant's endpoint")
-	f.wantCode(f.s.DeleteEndpoint(f.ctx, "ten_b", epA.ID, t0), hookd.ENOTFOUND, "DeleteEndpoint of another tenant's endpoint")
+	f.wantCode(second(f.s.DeleteEndpoint(f.ctx, "ten_b", epA.ID, t0)), hookd.ENOTFOUND, "DeleteEndpoint of another tenant's endpoint")
 	moved := *epA
 	moved.TenantID = "ten_b"
 	f.wantCode(f.s.SaveEndpoint(f.ctx, &moved), hookd.ENOTFOUND, "SaveEndpoint under another tenant")

@@ -98,7 +98,7 @@ func NewMetrics(o MetricsOptions) *Metrics {
 		Help:    "Time from when a delivery was due to the start of its attempt: how far behind hookd runs.",
 		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600}})
 	m.finished = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookd_deliveries_finished_total",
-		Help: "Deliveries that reached a final state through an attempt on this node, by result (succeeded, failed)."},
+		Help: "Deliveries that reached a final state on this node, by result: succeeded or failed by an attempt, canceled by deleting their endpoint."},
 		[]string{"result"})
 	m.publishTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hookd_publish_duration_seconds",
 		Help:    "Time from a publish request's arrival to its answer (after the durable commit), by route.",
@@ -119,7 +119,7 @@ func NewMetrics(o MetricsOptions) *Metrics {
 	m.ingests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookd_ingest_requests_total",
 		Help: "Requests to the sources' ingest URLs, by the source's profile (unknown: no such token) and result " +
 			"(accepted, duplicate, rejected: sender, credentials, signature or a body over the limit; malformed, not_found, error)."}, []string{"profile", "result"})
-	for _, r := range []string{hookd.StateSucceeded, hookd.StateFailed} {
+	for _, r := range []string{hookd.StateSucceeded, hookd.StateFailed, hookd.StateCanceled} {
 		m.finished.WithLabelValues(r)
 	}
 	for _, p := range o.Profiles {
@@ -145,6 +145,12 @@ func NewMetrics(o MetricsOptions) *Metrics {
 // Ingest counts one request to a source's ingest URL (control.IngestCounter).
 func (m *Metrics) Ingest(profile, result string) {
 	m.ingests.WithLabelValues(profile, result).Inc()
+}
+
+// Canceled implements control.CancelCounter: n deliveries canceled (their
+// endpoint was deleted on this node).
+func (m *Metrics) Canceled(n int) {
+	m.finished.WithLabelValues(hookd.StateCanceled).Add(float64(n))
 }
 
 // Registry is the registry the metrics are in, for adding more.

@@ -116,6 +116,7 @@ func TestAttemptedSeries(t *testing.T) {
 		"hookd_attempts_total{outcome=http_5xx,profile=lean}":              2,
 		"hookd_deliveries_finished_total{result=succeeded}":                3,
 		"hookd_deliveries_finished_total{result=failed}":                   0, // made at the start
+		"hookd_deliveries_finished_total{result=canceled}":                 0, // made at the start
 		"hookd_attempt_duration_seconds{outcome=success,profile=standard}": 3,
 		"hookd_attempt_duration_seconds{outcome=http_5xx,profile=lean}":    2,
 		"hookd_delivery_latency_seconds{profile=standard}":                 3,

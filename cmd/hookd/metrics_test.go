@@ -137,7 +137,7 @@ func TestMetricsFollowDeliveries(t *testing.T) {
 	})
 	hour := []float64{3600} // one retry, an hour on: it waits in the store
 	a.endpoint(t, "m", tok, map[string]any{"url": ok.URL, "event_types": []string{"ok.*"}})
-	a.endpoint(t, "m", tok, map[string]any{"url": failing.URL, "event_types": []string{"fail.*"}, "retry_schedule": hour})
+	failEP := a.endpoint(t, "m", tok, map[string]any{"url": failing.URL, "event_types": []string{"fail.*"}, "retry_schedule": hour})
 	a.endpoint(t, "m", tok, map[string]any{"url": hanging.URL, "event_types": []string{"hang.*"}, "retry_schedule": hour,
 		"timeout_ms": 200})
 	publish := func(typ string) {
@@ -163,6 +163,7 @@ func TestMetricsFollowDeliveries(t *testing.T) {
 		{"hookd_delivery_lag_seconds", nil, 6},
 		{"hookd_deliveries_finished_total", []string{"result=succeeded"}, 3},
 		{"hookd_deliveries_finished_total", []string{"result=failed"}, 0},
+		{"hookd_deliveries_finished_total", []string{"result=canceled"}, 0},
 		{"hookd_backlog_deliveries", []string{"state=scheduled"}, 3},
 		{"hookd_backlog_deliveries", []string{"state=due"}, 0},
 		{"hookd_backlog_deliveries", []string{"state=in_flight"}, 0},
@@ -182,6 +183,14 @@ func TestMetricsFollowDeliveries(t *testing.T) {
 		{"hookd_deliveries_held", nil, 0},
 		{"hookd_ready", nil, 1},
 		{"hookd_commit_pending_seconds", nil, 0},
+	})
+	// Deleting the failing endpoint cancels its two deliveries, which
+	// waited for their retry: they count as finished, canceled.
+	a.must(t, 204, "DELETE", "/v1/tenants/m/endpoints/"+failEP.ID, tok, nil, nil)
+	a.eventuallyMetrics(t, 15*time.Second, []want{
+		{"hookd_deliveries_finished_total", []string{"result=canceled"}, 2},
+		{"hookd_deliveries_finished_total", []string{"result=succeeded"}, 3},
+		{"hookd_backlog_deliveries", []string{"state=scheduled"}, 1},
 	})
 	// Every commit is in both commit histograms and in the old counter;
 	// the rows are at least the events, deliveries and attempt results.

@@ -132,7 +132,7 @@ func start(ctx context.Context, c *Config, log *slog.Logger) (*app, error) {
 	if m != nil {
 		m.Attach(eng)
 		m.AddReadiness(api.Ready)
-		api.Ingests = m
+		api.Ingests, api.Cancels = m, m
 		api.Metrics = m.Handler()
 	}
 	// Metrics inside tracing: the metrics middleware reads the route
