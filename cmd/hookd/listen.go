@@ -75,6 +75,27 @@ type listener struct {
 	status     int
 }
 
+// secretsOf returns the secrets of a detected profile among those given
+// for every profile (a listener that takes several endpoints' webhooks):
+// Standard Webhooks' (standard, linkmoney) are the whsec_ ones, Lean's and
+// Weavr's any. When none fits, all are tried, so that the verdict says why
+// the secret given does not suit.
+func secretsOf(p receiver.Profile, secrets []string) []string {
+	if p != receiver.Standard && p != receiver.LinkMoney {
+		return secrets
+	}
+	var fit []string
+	for _, s := range secrets {
+		if strings.HasPrefix(s, "whsec_") {
+			fit = append(fit, s)
+		}
+	}
+	if len(fit) == 0 {
+		return secrets
+	}
+	return fit
+}
+
 // splitComma splits a comma-separated flag into its non-empty items.
 func splitComma(s string) []string {
 	var out []string
@@ -92,14 +113,15 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	p := receiver.Profile(l.profile)
+	p, secrets := receiver.Profile(l.profile), l.secrets
 	if l.profile == "auto" || l.profile == "" {
 		p = receiver.Detect(r.Header, body)
+		secrets = secretsOf(p, secrets)
 	}
 	verdict := "not checked (no --secret or --public-key)"
 	code := http.StatusOK
 	if len(l.secrets) > 0 || len(l.publicKeys) > 0 {
-		v := &receiver.Verifier{Profile: p, Secrets: l.secrets, PublicKeys: l.publicKeys}
+		v := &receiver.Verifier{Profile: p, Secrets: secrets, PublicKeys: l.publicKeys}
 		if err := v.Verify(r.Header, body); err != nil {
 			verdict, code = "BAD ("+err.Error()+")", http.StatusUnauthorized
 		} else {

@@ -57,14 +57,17 @@ func (s *syncBuffer) String() string {
 // TestTriggerListenAndEndpointTest: `hookd trigger` publishes a catalog
 // example through the API; hookd delivers it in four profiles to four
 // `hookd listen` receivers, which detect each profile, verify its signature
-// and print the event; a listener with the wrong secret says BAD and
-// answers 401. The endpoint test route sends an example to one endpoint.
+// and print the event; each is given the four endpoints' secrets, as one
+// listener for several endpoints is, and picks those of the profile it
+// detects. A listener with the wrong secret says BAD and answers 401. The
+// endpoint test route sends an example to one endpoint.
 func TestTriggerListenAndEndpointTest(t *testing.T) {
 	t.Parallel()
 	a := startApp(t, func(c *Config) { c.AllowUnknownTypes = false })
 	tok := a.tenant(t, "t")
 	outs := map[string]*syncBuffer{}
 	ids := map[string]string{}
+	ls := map[string]*listener{}
 	for _, p := range []string{"standard", "lean", "weavr", "linkmoney", "wrong"} {
 		out := &syncBuffer{}
 		l := &listener{out: out, profile: "auto"}
@@ -74,13 +77,24 @@ func TestTriggerListenAndEndpointTest(t *testing.T) {
 		if p == "wrong" {
 			prof = "standard"
 		}
-		ep := a.endpoint(t, "t", tok, map[string]any{"url": srv.URL + "/" + p, "event_types": []string{"*"}, "profile": prof,
-			"retry_schedule": []int{3600}})
+		body := map[string]any{"url": srv.URL + "/" + p, "event_types": []string{"*"}, "profile": prof,
+			"retry_schedule": []int{3600}}
+		if p == "lean" {
+			body["secret"] = "lean-secret.not:base64" // not a Standard Webhooks secret in any reading
+		}
+		ep := a.endpoint(t, "t", tok, body)
 		l.secrets = []string{ep.Secret}
 		if p == "wrong" {
 			l.secrets = []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 		}
-		outs[p], ids[p] = out, ep.ID
+		outs[p], ids[p], ls[p] = out, ep.ID, l
+	}
+	var all []string
+	for _, p := range []string{"lean", "weavr", "linkmoney", "standard"} {
+		all = append(all, ls[p].secrets...)
+	}
+	for _, p := range []string{"standard", "lean", "weavr", "linkmoney"} {
+		ls[p].secrets = all
 	}
 
 	if err := runTrigger(context.Background(), []string{"--url", a.url, "--token", tok, "--tenant", "t", "--id", "trig-1", "entity.created"}); err != nil {
