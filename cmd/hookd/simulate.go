@@ -127,10 +127,7 @@ var leanBanks = []string{"LEANMB1", "ENBD_UAE", "ADCB_UAE", "RAJHI_SAU"}
 // results are ready, and its bank's availability goes down and back up.
 func leanEntity(g *gen, _ bool) []simEvent {
 	id, customer, bank := g.uuid(), g.uuid(), g.pick(leanBanks...)
-	entity := map[string]any{"id": id, "app_user_id": "user_" + g.digits(10), "customer_id": customer,
-		"permissions": []string{"transactions", "identity", "accounts", "balance"},
-		"bank_details": map[string]any{"name": "Lean Mock Bank", "identifier": bank, "account_type": "PERSONAL",
-			"logo": "https://cdn.leantech.me/img/banks/white-lean.png", "main_color": "#1beb75", "background_color": "#ffffff"}}
+	entity := leanEntityPayload(g, id, customer, bank)
 	avail := func(up bool) map[string]any {
 		return map[string]any{"identifier": bank, "availability": map[string]any{
 			"active": map[string]any{"payments": up, "data": up}, "enabled": map[string]any{"payments": true, "data": true}}}
@@ -143,9 +140,20 @@ func leanEntity(g *gen, _ bool) []simEvent {
 	}
 }
 
-// leanPayment: a payment source waits for the beneficiary cool-off, its
-// beneficiary is created and becomes ACTIVE, then a payment is created
-// and updated: ACCEPTED_BY_BANK, or FAILED when it fails.
+// leanEntityPayload is entity.created's payload: the customer's bank
+// connection.
+func leanEntityPayload(g *gen, id, customer, bank string) map[string]any {
+	return map[string]any{"id": id, "app_user_id": "user_" + g.digits(10), "customer_id": customer,
+		"permissions": []string{"transactions", "identity", "accounts", "balance"},
+		"bank_details": map[string]any{"name": "Lean Mock Bank", "identifier": bank, "account_type": "PERSONAL",
+			"logo": "https://cdn.leantech.me/img/banks/white-lean.png", "main_color": "#1beb75", "background_color": "#ffffff"}}
+}
+
+// leanPayment: the customer's entity is created (the bank connected), a
+// payment source on it waits for the beneficiary cool-off, its beneficiary
+// is created and becomes ACTIVE, then a payment is created and updated:
+// ACCEPTED_BY_BANK, or FAILED when it fails. One key, the payment
+// source's, orders the whole chain.
 func leanPayment(g *gen, fail bool) []simEvent {
 	src, customer, dest, benef, pay, intent := g.uuid(), g.uuid(), g.uuid(), g.uuid(), g.uuid(), g.uuid()
 	amount := float64(g.r.IntN(100000)) / 100
@@ -168,6 +176,7 @@ func leanPayment(g *gen, fail bool) []simEvent {
 		final = "FAILED"
 	}
 	return []simEvent{
+		{typ: "lean:entity.created", key: src, payload: leanEntityPayload(g, g.uuid(), customer, bank)},
 		{typ: "lean:payment_source.created", key: src, payload: map[string]any{"id": src, "customer_id": customer,
 			"status": "AWAITING_BENEFICIARY_COOL_OFF", "bank_identifier": bank, "bank_name": "Lean Mock Bank"}},
 		{typ: "lean:payment_source.beneficiary.created", key: src, payload: beneficiary("AWAITING_BENEFICIARY_COOL_OFF")},

@@ -52,6 +52,15 @@ func TestSimulate(t *testing.T) {
 	want := map[string][]string{} // ordering key -> types in order
 	total := 0
 	for _, r := range runs {
+		// Lean's payment chain starts where the issue has it, with the
+		// customer's entity, the customer the payment source names.
+		if r.name == "lean.payment" {
+			if r.events[0].typ != "lean:entity.created" || r.events[1].typ != "lean:payment_source.created" ||
+				r.events[0].payload["customer_id"] != r.events[1].payload["customer_id"] {
+				t.Fatalf("lean.payment begins %s %v, %s %v; want entity.created then payment_source.created of one customer",
+					r.events[0].typ, r.events[0].payload, r.events[1].typ, r.events[1].payload)
+			}
+		}
 		for _, e := range r.events {
 			want[e.key] = append(want[e.key], hookd.WireType(e.typ))
 			total++
