@@ -466,8 +466,10 @@ type Attempt struct {
 	DurationMS int64     `json:"duration_ms"`
 	Status     int       `json:"status,omitempty"`
 	Response   string    `json:"response,omitempty"`
-	ErrorClass string    `json:"error_class,omitempty"`
-	Error      string    `json:"error,omitempty"`
+	// ResponseHeaders are the answer's headers (HeaderLines).
+	ResponseHeaders HeaderLines `json:"response_headers,omitempty"`
+	ErrorClass      string      `json:"error_class,omitempty"`
+	Error           string      `json:"error,omitempty"`
 	// Seq orders a delivery's attempts in the store; never shown.
 	Seq int64 `json:"-"`
 }

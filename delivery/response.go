@@ -5,22 +5,24 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/textproto"
 	"strconv"
+	"strings"
 )
 
 // A webhook's answer is nearly always a short HTTP/1.1 response whose
 // status line and headers arrive in one read, with a Content-Length. The
-// engine reads its status, its body (an excerpt) and, for 429 and 503,
-// its Retry-After: quickResponse reads those from the buffered bytes
-// without http.ReadResponse's header map of every header, canonicalized
-// and allocated one by one. Anything else (an interim 1xx, chunked or
+// engine reads its status, its headers (recorded, and Retry-After for 429
+// and 503) and its body (an excerpt): quickResponse reads those from the
+// buffered bytes, its header map's names and values cut from one copy of
+// the head rather than allocated one by one as http.ReadResponse does.
+// Anything else (an interim 1xx, chunked or
 // close-delimited bodies, HTTP/1.0, folded lines, a header not yet
 // arrived whole) is left unread for http.ReadResponse.
 
 // quickResponse reads a simple response from br if its head is buffered
 // whole, within limit bytes; nil and no error (nothing read) when the
-// response is not one it reads. The Response's Header holds Retry-After
-// alone, if sent (else it is nil). Waiting for the answer's first bytes fails as
+// response is not one it reads. Waiting for the answer's first bytes fails as
 // http.ReadResponse does.
 func quickResponse(br *bufio.Reader, limit int64) (*http.Response, error) {
 	if _, err := br.Peek(1); err != nil {
@@ -55,19 +57,30 @@ func quickResponse(br *bufio.Reader, limit int64) (*http.Response, error) {
 		return nil, nil
 	}
 	bodyless := code == http.StatusNoContent || code == http.StatusNotModified
-	resp := &http.Response{StatusCode: code, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+	n := bytes.Count(rest, []byte("\r\n"))
+	resp := &http.Response{StatusCode: code, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: make(http.Header, n)}
+	values := make([]string, n) // each header's first value
+	text := string(rest)        // the names and values are cut from it
 	length := int64(-1)
-	for len(rest) > 0 {
-		var line []byte
-		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || !validName(string(name)) {
+	for i := 0; text != ""; i++ {
+		var line string
+		line, text, _ = strings.Cut(text, "\r\n")
+		nameText, valueText, ok := strings.Cut(line, ":")
+		if !ok || !validName(nameText) {
 			return nil, nil // folded, malformed: as http.ReadResponse sees it
 		}
-		value = bytes.Trim(value, " \t")
-		if !validValue(string(value)) {
+		valueText = strings.Trim(valueText, " \t")
+		if !validValue(valueText) {
 			return nil, nil
 		}
+		key := textproto.CanonicalMIMEHeaderKey(nameText)
+		if vs, ok := resp.Header[key]; ok {
+			resp.Header[key] = append(vs, valueText)
+		} else {
+			values[i] = valueText
+			resp.Header[key] = values[i : i+1 : i+1]
+		}
+		name, value := nameText, valueText
 		switch {
 		case asciiEqualFold(name, "Content-Length"):
 			if length >= 0 || len(value) == 0 || len(value) > 18 {
@@ -83,16 +96,15 @@ func quickResponse(br *bufio.Reader, limit int64) (*http.Response, error) {
 		case asciiEqualFold(name, "Transfer-Encoding"), asciiEqualFold(name, "Trailer"):
 			return nil, nil
 		case asciiEqualFold(name, "Connection"):
-			for tok := range bytes.SplitSeq(value, []byte(",")) {
-				if asciiEqualFold(bytes.Trim(tok, " \t"), "close") {
+			for tok := range strings.SplitSeq(value, ",") {
+				if asciiEqualFold(strings.Trim(tok, " \t"), "close") {
 					resp.Close = true
 				}
 			}
-		case asciiEqualFold(name, "Retry-After"):
-			if resp.Header == nil {
-				resp.Header = http.Header{"Retry-After": {string(value)}}
-			}
 		}
+	}
+	if resp.Close {
+		delete(resp.Header, "Connection") // as http.ReadResponse leaves it
 	}
 	switch {
 	case bodyless && length < 0:
@@ -103,9 +115,9 @@ func quickResponse(br *bufio.Reader, limit int64) (*http.Response, error) {
 		return nil, nil // read to the connection's end
 	}
 	br.Discard(end + 4)
-	text := status[len("HTTP/1.1 "):]
-	if resp.Status = statusTexts[string(text)]; resp.Status == "" {
-		resp.Status = string(text)
+	st := status[len("HTTP/1.1 "):]
+	if resp.Status = statusTexts[string(st)]; resp.Status == "" {
+		resp.Status = string(st)
 	}
 	resp.ContentLength = length
 	if length == 0 {
@@ -156,7 +168,7 @@ func (b *lengthBody) Read(p []byte) (int, error) {
 func (b *lengthBody) Close() error { return nil }
 
 // asciiEqualFold reports whether b is s, ASCII letters in either case.
-func asciiEqualFold(b []byte, s string) bool {
+func asciiEqualFold[T string | []byte](b T, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}

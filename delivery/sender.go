@@ -211,7 +211,7 @@ func (e *Engine) send(prof hookd.Profile, ep *hookd.Endpoint, j *job, n int, now
 		return 0, 0, err
 	}
 	defer resp.Body.Close()
-	a.Status = resp.StatusCode
+	a.Status, a.ResponseHeaders = resp.StatusCode, hookd.HeaderLinesOf(resp.Header)
 	var rerr error
 	a.Response, rerr = readExcerpt(resp.Body, e.cfg.ResponseDrain)
 	if !hookd.Success(resp.StatusCode) {

@@ -287,7 +287,8 @@ func TestCreateEndpointAndDelivery(t *testing.T) {
 	}
 	run(t, ctx, chromedp.Click(css(`table a[href*="/deliveries/"]`)), chromedp.WaitVisible(css(`article.attempt`)))
 	s := text(t, ctx)
-	for _, want := range []string{"Attempt 1", "HTTP 200", "Request as sent", "Webhook-Signature: (hidden", "Webhook-Id:", `"invoice_id"`, `{"received":true}`} {
+	for _, want := range []string{"Attempt 1", "HTTP 200", "Request as sent", "Webhook-Signature: (hidden", "Webhook-Id:", `"invoice_id"`,
+		"X-Receiver: acme-hooks", "Content-Length: 17", `{"received":true}`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("delivery page lacks %q:\n%s", want, s)
 		}

@@ -89,6 +89,7 @@ func newEnv(t testing.TB) *env {
 	e.rcv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		e.received.Add(1)
+		w.Header().Set("X-Receiver", "acme-hooks")
 		w.WriteHeader(int(e.status.Load()))
 		io.WriteString(w, `{"received":true}`)
 	}))

@@ -26,8 +26,8 @@ import (
 // firstAttemptsSQL records the first attempt of n pending deliveries
 // with its result, each row (state, attempts, next_attempt_at, owner,
 // first_sent_at, last_status, last_error, updated_at, the attempt's at,
-// duration_ms, status, response, error_class, error and outcome, id,
-// node). A delivery that is not pending, has a recorded attempt (attempts
+// duration_ms, status, response, error_class, error, outcome and
+// response_headers, id, node). A delivery that is not pending, has a recorded attempt (attempts
 // > 0: in its row, or in the attempts table from before migration 017), or
 // is another node's now (stillOwned), is left as it is, so the attempt in the row is always the delivery's
 // first recorded; one row reports which by the count of rows changed,
@@ -39,11 +39,12 @@ func firstAttemptsSQL(n int) string {
 	return `UPDATE deliveries SET state = v.column1, attempts = v.column2, next_attempt_at = v.column3, owner = v.column4,
 		first_sent_at = COALESCE(deliveries.first_sent_at, v.column5), last_status = v.column6, last_error = v.column7,
 		updated_at = v.column8, attempt1_at = v.column9, attempt1_duration_ms = v.column10, attempt1_status = v.column11,
-		attempt1_response = v.column12, attempt1_error_class = v.column13, attempt1_error = v.column14, attempt1_outcome = v.column15
+		attempt1_response = v.column12, attempt1_error_class = v.column13, attempt1_error = v.column14, attempt1_outcome = v.column15,
+		attempt1_response_headers = v.column16
 		FROM (VALUES ` + rowsSQL(n, "TEXT", "INTEGER", "BIGINT", "TEXT", "BIGINT", "INTEGER", "TEXT", "BIGINT",
-		"BIGINT", "BIGINT", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT") + `) AS v
-		WHERE deliveries.id = v.column16 AND deliveries.state = 'pending' AND deliveries.attempts = 0
-		AND ` + stillOwned("deliveries.owner", "v.column17") + `
+		"BIGINT", "BIGINT", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT") + `) AS v
+		WHERE deliveries.id = v.column17 AND deliveries.state = 'pending' AND deliveries.attempts = 0
+		AND ` + stillOwned("deliveries.owner", "v.column18") + `
 		RETURNING deliveries.id`
 }
 
@@ -52,10 +53,10 @@ func firstAttemptsSQL(n int) string {
 const firstAttemptSQL = `UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, owner = ?,
 	first_sent_at = COALESCE(first_sent_at, ?), last_status = ?, last_error = ?, updated_at = ?,
 	attempt1_at = ?, attempt1_duration_ms = ?, attempt1_status = ?, attempt1_response = ?,
-	attempt1_error_class = ?, attempt1_error = ?, attempt1_outcome = ?
+	attempt1_error_class = ?, attempt1_error = ?, attempt1_outcome = ?, attempt1_response_headers = ?
 	WHERE id = ? AND state = 'pending' AND attempts = 0 AND (owner IS NULL OR owner = '` + hookd.Parked + `' OR owner = ? OR ? = '')`
 
-// inlineTextMax bounds the response excerpt and error text (up to
+// inlineTextMax bounds the response excerpt, its headers and the error text (up to
 // hookd.ResponseExcerptLimit) of a first attempt kept in its delivery's
 // row: a WITHOUT ROWID table keeps only ~1 KB of a row on its page, the
 // rest spills to overflow pages, and the deliveries' rows are read by
@@ -76,7 +77,7 @@ func inlineCandidates(rs []*hookd.Result) []*hookd.Result {
 	for _, r := range rs {
 		a := r.Attempt
 		id := a.DeliveryID
-		if a.N == 1 && !seen[id] && len(a.Response)+len(a.Error) <= inlineTextMax {
+		if a.N == 1 && !seen[id] && len(a.Response)+len(a.Error)+len(a.ResponseHeaders) <= inlineTextMax {
 			first = append(first, r)
 		}
 		if seen != nil {
@@ -103,7 +104,8 @@ func (s *Store) applyFirstAttempts(ctx context.Context, tx *sql.Tx, rs []*hookd.
 		for _, r := range part {
 			a := r.Attempt
 			args = resultArgs(args, r)
-			args = append(args, ms(a.At), a.DurationMS, a.Status, a.Response, a.ErrorClass, a.Error, outcome(r.State), a.DeliveryID, r.Node)
+			args = append(args, ms(a.At), a.DurationMS, a.Status, a.Response, a.ErrorClass, a.Error, outcome(r.State),
+				string(a.ResponseHeaders), a.DeliveryID, r.Node)
 		}
 		if len(part) == 1 {
 			args = append(args, part[0].Node) // stillOwned's second placeholder
@@ -147,12 +149,14 @@ func (s *Store) applyFirstAttempts(ctx context.Context, tx *sql.Tx, rs []*hookd.
 // attemptsOfSQL lists a delivery's attempts in their order: with
 // FirstAttemptInline, the one in the delivery's row first (seq 0).
 func (s *Store) attemptsOfSQL() string {
-	q := `SELECT id, delivery_id, n, at, duration_ms, status, response, error_class, error FROM attempts WHERE delivery_id = ?`
+	q := `SELECT id, delivery_id, n, at, duration_ms, status, response, response_headers, error_class, error
+		FROM attempts WHERE delivery_id = ?`
 	if !s.d.FirstAttemptInline {
 		return q + ` ORDER BY id`
 	}
-	return `SELECT 0, id, 1, attempt1_at, attempt1_duration_ms, attempt1_status, attempt1_response, attempt1_error_class,
-		attempt1_error FROM deliveries WHERE id = ? AND attempt1_at IS NOT NULL UNION ALL ` + q + ` ORDER BY 1`
+	return `SELECT 0, id, 1, attempt1_at, attempt1_duration_ms, attempt1_status, attempt1_response,
+		COALESCE(attempt1_response_headers, ''), attempt1_error_class, attempt1_error
+		FROM deliveries WHERE id = ? AND attempt1_at IS NOT NULL UNION ALL ` + q + ` ORDER BY 1`
 }
 
 // firstAttemptEndpoints is a recursive WITH clause's table that lists
@@ -167,6 +171,7 @@ const firstAttemptEndpoints = `dep(id) AS (SELECT MIN(endpoint_id) FROM deliveri
 // cut from their deliveries' rows (the finished ones are deleted next; a
 // pending one stays without it).
 const purgeFirstAttemptsSQL = `UPDATE deliveries SET attempt1_at = NULL, attempt1_duration_ms = NULL, attempt1_status = NULL,
-	attempt1_response = NULL, attempt1_error_class = NULL, attempt1_error = NULL, attempt1_outcome = NULL
+	attempt1_response = NULL, attempt1_response_headers = NULL, attempt1_error_class = NULL, attempt1_error = NULL,
+	attempt1_outcome = NULL
 	WHERE id IN (WITH RECURSIVE ` + firstAttemptEndpoints + `
 	SELECT d.id FROM dep JOIN deliveries d ON d.endpoint_id = dep.id AND d.attempt1_at < ? LIMIT 1000)`

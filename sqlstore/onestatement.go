@@ -193,10 +193,10 @@ func resultsSQL(res resultsShape) []string {
 		}
 		set += keep("attempt1_at", "a1at") + keep("attempt1_duration_ms", "a1dur") + keep("attempt1_status", "a1st") +
 			keep("attempt1_response", "a1resp") + keep("attempt1_error_class", "a1cls") + keep("attempt1_error", "a1err") +
-			keep("attempt1_outcome", "a1oc")
+			keep("attempt1_outcome", "a1oc") + keep("attempt1_response_headers", "a1hd")
 		updates += `, CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS INTEGER[]),
-			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])`
-		cols += `, c, a1at, a1dur, a1st, a1resp, a1cls, a1err, a1oc`
+			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])`
+		cols += `, c, a1at, a1dur, a1st, a1resp, a1cls, a1err, a1oc, a1hd`
 		where, returning = where+` AND (NOT v.c OR deliveries.attempts = 0)`, ` RETURNING deliveries.id, v.c`
 	}
 	with := []string{`up AS (UPDATE deliveries SET ` + set + `
@@ -205,16 +205,17 @@ func resultsSQL(res resultsShape) []string {
 	if !res.attempts {
 		return with
 	}
-	insert := `at AS (INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error, tenant_id, outcome, endpoint_id)
-		SELECT v.d, v.n, v.at, v.dur, v.st, v.resp, v.cls, v.err, v.t, v.oc, (SELECT endpoint_id FROM deliveries WHERE id = v.d)
+	insert := `at AS (INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error, tenant_id, outcome,
+			response_headers, endpoint_id)
+		SELECT v.d, v.n, v.at, v.dur, v.st, v.resp, v.cls, v.err, v.t, v.oc, v.hd, (SELECT endpoint_id FROM deliveries WHERE id = v.d)
 		FROM unnest(CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS INTEGER[]),
-			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])`
+			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])`
 	if res.inline {
 		// dc: the delivery has a candidate, inserted only if it was kept.
-		return append(with, insert+`, CAST(? AS BOOLEAN[])) AS v(d, n, at, dur, st, resp, cls, err, t, oc, dc)
+		return append(with, insert+`, CAST(? AS BOOLEAN[])) AS v(d, n, at, dur, st, resp, cls, err, t, oc, hd, dc)
 			WHERE NOT v.dc OR v.d IN (SELECT id FROM up WHERE up.c))`)
 	}
-	return append(with, insert+`) AS v(d, n, at, dur, st, resp, cls, err, t, oc))`)
+	return append(with, insert+`) AS v(d, n, at, dur, st, resp, cls, err, t, oc, hd))`)
 }
 
 // applyOne commits b as one statement when the dialect allows it and b
@@ -463,7 +464,7 @@ func resultColumns(rs []*hookd.Result, inline bool) (cols []any, shape resultsSh
 	var c []bool
 	var a1At, a1Dur []int64
 	var a1St []int32
-	var a1Resp, a1Cls, a1Err, a1Oc []string
+	var a1Resp, a1Cls, a1Err, a1Oc, a1Hd []string
 	for i, r := range rs {
 		a := r.Attempt
 		if last[a.DeliveryID] != i {
@@ -483,12 +484,13 @@ func resultColumns(rs []*hookd.Result, inline bool) (cols []any, shape resultsSh
 		fa := f.Attempt
 		c, a1At, a1Dur, a1St = append(c, ok), append(a1At, ms(fa.At)), append(a1Dur, fa.DurationMS), append(a1St, int32(fa.Status))
 		a1Resp, a1Cls, a1Err, a1Oc = append(a1Resp, fa.Response), append(a1Cls, fa.ErrorClass), append(a1Err, fa.Error), append(a1Oc, outcome(f.State))
+		a1Hd = append(a1Hd, string(fa.ResponseHeaders))
 	}
 	cols = []any{uID, uState, uN, uNext, uOwner, uFirst, uStatus, uErr, uAt, uNode}
 	if inline {
-		cols = append(cols, c, a1At, a1Dur, a1St, a1Resp, a1Cls, a1Err, a1Oc)
+		cols = append(cols, c, a1At, a1Dur, a1St, a1Resp, a1Cls, a1Err, a1Oc, a1Hd)
 	}
-	var dID, resp, cls, errs, tenant, oc []string
+	var dID, resp, cls, errs, tenant, oc, hd []string
 	var num, status []int32
 	var at, dur []int64
 	var dc []bool
@@ -500,10 +502,11 @@ func resultColumns(rs []*hookd.Result, inline bool) (cols []any, shape resultsSh
 		}
 		dID, num, at, dur, status = append(dID, a.DeliveryID), append(num, int32(a.N)), append(at, ms(a.At)), append(dur, a.DurationMS), append(status, int32(a.Status))
 		resp, cls, errs, tenant, oc = append(resp, a.Response), append(cls, a.ErrorClass), append(errs, a.Error), append(tenant, r.TenantID), append(oc, outcome(r.State))
+		hd = append(hd, string(a.ResponseHeaders))
 		dc = append(dc, has)
 	}
 	if shape.attempts = len(dID) > 0 || !inline; shape.attempts {
-		cols = append(cols, nonNil(dID), nonNil(num), nonNil(at), nonNil(dur), nonNil(status), nonNil(resp), nonNil(cls), nonNil(errs), nonNil(tenant), nonNil(oc))
+		cols = append(cols, nonNil(dID), nonNil(num), nonNil(at), nonNil(dur), nonNil(status), nonNil(resp), nonNil(cls), nonNil(errs), nonNil(tenant), nonNil(oc), nonNil(hd))
 		if inline {
 			cols = append(cols, dc)
 		}

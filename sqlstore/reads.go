@@ -290,7 +290,7 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]*hookd.Attem
 	for rows.Next() {
 		var a hookd.Attempt
 		var at int64
-		if err := rows.Scan(&a.Seq, &a.DeliveryID, &a.N, &at, &a.DurationMS, &a.Status, &a.Response, &a.ErrorClass, &a.Error); err != nil {
+		if err := rows.Scan(&a.Seq, &a.DeliveryID, &a.N, &at, &a.DurationMS, &a.Status, &a.Response, &a.ResponseHeaders, &a.ErrorClass, &a.Error); err != nil {
 			return nil, unavailable(err)
 		}
 		a.At = fromMS(at)

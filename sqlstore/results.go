@@ -25,8 +25,9 @@ func insertAttemptsSQL(n int) string {
 var insertAttemptSQL = buildInsertAttemptsSQL(1)
 
 func buildInsertAttemptsSQL(n int) string {
-	row := `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT endpoint_id FROM deliveries WHERE id = ?))`
-	return `INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error, tenant_id, outcome, endpoint_id)
+	row := `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT endpoint_id FROM deliveries WHERE id = ?))`
+	return `INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, response_headers, error_class, error, tenant_id,
+		outcome, endpoint_id)
 		VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
@@ -133,11 +134,11 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 	for start := 0; start < len(rs); {
 		part := rs[start : start+s.chunk(len(rs)-start)]
 		start += len(part)
-		args := make([]any, 0, 11*len(part))
+		args := make([]any, 0, 12*len(part))
 		for _, r := range part {
 			a := r.Attempt
-			args = append(args, a.DeliveryID, a.N, ms(a.At), a.DurationMS, a.Status, a.Response, a.ErrorClass, a.Error,
-				r.TenantID, outcome(r.State), a.DeliveryID)
+			args = append(args, a.DeliveryID, a.N, ms(a.At), a.DurationMS, a.Status, a.Response, string(a.ResponseHeaders),
+				a.ErrorClass, a.Error, r.TenantID, outcome(r.State), a.DeliveryID)
 		}
 		if err := s.exec(ctx, tx, insertAttemptsSQL(len(part)), args...); err != nil {
 			return unavailable(err)

@@ -24,7 +24,8 @@ func testResultsUpdateDelivery(f *fixture) {
 	// Two attempts in one batch: both recorded in order, the delivery ends
 	// in the state of the last.
 	a1 := &hookd.Attempt{DeliveryID: d.ID, N: 1, At: t0, DurationMS: 120, Status: 500,
-		Response: `{"error":"internal"}`, ErrorClass: hookd.ClassStatus, Error: "HTTP 500"}
+		Response: `{"error":"internal"}`, ResponseHeaders: "Content-Type: application/json\nX-Request-Id: r1\n",
+		ErrorClass: hookd.ClassStatus, Error: "HTTP 500"}
 	a2 := &hookd.Attempt{DeliveryID: d.ID, N: 2, At: t0.Add(5 * time.Second), DurationMS: 10000,
 		ErrorClass: hookd.ClassTimeout}
 	f.apply(&hookd.Batch{Results: []*hookd.Result{
@@ -53,7 +54,8 @@ func testResultsUpdateDelivery(f *fixture) {
 	f.wantDelivery("claimed delivery", jobs[0].Delivery, &want)
 
 	// Success: FirstSentAt keeps the first attempt's time.
-	a3 := &hookd.Attempt{DeliveryID: d.ID, N: 3, At: t0.Add(5 * time.Minute), DurationMS: 35, Status: 204}
+	a3 := &hookd.Attempt{DeliveryID: d.ID, N: 3, At: t0.Add(5 * time.Minute), DurationMS: 35, Status: 204,
+		ResponseHeaders: "Date: Sat, 01 Mar 2025 12:05:00 GMT\n"}
 	f.apply(&hookd.Batch{Results: []*hookd.Result{{Attempt: a3, TenantID: "ten_a",
 		State: hookd.StateSucceeded, FirstSentAt: t0.Add(5 * time.Minute), At: t0.Add(5*time.Minute + 35*time.Millisecond)}}})
 	want.State, want.Attempts, want.NextAttemptAt = hookd.StateSucceeded, 3, nil
@@ -67,7 +69,8 @@ func testResultsUpdateDelivery(f *fixture) {
 	for i, w := range []*hookd.Attempt{a1, a2, a3} {
 		g := as[i]
 		if g.DeliveryID != w.DeliveryID || g.N != w.N || !g.At.Equal(w.At) || g.DurationMS != w.DurationMS ||
-			g.Status != w.Status || g.Response != w.Response || g.ErrorClass != w.ErrorClass || g.Error != w.Error {
+			g.Status != w.Status || g.Response != w.Response || g.ResponseHeaders != w.ResponseHeaders ||
+			g.ErrorClass != w.ErrorClass || g.Error != w.Error {
 			f.Errorf("Attempts[%d]\n got %+v\nwant %+v", i, *g, *w)
 		}
 		if i > 0 && g.Seq <= as[i-1].Seq {

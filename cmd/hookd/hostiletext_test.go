@@ -27,6 +27,7 @@ func TestHostileText(t *testing.T) {
 			}
 			tok := a.tenant(t, "acme")
 			nul := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				w.Header().Set("X-Odd", "caf\xe9") // not UTF-8, which PostgreSQL's text refuses
 				w.WriteHeader(http.StatusInternalServerError)
 				w.Write([]byte("bad\x00body \xff"))
 			})
@@ -49,12 +50,18 @@ func TestHostileText(t *testing.T) {
 			})
 			var d struct {
 				Attempts []struct {
-					Response string `json:"response"`
+					Response string            `json:"response"`
+					Headers  map[string]string `json:"response_headers"`
 				} `json:"attempts"`
 			}
 			a.must(t, 200, "GET", "/v1/tenants/acme/deliveries/"+ds.Data[0].ID, tok, nil, &d)
 			if len(d.Attempts) == 0 || d.Attempts[0].Response != "bad\uFFFDbody \uFFFD" {
 				t.Errorf("the answer recorded as %+v, want its NUL and invalid byte as U+FFFD", d.Attempts)
+			}
+			for i, at := range d.Attempts {
+				if at.Headers["X-Odd"] != "caf\uFFFD" || at.Headers["Content-Length"] != "10" {
+					t.Errorf("attempt %d's answer headers recorded as %v, want X-Odd with U+FFFD and Content-Length 10", i+1, at.Headers)
+				}
 			}
 			for i := range 5 {
 				if st := call(t, "POST", a.url+"/v1/tenants/acme/events", tok, map[string]any{"type": "fine.thing", "payload": map[string]any{"i": i}}, nil); st != 202 {

@@ -35,10 +35,10 @@ var apiCheck = sync.OnceValues(func() (validator.Validator, error) {
 	}
 	// Strict: a field of a request or an answer that the document does
 	// not name is a mismatch, even where the schema leaves objects open;
-	// only the free-form objects (a payload, metadata, custom headers, a
+	// only the free-form objects (a payload, metadata, custom headers, an answer's headers, a
 	// type's schema and example) hold what they like.
 	var free []string
-	for _, name := range []string{"payload", "metadata", "headers", "schema", "example"} {
+	for _, name := range []string{"payload", "metadata", "headers", "response_headers", "schema", "example"} {
 		free = append(free, "$.body."+name+".**", "$.body.**."+name+".**")
 	}
 	// The document itself (GET /v1/openapi.json): its sections, whose

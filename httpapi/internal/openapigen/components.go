@@ -227,6 +227,8 @@ func components() obj {
 		"duration_ms": obj{"type": "integer", "minimum": 0},
 		"status":      obj{"type": "integer", "description": "The HTTP status the endpoint answered; absent when none came."},
 		"response":    str("The start of the endpoint's answer."),
+		"response_headers": obj{"type": "object", "additionalProperties": obj{"type": "string"},
+			"description": "The headers of the endpoint's answer, each name's values joined by \", \" (at most 2 KiB of them); absent when none came."},
 		"error_class": obj{"type": "string", "description": "Why the attempt failed (absent when it succeeded).",
 			"enum": []string{hookd.ClassTimeout, hookd.ClassConnect, hookd.ClassTLS, hookd.ClassBlocked, hookd.ClassStatus}},
 		"error": obj{"type": "string"},
