@@ -29,6 +29,8 @@ func runEndpoint(ctx context.Context, args []string) error {
 		{"recover", "ID", "requeue the endpoint's failed deliveries of a time range", endpointRecover},
 		{"test", "ID", "send the catalog example of a type to this endpoint only", endpointTest},
 		{"stats", "ID", "deliveries, attempts and latency per interval", endpointStats},
+		{"feed", "ID", "read the events meant for the endpoint, oldest first, as hookd sends them: a page, or --all", endpointFeed},
+		{"feed-ack", "ID", "record a consumer's position in the feed: its next feed --consumer starts after it", endpointFeedAck},
 	}, args)
 }
 
@@ -388,5 +390,80 @@ func endpointStats(ctx context.Context, c *apiCmd) error {
 		}
 		t := st.Totals
 		row(w, "total", t.Succeeded, t.Failed, t.Attempts, t.P50MS, t.P99MS)
+	})
+}
+
+// endpointFeed prints a page of the endpoint's feed, or with --all every
+// page from there on. --json prints the page object in both cases (with
+// --all: every item, and the last page's next and has_more), not a bare
+// array as the list verbs do: the feed is read to be acknowledged, and
+// next is the cursor that feed-ack takes, even when a page is empty.
+func endpointFeed(ctx context.Context, c *apiCmd) error {
+	c.withTenant()
+	after := c.fs.String("after", "", "start after this cursor, the next of a page (default: the start, or the consumer's acknowledged position)")
+	limit := c.fs.Int("limit", 100, fmt.Sprintf("items per page, 1 to %d; with --all, per request", hookd.MaxFeedLimit))
+	consumer := c.fs.String("consumer", "", "a consumer's name: without --after, start at its acknowledged position (feed-ack)")
+	all := c.fs.Bool("all", false, "follow next while has_more: every item to the end of the feed")
+	if err := c.parse(); err != nil {
+		return err
+	}
+	if *limit < 1 || *limit > hookd.MaxFeedLimit {
+		return c.misuse("--limit %d: want 1 to %d items per page (--all reads every page)", *limit, hookd.MaxFeedLimit)
+	}
+	api := c.client()
+	q := hookd.FeedQuery{After: *after, Limit: *limit, Consumer: *consumer}
+	p := newCounter(c.stderr, "items")
+	page, err := api.Feed(ctx, *c.tenant, c.arg(0), q)
+	for err == nil && *all && page.HasMore {
+		p.set(len(page.Data))
+		q.After = page.Next
+		var more *hookd.FeedPage
+		if more, err = api.Feed(ctx, *c.tenant, c.arg(0), q); err == nil {
+			more.Data = append(page.Data, more.Data...)
+			page = more
+		}
+	}
+	p.done()
+	if err != nil {
+		return err
+	}
+	return c.show(page, func(w io.Writer) {
+		row(w, "EVENT ID", "TYPE", "STATE", "BYTES")
+		for _, it := range page.Data {
+			row(w, it.EventID, it.Type, it.State, len(it.Body))
+		}
+		more := "no"
+		if page.HasMore {
+			more = "yes"
+		}
+		fmt.Fprintln(w)
+		fields(w, "next", page.Next, "has more", more)
+	})
+}
+
+func endpointFeedAck(ctx context.Context, c *apiCmd) error {
+	c.withTenant()
+	consumer := c.fs.String("consumer", "", "the consumer's name (required)")
+	cursor := c.fs.String("cursor", "", `where it has read to: the next of a feed page, or "" for the start (required)`)
+	if err := c.parse(); err != nil {
+		return err
+	}
+	if *consumer == "" {
+		return c.misuse("--consumer is required: the name of the consumer whose position this is")
+	}
+	if !c.set("cursor") {
+		// Not a default of "": that moves the consumer back to the start.
+		return c.misuse(`--cursor is required: the next of a feed page, or --cursor "" to go back to the start`)
+	}
+	pos, err := c.client().AckFeed(ctx, *c.tenant, c.arg(0), hookd.FeedAck{Consumer: *consumer, Cursor: *cursor})
+	if err != nil {
+		return err
+	}
+	return c.show(pos, func(w io.Writer) {
+		at := pos.Cursor
+		if at == "" {
+			at = "the start"
+		}
+		fields(w, "consumer", pos.Consumer, "cursor", at, "updated", pos.UpdatedAt)
 	})
 }

@@ -248,14 +248,15 @@ func TestCLIVerbArguments(t *testing.T) {
 	verbs := map[string][]string{
 		"tenant":     {"create", "list", "get", "update", "delete"},
 		"token":      {"create", "list", "delete"},
-		"endpoint":   {"create", "list", "get", "update", "delete", "rotate", "enable", "disable", "recover", "test", "stats"},
+		"endpoint":   {"create", "list", "get", "update", "delete", "rotate", "enable", "disable", "recover", "test", "stats", "feed", "feed-ack"},
 		"event":      {"publish", "list", "get"},
 		"delivery":   {"list", "get", "retry"},
 		"event-type": {"list", "get", "create"},
 		"source":     {"create", "list", "get", "update", "delete", "rotate", "errors", "requests", "request"},
 	}
 	own := map[string]string{"endpoint create": "-event-types", "endpoint rotate": "-grace", "endpoint disable": "-reason",
-		"endpoint recover": "-since", "endpoint stats": "-interval", "event publish": "-payload", "delivery list": "-state", "token create": "-expires-in",
+		"endpoint recover": "-since", "endpoint stats": "-interval",
+		"endpoint feed": "-consumer", "endpoint feed-ack": "-cursor", "event publish": "-payload", "delivery list": "-state", "token create": "-expires-in",
 		"endpoint update": "-endpoint-url", "event-type create": "-schema", "tenant create": "-name"}
 	doc, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {

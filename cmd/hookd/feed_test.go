@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hookd/hookd"
@@ -152,5 +155,126 @@ func TestFeedCatchUp(t *testing.T) {
 	}
 	if code := call(t, "POST", b.url+"/v1/tenants/feed/endpoints/"+cs[0].id+"/feed/ack", tok, map[string]any{"consumer": "x"}, nil); code != 400 {
 		t.Errorf("ack without a cursor: %d, want 400", code)
+	}
+}
+
+// TestCLIFeed: hookd endpoint feed and feed-ack on an endpoint whose
+// receiver is down. A page as a table and as the API's object, --after,
+// --all (in pages of --limit, one object with every item and the last
+// next), a consumer's acknowledged position and its reset by --cursor "";
+// a flag left out or out of range exits 2 with the usage, a cursor the
+// API refuses exits 1 with its message.
+func TestCLIFeed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary")
+	}
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "books")
+	ep := a.endpoint(t, "books", tok, map[string]any{"url": "http://127.0.0.1:1/hook", "event_types": []string{"*"}})
+	payload := a.example(t, tok, "lean:payment.created")
+	want := []string{"ev-0", "ev-1", "ev-2", "ev-3", "ev-4"}
+	for _, id := range want {
+		if _, err := a.api(tok).Publish(context.Background(), "books", client.EventCreate{Type: "lean:payment.created", Payload: payload, ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := cleanEnv("HOOKD_URL="+a.url, "HOOKD_TOKEN="+tok, "HOOKD_TENANT=books")
+	ids := func(p *hookd.FeedPage) []string {
+		var out []string
+		for _, it := range p.Data {
+			out = append(out, it.EventID)
+		}
+		return out
+	}
+	feed := func(args ...string) *hookd.FeedPage {
+		t.Helper()
+		var p hookd.FeedPage
+		cliJSON(t, env, &p, append([]string{"endpoint", "feed", ep.ID}, args...)...)
+		return &p
+	}
+
+	// One page: the API's object, each item as hookd sends it.
+	p := feed("--limit", "2")
+	if !slices.Equal(ids(p), want[:2]) || !p.HasMore || p.Next != "ev-1" {
+		t.Fatalf("feed --limit 2: %v has_more %v next %q", ids(p), p.HasMore, p.Next)
+	}
+	if it := p.Data[0]; it.Type != "payment.created" || it.State != hookd.StatePending || it.Body == "" || it.Headers["Webhook-Signature"] == "" {
+		t.Fatalf("feed item %+v", it)
+	}
+	if p = feed("--after", "ev-1", "--limit", "2"); !slices.Equal(ids(p), want[2:4]) || !p.HasMore || p.Next != "ev-3" {
+		t.Fatalf("feed --after ev-1 --limit 2: %v has_more %v next %q", ids(p), p.HasMore, p.Next)
+	}
+	// --all follows next in pages of --limit: every item, and the cursor
+	// after the last.
+	if p = feed("--all", "--limit", "2"); !slices.Equal(ids(p), want) || p.HasMore || p.Next != "ev-4" {
+		t.Fatalf("feed --all --limit 2: %v has_more %v next %q", ids(p), p.HasMore, p.Next)
+	}
+	// The table: a row per item in feed order, then next and has more.
+	code, out, errOut := cli(t, env, "endpoint", "feed", ep.ID, "--limit", "2")
+	if code != 0 || !strings.Contains(out, "EVENT ID") || !regexp.MustCompile(`(?s)ev-0 +payment\.created +pending +\d+\n+ev-1 .*\n\nnext +ev-1\nhas more +yes\n$`).MatchString(out) ||
+		strings.Contains(out, "ev-2") {
+		t.Fatalf("feed table: exit %d: %s%s", code, out, errOut)
+	}
+	if code, out, errOut := cli(t, env, "endpoint", "feed", ep.ID, "--all", "--limit", "2"); code != 0 || strings.Count(out, "payment.created") != 5 ||
+		!strings.HasSuffix(out, "next      ev-4\nhas more  no\n") {
+		t.Fatalf("feed --all table: exit %d: %s%s", code, out, errOut)
+	}
+
+	// A consumer starts where it acknowledged, --all included; --cursor ""
+	// takes it back to the start.
+	if p = feed("--consumer", "ledger", "--limit", "2"); !slices.Equal(ids(p), want[:2]) {
+		t.Fatalf("a new consumer's first page: %v", ids(p))
+	}
+	var pos hookd.FeedPosition
+	cliJSON(t, env, &pos, "endpoint", "feed-ack", ep.ID, "--consumer", "ledger", "--cursor", p.Next)
+	if pos.Consumer != "ledger" || pos.Cursor != "ev-1" || pos.UpdatedAt.IsZero() {
+		t.Fatalf("feed-ack: %+v", pos)
+	}
+	if p = feed("--consumer", "ledger"); !slices.Equal(ids(p), want[2:]) || p.HasMore || p.Next != "ev-4" {
+		t.Fatalf("feed --consumer after the ack of ev-1: %v has_more %v next %q", ids(p), p.HasMore, p.Next)
+	}
+	if p = feed("--consumer", "ledger", "--all", "--limit", "1"); !slices.Equal(ids(p), want[2:]) || p.Next != "ev-4" {
+		t.Fatalf("feed --consumer --all --limit 1: %v next %q", ids(p), p.Next)
+	}
+	if p = feed("--consumer", "other"); len(p.Data) != 5 {
+		t.Fatalf("another consumer's position moved with ledger's: %v", ids(p))
+	}
+	code, out, errOut = cli(t, env, "endpoint", "feed-ack", ep.ID, "--consumer", "ledger", "--cursor", "")
+	if code != 0 || !regexp.MustCompile(`(?m)^cursor +the start$`).MatchString(out) {
+		t.Fatalf(`feed-ack --cursor "": exit %d: %s%s`, code, out, errOut)
+	}
+	if p = feed("--consumer", "ledger", "--limit", "1"); !slices.Equal(ids(p), want[:1]) || !p.HasMore {
+		t.Fatalf(`feed --consumer after --cursor "": %v has_more %v`, ids(p), p.HasMore)
+	}
+	// At the end, an empty page keeps the cursor.
+	if p = feed("--after", "ev-4"); p.Data == nil || len(p.Data) != 0 || p.HasMore || p.Next != "ev-4" {
+		t.Fatalf("the page after the end: %+v", p)
+	}
+
+	// Mistakes in the flags: said once, with the usage, exit 2, nothing
+	// sent. A cursor the API refuses: its message, exit 1.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"feed-ack", ep.ID, "--consumer", "ledger"}, `--cursor is required: the next of a feed page, or --cursor "" to go back to the start`},
+		{[]string{"feed-ack", ep.ID, "--cursor", "ev-1"}, "--consumer is required"},
+		{[]string{"feed", ep.ID, "--limit", "0"}, "--limit 0: want 1 to 1000 items per page (--all reads every page)"},
+		{[]string{"feed", ep.ID, "--limit", "1001", "--all"}, "--limit 1001: want 1 to 1000"},
+		{[]string{"feed", ep.ID, "--all=maybe"}, `invalid boolean value "maybe" for -all`},
+	} {
+		code, out, errOut := cli(t, env, append([]string{"endpoint"}, c.args...)...)
+		if code != 2 || out != "" || strings.Count(errOut, c.want) != 1 || !strings.Contains(errOut, "usage: hookd endpoint "+c.args[0]+" [flags] ID") {
+			t.Errorf("hookd endpoint %v: exit %d, stdout %q, want %q once and the usage on stderr:\n%s", c.args, code, out, c.want, errOut)
+		}
+	}
+	code, out, errOut = cli(t, env, "endpoint", "feed-ack", ep.ID, "--consumer", "ledger", "--cursor", "no-such-event")
+	if code != 1 || out != "" || !strings.Contains(errOut, `endpoint feed-ack: cursor "no-such-event" is not a cursor of this feed`) || !strings.Contains(errOut, "(invalid, HTTP 400)") {
+		t.Fatalf("feed-ack of an unknown cursor: exit %d: %q %q", code, out, errOut)
+	}
+	code, _, errOut = cli(t, env, "endpoint", "feed", "ep_missing")
+	if code != 1 || !strings.Contains(errOut, "(not_found, HTTP 404)") {
+		t.Fatalf("feed of an unknown endpoint: exit %d: %q", code, errOut)
 	}
 }

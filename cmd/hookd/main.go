@@ -31,7 +31,8 @@ The API from the command line (the Go client underneath; --url/--token or HOOKD_
 
   hookd tenant      create | list | get | update | delete
   hookd token       create | list | delete
-  hookd endpoint    create | list | get | update | delete | rotate | enable | disable | recover | test | stats
+  hookd endpoint    create | list | get | update | delete | rotate | enable | disable | recover | test | stats |
+                    feed | feed-ack
   hookd event       publish | list | get
   hookd delivery    list | get | retry
   hookd event-type  list | get | create
