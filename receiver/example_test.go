@@ -41,6 +41,26 @@ func signLean(secret string, body []byte) http.Header {
 	return h
 }
 
+// signWeavr plays Weavr: signature-v2 covers call-ref, body and
+// published-timestamp (epoch milliseconds); the legacy signature covers the
+// timestamp alone. Both are keyed with the API key's bytes.
+func signWeavr(apiKey, callRef string, at time.Time, body []byte) http.Header {
+	ts := strconv.FormatInt(at.UnixMilli(), 10)
+	sign := func(parts ...[]byte) string {
+		mac := hmac.New(sha256.New, []byte(apiKey))
+		for _, p := range parts {
+			mac.Write(p)
+		}
+		return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	}
+	h := http.Header{}
+	h.Set("call-ref", callRef)
+	h.Set("published-timestamp", ts)
+	h.Set("signature", sign([]byte(ts)))
+	h.Set("signature-v2", sign([]byte(callRef), body, []byte(ts)))
+	return h
+}
+
 func ExampleVerifier_Verify() {
 	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	body := []byte(`{"type":"customer.activated","timestamp":"2024-03-01T12:00:00.000000Z","data":{"resourceId":"c1","resourceType":"customer"}}`)
@@ -83,6 +103,59 @@ func ExampleVerifier_Verify_lean() {
 	// <nil>
 	// receiver: missing header: lean-signature
 	// f8752072-cef2-4056-9ff0-d5d2aa1e4558 2021-09-02T15:38:54.573741Z
+}
+
+func ExampleVerifier_Verify_weavr() {
+	const apiKey = "my-weavr-api-key"
+	body := []byte(`{"type":"buyerKYBWatch","payload":{"buyerId":"110747174434373672","status":"APPROVED","details":[],"ongoingStatus":"APPROVED"}}`)
+	header := signWeavr(apiKey, "dlv_01a2435c-63a8-768d-b549-cb486cb10551", time.Now(), body)
+
+	v := &receiver.Verifier{Profile: receiver.Weavr, Secrets: []string{apiKey}}
+	fmt.Println(v.Verify(header, body))
+
+	// The legacy signature alone does not cover the body: refused unless
+	// the Verifier sets AllowLegacy.
+	legacy := header.Clone()
+	legacy.Del("signature-v2")
+	fmt.Println(v.Verify(legacy, body))
+
+	// A request published ten minutes ago is refused as a possible replay.
+	old := signWeavr(apiKey, "dlv_01a2435c-63a8-768d-b549-cb486cb10551", time.Now().Add(-10*time.Minute), body)
+	fmt.Println(errors.Is(v.Verify(old, body), receiver.ErrTimestamp))
+
+	// The call-ref is the same on every retry: deduplicate on it.
+	w, _ := receiver.Parse(receiver.Weavr, header, body)
+	p, _ := w.Decode()
+	fmt.Printf("%s %s %+v\n", w.ID, w.Type, *p.(*receiver.WeavrBuyerKYB))
+	// Output:
+	// <nil>
+	// receiver: missing header: signature-v2
+	// true
+	// dlv_01a2435c-63a8-768d-b549-cb486cb10551 buyerKYBWatch {BuyerID:110747174434373672 Status:APPROVED OngoingStatus:APPROVED Details:[] RejectionComment:}
+}
+
+func ExampleVerifier_Verify_linkmoney() {
+	// Link Money documents no signature; hookd signs its webhooks as
+	// Standard Webhooks do.
+	const secret = "whsec_bXktbGlua21vbmV5LWtleS0wMTIzNDU2Nzg5YWI="
+	body := []byte(`{"id":"01a2435c-63b2-75b6-b7ee-9170455eca7a","creationTime":"2026-12-04T23:20:58.034","eventType":"payment.created","metadata":{"resourceId":"225f715c-a016-4222-8b8c-966e838deb66","resourceType":"payment","clientReferenceId":"898-jdhf-83784-jfss","transactionType":"DEBIT"}}`)
+	header := signStandard(secret, "01a2435c-63b2-75b6-b7ee-9170455eca7a", time.Now(), body)
+
+	// During a rotation both secrets are listed; either verifies.
+	v := &receiver.Verifier{Profile: receiver.LinkMoney, Secrets: []string{"whsec_bmV3LWxpbmttb25leS1rZXktMDEyMzQ1Njc4OWE=", secret}}
+	fmt.Println(v.Verify(header, body))
+	fmt.Println(receiver.Detect(header, body))
+
+	// creationTime carries no zone: it is read as UTC.
+	w, _ := receiver.Parse(receiver.LinkMoney, header, body)
+	m, _ := w.Decode()
+	fmt.Println(w.ID, w.Type, w.Timestamp.Format(time.RFC3339Nano))
+	fmt.Printf("%+v\n", *m.(*receiver.LinkMoneyMetadata))
+	// Output:
+	// <nil>
+	// linkmoney
+	// 01a2435c-63b2-75b6-b7ee-9170455eca7a payment.created 2026-12-04T23:20:58.034Z
+	// {ResourceID:225f715c-a016-4222-8b8c-966e838deb66 ResourceType:payment ClientReferenceID:898-jdhf-83784-jfss TransactionType:DEBIT PaymentType: AchReturnCode:}
 }
 
 func ExampleHandler() {
