@@ -43,6 +43,12 @@ type Options struct {
 	// with 16 random hex digits, as publishers that make random ids (a
 	// UUIDv4) do, instead of ev-N (see EventID).
 	RandomIDs bool
+	// Faults adds, beside the o.E healthy endpoints, the faulty
+	// endpoints of FaultEndpoints, served by the sink: the latencies
+	// stay the healthy endpoints'. The run then also waits (within
+	// Timeout) until the faulty receivers have got what FaultsDone
+	// asks.
+	Faults bool
 	// Timeout bounds the wait for deliveries after the last publish.
 	Timeout time.Duration
 	// Progress, when set, gets a line a second while the run lasts.
@@ -63,6 +69,9 @@ type Result struct {
 	// the nodes fills them in (CommitTime may stay 0: unknown).
 	Commits, Rows int64
 	CommitTime    time.Duration
+	// Faults is the requests each faulty receiver got (with
+	// Options.Faults), by FaultKinds.
+	Faults map[string]int64
 }
 
 // Setup describes the installation a result was measured on, for Print.
@@ -83,13 +92,20 @@ func (r *Result) Print(w io.Writer, o Options, s Setup) {
 	if o.Rate > 0 {
 		rate = fmt.Sprintf("%.0f/s", o.Rate)
 	}
-	fmt.Fprintf(w, "events=%d endpoints=%d publishers=%d publish=%s rate=%s size=%dB db=%s nodes=%d\n", o.N, o.E, o.C, mode, rate, o.Size, s.DB, max(s.Nodes, 1))
+	faults := ""
+	if o.Faults {
+		faults = " faults=" + strings.Join(FaultKinds, ",")
+	}
+	fmt.Fprintf(w, "events=%d endpoints=%d%s publishers=%d publish=%s rate=%s size=%dB db=%s nodes=%d\n", o.N, o.E, faults, o.C, mode, rate, o.Size, s.DB, max(s.Nodes, 1))
 	fmt.Fprintf(w, "  publish rate      %10.0f events/s (%d published, %d errors, %.2fs)\n",
 		float64(r.Published)/r.PublishDur.Seconds(), r.Published, r.PublishErr, r.PublishDur.Seconds())
 	fmt.Fprintf(w, "  deliveries/s      %10.0f (%d of %d, first to last arrival %.2fs)\n",
 		float64(r.Deliveries)/r.DeliverDur.Seconds(), r.Deliveries, r.Expected, r.DeliverDur.Seconds())
 	fmt.Fprintf(w, "  publish->arrival  p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", millis(r.P50), millis(r.P99), millis(r.Max))
 	fmt.Fprintf(w, "  duplicates        %10d\n", r.Duplicates)
+	if o.Faults {
+		fmt.Fprintf(w, "  faulty endpoints  %s\n", r.FaultLine())
+	}
 	if r.Commits > 0 {
 		fmt.Fprintf(w, "  group commits     %10d (%.1f rows each: events, results)", r.Commits, float64(r.Rows)/float64(r.Commits))
 		if r.CommitTime > 0 {
@@ -100,6 +116,20 @@ func (r *Result) Print(w io.Writer, o Options, s Setup) {
 	if r.PeakRSS > 0 {
 		fmt.Fprintf(w, "  peak RSS          %10.1f MiB (whole bench process: hookd, publishers and sink)\n", float64(r.PeakRSS)/(1<<20))
 	}
+}
+
+// FaultLine says what the faulty receivers got: the requests of each, and
+// their endpoints' timeout.
+func (r *Result) FaultLine() string {
+	var b strings.Builder
+	for i, k := range FaultKinds {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", k, r.Faults[k])
+	}
+	fmt.Fprintf(&b, " requests (timeout_ms %d, retried after 1 s and 2 s)", FaultTimeoutMS)
+	return b.String()
 }
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -113,10 +143,16 @@ type Sink struct {
 	last     time.Time
 	dups     int
 	count    atomic.Int64
+	faults   *faultReceivers // under FaultPrefix, served by Control
 }
 
 // NewSink returns a sink with room for n arrivals.
-func NewSink(n int) *Sink { return &Sink{arrivals: make(map[string]time.Time, n)} }
+func NewSink(n int) *Sink {
+	return &Sink{arrivals: make(map[string]time.Time, n), faults: newFaultReceivers()}
+}
+
+// Faults is the requests each faulty receiver (FaultKinds) has got so far.
+func (s *Sink) Faults() map[string]int64 { return s.faults.snapshot() }
 
 // ServeHTTP records an arrival and answers 204.
 func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -159,7 +195,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	ssrv := &http.Server{Handler: sk}
+	ssrv := &http.Server{Handler: sk.Control()}
 	go ssrv.Serve(sln)
 	defer ssrv.Close()
 
@@ -177,6 +213,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		ep := client.EndpointCreate{URL: fmt.Sprintf("http://%s/e/%d", sln.Addr(), i), EventTypes: []string{"*"}, Profile: o.Profile}
 		if _, err := api.WithToken(tok.Token).CreateEndpoint(ctx, tenant, ep); err != nil {
 			return nil, err
+		}
+	}
+	if o.Faults {
+		for _, ep := range FaultEndpoints("http://"+sln.Addr().String(), o.Profile) {
+			if _, err := api.WithToken(tok.Token).CreateEndpoint(ctx, tenant, ep); err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -210,6 +253,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for int(sk.Count()) < expected-errs*o.E && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(5 * time.Millisecond)
 	}
+	for o.Faults && !FaultsDone(sk.Faults(), o.N-errs) && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
 	stopProgress()
 
 	sk.mu.Lock()
@@ -226,6 +272,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	sortDurations(lat)
 	r := &Result{Published: o.N - errs, PublishDur: pubDur, Deliveries: len(sk.arrivals), Expected: expected,
 		DeliverDur: sk.last.Sub(sk.first), Duplicates: sk.dups, PublishErr: errs, PeakRSS: PeakRSS()}
+	if o.Faults {
+		r.Faults = sk.Faults()
+	}
 	r.P50, r.P99, r.Max = Percentile(lat, 50), Percentile(lat, 99), Percentile(lat, 100)
 	return r, nil
 }

@@ -21,22 +21,25 @@ import (
 )
 
 // Stats is what a sink reports on /_bench/stats: the distinct arrivals so
-// far, the repeats, and (with ?all=1) each arrival's time in Unix
-// nanoseconds by endpoint path and event id, so a process other than the
-// sink's can compute latencies.
+// far, the repeats, the requests each faulty receiver got, and (with
+// ?all=1) each arrival's time in Unix nanoseconds by endpoint path and
+// event id, so a process other than the sink's can compute latencies.
 type Stats struct {
 	Count      int64            `json:"count"`
 	Duplicates int              `json:"duplicates"`
+	Faults     map[string]int64 `json:"faults"`
 	Arrivals   map[string]int64 `json:"arrivals,omitempty"`
 }
 
-// Control serves the sink with its control route GET /_bench/stats.
+// Control serves the sink with its control route GET /_bench/stats and
+// the faulty receivers under FaultPrefix.
 func (s *Sink) Control() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", s)
+	mux.Handle(FaultPrefix, s.faults)
 	mux.HandleFunc("GET /_bench/stats", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
-		st := Stats{Count: s.count.Load(), Duplicates: s.dups}
+		st := Stats{Count: s.count.Load(), Duplicates: s.dups, Faults: s.faults.snapshot()}
 		if r.URL.Query().Get("all") == "1" {
 			st.Arrivals = make(map[string]int64, len(s.arrivals))
 			for k, at := range s.arrivals {

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -64,19 +66,38 @@ func runBench(ctx context.Context, args []string) error {
 	fs.BoolVar(&o.External, "external", false, "run hookd serve, the publishers and the sink as separate processes, as users run them")
 	fs.StringVar(&o.DebugAddr, "debug-addr", "", "with --external: the serve process's --debug-addr (pprof)")
 	fs.IntVar(&o.ProfileSeconds, "profile-seconds", 10, "with --external --cpuprofile: seconds of profile, from the start of publishing")
-	fs.IntVar(&o.Rounds, "rounds", 3, "with --external -suite: interleaved rounds of each scenario and its ceiling (medians reported)")
+	fs.IntVar(&o.Rounds, "rounds", 3, "with --external -suite, and with -faults: interleaved rounds of each scenario and its ceiling (medians reported)")
 	fs.StringVar(&o.Plot, "plot", "", "with --external: draw deliveries/s over time and the latency distribution of the run into this SVG file")
 	fs.Var(negBool{&o.NoMetrics}, "metrics", "in-process nodes keep metrics, scraped every second (--metrics=false: no metrics)")
 	cost := fs.Int("metrics-cost", 0, "run this many pairs of runs with and without metrics, interleaved, and report the medians and their ratio")
 	fs.BoolVar(&o.Backlog, "backlog", false, "with --external: publish the -n events while the endpoints are disabled, then enable them and measure the drain and the peak RSS")
-	fs.BoolVar(&suite, "suite", false, "run the reference scenarios: 20,000 events to 1 endpoint (published, and received as signed Lean webhooks), 2,000 to 10, and 100 events/s for latency; on PostgreSQL also three nodes against one")
+	fs.BoolVar(&suite, "suite", false, "run the reference scenarios: 20,000 events to 1 endpoint (published, and received as signed Lean webhooks), 2,000 to 10, 100 events/s for latency, and that beside faulty endpoints; on PostgreSQL also three nodes against one")
+	faults := fs.Bool("faults", false, "the fault scenario: the healthy endpoint's latency beside endpoints of the same tenant and events that hang until their timeout (2 s), answer 500, send an endless slow body; -rounds interleaved pairs of runs with and without them, medians and the p99 ratio (default -n 500 -c 4 -rate 100)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if o.Token == "" {
 		o.Token = os.Getenv("HOOKD_ADMIN_TOKEN") // read after parsing, so -h never prints it
 	}
 	o.Quiet = !isTerminal(os.Stderr) // progress on a terminal only, not into a pipe or a log
+	if *faults {
+		if suite || o.Backlog || *cost > 0 || o.Ingest {
+			return errors.New("bench: -faults is a scenario of its own: not with -suite, -backlog, -metrics-cost or -ingest")
+		}
+		// The latency scenario's load unless told otherwise.
+		if !set["n"] {
+			o.N = 500
+		}
+		if !set["c"] {
+			o.C = 4
+		}
+		if !set["rate"] {
+			o.Rate = 100
+		}
+		return faultRounds(ctx, o, os.Stdout)
+	}
 	if o.External {
 		if *cpuprofile != "" && o.DebugAddr == "" {
 			o.DebugAddr = freeLoopback()
@@ -115,10 +136,11 @@ func runBench(ctx context.Context, args []string) error {
 		{N: 2000, C: 32, E: 10, Batch: 1},
 		{N: 20000, C: 4, E: 1, Batch: 100},
 		{N: 1000, C: 4, E: 1, Batch: 1, Rate: 100},
+		{N: 500, C: 4, E: 1, Batch: 1, Rate: 100, Faults: true},
 	}
 	for _, s := range scenarios {
 		so := o
-		so.N, so.C, so.E, so.Batch, so.Rate, so.Ingest = s.N, s.C, s.E, s.Batch, s.Rate, s.Ingest
+		so.N, so.C, so.E, so.Batch, so.Rate, so.Ingest, so.Faults = s.N, s.C, s.E, s.Batch, s.Rate, s.Ingest, s.Faults
 		r, err := runBenchOnce(ctx, so)
 		if err != nil {
 			return err
@@ -237,6 +259,76 @@ func metricsCost(ctx context.Context, o benchOpts, pairs int, w io.Writer) error
 	cw, co := bench.Median(cpuWith), bench.Median(cpuWithout)
 	fmt.Fprintf(w, "median CPU per delivery: with metrics %.0f µs, without %.0f µs: with/without = %.3f\n", cw, co, cw/co)
 	return nil
+}
+
+// faultRounds runs the fault scenario: rounds of two runs each, the
+// healthy endpoint alone and beside the faulty endpoints (bench.FaultKinds),
+// the order alternating from round to round so the machine's drift falls on
+// both; in-process, or with o.External every part in a process of its own.
+// It prints each round, the medians and the median ratio of the healthy
+// endpoint's p99 with and without the faults, held against the goal of
+// p99 within 2x.
+func faultRounds(ctx context.Context, o benchOpts, w io.Writer) error {
+	o.Quiet = true
+	rounds := max(o.Rounds, 1)
+	mode := "in-process"
+	if o.External {
+		mode = "--external"
+	} else if o.Target != "" {
+		mode = "--target"
+	}
+	fmt.Fprintf(w, "hookd bench -faults (%s): %d events at %s, %d publishers, to %d healthy endpoint(s); beside them %s (timeout_ms %d); db=%s, %d interleaved rounds, medians\n",
+		mode, o.N, rateLabel(o.Rate), o.C, o.E, strings.Join(bench.FaultKinds, ", "), bench.FaultTimeoutMS, o.setup().DB, rounds)
+	var p50n, p99n, p50f, p99f, ratio, ratio50 []float64
+	for i := range rounds {
+		order := []bool{false, true} // with faults?
+		if i%2 == 1 {
+			order = []bool{true, false}
+		}
+		var with, without *bench.Result
+		for _, f := range order {
+			so := o
+			so.Options.Faults = f
+			r, err := faultRun(ctx, so)
+			if err != nil {
+				return fmt.Errorf("round %d (faults %v): %w", i+1, f, err)
+			}
+			if f {
+				with = r
+			} else {
+				without = r
+			}
+		}
+		p50n, p99n = append(p50n, millis(without.P50)), append(p99n, millis(without.P99))
+		p50f, p99f = append(p50f, millis(with.P50)), append(p99f, millis(with.P99))
+		ratio = append(ratio, millis(with.P99)/max(millis(without.P99), 1e-3))
+		ratio50 = append(ratio50, millis(with.P50)/max(millis(without.P50), 1e-3))
+		fmt.Fprintf(w, "  round %d  without faults p50 %.2f ms p99 %.2f ms (%d of %d, %d dup)  with faults p50 %.2f ms p99 %.2f ms (%d of %d, %d dup; %s)  p99 ratio %.2f\n",
+			i+1, millis(without.P50), millis(without.P99), without.Deliveries, without.Expected, without.Duplicates,
+			millis(with.P50), millis(with.P99), with.Deliveries, with.Expected, with.Duplicates, with.FaultLine(), ratio[len(ratio)-1])
+	}
+	fmt.Fprintf(w, "healthy endpoint beside faulty ones: p99 %.2f ms with faults, %.2f ms without: ratio %.2f (goal <= 2: p99 within 2x of no faults); p50 %.2f and %.2f ms: ratio %.2f\n",
+		bench.Median(p99f), bench.Median(p99n), bench.Median(ratio), bench.Median(p50f), bench.Median(p50n), bench.Median(ratio50))
+	return nil
+}
+
+// faultRun is one run of the fault scenario, in-process or external.
+func faultRun(ctx context.Context, o benchOpts) (*bench.Result, error) {
+	if o.External {
+		r, err := runExternal(ctx, o, extHookd, 0)
+		if err != nil {
+			return nil, err
+		}
+		return r.Result, nil
+	}
+	return runBenchOnce(ctx, o)
+}
+
+func rateLabel(rate float64) string {
+	if rate <= 0 {
+		return "full speed"
+	}
+	return fmt.Sprintf("%.0f/s", rate)
 }
 
 func randomToken() string {

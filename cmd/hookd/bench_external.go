@@ -289,7 +289,7 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 		procs = []*child{relay}
 		load = append(load, "-target", relay.addr, "-tenant", "bench", "-token", "relay")
 	case extHookd:
-		hk, err = startServe(ctx, o, endpoints)
+		hk, err = startServe(ctx, o, endpoints, sink.addr)
 		if err != nil {
 			return nil, err
 		}
@@ -366,6 +366,7 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 		}
 	}
 	want := int64(expected - lr.Errors*o.E)
+	faults := o.Faults && hk != nil // the faulty endpoints are hookd's only
 	deadline := time.Now().Add(o.Timeout)
 	var st bench.Stats
 	for {
@@ -373,7 +374,8 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 		if err := getJSON(sink.addr+"/_bench/stats", &st); err != nil {
 			return nil, err
 		}
-		if st.Count >= want || time.Now().After(deadline) || ctx.Err() != nil {
+		done := st.Count >= want && (!faults || bench.FaultsDone(st.Faults, lr.Published))
+		if done || time.Now().After(deadline) || ctx.Err() != nil {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -403,6 +405,9 @@ func runExternal(ctx context.Context, o benchOpts, t extTarget, backlog int) (*e
 	r := &bench.Result{Published: lr.Published, PublishDur: time.Duration(lr.End - lr.Start), Deliveries: len(st.Arrivals),
 		Expected: expected, DeliverDur: last.Sub(first), Duplicates: st.Duplicates, PublishErr: lr.Errors}
 	r.P50, r.P99, r.Max = bench.Percentile(lat, 50), bench.Percentile(lat, 99), bench.Percentile(lat, 100)
+	if faults {
+		r.Faults = st.Faults
+	}
 	r.Commits = int64(commits["hookd_commits_total"] - commits0["hookd_commits_total"])
 	r.Rows = int64(commits["hookd_committed_rows_total"] - commits0["hookd_committed_rows_total"])
 	r.CommitTime = time.Duration((commits["hookd_commit_duration_seconds_sum"] - commits0["hookd_commit_duration_seconds_sum"]) * float64(time.Second))
@@ -475,8 +480,9 @@ func commitFigures(hk *served, o benchOpts) map[string]float64 {
 // startServe starts `hookd serve` on a fresh database (a temporary SQLite
 // file, or a fresh schema of --db's PostgreSQL; o.Nodes processes on it)
 // and creates the bench tenant, its token and the endpoints through the
-// first node. The other nodes start once the endpoints exist.
-func startServe(ctx context.Context, o benchOpts, endpoints []string) (*served, error) {
+// first node, and with o.Faults the faulty endpoints of the sink at
+// sinkAddr. The other nodes start once the endpoints exist.
+func startServe(ctx context.Context, o benchOpts, endpoints []string, sinkAddr string) (*served, error) {
 	dir, err := os.MkdirTemp("", "hookd-bench-")
 	if err != nil {
 		return nil, err
@@ -543,6 +549,14 @@ func startServe(ctx context.Context, o benchOpts, endpoints []string) (*served, 
 				return nil, err
 			}
 			s.endpoints = append(s.endpoints, e.ID)
+		}
+		if o.Faults {
+			// Not among s.endpoints: the backlog scenario leaves them be.
+			for _, ep := range bench.FaultEndpoints(sinkAddr, o.Profile) {
+				if _, err := s.api.CreateEndpoint(ctx, s.tenant, ep); err != nil {
+					return nil, err
+				}
+			}
 		}
 		if o.Ingest {
 			src, err := s.api.CreateSource(ctx, s.tenant, client.SourceCreate{Name: "bench", Profile: "lean", Secrets: []string{bench.LeanSecret}})
@@ -680,7 +694,11 @@ type suiteCase struct {
 	// database, held against one node (ceiling extHookd).
 	nodes   int
 	latency bool
-	goal    string
+	// faults: the healthy endpoint beside the faulty endpoints of
+	// bench.FaultEndpoints, held against hookd without them (ceiling
+	// extHookd); latency, as a ratio of the p99s.
+	faults bool
+	goal   string
 }
 
 // against names what a scenario is held against.
@@ -690,6 +708,8 @@ func (sc suiteCase) against() string {
 		return "hookd single publish"
 	case sc.nodes > 1:
 		return "hookd one node"
+	case sc.faults:
+		return "without faults"
 	}
 	return sc.ceiling.String()
 }
@@ -710,6 +730,8 @@ func externalSuite(ctx context.Context, o benchOpts, w io.Writer) error {
 			ceiling: extRaw, ceilC: 64, goal: ">= 0.6"},
 		{name: "steady 100 events/s (p99 publish to arrival)", o: bench.Options{N: 1000, C: 4, E: 1, Batch: 1, Rate: 100},
 			ceiling: extRaw, latency: true, goal: "<= raw p99 + 5 ms"},
+		{name: "100 events/s beside hang, 500, slow body (p99 ratio)", o: bench.Options{N: 500, C: 4, E: 1, Batch: 1, Rate: 100},
+			ceiling: extHookd, latency: true, faults: true, goal: "<= 2: p99 within 2x"},
 	}
 	if isPostgres(o.DB) {
 		// Issue 12 sets PostgreSQL one throughput goal: one node, one
@@ -736,6 +758,7 @@ func externalSuite(ctx context.Context, o benchOpts, w io.Writer) error {
 				so.Options.N, so.Options.C, so.Options.E, so.Options.Batch, so.Options.Rate = sc.o.N, sc.o.C, sc.o.E, sc.o.Batch, sc.o.Rate
 				t := extHookd
 				so.Options.Ingest = sc.ingest && !ceil
+				so.Options.Faults = sc.faults && !ceil
 				if sc.nodes > 1 { // held against one node
 					so.Nodes = 1
 					if !ceil {
@@ -761,7 +784,12 @@ func externalSuite(ctx context.Context, o benchOpts, w io.Writer) error {
 					hr = r
 				}
 			}
-			if sc.latency {
+			if sc.faults {
+				h, c = append(h, millis(hr.P99)), append(c, millis(cr.P99))
+				ratio = append(ratio, millis(hr.P99)/max(millis(cr.P99), 1e-3))
+				fmt.Fprintf(w, "  round %d  %-58s hookd p99 %7.2f ms  %s p99 %7.2f ms  ratio %.2f  (%d of %d; %s)\n", i+1, sc.name,
+					millis(hr.P99), sc.against(), millis(cr.P99), ratio[len(ratio)-1], hr.Deliveries, hr.Expected, hr.FaultLine())
+			} else if sc.latency {
 				h, c = append(h, millis(hr.P99)), append(c, millis(cr.P99))
 				ratio = append(ratio, millis(hr.P99)-millis(cr.P99))
 				fmt.Fprintf(w, "  round %d  %-58s hookd p99 %7.2f ms  %s p99 %7.2f ms\n", i+1, sc.name, millis(hr.P99), sc.ceiling, millis(cr.P99))
@@ -778,6 +806,11 @@ func externalSuite(ctx context.Context, o benchOpts, w io.Writer) error {
 					perDelivery(hr.Machine.Busy, hr.Deliveries), perDelivery(cr.Machine.Busy, cr.Deliveries), hr.Machine.idleShare(), cr.Machine.idleShare(),
 					hr.Duplicates, hr.Deliveries, hr.Expected)
 			}
+		}
+		if sc.faults {
+			fmt.Fprintf(w, "%-60s hookd p99 %7.2f ms  %s p99 %7.2f ms  ratio %.2f  (goal %s)\n",
+				sc.name, bench.Median(h), sc.against(), bench.Median(c), bench.Median(ratio), sc.goal)
+			continue
 		}
 		if sc.latency {
 			fmt.Fprintf(w, "%-60s hookd p99 %7.2f ms  %s p99 %7.2f ms  difference %+.2f ms  (goal %s)\n",

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +80,39 @@ func TestMachineUse(t *testing.T) {
 	}
 	if got := (machineUse{}).idleShare(); got != 0 {
 		t.Errorf("idleShare of nothing = %v, want 0", got)
+	}
+}
+
+// TestBenchFaults: the fault scenario, briefly, in-process and
+// --external: in every round each run delivers every event to the healthy
+// endpoint once, the run with the faults has its faulty receivers sent to
+// (the one answering 500 at least once per event, the hanging and the
+// slow one at least once), and the report has the medians and the ratio.
+// No figure is held to a bound: latency belongs to the bench's report.
+func TestBenchFaults(t *testing.T) {
+	round := regexp.MustCompile(`(?m)^  round \d+  without faults p50 [\d.]+ ms p99 [\d.]+ ms \((\d+) of (\d+), (\d+) dup\)  with faults p50 [\d.]+ ms p99 [\d.]+ ms \((\d+) of (\d+), (\d+) dup; hang (\d+), 500 (\d+), slow-body (\d+) requests .*\)  p99 ratio [\d.]+$`)
+	summary := regexp.MustCompile(`(?m)^healthy endpoint beside faulty ones: p99 [\d.]+ ms with faults, [\d.]+ ms without: ratio [\d.]+ \(goal <= 2: p99 within 2x of no faults\); p50 [\d.]+ and [\d.]+ ms: ratio [\d.]+$`)
+	for _, c := range []struct {
+		args   []string
+		rounds int
+	}{{[]string{"bench", "-faults"}, 2}, {[]string{"bench", "--external", "-faults"}, 1}} {
+		args := append(c.args, "--n", "60", "--size", "200", "--rounds", strconv.Itoa(c.rounds), "--timeout", "60s")
+		out, err := exec.Command(binary(t), args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		rounds := round.FindAllStringSubmatch(string(out), -1)
+		if len(rounds) != c.rounds || !summary.Match(out) {
+			t.Fatalf("%v: %d round lines (want %d), summary %v:\n%s", args, len(rounds), c.rounds, summary.Match(out), out)
+		}
+		for _, m := range rounds {
+			n := func(i int) int { v, _ := strconv.Atoi(m[i]); return v }
+			if n(1) != 60 || n(2) != 60 || n(3) != 0 || n(4) != 60 || n(5) != 60 || n(6) != 0 {
+				t.Errorf("%v: the healthy endpoint's deliveries: %s", args, m[0])
+			}
+			if n(7) < 1 || n(8) < 60 || n(9) < 1 {
+				t.Errorf("%v: the faulty receivers got hang %d, 500 %d, slow-body %d requests; want >= 1, >= 60, >= 1", args, n(7), n(8), n(9))
+			}
+		}
 	}
 }
