@@ -56,8 +56,7 @@ func runGroup(ctx context.Context, group, about string, verbs []verb, args []str
 	// list): they are parsed with the verb's.
 	lead, args := splitLeading(args)
 	if len(args) == 0 {
-		usage(os.Stderr)
-		return fmt.Errorf("%s: a verb is required", group)
+		return groupMisuse(usage, "%s: a verb is required", group)
 	}
 	for _, v := range verbs {
 		if v.name == args[0] {
@@ -66,8 +65,16 @@ func runGroup(ctx context.Context, group, about string, verbs []verb, args []str
 			return c.fail(v.run(ctx, c))
 		}
 	}
+	return groupMisuse(usage, "%s: unknown verb %q", group, args[0])
+}
+
+// groupMisuse is a group's mistake in its verb: said once, then the
+// group's usage, exit 2 (as apiCmd.misuse for a verb's flags).
+func groupMisuse(usage func(io.Writer), format string, a ...any) error {
+	err := fmt.Errorf(format, a...)
+	fmt.Fprintln(os.Stderr, "hookd:", err)
 	usage(os.Stderr)
-	return fmt.Errorf("%s: unknown verb %q", group, args[0])
+	return flagError{err}
 }
 
 // sharedValueFlags are the flags every API verb takes that take a value;
@@ -163,28 +170,28 @@ func (c *apiCmd) parse() error {
 			break
 		}
 		if len(c.args) == len(c.names) {
-			return fmt.Errorf("unexpected argument %q (hookd %s -h lists the flags)", c.fs.Arg(0), c.name)
+			return c.misuse("unexpected argument %q (hookd %s -h lists the flags)", c.fs.Arg(0), c.name)
 		}
 		c.args = append(c.args, c.fs.Arg(0))
 		args = c.fs.Args()[1:]
 	}
 	if len(c.args) < len(c.names) {
-		return fmt.Errorf("%s is required: hookd %s [flags] %s", c.names[len(c.args)], c.name, strings.Join(c.names, " "))
+		return c.misuse("%s is required: hookd %s [flags] %s", c.names[len(c.args)], c.name, strings.Join(c.names, " "))
 	}
 	if u, err := url.Parse(*c.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--url %q: want the API's http:// or https:// URL (http://localhost:8080)", *c.url)
+		return c.misuse("--url %q: want the API's http:// or https:// URL (http://localhost:8080)", *c.url)
 	}
 	if *c.token == "" {
 		*c.token = envToken()
 	}
 	if *c.token == "" {
-		return errors.New("a token is required: --token or HOOKD_TOKEN")
+		return c.misuse("a token is required: --token or HOOKD_TOKEN")
 	}
 	if c.tenant != nil && *c.tenant == "" {
-		return errors.New("a tenant is required: --tenant or HOOKD_TENANT")
+		return c.misuse("a tenant is required: --tenant or HOOKD_TENANT")
 	}
 	if c.limit != nil && *c.limit < 0 {
-		return fmt.Errorf("--limit %d: want 0 (all) or more", *c.limit)
+		return c.misuse("--limit %d: want 0 (all) or more", *c.limit)
 	}
 	return nil
 }

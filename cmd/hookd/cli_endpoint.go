@@ -95,7 +95,7 @@ func endpointCreate(ctx context.Context, c *apiCmd) error {
 	}
 	rs, err := schedule(*o.retry)
 	if err != nil {
-		return err
+		return c.misuse("%v", err)
 	}
 	ep, err := c.client().CreateEndpoint(ctx, *c.tenant, client.EndpointCreate{URL: c.arg(0), Profile: *o.profile,
 		EventTypes: listFlag(*o.types), Description: *o.description, Secret: *secret, RateLimit: *o.rateLimit,
@@ -216,7 +216,7 @@ func endpointUpdate(ctx context.Context, c *apiCmd) error {
 	if c.set("retry-schedule") {
 		rs, err := schedule(*o.retry)
 		if err != nil {
-			return err
+			return c.misuse("%v", err)
 		}
 		if rs == nil {
 			rs = []hookd.Duration{} // given empty: the profile's schedule again
@@ -224,7 +224,7 @@ func endpointUpdate(ctx context.Context, c *apiCmd) error {
 		u.RetrySchedule, given = &rs, true
 	}
 	if !given {
-		return errors.New("nothing to change: give the options to change as flags (-h lists them)")
+		return c.misuse("nothing to change: give the options to change as flags (-h lists them)")
 	}
 	e, err := c.client().UpdateEndpoint(ctx, *c.tenant, c.arg(0), u)
 	if err != nil {
@@ -314,11 +314,11 @@ func endpointRecover(ctx context.Context, c *apiCmd) error {
 	}
 	from, err := timeArg("since", *since, true)
 	if err != nil {
-		return err
+		return c.misuse("%v", err)
 	}
 	to, err := timeArg("until", *until, false)
 	if err != nil {
-		return err
+		return c.misuse("%v", err)
 	}
 	p := newCounter(c.stderr, "")
 	p.say("requeuing the failed deliveries…") // one request, which may take a while
@@ -373,11 +373,11 @@ func endpointStats(ctx context.Context, c *apiCmd) error {
 	}
 	from, err := timeArg("since", *since, false)
 	if err != nil {
-		return err
+		return c.misuse("%v", err)
 	}
 	to, err := timeArg("until", *until, false)
 	if err != nil {
-		return err
+		return c.misuse("%v", err)
 	}
 	st, err := c.client().EndpointStats(ctx, *c.tenant, c.arg(0), hookd.StatsQuery{Since: from, Until: to, Interval: *interval})
 	if err != nil {

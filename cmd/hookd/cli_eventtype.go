@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"iter"
 
@@ -30,7 +29,7 @@ func eventTypeList(ctx context.Context, c *apiCmd) error {
 	switch *provider {
 	case "", catalog.ProviderLean, catalog.ProviderLinkMoney, catalog.ProviderWeavr, catalog.ProviderHookd, "custom":
 	default:
-		return fmt.Errorf("--provider %q: want %s, %s, %s, %s or custom", *provider, catalog.ProviderLean, catalog.ProviderLinkMoney,
+		return c.misuse("--provider %q: want %s, %s, %s, %s or custom", *provider, catalog.ProviderLean, catalog.ProviderLinkMoney,
 			catalog.ProviderWeavr, catalog.ProviderHookd)
 	}
 	api := c.client()

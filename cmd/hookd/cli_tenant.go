@@ -87,7 +87,7 @@ func tenantUpdate(ctx context.Context, c *apiCmd) error {
 		u.Metadata = &m
 	}
 	if u.Name == nil && u.Metadata == nil {
-		return fmt.Errorf("nothing to change: give --name or --metadata")
+		return c.misuse("nothing to change: give --name or --metadata")
 	}
 	t, err := c.client().UpdateTenant(ctx, c.arg(0), u)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -27,11 +26,11 @@ func tokenScope(c *apiCmd) func() error {
 	return func() error {
 		switch {
 		case *admin && c.set("tenant"):
-			return errors.New("give --tenant or --admin, not both")
+			return c.misuse("give --tenant or --admin, not both")
 		case *admin:
 			*c.tenant = ""
 		case *c.tenant == "":
-			return errors.New("a tenant is required: --tenant or HOOKD_TENANT (or --admin for admin tokens)")
+			return c.misuse("a tenant is required: --tenant or HOOKD_TENANT (or --admin for admin tokens)")
 		}
 		return nil
 	}
@@ -59,7 +58,7 @@ func tokenCreateVerb(ctx context.Context, c *apiCmd) error {
 	}
 	if c.set("expires-in") && *expires <= 0 {
 		// The client reads 0 as "does not expire": given, it is a mistake.
-		return fmt.Errorf("--expires-in %v: a token is valid from 1s to 8784h; leave the flag out for a token that does not expire", *expires)
+		return c.misuse("--expires-in %v: a token is valid from 1s to 8784h; leave the flag out for a token that does not expire", *expires)
 	}
 	in := client.TokenCreate{Name: *name, ExpiresIn: *expires}
 	var t *client.CreatedToken

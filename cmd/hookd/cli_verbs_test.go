@@ -310,9 +310,11 @@ func TestCLIVerbArguments(t *testing.T) {
 		{[]string{"--tenant", "acme", "endpoint", "fly"}, `unknown verb "fly"`},
 	}
 	for _, c := range bad {
+		// Each is a mistake in the command line: said once, with the
+		// usage, exit 2.
 		code, _, errOut := cli(t, env, c.args...)
-		if code == 0 || !strings.Contains(errOut, c.want) {
-			t.Errorf("hookd %v: exit %d, want an error saying %s: %s", c.args, code, c.want, errOut)
+		if code != 2 || !strings.Contains(errOut, c.want) || strings.Count(errOut, c.want) != 1 {
+			t.Errorf("hookd %v: exit %d, want 2 and an error saying %s once: %s", c.args, code, c.want, errOut)
 		}
 	}
 	code, _, errOut := cli(t, cleanEnv(), "tenant", "list")
