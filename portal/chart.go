@@ -17,16 +17,19 @@ const (
 )
 
 // drawCharts draws an endpoint's stats as one SVG: deliveries succeeded
-// and failed per bucket (stacked bars) with attempts as a line, and the
-// attempts' p50 and p99 latency. Colours are attributes, not styles, so
+// and failed per bucket (stacked bars) with attempts as a line, the
+// attempts by outcome (stacked: accepted, the attempt that ended each
+// succeeded delivery; failed, every other, a non-2xx answer or none), and
+// the attempts' p50 and p99 latency. Colours are attributes, not styles, so
 // the strict CSP needs no exception; every text is escaped.
 func drawCharts(st *hookd.Stats, rangeKey string) []byte {
 	var b bytes.Buffer
-	total := 2*chartH + 3*chartPad + 12
+	total := 3*chartH + 4*chartPad + 24
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" font-family="system-ui, sans-serif" font-size="11">`,
 		chartW, total, chartW, total)
-	fmt.Fprintf(&b, `<title>%s</title>`, html.EscapeString(fmt.Sprintf("Over %s: %d succeeded, %d failed, %d attempts, p50 %d ms, p99 %d ms",
-		rangeKey, st.Totals.Succeeded, st.Totals.Failed, st.Totals.Attempts, st.Totals.P50MS, st.Totals.P99MS)))
+	fmt.Fprintf(&b, `<title>%s</title>`, html.EscapeString(fmt.Sprintf("Over %s: %d succeeded, %d failed, %d attempts (%d accepted, %d failed), p50 %d ms, p99 %d ms",
+		rangeKey, st.Totals.Succeeded, st.Totals.Failed, st.Totals.Attempts, min(st.Totals.Succeeded, st.Totals.Attempts),
+		st.Totals.Attempts-min(st.Totals.Succeeded, st.Totals.Attempts), st.Totals.P50MS, st.Totals.P99MS)))
 	n := len(st.Buckets)
 	if n == 0 {
 		b.WriteString(`</svg>`)
@@ -55,8 +58,28 @@ func drawCharts(st *hookd.Stats, rangeKey string) []byte {
 	line(&b, st.Buckets, func(k hookd.StatsBucket) float64 { return y(k.Attempts) }, x, bw, "#495057", "4 2")
 	legend(&b, top-8, [][2]string{{"#2b8a3e", "succeeded"}, {"#c92a2a", "failed"}, {"#495057", "attempts"}})
 
-	// Latency.
+	// Attempts by outcome: each succeeded delivery counts, in its bucket,
+	// the attempt that was accepted; every other attempt there failed.
 	top = 2*chartPad + chartH + 12
+	var maxA int64 = 1
+	for _, k := range st.Buckets {
+		maxA = max(maxA, k.Attempts)
+	}
+	ya := func(v int64) float64 { return top + chartH - float64(v)/float64(maxA)*chartH }
+	axes(&b, top, fmt.Sprintf("Attempts by outcome (max %d)", maxA))
+	for i, k := range st.Buckets {
+		ok := min(k.Succeeded, k.Attempts)
+		if ok > 0 {
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#37b24d"/>`, x(i)+0.5, ya(ok), max(bw-1, 0.5), top+chartH-ya(ok))
+		}
+		if bad := k.Attempts - ok; bad > 0 {
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#f08c00"/>`, x(i)+0.5, ya(k.Attempts), max(bw-1, 0.5), ya(ok)-ya(k.Attempts))
+		}
+	}
+	legend(&b, top-8, [][2]string{{"#37b24d", "accepted"}, {"#f08c00", "failed"}})
+
+	// Latency.
+	top = 3*chartPad + 2*chartH + 24
 	var maxL int64 = 1
 	for _, k := range st.Buckets {
 		maxL = max(maxL, k.P99MS)
@@ -72,7 +95,7 @@ func drawCharts(st *hookd.Stats, rangeKey string) []byte {
 	if st.Buckets[n-1].Start.Sub(st.Buckets[0].Start) > 36*time.Hour {
 		layout = "Jan 2"
 	}
-	for _, yy := range []float64{chartPad + chartH + 13, top + chartH + 13} {
+	for _, yy := range []float64{chartPad + chartH + 13, 2*chartPad + 2*chartH + 25, top + chartH + 13} {
 		fmt.Fprintf(&b, `<text x="%d" y="%.0f" fill="#495057">%s</text>`, chartPad, yy, st.Buckets[0].Start.UTC().Format(layout))
 		fmt.Fprintf(&b, `<text x="%d" y="%.0f" text-anchor="end" fill="#495057">%s UTC</text>`, chartW-chartPad, yy, st.Buckets[n-1].Start.UTC().Format(layout))
 	}
