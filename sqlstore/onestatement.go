@@ -207,15 +207,17 @@ func resultsSQL(res resultsShape) []string {
 	}
 	insert := `at AS (INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, error_class, error, tenant_id, outcome,
 			response_headers, endpoint_id)
-		SELECT v.d, v.n, v.at, v.dur, v.st, v.resp, v.cls, v.err, v.t, v.oc, v.hd, (SELECT endpoint_id FROM deliveries WHERE id = v.d)
+		SELECT v.d, v.n, v.at, v.dur, v.st, v.resp, v.cls, v.err, v.t, ` + attemptOutcome("v.oc", "v.nd", "v.d") + `, v.hd,
+			(SELECT endpoint_id FROM deliveries WHERE id = v.d)
 		FROM unnest(CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS INTEGER[]),
-			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])`
+			CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]),
+			CAST(? AS TEXT[])`
 	if res.inline {
 		// dc: the delivery has a candidate, inserted only if it was kept.
-		return append(with, insert+`, CAST(? AS BOOLEAN[])) AS v(d, n, at, dur, st, resp, cls, err, t, oc, hd, dc)
+		return append(with, insert+`, CAST(? AS BOOLEAN[])) AS v(d, n, at, dur, st, resp, cls, err, t, oc, hd, nd, dc)
 			WHERE NOT v.dc OR v.d IN (SELECT id FROM up WHERE up.c))`)
 	}
-	return append(with, insert+`) AS v(d, n, at, dur, st, resp, cls, err, t, oc, hd))`)
+	return append(with, insert+`) AS v(d, n, at, dur, st, resp, cls, err, t, oc, hd, nd))`)
 }
 
 // applyOne commits b as one statement when the dialect allows it and b
@@ -490,7 +492,7 @@ func resultColumns(rs []*hookd.Result, inline bool) (cols []any, shape resultsSh
 	if inline {
 		cols = append(cols, c, a1At, a1Dur, a1St, a1Resp, a1Cls, a1Err, a1Oc, a1Hd)
 	}
-	var dID, resp, cls, errs, tenant, oc, hd []string
+	var dID, resp, cls, errs, tenant, oc, hd, nd []string
 	var num, status []int32
 	var at, dur []int64
 	var dc []bool
@@ -502,11 +504,11 @@ func resultColumns(rs []*hookd.Result, inline bool) (cols []any, shape resultsSh
 		}
 		dID, num, at, dur, status = append(dID, a.DeliveryID), append(num, int32(a.N)), append(at, ms(a.At)), append(dur, a.DurationMS), append(status, int32(a.Status))
 		resp, cls, errs, tenant, oc = append(resp, a.Response), append(cls, a.ErrorClass), append(errs, a.Error), append(tenant, r.TenantID), append(oc, outcome(r.State))
-		hd = append(hd, string(a.ResponseHeaders))
+		hd, nd = append(hd, string(a.ResponseHeaders)), append(nd, r.Node)
 		dc = append(dc, has)
 	}
 	if shape.attempts = len(dID) > 0 || !inline; shape.attempts {
-		cols = append(cols, nonNil(dID), nonNil(num), nonNil(at), nonNil(dur), nonNil(status), nonNil(resp), nonNil(cls), nonNil(errs), nonNil(tenant), nonNil(oc), nonNil(hd))
+		cols = append(cols, nonNil(dID), nonNil(num), nonNil(at), nonNil(dur), nonNil(status), nonNil(resp), nonNil(cls), nonNil(errs), nonNil(tenant), nonNil(oc), nonNil(hd), nonNil(nd))
 		if inline {
 			cols = append(cols, dc)
 		}

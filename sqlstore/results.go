@@ -11,7 +11,12 @@ import (
 
 // insertAttemptsSQL inserts n attempts, each with its tenant, its
 // delivery's endpoint (read by primary key in the same statement) and its
-// outcome, for the stats.
+// outcome, for the stats: the state its result gives the delivery, if the
+// result applies (attemptOutcome). Each row: delivery_id, n, at,
+// duration_ms, status, response, response_headers, error_class, error,
+// tenant_id, then the result's node twice, the outcome and the delivery's
+// id (attemptOutcome's placeholders, in their order), then the delivery's
+// id (the endpoint's).
 func insertAttemptsSQL(n int) string {
 	if n == 1 {
 		return insertAttemptSQL
@@ -25,7 +30,7 @@ func insertAttemptsSQL(n int) string {
 var insertAttemptSQL = buildInsertAttemptsSQL(1)
 
 func buildInsertAttemptsSQL(n int) string {
-	row := `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT endpoint_id FROM deliveries WHERE id = ?))`
+	row := `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ` + attemptOutcome("?", "?", "?") + `, (SELECT endpoint_id FROM deliveries WHERE id = ?))`
 	return `INSERT INTO attempts (delivery_id, n, at, duration_ms, status, response, response_headers, error_class, error, tenant_id,
 		outcome, endpoint_id)
 		VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
@@ -54,6 +59,18 @@ func updateDeliveriesSQL(n int) string {
 		last_status = v.column6, last_error = v.column7, updated_at = v.column8
 		FROM (VALUES ` + rowsSQL(n, "TEXT", "INTEGER", "BIGINT", "TEXT", "BIGINT", "INTEGER", "TEXT", "BIGINT", "TEXT", "TEXT") + `) AS v
 		WHERE deliveries.id = v.column9 AND deliveries.state = 'pending' AND ` + stillOwned("deliveries.owner", "v.column10")
+}
+
+// attemptOutcome is the outcome an attempt records for the stats: the
+// state its result gives its delivery (outcome), read before the result is
+// applied, and only if it applies: the delivery is still pending and no
+// other node has claimed it (stillOwned). A late result of a node taken for
+// dead, or one for a delivery that ended meanwhile, is recorded with none,
+// so that a delivery is counted once. oc, node and id are placeholders or
+// column names; a placeholder node is given twice.
+func attemptOutcome(oc, node, id string) string {
+	return `COALESCE((SELECT CASE WHEN d.state = 'pending' AND ` + stillOwned("d.owner", node) + ` THEN ` + oc +
+		` ELSE '' END FROM deliveries d WHERE d.id = ` + id + `), '')`
 }
 
 // stillOwned is the condition under which a result's node (Result.Node,
@@ -134,11 +151,11 @@ func (s *Store) applyResults(ctx context.Context, tx *sql.Tx, rs []*hookd.Result
 	for start := 0; start < len(rs); {
 		part := rs[start : start+s.chunk(len(rs)-start)]
 		start += len(part)
-		args := make([]any, 0, 12*len(part))
+		args := make([]any, 0, 15*len(part))
 		for _, r := range part {
 			a := r.Attempt
 			args = append(args, a.DeliveryID, a.N, ms(a.At), a.DurationMS, a.Status, a.Response, string(a.ResponseHeaders),
-				a.ErrorClass, a.Error, r.TenantID, outcome(r.State), a.DeliveryID)
+				a.ErrorClass, a.Error, r.TenantID, r.Node, r.Node, outcome(r.State), a.DeliveryID, a.DeliveryID)
 		}
 		if err := s.exec(ctx, tx, insertAttemptsSQL(len(part)), args...); err != nil {
 			return unavailable(err)

@@ -438,4 +438,11 @@ func testLateResultOfRescued(f *fixture) {
 			f.Errorf("node-a's result on %s: %s; want succeeded", d.ID, describe(got))
 		}
 	}
+	// The stats count every attempt, and each delivery that succeeded
+	// once: node-a's four late successes are attempts only.
+	st, err := f.s.EndpointStats(f.ctx, "ten_a", e.ID, hookd.StatsQuery{Since: t0, Until: t0.Add(time.Hour), Interval: time.Hour})
+	f.ok(err, "EndpointStats")
+	if st.Totals.Attempts != 7 || st.Totals.Succeeded != 3 {
+		f.Errorf("the endpoint's stats: %+v; want 7 attempts and 3 deliveries that succeeded (node-b's, own, mine)", st.Totals)
+	}
 }
