@@ -118,8 +118,14 @@ func (s *Service) Publish(ctx context.Context, tenantID string, events []*hookd.
 	if len(valid) == 0 {
 		return out, nil
 	}
+	counted := true
 	if err := s.allow(tenantID, len(valid)); err != nil {
-		return nil, err
+		// A publisher's retry of what was published before (its answer
+		// lost) stores nothing: it is answered whatever the rate.
+		if len(valid) > s.PublishRate || !s.published(ctx, tenantID, valid, index, idGiven) {
+			return nil, err
+		}
+		counted = false
 	}
 	pubs, err := s.Engine.Publish(ctx, valid, "")
 	if err != nil {
@@ -138,8 +144,33 @@ func (s *Service) Publish(ctx context.Context, tenantID string, events []*hookd.
 		out[i] = result(p)
 		out[i].Warnings = warnings[i]
 	}
-	s.refund(tenantID, repeats)
+	if counted {
+		s.refund(tenantID, repeats)
+	}
 	return out, nil
+}
+
+// published reports whether every event was published before, under its
+// idempotency key or, when the caller gave it, its id: found by a read,
+// which the commit then confirms (a request that differs from the first
+// is refused there as a conflict).
+func (s *Service) published(ctx context.Context, tenantID string, evs []*hookd.Event, index []int, idGiven []bool) bool {
+	for k, ev := range evs {
+		switch {
+		case ev.IdempotencyKey != "":
+			found, err := s.Store.Events(ctx, tenantID, hookd.EventFilter{IdempotencyKey: ev.IdempotencyKey, Page: hookd.Page{Limit: 1}})
+			if err != nil || len(found) == 0 {
+				return false
+			}
+		case idGiven[index[k]]:
+			if _, err := s.Store.Event(ctx, tenantID, ev.ID); err != nil {
+				return false
+			}
+		default:
+			return false // a new id: a new event
+		}
+	}
+	return true
 }
 
 // result is the outcome of a publish as callers see it.

@@ -138,6 +138,24 @@ func TestPublishRate(t *testing.T) {
 	if _, err := b.svc.Publish(ctx, "acme", two); err != nil {
 		t.Fatalf("two more after the repeats: %v", err)
 	}
+	// The second is full. A repeat is still answered (a publisher whose
+	// answer was lost retries at once), by its key or by its id; a new
+	// event is not, nor a batch with one.
+	again := event("lean:payment.created", leanPayment)
+	again.IdempotencyKey = "pay-1"
+	byID := event("lean:payment.created", leanPayment)
+	byID.ID = two[0].ID
+	if res, err := b.svc.Publish(ctx, "acme", []*hookd.Event{again, byID}); err != nil || res[0].ID != first.ID || !res[0].Duplicate ||
+		res[1].Err != nil || res[1].ID != two[0].ID || !res[1].Duplicate {
+		t.Fatalf("repeats in a full second: %+v %v", res, err)
+	}
+	fresh := event("lean:payment.created", leanPayment)
+	_, err = b.svc.Publish(ctx, "acme", []*hookd.Event{fresh})
+	code(t, err, hookd.ERATELIMIT)
+	again = event("lean:payment.created", leanPayment)
+	again.IdempotencyKey = "pay-1"
+	_, err = b.svc.Publish(ctx, "acme", []*hookd.Event{again, event("lean:payment.created", leanPayment)})
+	code(t, err, hookd.ERATELIMIT)
 	// A batch larger than the rate is refused even at the start of a
 	// second, saying it can never pass and how to split it.
 	b.clock.t = b.clock.t.Add(time.Second)
