@@ -77,6 +77,20 @@ func (l HeaderLines) Each(f func(name, value string)) {
 	}
 }
 
+// Header returns the lines as an http.Header, each value of a name apart.
+func (l HeaderLines) Header() http.Header {
+	h := http.Header{}
+	s := string(l)
+	for s != "" {
+		var line string
+		line, s, _ = strings.Cut(s, "\n")
+		if name, value, ok := strings.Cut(line, ": "); ok {
+			h[name] = append(h[name], value)
+		}
+	}
+	return h
+}
+
 // MarshalJSON shows the lines as an object, in their order.
 func (l HeaderLines) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer

@@ -43,6 +43,9 @@ func TestHeaderLines(t *testing.T) {
 	if len(cut) > ResponseHeadersLimit || len(cut) < ResponseHeadersLimit-60 || !strings.HasSuffix(string(cut), "\n") {
 		t.Fatalf("%d bytes recorded of %d headers, want whole lines up to %d", len(cut), len(big), ResponseHeadersLimit)
 	}
+	if h := got.Header(); h.Get("X-Trace") != "a" || len(h["X-Trace"]) != 2 || h.Get("Content-Type") != "application/json" || len(h) != 4 {
+		t.Fatalf("Header() = %v", h)
+	}
 	if HeaderLinesOf(nil) != "" {
 		t.Fatal("no headers recorded as something")
 	}
