@@ -77,7 +77,9 @@ func (l HeaderLines) Each(f func(name, value string)) {
 	}
 }
 
-// Header returns the lines as an http.Header, each value of a name apart.
+// Header returns the lines as an http.Header, each value of a name apart
+// as recorded. The API's JSON joins a name's values with ", " (as the feed
+// does), so lines read back from it (UnmarshalJSON) hold one value per name.
 func (l HeaderLines) Header() http.Header {
 	h := http.Header{}
 	s := string(l)

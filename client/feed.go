@@ -34,8 +34,24 @@ func (c *Client) Feed(ctx context.Context, tenant, endpointID string, q hookd.Fe
 	return &out, nil
 }
 
-// AckFeed records a named consumer's position in an endpoint's feed.
+// AckFeed records a named consumer's position in an endpoint's feed: a.Cursor
+// is the Next of a page it has read. A Cursor left empty is refused here,
+// not sent as the API's "back to the start": ResetFeed says that.
 func (c *Client) AckFeed(ctx context.Context, tenant, endpointID string, a hookd.FeedAck) (*hookd.FeedPosition, error) {
+	if a.Cursor == "" {
+		return nil, hookd.FieldErrorf(hookd.EINVALID, "cursor", "required",
+			"cursor is required: the next of a feed page (ResetFeed moves a consumer back to the start)")
+	}
+	return c.ackFeed(ctx, tenant, endpointID, a)
+}
+
+// ResetFeed moves a named consumer back to the start of an endpoint's feed
+// (an acknowledgement of the cursor "").
+func (c *Client) ResetFeed(ctx context.Context, tenant, endpointID, consumer string) (*hookd.FeedPosition, error) {
+	return c.ackFeed(ctx, tenant, endpointID, hookd.FeedAck{Consumer: consumer})
+}
+
+func (c *Client) ackFeed(ctx context.Context, tenant, endpointID string, a hookd.FeedAck) (*hookd.FeedPosition, error) {
 	var out hookd.FeedPosition
 	if err := c.do(ctx, request{method: http.MethodPost, path: path("tenants", tenant, "endpoints", endpointID, "feed", "ack"), in: a, out: &out}); err != nil {
 		return nil, err

@@ -1,6 +1,9 @@
 package delivery_test
 
 import (
+	"context"
+	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,4 +43,41 @@ func TestRetriesOnTimeBetweenPolls(t *testing.T) {
 			t.Fatalf("after the schedule: %s after %d tries; want failed after 3", got.State, got.Attempts)
 		}
 	})
+}
+
+// slowClaim is a store whose claims take 50 ms, as a large one does.
+type slowClaim struct{ hookd.Database }
+
+func (s slowClaim) Claim(ctx context.Context, node string, now time.Time, max int, skip []string) ([]*hookd.Job, error) {
+	time.Sleep(50 * time.Millisecond)
+	return s.Database.Claim(ctx, node, now, max, skip)
+}
+
+// TestRetryDueDuringAClaim: a retry that falls due while the claim for
+// another runs is claimed after it, not at the next poll (30 s here). Two
+// deliveries 15 ms apart each fail once and are retried a second later.
+func TestRetryDueDuringAClaim(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	b := setupOn(t, slowClaim{openStore(t)}, 500, func(e *hookd.Endpoint) {
+		e.RetrySchedule = []hookd.Duration{hookd.Duration(time.Second)}
+	}, func(c *delivery.Config) { c.Clock, c.PollInterval = hookd.SystemClock{}, 30*time.Second })
+	b.mu.Lock()
+	b.answer = func(*http.Request) int {
+		if n.Add(1) <= 2 {
+			return 500
+		}
+		return 200
+	}
+	b.mu.Unlock()
+	b.publish(t, "e1")
+	time.Sleep(15 * time.Millisecond)
+	b.publish(t, "e2")
+	for got := range 4 {
+		select {
+		case <-b.hits:
+		case <-time.After(15 * time.Second):
+			t.Fatalf("%d tries within the schedule, want 4 (each delivery's first and its retry)", got)
+		}
+	}
 }

@@ -712,6 +712,7 @@ func (e *Engine) poller() {
 	defer e.bg.Done()
 	t := time.NewTimer(0)
 	defer t.Stop()
+	var deadline time.Time // when t fires
 	for {
 		select {
 		case <-e.ctx.Done():
@@ -723,18 +724,26 @@ func (e *Engine) poller() {
 			// the endpoints first, then claim.
 			e.refresh()
 		case <-e.due.earlier:
-			// A retry falls due before the timer: sleep until then.
+			// A retry falls due before the timer, perhaps: sleep until
+			// then, never past the timer's time (the poll's).
 			if d := e.due.sleep(e.cfg.Clock.Now(), e.cfg.PollInterval); d > 0 {
-				t.Reset(d)
+				if at := time.Now().Add(d); at.Before(deadline) {
+					t.Reset(d)
+					deadline = at
+				}
 				continue
 			}
 		}
+		// The times due when the claims begin are theirs to find; those
+		// that fall due while they run are left for the next.
+		claimAt := e.cfg.Clock.Now()
 		for e.claimOnce() {
 		}
-		now := e.cfg.Clock.Now()
-		e.due.drop(now)
+		e.due.drop(claimAt)
 		// Claims for retries come at most every dueGap, in groups.
-		t.Reset(max(e.due.sleep(now, e.cfg.PollInterval), min(dueGap, e.cfg.PollInterval)))
+		wait := max(e.due.sleep(e.cfg.Clock.Now(), e.cfg.PollInterval), min(dueGap, e.cfg.PollInterval))
+		t.Reset(wait)
+		deadline = time.Now().Add(wait)
 	}
 }
 

@@ -14,8 +14,9 @@ import (
 // status line and headers arrive in one read, with a Content-Length. The
 // engine reads its status, its headers (recorded, and Retry-After for 429
 // and 503) and its body (an excerpt): quickResponse reads those from the
-// buffered bytes, its header map's names and values cut from one copy of
-// the head rather than allocated one by one as http.ReadResponse does.
+// buffered bytes, its header map's values (and the names already in
+// canonical form) cut from one copy of the head rather than allocated one
+// by one as http.ReadResponse does.
 // Anything else (an interim 1xx, chunked or
 // close-delimited bodies, HTTP/1.0, folded lines, a header not yet
 // arrived whole) is left unread for http.ReadResponse.
@@ -93,7 +94,9 @@ func quickResponse(br *bufio.Reader, limit int64) (*http.Response, error) {
 				}
 				length = length*10 + int64(c-'0')
 			}
-		case asciiEqualFold(name, "Transfer-Encoding"), asciiEqualFold(name, "Trailer"):
+		case asciiEqualFold(name, "Transfer-Encoding"), asciiEqualFold(name, "Trailer"), asciiEqualFold(name, "Pragma"):
+			// Pragma: http.ReadResponse adds a Cache-Control for
+			// "no-cache"; the headers recorded are its.
 			return nil, nil
 		case asciiEqualFold(name, "Connection"):
 			for tok := range strings.SplitSeq(value, ",") {

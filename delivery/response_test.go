@@ -48,6 +48,7 @@ func TestQuickResponse(t *testing.T) {
 		{"bare LF", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok\r\n\r\n", false},
 		{"bad status", "HTTP/1.1 200OK\r\nContent-Length: 2\r\n\r\nok", false},
 		{"trailer", "HTTP/1.1 200 OK\r\nTrailer: X\r\nContent-Length: 2\r\n\r\nok", false},
+		{"pragma", "HTTP/1.1 200 OK\r\nPragma: no-cache\r\nContent-Length: 0\r\n\r\n", false},
 		{"head cut short", "HTTP/1.1 200 OK\r\nContent-Len", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {

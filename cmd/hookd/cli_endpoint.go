@@ -262,7 +262,7 @@ func endpointRotate(ctx context.Context, c *apiCmd) error {
 	if *activate != "" {
 		t, err := time.Parse(time.RFC3339, *activate)
 		if err != nil {
-			return fmt.Errorf("--activate-at %q: want an RFC 3339 time (2026-12-01T12:00:00Z)", *activate)
+			return c.misuse("--activate-at %q: want an RFC 3339 time (2026-12-01T12:00:00Z)", *activate)
 		}
 		r.ActivateAt = &t
 	}
@@ -455,7 +455,14 @@ func endpointFeedAck(ctx context.Context, c *apiCmd) error {
 		// Not a default of "": that moves the consumer back to the start.
 		return c.misuse(`--cursor is required: the next of a feed page, or --cursor "" to go back to the start`)
 	}
-	pos, err := c.client().AckFeed(ctx, *c.tenant, c.arg(0), hookd.FeedAck{Consumer: *consumer, Cursor: *cursor})
+	api := c.client()
+	ack := func() (*hookd.FeedPosition, error) {
+		if *cursor == "" {
+			return api.ResetFeed(ctx, *c.tenant, c.arg(0), *consumer)
+		}
+		return api.AckFeed(ctx, *c.tenant, c.arg(0), hookd.FeedAck{Consumer: *consumer, Cursor: *cursor})
+	}
+	pos, err := ack()
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -31,7 +30,7 @@ func eventPublish(ctx context.Context, c *apiCmd) error {
 		return err
 	}
 	if *typ == "" || *payload == "" {
-		return errors.New("--type and --payload are required")
+		return c.misuse("--type and --payload are required")
 	}
 	p, err := jsonArg("payload", *payload)
 	if err != nil {

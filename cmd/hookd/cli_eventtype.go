@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"iter"
 
@@ -74,7 +73,7 @@ func eventTypeCreate(ctx context.Context, c *apiCmd) error {
 		return err
 	}
 	if *schema == "-" && *example == "-" {
-		return errors.New("--schema and --example cannot both read standard input")
+		return c.misuse("--schema and --example cannot both read standard input")
 	}
 	s, err := jsonArg("schema", *schema)
 	if err != nil {

@@ -78,7 +78,7 @@ func tenantUpdate(ctx context.Context, c *apiCmd) error {
 	}
 	if c.set("metadata") {
 		if *meta == "" {
-			return fmt.Errorf("--metadata: give a JSON object ({} to clear it)")
+			return c.misuse("--metadata: give a JSON object ({} to clear it)")
 		}
 		m, err := jsonArg("metadata", *meta)
 		if err != nil {

@@ -308,6 +308,10 @@ func TestCLIVerbArguments(t *testing.T) {
 		{[]string{"token", "create", "--admin", "--expires-in", "0s"}, "leave the flag out for a token that does not expire"},
 		{[]string{"endpoint", "create", "--tenant", "acme", "http://127.0.0.1:1/", "--retry-schedule", "5,x"}, `--retry-schedule: "x"`},
 		{[]string{"--tenant", "acme", "endpoint", "fly"}, `unknown verb "fly"`},
+		{[]string{"event", "publish", "--tenant", "acme"}, "--type and --payload are required"},
+		{[]string{"endpoint", "rotate", "--tenant", "acme", "--activate-at", "nope", "ep_1"}, `--activate-at "nope"`},
+		{[]string{"tenant", "update", "--metadata=", "acme"}, "--metadata: give a JSON object"},
+		{[]string{"event-type", "create", "--schema", "-", "--example", "-", "x.y"}, "cannot both read standard input"},
 	}
 	for _, c := range bad {
 		// Each is a mistake in the command line: said once, with the

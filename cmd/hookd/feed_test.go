@@ -133,7 +133,10 @@ func TestFeedCatchUp(t *testing.T) {
 			t.Fatalf("%s: the page after the end: %+v %v", c.prof, page, err)
 		}
 		// An acknowledged "" moves the consumer back to the start.
-		if pos, err := b.api(tok).AckFeed(ctx, "feed", c.id, hookd.FeedAck{Consumer: c.name}); err != nil || pos.Cursor != "" {
+		if _, err := b.api(tok).AckFeed(ctx, "feed", c.id, hookd.FeedAck{Consumer: c.name}); hookd.ErrorCode(err) != hookd.EINVALID {
+			t.Fatalf("%s: the client's AckFeed without a cursor: %v, want it refused", c.prof, err)
+		}
+		if pos, err := b.api(tok).ResetFeed(ctx, "feed", c.id, c.name); err != nil || pos.Cursor != "" {
 			t.Fatalf("%s: ack of the start: %+v %v", c.prof, pos, err)
 		}
 		page, err = b.api(tok).Feed(ctx, "feed", c.id, hookd.FeedQuery{Consumer: c.name, Limit: 2})
