@@ -91,6 +91,8 @@ type EventQuery struct {
 	// events with at least one delivery in that state; pending includes
 	// deliveries parked at a disabled endpoint.
 	Delivery string
+	// IdempotencyKey, when set, selects the event published under it.
+	IdempotencyKey string
 	Page
 }
 

@@ -107,6 +107,8 @@ const (
 	maxRetryDelay = 7 * 24 * time.Hour
 	// MaxEventTypes is how many entries an endpoint's event_types may hold.
 	MaxEventTypes = 256
+	// MaxIdempotencyKey is the longest idempotency key or ordering key.
+	MaxIdempotencyKey = 256
 )
 
 // Validate checks the fields of an endpoint that need nothing but the

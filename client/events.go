@@ -130,11 +130,13 @@ func (c *Client) PublishBatch(ctx context.Context, tenant string, events []Event
 // EventListOptions selects events: Type is an exact name, a prefix ending
 // at a dot and "*", or "*" (what an endpoint subscribed to it receives);
 // Delivery ("pending", "succeeded" or "failed") keeps the events with a
-// delivery in that state.
+// delivery in that state; IdempotencyKey finds the event published under
+// that key.
 type EventListOptions struct {
 	ListOptions
-	Type     string
-	Delivery string
+	Type           string
+	Delivery       string
+	IdempotencyKey string
 }
 
 func (o EventListOptions) values() url.Values {
@@ -144,6 +146,9 @@ func (o EventListOptions) values() url.Values {
 	}
 	if o.Delivery != "" {
 		q.Set("delivery", o.Delivery)
+	}
+	if o.IdempotencyKey != "" {
+		q.Set("idempotency_key", o.IdempotencyKey)
 	}
 	return q
 }

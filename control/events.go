@@ -64,7 +64,7 @@ func (s *Service) CheckEvent(ctx context.Context, tenantID string, ev *hookd.Eve
 		return nil, err
 	}
 	for _, k := range []struct{ field, v string }{{"ordering_key", ev.OrderingKey}, {"Idempotency-Key", ev.IdempotencyKey}} {
-		if len(k.v) > 256 {
+		if len(k.v) > hookd.MaxIdempotencyKey {
 			return nil, hookd.FieldErrorf(hookd.EINVALID, k.field, "max_length", "ordering_key and the idempotency key are at most 256 characters, without control characters")
 		}
 		if !hookd.PlainText(k.v) {
@@ -299,7 +299,7 @@ func (s *Service) Events(ctx context.Context, tenantID string, q hookd.EventQuer
 	if err != nil {
 		return nil, err
 	}
-	f.Page, f.DeliveryState = q.Page, q.Delivery
+	f.Page, f.DeliveryState, f.IdempotencyKey = q.Page, q.Delivery, q.IdempotencyKey
 	return s.Store.Events(ctx, tenantID, f)
 }
 

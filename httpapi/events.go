@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/hookd/hookd"
 )
@@ -34,6 +37,9 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) error {
 	if !fastPublish(body, &in) {
 		slow := new(publishIn)
 		if err := decodeSlow(body, slow); err != nil {
+			return err
+		}
+		if err := givenID(body, slow.ID); err != nil {
 			return err
 		}
 		in = *slow
@@ -68,10 +74,29 @@ type batchResult struct {
 
 // publishBatch publishes up to MaxBatch events in one commit. Each event is
 // validated alone: the invalid ones get an error, the others are published.
+// The request's Idempotency-Key, when given, is each event's that has none,
+// with its place (KEY:0, KEY:1, …): the same batch again answers the events
+// of the first, as duplicates.
 func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
-	var in batchIn
-	if err := decodeFast(r, &in, func(b []byte) bool { return fastBatch(b, &in) }); err != nil {
+	body, err := readBody(r)
+	if err != nil {
 		return err
+	}
+	var in batchIn
+	var bad []error // per event: an id given empty
+	if !fastBatch(body, &in) {
+		if err := decodeSlow(body, &in); err != nil {
+			return batchEventAt(body, err)
+		}
+		var raw struct {
+			Events []json.RawMessage `json:"events"`
+		}
+		if json.Unmarshal(body, &raw) == nil && len(raw.Events) == len(in.Events) {
+			bad = make([]error, len(raw.Events))
+			for i, b := range raw.Events {
+				bad[i] = givenID(b, in.Events[i].ID)
+			}
+		}
 	}
 	if len(in.Events) == 0 {
 		return hookd.FieldErrorf(hookd.EINVALID, "events", "required", "events is required and must not be empty")
@@ -79,21 +104,41 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 	if len(in.Events) > s.MaxBatch {
 		return hookd.FieldErrorf(hookd.EINVALID, "events", "max_items", "a batch holds at most %d events, not %d", s.MaxBatch, len(in.Events))
 	}
-	events := make([]*hookd.Event, len(in.Events))
+	key := r.Header.Get("Idempotency-Key")
+	if max := hookd.MaxIdempotencyKey - len(":1000"); key != "" && (len(key) > max || !hookd.PlainText(key)) {
+		return hookd.FieldErrorf(hookd.EINVALID, "Idempotency-Key", "max_length",
+			"a batch's Idempotency-Key is at most %d characters, without control characters (each event's key is KEY:N)", max)
+	}
+	events := make([]*hookd.Event, 0, len(in.Events))
+	at := make([]int, 0, len(in.Events)) // each event's place in the batch
 	for i := range in.Events {
-		events[i] = in.Events[i].event()
-	}
-	res, err := s.Events.Publish(r.Context(), r.PathValue("tenant"), events)
-	if err != nil {
-		return err
-	}
-	out := make([]batchResult, len(res))
-	for i, p := range res {
-		if p.Err != nil {
-			out[i].Error = errorBody(p.Err)
+		if bad != nil && bad[i] != nil {
 			continue
 		}
-		out[i].PublishResult = p
+		ev := in.Events[i].event()
+		if key != "" && ev.IdempotencyKey == "" {
+			ev.IdempotencyKey = key + ":" + strconv.Itoa(i)
+		}
+		events, at = append(events, ev), append(at, i)
+	}
+	out := make([]batchResult, len(in.Events))
+	for i, err := range bad {
+		if err != nil {
+			out[i].Error = errorBody(err)
+		}
+	}
+	if len(events) > 0 {
+		res, err := s.Events.Publish(r.Context(), r.PathValue("tenant"), events)
+		if err != nil {
+			return err
+		}
+		for k, p := range res {
+			if p.Err != nil {
+				out[at[k]].Error = errorBody(p.Err)
+				continue
+			}
+			out[at[k]].PublishResult = p
+		}
 	}
 	if b, ok := batchAnswer(out); ok {
 		writeBody(w, http.StatusAccepted, b)
@@ -101,6 +146,58 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusAccepted, map[string]any{"data": out})
 	}
 	return nil
+}
+
+// batchEventAt is err, a batch body's decoding error, naming the event it
+// is about when it is one event's (a field of the wrong type, an unknown
+// field): events[2].type rather than events.type. The batch is malformed
+// and refused whole, as the OpenAPI document's schema of an event says.
+func batchEventAt(body []byte, err error) error {
+	var orig *hookd.Error
+	if errors.As(err, &orig) && len(orig.Details) > 0 && strings.HasPrefix(orig.Details[0].Path, "$.") {
+		return err // a JSON path already ($.events[1].type)
+	}
+	var raw struct {
+		Events []json.RawMessage `json:"events"`
+	}
+	if json.Unmarshal(body, &raw) != nil {
+		return err
+	}
+	for i, b := range raw.Events {
+		var ev eventIn
+		e := decodeBody(b, &ev)
+		var he *hookd.Error
+		if e == nil || !errors.As(e, &he) {
+			continue
+		}
+		at := "events[" + strconv.Itoa(i) + "]"
+		c := *he
+		c.Message = at + ": " + he.Message
+		c.Details = make([]hookd.Detail, len(he.Details))
+		for k, d := range he.Details {
+			d.Path = at + "." + d.Path
+			c.Details[k] = d
+		}
+		return &c
+	}
+	return err
+}
+
+// givenID refuses an "id" given empty: a publisher's variable left unset
+// would otherwise lose its deduplication to an id of hookd's making. The
+// fast paths leave such a body to the slow one; id is the decoded value.
+func givenID(body []byte, id string) error {
+	if id != "" || !bytes.Contains(body, []byte(`"id"`)) {
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return nil
+	}
+	if _, ok := fields["id"]; !ok {
+		return nil
+	}
+	return hookd.FieldErrorf(hookd.EINVALID, "id", "pattern", "id must be 1-128 characters of letters, digits and _.:-; leave it out for an id of hookd's making")
 }
 
 // errorBody is the error object of an answer, or of one event's result in
@@ -120,7 +217,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	evs, err := s.Events.Events(r.Context(), r.PathValue("tenant"),
-		hookd.EventQuery{Type: r.URL.Query().Get("type"), Delivery: r.URL.Query().Get("delivery"), Page: p})
+		hookd.EventQuery{Type: r.URL.Query().Get("type"), Delivery: r.URL.Query().Get("delivery"),
+			IdempotencyKey: r.URL.Query().Get("idempotency_key"), Page: p})
 	if err != nil {
 		return err
 	}

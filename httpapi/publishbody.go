@@ -165,6 +165,9 @@ func fastEvent(b []byte, i, depth int, ev *eventIn, withKey, alone bool) (int, b
 			if *dst, i, ok = jsonscan.PlainString(b, i); !ok {
 				return i, false
 			}
+			if bit == 2 && *dst == "" {
+				return i, false // "id": "", refused by the slow path
+			}
 		} else {
 			if i >= len(b) || b[i] != '{' {
 				return i, false

@@ -66,12 +66,13 @@ func eventList(ctx context.Context, c *apiCmd) error {
 	c.withLimit()
 	typ := c.fs.String("type", "", `only events of this type: a name, "payment.*" or "*"`)
 	delivery := c.fs.String("delivery", "", "only events with a delivery in this state: failed, pending or succeeded")
+	key := c.fs.String("idempotency-key", "", "only the event published under this idempotency key")
 	if err := c.parse(); err != nil {
 		return err
 	}
 	api := c.client()
 	return list(c, "events", func(o client.ListOptions) iter.Seq2[*hookd.Event, error] {
-		return api.ListEvents(ctx, *c.tenant, client.EventListOptions{ListOptions: o, Type: *typ, Delivery: *delivery})
+		return api.ListEvents(ctx, *c.tenant, client.EventListOptions{ListOptions: o, Type: *typ, Delivery: *delivery, IdempotencyKey: *key})
 	}, []any{"ID", "TYPE", "ORDERING KEY", "CREATED"}, func(e *hookd.Event) []any {
 		return []any{e.ID, e.Type, e.OrderingKey, e.CreatedAt}
 	})

@@ -63,7 +63,7 @@ func TestErrorMessagesNameTheField(t *testing.T) {
 		{"invalid header value", "PATCH", epURL, `{"headers":{"X-Ok":"a\nb"}}`, []string{"X-Ok", "invalid value", "CR, LF"}},
 		{"reserved header", "PATCH", epURL, `{"headers":{"webhook-id":"x"}}`, []string{"webhook-id", "reserved"}},
 		{"batch events not an array", "POST", "/v1/tenants/t/events/batch", `{"events":{}}`, []string{"events", "array"}},
-		{"batch item type a number", "POST", "/v1/tenants/t/events/batch", `{"events":[{"type":1,"payload":{}}]}`, []string{"events.type", "string"}},
+		{"batch item type a number", "POST", "/v1/tenants/t/events/batch", `{"events":[{"type":1,"payload":{}}]}`, []string{"events[0]", "type", "string"}},
 		{"grace_seconds a string", "POST", epURL + "/rotate-secret", `{"grace_seconds":"1d"}`, []string{"grace_seconds", "whole number"}},
 		{"event type schema a string", "POST", "/v1/event-types", `{"name":"x.y","description":7}`, []string{"description", "string"}},
 		{"unknown field", "PATCH", "/v1/tenants/t", `{"colour":"red"}`, []string{"unknown field", "colour"}},

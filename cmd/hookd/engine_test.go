@@ -174,6 +174,71 @@ func TestBatchPublish(t *testing.T) {
 
 	evs = append(evs, map[string]any{"type": "order.paid", "payload": map[string]any{}})
 	a.must(t, 400, "POST", "/v1/tenants/b/events/batch", tok, map[string]any{"events": evs}, nil)
+
+	// The request's Idempotency-Key makes the batch a request that a retry
+	// repeats: the same events are answered, as duplicates, and nothing
+	// new is published; an event's own key is kept.
+	two := map[string]any{"events": []map[string]any{{"type": "order.paid", "payload": map[string]any{"n": 1}},
+		{"type": "order.paid", "payload": map[string]any{"n": 2}, "idempotency_key": "own"}}}
+	type result struct {
+		ID        string
+		Duplicate bool
+	}
+	var first, again struct{ Data []result }
+	a.must(t, 202, "POST", "/v1/tenants/b/events/batch", tok, two, &first, "Idempotency-Key", "batch-7")
+	a.must(t, 202, "POST", "/v1/tenants/b/events/batch", tok, two, &again, "Idempotency-Key", "batch-7")
+	if len(first.Data) != 2 || len(again.Data) != 2 || again.Data[0] != (result{first.Data[0].ID, true}) ||
+		again.Data[1] != (result{first.Data[1].ID, true}) || first.Data[0].Duplicate {
+		t.Fatalf("a batch sent twice under one Idempotency-Key: %+v then %+v", first.Data, again.Data)
+	}
+	var ev struct {
+		IdempotencyKey string `json:"idempotency_key"`
+	}
+	a.must(t, 200, "GET", "/v1/tenants/b/events/"+first.Data[0].ID, tok, nil, &ev)
+	if ev.IdempotencyKey != "batch-7:0" {
+		t.Errorf("the first event's key is %q, want batch-7:0", ev.IdempotencyKey)
+	}
+	a.must(t, 200, "GET", "/v1/tenants/b/events/"+first.Data[1].ID, tok, nil, &ev)
+	if ev.IdempotencyKey != "own" {
+		t.Errorf("the second event's key is %q, want its own", ev.IdempotencyKey)
+	}
+	// The events list finds an event by its key ("did order-42 go out?").
+	var byKey struct{ Data []struct{ ID string } }
+	a.must(t, 200, "GET", "/v1/tenants/b/events?idempotency_key=batch-7:0", tok, nil, &byKey)
+	if len(byKey.Data) != 1 || byKey.Data[0].ID != first.Data[0].ID {
+		t.Errorf("events?idempotency_key=batch-7:0: %+v, want the first event alone", byKey.Data)
+	}
+	a.must(t, 200, "GET", "/v1/tenants/b/events?idempotency_key=nobody", tok, nil, &byKey)
+	if len(byKey.Data) != 0 {
+		t.Errorf("events?idempotency_key=nobody: %+v, want none", byKey.Data)
+	}
+
+	// An id given empty is refused (a publisher's unset variable), alone
+	// and in a batch; one event's malformed field names its place.
+	var e struct {
+		Error struct {
+			Details []struct{ Path string }
+		}
+	}
+	a.must(t, 400, "POST", "/v1/tenants/b/events", tok, map[string]any{"type": "order.paid", "id": "", "payload": map[string]any{}}, &e)
+	if len(e.Error.Details) != 1 || e.Error.Details[0].Path != "id" {
+		t.Errorf("an empty id: %+v, want a detail at id", e.Error)
+	}
+	var mixed struct {
+		Data []struct {
+			ID    string
+			Error *struct{ Details []struct{ Path string } }
+		}
+	}
+	a.must(t, 202, "POST", "/v1/tenants/b/events/batch", tok, map[string]any{"events": []map[string]any{
+		{"type": "order.paid", "payload": map[string]any{}}, {"type": "order.paid", "id": "", "payload": map[string]any{}}}}, &mixed)
+	if len(mixed.Data) != 2 || mixed.Data[0].ID == "" || mixed.Data[1].Error == nil || mixed.Data[1].Error.Details[0].Path != "id" {
+		t.Errorf("a batch with an empty id: %+v", mixed.Data)
+	}
+	a.must(t, 400, "POST", "/v1/tenants/b/events/batch", tok, `{"events":[{"type":"order.paid","payload":{}},{"type":"order.paid","payload":{},"idempotncy_key":"x"}]}`, &e)
+	if len(e.Error.Details) != 1 || e.Error.Details[0].Path != "events[1].idempotncy_key" {
+		t.Errorf("an unknown field in the second event: %+v, want a detail at events[1].idempotncy_key", e.Error)
+	}
 }
 
 // TestRotateSecret: during the grace period both secrets sign.

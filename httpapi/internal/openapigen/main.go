@@ -472,7 +472,13 @@ func operations(ex examples) []op {
 			errors: []int{400, 409, 413, 422, 429}},
 		{pattern: "POST /v1/tenants/{tenant}/events/batch", id: "publishBatch", tag: "events", summary: "Publish events in one commit",
 			description: "Up to 1000 events (the server's --max-batch). Each event is checked alone: an invalid one gets its " +
-				"`error` in its place of `data`, the others are published together.",
+				"`error` in its place of `data`, the others are published together. A batch whose JSON does not fit the schema " +
+				"(a field of the wrong type, an unknown field) is refused whole, the details naming the event (`events[2].type`). " +
+				"An `Idempotency-Key` gives each event without its own `idempotency_key` the key `KEY:N` (N its place): the " +
+				"same batch again answers its events, as duplicates.",
+			params: []any{obj{"name": "Idempotency-Key", "in": "header", "required": false,
+				"description": "Names the batch: each event without its own idempotency_key takes KEY:N, N its place in the batch.",
+				"schema":      obj{"type": "string", "maxLength": 251}}},
 			body: jsonBody(schemaRef("Batch"), true, obj{"two": example("Two events", obj{"events": []any{
 				obj{"type": ex.publishType, "payload": ex.publishPayload, "idempotency_key": "order-42"},
 				obj{"type": "invoice.paid", "payload": obj{"invoice_id": "inv_42"}}}})}),
@@ -484,7 +490,9 @@ func operations(ex examples) []op {
 				"(`payment.created` finds every provider's), a qualified name (`lean:payment.created`), a prefix ending at "+
 				"a dot (`payment.*`) or `*` (every event but hookd's own).", obj{"type": "string"}),
 				queryParam("delivery", "Only the events with at least one delivery in this state (`pending` includes parked).",
-					obj{"type": "string", "enum": []any{"pending", "succeeded", "failed"}})}, pageParams...),
+					obj{"type": "string", "enum": []any{"pending", "succeeded", "failed"}}),
+				queryParam("idempotency_key", "Only the event published under this idempotency key (the Idempotency-Key header, "+
+					"an event's idempotency_key in a batch, or a batch's KEY:N).", obj{"type": "string"})}, pageParams...),
 			status: 200, resp: schemaRef("EventPage"), respDesc: "A page of events.", errors: []int{400}},
 		{pattern: "GET /v1/tenants/{tenant}/events/{id}", id: "getEvent", tag: "events", summary: "Get an event with its deliveries",
 			status: 200, resp: schemaRef("EventWithDeliveries"), respDesc: "The event."},
