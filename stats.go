@@ -58,11 +58,11 @@ func (q *StatsQuery) Validate() error {
 	var ds []Detail
 	switch w := q.Until.Sub(q.Since); {
 	case w <= 0:
-		ds = append(ds, Detail{Path: "since", Rule: "before_until", Message: "since must be before until"})
+		ds = append(ds, Detail{Path: "since", Rule: "before_until", Message: "since must be before until (until defaults to now)"})
 	case w > MaxStatsWindow:
 		ds = append(ds, Detail{Path: "since", Rule: "max_window", Message: "the window from since to until must be at most 90 days (2160h)"})
 	case q.Interval < MinStatsInterval || q.Interval%time.Second != 0:
-		ds = append(ds, Detail{Path: "interval", Rule: "min", Message: "interval must be a whole number of seconds, at least 1m"})
+		ds = append(ds, Detail{Path: "interval", Rule: "min", Message: "interval must be at least 1m, in whole seconds (90s, 5m, 1h)"})
 	case (w+q.Interval-1)/q.Interval > MaxStatsBuckets:
 		ds = append(ds, Detail{Path: "interval", Rule: "max_buckets", Message: "interval must cut the window into at most 1000 buckets"})
 	}

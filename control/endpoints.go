@@ -224,7 +224,7 @@ func (s *Service) RecoverEndpoint(ctx context.Context, tenantID, id string, w ho
 		until = *w.Until
 	}
 	if !w.Since.Before(until) {
-		return 0, hookd.FieldErrorf(hookd.EINVALID, "since", "range", "since must be before until")
+		return 0, hookd.FieldErrorf(hookd.EINVALID, "since", "range", "since must be before until (until defaults to now)")
 	}
 	n, err := s.Store.Recover(ctx, tenantID, id, *w.Since, until, now)
 	if err != nil {

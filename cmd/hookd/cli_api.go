@@ -396,7 +396,7 @@ func isTerminal(f *os.File) bool {
 
 // jsonArg reads a JSON flag value: the JSON itself, @FILE, or - for
 // standard input.
-func jsonArg(name, v string) (json.RawMessage, error) {
+func (c *apiCmd) jsonArg(name, v string) (json.RawMessage, error) {
 	var b []byte
 	switch {
 	case v == "":
@@ -415,7 +415,7 @@ func jsonArg(name, v string) (json.RawMessage, error) {
 		b = []byte(v)
 	}
 	if !json.Valid(b) {
-		return nil, fmt.Errorf("--%s: not valid JSON (give JSON, @FILE or - for standard input)", name)
+		return nil, c.misuse("--%s: not valid JSON (give JSON, @FILE or - for standard input)", name)
 	}
 	return json.RawMessage(b), nil
 }

@@ -49,7 +49,11 @@ func addEndpointOpts(c *apiCmd, update bool) *endpointOpts {
 		o.url = c.fs.String("endpoint-url", "", "the endpoint's new URL (http or https)")
 	}
 	o.profile = c.fs.String("profile", "", "wire format: standard (default), lean, weavr or linkmoney")
-	o.types = c.fs.String("event-types", "", `event types, comma-separated: names, "payment.*" or "*" (default "*")`)
+	types := `event types, comma-separated: names, "payment.*" or "*" (default "*")`
+	if update {
+		types = `event types, comma-separated: names, "payment.*" or "*" (default: unchanged)`
+	}
+	o.types = c.fs.String("event-types", "", types)
 	o.description = c.fs.String("description", "", "description")
 	o.ordering = c.fs.String("ordering", "", `"none" (default) or "key": in publish order per ordering key`)
 	o.retry = c.fs.String("retry-schedule", "", "delays between tries, comma-separated, in seconds or as durations (5,300 or 5s,5m,30m; default: the profile's)")

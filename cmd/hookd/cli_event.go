@@ -32,7 +32,7 @@ func eventPublish(ctx context.Context, c *apiCmd) error {
 	if *typ == "" || *payload == "" {
 		return c.misuse("--type and --payload are required")
 	}
-	p, err := jsonArg("payload", *payload)
+	p, err := c.jsonArg("payload", *payload)
 	if err != nil {
 		return err
 	}

@@ -75,11 +75,11 @@ func eventTypeCreate(ctx context.Context, c *apiCmd) error {
 	if *schema == "-" && *example == "-" {
 		return c.misuse("--schema and --example cannot both read standard input")
 	}
-	s, err := jsonArg("schema", *schema)
+	s, err := c.jsonArg("schema", *schema)
 	if err != nil {
 		return err
 	}
-	e, err := jsonArg("example", *example)
+	e, err := c.jsonArg("example", *example)
 	if err != nil {
 		return err
 	}

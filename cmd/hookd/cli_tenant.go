@@ -28,7 +28,7 @@ func tenantCreate(ctx context.Context, c *apiCmd) error {
 	if err := c.parse(); err != nil {
 		return err
 	}
-	m, err := jsonArg("metadata", *meta)
+	m, err := c.jsonArg("metadata", *meta)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func tenantUpdate(ctx context.Context, c *apiCmd) error {
 		if *meta == "" {
 			return c.misuse("--metadata: give a JSON object ({} to clear it)")
 		}
-		m, err := jsonArg("metadata", *meta)
+		m, err := c.jsonArg("metadata", *meta)
 		if err != nil {
 			return err
 		}

@@ -309,6 +309,7 @@ func TestCLIVerbArguments(t *testing.T) {
 		{[]string{"endpoint", "create", "--tenant", "acme", "http://127.0.0.1:1/", "--retry-schedule", "5,x"}, `--retry-schedule: "x"`},
 		{[]string{"--tenant", "acme", "endpoint", "fly"}, `unknown verb "fly"`},
 		{[]string{"event", "publish", "--tenant", "acme"}, "--type and --payload are required"},
+		{[]string{"event", "publish", "--tenant", "acme", "--type", "a.b", "--payload", "{bad"}, "--payload: not valid JSON"},
 		{[]string{"endpoint", "rotate", "--tenant", "acme", "--activate-at", "nope", "ep_1"}, `--activate-at "nope"`},
 		{[]string{"tenant", "update", "--metadata=", "acme"}, "--metadata: give a JSON object"},
 		{[]string{"event-type", "create", "--schema", "-", "--example", "-", "x.y"}, "cannot both read standard input"},
