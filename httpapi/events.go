@@ -1,10 +1,10 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -91,7 +91,7 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 		var raw struct {
 			Events []json.RawMessage `json:"events"`
 		}
-		if json.Unmarshal(body, &raw) == nil && len(raw.Events) == len(in.Events) {
+		if emptyID.Match(body) && json.Unmarshal(body, &raw) == nil && len(raw.Events) == len(in.Events) {
 			bad = make([]error, len(raw.Events))
 			for i, b := range raw.Events {
 				bad[i] = givenID(b, in.Events[i].ID)
@@ -183,11 +183,15 @@ func batchEventAt(body []byte, err error) error {
 	return err
 }
 
+// emptyID finds what may be an "id" given empty, anywhere in a body: the
+// decoding that follows says whether it is the event's.
+var emptyID = regexp.MustCompile(`"id"\s*:\s*""`)
+
 // givenID refuses an "id" given empty: a publisher's variable left unset
 // would otherwise lose its deduplication to an id of hookd's making. The
 // fast paths leave such a body to the slow one; id is the decoded value.
 func givenID(body []byte, id string) error {
-	if id != "" || !bytes.Contains(body, []byte(`"id"`)) {
+	if id != "" || !emptyID.Match(body) {
 		return nil
 	}
 	var fields map[string]json.RawMessage
