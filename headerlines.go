@@ -57,22 +57,32 @@ func HeaderLinesOf(h http.Header) HeaderLines {
 // PostgreSQL's text refuses, and line ends (which no parser lets through).
 var lineReplacer = strings.NewReplacer("\x00", "\uFFFD", "\r", " ", "\n", " ")
 
-// Each calls f with each name and its values joined by ", ", in order.
-func (l HeaderLines) Each(f func(name, value string)) {
-	s := string(l)
-	for s != "" {
+// lines calls f with each line's name and value, in order.
+func (l HeaderLines) lines(f func(name, value string)) {
+	for s := string(l); s != ""; {
 		var line string
 		line, s, _ = strings.Cut(s, "\n")
-		name, value, _ := strings.Cut(line, ": ")
-		for s != "" {
-			next, rest, _ := strings.Cut(s, "\n")
-			n, v, _ := strings.Cut(next, ": ")
-			if n != name {
-				break
-			}
-			value += ", " + v
-			s = rest
+		if name, value, ok := strings.Cut(line, ": "); ok {
+			f(name, value)
 		}
+	}
+}
+
+// Each calls f with each name and its values joined by ", ", in order.
+func (l HeaderLines) Each(f func(name, value string)) {
+	var name, value string
+	l.lines(func(n, v string) {
+		switch {
+		case name == "":
+			name, value = n, v
+		case n == name:
+			value += ", " + v
+		default:
+			f(name, value)
+			name, value = n, v
+		}
+	})
+	if name != "" {
 		f(name, value)
 	}
 }
@@ -82,14 +92,7 @@ func (l HeaderLines) Each(f func(name, value string)) {
 // does), so lines read back from it (UnmarshalJSON) hold one value per name.
 func (l HeaderLines) Header() http.Header {
 	h := http.Header{}
-	s := string(l)
-	for s != "" {
-		var line string
-		line, s, _ = strings.Cut(s, "\n")
-		if name, value, ok := strings.Cut(line, ": "); ok {
-			h[name] = append(h[name], value)
-		}
-	}
+	l.lines(func(name, value string) { h[name] = append(h[name], value) })
 	return h
 }
 

@@ -88,13 +88,12 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 		if err := decodeSlow(body, &in); err != nil {
 			return batchEventAt(body, err)
 		}
-		var raw struct {
-			Events []json.RawMessage `json:"events"`
-		}
-		if emptyID.Match(body) && json.Unmarshal(body, &raw) == nil && len(raw.Events) == len(in.Events) {
-			bad = make([]error, len(raw.Events))
-			for i, b := range raw.Events {
-				bad[i] = givenID(b, in.Events[i].ID)
+		if emptyID.Match(body) {
+			if raw, ok := rawEvents(body); ok && len(raw) == len(in.Events) {
+				bad = make([]error, len(raw))
+				for i, b := range raw {
+					bad[i] = givenID(b, in.Events[i].ID)
+				}
 			}
 		}
 	}
@@ -157,13 +156,11 @@ func batchEventAt(body []byte, err error) error {
 	if errors.As(err, &orig) && len(orig.Details) > 0 && strings.HasPrefix(orig.Details[0].Path, "$.") {
 		return err // a JSON path already ($.events[1].type)
 	}
-	var raw struct {
-		Events []json.RawMessage `json:"events"`
-	}
-	if json.Unmarshal(body, &raw) != nil {
+	raw, ok := rawEvents(body)
+	if !ok {
 		return err
 	}
-	for i, b := range raw.Events {
+	for i, b := range raw {
 		var ev eventIn
 		e := decodeBody(b, &ev)
 		var he *hookd.Error
@@ -181,6 +178,15 @@ func batchEventAt(body []byte, err error) error {
 		return &c
 	}
 	return err
+}
+
+// rawEvents returns a batch body's events undecoded, for what is said of
+// one event alone.
+func rawEvents(body []byte) ([]json.RawMessage, bool) {
+	var raw struct {
+		Events []json.RawMessage `json:"events"`
+	}
+	return raw.Events, json.Unmarshal(body, &raw) == nil
 }
 
 // emptyID finds what may be an "id" given empty, anywhere in a body: the

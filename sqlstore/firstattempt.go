@@ -48,13 +48,13 @@ func firstAttemptsSQL(n int) string {
 		RETURNING deliveries.id`
 }
 
-// firstAttemptSQL is firstAttemptsSQL(1), a constant: the text is the
+// firstAttemptSQL is firstAttemptsSQL(1), built once: the text is the
 // prepared statement's key, looked up for every row.
-const firstAttemptSQL = `UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, owner = ?,
+var firstAttemptSQL = `UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, owner = ?,
 	first_sent_at = COALESCE(first_sent_at, ?), last_status = ?, last_error = ?, updated_at = ?,
 	attempt1_at = ?, attempt1_duration_ms = ?, attempt1_status = ?, attempt1_response = ?,
 	attempt1_error_class = ?, attempt1_error = ?, attempt1_outcome = ?, attempt1_response_headers = ?
-	WHERE id = ? AND state = 'pending' AND attempts = 0 AND (owner IS NULL OR owner = '` + hookd.Parked + `' OR owner = ? OR ? = '')`
+	WHERE id = ? AND state = 'pending' AND attempts = 0 AND ` + stillOwned("owner", "?")
 
 // inlineTextMax bounds the response excerpt, its headers and the error text (up to
 // hookd.ResponseExcerptLimit) of a first attempt kept in its delivery's
