@@ -35,10 +35,13 @@ type dueTimes struct {
 
 func newDueTimes() *dueTimes { return &dueTimes{earlier: make(chan struct{}, 1)} }
 
-// note keeps the due times of a committed batch's pending results and its
+// note keeps the due times of a batch's pending results and its
 // hand-backs to the queue (a parked delivery waits for its endpoint, not a
-// time), and tells the poller when one is now the earliest.
-func (d *dueTimes) note(b *hookd.Batch) {
+// time), committed at now, and tells the poller when one is now the
+// earliest. A time already past is kept as now: a claim that began after
+// it but looked before the commit did not find its delivery, and drop,
+// after that claim, must not forget it.
+func (d *dueTimes) note(b *hookd.Batch, now time.Time) {
 	var ts []int64
 	for _, r := range b.Results {
 		if r.State == hookd.StatePending && soon(r.At, r.NextAttemptAt) {
@@ -59,6 +62,7 @@ func (d *dueTimes) note(b *hookd.Batch) {
 		if len(d.times) >= maxDueTimes {
 			break
 		}
+		t = max(t, now.UnixNano())
 		if t < d.times.min() {
 			first = true
 		}

@@ -81,3 +81,79 @@ func TestRetryDueDuringAClaim(t *testing.T) {
 		}
 	}
 }
+
+// lateCommit is a store whose first commit of a retry comes late, as one
+// held up by a slow disk, a lock or a store that was away does: only once
+// the retry is due, and only after a claim that began then has looked for
+// work (and missed it, not yet committed); that claim ends after the
+// commit.
+type lateCommit struct {
+	hookd.Database
+	engine    atomic.Pointer[delivery.Engine]
+	armed     atomic.Bool // the late commit has begun
+	kicked    atomic.Bool // the claim it waits for is asked for
+	claimed   chan struct{}
+	committed chan struct{}
+}
+
+func (s *lateCommit) Apply(ctx context.Context, b *hookd.Batch) error {
+	var due time.Time
+	for _, r := range b.Results {
+		if r.State == hookd.StatePending {
+			due = r.NextAttemptAt
+		}
+	}
+	if due.IsZero() || !s.armed.CompareAndSwap(false, true) {
+		return s.Database.Apply(ctx, b)
+	}
+	time.Sleep(time.Until(due) + 100*time.Millisecond)
+	s.kicked.Store(true)
+	s.engine.Load().Kick()
+	<-s.claimed
+	err := s.Database.Apply(ctx, b)
+	close(s.committed)
+	return err
+}
+
+func (s *lateCommit) Claim(ctx context.Context, node string, now time.Time, max int, skip []string) ([]*hookd.Job, error) {
+	jobs, err := s.Database.Claim(ctx, node, now, max, skip)
+	if s.kicked.CompareAndSwap(true, false) {
+		close(s.claimed)
+		<-s.committed
+		time.Sleep(200 * time.Millisecond) // the writer notes the retry's time meanwhile
+	}
+	return jobs, err
+}
+
+// TestRetryCommittedLateDuringAClaim: a retry whose result is committed
+// only after it fell due, while a claim that began after its time runs
+// (and looked before the commit), is claimed at once after that claim,
+// not at the next poll (30 s here).
+func TestRetryCommittedLateDuringAClaim(t *testing.T) {
+	t.Parallel()
+	st := &lateCommit{Database: openStore(t), claimed: make(chan struct{}), committed: make(chan struct{})}
+	var n atomic.Int32
+	b := setupOn(t, st, 500, func(e *hookd.Endpoint) {
+		e.RetrySchedule = []hookd.Duration{hookd.Duration(time.Second)}
+	}, func(c *delivery.Config) { c.Clock, c.PollInterval = hookd.SystemClock{}, 30*time.Second })
+	st.engine.Store(b.engine)
+	b.mu.Lock()
+	b.answer = func(*http.Request) int {
+		if n.Add(1) == 1 {
+			return 500
+		}
+		return 200
+	}
+	b.mu.Unlock()
+	d := b.publish(t, "e1")
+	for got := range 2 {
+		select {
+		case <-b.hits:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d tries within 10 s, want 2 (the first and its retry, due 1 s after it)", got)
+		}
+	}
+	if got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.State != hookd.StatePending }); got.State != hookd.StateSucceeded {
+		t.Fatalf("delivery %s, want succeeded", got.State)
+	}
+}

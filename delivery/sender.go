@@ -114,7 +114,16 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 			e.stats.Failed.Add(1)
 		}
 	}
-	e.observeAttempt(ep, prof, j, a, r, due)
+	obs := r
+	if r.State != hookd.StatePending && q.endpoint() == nil {
+		// The endpoint was deleted while the attempt ran: the store
+		// canceled the delivery (counted as such) and keeps it so; the
+		// attempt did not end it.
+		c := *r
+		c.State = hookd.StateCanceled
+		obs = &c
+	}
+	e.observeAttempt(ep, prof, j, a, obs, due)
 	// Keep the in-memory copy in step for a later try from memory.
 	j.d.Attempts = n
 	j.d.FirstSentAt = &first

@@ -247,7 +247,7 @@ func (e *Engine) commit(ops []*writeOp, rest *writeOp) (*writeOp, error) {
 		}
 		return &writeOp{results: b.Results, handBacks: b.HandBacks, health: b.Health}, err
 	}
-	e.due.note(b)
+	e.due.note(b, e.cfg.Clock.Now())
 	if leftInStore(b) || disables(b) {
 		// Other nodes should claim the work now, or stop sending to
 		// an endpoint that was just disabled.

@@ -387,16 +387,16 @@ func testLateResultOfRescued(f *fixture) {
 	e := f.endpoint("ten_a")
 	f.ok(f.s.Heartbeat(f.ctx, "node-b", t0), "Heartbeat")
 	var ds []*hookd.Delivery
-	for range 4 {
+	for range 5 {
 		_, d := f.send("ten_a", t0, "node-a", e.ID) // node-a never beats
 		ds = append(ds, d[0])
 	}
 	n, err := f.s.Rescue(f.ctx, "node-b", t0.Add(-30*time.Second))
 	f.ok(err, "Rescue")
-	if n != 4 {
-		f.Fatalf("Rescue = %d, want 4", n)
+	if n != 5 {
+		f.Fatalf("Rescue = %d, want 5", n)
 	}
-	f.wantSameIDs("node-b's claim", f.claim("node-b", t0, 10), ds[0].ID, ds[1].ID, ds[2].ID, ds[3].ID)
+	f.wantSameIDs("node-b's claim", f.claim("node-b", t0, 10), ds[0].ID, ds[1].ID, ds[2].ID, ds[3].ID, ds[4].ID)
 	_, mine := f.send("ten_a", t0, "node-a", e.ID) // still node-a's
 
 	late := func(d *hookd.Delivery, response string) *hookd.Result {
@@ -404,7 +404,7 @@ func testLateResultOfRescued(f *fixture) {
 			Response: response}, TenantID: "ten_a", State: hookd.StateSucceeded, FirstSentAt: t0.Add(time.Minute),
 			At: t0.Add(time.Minute), Node: "node-a"}
 	}
-	f.apply(&hookd.Batch{Results: []*hookd.Result{late(ds[0], "ok"), late(ds[1], strings.Repeat("x", 2000))}})
+	f.apply(&hookd.Batch{Results: []*hookd.Result{late(ds[0], "ok"), late(ds[1], strings.Repeat("x", 2000)), late(ds[4], "ok")}})
 	f.apply(&hookd.Batch{Results: []*hookd.Result{late(ds[2], "ok")}})
 	f.apply(&hookd.Batch{Results: []*hookd.Result{late(ds[3], "ok")},
 		HandBacks: []hookd.HandBack{{DeliveryID: mine[0].ID, At: t0, NextAttemptAt: t0}}})
@@ -439,10 +439,10 @@ func testLateResultOfRescued(f *fixture) {
 		}
 	}
 	// The stats count every attempt, and each delivery that succeeded
-	// once: node-a's four late successes are attempts only.
+	// once: node-a's five late successes are attempts only.
 	st, err := f.s.EndpointStats(f.ctx, "ten_a", e.ID, hookd.StatsQuery{Since: t0, Until: t0.Add(time.Hour), Interval: time.Hour})
 	f.ok(err, "EndpointStats")
-	if st.Totals.Attempts != 7 || st.Totals.Succeeded != 3 {
-		f.Errorf("the endpoint's stats: %+v; want 7 attempts and 3 deliveries that succeeded (node-b's, own, mine)", st.Totals)
+	if st.Totals.Attempts != 8 || st.Totals.Succeeded != 3 {
+		f.Errorf("the endpoint's stats: %+v; want 8 attempts and 3 deliveries that succeeded (node-b's, own, mine)", st.Totals)
 	}
 }

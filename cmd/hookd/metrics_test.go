@@ -413,3 +413,41 @@ func TestMetricsBacklogTwoNodes(t *testing.T) {
 		t.Errorf("attempts counted %v on the two nodes, %d received, want 5", attempts, failing.count())
 	}
 }
+
+// TestMetricsDeleteDuringAttempt: a delivery whose endpoint is deleted
+// while its attempt is in flight is canceled (the store keeps it so, and
+// the attempt's late answer changes nothing): it counts once in
+// hookd_deliveries_finished_total, as canceled, not also as succeeded.
+func TestMetricsDeleteDuringAttempt(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "m")
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		close(inFlight)
+		<-release
+		w.WriteHeader(http.StatusOK)
+	})
+	ep := a.endpoint(t, "m", tok, map[string]any{"url": rc.URL, "event_types": []string{"ok.*"}})
+	var ev struct{ ID string }
+	a.must(t, 202, "POST", "/v1/tenants/m/events", tok, map[string]any{"type": "ok.done", "payload": map[string]any{}}, &ev)
+	select {
+	case <-inFlight:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the attempt never arrived")
+	}
+	a.must(t, 204, "DELETE", "/v1/tenants/m/endpoints/"+ep.ID, tok, nil, nil)
+	close(release)
+	s := a.eventuallyMetrics(t, 15*time.Second, []want{
+		{"hookd_attempts_total", []string{"profile=standard", "outcome=success"}, 1},
+		{"hookd_deliveries_finished_total", []string{"result=canceled"}, 1},
+	})
+	var got struct{ Deliveries []struct{ State string } }
+	a.must(t, 200, "GET", "/v1/tenants/m/events/"+ev.ID, tok, nil, &got)
+	if len(got.Deliveries) != 1 || got.Deliveries[0].State != "canceled" {
+		t.Fatalf("the event's deliveries: %+v; want one, canceled", got.Deliveries)
+	}
+	if n := s.value("hookd_deliveries_finished_total", "result=succeeded"); n != 0 {
+		t.Errorf("hookd_deliveries_finished_total{result=succeeded} = %v, want 0: the canceled delivery counted twice", n)
+	}
+}
