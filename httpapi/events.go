@@ -189,13 +189,14 @@ func rawEvents(body []byte) ([]json.RawMessage, bool) {
 	return raw.Events, json.Unmarshal(body, &raw) == nil
 }
 
-// emptyID finds what may be an "id" given empty, anywhere in a body: the
-// decoding that follows says whether it is the event's.
-var emptyID = regexp.MustCompile(`"id"\s*:\s*""`)
+// emptyID finds what may be an "id" given empty or null, anywhere in a
+// body, its key spelled as encoding/json reads it ("id", "ID", "\u0069d"):
+// the decoding that follows says whether it is the event's.
+var emptyID = regexp.MustCompile(`(?i)"(?:i|\\u0069|\\u0049)(?:d|\\u0064|\\u0044)"\s*:\s*(?:""|null)`)
 
-// givenID refuses an "id" given empty: a publisher's variable left unset
-// would otherwise lose its deduplication to an id of hookd's making. The
-// fast paths leave such a body to the slow one; id is the decoded value.
+// givenID refuses an "id" given empty or null: a publisher's variable left
+// unset would otherwise lose its deduplication to an id of hookd's making.
+// The fast paths leave such a body to the slow one; id is the decoded value.
 func givenID(body []byte, id string) error {
 	if id != "" || !emptyID.Match(body) {
 		return nil
@@ -204,7 +205,12 @@ func givenID(body []byte, id string) error {
 	if json.Unmarshal(body, &fields) != nil {
 		return nil
 	}
-	if _, ok := fields["id"]; !ok {
+	given := false
+	for k := range fields {
+		// encoding/json decodes a key of any letter case into id.
+		given = given || strings.EqualFold(k, "id")
+	}
+	if !given {
 		return nil
 	}
 	return hookd.FieldErrorf(hookd.EINVALID, "id", "pattern", "id must be 1-128 characters of letters, digits and _.:-; leave it out for an id of hookd's making")

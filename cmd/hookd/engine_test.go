@@ -241,6 +241,42 @@ func TestBatchPublish(t *testing.T) {
 	}
 }
 
+// TestPublishEmptyIDSpelled: an id given empty is refused however the
+// body spells it: the key escaped or in other letters (encoding/json reads
+// them as "id"), or null (a publisher's unset variable, as "" is), alone and
+// in a batch.
+func TestPublishEmptyIDSpelled(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "e")
+	// The OpenAPI check of an accepted batch reads "ID" and null as
+	// mismatches of the document: those spellings are sent alone.
+	for _, field := range []string{`"\u0069d":""`, `"i\u0064" : ""`, `"ID":""`, `"Id" : ""`, `"id":null`, `"\u0049D": null`} {
+		var e struct {
+			Error struct{ Details []struct{ Path string } }
+		}
+		if code := call(t, "POST", a.url+"/v1/tenants/e/events", tok, `{"type":"order.paid","payload":{},`+field+`}`, &e); code != 400 ||
+			len(e.Error.Details) != 1 || e.Error.Details[0].Path != "id" {
+			t.Errorf("publish with %s: %d %+v, want 400 at id", field, code, e.Error)
+		}
+		if !strings.Contains(field, `\u`) || strings.Contains(field, "null") {
+			continue
+		}
+		var out struct {
+			Data []struct {
+				ID    string
+				Error *struct{ Details []struct{ Path string } }
+			}
+		}
+		a.must(t, 202, "POST", "/v1/tenants/e/events/batch", tok, `{"events":[{"type":"order.paid","payload":{}},{"type":"order.paid","payload":{},`+field+`}]}`, &out)
+		if len(out.Data) != 2 || out.Data[0].ID == "" || out.Data[1].Error == nil || out.Data[1].Error.Details[0].Path != "id" {
+			t.Errorf("batch with %s: %+v, want the second refused at id", field, out.Data)
+		}
+	}
+	// A payload's own "id" stays the payload's.
+	a.must(t, 202, "POST", "/v1/tenants/e/events", tok, `{"type":"order.paid","payload":{"ID":"","id":null}}`, nil)
+}
+
 // TestRotateSecret: during the grace period both secrets sign.
 func TestRotateSecret(t *testing.T) {
 	t.Parallel()
