@@ -108,6 +108,15 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 		return hookd.FieldErrorf(hookd.EINVALID, "Idempotency-Key", "max_length",
 			"a batch's Idempotency-Key is at most %d characters, without control characters (each event's key is KEY:N)", max)
 	}
+	var own map[string]bool // the events' own keys, which a KEY:N must not be
+	if key != "" {
+		own = map[string]bool{}
+		for i := range in.Events {
+			if k := in.Events[i].IdempotencyKey; k != "" {
+				own[k] = true
+			}
+		}
+	}
 	events := make([]*hookd.Event, 0, len(in.Events))
 	at := make([]int, 0, len(in.Events)) // each event's place in the batch
 	for i := range in.Events {
@@ -117,6 +126,16 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 		ev := in.Events[i].event()
 		if key != "" && ev.IdempotencyKey == "" {
 			ev.IdempotencyKey = key + ":" + strconv.Itoa(i)
+			if own[ev.IdempotencyKey] {
+				// The store would make the two events one: this one
+				// answered as the other, never published.
+				if bad == nil {
+					bad = make([]error, len(in.Events))
+				}
+				bad[i] = hookd.FieldErrorf(hookd.ECONFLICT, "idempotency_key", "unique",
+					"this event's key %q (the batch's Idempotency-Key and its place) is another event's idempotency_key in the batch: give this event its own", ev.IdempotencyKey)
+				continue
+			}
 		}
 		events, at = append(events, ev), append(at, i)
 	}

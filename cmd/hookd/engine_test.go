@@ -277,6 +277,41 @@ func TestPublishEmptyIDSpelled(t *testing.T) {
 	a.must(t, 202, "POST", "/v1/tenants/e/events", tok, `{"type":"order.paid","payload":{"ID":"","id":null}}`, nil)
 }
 
+// TestBatchKeyCollides: a batch's KEY:N that another event of the batch
+// gives as its own idempotency_key does not make one event of the two: the
+// event that would take it is refused (not answered as the other's
+// duplicate, never published), and so again on a retry.
+func TestBatchKeyCollides(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "c")
+	body := `{"events":[{"type":"order.paid","payload":{"n":1},"idempotency_key":"b-1:1"},{"type":"order.paid","payload":{"n":1}},` +
+		`{"type":"order.paid","payload":{"n":2}},{"type":"order.paid","payload":{"n":2},"idempotency_key":"b-1:2"}]}`
+	type result struct {
+		ID        string
+		Duplicate bool
+		Error     *struct{ Code string }
+	}
+	for try := range 2 {
+		var out struct{ Data []result }
+		a.must(t, 202, "POST", "/v1/tenants/c/events/batch", tok, body, &out, "Idempotency-Key", "b-1")
+		if len(out.Data) != 4 {
+			t.Fatalf("try %d: %+v", try, out.Data)
+		}
+		for i, r := range out.Data {
+			// 1 and 2 would take b-1:1 and b-1:2, the keys of 0 and 3.
+			if refused := i == 1 || i == 2; refused != (r.Error != nil) || !refused && r.Duplicate != (try == 1) {
+				t.Errorf("try %d: event %d: %+v", try, i, r)
+			}
+		}
+	}
+	var evs struct{ Data []struct{ ID string } }
+	a.must(t, 200, "GET", "/v1/tenants/c/events", tok, nil, &evs)
+	if len(evs.Data) != 2 {
+		t.Errorf("%d events stored, want 2", len(evs.Data))
+	}
+}
+
 // TestRotateSecret: during the grace period both secrets sign.
 func TestRotateSecret(t *testing.T) {
 	t.Parallel()
