@@ -104,7 +104,9 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 		return hookd.FieldErrorf(hookd.EINVALID, "events", "max_items", "a batch holds at most %d events, not %d", s.MaxBatch, len(in.Events))
 	}
 	key := r.Header.Get("Idempotency-Key")
-	if max := hookd.MaxIdempotencyKey - len(":1000"); key != "" && (len(key) > max || !hookd.PlainText(key)) {
+	// Room for the longest place: the document's 251 at the default
+	// --max-batch, less above 10000 (KEY:10000).
+	if max := hookd.MaxIdempotencyKey - len(":"+strconv.Itoa(max(s.MaxBatch, 1000))); key != "" && (len(key) > max || !hookd.PlainText(key)) {
 		return hookd.FieldErrorf(hookd.EINVALID, "Idempotency-Key", "max_length",
 			"a batch's Idempotency-Key is at most %d characters, without control characters (each event's key is KEY:N)", max)
 	}

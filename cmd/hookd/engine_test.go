@@ -312,6 +312,34 @@ func TestBatchKeyCollides(t *testing.T) {
 	}
 }
 
+// TestBatchKeyMaxBatch: with --max-batch above 10000, a batch's
+// Idempotency-Key leaves room for the longer places (KEY:10000): a key that
+// would make one longer than 256 is refused with the batch, never left to
+// fail in one event's result.
+func TestBatchKeyMaxBatch(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, func(c *Config) { c.MaxBatch = 10001 })
+	tok := a.tenant(t, "m")
+	body := `{"events":[` + strings.Repeat(`{},`, 10000) + `{"type":"order.paid","payload":{}}]}`
+	var e struct {
+		Error struct{ Details []struct{ Path string } }
+	}
+	code := call(t, "POST", a.url+"/v1/tenants/m/events/batch", tok, body, &e, "Idempotency-Key", strings.Repeat("k", 251))
+	if code != 400 || len(e.Error.Details) != 1 || e.Error.Details[0].Path != "Idempotency-Key" {
+		t.Errorf("a 251-character key with --max-batch 10001: %d %+v, want 400 at Idempotency-Key", code, e.Error)
+	}
+	var out struct {
+		Data []struct {
+			ID    string
+			Error *struct{ Message string }
+		}
+	}
+	a.must(t, 202, "POST", "/v1/tenants/m/events/batch", tok, body, &out, "Idempotency-Key", strings.Repeat("k", 250))
+	if len(out.Data) != 10001 || out.Data[10000].Error != nil || out.Data[10000].ID == "" {
+		t.Errorf("a 250-character key with --max-batch 10001: %d results, the last %+v", len(out.Data), out.Data[len(out.Data)-1])
+	}
+}
+
 // TestRotateSecret: during the grace period both secrets sign.
 func TestRotateSecret(t *testing.T) {
 	t.Parallel()
