@@ -189,6 +189,16 @@ func batchEventAt(body []byte, err error) error {
 			continue
 		}
 		at := "events[" + strconv.Itoa(i) + "]"
+		if len(he.Details) == 0 && orig != nil && len(orig.Details) == 1 && orig.Details[0].Path == "events" {
+			// The event is not an object: alone it is "the request
+			// body", in the batch's own error "events", which is
+			// said of it at its place.
+			c, d := *orig, orig.Details[0]
+			c.Message = at + strings.TrimPrefix(orig.Message, "events")
+			d.Path, d.Message = at, at+strings.TrimPrefix(d.Message, "events")
+			c.Details = []hookd.Detail{d}
+			return &c
+		}
 		c := *he
 		c.Message = at + ": " + he.Message
 		c.Details = make([]hookd.Detail, len(he.Details))

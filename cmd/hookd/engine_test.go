@@ -340,6 +340,27 @@ func TestBatchKeyMaxBatch(t *testing.T) {
 	}
 }
 
+// TestBatchEventNotObject: a batch's event that is not an object refuses
+// the batch, the details naming it (events[1]), as any other malformed
+// event is named.
+func TestBatchEventNotObject(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "n")
+	for _, ev := range []string{`5`, `"x"`, `[]`} {
+		var e struct {
+			Error struct {
+				Message string
+				Details []struct{ Path string }
+			}
+		}
+		a.must(t, 400, "POST", "/v1/tenants/n/events/batch", tok, `{"events":[{"type":"order.paid","payload":{}},`+ev+`]}`, &e)
+		if len(e.Error.Details) != 1 || e.Error.Details[0].Path != "events[1]" || strings.Contains(e.Error.Message, "request body") {
+			t.Errorf("an event %s: %+v, want a detail at events[1]", ev, e.Error)
+		}
+	}
+}
+
 // TestRotateSecret: during the grace period both secrets sign.
 func TestRotateSecret(t *testing.T) {
 	t.Parallel()
