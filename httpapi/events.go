@@ -147,18 +147,17 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 			out[i].Error = errorBody(err)
 		}
 	}
-	if len(events) > 0 {
-		res, err := s.Events.Publish(r.Context(), r.PathValue("tenant"), events)
-		if err != nil {
-			return err
+	// Called with no events too: it answers a tenant that does not exist.
+	res, err := s.Events.Publish(r.Context(), r.PathValue("tenant"), events)
+	if err != nil {
+		return err
+	}
+	for k, p := range res {
+		if p.Err != nil {
+			out[at[k]].Error = errorBody(p.Err)
+			continue
 		}
-		for k, p := range res {
-			if p.Err != nil {
-				out[at[k]].Error = errorBody(p.Err)
-				continue
-			}
-			out[at[k]].PublishResult = p
-		}
+		out[at[k]].PublishResult = p
 	}
 	if b, ok := batchAnswer(out); ok {
 		writeBody(w, http.StatusAccepted, b)

@@ -361,6 +361,19 @@ func TestBatchEventNotObject(t *testing.T) {
 	}
 }
 
+// TestBatchUnknownTenant: a batch to a tenant that does not exist answers
+// 404, also when every event of it is refused before publishing.
+func TestBatchUnknownTenant(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	for _, body := range []string{`{"events":[{"type":"order.paid","payload":{}}]}`, `{"events":[{"type":"order.paid","payload":{},"id":""}]}`} {
+		var e struct{ Error struct{ Code string } }
+		if code := call(t, "POST", a.url+"/v1/tenants/nobody/events/batch", testAdmin, body, &e); code != 404 || e.Error.Code != "not_found" {
+			t.Errorf("%s to an unknown tenant: %d %+v, want 404", body, code, e)
+		}
+	}
+}
+
 // TestRotateSecret: during the grace period both secrets sign.
 func TestRotateSecret(t *testing.T) {
 	t.Parallel()
