@@ -187,6 +187,14 @@ func batchEventAt(body []byte, err error) error {
 		if e == nil || !errors.As(e, &he) {
 			continue
 		}
+		if len(he.Details) > 0 && strings.HasPrefix(he.Details[0].Path, "$") {
+			// checkJSON's (a key twice, bytes not UTF-8), which the
+			// batch's decoding stopped before: its paths and bytes
+			// are the event's, so it is said of the body instead.
+			if e := checkJSON(body, &batchIn{}); e != nil {
+				return e
+			}
+		}
 		at := "events[" + strconv.Itoa(i) + "]"
 		if len(he.Details) == 0 && orig != nil && len(orig.Details) == 1 && orig.Details[0].Path == "events" {
 			// The event is not an object: alone it is "the request

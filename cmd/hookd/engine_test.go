@@ -361,6 +361,31 @@ func TestBatchEventNotObject(t *testing.T) {
 	}
 }
 
+// TestBatchErrorPath: a batch with a key given twice in one event and a
+// field of the wrong type in another is refused with a JSON path of the
+// body ($.events[0].type), not one of the event alone glued to its place
+// (events[0].$.type).
+func TestBatchErrorPath(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "q")
+	for body, want := range map[string]string{
+		`{"events":[{"type":"a.b","payload":{},"type":"b.c"},{"type":5,"payload":{}}]}`:              "$.events[0].type",
+		"{\"events\":[{\"type\":\"a.b\",\"payload\":{\"x\":\"\xff\"}},{\"type\":5,\"payload\":{}}]}": "$.events[0].payload.x",
+	} {
+		var e struct {
+			Error struct {
+				Message string
+				Details []struct{ Path string }
+			}
+		}
+		a.must(t, 400, "POST", "/v1/tenants/q/events/batch", tok, body, &e)
+		if len(e.Error.Details) != 1 || e.Error.Details[0].Path != want {
+			t.Errorf("%q: %+v, want a detail at %s", body, e.Error, want)
+		}
+	}
+}
+
 // TestBatchUnknownTenant: a batch to a tenant that does not exist answers
 // 404, also when every event of it is refused before publishing.
 func TestBatchUnknownTenant(t *testing.T) {
