@@ -104,9 +104,20 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 		return hookd.FieldErrorf(hookd.EINVALID, "events", "max_items", "a batch holds at most %d events, not %d", s.MaxBatch, len(in.Events))
 	}
 	key := r.Header.Get("Idempotency-Key")
-	if max := hookd.MaxIdempotencyKey - len(":1000"); key != "" && (len(key) > max || !hookd.PlainText(key)) {
+	// Room for the longest place: the document's 251 at the default
+	// --max-batch, less above 10000 (KEY:10000).
+	if max := hookd.MaxIdempotencyKey - len(":"+strconv.Itoa(max(s.MaxBatch, 1000))); key != "" && (len(key) > max || !hookd.PlainText(key)) {
 		return hookd.FieldErrorf(hookd.EINVALID, "Idempotency-Key", "max_length",
 			"a batch's Idempotency-Key is at most %d characters, without control characters (each event's key is KEY:N)", max)
+	}
+	var own map[string]bool // the events' own keys, which a KEY:N must not be
+	if key != "" {
+		own = map[string]bool{}
+		for i := range in.Events {
+			if k := in.Events[i].IdempotencyKey; k != "" {
+				own[k] = true
+			}
+		}
 	}
 	events := make([]*hookd.Event, 0, len(in.Events))
 	at := make([]int, 0, len(in.Events)) // each event's place in the batch
@@ -117,6 +128,16 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 		ev := in.Events[i].event()
 		if key != "" && ev.IdempotencyKey == "" {
 			ev.IdempotencyKey = key + ":" + strconv.Itoa(i)
+			if own[ev.IdempotencyKey] {
+				// The store would make the two events one: this one
+				// answered as the other, never published.
+				if bad == nil {
+					bad = make([]error, len(in.Events))
+				}
+				bad[i] = hookd.FieldErrorf(hookd.ECONFLICT, "idempotency_key", "unique",
+					"this event's key %q (the batch's Idempotency-Key and its place) is another event's idempotency_key in the batch: give this event its own", ev.IdempotencyKey)
+				continue
+			}
 		}
 		events, at = append(events, ev), append(at, i)
 	}
@@ -126,18 +147,17 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 			out[i].Error = errorBody(err)
 		}
 	}
-	if len(events) > 0 {
-		res, err := s.Events.Publish(r.Context(), r.PathValue("tenant"), events)
-		if err != nil {
-			return err
+	// Called with no events too: it answers a tenant that does not exist.
+	res, err := s.Events.Publish(r.Context(), r.PathValue("tenant"), events)
+	if err != nil {
+		return err
+	}
+	for k, p := range res {
+		if p.Err != nil {
+			out[at[k]].Error = errorBody(p.Err)
+			continue
 		}
-		for k, p := range res {
-			if p.Err != nil {
-				out[at[k]].Error = errorBody(p.Err)
-				continue
-			}
-			out[at[k]].PublishResult = p
-		}
+		out[at[k]].PublishResult = p
 	}
 	if b, ok := batchAnswer(out); ok {
 		writeBody(w, http.StatusAccepted, b)
@@ -167,7 +187,25 @@ func batchEventAt(body []byte, err error) error {
 		if e == nil || !errors.As(e, &he) {
 			continue
 		}
+		if len(he.Details) > 0 && strings.HasPrefix(he.Details[0].Path, "$") {
+			// checkJSON's (a key twice, bytes not UTF-8), which the
+			// batch's decoding stopped before: its paths and bytes
+			// are the event's, so it is said of the body instead.
+			if e := checkJSON(body, &batchIn{}); e != nil {
+				return e
+			}
+		}
 		at := "events[" + strconv.Itoa(i) + "]"
+		if len(he.Details) == 0 && orig != nil && len(orig.Details) == 1 && orig.Details[0].Path == "events" {
+			// The event is not an object: alone it is "the request
+			// body", in the batch's own error "events", which is
+			// said of it at its place.
+			c, d := *orig, orig.Details[0]
+			c.Message = at + strings.TrimPrefix(orig.Message, "events")
+			d.Path, d.Message = at, at+strings.TrimPrefix(d.Message, "events")
+			c.Details = []hookd.Detail{d}
+			return &c
+		}
 		c := *he
 		c.Message = at + ": " + he.Message
 		c.Details = make([]hookd.Detail, len(he.Details))
@@ -189,13 +227,14 @@ func rawEvents(body []byte) ([]json.RawMessage, bool) {
 	return raw.Events, json.Unmarshal(body, &raw) == nil
 }
 
-// emptyID finds what may be an "id" given empty, anywhere in a body: the
-// decoding that follows says whether it is the event's.
-var emptyID = regexp.MustCompile(`"id"\s*:\s*""`)
+// emptyID finds what may be an "id" given empty or null, anywhere in a
+// body, its key spelled as encoding/json reads it ("id", "ID", "\u0069d"):
+// the decoding that follows says whether it is the event's.
+var emptyID = regexp.MustCompile(`(?i)"(?:i|\\u0069|\\u0049)(?:d|\\u0064|\\u0044)"\s*:\s*(?:""|null)`)
 
-// givenID refuses an "id" given empty: a publisher's variable left unset
-// would otherwise lose its deduplication to an id of hookd's making. The
-// fast paths leave such a body to the slow one; id is the decoded value.
+// givenID refuses an "id" given empty or null: a publisher's variable left
+// unset would otherwise lose its deduplication to an id of hookd's making.
+// The fast paths leave such a body to the slow one; id is the decoded value.
 func givenID(body []byte, id string) error {
 	if id != "" || !emptyID.Match(body) {
 		return nil
@@ -204,7 +243,12 @@ func givenID(body []byte, id string) error {
 	if json.Unmarshal(body, &fields) != nil {
 		return nil
 	}
-	if _, ok := fields["id"]; !ok {
+	given := false
+	for k := range fields {
+		// encoding/json decodes a key of any letter case into id.
+		given = given || strings.EqualFold(k, "id")
+	}
+	if !given {
 		return nil
 	}
 	return hookd.FieldErrorf(hookd.EINVALID, "id", "pattern", "id must be 1-128 characters of letters, digits and _.:-; leave it out for an id of hookd's making")

@@ -132,7 +132,7 @@ func sourceCreate(ctx context.Context, c *apiCmd) error {
 	}
 	ba, hk, err := o.credentials()
 	if err != nil {
-		return err
+		return c.misuse("%v", err)
 	}
 	src, err := c.client().CreateSource(ctx, *c.tenant, client.SourceCreate{Name: *o.name, Profile: *profile,
 		Secrets: listFlag(*o.secrets), BasicAuth: ba, HeaderKey: hk, AllowIPs: listFlag(*o.allowIPs), ToleranceSeconds: *o.tolerance,
@@ -203,7 +203,7 @@ func sourceUpdate(ctx context.Context, c *apiCmd) error {
 	}
 	ba, hk, err := o.credentials()
 	if err != nil {
-		return err
+		return c.misuse("%v", err)
 	}
 	if c.set("basic-auth") {
 		u.BasicAuth = ba

@@ -313,6 +313,8 @@ func TestCLIVerbArguments(t *testing.T) {
 		{[]string{"endpoint", "rotate", "--tenant", "acme", "--activate-at", "nope", "ep_1"}, `--activate-at "nope"`},
 		{[]string{"tenant", "update", "--metadata=", "acme"}, "--metadata: give a JSON object"},
 		{[]string{"event-type", "create", "--schema", "-", "--example", "-", "x.y"}, "cannot both read standard input"},
+		{[]string{"source", "create", "--tenant", "acme", "--profile", "linkmoney", "--basic-auth", "nocolon"}, "--basic-auth: want USER:PASSWORD"},
+		{[]string{"source", "update", "--tenant", "acme", "--header-key", "novalue", "srcid_1"}, "--header-key: want NAME=VALUE"},
 	}
 	for _, c := range bad {
 		// Each is a mistake in the command line: said once, with the

@@ -241,6 +241,164 @@ func TestBatchPublish(t *testing.T) {
 	}
 }
 
+// TestPublishEmptyIDSpelled: an id given empty is refused however the
+// body spells it: the key escaped or in other letters (encoding/json reads
+// them as "id"), or null (a publisher's unset variable, as "" is), alone and
+// in a batch.
+func TestPublishEmptyIDSpelled(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "e")
+	// The OpenAPI check of an accepted batch reads "ID" and null as
+	// mismatches of the document: those spellings are sent alone.
+	for _, field := range []string{`"\u0069d":""`, `"i\u0064" : ""`, `"ID":""`, `"Id" : ""`, `"id":null`, `"\u0049D": null`} {
+		var e struct {
+			Error struct{ Details []struct{ Path string } }
+		}
+		if code := call(t, "POST", a.url+"/v1/tenants/e/events", tok, `{"type":"order.paid","payload":{},`+field+`}`, &e); code != 400 ||
+			len(e.Error.Details) != 1 || e.Error.Details[0].Path != "id" {
+			t.Errorf("publish with %s: %d %+v, want 400 at id", field, code, e.Error)
+		}
+		if !strings.Contains(field, `\u`) || strings.Contains(field, "null") {
+			continue
+		}
+		var out struct {
+			Data []struct {
+				ID    string
+				Error *struct{ Details []struct{ Path string } }
+			}
+		}
+		a.must(t, 202, "POST", "/v1/tenants/e/events/batch", tok, `{"events":[{"type":"order.paid","payload":{}},{"type":"order.paid","payload":{},`+field+`}]}`, &out)
+		if len(out.Data) != 2 || out.Data[0].ID == "" || out.Data[1].Error == nil || out.Data[1].Error.Details[0].Path != "id" {
+			t.Errorf("batch with %s: %+v, want the second refused at id", field, out.Data)
+		}
+	}
+	// A payload's own "id" stays the payload's.
+	a.must(t, 202, "POST", "/v1/tenants/e/events", tok, `{"type":"order.paid","payload":{"ID":"","id":null}}`, nil)
+}
+
+// TestBatchKeyCollides: a batch's KEY:N that another event of the batch
+// gives as its own idempotency_key does not make one event of the two: the
+// event that would take it is refused (not answered as the other's
+// duplicate, never published), and so again on a retry.
+func TestBatchKeyCollides(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "c")
+	body := `{"events":[{"type":"order.paid","payload":{"n":1},"idempotency_key":"b-1:1"},{"type":"order.paid","payload":{"n":1}},` +
+		`{"type":"order.paid","payload":{"n":2}},{"type":"order.paid","payload":{"n":2},"idempotency_key":"b-1:2"}]}`
+	type result struct {
+		ID        string
+		Duplicate bool
+		Error     *struct{ Code string }
+	}
+	for try := range 2 {
+		var out struct{ Data []result }
+		a.must(t, 202, "POST", "/v1/tenants/c/events/batch", tok, body, &out, "Idempotency-Key", "b-1")
+		if len(out.Data) != 4 {
+			t.Fatalf("try %d: %+v", try, out.Data)
+		}
+		for i, r := range out.Data {
+			// 1 and 2 would take b-1:1 and b-1:2, the keys of 0 and 3.
+			if refused := i == 1 || i == 2; refused != (r.Error != nil) || !refused && r.Duplicate != (try == 1) {
+				t.Errorf("try %d: event %d: %+v", try, i, r)
+			}
+		}
+	}
+	var evs struct{ Data []struct{ ID string } }
+	a.must(t, 200, "GET", "/v1/tenants/c/events", tok, nil, &evs)
+	if len(evs.Data) != 2 {
+		t.Errorf("%d events stored, want 2", len(evs.Data))
+	}
+}
+
+// TestBatchKeyMaxBatch: with --max-batch above 10000, a batch's
+// Idempotency-Key leaves room for the longer places (KEY:10000): a key that
+// would make one longer than 256 is refused with the batch, never left to
+// fail in one event's result.
+func TestBatchKeyMaxBatch(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, func(c *Config) { c.MaxBatch = 10001 })
+	tok := a.tenant(t, "m")
+	body := `{"events":[` + strings.Repeat(`{},`, 10000) + `{"type":"order.paid","payload":{}}]}`
+	var e struct {
+		Error struct{ Details []struct{ Path string } }
+	}
+	code := call(t, "POST", a.url+"/v1/tenants/m/events/batch", tok, body, &e, "Idempotency-Key", strings.Repeat("k", 251))
+	if code != 400 || len(e.Error.Details) != 1 || e.Error.Details[0].Path != "Idempotency-Key" {
+		t.Errorf("a 251-character key with --max-batch 10001: %d %+v, want 400 at Idempotency-Key", code, e.Error)
+	}
+	var out struct {
+		Data []struct {
+			ID    string
+			Error *struct{ Message string }
+		}
+	}
+	a.must(t, 202, "POST", "/v1/tenants/m/events/batch", tok, body, &out, "Idempotency-Key", strings.Repeat("k", 250))
+	if len(out.Data) != 10001 || out.Data[10000].Error != nil || out.Data[10000].ID == "" {
+		t.Errorf("a 250-character key with --max-batch 10001: %d results, the last %+v", len(out.Data), out.Data[len(out.Data)-1])
+	}
+}
+
+// TestBatchEventNotObject: a batch's event that is not an object refuses
+// the batch, the details naming it (events[1]), as any other malformed
+// event is named.
+func TestBatchEventNotObject(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "n")
+	for _, ev := range []string{`5`, `"x"`, `[]`} {
+		var e struct {
+			Error struct {
+				Message string
+				Details []struct{ Path string }
+			}
+		}
+		a.must(t, 400, "POST", "/v1/tenants/n/events/batch", tok, `{"events":[{"type":"order.paid","payload":{}},`+ev+`]}`, &e)
+		if len(e.Error.Details) != 1 || e.Error.Details[0].Path != "events[1]" || strings.Contains(e.Error.Message, "request body") {
+			t.Errorf("an event %s: %+v, want a detail at events[1]", ev, e.Error)
+		}
+	}
+}
+
+// TestBatchErrorPath: a batch with a key given twice in one event and a
+// field of the wrong type in another is refused with a JSON path of the
+// body ($.events[0].type), not one of the event alone glued to its place
+// (events[0].$.type).
+func TestBatchErrorPath(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "q")
+	for body, want := range map[string]string{
+		`{"events":[{"type":"a.b","payload":{},"type":"b.c"},{"type":5,"payload":{}}]}`:              "$.events[0].type",
+		"{\"events\":[{\"type\":\"a.b\",\"payload\":{\"x\":\"\xff\"}},{\"type\":5,\"payload\":{}}]}": "$.events[0].payload.x",
+	} {
+		var e struct {
+			Error struct {
+				Message string
+				Details []struct{ Path string }
+			}
+		}
+		a.must(t, 400, "POST", "/v1/tenants/q/events/batch", tok, body, &e)
+		if len(e.Error.Details) != 1 || e.Error.Details[0].Path != want {
+			t.Errorf("%q: %+v, want a detail at %s", body, e.Error, want)
+		}
+	}
+}
+
+// TestBatchUnknownTenant: a batch to a tenant that does not exist answers
+// 404, also when every event of it is refused before publishing.
+func TestBatchUnknownTenant(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	for _, body := range []string{`{"events":[{"type":"order.paid","payload":{}}]}`, `{"events":[{"type":"order.paid","payload":{},"id":""}]}`} {
+		var e struct{ Error struct{ Code string } }
+		if code := call(t, "POST", a.url+"/v1/tenants/nobody/events/batch", testAdmin, body, &e); code != 404 || e.Error.Code != "not_found" {
+			t.Errorf("%s to an unknown tenant: %d %+v, want 404", body, code, e)
+		}
+	}
+}
+
 // TestRotateSecret: during the grace period both secrets sign.
 func TestRotateSecret(t *testing.T) {
 	t.Parallel()
