@@ -227,14 +227,15 @@ func rawEvents(body []byte) ([]json.RawMessage, bool) {
 	return raw.Events, json.Unmarshal(body, &raw) == nil
 }
 
-// emptyID finds what may be an "id" given empty or null, anywhere in a
-// body, its key spelled as encoding/json reads it ("id", "ID", "\u0069d"):
-// the decoding that follows says whether it is the event's.
-var emptyID = regexp.MustCompile(`(?i)"(?:i|\\u0069|\\u0049)(?:d|\\u0064|\\u0044)"\s*:\s*(?:""|null)`)
+// emptyID finds what may be an "id" given empty, anywhere in a body, its
+// key spelled as encoding/json reads it ("id", "ID", "\u0069d"): the
+// decoding that follows says whether it is the event's. (null is "left
+// out", as for every field of the API.)
+var emptyID = regexp.MustCompile(`(?i)"(?:i|\\u0069|\\u0049)(?:d|\\u0064|\\u0044)"\s*:\s*""`)
 
-// givenID refuses an "id" given empty or null: a publisher's variable left
-// unset would otherwise lose its deduplication to an id of hookd's making.
-// The fast paths leave such a body to the slow one; id is the decoded value.
+// givenID refuses an "id" given empty: a publisher's variable left unset
+// would otherwise lose its deduplication to an id of hookd's making. The
+// fast paths leave such a body to the slow one; id is the decoded value.
 func givenID(body []byte, id string) error {
 	if id != "" || !emptyID.Match(body) {
 		return nil

@@ -237,8 +237,8 @@ func components() obj {
 	publish := closed([]string{"type", "payload"}, obj{
 		"type":         schemaRef("TypeName"),
 		"payload":      withDesc(anyObj, "Checked against the type's schema."),
-		"id":           withDesc(idStr, "The event's id (default: a UUIDv7); a repeated id is a duplicate."),
-		"ordering_key": obj{"type": "string", "maxLength": 256},
+		"id":           orNull(withDesc(idStr, "The event's id (default, also when null: a UUIDv7); a repeated id is a duplicate; an empty one is refused.")),
+		"ordering_key": orNull(obj{"type": "string", "maxLength": 256}),
 	})
 	// A batch event is checked alone: only a body that does not decode
 	// (an unknown field, a field of the wrong JSON type) refuses the whole
@@ -247,9 +247,9 @@ func components() obj {
 	batchEvent := closed(nil, obj{
 		"type":            obj{"type": "string", "description": "Required: an event without one gets its error in the answer."},
 		"payload":         obj{"description": "A JSON object, checked against the type's schema; anything else is this event's error in the answer."},
-		"id":              obj{"type": "string", "description": "As in a single publish; an invalid one is this event's error."},
-		"ordering_key":    obj{"type": "string"},
-		"idempotency_key": obj{"type": "string", "description": "As the Idempotency-Key header of a single publish."},
+		"id":              orNull(obj{"type": "string", "description": "As in a single publish; an invalid one is this event's error."}),
+		"ordering_key":    orNull(obj{"type": "string"}),
+		"idempotency_key": orNull(obj{"type": "string", "description": "As the Idempotency-Key header of a single publish."}),
 	})
 
 	schemas := obj{
