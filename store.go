@@ -303,6 +303,10 @@ type HandBack struct {
 	At            time.Time // when, the delivery's UpdatedAt
 	NextAttemptAt time.Time // when it is due again
 	Owner         string    // "" for any node to claim, or Parked
+	// Node is the node handing it back. A delivery another node has
+	// claimed since (this one stalled and its work was rescued) stays
+	// that node's, as with Result.Node. "" checks no owner.
+	Node string
 }
 
 // EndpointHealth is a change of an endpoint's health: it started or stopped

@@ -509,7 +509,7 @@ func (e *Engine) handBack(jobs []*job) []hookd.HandBack {
 	now := e.cfg.Clock.Now()
 	hs := make([]hookd.HandBack, len(jobs))
 	for i, j := range jobs {
-		hs[i] = hookd.HandBack{DeliveryID: j.d.ID, At: now, NextAttemptAt: *j.d.NextAttemptAt}
+		hs[i] = hookd.HandBack{DeliveryID: j.d.ID, At: now, NextAttemptAt: *j.d.NextAttemptAt, Node: e.cfg.Node}
 	}
 	return hs
 }
@@ -825,7 +825,7 @@ func (e *Engine) claimOnce() bool {
 			// Not in the cache yet (created on another node a moment
 			// ago): hand it back for the next round.
 			orphans = append(orphans, hookd.HandBack{DeliveryID: j.Delivery.ID, At: e.cfg.Clock.Now(),
-				NextAttemptAt: *j.Delivery.NextAttemptAt})
+				NextAttemptAt: *j.Delivery.NextAttemptAt, Node: e.cfg.Node})
 			continue
 		}
 		jb := &job{d: j.Delivery, ev: j.Event, cost: jobCost(j.Event)}

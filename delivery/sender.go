@@ -54,7 +54,7 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 	if err != nil {
 		// No slot could be reserved (storage fault): hand it back
 		// rather than risk exceeding the limit.
-		e.enqueue(context.Background(), &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: now, NextAttemptAt: now.Add(time.Second)}}})
+		e.enqueue(context.Background(), &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: now, NextAttemptAt: now.Add(time.Second), Node: e.cfg.Node}}})
 		return
 	}
 	if wait > 0 {
@@ -87,7 +87,7 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 	if err != nil && e.ctx.Err() != nil {
 		// Cut off by shutdown: no verdict on the endpoint; hand the
 		// delivery back to be sent again.
-		e.enqueue(context.Background(), &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: end, NextAttemptAt: end}}})
+		e.enqueue(context.Background(), &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: end, NextAttemptAt: end, Node: e.cfg.Node}}})
 		return
 	}
 	a.DurationMS = end.Sub(now).Milliseconds()
@@ -151,7 +151,7 @@ func (e *Engine) ready(ep *hookd.Endpoint, j *job, now time.Time) (hookd.Profile
 		return nil, hookd.Policy{}, false
 	}
 	if ep.Disabled {
-		e.enqueue(context.Background(), &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: now, NextAttemptAt: now, Owner: hookd.Parked}}})
+		e.enqueue(context.Background(), &writeOp{handBacks: []hookd.HandBack{{DeliveryID: j.d.ID, At: now, NextAttemptAt: now, Owner: hookd.Parked, Node: e.cfg.Node}}})
 		return nil, hookd.Policy{}, false
 	}
 	prof, err := e.cfg.Profiles(ep.Profile)

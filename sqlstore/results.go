@@ -123,7 +123,8 @@ func (s *Store) applyHandBacks(ctx context.Context, tx *sql.Tx, hs []hookd.HandB
 			next = time.UnixMilli(0)
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET owner = ?, next_attempt_at = ?, updated_at = ?
-			WHERE id = ? AND state = 'pending'`), nullStr(h.Owner), ms(next), ms(h.At), h.DeliveryID); err != nil {
+			WHERE id = ? AND state = 'pending' AND `+stillOwned("owner", "?")), nullStr(h.Owner), ms(next), ms(h.At), h.DeliveryID,
+			h.Node, h.Node); err != nil {
 			return unavailable(err)
 		}
 		settle = append(settle, h.DeliveryID)

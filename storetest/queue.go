@@ -381,7 +381,8 @@ func testSeqNeverReused(f *fixture) {
 // (on an ordered endpoint, ending one would release the key's next event
 // while the other copy is in flight). Every path a result takes is met:
 // the first attempt kept in the row, one too long for it, a lone result,
-// and a batch with a hand-back (a transaction on PostgreSQL).
+// and a batch with hand-backs (a transaction on PostgreSQL), which leave
+// the rescued deliveries to their new owner too.
 func testLateResultOfRescued(f *fixture) {
 	f.tenant("ten_a")
 	e := f.endpoint("ten_a")
@@ -406,8 +407,14 @@ func testLateResultOfRescued(f *fixture) {
 	}
 	f.apply(&hookd.Batch{Results: []*hookd.Result{late(ds[0], "ok"), late(ds[1], strings.Repeat("x", 2000)), late(ds[4], "ok")}})
 	f.apply(&hookd.Batch{Results: []*hookd.Result{late(ds[2], "ok")}})
+	// node-a's hand-backs (a reload, a stop) leave node-b's deliveries to
+	// node-b too, and release its own.
 	f.apply(&hookd.Batch{Results: []*hookd.Result{late(ds[3], "ok")},
-		HandBacks: []hookd.HandBack{{DeliveryID: mine[0].ID, At: t0, NextAttemptAt: t0}}})
+		HandBacks: []hookd.HandBack{{DeliveryID: mine[0].ID, At: t0, NextAttemptAt: t0, Node: "node-a"},
+			{DeliveryID: ds[2].ID, At: t0, NextAttemptAt: t0, Node: "node-a"}}})
+	if got := f.deliveryOf("ten_a", mine[0].ID); got.Owner != "" {
+		f.Errorf("node-a's own delivery after its hand-back: %s; want unowned", describe(got))
+	}
 	for i, d := range ds {
 		got := f.deliveryOf("ten_a", d.ID)
 		if got.State != hookd.StatePending || got.Owner != "node-b" {
