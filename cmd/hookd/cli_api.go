@@ -199,12 +199,7 @@ func (c *apiCmd) parse() error {
 // misuse reports a mistake in the flags that the flag package cannot see
 // (a required flag left out, a value out of range) as it reports its own:
 // the message, then the verb's usage, on standard error; main exits 2.
-func (c *apiCmd) misuse(format string, a ...any) error {
-	err := fmt.Errorf(format, a...)
-	fmt.Fprintln(c.fs.Output(), err)
-	c.fs.Usage()
-	return flagError{err}
-}
+func (c *apiCmd) misuse(format string, a ...any) error { return misuse(c.fs, format, a...) }
 
 // arg is the value of positional argument i.
 func (c *apiCmd) arg(i int) string { return c.args[i] }

@@ -315,6 +315,13 @@ func TestCLIVerbArguments(t *testing.T) {
 		{[]string{"event-type", "create", "--schema", "-", "--example", "-", "x.y"}, "cannot both read standard input"},
 		{[]string{"source", "create", "--tenant", "acme", "--profile", "linkmoney", "--basic-auth", "nocolon"}, "--basic-auth: want USER:PASSWORD"},
 		{[]string{"source", "update", "--tenant", "acme", "--header-key", "novalue", "srcid_1"}, "--header-key: want NAME=VALUE"},
+		// The local tools say theirs the same way.
+		{[]string{"listen", "--profile", "bogus"}, `--profile "bogus"`},
+		{[]string{"listen", "--status", "7"}, "--status 7"},
+		{[]string{"simulate", "--tenant", "acme", "--count", "0", "lean"}, "--count must be from 1 to 100000"},
+		{[]string{"simulate", "--tenant", "acme"}, "name at least one lifecycle"},
+		{[]string{"simulate", "--tenant", "acme", "stripe.payment"}, `unknown lifecycle "stripe.payment"`},
+		{[]string{"trigger", "--tenant", "acme"}, "an event type is required"},
 	}
 	for _, c := range bad {
 		// Each is a mistake in the command line: said once, with the

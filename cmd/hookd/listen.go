@@ -42,10 +42,10 @@ func runListen(ctx context.Context, args []string) error {
 		*secrets = os.Getenv("HOOKD_SECRET") // read after parsing, so -h never prints it
 	}
 	if *prof != "auto" && !slices.Contains(receiver.Profiles(), receiver.Profile(*prof)) {
-		return fmt.Errorf("listen: --profile %q: want %s", *prof, choices)
+		return misuse(fs, "listen: --profile %q: want %s", *prof, choices)
 	}
 	if *status != 0 && (*status < 100 || *status > 599) {
-		return fmt.Errorf("listen: --status %d: want an HTTP status from 100 to 599", *status)
+		return misuse(fs, "listen: --status %d: want an HTTP status from 100 to 599", *status)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -161,6 +161,17 @@ type flagError struct{ error }
 
 func (e flagError) Unwrap() error { return e.error }
 
+// misuse reports a mistake in a command's flags or arguments that the flag
+// package cannot see (a required one left out, a value out of range) as it
+// reports its own: the message, then the command's usage, on standard
+// error; main exits 2.
+func misuse(fs *flag.FlagSet, format string, a ...any) error {
+	err := fmt.Errorf(format, a...)
+	fmt.Fprintln(fs.Output(), err)
+	fs.Usage()
+	return flagError{err}
+}
+
 // parse is fs.Parse, its mistakes marked as flagError (but not -h).
 func parse(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)

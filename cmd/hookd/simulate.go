@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -351,22 +350,21 @@ func runSimulate(ctx context.Context, args []string) error {
 	}
 	switch {
 	case len(names) == 0:
-		fs.Usage()
-		return errors.New("simulate: name at least one lifecycle")
+		return misuse(fs, "simulate: name at least one lifecycle")
 	case *tenant == "" || *token == "":
-		return errors.New("simulate: --tenant and --token are required")
+		return misuse(fs, "simulate: --tenant and --token are required")
 	case *count < 1 || *count > 100000:
-		return errors.New("simulate: --count must be from 1 to 100000")
+		return misuse(fs, "simulate: --count must be from 1 to 100000")
 	case *rate < 0:
-		return errors.New("simulate: --rate must be 0 (no limit) or more")
+		return misuse(fs, "simulate: --rate must be 0 (no limit) or more")
 	case *failShare < 0 || *failShare > 1:
-		return errors.New("simulate: --fail-share must be from 0 to 1")
+		return misuse(fs, "simulate: --fail-share must be from 0 to 1")
 	case *stepDelay < 0:
-		return errors.New("simulate: --step-delay must not be negative")
+		return misuse(fs, "simulate: --step-delay must not be negative")
 	}
 	kinds, err := expandLifecycles(names)
 	if err != nil {
-		return err
+		return misuse(fs, "%v", err)
 	}
 	if *seed == 0 {
 		*seed = rand.Uint64()

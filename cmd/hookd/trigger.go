@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -27,8 +26,7 @@ func runTrigger(ctx context.Context, args []string) error {
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
-		fs.Usage()
-		return errors.New("trigger: an event type is required")
+		return misuse(fs, "trigger: an event type is required")
 	}
 	typ := rest[0]
 	if err := parseFlags(fs, rest[1:]); err != nil {
@@ -38,7 +36,7 @@ func runTrigger(ctx context.Context, args []string) error {
 		*token = envToken()
 	}
 	if *tenant == "" || *token == "" {
-		return errors.New("trigger: --tenant and --token are required")
+		return misuse(fs, "trigger: --tenant and --token are required")
 	}
 	api := client.New(*base, *token, client.WithUserAgent("hookd-trigger"))
 	et, err := api.GetEventType(ctx, typ)
