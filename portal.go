@@ -83,7 +83,9 @@ type PortalGrant struct {
 	// OpenedBy is, for an operator's session, the SHA-256 (HashToken) of
 	// the admin token it was opened with: the session is in force only
 	// while that token is (not revoked, not expired, the bootstrap token
-	// not replaced).
+	// not replaced). For a tenant's session it is the SHA-256 of the link
+	// it was opened with, and the session is in force only while that
+	// link is ("" for sessions opened before links were recorded).
 	OpenedBy string
 }
 

@@ -95,7 +95,7 @@ func (s *Service) OpenPortalLink(ctx context.Context, linkToken string) (string,
 		return "", nil, err
 	}
 	return s.openSession(ctx, &hookd.PortalGrant{Kind: hookd.PortalSession, TenantID: link.TenantID,
-		Capabilities: link.Capabilities, ExpiresAt: link.ExpiresAt})
+		Capabilities: link.Capabilities, ExpiresAt: link.ExpiresAt, OpenedBy: hookd.HashToken(linkToken)})
 }
 
 // OpenOperatorSession starts an operator session, which ends at the
@@ -121,9 +121,23 @@ func (s *Service) openSession(ctx context.Context, g *hookd.PortalGrant) (string
 	return token, g, nil
 }
 
-// PortalSession returns the grant of a session in force.
+// PortalSession returns the grant of a session in force. A tenant's
+// session is in force only while the link it was opened with is: a
+// revocation that lands between the link's check and the session's write
+// deletes the link but not the session, which must end all the same.
 func (s *Service) PortalSession(ctx context.Context, sessionToken string) (*hookd.PortalGrant, error) {
-	return s.grant(ctx, sessionToken, hookd.PortalSession)
+	g, err := s.grant(ctx, sessionToken, hookd.PortalSession)
+	if err != nil || g.Kind != hookd.PortalSession || g.OpenedBy == "" {
+		return g, err // an operator's session is checked by the portal against its admin token
+	}
+	link, err := s.Store.PortalGrant(ctx, g.OpenedBy)
+	if err == hookd.ErrNotFound || err == nil && (link.Kind != hookd.PortalLink || link.TenantID != g.TenantID) {
+		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "this portal session is not valid: its link was revoked")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // EndPortalSession deletes a session.
