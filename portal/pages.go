@@ -614,6 +614,10 @@ func (s *Server) retry(w http.ResponseWriter, r *http.Request, v *view) error {
 type attemptView struct {
 	A       *hookd.Attempt
 	Headers []header
+	// Changed: the endpoint was changed after the attempt, so its URL and
+	// custom headers, shown as they are now, may not be those it was sent
+	// with (the body and the profile's headers are the attempt's).
+	Changed bool
 }
 
 type header struct{ Name, Value string }
@@ -638,7 +642,7 @@ func (s *Server) deliveryPage(w http.ResponseWriter, r *http.Request, v *view) e
 		body, hs := s.request(e, ev, d, attempts, v.Can(hookd.CapManageEndpoints) || v.Can(hookd.CapManageSecrets))
 		data["Body"] = string(body)
 		for i, a := range attempts {
-			views = append(views, attemptView{A: a, Headers: hs[i]})
+			views = append(views, attemptView{A: a, Headers: hs[i], Changed: e.UpdatedAt.After(a.At)})
 		}
 	} else {
 		for _, a := range attempts {

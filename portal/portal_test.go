@@ -635,3 +635,23 @@ func TestEndpointHeadersHiddenFromReaders(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestAsSentAfterChange: a delivery's page says when the endpoint
+// was changed after an attempt, since its URL and custom headers are shown
+// as they are now; before a change it says nothing of the kind.
+func TestRequestAsSentAfterChange(t *testing.T) {
+	e := newEnv(t)
+	e.tenant("acme")
+	ep := e.endpoint("acme")
+	d := e.waitDelivery("acme", e.publish("acme"), "succeeded")
+	c := e.session(t, e.link("acme", nil))
+	const note = "The endpoint was changed after this attempt"
+	if _, page := fetch(t, c, e.srv.URL+"/portal/t/acme/deliveries/"+d, nil); !strings.Contains(page, "Request as sent") || strings.Contains(page, note) {
+		t.Fatalf("before a change:\n%.3000s", page)
+	}
+	time.Sleep(10 * time.Millisecond) // the stores keep milliseconds: the change comes after the attempt
+	e.api("PATCH", "/v1/tenants/acme/endpoints/"+ep.ID, map[string]any{"description": "changed"}, 200, nil)
+	if _, page := fetch(t, c, e.srv.URL+"/portal/t/acme/deliveries/"+d, nil); strings.Count(page, note) != 1 {
+		t.Errorf("after a change, the note %d times:\n%.3000s", strings.Count(page, note), page)
+	}
+}
