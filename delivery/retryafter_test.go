@@ -122,6 +122,26 @@ func TestRetryAfterLengthensWait(t *testing.T) {
 	})
 }
 
+// TestRetryAfterHugeBounded: a Retry-After of more seconds than a
+// time.Duration holds (delay-seconds is any run of digits) is a very long
+// wait, so the engine's bound (1 h) is waited, not the schedule's 5 s as
+// when the count of nanoseconds wrapped around or failed to parse.
+func TestRetryAfterHugeBounded(t *testing.T) {
+	t.Parallel()
+	for _, ra := range []string{"9223372037", "99999999999999999999"} {
+		t.Run(ra, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, http.StatusServiceUnavailable, nil)
+			b.mu.Lock()
+			b.retryAfter = ra
+			b.mu.Unlock()
+			d := b.publish(t, "e1")
+			b.next(t)
+			b.walk(t, d.ID, []time.Duration{time.Hour})
+		})
+	}
+}
+
 // TestLeanRetryAfterNoBurst: Lean's schedule counts from the first send
 // (1, 2, 5, 10, 60 and 180 min after it). A Retry-After of 15 min on the
 // first answer moves the second try past the 2, 5 and 10 min points; the

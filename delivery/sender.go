@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -104,8 +105,9 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 		r.State = hookd.StateFailed
 		e.stats.Failed.Add(1)
 	default:
-		// status is 0 when no answer came: retried while tries are left.
-		if delay, more := pol.Retry(n, status, retryAfter, first, now, end, e.cfg.Rand()); more {
+		// status is 0 when no answer came: retried while tries are left,
+		// unless this is a requeued delivery's one more attempt.
+		if delay, more := pol.Retry(n, status, retryAfter, first, now, end, e.cfg.Rand()); more && !requeued(&pol, j.d) {
 			r.State = hookd.StatePending
 			r.NextAttemptAt = end.Add(delay)
 			e.stats.Retried.Add(1)
@@ -139,6 +141,17 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 	if h := op.health; len(h) > 0 && h[0].Disable {
 		e.emitDisabled(ep, h[0])
 	}
+}
+
+// requeued reports whether d, pending, was made so by hand (a retry or a
+// recover) after its last try ended it: a success, a 410 or a status the
+// policy makes final. (A delivery that ran out of tries has none left
+// anyway.) Such a delivery gets one more attempt, with no new schedule:
+// if that attempt fails too, the delivery is failed again (docs/api.md).
+func requeued(pol *hookd.Policy, d *hookd.Delivery) bool {
+	s := d.LastStatus
+	return d.Attempts > 0 && s != 0 &&
+		(hookd.Success(s) || s == http.StatusGone || (pol.Retryable != nil && !pol.Retryable(s)))
 }
 
 // ready returns the profile and the policy of an attempt at ep, or false
@@ -368,16 +381,18 @@ func excerptText(b []byte, cut bool) string {
 	return string(out)
 }
 
-// parseRetryAfter reads delay-seconds or an HTTP date.
+// parseRetryAfter reads delay-seconds or an HTTP date. Delay-seconds is
+// any run of digits: more seconds than a time.Duration holds is the
+// longest wait, which the policy's bound then cuts (as it cuts a far date).
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+	if secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
 		if secs < 0 {
 			return 0
 		}
-		return time.Duration(secs) * time.Second
+		return time.Duration(min(secs, int64(math.MaxInt64/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)
