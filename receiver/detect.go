@@ -13,13 +13,14 @@ func Profiles() []Profile { return []Profile{Standard, Lean, Weavr, LinkMoney} }
 // receiver that takes several (hookd listen does): lean by its
 // lean-signature header, weavr by call-ref, published-timestamp or
 // signature-v2, linkmoney by its body's eventType and creationTime fields;
-// anything else is read as standard. It guesses from the shape only: the
-// signature is Verifier's to check, with the profile Detect names.
+// anything else is read as standard. Header names are matched in any case,
+// as Verify matches them. It guesses from the shape only: the signature is
+// Verifier's to check, with the profile Detect names.
 func Detect(h http.Header, body []byte) Profile {
 	switch {
-	case h.Get("Lean-Signature") != "":
+	case header(h, hdrLeanSignature) != "":
 		return Lean
-	case h.Get("Signature-V2") != "" || h.Get("Call-Ref") != "" || h.Get("Published-Timestamp") != "":
+	case header(h, hdrSignatureV2) != "" || header(h, hdrCallRef) != "" || header(h, hdrPublishedTimestamp) != "":
 		return Weavr
 	case bytes.Contains(body, []byte(`"eventType"`)) && bytes.Contains(body, []byte(`"creationTime"`)):
 		return LinkMoney

@@ -23,7 +23,8 @@
 //
 // What each profile signs:
 //
-//	standard, linkmoney  webhook-id, webhook-timestamp (unix s), webhook-signature
+//	standard, linkmoney  webhook-id, webhook-timestamp (unix s), webhook-signature (or Svix's svix-id,
+//	                     svix-timestamp, svix-signature when none of those is sent)
 //	                     "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>"; secret "whsec_<base64 key>"
 //	lean                 lean-signature "sha512=<hex HMAC-SHA512(secret, body)>"; no signed time
 //	weavr                call-ref, published-timestamp (unix ms), signature-v2
@@ -81,9 +82,9 @@ var (
 type Webhook struct {
 	Profile Profile
 	// ID identifies the event for deduplication; it is the same on every
-	// retry. standard and linkmoney: the webhook-id header (linkmoney
-	// falls back to the body's id); lean: event_id; weavr: the call-ref
-	// header, which may be empty.
+	// retry. standard and linkmoney: the webhook-id (or svix-id) header
+	// (linkmoney falls back to the body's id); lean: event_id; weavr: the
+	// call-ref header, which may be empty.
 	ID string
 	// Type is the event type as on the wire ("payment.created",
 	// "linkedAccountWatch").
@@ -118,10 +119,11 @@ func Parse(p Profile, h http.Header, body []byte) (*Webhook, error) {
 			return nil, err
 		}
 		w.Type, w.Payload = env.Type, env.Data
-		w.ID = header(h, hdrWebhookID)
+		idName, tsName, _ := standardNames(h)
+		w.ID = header(h, idName)
 		var err error
-		if ts := header(h, hdrWebhookTimestamp); ts != "" {
-			w.Timestamp, err = parseUnixSeconds(ts)
+		if ts := header(h, tsName); ts != "" {
+			w.Timestamp, err = parseUnixSeconds(tsName, ts)
 		} else if env.Timestamp != "" {
 			w.Timestamp, err = parseRFC3339(env.Timestamp)
 		}
@@ -142,15 +144,16 @@ func Parse(p Profile, h http.Header, body []byte) (*Webhook, error) {
 			return nil, err
 		}
 		w.Type, w.Payload = env.EventType, env.Metadata
-		w.ID = header(h, hdrWebhookID)
+		idName, tsName, _ := standardNames(h)
+		w.ID = header(h, idName)
 		if w.ID == "" {
 			w.ID = env.ID
 		}
 		var err error
 		if env.CreationTime != "" {
 			w.Timestamp, err = parseLinkMoneyTime(env.CreationTime)
-		} else if ts := header(h, hdrWebhookTimestamp); ts != "" {
-			w.Timestamp, err = parseUnixSeconds(ts)
+		} else if ts := header(h, tsName); ts != "" {
+			w.Timestamp, err = parseUnixSeconds(tsName, ts)
 		}
 		if err != nil {
 			return nil, err
@@ -213,11 +216,11 @@ func unmarshalEnvelope(p Profile, body []byte, v any, fields ...envelopeField) e
 	return nil
 }
 
-// parseUnixSeconds parses a webhook-timestamp header.
-func parseUnixSeconds(s string) (time.Time, error) {
+// parseUnixSeconds parses a webhook-timestamp (or svix-timestamp) header.
+func parseUnixSeconds(name, s string) (time.Time, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: %s %q is not unix seconds", ErrMalformed, hdrWebhookTimestamp, s)
+		return time.Time{}, fmt.Errorf("%w: %s %q is not unix seconds", ErrMalformed, name, s)
 	}
 	return time.Unix(n, 0).UTC(), nil
 }

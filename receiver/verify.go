@@ -28,6 +28,11 @@ const (
 	hdrPublishedTimestamp = "published-timestamp"
 	hdrSignature          = "signature"
 	hdrSignatureV2        = "signature-v2"
+	// Svix's names of the Standard Webhooks headers, which it sends unless
+	// its customer white-labels them (the Svix libraries read either set).
+	hdrSvixID        = "svix-id"
+	hdrSvixTimestamp = "svix-timestamp"
+	hdrSvixSignature = "svix-signature"
 )
 
 // Defaults of the Verifier's zero fields.
@@ -239,6 +244,8 @@ func (v *Verifier) checkTime(name string, t time.Time) error {
 // holds space-separated "v1,<base64 HMAC-SHA256(key, id.timestamp.body)>"
 // and "v1a,<base64 ed25519 signature of id.timestamp.body>" entries; one
 // that matches a secret (v1) or a public key (v1a) verifies the request.
+// A request without webhook-* headers is read by Svix's svix-* ones
+// (standardNames), as the Svix libraries read it.
 //
 // The timestamp is parsed as the Standard Webhooks libraries parse it and
 // signed in canonical form, as they sign it, so whatever they sign
@@ -249,22 +256,23 @@ func (v *Verifier) checkTime(name string, t time.Time) error {
 // not match (they ignore the tail). The timestamp is checked before the
 // MAC, so a stale request costs no HMAC work.
 func (v *Verifier) verifyStandard(h http.Header, body []byte, keys [][]byte, pubs []ed25519.PublicKey) error {
-	id := header(h, hdrWebhookID)
-	ts := header(h, hdrWebhookTimestamp)
-	sigs := headerValues(h, hdrWebhookSignature)
+	idName, tsName, sigName := standardNames(h)
+	id := header(h, idName)
+	ts := header(h, tsName)
+	sigs := headerValues(h, sigName)
 	switch {
 	case id == "":
-		return fmt.Errorf("%w: %s", ErrMissingHeader, hdrWebhookID)
+		return fmt.Errorf("%w: %s", ErrMissingHeader, idName)
 	case ts == "":
-		return fmt.Errorf("%w: %s", ErrMissingHeader, hdrWebhookTimestamp)
+		return fmt.Errorf("%w: %s", ErrMissingHeader, tsName)
 	case len(sigs) == 0:
-		return fmt.Errorf("%w: %s", ErrMissingHeader, hdrWebhookSignature)
+		return fmt.Errorf("%w: %s", ErrMissingHeader, sigName)
 	}
 	n, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: %s %q is not unix seconds", ErrMalformed, hdrWebhookTimestamp, ts)
+		return fmt.Errorf("%w: %s %q is not unix seconds", ErrMalformed, tsName, ts)
 	}
-	if err := v.checkTime(hdrWebhookTimestamp, time.Unix(n, 0)); err != nil {
+	if err := v.checkTime(tsName, time.Unix(n, 0)); err != nil {
 		return err
 	}
 	ts = strconv.FormatInt(n, 10)
@@ -282,9 +290,9 @@ func (v *Verifier) verifyStandard(h http.Header, body []byte, keys [][]byte, pub
 	}
 	switch {
 	case len(keys) > 0 && len(given) == 0 && (len(pubs) == 0 || len(givenA) == 0):
-		return fmt.Errorf("%w: no v1 signature in %s", ErrBadSignature, hdrWebhookSignature)
+		return fmt.Errorf("%w: no v1 signature in %s", ErrBadSignature, sigName)
 	case len(keys) == 0 && len(givenA) == 0:
-		return fmt.Errorf("%w: no v1a signature in %s", ErrBadSignature, hdrWebhookSignature)
+		return fmt.Errorf("%w: no v1a signature in %s", ErrBadSignature, sigName)
 	}
 	if len(pubs) > 0 && len(givenA) > 0 {
 		signed := make([]byte, 0, len(id)+len(ts)+2+len(body))
@@ -320,7 +328,20 @@ func (v *Verifier) verifyStandard(h http.Header, body []byte, keys [][]byte, pub
 			}
 		}
 	}
-	return fmt.Errorf("%w: no %s entry matches", ErrBadSignature, hdrWebhookSignature)
+	return fmt.Errorf("%w: no %s entry matches", ErrBadSignature, sigName)
+}
+
+// standardNames returns the names of a request's Standard Webhooks
+// headers: webhook-id, webhook-timestamp and webhook-signature, or Svix's
+// svix-id, svix-timestamp and svix-signature when it has none of the
+// former. Verify and Parse read the same set whole, so that the id a
+// receiver deduplicates on is the one that was signed.
+func standardNames(h http.Header) (id, ts, sig string) {
+	if header(h, hdrWebhookID) == "" && header(h, hdrWebhookTimestamp) == "" && header(h, hdrWebhookSignature) == "" &&
+		(header(h, hdrSvixID) != "" || header(h, hdrSvixTimestamp) != "" || header(h, hdrSvixSignature) != "") {
+		return hdrSvixID, hdrSvixTimestamp, hdrSvixSignature
+	}
+	return hdrWebhookID, hdrWebhookTimestamp, hdrWebhookSignature
 }
 
 // verifyLean checks lean-signature: "sha512=" and the hex of

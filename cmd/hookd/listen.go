@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,8 +80,10 @@ type listener struct {
 // for every profile (a listener that takes several endpoints' webhooks):
 // Standard Webhooks' (standard, linkmoney) are the whsec_ ones, Lean's and
 // Weavr's any. When none fits, all are tried, so that the verdict says why
-// the secret given does not suit.
-func secretsOf(p receiver.Profile, secrets []string) []string {
+// the secret given does not suit; but with public keys given (v1a), which
+// verify on their own, only those that read as a key (base64, the whsec_
+// left out), so that another profile's secret does not fail the request.
+func secretsOf(p receiver.Profile, secrets []string, publicKeys bool) []string {
 	if p != receiver.Standard && p != receiver.LinkMoney {
 		return secrets
 	}
@@ -90,8 +93,15 @@ func secretsOf(p receiver.Profile, secrets []string) []string {
 			fit = append(fit, s)
 		}
 	}
-	if len(fit) == 0 {
+	if len(fit) == 0 && !publicKeys {
 		return secrets
+	}
+	if len(fit) == 0 {
+		for _, s := range secrets {
+			if _, err := base64.StdEncoding.DecodeString(s); err == nil {
+				fit = append(fit, s)
+			}
+		}
 	}
 	return fit
 }
@@ -116,7 +126,7 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p, secrets := receiver.Profile(l.profile), l.secrets
 	if l.profile == "auto" || l.profile == "" {
 		p = receiver.Detect(r.Header, body)
-		secrets = secretsOf(p, secrets)
+		secrets = secretsOf(p, secrets, len(l.publicKeys) > 0)
 	}
 	verdict := "not checked (no --secret or --public-key)"
 	code := http.StatusOK

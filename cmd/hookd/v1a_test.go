@@ -166,3 +166,45 @@ func TestV1aRefused(t *testing.T) {
 		t.Errorf("after refused PATCHes: %+v, %v", got, err)
 	}
 }
+
+// TestListenV1aBesideOtherSecrets: one hookd listen for a lean endpoint
+// (--secret, a Lean secret that is no base64) and a v1a standard endpoint
+// (--public-key), as a listener for several endpoints is given: the v1a
+// webhook (signed here with crypto/ed25519 by the spec's recipe) verifies
+// with the public key, the Lean secret being no Standard Webhooks secret;
+// one signed with another key does not.
+func TestListenV1aBesideOtherSecrets(t *testing.T) {
+	t.Parallel()
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, otherPriv, _ := ed25519.GenerateKey(nil)
+	var out syncBuffer
+	l := &listener{out: &out, profile: "auto", secrets: []string{"lean-secret.not:base64"},
+		publicKeys: []string{"whpk_" + base64.StdEncoding.EncodeToString(pub)}}
+	srv := httptest.NewServer(l)
+	t.Cleanup(srv.Close)
+	body := []byte(`{"type":"entity.created","timestamp":"2026-01-02T15:04:05.123456Z","data":{"id":"e1"}}`)
+	post := func(key ed25519.PrivateKey) int {
+		t.Helper()
+		id, ts := "msg_v1a_1", fmt.Sprint(time.Now().Unix())
+		sig := ed25519.Sign(key, []byte(id+"."+ts+"."+string(body)))
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/hook", bytes.NewReader(body))
+		req.Header.Set("Webhook-Id", id)
+		req.Header.Set("Webhook-Timestamp", ts)
+		req.Header.Set("Webhook-Signature", "v1a,"+base64.StdEncoding.EncodeToString(sig))
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := post(priv); st != http.StatusOK {
+		t.Errorf("a v1a webhook signed by the key: %d, want 200:\n%s", st, out.String())
+	}
+	if st := post(otherPriv); st != http.StatusUnauthorized {
+		t.Errorf("a v1a webhook signed by another key: %d, want 401:\n%s", st, out.String())
+	}
+}
