@@ -598,6 +598,9 @@ func ingestHeaders() []any {
 		{"webhook-id", "standard: the message id."},
 		{"webhook-timestamp", "standard: epoch seconds, signed."},
 		{"webhook-signature", "standard: v1,<base64> entries."},
+		{"svix-id", "standard, from a Svix sender: read when no webhook-* header is present."},
+		{"svix-timestamp", "standard, from a Svix sender: as webhook-timestamp."},
+		{"svix-signature", "standard, from a Svix sender: as webhook-signature."},
 		{"Authorization", "A source's basic_auth, if it has one."},
 	} {
 		out = append(out, obj{"name": h[0], "in": "header", "required": false, "description": h[1], "schema": obj{"type": "string"}})
