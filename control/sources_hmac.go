@@ -13,10 +13,18 @@ import (
 
 // sourceVerifier is the receiver's verifier of a source: its profile, the
 // given secrets, its tolerance and, for profile hmac, its scheme (the two
-// HMACScheme types have the same fields).
+// HMACScheme types have the same fields). A standard source's secret that
+// is a Standard Webhooks v1a public key (whpk_) verifies v1a signatures.
 func sourceVerifier(src *hookd.Source, secrets []string, now time.Time) *receiver.Verifier {
-	v := &receiver.Verifier{Profile: receiver.Profile(src.Profile), Secrets: secrets, Tolerance: src.Tolerance(),
+	v := &receiver.Verifier{Profile: receiver.Profile(src.Profile), Tolerance: src.Tolerance(),
 		Now: func() time.Time { return now }}
+	for _, s := range secrets {
+		if src.Profile == hookd.SourceStandard && strings.HasPrefix(s, "whpk_") {
+			v.PublicKeys = append(v.PublicKeys, s)
+		} else {
+			v.Secrets = append(v.Secrets, s)
+		}
+	}
 	if src.HMAC != nil {
 		s := receiver.HMACScheme(*src.HMAC)
 		v.HMAC = &s

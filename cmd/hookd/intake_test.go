@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -341,5 +342,40 @@ func TestIngestSvixHeaders(t *testing.T) {
 	a.must(t, http.StatusOK, http.MethodGet, "/v1/tenants/acme/sources/"+src.ID+"/requests", tok, nil, &reqs)
 	if len(reqs.Data) != 1 || reqs.Data[0].Duplicates != 1 {
 		t.Fatalf("requests %+v, want one with one duplicate", reqs.Data)
+	}
+}
+
+// TestIngestV1a: a standard source whose secret is a Standard Webhooks
+// v1a public key (whpk_) takes webhooks signed with its private key
+// (v1a,<base64 ed25519 of id.timestamp.body>), computed here from the
+// specification, and refuses one whose body was altered.
+func TestIngestV1a(t *testing.T) {
+	a := startApp(t, nil)
+	tok := a.tenant(t, "acme")
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := a.source(t, "acme", tok, map[string]any{"name": "v1a", "profile": "standard",
+		"secrets": []string{"whpk_" + base64.StdEncoding.EncodeToString(pub)}})
+	body := []byte(`{"type":"user.created","timestamp":"2026-01-02T15:04:05.123456Z","data":{"id":"u_1"}}`)
+	signed := func(id string, body []byte) http.Header {
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		sig := ed25519.Sign(priv, append([]byte(id+"."+ts+"."), body...))
+		return http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts}, "Webhook-Signature": {"v1a," + base64.StdEncoding.EncodeToString(sig)}}
+	}
+	if st := postIngest(t, src.IngestURL, body, signed("msg_v1a_1", body)); st != http.StatusOK {
+		t.Fatalf("a v1a webhook: %d, want 200", st)
+	}
+	h := signed("msg_v1a_2", body)
+	if st := postIngest(t, src.IngestURL, append(bytes.Clone(body), ' '), h); st != http.StatusUnauthorized {
+		t.Fatalf("an altered body: %d, want 401", st)
+	}
+	var evs struct {
+		Data []struct{ ID string } `json:"data"`
+	}
+	a.must(t, http.StatusOK, http.MethodGet, "/v1/tenants/acme/events", tok, nil, &evs)
+	if len(evs.Data) != 1 || evs.Data[0].ID != "msg_v1a_1" {
+		t.Fatalf("events %+v, want one, msg_v1a_1", evs.Data)
 	}
 }
