@@ -173,6 +173,11 @@ func (s *Source) Validate() error {
 	if s.BasicAuth != nil && (s.BasicAuth.Username == "" || s.BasicAuth.Password == "") {
 		return FieldErrorf(EINVALID, "basic_auth", "required", "basic_auth needs a username and a password")
 	}
+	if s.BasicAuth != nil && strings.Contains(s.BasicAuth.Username, ":") {
+		// The first colon of the credentials ends the user-id (RFC 7617):
+		// no sender could present this one.
+		return FieldErrorf(EINVALID, "basic_auth.username", "format", "basic_auth.username must not contain a colon")
+	}
 	if s.HeaderKey != nil {
 		if s.HeaderKey.Name == "" || s.HeaderKey.Value == "" {
 			return FieldErrorf(EINVALID, "header_key", "required", "header_key needs a name and a value")

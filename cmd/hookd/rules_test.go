@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -42,5 +44,53 @@ func TestHeaderValueControlCharacters(t *testing.T) {
 	a.must(t, 202, "POST", "/v1/tenants/t/events", tok, map[string]any{"type": "a.b", "payload": map[string]any{}}, nil)
 	if got := rc.wait(t, 10*time.Second).header.Get("X-A"); got != "a\tb" {
 		t.Fatalf("X-A sent as %q, want the tab kept", got)
+	}
+}
+
+// TestSourceBasicAuthUsernameColon: a source's basic_auth username may not
+// hold a colon (RFC 7617: the first colon of the credentials ends the
+// user-id), for a sender could never present it: every request would be
+// refused. Create and PATCH refuse it and change nothing; the password may
+// hold colons, and a sender presenting it is accepted.
+func TestSourceBasicAuthUsernameColon(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "t")
+	var out errOut
+	a.must(t, 400, "POST", "/v1/tenants/t/sources", tok, map[string]any{"name": "link", "profile": "linkmoney",
+		"basic_auth": map[string]string{"username": "ops:eu", "password": "pw"}}, &out)
+	if out.Error.Code != "invalid" || !strings.Contains(string(out.Error.Details), "basic_auth") {
+		t.Errorf("error %+v, want invalid naming basic_auth", out.Error)
+	}
+	var list struct{ Data []map[string]any }
+	a.must(t, 200, "GET", "/v1/tenants/t/sources", tok, nil, &list)
+	if len(list.Data) != 0 {
+		t.Fatalf("a refused source was created: %v", list.Data)
+	}
+	var src struct {
+		ID        string `json:"id"`
+		IngestURL string `json:"ingest_url"`
+	}
+	a.must(t, 201, "POST", "/v1/tenants/t/sources", tok, map[string]any{"name": "link", "profile": "linkmoney",
+		"basic_auth": map[string]string{"username": "ops", "password": "p:w"}}, &src)
+	a.must(t, 400, "PATCH", "/v1/tenants/t/sources/"+src.ID, tok, map[string]any{"name": "renamed",
+		"basic_auth": map[string]string{"username": "ops:eu", "password": "pw"}}, nil)
+	ingest := func(user, pass string) int {
+		req, _ := http.NewRequest("POST", src.IngestURL, strings.NewReader(`{"id":"9b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d","creationTime":"2026-01-02T15:04:05.123","eventType":"customer.created","metadata":{"resourceId":"c1","resourceType":"customer"}}`))
+		req.SetBasicAuth(user, pass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := ingest("ops", "p:w"); st != 200 {
+		t.Fatalf("ingest with the source's credentials: %d, want 200", st)
+	}
+	var got struct{ Name string }
+	a.must(t, 200, "GET", "/v1/tenants/t/sources/"+src.ID, tok, nil, &got)
+	if got.Name != "link" {
+		t.Fatalf("a refused PATCH renamed the source to %q", got.Name)
 	}
 }
