@@ -114,6 +114,9 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenantID, id string, u *ho
 	}
 	oldProfile, kept := e.Profile, e.EventTypes
 	u.Apply(e)
+	if e.Profile == "" {
+		e.Profile = "standard" // as in a create: the default, stored by its name
+	}
 	var headers map[string]string // the headers the update sets; those kept are not judged again
 	if u.Headers != nil {
 		headers = *u.Headers

@@ -94,3 +94,30 @@ func TestSourceBasicAuthUsernameColon(t *testing.T) {
 		t.Fatalf("a refused PATCH renamed the source to %q", got.Name)
 	}
 }
+
+// TestEndpointPatchEmptyProfile: in a PATCH, as in a create, an empty
+// profile is the default one, stored and shown as "standard", not as a
+// profile "" outside the documented ones (that signs as standard all the
+// same).
+func TestEndpointPatchEmptyProfile(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "t")
+	rc := newReceiver(t, nil)
+	ep := a.endpoint(t, "t", tok, map[string]any{"url": rc.URL, "profile": "linkmoney"})
+	path := "/v1/tenants/t/endpoints/" + ep.ID
+	var got struct{ Profile string }
+	a.must(t, 200, "PATCH", path, tok, `{"profile":""}`, &got)
+	if got.Profile != "standard" {
+		t.Errorf("PATCH answered profile %q, want standard", got.Profile)
+	}
+	a.must(t, 200, "GET", path, tok, nil, &got)
+	if got.Profile != "standard" {
+		t.Errorf("read profile %q, want standard", got.Profile)
+	}
+	var list struct{ Data []struct{ Profile string } }
+	a.must(t, 200, "GET", "/v1/tenants/t/endpoints", tok, nil, &list)
+	if len(list.Data) != 1 || list.Data[0].Profile != "standard" {
+		t.Errorf("listed %+v, want one standard endpoint", list.Data)
+	}
+}
