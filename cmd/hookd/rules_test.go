@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +121,49 @@ func TestEndpointPatchEmptyProfile(t *testing.T) {
 	a.must(t, 200, "GET", "/v1/tenants/t/endpoints", tok, nil, &list)
 	if len(list.Data) != 1 || list.Data[0].Profile != "standard" {
 		t.Errorf("listed %+v, want one standard endpoint", list.Data)
+	}
+}
+
+// TestSourcesListOldestFirst: sources list oldest first, as documented,
+// also those created in the same millisecond (here all of them: the
+// clock stands still), as tokens do; and pages of one walk them in that
+// order.
+func TestSourcesListOldestFirst(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, func(c *Config) { c.clock = fixedClock{time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)} })
+	tok := a.tenant(t, "t")
+	var made []string
+	for i := range 12 {
+		var src struct{ ID string }
+		a.must(t, 201, "POST", "/v1/tenants/t/sources", tok, map[string]any{"name": fmt.Sprint("s", i), "profile": "linkmoney"}, &src)
+		made = append(made, src.ID)
+	}
+	var list struct{ Data []struct{ ID string } }
+	a.must(t, 200, "GET", "/v1/tenants/t/sources", tok, nil, &list)
+	var got []string
+	for _, s := range list.Data {
+		got = append(got, s.ID)
+	}
+	if !slices.Equal(got, made) {
+		t.Fatalf("sources listed in the order\n%v\nwant the order they were made\n%v", got, made)
+	}
+	got = nil
+	for after := ""; ; {
+		var page struct {
+			Data    []struct{ ID string }
+			HasMore bool `json:"has_more"`
+			Next    string
+		}
+		a.must(t, 200, "GET", "/v1/tenants/t/sources?limit=5&after="+after, tok, nil, &page)
+		for _, s := range page.Data {
+			got = append(got, s.ID)
+		}
+		if !page.HasMore {
+			break
+		}
+		after = page.Next
+	}
+	if !slices.Equal(got, made) {
+		t.Fatalf("pages walked the sources in the order\n%v\nwant\n%v", got, made)
 	}
 }
