@@ -167,3 +167,33 @@ func TestSourcesListOldestFirst(t *testing.T) {
 		t.Fatalf("pages walked the sources in the order\n%v\nwant\n%v", got, made)
 	}
 }
+
+// TestEndpointURLEmptyPort: a URL whose port is empty ("http://host:/x",
+// valid, the scheme's port, as a browser reads it) is stored without the
+// colon, so that delivery dials the scheme's port: kept as given, the
+// transport dialled the host "127.0.0.1:" (a name lookup of it, that
+// failed) or "[[::1]:]:80", and every attempt failed. Create and PATCH
+// alike; nothing is published, so nothing is dialled here.
+func TestEndpointURLEmptyPort(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "t")
+	cases := map[string]string{
+		"http://127.0.0.1:/x":   "http://127.0.0.1/x",
+		"https://[::1]:/x?a=1":  "https://[::1]/x?a=1",
+		"http://LOCALHOST.:/x":  "http://LOCALHOST./x",
+		"http://2130706433:/x":  "http://127.0.0.1/x",
+		"http://127.0.0.1:80/x": "http://127.0.0.1:80/x",
+	}
+	for in, want := range cases {
+		ep := a.endpoint(t, "t", tok, map[string]any{"url": in})
+		if ep.URL != want {
+			t.Errorf("created with %s: stored %s, want %s", in, ep.URL, want)
+		}
+		var got endpointResp
+		a.must(t, 200, "PATCH", "/v1/tenants/t/endpoints/"+ep.ID, tok, map[string]any{"url": in}, &got)
+		if got.URL != want {
+			t.Errorf("patched to %s: stored %s, want %s", in, got.URL, want)
+		}
+	}
+}
