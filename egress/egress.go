@@ -126,7 +126,7 @@ func isDenied(addr netip.Addr) bool {
 // 127.1, 127.0.0.1.) is that address, checked, and stored in its dotted
 // form so that delivery dials exactly the address checked; a host that ends
 // in a number but is not an address is refused; an empty port ("host:")
-// is the scheme's and is dropped; "localhost" and
+// is the scheme's and is dropped; a space is stored as %20; "localhost" and
 // "*.localhost" (any case, trailing dot) are loopback. A name is resolved
 // and each of its addresses checked; a name that does not resolve now is
 // accepted, as the dialer checks the address of every connection.
@@ -134,6 +134,15 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", fmt.Errorf("not a URL: %w", err)
+	}
+	if strings.Contains(raw, " ") {
+		// In a path, a query or a fragment (the only places url.Parse
+		// takes one): percent-encoded, as a browser does. A request
+		// line carries none, and one in the query ended it early.
+		raw = strings.ReplaceAll(raw, " ", "%20")
+		if u, err = url.Parse(raw); err != nil {
+			return "", fmt.Errorf("not a URL: %w", err)
+		}
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return "", fmt.Errorf("URL scheme must be http or https, not %q", u.Scheme)

@@ -197,3 +197,38 @@ func TestEndpointURLEmptyPort(t *testing.T) {
 		}
 	}
 }
+
+// TestEndpointURLSpaces: a space in an endpoint URL's path or query is
+// stored percent-encoded, as a browser reads it, and the receiver gets
+// the request at that URL: kept as given, a space in the query went into
+// the request line as it was ("POST /hook?a b HTTP/1.1"), which a server
+// refuses (400), so every attempt failed.
+func TestEndpointURLSpaces(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "t")
+	var uri = make(chan string, 10)
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		uri <- r.RequestURI
+		w.WriteHeader(204)
+	})
+	ep := a.endpoint(t, "t", tok, map[string]any{"url": rc.URL + "/a hook?team=pay ments&x=1"})
+	if want := rc.URL + "/a%20hook?team=pay%20ments&x=1"; ep.URL != want {
+		t.Errorf("stored %s, want %s", ep.URL, want)
+	}
+	var res struct{ Deliveries []struct{ ID string } }
+	a.must(t, 202, "POST", "/v1/tenants/t/endpoints/"+ep.ID+"/test", tok, nil, &res)
+	select {
+	case got := <-uri:
+		if want := "/a%20hook?team=pay%20ments&x=1"; got != want {
+			t.Fatalf("the receiver was asked for %s, want %s", got, want)
+		}
+	case <-time.After(10 * time.Second):
+		var d struct {
+			LastStatus int    `json:"last_status"`
+			LastError  string `json:"last_error"`
+		}
+		a.must(t, 200, "GET", "/v1/tenants/t/deliveries/"+res.Deliveries[0].ID, tok, nil, &d)
+		t.Fatalf("the receiver got nothing; the delivery: status %d, error %q", d.LastStatus, d.LastError)
+	}
+}
