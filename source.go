@@ -185,6 +185,11 @@ func (s *Source) Validate() error {
 		if !validHeaderName(s.HeaderKey.Name) {
 			return FieldErrorf(EINVALID, "header_key.name", "header_name", "header_key.name %q is not a valid header name", s.HeaderKey.Name)
 		}
+		// A server trims spaces and tabs around a header's value, and no
+		// request carries a control character: such a value never matches.
+		if v := s.HeaderKey.Value; strings.Trim(v, " \t") != v || strings.ContainsFunc(v, func(c rune) bool { return c < ' ' && c != '\t' || c == 0x7f }) {
+			return FieldErrorf(EINVALID, "header_key.value", "header_value", "header_key.value must not begin or end with a space or a tab, nor hold a control character but tab: no request could carry it")
+		}
 	}
 	if len(s.AllowIPs) > 100 {
 		return FieldErrorf(EINVALID, "allow_ips", "max_items", "allow_ips holds at most 100 entries")

@@ -232,3 +232,39 @@ func TestEndpointURLSpaces(t *testing.T) {
 		t.Fatalf("the receiver got nothing; the delivery: status %d, error %q", d.LastStatus, d.LastError)
 	}
 }
+
+// TestSourceHeaderKeyValue: a source's header_key value that no request
+// can carry as it is (spaces or tabs around it, which a server trims from
+// a header's value, or a control character) is refused on create and
+// PATCH, for every request would be refused; a value a sender can send is
+// accepted, and so is the request that carries it.
+func TestSourceHeaderKeyValue(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "t")
+	for _, v := range []string{" k3y", "k3y ", "k3y\t", "k\x01y", "k\ny"} {
+		var out errOut
+		a.must(t, 400, "POST", "/v1/tenants/t/sources", tok, map[string]any{"name": "link", "profile": "linkmoney",
+			"header_key": map[string]string{"name": "X-Key", "value": v}}, &out)
+		if !strings.Contains(string(out.Error.Details), "header_key") {
+			t.Errorf("%q: error %+v, want one naming header_key", v, out.Error)
+		}
+	}
+	var src struct {
+		ID        string `json:"id"`
+		IngestURL string `json:"ingest_url"`
+	}
+	a.must(t, 201, "POST", "/v1/tenants/t/sources", tok, map[string]any{"name": "link", "profile": "linkmoney",
+		"header_key": map[string]string{"name": "X-Key", "value": "k 3y"}}, &src)
+	a.must(t, 400, "PATCH", "/v1/tenants/t/sources/"+src.ID, tok, map[string]any{"header_key": map[string]string{"name": "X-Key", "value": "k3y "}}, nil)
+	req, _ := http.NewRequest("POST", src.IngestURL, strings.NewReader(`{"id":"9b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d","creationTime":"2026-01-02T15:04:05.123","eventType":"customer.created","metadata":{"resourceId":"c1","resourceType":"customer"}}`))
+	req.Header.Set("X-Key", "k 3y")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("ingest with the source's header key: %d, want 200", resp.StatusCode)
+	}
+}
