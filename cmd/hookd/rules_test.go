@@ -268,3 +268,32 @@ func TestSourceHeaderKeyValue(t *testing.T) {
 		t.Fatalf("ingest with the source's header key: %d, want 200", resp.StatusCode)
 	}
 }
+
+// TestEndpointURLLengthAsStored: the 2048-byte bound holds for the URL as
+// stored, after its spaces are encoded and an address's odd spelling
+// dotted: a URL that fits only as given is refused, rather than stored
+// longer than the bound, where every later PATCH of the endpoint, of any
+// field, was refused for it.
+func TestEndpointURLLengthAsStored(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	tok := a.tenant(t, "t")
+	for _, prefix := range []string{"http://127.0.0.1/a b", "http://127.1/ab"} {
+		u := prefix + strings.Repeat("c", 2048-len(prefix))
+		var out errOut
+		if st := call(t, "POST", a.url+"/v1/tenants/t/endpoints", tok, map[string]any{"url": u}, &out); st != 400 ||
+			!strings.Contains(out.Error.Message, "2048") {
+			t.Errorf("%s…: %d %+v, want 400 naming the bound", prefix, st, out.Error)
+			var list struct{ Data []endpointResp }
+			a.must(t, 200, "GET", "/v1/tenants/t/endpoints", tok, nil, &list)
+			for _, ep := range list.Data {
+				if st := call(t, "PATCH", a.url+"/v1/tenants/t/endpoints/"+ep.ID, tok, map[string]any{"description": "x"}, nil); st != 200 {
+					t.Errorf("stored %d bytes; a PATCH of its description: %d", len(ep.URL), st)
+				}
+				a.must(t, 204, "DELETE", "/v1/tenants/t/endpoints/"+ep.ID, tok, nil, nil)
+			}
+		}
+	}
+	ep := a.endpoint(t, "t", tok, map[string]any{"url": "http://127.0.0.1/a b" + strings.Repeat("c", 2000)})
+	a.must(t, 200, "PATCH", "/v1/tenants/t/endpoints/"+ep.ID, tok, map[string]any{"description": "x"}, nil)
+}
