@@ -173,12 +173,22 @@ func (s *Source) Validate() error {
 	if s.BasicAuth != nil && (s.BasicAuth.Username == "" || s.BasicAuth.Password == "") {
 		return FieldErrorf(EINVALID, "basic_auth", "required", "basic_auth needs a username and a password")
 	}
+	if s.BasicAuth != nil && strings.Contains(s.BasicAuth.Username, ":") {
+		// The first colon of the credentials ends the user-id (RFC 7617):
+		// no sender could present this one.
+		return FieldErrorf(EINVALID, "basic_auth.username", "format", "basic_auth.username must not contain a colon")
+	}
 	if s.HeaderKey != nil {
 		if s.HeaderKey.Name == "" || s.HeaderKey.Value == "" {
 			return FieldErrorf(EINVALID, "header_key", "required", "header_key needs a name and a value")
 		}
 		if !validHeaderName(s.HeaderKey.Name) {
 			return FieldErrorf(EINVALID, "header_key.name", "header_name", "header_key.name %q is not a valid header name", s.HeaderKey.Name)
+		}
+		// A server trims spaces and tabs around a header's value, and no
+		// request carries a control character: such a value never matches.
+		if v := s.HeaderKey.Value; strings.Trim(v, " \t") != v || strings.ContainsFunc(v, func(c rune) bool { return c < ' ' && c != '\t' || c == 0x7f }) {
+			return FieldErrorf(EINVALID, "header_key.value", "header_value", "header_key.value must not begin or end with a space or a tab, nor hold a control character but tab: no request could carry it")
 		}
 	}
 	if len(s.AllowIPs) > 100 {

@@ -62,7 +62,14 @@ func (s *Service) check(ctx context.Context, e *hookd.Endpoint, kept []string, h
 		}
 		return hookd.FieldErrorf(hookd.EINVALID, "url", rule, "url: %v", err)
 	}
-	e.URL = u // an address spelled oddly is stored as the address checked
+	if u != e.URL {
+		// An address spelled oddly is stored as the address checked,
+		// spaces encoded: the URL's bound holds for it as stored.
+		e.URL = u
+		if err := e.Validate(); err != nil {
+			return err
+		}
+	}
 	p, err := s.Profiles.Get(e.Profile)
 	if err != nil {
 		return err
@@ -114,6 +121,9 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenantID, id string, u *ho
 	}
 	oldProfile, kept := e.Profile, e.EventTypes
 	u.Apply(e)
+	if e.Profile == "" {
+		e.Profile = "standard" // as in a create: the default, stored by its name
+	}
 	var headers map[string]string // the headers the update sets; those kept are not judged again
 	if u.Headers != nil {
 		headers = *u.Headers

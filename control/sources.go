@@ -57,8 +57,15 @@ func (s *Service) CreateSource(ctx context.Context, tenantID string, in *hookd.S
 	if err := s.tenantExists(ctx, tenantID); err != nil {
 		return nil, err
 	}
+	// A UUIDv7 id sorts in creation order, so sources made in the same
+	// millisecond still list oldest first (the list's order: created_at,
+	// then id), as tokens do.
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, err
+	}
 	now := s.stamp()
-	src := &hookd.Source{ID: "srcid_" + uuid.NewString(), TenantID: tenantID, Name: in.Name, Profile: in.Profile,
+	src := &hookd.Source{ID: "srcid_" + id.String(), TenantID: tenantID, Name: in.Name, Profile: in.Profile,
 		Secrets: in.Secrets, BasicAuth: in.BasicAuth, HeaderKey: in.HeaderKey, AllowIPs: in.AllowIPs, HMAC: in.HMAC,
 		ToleranceSeconds: in.ToleranceSeconds, CreatedAt: now, UpdatedAt: now}
 	if err := checkSource(src); err != nil {

@@ -125,7 +125,8 @@ func isDenied(addr netip.Addr) bool {
 // rules): an IPv4 address in any spelling (2130706433, 0x7f.1, 017700000001,
 // 127.1, 127.0.0.1.) is that address, checked, and stored in its dotted
 // form so that delivery dials exactly the address checked; a host that ends
-// in a number but is not an address is refused; "localhost" and
+// in a number but is not an address is refused; an empty port ("host:")
+// is the scheme's and is dropped; a space is stored as %20; "localhost" and
 // "*.localhost" (any case, trailing dot) are loopback. A name is resolved
 // and each of its addresses checked; a name that does not resolve now is
 // accepted, as the dialer checks the address of every connection.
@@ -133,6 +134,15 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", fmt.Errorf("not a URL: %w", err)
+	}
+	if strings.Contains(raw, " ") {
+		// In a path, a query or a fragment (the only places url.Parse
+		// takes one): percent-encoded, as a browser does. A request
+		// line carries none, and one in the query ended it early.
+		raw = strings.ReplaceAll(raw, " ", "%20")
+		if u, err = url.Parse(raw); err != nil {
+			return "", fmt.Errorf("not a URL: %w", err)
+		}
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return "", fmt.Errorf("URL scheme must be http or https, not %q", u.Scheme)
@@ -147,6 +157,12 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) (string, error) {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
 			return "", fmt.Errorf("URL port %q is not a port from 1 to 65535", p)
 		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		// An empty port is the scheme's, as a browser reads it: stored
+		// without the colon, so that delivery dials the scheme's port
+		// (kept, the dialer would take "host:" for the host).
+		u.Host = strings.TrimSuffix(u.Host, ":")
+		raw = u.String()
 	}
 	host := u.Hostname()
 	if strings.HasPrefix(u.Host, "[") {
