@@ -98,6 +98,11 @@ func ErrorMessage(err error) string {
 // ErrNotFound is returned by stores for a missing row.
 var ErrNotFound = &Error{Code: ENOTFOUND, Message: "not found"}
 
+// ErrChanged is returned by Store.SaveEndpoint when the endpoint was
+// changed since it was read (Endpoint.IfUpdatedAt): read it again and redo
+// the change.
+var ErrChanged = &Error{Code: ECONFLICT, Message: "the endpoint was changed meanwhile: try again"}
+
 // ErrBlocked is wrapped by errors for a delivery target that the egress
 // guard refuses (a private, loopback or link-local address).
 var ErrBlocked = errors.New("target address is not allowed")

@@ -64,6 +64,11 @@ type Endpoint struct {
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
+	// IfUpdatedAt, when set, makes Store.SaveEndpoint a compare-and-swap:
+	// it writes only if the stored endpoint's UpdatedAt is still this (the
+	// one it was read with), and answers ErrChanged otherwise, so that two
+	// changes made at once (a PATCH and a rotation, say) never lose one.
+	IfUpdatedAt time.Time `json:"-"`
 
 	// Secrets sign deliveries, newest first: the current one, then older
 	// ones still inside their rotation grace period. A secret signs from

@@ -41,6 +41,12 @@ type bundle struct {
 // and returns the service on them; the test's cleanup stops everything.
 func setup(t testing.TB) *bundle {
 	t.Helper()
+	return setupOn(t, openSQLite(t))
+}
+
+// openSQLite opens a SQLite store in a temporary directory.
+func openSQLite(t testing.TB) hookd.Database {
+	t.Helper()
 	dir := t.TempDir()
 	key, err := seal.LoadOrCreate(filepath.Join(dir, "key"))
 	if err != nil {
@@ -50,7 +56,7 @@ func setup(t testing.TB) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return setupOn(t, st)
+	return st
 }
 
 // setupOn is setup on the store given, which it closes when the test ends.

@@ -109,51 +109,70 @@ func (s *Service) UpdateEndpoint(ctx context.Context, tenantID, id string, u *ho
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
-	e, err := s.Store.Endpoint(ctx, tenantID, id)
-	if err != nil {
-		return nil, err
-	}
-	if u.DisabledReason != nil && (u.Disabled != nil && !*u.Disabled || u.Disabled == nil && !e.Disabled) {
-		return nil, hookd.FieldErrorf(hookd.EINVALID, "disabled_reason", "disabled", `disabled_reason is set only with "disabled": true or on a disabled endpoint`)
-	}
-	if u.Signature != nil && *u.Signature != e.Signature {
-		return nil, hookd.FieldErrorf(hookd.EINVALID, "signature", "immutable", "signature is chosen when the endpoint is created (it is %q): create a new endpoint to change it", e.Signature)
-	}
-	oldProfile, kept := e.Profile, e.EventTypes
-	u.Apply(e)
-	if e.Profile == "" {
-		e.Profile = "standard" // as in a create: the default, stored by its name
-	}
-	var headers map[string]string // the headers the update sets; those kept are not judged again
-	if u.Headers != nil {
-		headers = *u.Headers
-	}
-	if err := s.check(ctx, e, kept, headers); err != nil {
-		return nil, err
-	}
-	if e.Profile != oldProfile {
-		// The secret's format may differ: check the current one fits.
-		p, _ := s.Profiles.Get(e.Profile)
-		for _, sec := range e.Secrets {
-			if p.CheckSecret(sec.Value) != nil {
-				return nil, hookd.FieldErrorf(hookd.EINVALID, "profile", "secret", "the endpoint's secret does not fit profile %q: rotate it with a new secret after changing the profile", e.Profile)
+	return s.change(ctx, tenantID, id, func(e *hookd.Endpoint) error {
+		if u.DisabledReason != nil && (u.Disabled != nil && !*u.Disabled || u.Disabled == nil && !e.Disabled) {
+			return hookd.FieldErrorf(hookd.EINVALID, "disabled_reason", "disabled", `disabled_reason is set only with "disabled": true or on a disabled endpoint`)
+		}
+		if u.Signature != nil && *u.Signature != e.Signature {
+			return hookd.FieldErrorf(hookd.EINVALID, "signature", "immutable", "signature is chosen when the endpoint is created (it is %q): create a new endpoint to change it", e.Signature)
+		}
+		oldProfile, kept := e.Profile, e.EventTypes
+		u.Apply(e)
+		if e.Profile == "" {
+			e.Profile = "standard" // as in a create: the default, stored by its name
+		}
+		var headers map[string]string // the headers the update sets; those kept are not judged again
+		if u.Headers != nil {
+			headers = *u.Headers
+		}
+		if err := s.check(ctx, e, kept, headers); err != nil {
+			return err
+		}
+		if e.Profile != oldProfile {
+			// The secret's format may differ: check the current one fits.
+			p, _ := s.Profiles.Get(e.Profile)
+			for _, sec := range e.Secrets {
+				if p.CheckSecret(sec.Value) != nil {
+					return hookd.FieldErrorf(hookd.EINVALID, "profile", "secret", "the endpoint's secret does not fit profile %q: rotate it with a new secret after changing the profile", e.Profile)
+				}
 			}
 		}
-	}
-	if err := s.save(ctx, e); err != nil {
-		return nil, err
-	}
-	return e, nil
+		return nil
+	})
 }
 
-// save stores a changed endpoint and reloads the engine's cache.
-func (s *Service) save(ctx context.Context, e *hookd.Endpoint) error {
-	e.UpdatedAt = s.stamp()
-	if err := s.Store.SaveEndpoint(ctx, e); err != nil {
-		return err
+// change reads an endpoint, applies f to it and stores it, as one change:
+// if another change (a PATCH, a rotation, an enable, hookd's own disable)
+// was stored in between, it reads the endpoint again and applies f again,
+// so that neither is lost. f may run more than once.
+func (s *Service) change(ctx context.Context, tenantID, id string, f func(e *hookd.Endpoint) error) (*hookd.Endpoint, error) {
+	for try := 1; ; try++ {
+		e, err := s.Store.Endpoint(ctx, tenantID, id)
+		if err != nil {
+			return nil, err
+		}
+		read := e.UpdatedAt
+		if err := f(e); err != nil {
+			return nil, err
+		}
+		e.IfUpdatedAt = read
+		// Later than the time read, so that a change made in the same
+		// millisecond is told apart from it.
+		e.UpdatedAt = s.stamp()
+		if !e.UpdatedAt.After(read) {
+			e.UpdatedAt = read.Add(time.Millisecond)
+		}
+		err = s.Store.SaveEndpoint(ctx, e)
+		e.IfUpdatedAt = time.Time{}
+		if err == hookd.ErrChanged && try < 10 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.changed(ctx, e.TenantID)
+		return e, nil
 	}
-	s.changed(ctx, e.TenantID)
-	return nil
 }
 
 // DeleteEndpoint removes an endpoint and cancels its pending deliveries,
@@ -173,19 +192,16 @@ func (s *Service) DeleteEndpoint(ctx context.Context, tenantID, id string) error
 // RotateSecret makes a new secret; how the old one hands over to it
 // depends on the profile (hookd.Endpoint.Rotate).
 func (s *Service) RotateSecret(ctx context.Context, tenantID, id string, r hookd.Rotation) (*hookd.Rotated, error) {
-	e, err := s.Store.Endpoint(ctx, tenantID, id)
+	var out hookd.Rotated
+	_, err := s.change(ctx, tenantID, id, func(e *hookd.Endpoint) error {
+		p, err := s.Profiles.Get(e.Profile)
+		if err != nil {
+			return err
+		}
+		out, err = e.Rotate(p, r, s.stamp())
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	p, err := s.Profiles.Get(e.Profile)
-	if err != nil {
-		return nil, err
-	}
-	out, err := e.Rotate(p, r, s.stamp())
-	if err != nil {
-		return nil, err
-	}
-	if err := s.save(ctx, e); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -193,15 +209,10 @@ func (s *Service) RotateSecret(ctx context.Context, tenantID, id string, r hookd
 
 // EnableEndpoint resumes an endpoint: its parked deliveries are sent.
 func (s *Service) EnableEndpoint(ctx context.Context, tenantID, id string) (*hookd.Endpoint, error) {
-	e, err := s.Store.Endpoint(ctx, tenantID, id)
-	if err != nil {
-		return nil, err
-	}
-	e.Enable()
-	if err := s.save(ctx, e); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return s.change(ctx, tenantID, id, func(e *hookd.Endpoint) error {
+		e.Enable()
+		return nil
+	})
 }
 
 // DisableEndpoint pauses an endpoint by hand, as hookd does when it keeps
@@ -211,15 +222,10 @@ func (s *Service) DisableEndpoint(ctx context.Context, tenantID, id, reason stri
 	if err := hookd.CheckReason("reason", reason); err != nil {
 		return nil, err
 	}
-	e, err := s.Store.Endpoint(ctx, tenantID, id)
-	if err != nil {
-		return nil, err
-	}
-	e.Disable(reason)
-	if err := s.save(ctx, e); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return s.change(ctx, tenantID, id, func(e *hookd.Endpoint) error {
+		e.Disable(reason)
+		return nil
+	})
 }
 
 // RecoverEndpoint requeues the endpoint's failed deliveries created in the

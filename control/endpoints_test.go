@@ -287,3 +287,63 @@ func TestHeadersStoredBeforeKept(t *testing.T) {
 		t.Fatalf("new headers: %+v %v", up, err)
 	}
 }
+
+// interleaved is a store that runs between, once, just before an
+// endpoint's save: another change stored between that save's read and its
+// write.
+type interleaved struct {
+	hookd.Database
+	between func()
+}
+
+func (s *interleaved) SaveEndpoint(ctx context.Context, e *hookd.Endpoint) error {
+	if f := s.between; f != nil {
+		s.between = nil
+		f()
+	}
+	return s.Database.SaveEndpoint(ctx, e)
+}
+
+// TestEndpointChangesAtOnce: a rotation stored between a PATCH's read and
+// its save is kept (the PATCH is applied again to the rotated endpoint),
+// and so is a PATCH stored within a rotation; before, the later save
+// wrote back the endpoint as it had read it, losing the other change (a
+// secret that rotate-secret had answered, never stored).
+func TestEndpointChangesAtOnce(t *testing.T) {
+	st := &interleaved{Database: openSQLite(t)}
+	b := setupOn(t, st)
+	b.tenant(t)
+	ctx := context.Background()
+	e, err := b.svc.CreateEndpoint(ctx, "acme", &hookd.EndpointUpdate{URL: ptr("http://127.0.0.1:9/hook")}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rotated *hookd.Rotated
+	st.between = func() {
+		if rotated, err = b.svc.RotateSecret(ctx, "acme", e.ID, hookd.Rotation{}); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := b.svc.UpdateEndpoint(ctx, "acme", e.ID, &hookd.EndpointUpdate{Description: ptr("patched")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.svc.Endpoint(ctx, "acme", e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rotated == nil || got.Description != "patched" || len(got.Secrets) != 2 || got.Secrets[0].Value != rotated.Secret {
+		t.Fatalf("after a rotation within a PATCH: description %q, secrets %d (newest %v), want patched and the rotated secret first",
+			got.Description, len(got.Secrets), got.Secrets[0].Value == rotated.Secret)
+	}
+	st.between = func() {
+		if _, err := b.svc.DisableEndpoint(ctx, "acme", e.ID, "by hand"); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := b.svc.RotateSecret(ctx, "acme", e.ID, hookd.Rotation{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = b.svc.Endpoint(ctx, "acme", e.ID); err != nil || !got.Disabled || len(got.Secrets) != 3 {
+		t.Fatalf("after a disable within a rotation: disabled %v, %d secrets, %v; want disabled, 3 secrets", got.Disabled, len(got.Secrets), err)
+	}
+}

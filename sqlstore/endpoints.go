@@ -279,9 +279,21 @@ func (s *Store) SaveEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 		if err != nil {
 			return notFound(err)
 		}
-		_, err = tx.ExecContext(ctx, s.q(updateEndpointSQL), append(row.values(false), e.TenantID, e.ID)...)
+		// With IfUpdatedAt, only the row as it was read: the condition is
+		// the update's own, which PostgreSQL evaluates again on the row a
+		// concurrent change left.
+		var cas int64
+		if !e.IfUpdatedAt.IsZero() {
+			cas = ms(e.IfUpdatedAt)
+		}
+		res, err := tx.ExecContext(ctx, s.q(updateEndpointSQL+` AND (CAST(? AS BIGINT) = 0 OR updated_at = ?)`), append(row.values(false), e.TenantID, e.ID, cas, cas)...)
 		if err != nil {
 			return unavailable(err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return unavailable(err)
+		} else if n == 0 {
+			return hookd.ErrChanged
 		}
 		if err := s.park(ctx, tx, e.ID, was != 0, e.Disabled, e.UpdatedAt); err != nil {
 			return err

@@ -91,6 +91,21 @@ func testEndpointCRUD(f *fixture) {
 	f.ok(f.s.SaveEndpoint(f.ctx, full), "SaveEndpoint")
 	f.wantEndpoint("Endpoint after SaveEndpoint", f.endpointOf("ten_a", full.ID), full)
 
+	// With IfUpdatedAt, a compare-and-swap: a save from a read older than
+	// the stored endpoint changes nothing; one from the stored one writes.
+	stale := *full
+	stale.Description, stale.IfUpdatedAt, stale.UpdatedAt = "stale", t0, t1.Add(time.Second)
+	if err := f.s.SaveEndpoint(f.ctx, &stale); err != hookd.ErrChanged {
+		f.Errorf("SaveEndpoint from a stale read: %v, want ErrChanged", err)
+	}
+	f.wantEndpoint("Endpoint after a stale save", f.endpointOf("ten_a", full.ID), full)
+	fresh := *full
+	fresh.Description, fresh.IfUpdatedAt, fresh.UpdatedAt = "fresh", t1, t1.Add(time.Second)
+	f.ok(f.s.SaveEndpoint(f.ctx, &fresh), "SaveEndpoint from the stored read")
+	fresh.IfUpdatedAt = time.Time{}
+	f.wantEndpoint("Endpoint after a save from the stored read", f.endpointOf("ten_a", full.ID), &fresh)
+	full = &fresh
+
 	missing := *bare
 	missing.ID = "ep_nope"
 	f.wantCode(f.s.SaveEndpoint(f.ctx, &missing), hookd.ENOTFOUND, "SaveEndpoint of an unknown id")
