@@ -63,13 +63,27 @@ func (q *StatsQuery) Validate() error {
 		ds = append(ds, Detail{Path: "since", Rule: "max_window", Message: "the window from since to until must be at most 90 days (2160h)"})
 	case q.Interval < MinStatsInterval || q.Interval%time.Second != 0:
 		ds = append(ds, Detail{Path: "interval", Rule: "min", Message: "interval must be at least 1m, in whole seconds (90s, 5m, 1h)"})
-	case (w+q.Interval-1)/q.Interval > MaxStatsBuckets:
+	case q.BucketCount() > MaxStatsBuckets:
 		ds = append(ds, Detail{Path: "interval", Rule: "max_buckets", Message: "interval must cut the window into at most 1000 buckets"})
 	}
 	if len(ds) > 0 {
 		return &Error{Code: EINVALID, Message: "invalid stats query: " + ds[0].Message, Details: ds}
 	}
 	return nil
+}
+
+// BucketCount is how many buckets cut the window of a query whose
+// defaults are filled, the last one short when the interval does not
+// divide the window; one for an interval as wide as the window or wider.
+// Counted without w+Interval-1, which overflows for an interval near the
+// largest Duration.
+func (q *StatsQuery) BucketCount() int64 {
+	w := q.Until.Sub(q.Since)
+	n := int64(w / q.Interval)
+	if w%q.Interval != 0 {
+		n++
+	}
+	return n
 }
 
 // Stats are the figures of an endpoint over a window, in buckets and in
