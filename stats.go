@@ -2,6 +2,7 @@ package hookd
 
 import (
 	"context"
+	"math"
 	"net/url"
 	"strconv"
 	"time"
@@ -173,6 +174,9 @@ func ParseStatsQuery(v url.Values) (StatsQuery, error) {
 		d, err := time.ParseDuration(s)
 		if n, nerr := strconv.ParseInt(s, 10, 64); nerr == nil {
 			d, err = time.Duration(n)*time.Second, nil
+			if n > int64(math.MaxInt64/time.Second) {
+				d = 0 // more seconds than a Duration holds: n*time.Second wraps around
+			}
 		}
 		if err != nil || d <= 0 {
 			return q, &Error{Code: EINVALID, Message: "interval must be a duration like 5m or 1h, or a number of seconds",
