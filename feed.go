@@ -2,8 +2,11 @@ package hookd
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"time"
+	"unicode/utf8"
 )
 
 // The catch-up feed: what hookd has for an endpoint, in the order it
@@ -33,12 +36,51 @@ type FeedQuery struct {
 // FeedItem is one event of a feed: its delivery's state to the endpoint,
 // and the body and headers of the request hookd sends for it, signed as an
 // attempt made when the feed was read.
+//
+// Body holds the body's bytes, UTF-8 or not (a source takes in a
+// provider's JSON byte for byte). A JSON string holds only UTF-8, so in
+// JSON a body that is not also comes whole as "body_base64", beside
+// "body" with U+FFFD for the bytes that are not UTF-8.
 type FeedItem struct {
 	EventID string            `json:"event_id"`
 	Type    string            `json:"type"`
 	State   string            `json:"state"`
 	Body    string            `json:"body"`
 	Headers map[string]string `json:"headers"`
+}
+
+type feedItemJSON FeedItem
+
+// MarshalJSON adds "body_base64" when the body is not UTF-8.
+func (it *FeedItem) MarshalJSON() ([]byte, error) {
+	out := struct {
+		*feedItemJSON
+		BodyBase64 string `json:"body_base64,omitempty"`
+	}{feedItemJSON: (*feedItemJSON)(it)}
+	if !utf8.ValidString(it.Body) {
+		out.BodyBase64 = base64.StdEncoding.EncodeToString([]byte(it.Body))
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: the body from
+// "body_base64" when it is there.
+func (it *FeedItem) UnmarshalJSON(b []byte) error {
+	in := struct {
+		*feedItemJSON
+		BodyBase64 string `json:"body_base64"`
+	}{feedItemJSON: (*feedItemJSON)(it)}
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	if in.BodyBase64 != "" {
+		body, err := base64.StdEncoding.DecodeString(in.BodyBase64)
+		if err != nil {
+			return err
+		}
+		it.Body = string(body)
+	}
+	return nil
 }
 
 // FeedPage is one page of a feed. Next is the cursor after the last item

@@ -2,6 +2,7 @@ package hookd
 
 import (
 	"context"
+	"math"
 	"net/url"
 	"strconv"
 	"time"
@@ -63,13 +64,27 @@ func (q *StatsQuery) Validate() error {
 		ds = append(ds, Detail{Path: "since", Rule: "max_window", Message: "the window from since to until must be at most 90 days (2160h)"})
 	case q.Interval < MinStatsInterval || q.Interval%time.Second != 0:
 		ds = append(ds, Detail{Path: "interval", Rule: "min", Message: "interval must be at least 1m, in whole seconds (90s, 5m, 1h)"})
-	case (w+q.Interval-1)/q.Interval > MaxStatsBuckets:
+	case q.BucketCount() > MaxStatsBuckets:
 		ds = append(ds, Detail{Path: "interval", Rule: "max_buckets", Message: "interval must cut the window into at most 1000 buckets"})
 	}
 	if len(ds) > 0 {
 		return &Error{Code: EINVALID, Message: "invalid stats query: " + ds[0].Message, Details: ds}
 	}
 	return nil
+}
+
+// BucketCount is how many buckets cut the window of a query whose
+// defaults are filled, the last one short when the interval does not
+// divide the window; one for an interval as wide as the window or wider.
+// Counted without w+Interval-1, which overflows for an interval near the
+// largest Duration.
+func (q *StatsQuery) BucketCount() int64 {
+	w := q.Until.Sub(q.Since)
+	n := int64(w / q.Interval)
+	if w%q.Interval != 0 {
+		n++
+	}
+	return n
 }
 
 // Stats are the figures of an endpoint over a window, in buckets and in
@@ -159,6 +174,9 @@ func ParseStatsQuery(v url.Values) (StatsQuery, error) {
 		d, err := time.ParseDuration(s)
 		if n, nerr := strconv.ParseInt(s, 10, 64); nerr == nil {
 			d, err = time.Duration(n)*time.Second, nil
+			if n > int64(math.MaxInt64/time.Second) {
+				d = 0 // more seconds than a Duration holds: n*time.Second wraps around
+			}
 		}
 		if err != nil || d <= 0 {
 			return q, &Error{Code: EINVALID, Message: "interval must be a duration like 5m or 1h, or a number of seconds",

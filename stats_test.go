@@ -41,7 +41,10 @@ func TestParseStatsQuery(t *testing.T) {
 	if q, err = hookd.ParseStatsQuery(url.Values{"interval": {"15m"}}); err != nil || q.Interval != 15*time.Minute {
 		t.Errorf("interval 15m: %+v, %v", q, err)
 	}
-	for _, v := range []url.Values{{"since": {"yesterday"}}, {"until": {"1700000000"}}, {"interval": {"-5m"}}, {"interval": {"often"}}} {
+	for _, v := range []url.Values{{"since": {"yesterday"}}, {"until": {"1700000000"}}, {"interval": {"-5m"}}, {"interval": {"often"}},
+		// Seconds past the largest Duration, which wrapped around: the
+		// first to 60s, the second to a negative Duration.
+		{"interval": {"36028797018964028"}}, {"interval": {"9223372037"}}} {
 		_, err := hookd.ParseStatsQuery(v)
 		if hookd.ErrorCode(err) != hookd.EINVALID {
 			t.Errorf("%v: error %v, want invalid", v, err)

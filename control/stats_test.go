@@ -71,3 +71,38 @@ func TestEndpointStats(t *testing.T) {
 		}
 	}
 }
+
+// TestEndpointStatsWideInterval: an interval wider than the window makes
+// one bucket, however wide: the count of buckets does not overflow into
+// none, or into a negative one that the store cannot make.
+func TestEndpointStatsWideInterval(t *testing.T) {
+	b := setup(t)
+	ctx := t.Context()
+	if err := b.svc.CreateTenant(ctx, &hookd.Tenant{ID: "acme", Name: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	url, types := "http://127.0.0.1:1/hook", []string{"*"}
+	e, err := b.svc.CreateEndpoint(ctx, "acme", &hookd.EndpointUpdate{URL: &url, EventTypes: &types}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := b.clock.Now()
+	widest := time.Duration(1<<63 - 1).Truncate(time.Second) // interval=9223372036 (seconds)
+	for _, w := range []time.Duration{time.Second, time.Hour, 24 * time.Hour} {
+		q := hookd.StatsQuery{Since: now.Add(-w), Until: now, Interval: widest}
+		st, err := func() (st *hookd.Stats, err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("window %s, interval %s: panic: %v", w, widest, r)
+				}
+			}()
+			return b.svc.EndpointStats(ctx, "acme", e.ID, q)
+		}()
+		if err != nil {
+			t.Fatalf("window %s, interval %s: %v", w, widest, err)
+		}
+		if len(st.Buckets) != 1 || !st.Buckets[0].Start.Equal(q.Since) {
+			t.Errorf("window %s, interval %s: buckets %+v, want one from since", w, widest, st.Buckets)
+		}
+	}
+}

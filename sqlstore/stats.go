@@ -17,7 +17,7 @@ import (
 // outcome it gave its delivery, so no delivery is read.
 func (s *Store) EndpointStats(ctx context.Context, tenantID, endpointID string, q hookd.StatsQuery) (*hookd.Stats, error) {
 	since, iv := ms(q.Since), q.Interval.Milliseconds()
-	n := int((q.Until.Sub(q.Since) + q.Interval - 1) / q.Interval)
+	n := int(q.BucketCount())
 	st := &hookd.Stats{Buckets: make([]hookd.StatsBucket, n)}
 	for i := range st.Buckets {
 		st.Buckets[i].Start = q.Since.Add(time.Duration(i) * q.Interval).UTC()

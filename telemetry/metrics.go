@@ -31,9 +31,11 @@ type MetricsOptions struct {
 	// (the two publish routes of the API).
 	PublishRoutes []string
 	// Profiles are the names of the wire formats: each gets its series
-	// of successful attempts, latency and accepted ingests at zero from
-	// the start, so that every metric is on /metrics before anything
-	// happens (an absent series is not a zero to a dashboard or an alert).
+	// of successful attempts and latency at zero from the start, as each
+	// profile a source may have (hookd.SourceProfiles, hmac among them)
+	// gets its accepted ingests, so that every metric is on /metrics
+	// before anything happens (an absent series is not a zero to a
+	// dashboard or an alert).
 	Profiles []string
 }
 
@@ -126,6 +128,8 @@ func NewMetrics(o MetricsOptions) *Metrics {
 		m.attempts.WithLabelValues(p, delivery.OutcomeSuccess)
 		m.attemptTime.WithLabelValues(p, delivery.OutcomeSuccess)
 		m.latency.WithLabelValues(p)
+	}
+	for _, p := range hookd.SourceProfiles {
 		m.ingests.WithLabelValues(p, "accepted")
 	}
 	for _, r := range o.PublishRoutes {

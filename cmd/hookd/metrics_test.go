@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookd/hookd"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -278,8 +279,12 @@ func TestMetricsFromTheStart(t *testing.T) {
 	for _, p := range []string{"standard", "lean", "linkmoney", "weavr"} {
 		zeros = append(zeros, want{"hookd_attempts_total", []string{"profile=" + p, "outcome=success"}, 0},
 			want{"hookd_attempt_duration_seconds", []string{"profile=" + p, "outcome=success"}, 0},
-			want{"hookd_delivery_latency_seconds", []string{"profile=" + p}, 0},
-			want{"hookd_ingest_requests_total", []string{"profile=" + p, "result=accepted"}, 0})
+			want{"hookd_delivery_latency_seconds", []string{"profile=" + p}, 0})
+	}
+	// Each profile a source may have (hmac is a source's only) has its
+	// accepted ingests at zero.
+	for _, p := range hookd.SourceProfiles {
+		zeros = append(zeros, want{"hookd_ingest_requests_total", []string{"profile=" + p, "result=accepted"}, 0})
 	}
 	zeros = append(zeros, want{"hookd_publish_duration_seconds", []string{events}, 0},
 		want{"hookd_http_request_duration_seconds", []string{events, "code=2xx"}, 0},

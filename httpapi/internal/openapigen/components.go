@@ -447,11 +447,12 @@ func components() obj {
 		"EventPage":           page("Event"),
 		"FeedPage": object([]string{"data", "has_more", "next"}, obj{
 			"data": arrayOf(object([]string{"event_id", "type", "state", "body", "headers"}, obj{
-				"event_id": obj{"type": "string"},
-				"type":     str("The type as the wire carries it."),
-				"state":    obj{"type": "string", "enum": []any{"pending", "parked", "succeeded", "failed", "canceled"}},
-				"body":     str("The request body, exactly the bytes hookd sends."),
-				"headers":  obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "The request headers hookd sends, signature headers included."},
+				"event_id":    obj{"type": "string"},
+				"type":        str("The type as the wire carries it."),
+				"state":       obj{"type": "string", "enum": []any{"pending", "parked", "succeeded", "failed", "canceled"}},
+				"body":        str("The request body, exactly the bytes hookd sends (when they are UTF-8; otherwise with U+FFFD in place of the bytes that are not, and body_base64 holds them)."),
+				"body_base64": str("The request body, base64, when it is not UTF-8 (a source's webhook taken in byte for byte): exactly the bytes hookd sends."),
+				"headers":     obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "The request headers hookd sends, signature headers included."},
 			})),
 			"has_more": obj{"type": "boolean", "description": "Whether more items follow now."},
 			"next":     str("The cursor after the last item, the id of its event (after the page asked for when empty, and empty when that is the start): pass it as after, or acknowledge it."),
