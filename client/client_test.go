@@ -144,6 +144,12 @@ func TestEndpointRoutes(t *testing.T) {
 			t.Fatalf("stats never counted the test delivery: %+v", st.Totals)
 		}
 	}
+	// An interval of no whole seconds is sent as given, for the server to
+	// refuse, not cut to the seconds below it.
+	odd := 90*time.Minute + 500*time.Millisecond
+	if _, err := acme.EndpointStats(ctx, "acme", ep.ID, hookd.StatsQuery{Since: q.Since, Until: q.Since.Add(3 * time.Hour), Interval: odd}); client.StatusCode(err) != 400 {
+		t.Fatalf("stats by %v: %v, want 400 (whole seconds)", odd, err)
+	}
 	if _, err := acme.EndpointStats(ctx, "acme", ep.ID, hookd.StatsQuery{Interval: time.Second}); client.StatusCode(err) != 400 {
 		t.Fatalf("stats with a 1 s interval: %v, want 400", err)
 	}

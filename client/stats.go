@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -22,7 +21,7 @@ func (c *Client) EndpointStats(ctx context.Context, tenant, id string, q hookd.S
 		v.Set("until", q.Until.UTC().Format(time.RFC3339Nano))
 	}
 	if q.Interval != 0 {
-		v.Set("interval", strconv.FormatInt(int64(q.Interval/time.Second), 10))
+		v.Set("interval", q.Interval.String()) // as given (1m30.5s), for the server to judge, not cut to whole seconds
 	}
 	var out hookd.Stats
 	if err := c.do(ctx, request{method: http.MethodGet, path: path("tenants", tenant, "endpoints", id, "stats"), query: v, out: &out}); err != nil {
