@@ -191,3 +191,82 @@ func wait(t *testing.T, ch chan error, what string) error {
 		return nil
 	}
 }
+
+// TestRequeueRacingEndpointDelete: a manual retry of a failed delivery,
+// or a recover of its endpoint's failed deliveries, on one node while the
+// endpoint is deleted on another. The retry's transaction reads the
+// endpoint (it must exist) and then makes the delivery pending; an admin
+// session's lock on the delivery holds it between the two while the
+// delete begins. Whatever the order, no delivery is left pending to the
+// deleted endpoint: the delete waits for the retry and cancels what it
+// made pending, or the retry finds the endpoint gone. Before, the delete
+// went ahead (it cancels pending deliveries; this one was failed), and the
+// retry then made the delivery pending, unowned, for an endpoint no node
+// has: every node claimed it and handed it back, for ever.
+func TestRequeueRacingEndpointDelete(t *testing.T) {
+	for _, how := range []string{"retry", "recover"} {
+		t.Run(how, func(t *testing.T) {
+			_, schema, _, st, now := acmeStore(t)
+			ctx := t.Context()
+			acmeEndpoint(t, st, now)
+			due := now
+			ev := &hookd.Event{ID: "evt_f", TenantID: "acme", Type: "a.b", Payload: []byte(`{}`), CreatedAt: now}
+			d := &hookd.Delivery{ID: "dlv_f", TenantID: "acme", EventID: ev.ID, EndpointID: "ep_1", EventType: ev.Type,
+				State: hookd.StatePending, NextAttemptAt: &due, Owner: "node-x", CreatedAt: now, UpdatedAt: now}
+			if err := st.Apply(ctx, &hookd.Batch{Publishes: []*hookd.Publish{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Apply(ctx, &hookd.Batch{Results: []*hookd.Result{{Attempt: &hookd.Attempt{DeliveryID: d.ID, N: 1, At: now,
+				Status: 500, ErrorClass: hookd.ClassStatus}, TenantID: "acme", State: hookd.StateFailed, At: now, FirstSentAt: now,
+				Node: "node-x"}}}); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := st.Delivery(ctx, "acme", d.ID); err != nil || got.State != hookd.StateFailed {
+				t.Fatalf("before: %+v %v, want failed", got, err)
+			}
+
+			adm := admin(t)
+			tx, err := adm.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(context.Background())
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM `+schema+`.deliveries WHERE id = 'dlv_f' FOR UPDATE`); err != nil {
+				t.Fatal(err)
+			}
+			requeued := make(chan error, 1)
+			go func() {
+				var err error
+				if how == "retry" {
+					_, err = st.Requeue(ctx, "acme", d.ID, now)
+				} else {
+					_, err = st.Recover(ctx, "acme", "ep_1", now.Add(-time.Hour), now.Add(time.Hour), now)
+				}
+				requeued <- err
+			}()
+			waitLocks(t, adm, schema, 1, nil)
+			deleted := make(chan error, 1)
+			go func() {
+				_, err := st.DeleteEndpoint(ctx, "acme", "ep_1", now)
+				deleted <- err
+			}()
+			waitLocks(t, adm, schema, 2, deleted)
+			if err := tx.Rollback(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := wait(t, requeued, how); err != nil && hookd.ErrorCode(err) != hookd.ECONFLICT && !errors.Is(err, hookd.ErrNotFound) {
+				t.Fatalf("%s: %v", how, err)
+			}
+			if err := wait(t, deleted, "the delete"); err != nil {
+				t.Fatalf("delete: %v", err)
+			}
+			got, err := st.Delivery(ctx, "acme", d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State == hookd.StatePending {
+				t.Errorf("the delivery is left %s (owner %q) to the deleted endpoint", got.State, got.Owner)
+			}
+		})
+	}
+}

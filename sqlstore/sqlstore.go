@@ -41,7 +41,8 @@ type Dialect struct {
 	// ShareLock is appended to the read of the endpoints version that a
 	// commit of publishes checks (" FOR SHARE"), where nodes share the
 	// store: the version is then read as committed now and kept so until
-	// the commit (see bumpEndpoints).
+	// the commit (see bumpEndpoints); and to the read of the endpoint of
+	// a manual retry or a recover, which a delete then waits for.
 	ShareLock string
 	// Migrations holds NNN_name.sql files applied in order.
 	Migrations fs.FS
