@@ -257,17 +257,25 @@ func (e *Engine) roomy(held int64) bool {
 // the writers, the poller and the background loops.
 func (e *Engine) Start(ctx context.Context) error {
 	now := e.cfg.Clock.Now()
-	if err := e.store.Heartbeat(ctx, e.cfg.Node, now); err != nil {
-		return err
-	}
 	deadline := now.Add(-e.cfg.HeartbeatTTL)
 	if e.exclusive {
 		deadline = now.Add(time.Hour) // every other owner is a dead process
 	}
-	if n, err := e.store.Rescue(ctx, e.cfg.Node, deadline); err != nil {
+	// A process that ran before under this name (killed, or stopped
+	// before its last hand-backs were committed) may have left
+	// deliveries owned by the name, which nothing holds in memory now.
+	// Its heartbeat is made as old as can be, so that the rescue takes
+	// them back with those of dead nodes; then this process beats.
+	if err := e.store.Heartbeat(ctx, e.cfg.Node, time.UnixMilli(0)); err != nil {
+		return err
+	}
+	if n, err := e.store.Rescue(ctx, "", deadline); err != nil {
 		return err
 	} else if n > 0 {
 		e.log.Info("took back deliveries of stopped nodes", "count", n)
+	}
+	if err := e.store.Heartbeat(ctx, e.cfg.Node, now); err != nil {
+		return err
 	}
 	e.countPeers(ctx, now)
 	if err := e.Reload(ctx); err != nil {

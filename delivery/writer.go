@@ -245,7 +245,11 @@ func (e *Engine) commit(ops []*writeOp, rest *writeOp) (*writeOp, error) {
 				o.done <- err
 			}
 		}
-		return &writeOp{results: b.Results, handBacks: b.HandBacks, health: b.Health}, err
+		failed := &writeOp{results: b.Results, handBacks: b.HandBacks, health: b.Health}
+		if !e.exclusive {
+			failed.handBacks = e.unheld(ops, failed.handBacks)
+		}
+		return failed, err
 	}
 	e.due.note(b, e.cfg.Clock.Now())
 	if leftInStore(b) || disables(b) {
@@ -346,6 +350,28 @@ func (e *Engine) apply(ctx context.Context, ops []*writeOp, b *hookd.Batch) erro
 		}
 		b.HandBacks = append(b.HandBacks, dropped...)
 	}
+}
+
+// unheld appends to hs hand-backs of the deliveries that the publishes of
+// ops, whose commit failed, would have stored as this node's: on a store
+// across the network the commit may have happened all the same (its answer
+// lost with the connection), and those deliveries are in no queue here, so
+// no node would send them while this one lives. Handed back with the next
+// commit, they are claimed by any node; where the commit did not happen,
+// the hand-backs change nothing. At most MaxBatch hand-backs are kept, so
+// that a long outage does not grow the next commit without bound.
+func (e *Engine) unheld(ops []*writeOp, hs []hookd.HandBack) []hookd.HandBack {
+	now := e.cfg.Clock.Now()
+	for _, o := range ops {
+		for _, p := range o.pubs {
+			for _, d := range p.Deliveries {
+				if d.Owner == e.cfg.Node && len(hs) < e.cfg.MaxBatch {
+					hs = append(hs, hookd.HandBack{DeliveryID: d.ID, At: now, NextAttemptAt: *d.NextAttemptAt, Node: e.cfg.Node})
+				}
+			}
+		}
+	}
+	return hs
 }
 
 // revoked reports whether the commit refused op's publishes: the token

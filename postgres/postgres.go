@@ -117,7 +117,7 @@ func openTraced(ctx context.Context, url string, key *seal.Key, tracer pgx.Query
 	life, stop := context.WithCancel(context.Background())
 	s := &Store{db: db, commits: commits, cfg: cfg, life: life, stop: stop}
 	sub, _ := fs.Sub(migrations, "migrations")
-	d := sqlstore.Dialect{Name: "postgres", Numbered: true, Lock: " FOR UPDATE SKIP LOCKED", Migrations: sub, Retryable: retryable, RowsPerStatement: 400, OneStatement: true, NoTimeIndexes: true, FirstAttemptInline: true, FeedXid: true, StartsWith: true,
+	d := sqlstore.Dialect{Name: "postgres", Numbered: true, Lock: " FOR UPDATE SKIP LOCKED", ShareLock: " FOR SHARE", Migrations: sub, Retryable: retryable, RowsPerStatement: 400, OneStatement: true, NoTimeIndexes: true, FirstAttemptInline: true, FeedXid: true, StartsWith: true,
 		AsyncCommit: "SET LOCAL synchronous_commit TO OFF"}
 	err = s.withMigrationLock(ctx, func() error {
 		var err error

@@ -175,7 +175,13 @@ func (s *Store) scanEndpoint(row interface{ Scan(...any) error }) (*hookd.Endpoi
 	return &e, nil
 }
 
-// bumpEndpoints moves the endpoints version so every node reloads.
+// bumpEndpoints moves the endpoints version so every node reloads. A
+// change whose concurrent publishes must not leave deliveries behind
+// (a delete, an enable) bumps first: on PostgreSQL the check of a commit
+// of publishes holds the version's row FOR SHARE until it commits
+// (Dialect.ShareLock, migration 024), so the change either commits before
+// the check, which then refuses the batch as stale, or waits for the
+// publish and then sees its deliveries.
 func (s *Store) bumpEndpoints(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO settings (name, value) VALUES ('endpoints_version', '1')
 		ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(settings.value AS INTEGER) + 1 AS TEXT)`))
@@ -274,6 +280,9 @@ func (s *Store) SaveEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.bumpEndpoints(ctx, tx); err != nil {
+			return err
+		}
 		var was int
 		err := tx.QueryRowContext(ctx, s.q(`SELECT disabled FROM endpoints WHERE tenant_id = ? AND id = ?`), e.TenantID, e.ID).Scan(&was)
 		if err != nil {
@@ -306,7 +315,7 @@ func (s *Store) SaveEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 				return unavailable(err)
 			}
 		}
-		return s.bumpEndpoints(ctx, tx)
+		return nil
 	})
 }
 
@@ -356,6 +365,9 @@ const parkChunk = 2000
 // DeleteEndpoint implements hookd.Store.
 func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string, now time.Time) (canceled int, err error) {
 	err = s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.bumpEndpoints(ctx, tx); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`), tenantID, id)
 		if err != nil {
 			return unavailable(err)
@@ -376,7 +388,7 @@ func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string, now tim
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM feed_positions WHERE endpoint_id = ?`), id); err != nil {
 			return unavailable(err)
 		}
-		return s.bumpEndpoints(ctx, tx)
+		return nil
 	})
 	if err != nil {
 		return 0, err

@@ -85,12 +85,12 @@ var insertEventSQL = `INSERT INTO events (tenant_id, id, type, payload, ordering
 // insertEventsSQL returns the statement that inserts n events and returns
 // the keys of those that were new; with version, each returned row also
 // carries the endpoints version, read in the same statement (so checking
-// it costs no round trip).
-func insertEventsSQL(n int, version bool) string {
+// it costs no round trip), with lock (Dialect.ShareLock) after the read.
+func insertEventsSQL(n int, version bool, lock string) string {
 	q := `INSERT INTO events (tenant_id, id, type, payload, ordering_key, idempotency_key, created_at, trace_context)
 		VALUES ` + rowsSQL(n, "", "", "", "", "", "", "", "") + ` ON CONFLICT DO NOTHING RETURNING tenant_id, id`
 	if version {
-		q += `, (SELECT value FROM settings WHERE name = 'endpoints_version')`
+		q += `, (SELECT value FROM settings WHERE name = 'endpoints_version'` + lock + `)`
 	}
 	return q
 }
@@ -160,7 +160,7 @@ func (s *Store) applyPublishes(ctx context.Context, tx *sql.Tx, b *hookd.Batch) 
 		for _, p := range part {
 			args = eventArgs(args, p.Event)
 		}
-		rows, err := s.query(ctx, tx, insertEventsSQL(len(part), b.CheckVersion), args...)
+		rows, err := s.query(ctx, tx, insertEventsSQL(len(part), b.CheckVersion, s.d.ShareLock), args...)
 		if err != nil {
 			return unavailable(err)
 		}

@@ -229,8 +229,11 @@ func (s *Store) Requeue(ctx context.Context, tenantID, id string, now time.Time)
 		var owner sql.NullString
 		var state string
 		var disabled sql.NullInt64
-		err := tx.QueryRowContext(ctx, s.q(`SELECT d.state, d.owner, e.disabled FROM deliveries d
-			LEFT JOIN endpoints e ON e.id = d.endpoint_id WHERE d.id = ? AND d.tenant_id = ?`), id, tenantID).Scan(&state, &owner, &disabled)
+		// The endpoint is read with the dialect's share lock, so that a
+		// delete on another node waits for this transaction and then
+		// cancels the delivery, or has deleted it already (see Recover).
+		err := tx.QueryRowContext(ctx, s.q(`SELECT d.state, d.owner, (SELECT e.disabled FROM endpoints e WHERE e.id = d.endpoint_id`+s.d.ShareLock+`)
+			FROM deliveries d WHERE d.id = ? AND d.tenant_id = ?`), id, tenantID).Scan(&state, &owner, &disabled)
 		if err != nil {
 			return notFound(err)
 		}
@@ -256,8 +259,14 @@ func (s *Store) Requeue(ctx context.Context, tenantID, id string, now time.Time)
 func (s *Store) Recover(ctx context.Context, tenantID, endpointID string, since, until, now time.Time) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// With the dialect's share lock: a delete of the endpoint on
+		// another node waits for this transaction, and then cancels what
+		// it made pending, or has deleted the endpoint already (not
+		// found). Read as of the statement alone, a delete committed
+		// before the update below left those deliveries pending to an
+		// endpoint no node has.
 		var disabled int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT disabled FROM endpoints WHERE tenant_id = ? AND id = ?`), tenantID, endpointID).Scan(&disabled); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT disabled FROM endpoints WHERE tenant_id = ? AND id = ?`+s.d.ShareLock), tenantID, endpointID).Scan(&disabled); err != nil {
 			return notFound(err)
 		}
 		var owner any

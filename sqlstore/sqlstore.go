@@ -38,6 +38,12 @@ type Dialect struct {
 	Numbered bool
 	// Lock is appended to the claim's inner SELECT ("FOR UPDATE SKIP LOCKED").
 	Lock string
+	// ShareLock is appended to the read of the endpoints version that a
+	// commit of publishes checks (" FOR SHARE"), where nodes share the
+	// store: the version is then read as committed now and kept so until
+	// the commit (see bumpEndpoints); and to the read of the endpoint of
+	// a manual retry or a recover, which a delete then waits for.
+	ShareLock string
 	// Migrations holds NNN_name.sql files applied in order.
 	Migrations fs.FS
 	// RowsPerStatement is the most rows one INSERT or UPDATE of a batch
@@ -501,7 +507,7 @@ func (s *Store) prepare(ctx context.Context) error {
 			qs = append(qs, firstAttemptsSQL(n))
 		}
 		if n > 1 {
-			qs = append(qs, insertEventsSQL(n, false))
+			qs = append(qs, insertEventsSQL(n, false, ""))
 		}
 	}
 	for _, q := range qs {

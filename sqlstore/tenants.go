@@ -116,6 +116,9 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 	defer s.tokensWritten()  // its tokens go with it
 	defer s.sourcesWritten() // and its sources
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.bumpEndpoints(ctx, tx); err != nil { // first: see bumpEndpoints
+			return err
+		}
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM tenants WHERE id = ?`), id)
 		if err != nil {
 			return unavailable(err)
@@ -145,7 +148,7 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 				return unavailable(err)
 			}
 		}
-		return s.bumpEndpoints(ctx, tx)
+		return nil
 	})
 }
 
