@@ -40,7 +40,11 @@ func (s *Service) CheckEvent(ctx context.Context, tenantID string, ev *hookd.Eve
 	}
 	var warnings []hookd.Detail
 	if s.Catalog != nil && !s.unknownType(ctx, typ) {
-		t, err := s.Resolve(ctx, typ, "")
+		resolve := s.Resolve
+		if !s.AllowUnknownTypes {
+			resolve = s.resolveNow // the name is refused unless found
+		}
+		t, err := resolve(ctx, typ, "")
 		switch {
 		case err == nil:
 			typ = t.Name

@@ -33,7 +33,7 @@ func (s *Service) EventType(ctx context.Context, name string) (*hookd.EventType,
 	if t, ok := s.Catalog.Lookup(name); ok {
 		return t, nil
 	}
-	t, err := s.Resolve(ctx, name, "")
+	t, err := s.resolveNow(ctx, name, "")
 	if err != nil {
 		return nil, hookd.Errorf(hookd.ENOTFOUND, "%s", hookd.ErrorMessage(err))
 	}
@@ -82,6 +82,21 @@ func (s *Service) CreateEventType(ctx context.Context, t *hookd.EventType) error
 func (s *Service) Resolve(ctx context.Context, name, prefer string) (*hookd.EventType, error) {
 	t, err := s.Catalog.Resolve(name, prefer)
 	if err == nil || !s.syncCustomTypes(ctx) {
+		return t, err
+	}
+	return s.Catalog.Resolve(name, prefer)
+}
+
+// resolveNow is Resolve for a caller that refuses a name it does not find
+// (publish with unknown types refused, GET of a type): an unqualified name
+// that no built-in type has makes it read the store's custom types again,
+// however recently they were read, as checkEventTypes does, so that a type
+// registered through another node is usable here as soon as its
+// registration was answered.
+func (s *Service) resolveNow(ctx context.Context, name, prefer string) (*hookd.EventType, error) {
+	t, err := s.Catalog.Resolve(name, prefer)
+	// A custom name has no ':' and is no built-in wire type.
+	if err == nil || strings.Contains(name, ":") || s.Catalog.HasWire(name) || !s.loadCustomTypes(ctx) {
 		return t, err
 	}
 	return s.Catalog.Resolve(name, prefer)

@@ -132,3 +132,33 @@ func TestEventTypeOfAnotherNode(t *testing.T) {
 		t.Fatalf("order.shipped after the conflict: %+v, %v; want the first node's schema", got, err)
 	}
 }
+
+// TestEventTypeOfAnotherNodeAtOnce: a custom type registered through
+// another node is usable here as soon as its registration was answered,
+// also when this node read the store's custom types a moment before (for
+// another type of the other node): it is found, and a publish naming it
+// is validated and taken, not refused as an unknown type.
+func TestEventTypeOfAnotherNodeAtOnce(t *testing.T) {
+	b := setup(t)
+	b.tenant(t)
+	ctx := context.Background()
+	other := &control.Service{Store: b.store, Engine: b.eng, Catalog: mustCatalog(t)}
+	for _, name := range []string{"invoice.paid", "order.shipped"} {
+		if err := other.CreateEventType(ctx, &hookd.EventType{Name: name,
+			Schema: json.RawMessage(`{"type":"object","required":["id"]}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.svc.EventType(ctx, name); err != nil {
+			t.Fatalf("GET of %s here right after the other node registered it: %v", name, err)
+		}
+		res, err := b.svc.Publish(ctx, "acme", []*hookd.Event{{Type: name, Payload: json.RawMessage(`{"id":1}`)}})
+		if err != nil || res[0].Err != nil {
+			t.Fatalf("publish of %s here right after the other node registered it: %+v, %v", name, res[0], err)
+		}
+		res, err = b.svc.Publish(ctx, "acme", []*hookd.Event{{Type: name, Payload: json.RawMessage(`{}`)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code(t, res[0].Err, hookd.EUNPROCESSABLE)
+	}
+}
