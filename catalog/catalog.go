@@ -303,7 +303,7 @@ func (c *Catalog) Resolve(name, prefer string) (*hookd.EventType, error) {
 
 // Add registers a custom type. It is stored as a copy with Custom set and
 // Provider cleared. The name must be 1-128 characters of [A-Za-z0-9._-] (no
-// ':', which qualifies provider types) and must be neither an existing name
+// ':', which qualifies provider types), not "." or ".." alone, and must be neither an existing name
 // nor a built-in wire type (a custom "payment.created" would make the
 // provider types unreachable by their short name): ECONFLICT. The schema,
 // if any, must compile (else EINVALID with the compiler's message), and the
@@ -372,9 +372,11 @@ func newEntry(t *hookd.EventType) (*entry, error) {
 	if t == nil {
 		return nil, hookd.Errorf(hookd.EINVALID, "event type is missing")
 	}
-	if len(t.Name) > MaxNameLen || !validName.MatchString(t.Name) {
+	// "." and ".." alone are path segments that GET /v1/event-types/{type}
+	// cannot carry: clients and servers clean them away.
+	if len(t.Name) > MaxNameLen || !validName.MatchString(t.Name) || t.Name == "." || t.Name == ".." {
 		return nil, hookd.FieldErrorf(hookd.EINVALID, "name", "pattern",
-			"event type name %q is invalid: use 1 to %d characters of A-Z, a-z, 0-9, '.', '_' and '-'", t.Name, MaxNameLen)
+			"event type name %q is invalid: use 1 to %d characters of A-Z, a-z, 0-9, '.', '_' and '-', not \".\" or \"..\" alone", t.Name, MaxNameLen)
 	}
 	if err := hookd.CheckText("description", t.Description); err != nil {
 		return nil, err

@@ -37,6 +37,9 @@ func TestBadInput(t *testing.T) {
 		{"bad event id", "POST", "/v1/tenants/t/events", tok, `{"type":"a.b","id":"has space","payload":{}}`, 400, "invalid"},
 		{"operational type published", "POST", "/v1/tenants/t/events", tok, `{"type":"hookd.endpoint.disabled","payload":{}}`, 400, "invalid"},
 		{"operational type registered", "POST", "/v1/event-types", testAdmin, `{"name":"hookd.mine","schema":{"type":"object"}}`, 400, "invalid"},
+		// GET /v1/event-types/{type} could not show them: the path is cleaned.
+		{"type named .", "POST", "/v1/event-types", testAdmin, `{"name":"."}`, 400, "invalid"},
+		{"type named ..", "POST", "/v1/event-types", testAdmin, `{"name":".."}`, 400, "invalid"},
 		{"oversize body", "POST", "/v1/tenants/t/events", tok, big, 413, "payload_too_large"},
 		{"no token", "POST", "/v1/tenants/t/events", "", `{"type":"a.b","payload":{}}`, 401, "unauthorized"},
 		{"wrong token", "POST", "/v1/tenants/t/events", "hkt_nope", `{"type":"a.b","payload":{}}`, 401, "unauthorized"},
