@@ -423,7 +423,7 @@ func (c *apiCmd) jsonArg(name, v string) (json.RawMessage, error) {
 	case strings.HasPrefix(v, "@"):
 		var err error
 		if b, err = os.ReadFile(v[1:]); err != nil {
-			return nil, fmt.Errorf("--%s: %w", name, err)
+			return nil, c.misuse("--%s: %v", name, err)
 		}
 	default:
 		b = []byte(v)
