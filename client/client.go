@@ -140,7 +140,8 @@ func (b *errorBody) toError(cause error) *hookd.Error {
 
 // apiError turns an error answer into a *hookd.Error whose cause is an
 // *HTTPError. An answer that is not hookd's error object (a proxy's page)
-// keeps a code by its status class and the start of its body as message.
+// keeps the code of its status (as error.go pairs them) and the start of
+// its body as message.
 func apiError(resp *http.Response, body []byte) error {
 	he := &HTTPError{StatusCode: resp.StatusCode}
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
@@ -162,6 +163,20 @@ func apiError(resp *http.Response, body []byte) error {
 		code = hookd.EINTERNAL
 	case resp.StatusCode == http.StatusNotFound:
 		code = hookd.ENOTFOUND
+	case resp.StatusCode == http.StatusUnauthorized:
+		code = hookd.EUNAUTHORIZED
+	case resp.StatusCode == http.StatusForbidden:
+		code = hookd.EFORBIDDEN
+	case resp.StatusCode == http.StatusMethodNotAllowed:
+		code = hookd.EMETHOD
+	case resp.StatusCode == http.StatusConflict:
+		code = hookd.ECONFLICT
+	case resp.StatusCode == http.StatusRequestEntityTooLarge:
+		code = hookd.ETOOLARGE
+	case resp.StatusCode == http.StatusUnprocessableEntity:
+		code = hookd.EUNPROCESSABLE
+	case resp.StatusCode == http.StatusTooManyRequests:
+		code = hookd.ERATELIMIT
 	}
 	msg := w.Reason
 	if msg == "" {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/client"
@@ -272,7 +273,8 @@ func fields(w io.Writer, kv ...any) {
 }
 
 // cell is how a value reads in a table: times in UTC to the second, empty
-// values as "-".
+// values as "-", line breaks, tabs and other control characters escaped
+// (\n, \t) so that a value stays in its cell.
 func cell(v any) string {
 	switch x := v.(type) {
 	case time.Time:
@@ -293,9 +295,26 @@ func cell(v any) string {
 		if x == "" {
 			return "-"
 		}
-		return x
+		return oneLine(x)
 	}
 	return fmt.Sprint(v)
+}
+
+// oneLine escapes the control characters of s as Go quotes them.
+func oneLine(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // row prints one table row.
@@ -404,7 +423,7 @@ func (c *apiCmd) jsonArg(name, v string) (json.RawMessage, error) {
 	case strings.HasPrefix(v, "@"):
 		var err error
 		if b, err = os.ReadFile(v[1:]); err != nil {
-			return nil, fmt.Errorf("--%s: %w", name, err)
+			return nil, c.misuse("--%s: %v", name, err)
 		}
 	default:
 		b = []byte(v)

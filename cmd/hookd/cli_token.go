@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/client"
@@ -56,9 +57,9 @@ func tokenCreateVerb(ctx context.Context, c *apiCmd) error {
 	if err := parseScoped(c, check); err != nil {
 		return err
 	}
-	if c.set("expires-in") && *expires <= 0 {
+	if c.set("expires-in") && (*expires < hookd.MinTokenLife*time.Second || *expires > hookd.MaxTokenLife*time.Second || *expires%time.Second != 0) {
 		// The client reads 0 as "does not expire": given, it is a mistake.
-		return c.misuse("--expires-in %v: a token is valid from 1s to 8784h; leave the flag out for a token that does not expire", *expires)
+		return c.misuse("--expires-in %v: a token is valid for whole seconds from 1s to 8784h; leave the flag out for a token that does not expire", *expires)
 	}
 	in := client.TokenCreate{Name: *name, ExpiresIn: *expires}
 	var t *client.CreatedToken
