@@ -3,6 +3,7 @@ package hookd
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes. Each maps to one HTTP status in the API adapter.
@@ -93,6 +94,51 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// statuses maps error codes to HTTP statuses: the one table, read by the
+// API to answer an error and by the client to name an answer that is not
+// the API's own error object (a proxy's page).
+var statuses = map[string]int{
+	EMETHOD:        http.StatusMethodNotAllowed,
+	EINVALID:       http.StatusBadRequest,
+	EUNAUTHORIZED:  http.StatusUnauthorized,
+	EFORBIDDEN:     http.StatusForbidden,
+	ENOTFOUND:      http.StatusNotFound,
+	ECONFLICT:      http.StatusConflict,
+	ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	ERATELIMIT:     http.StatusTooManyRequests,
+	EUNAVAILABLE:   http.StatusServiceUnavailable,
+	EINTERNAL:      http.StatusInternalServerError,
+}
+
+// HTTPStatus is the HTTP status of an error code: the table's, or 500 for a
+// code the table lacks, so a new code is never answered with status 0.
+func HTTPStatus(code string) int {
+	if st, ok := statuses[code]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+// CodeOfStatus is the error code of an HTTP error status, the table read
+// backwards: a gateway's 502 and 504 are unavailable as 503 is, another
+// 5xx internal, another 4xx invalid.
+func CodeOfStatus(status int) string {
+	switch status {
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		return EUNAVAILABLE
+	}
+	for code, st := range statuses {
+		if st == status && code != EINVALID {
+			return code
+		}
+	}
+	if status >= 500 {
+		return EINTERNAL
+	}
+	return EINVALID
 }
 
 // ErrNotFound is returned by stores for a missing row.

@@ -154,30 +154,7 @@ func apiError(resp *http.Response, body []byte) error {
 	if json.Unmarshal(body, &w) == nil && w.Error != nil && w.Error.Code != "" {
 		return w.Error.toError(he)
 	}
-	code := hookd.EINVALID
-	switch {
-	case resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusBadGateway ||
-		resp.StatusCode == http.StatusGatewayTimeout:
-		code = hookd.EUNAVAILABLE
-	case resp.StatusCode >= 500:
-		code = hookd.EINTERNAL
-	case resp.StatusCode == http.StatusNotFound:
-		code = hookd.ENOTFOUND
-	case resp.StatusCode == http.StatusUnauthorized:
-		code = hookd.EUNAUTHORIZED
-	case resp.StatusCode == http.StatusForbidden:
-		code = hookd.EFORBIDDEN
-	case resp.StatusCode == http.StatusMethodNotAllowed:
-		code = hookd.EMETHOD
-	case resp.StatusCode == http.StatusConflict:
-		code = hookd.ECONFLICT
-	case resp.StatusCode == http.StatusRequestEntityTooLarge:
-		code = hookd.ETOOLARGE
-	case resp.StatusCode == http.StatusUnprocessableEntity:
-		code = hookd.EUNPROCESSABLE
-	case resp.StatusCode == http.StatusTooManyRequests:
-		code = hookd.ERATELIMIT
-	}
+	code := hookd.CodeOfStatus(resp.StatusCode)
 	msg := w.Reason
 	if msg == "" {
 		msg = strings.TrimSpace(string(body[:min(len(body), 200)]))

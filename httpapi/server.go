@@ -298,31 +298,6 @@ func (s *Server) unrouted(mux *http.ServeMux) http.Handler {
 // handler is an API handler: it returns an error instead of writing one.
 type handler func(w http.ResponseWriter, r *http.Request) error
 
-// status maps error codes to HTTP statuses: the one table. A code it does
-// not list is answered 500 (see statusOf).
-var status = map[string]int{
-	hookd.EMETHOD:        http.StatusMethodNotAllowed,
-	hookd.EINVALID:       http.StatusBadRequest,
-	hookd.EUNAUTHORIZED:  http.StatusUnauthorized,
-	hookd.EFORBIDDEN:     http.StatusForbidden,
-	hookd.ENOTFOUND:      http.StatusNotFound,
-	hookd.ECONFLICT:      http.StatusConflict,
-	hookd.ETOOLARGE:      http.StatusRequestEntityTooLarge,
-	hookd.EUNPROCESSABLE: http.StatusUnprocessableEntity,
-	hookd.ERATELIMIT:     http.StatusTooManyRequests,
-	hookd.EUNAVAILABLE:   http.StatusServiceUnavailable,
-	hookd.EINTERNAL:      http.StatusInternalServerError,
-}
-
-// statusOf is the HTTP status of an error code: the table's, or 500 for a
-// code the table lacks, so a new code is never answered with status 0.
-func statusOf(code string) int {
-	if st, ok := status[code]; ok {
-		return st
-	}
-	return http.StatusInternalServerError
-}
-
 func (s *Server) wrap(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
@@ -340,7 +315,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		err = &hookd.Error{Code: hookd.EUNAVAILABLE, Message: "request canceled or timed out", Err: err}
 	}
 	code := hookd.ErrorCode(err)
-	st := statusOf(code)
+	st := hookd.HTTPStatus(code)
 	if st >= 500 {
 		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
