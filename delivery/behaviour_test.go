@@ -504,3 +504,43 @@ func TestLongAnswerKeepsConnection(t *testing.T) {
 		t.Fatalf("%d connections for 3 deliveries in turn, want 1", n)
 	}
 }
+
+// TestGoneAfterDisableByHand: a 410 that comes back for an endpoint
+// disabled by hand while the attempt was in flight fails the delivery but
+// publishes no hookd.endpoint.disabled: the commit did not disable the
+// endpoint (it was already), and the event is published only once a commit
+// has. (Before, it was published before the commit, whatever it found.)
+func TestGoneAfterDisableByHand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupOn(t, openStore(t), http.StatusGone, nil, nil)
+	ops := newRecorder(t, nil)
+	b.addEndpoint(t, "ops", ops.URL, func(e *hookd.Endpoint) { e.EventTypes = []string{hookd.EndpointDisabled} })
+	b.mu.Lock()
+	b.answer = func(*http.Request) int {
+		// Disabled in the store while this attempt is in flight, as by
+		// hand on another node: this engine's cache does not know yet.
+		ep, err := b.store.Endpoint(ctx, "t", "ep")
+		if err == nil {
+			ep.Disable("by hand")
+			err = b.store.SaveEndpoint(ctx, ep)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+		return http.StatusGone
+	}
+	b.mu.Unlock()
+	d := b.publish(t, "e1")
+	if got := b.waitDelivery(t, d.ID, func(d *hookd.Delivery) bool { return d.State != hookd.StatePending }); got.State != hookd.StateFailed {
+		t.Fatalf("delivery %s, want failed", got.State)
+	}
+	ep, err := b.store.Endpoint(ctx, "t", "ep")
+	if err != nil || !ep.Disabled || ep.DisabledReason != "by hand" {
+		t.Fatalf("endpoint %+v (%v), want disabled by hand", ep, err)
+	}
+	evs, err := b.store.Events(ctx, "t", hookd.EventFilter{Type: hookd.EndpointDisabled})
+	if err != nil || len(evs) != 0 {
+		t.Fatalf("operational events: %d (%v), want none", len(evs), err)
+	}
+}

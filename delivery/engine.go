@@ -135,6 +135,11 @@ type Engine struct {
 	store hookd.Queue
 	cfg   Config
 	log   *slog.Logger
+	// disabling holds the endpoint (*hookd.Endpoint) of each disable an
+	// attempt asked for (*hookd.EndpointHealth), until its commit says
+	// whether it disabled the endpoint: only then is the operational event
+	// published (not when another change disabled it first).
+	disabling sync.Map
 	// exclusive: this node is the only one on its store (as the store
 	// declares): at start it takes back everything any earlier process
 	// held, and it shares nothing with other nodes.

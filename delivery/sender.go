@@ -137,10 +137,10 @@ func (e *Engine) attempt(q *queue, ep *hookd.Endpoint, j *job) {
 			e.log.Warn("endpoint disabled", "tenant", ep.TenantID, "endpoint", ep.ID, "reason", h.DisabledReason)
 		}
 	}
-	e.enqueue(context.Background(), op)
 	if h := op.health; len(h) > 0 && h[0].Disable {
-		e.emitDisabled(ep, h[0])
+		e.disabling.Store(h[0], ep) // announced once committed (commit)
 	}
+	e.enqueue(context.Background(), op)
 }
 
 // requeued reports whether d, pending, was made so by hand (a retry or a

@@ -252,6 +252,11 @@ func (e *Engine) commit(ops []*writeOp, rest *writeOp) (*writeOp, error) {
 		return failed, err
 	}
 	e.due.note(b, e.cfg.Clock.Now())
+	for _, h := range b.Health {
+		if ep, ok := e.disabling.LoadAndDelete(h); ok && h.Disabled {
+			go e.emitDisabled(ep.(*hookd.Endpoint), h) // a publish of its own, which waits for the writer
+		}
+	}
 	if leftInStore(b) || disables(b) {
 		// Other nodes should claim the work now, or stop sending to
 		// an endpoint that was just disabled.
