@@ -45,15 +45,7 @@ func TestCommitAnswerLost(t *testing.T) {
 		got <- r.Header.Get("webhook-id")
 	}))
 	t.Cleanup(srv.Close)
-	now := time.Now().UTC()
-	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "t", Name: "t", CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	secret, _ := profile.Standard{}.NewSecret()
-	if err := st.CreateEndpoint(ctx, &hookd.Endpoint{ID: "ep", TenantID: "t", URL: srv.URL, Profile: "standard",
-		EventTypes: []string{"*"}, Ordering: "none", Secrets: []hookd.Secret{{Value: secret}}, CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	now := tenantWithEndpoint(t, st, srv.URL)
 	e := delivery.New(st, delivery.Config{Profiles: profile.New(nil).Get})
 	if err := e.Start(ctx); err != nil {
 		t.Fatal(err)

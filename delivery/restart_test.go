@@ -29,15 +29,7 @@ func TestRestartUnderSameName(t *testing.T) {
 			got <- r.Header.Get("webhook-id")
 		}))
 		t.Cleanup(srv.Close)
-		now := time.Now().UTC().Truncate(time.Millisecond)
-		if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "t", Name: "t", CreatedAt: now, UpdatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-		secret, _ := profile.Standard{}.NewSecret()
-		if err := st.CreateEndpoint(ctx, &hookd.Endpoint{ID: "ep", TenantID: "t", URL: srv.URL, Profile: "standard",
-			EventTypes: []string{"*"}, Ordering: "none", Secrets: []hookd.Secret{{Value: secret}}, CreatedAt: now, UpdatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
+		now := tenantWithEndpoint(t, st, srv.URL)
 		// What node-1 left when it was killed: its heartbeat of a moment
 		// ago and a delivery committed to it, in its memory only.
 		const node = "node-1"
@@ -74,4 +66,21 @@ func TestRestartUnderSameName(t *testing.T) {
 			t.Fatalf("the delivery the dead process owned was not sent within 10 s of the restart under its name: %+v %v", sd, err)
 		}
 	})
+}
+
+// tenantWithEndpoint stores tenant t and its endpoint ep (standard, every
+// type) to url, made now (to the millisecond), and returns now.
+func tenantWithEndpoint(t *testing.T, st hookd.Store, url string) time.Time {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if err := st.CreateTenant(ctx, &hookd.Tenant{ID: "t", Name: "t", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := profile.Standard{}.NewSecret()
+	if err := st.CreateEndpoint(ctx, &hookd.Endpoint{ID: "ep", TenantID: "t", URL: url, Profile: "standard",
+		EventTypes: []string{"*"}, Ordering: "none", Secrets: []hookd.Secret{{Value: secret}}, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	return now
 }
